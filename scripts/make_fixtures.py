@@ -1,0 +1,179 @@
+"""Generates the PyTorch reference fixtures the Rust tests compare against.
+
+    python3 scripts/make_fixtures.py      # writes tests/fixtures/*.safetensors
+
+Every number in the fixtures comes from PyTorch (float64 where noted, then stored as float32),
+never from this project's own kernels. Requires torch and safetensors (pip install torch safetensors).
+"""
+import math
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(__file__))
+from reference_model import GPT, GPTConfig  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+g = torch.Generator().manual_seed(1234)
+
+
+def rand(*shape, scale=1.0):
+    return (torch.randn(*shape, generator=g, dtype=torch.float64) * scale)
+
+
+def f32(d):
+    return {k: (v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.contiguous())
+            for k, v in d.items()}
+
+
+def kernels():
+    t = {}
+    # matmul: odd sizes so every bounds check is exercised; all three transposes.
+    m, k, n = 37, 29, 45
+    a, b, bias = rand(m, k), rand(k, n), rand(n)
+    t["mm.a"], t["mm.b"], t["mm.bias"] = a, b, bias
+    t["mm.nn"] = a @ b
+    t["mm.nn_bias"] = a @ b + bias
+    t["mm.a_t"] = a.t().contiguous()          # [k, m]
+    t["mm.b_t"] = b.t().contiguous()          # [n, k]
+    t["mm.tn"] = a @ b                        # from a_t stored transposed
+    t["mm.nt"] = a @ b                        # from b_t stored transposed
+
+    # linear layer forward/backward (nn.Linear layout: weight [out, in]).
+    rows, fin, fout = 19, 24, 33
+    x = rand(rows, fin).requires_grad_()
+    w = rand(fout, fin, scale=0.2).requires_grad_()
+    bb = rand(fout).requires_grad_()
+    y = F.linear(x, w, bb)
+    dy = rand(rows, fout)
+    y.backward(dy)
+    t.update({"lin.x": x, "lin.w": w, "lin.b": bb, "lin.y": y, "lin.dy": dy,
+              "lin.dx": x.grad, "lin.dw": w.grad, "lin.db": bb.grad})
+
+    # LayerNorm with a residual gradient added to dx.
+    rows, cols = 21, 40
+    x = (rand(rows, cols) * 3 + 1).requires_grad_()
+    gam = (1 + rand(cols, scale=0.3)).requires_grad_()
+    bet = rand(cols, scale=0.3).requires_grad_()
+    y = F.layer_norm(x, (cols,), gam, bet, eps=1e-5)
+    dy, dres = rand(rows, cols), rand(rows, cols)
+    y.backward(dy)
+    t.update({"ln.x": x, "ln.gamma": gam, "ln.beta": bet, "ln.y": y, "ln.dy": dy, "ln.dres": dres,
+              "ln.dx": x.grad + dres, "ln.dx_nores": x.grad, "ln.dgamma": gam.grad, "ln.dbeta": bet.grad})
+
+    # GELU (tanh), including large magnitudes.
+    x = torch.cat([rand(997, scale=3.0), torch.tensor([-30.0, -8.0, 0.0, 8.0, 30.0], dtype=torch.float64)])
+    x.requires_grad_()
+    y = F.gelu(x, approximate="tanh")
+    dy = rand(x.numel())
+    y.backward(dy)
+    t.update({"gelu.x": x, "gelu.y": y, "gelu.dy": dy, "gelu.dx": x.grad})
+
+    # Residual add.
+    a, b = rand(1031), rand(1031)
+    t.update({"res.a": a, "res.b": b, "res.out": a + b})
+
+    # Causal attention on packed qkv.
+    B, T, H, hd = 2, 7, 3, 5
+    D = H * hd
+    qkv = rand(B * T, 3 * D).requires_grad_()
+    q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
+    q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
+    att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
+    out = (probs @ v).transpose(1, 2).reshape(B * T, D)
+    dout = rand(B * T, D)
+    out.backward(dout)
+    t.update({"att.qkv": qkv, "att.out": out, "att.probs": probs, "att.dout": dout, "att.dqkv": qkv.grad})
+
+    # Embedding (token ids repeat, so gathers sum several rows).
+    B, T, D, V = 3, 6, 8, 11
+    tokens = torch.randint(0, V, (B, T), generator=g)
+    wte = rand(V, D).requires_grad_()
+    wpe = rand(T, D).requires_grad_()
+    x = wte[tokens] + wpe[torch.arange(T)]
+    dx = rand(B, T, D)
+    x.backward(dx)
+    t.update({"emb.tokens": tokens.to(torch.int32).reshape(-1), "emb.wte": wte, "emb.wpe": wpe,
+              "emb.x": x.reshape(B * T, D), "emb.dx": dx.reshape(B * T, D),
+              "emb.dwte": wte.grad, "emb.dwpe": wpe.grad})
+
+    # Softmax + cross-entropy, mean reduction, with large logits.
+    R, V = 23, 17
+    logits = (rand(R, V) * 4).requires_grad_()
+    targets = torch.randint(0, V, (R,), generator=g)
+    losses = F.cross_entropy(logits, targets, reduction="none")
+    loss = losses.mean()
+    loss.backward()
+    t.update({"ce.logits": logits, "ce.targets": targets.to(torch.int32), "ce.losses": losses,
+              "ce.loss": loss.reshape(1), "ce.dlogits": logits.grad})
+
+    # Global-norm clipping (torch.nn.utils.clip_grad_norm_ semantics, eps-free form).
+    grads = rand(70001, scale=0.01)
+    norm = grads.norm()
+    t.update({"clip.grads": grads, "clip.norm": norm.reshape(1)})
+
+    # Optimizers: three steps from the same start, gradients fixed per step.
+    n = 3001
+    p0 = rand(n)
+    gs = [rand(n) for _ in range(3)]
+    t["opt.p0"] = p0
+    for i, gi in enumerate(gs):
+        t[f"opt.g{i}"] = gi
+    lrs = [1e-2, 7e-3, 3e-3]
+    decay_end = 2000
+    for name in ("adamw", "sgd"):
+        pd = p0.clone()[:decay_end].requires_grad_()
+        pn = p0.clone()[decay_end:].requires_grad_()
+        if name == "adamw":
+            opt = torch.optim.AdamW([{"params": [pd], "weight_decay": 0.1},
+                                     {"params": [pn], "weight_decay": 0.0}],
+                                    lr=lrs[0], betas=(0.9, 0.95), eps=1e-8)
+        else:
+            opt = torch.optim.SGD([{"params": [pd], "weight_decay": 5e-4},
+                                   {"params": [pn], "weight_decay": 0.0}],
+                                  lr=lrs[0], momentum=0.9)
+        for i, gi in enumerate(gs):
+            for group in opt.param_groups:
+                group["lr"] = lrs[i]
+            pd.grad, pn.grad = gi[:decay_end].clone(), gi[decay_end:].clone()
+            opt.step()
+        t[f"opt.{name}"] = torch.cat([pd.detach(), pn.detach()])
+    save_file(f32(t), os.path.join(OUT, "kernels.safetensors"))
+
+
+def model():
+    cfg = GPTConfig(n_layer=2, n_head=4, d_model=32, d_ff=64, seq_len=16, vocab=23)
+    torch.manual_seed(7)
+    net = GPT(cfg).double()
+    # Non-trivial LayerNorm and bias values so their gradients are tested for real.
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * (0.3 if p.dim() > 1 else 0.1)
+                    + (1.0 if name.endswith(("ln1.weight", "ln2.weight", "ln_f.weight")) else 0.0))
+    batch = 3
+    tokens = torch.randint(0, cfg.vocab, (batch, cfg.seq_len + 1), generator=g)
+    idx, targets = tokens[:, :-1], tokens[:, 1:]
+    _, loss = net(idx, targets)
+    loss.backward()
+    t = {}
+    for name, p in net.named_parameters():
+        t[name] = p
+        t["grad." + name] = p.grad
+    t["input.idx"] = idx.to(torch.int32).contiguous()
+    t["input.targets"] = targets.to(torch.int32).contiguous()
+    t["output.loss"] = loss.reshape(1)
+    meta = {"n_layer": "2", "n_head": "4", "d_model": "32", "d_ff": "64", "seq_len": "16", "vocab": "23",
+            "batch": str(batch)}
+    save_file(f32(t), os.path.join(OUT, "model_small.safetensors"), metadata=meta)
+
+
+if __name__ == "__main__":
+    os.makedirs(OUT, exist_ok=True)
+    kernels()
+    model()
+    print("fixtures written to", os.path.normpath(OUT))

@@ -1,0 +1,48 @@
+// Fused softmax + cross-entropy over rows of logits [N, V], mean over rows.
+//   losses[r]  = logsumexp(logits[r]) - logits[r, target[r]]
+//   dlogits[r] = (softmax(logits[r]) - onehot(target[r])) * grad_scale   (grad_scale = 1/N for a mean)
+// The mean itself is taken by reduce.wgsl so that this kernel stays one invocation per row.
+
+override WRITE_GRAD: bool = true;
+
+struct Dims {
+    rows: u32,
+    vocab: u32,
+    grad_scale: f32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read> targets: array<u32>;
+@group(0) @binding(3) var<storage, read_write> losses: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
+
+@compute @workgroup_size(64)
+fn forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    if (r >= dims.rows) {
+        return;
+    }
+    let base = r * dims.vocab;
+    var m = -3.0e38;
+    for (var v = 0u; v < dims.vocab; v++) {
+        m = max(m, logits[base + v]);
+    }
+    var denom = 0.0;
+    for (var v = 0u; v < dims.vocab; v++) {
+        denom += exp(logits[base + v] - m);
+    }
+    let lse = m + log(denom);
+    let target_id = min(targets[r], dims.vocab - 1u);
+    losses[r] = lse - logits[base + target_id];
+    if (WRITE_GRAD) {
+        for (var v = 0u; v < dims.vocab; v++) {
+            var g = exp(logits[base + v] - lse);
+            if (v == target_id) {
+                g -= 1.0;
+            }
+            dlogits[base + v] = g * dims.grad_scale;
+        }
+    }
+}

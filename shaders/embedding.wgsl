@@ -1,0 +1,29 @@
+// Token + position embedding: x[b*T + t, d] = wte[token[b*T + t], d] + wpe[t, d].
+// Backward without atomics: one invocation per output parameter gathers its contributions.
+
+struct Dims {
+    rows: u32,     // B * T
+    seq: u32,      // T
+    dim: u32,      // D
+    vocab: u32,    // V
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> tokens: array<u32>;
+@group(0) @binding(2) var<storage, read> wte: array<f32>;
+@group(0) @binding(3) var<storage, read> wpe: array<f32>;
+@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= dims.rows * dims.dim) {
+        return;
+    }
+    let r = i / dims.dim;
+    let d = i % dims.dim;
+    let t = r % dims.seq;
+    // Tokens are validated on the host; the clamp only guards memory safety.
+    let tok = min(tokens[r], dims.vocab - 1u);
+    x[i] = wte[tok * dims.dim + d] + wpe[t * dims.dim + d];
+}

@@ -1,0 +1,42 @@
+// Gradients of embedding.wgsl: dwte[v, d] = sum over rows whose token is v of dx[row, d],
+// dwpe[t, d] = sum over the batch of dx[b*T + t, d]. Deterministic gathers, no atomics.
+
+struct Dims {
+    rows: u32,
+    seq: u32,
+    dim: u32,
+    vocab: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> tokens: array<u32>;
+@group(0) @binding(2) var<storage, read> dx: array<f32>;
+@group(0) @binding(3) var<storage, read_write> dwte: array<f32>;
+@group(0) @binding(4) var<storage, read_write> dwpe: array<f32>;
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    let wte_n = dims.vocab * dims.dim;
+    let wpe_n = dims.seq * dims.dim;
+    if (i < wte_n) {
+        let v = i / dims.dim;
+        let d = i % dims.dim;
+        var acc = 0.0;
+        for (var r = 0u; r < dims.rows; r++) {
+            if (tokens[r] == v) {
+                acc += dx[r * dims.dim + d];
+            }
+        }
+        dwte[i] = acc;
+    } else if (i < wte_n + wpe_n) {
+        let j = i - wte_n;
+        let t = j / dims.dim;
+        let d = j % dims.dim;
+        var acc = 0.0;
+        for (var r = t; r < dims.rows; r += dims.seq) {
+            acc += dx[r * dims.dim + d];
+        }
+        dwpe[j] = acc;
+    }
+}

@@ -1,0 +1,46 @@
+// GELU, tanh approximation (GPT-2; PyTorch `gelu(approximate="tanh")`), forward and backward.
+
+struct Dims {
+    n: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;   // backward only
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
+const COEF: f32 = 0.044715;
+
+// tanh of a clamped argument: some drivers compute tanh via exp and return NaN for |u| >~ 44.
+fn safe_tanh(u: f32) -> f32 {
+    return tanh(clamp(u, -15.0, 15.0));
+}
+
+@compute @workgroup_size(256)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= dims.n) {
+        return;
+    }
+    let v = x[i];
+    let t = safe_tanh(SQRT_2_OVER_PI * (v + COEF * v * v * v));
+    out[i] = 0.5 * v * (1.0 + t);
+}
+
+@compute @workgroup_size(256)
+fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= dims.n) {
+        return;
+    }
+    let v = x[i];
+    let u = SQRT_2_OVER_PI * (v + COEF * v * v * v);
+    let t = safe_tanh(u);
+    let du = SQRT_2_OVER_PI * (1.0 + 3.0 * COEF * v * v);
+    let grad = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
+    out[i] = dy[i] * grad;
+}

@@ -1,0 +1,46 @@
+// LayerNorm over the last dimension (PyTorch nn.LayerNorm, eps from the uniform, biased variance).
+//   forward:       y = (x - mean) * rstd * gamma + beta; saves mean and rstd per row.
+//   backward:      dx = dresidual + rstd * (g - mean(g) - xhat * mean(g * xhat)), g = dy * gamma.
+//                  The residual stream's gradient is added here (HAS_RESIDUAL) so the backward pass
+//                  needs no separate accumulate kernel.
+//   param_grads:   dgamma[c] = sum_r dy * xhat, dbeta[c] = sum_r dy (one invocation per column).
+
+
+struct Dims {
+    rows: u32,
+    cols: u32,
+    eps: f32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> gamma: array<f32>;
+@group(0) @binding(3) var<storage, read> beta: array<f32>;
+@group(0) @binding(4) var<storage, read_write> y: array<f32>;
+@group(0) @binding(5) var<storage, read_write> stats: array<f32>; // [rows, 2]: mean, rstd
+
+@compute @workgroup_size(64)
+fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    if (r >= dims.rows) {
+        return;
+    }
+    let base = r * dims.cols;
+    var mean = 0.0;
+    for (var c = 0u; c < dims.cols; c++) {
+        mean += x[base + c];
+    }
+    mean /= f32(dims.cols);
+    var var_sum = 0.0;
+    for (var c = 0u; c < dims.cols; c++) {
+        let d = x[base + c] - mean;
+        var_sum += d * d;
+    }
+    let rstd = inverseSqrt(var_sum / f32(dims.cols) + dims.eps);
+    for (var c = 0u; c < dims.cols; c++) {
+        y[base + c] = (x[base + c] - mean) * rstd * gamma[c] + beta[c];
+    }
+    stats[2u * r] = mean;
+    stats[2u * r + 1u] = rstd;
+}

@@ -1,0 +1,66 @@
+// Parameter updates over the whole flat parameter buffer in one dispatch each.
+// Gradients are scaled by scalars[S_CLIP_SCALE] (global-norm clipping, reduce.wgsl), and nothing is
+// written when scalars[S_NONFINITE] is set: a NaN/Inf step leaves the weights as they were.
+// Weight decay applies to coordinates [0, decay_end): the model puts matrices and embeddings first
+// and biases / LayerNorm parameters after them (the usual GPT-2 practice).
+//
+//  `adamw`: PyTorch torch.optim.AdamW (decoupled decay): p *= 1 - lr*wd; m, v EMAs;
+//           p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+//  `sgd`:   PyTorch torch.optim.SGD (coupled L2, dampening 0, no Nesterov): g += wd * p;
+//           buf = momentum * buf + g; p -= lr * buf.
+
+struct Hyper {
+    n: u32,
+    decay_end: u32,
+    lr: f32,
+    weight_decay: f32,
+    beta1: f32,
+    beta2: f32,
+    eps: f32,
+    bias_correction1: f32,
+    bias_correction2_sqrt: f32,
+    momentum: f32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> hyper: Hyper;
+@group(0) @binding(1) var<storage, read> scalars: array<f32>;
+@group(0) @binding(2) var<storage, read> grads: array<f32>;
+@group(0) @binding(3) var<storage, read_write> params: array<f32>;
+@group(0) @binding(4) var<storage, read_write> state1: array<f32>; // AdamW m, SGD momentum buffer
+@group(0) @binding(5) var<storage, read_write> state2: array<f32>; // AdamW v (unused by SGD)
+
+fn decay_for(i: u32) -> f32 {
+    return select(0.0, hyper.weight_decay, i < hyper.decay_end);
+}
+
+@compute @workgroup_size(256)
+fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
+        return;
+    }
+    let g = grads[i] * scalars[S_CLIP_SCALE];
+    let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
+    let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
+    state1[i] = m;
+    state2[i] = v;
+    var p = params[i] * (1.0 - hyper.lr * decay_for(i));
+    let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
+    p -= (hyper.lr / hyper.bias_correction1) * m / denom;
+    params[i] = p;
+}
+
+@compute @workgroup_size(256)
+fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
+        return;
+    }
+    let p = params[i];
+    let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
+    let buf = hyper.momentum * state1[i] + g;
+    state1[i] = buf;
+    params[i] = p - hyper.lr * buf;
+}

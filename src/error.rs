@@ -1,0 +1,55 @@
+//! Library-wide error type. Every failure a user can cause or meet ends up here with a message
+//! that says what went wrong and, where possible, how to fix it.
+
+use thiserror::Error;
+
+/// Errors raised by the engine.
+#[derive(Debug, Error)]
+pub enum Error {
+    /// No WebGPU/Vulkan/Metal/DX12/GL adapter could be found.
+    #[error(
+        "no GPU adapter found ({0}). On Linux without a GPU install Mesa's software Vulkan driver: \
+         `sudo apt-get install mesa-vulkan-drivers`; in a browser, use one with WebGPU enabled"
+    )]
+    NoAdapter(String),
+    /// The adapter exists but cannot run compute shaders (e.g. WebGL2).
+    #[error(
+        "the GPU adapter '{0}' cannot run compute shaders (WebGL2/GLES without compute). \
+         Use a browser with WebGPU (Chrome/Edge 113+, or Firefox/Safari with WebGPU enabled)"
+    )]
+    NoCompute(String),
+    /// Requesting the logical device failed.
+    #[error("could not open the GPU device: {0}")]
+    RequestDevice(String),
+    /// A hyperparameter or model configuration value is out of range.
+    #[error("invalid configuration: {0}")]
+    InvalidConfig(String),
+    /// The model does not fit the adapter's limits; detected before allocating.
+    #[error("model too large for this adapter: {0}")]
+    TooLarge(String),
+    /// A checkpoint file is missing, truncated or not in the expected format.
+    #[error("bad checkpoint '{path}': {reason}")]
+    Checkpoint {
+        /// File that was read.
+        path: String,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Data (corpus, batches) is unusable.
+    #[error("bad data: {0}")]
+    Data(String),
+    /// A GPU readback failed (device lost or mapping error).
+    #[error("GPU readback failed: {0}")]
+    Readback(String),
+    /// I/O failure with the path that caused it.
+    #[error("{path}: {source}")]
+    Io {
+        /// File involved.
+        path: String,
+        /// Underlying error.
+        source: std::io::Error,
+    },
+}
+
+/// Result alias for engine operations.
+pub type Result<T> = std::result::Result<T, Error>;

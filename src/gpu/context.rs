@@ -1,0 +1,147 @@
+//! Finding an adapter and opening a device with that adapter's own limits, or adopting a device
+//! that someone else (eframe) opened.
+
+use super::pipelines::PipelineCache;
+use crate::error::{Error, Result};
+use std::sync::Arc;
+
+/// What the user should know about the adapter that trains their model.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AdapterSummary {
+    /// Adapter name as the driver reports it, e.g. `llvmpipe (LLVM 15.0.6, 256 bits)`.
+    pub name: String,
+    /// Backend in use (Vulkan, Metal, Dx12, Gl, BrowserWebGpu).
+    pub backend: String,
+    /// Device type (DiscreteGpu, IntegratedGpu, Cpu, ...).
+    pub device_type: String,
+    /// Whether this is a CPU (software) adapter; the app picks smaller defaults there.
+    pub is_cpu: bool,
+}
+
+impl AdapterSummary {
+    fn from_info(info: &wgpu::AdapterInfo) -> Self {
+        Self {
+            name: info.name.clone(),
+            backend: format!("{:?}", info.backend),
+            device_type: format!("{:?}", info.device_type),
+            is_cpu: info.device_type == wgpu::DeviceType::Cpu,
+        }
+    }
+}
+
+impl std::fmt::Display for AdapterSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} ({}, {})", self.name, self.backend, self.device_type)
+    }
+}
+
+/// A device and queue plus what we know about them. Cheap to clone.
+#[derive(Clone)]
+pub struct GpuContext {
+    /// The logical device.
+    pub device: wgpu::Device,
+    /// Its queue.
+    pub queue: wgpu::Queue,
+    /// The limits the device was opened with (the adapter's own, not WebGPU's defaults).
+    pub limits: wgpu::Limits,
+    /// Adapter description.
+    pub adapter: Arc<AdapterSummary>,
+    pub(crate) pipelines: Arc<PipelineCache>,
+}
+
+impl GpuContext {
+    /// Finds the best adapter (high performance first, then any, then a fallback adapter) and opens
+    /// a device with that adapter's limits. Works natively and in the browser.
+    pub async fn new() -> Result<Self> {
+        let instance =
+            wgpu::Instance::new(wgpu::InstanceDescriptor::new_without_display_handle_from_env());
+        let mut last_err = String::from("no adapters reported");
+        let mut adapter = None;
+        for fallback in [false, true] {
+            let opts = wgpu::RequestAdapterOptions {
+                power_preference: wgpu::PowerPreference::HighPerformance,
+                force_fallback_adapter: fallback,
+                compatible_surface: None,
+                apply_limit_buckets: false,
+            };
+            match instance.request_adapter(&opts).await {
+                Ok(a) => {
+                    adapter = Some(a);
+                    break;
+                }
+                Err(e) => last_err = e.to_string(),
+            }
+        }
+        let adapter = adapter.ok_or(Error::NoAdapter(last_err))?;
+        Self::from_adapter(&adapter).await
+    }
+
+    /// Opens a device on `adapter` requesting the adapter's full limits.
+    pub async fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
+        let info = adapter.get_info();
+        let summary = AdapterSummary::from_info(&info);
+        let downlevel = adapter.get_downlevel_capabilities();
+        if !downlevel
+            .flags
+            .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+        {
+            return Err(Error::NoCompute(summary.name));
+        }
+        let limits = adapter.limits();
+        let desc = wgpu::DeviceDescriptor {
+            label: Some("ire-playground"),
+            required_features: wgpu::Features::empty(),
+            required_limits: limits.clone(),
+            experimental_features: wgpu::ExperimentalFeatures::disabled(),
+            memory_hints: wgpu::MemoryHints::Performance,
+            trace: wgpu::Trace::Off,
+        };
+        let (device, queue) = adapter
+            .request_device(&desc)
+            .await
+            .map_err(|e| Error::RequestDevice(e.to_string()))?;
+        Ok(Self {
+            device,
+            queue,
+            limits,
+            adapter: Arc::new(summary),
+            pipelines: Arc::default(),
+        })
+    }
+
+    /// Adopts a device opened elsewhere (eframe's renderer). The caller must have opened it with
+    /// limits that allow compute; `limits` are what it was opened with.
+    pub fn from_device(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        info: &wgpu::AdapterInfo,
+        limits: wgpu::Limits,
+    ) -> Result<Self> {
+        let summary = AdapterSummary::from_info(info);
+        if limits.max_compute_workgroups_per_dimension == 0
+            || limits.max_storage_buffers_per_shader_stage < 4
+        {
+            return Err(Error::NoCompute(summary.name));
+        }
+        Ok(Self {
+            device,
+            queue,
+            limits,
+            adapter: Arc::new(summary),
+            pipelines: Arc::default(),
+        })
+    }
+
+    /// Blocks until all submitted work is done. For native tests, benchmarks and the CLI only:
+    /// the engine itself never calls this.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn wait_idle(&self) {
+        // A lost device makes this fail; the next readback reports it properly.
+        let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
+    }
+
+    /// Processes finished work (runs map callbacks) without blocking.
+    pub fn poll_nonblocking(&self) {
+        let _ = self.device.poll(wgpu::PollType::Poll);
+    }
+}

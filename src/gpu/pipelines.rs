@@ -1,0 +1,222 @@
+//! Compiles WGSL kernels once per device and hands out ready pipelines with explicit bind group
+//! layouts (explicit so that a binding an override constant switches off still has its slot).
+
+use super::plan::Dispatch;
+use super::GpuContext;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use wgpu::util::DeviceExt;
+
+/// Helpers every kernel file gets prepended (flat indexing, finiteness test, scalar slots).
+const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
+
+/// A WGSL source file from `shaders/`.
+#[derive(Clone, Copy, Debug)]
+pub struct Shader {
+    /// File name, used as the cache key and in error messages.
+    pub name: &'static str,
+    /// WGSL text.
+    pub source: &'static str,
+}
+
+/// How a kernel accesses one binding; bindings are numbered by position.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    /// `var<uniform>`.
+    Uniform,
+    /// `var<storage, read>`.
+    Read,
+    /// `var<storage, read_write>`.
+    ReadWrite,
+}
+
+/// A compiled entry point with its bind group layout.
+#[derive(Clone)]
+pub struct Kernel {
+    name: &'static str,
+    pipeline: wgpu::ComputePipeline,
+    layout: wgpu::BindGroupLayout,
+    bindings: usize,
+}
+
+type CacheKey = (&'static str, &'static str, Vec<(&'static str, u64)>);
+
+/// Per-device cache of shader modules and pipelines.
+#[derive(Default)]
+pub struct PipelineCache {
+    modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
+    kernels: Mutex<HashMap<CacheKey, Kernel>>,
+}
+
+impl PipelineCache {
+    fn module(&self, device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
+        let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
+        modules
+            .entry(shader.name)
+            .or_insert_with(|| {
+                let text = format!("{COMMON_WGSL}\n{}", shader.source);
+                device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                    label: Some(shader.name),
+                    source: wgpu::ShaderSource::Wgsl(text.into()),
+                })
+            })
+            .clone()
+    }
+}
+
+impl GpuContext {
+    /// The pipeline for `entry` in `shader` with the given override constants, compiled on first use.
+    pub fn kernel(
+        &self,
+        shader: &Shader,
+        entry: &'static str,
+        constants: &[(&'static str, f64)],
+        access: &[Access],
+    ) -> Kernel {
+        let key: CacheKey = (
+            shader.name,
+            entry,
+            constants.iter().map(|(k, v)| (*k, v.to_bits())).collect(),
+        );
+        if let Some(k) = self
+            .pipelines
+            .kernels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+        {
+            return k.clone();
+        }
+        let module = self.pipelines.module(&self.device, shader);
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = access
+            .iter()
+            .enumerate()
+            .map(|(i, a)| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: match a {
+                    Access::Uniform => wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Uniform,
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                    Access::Read | Access::ReadWrite => wgpu::BindingType::Buffer {
+                        ty: wgpu::BufferBindingType::Storage {
+                            read_only: *a == Access::Read,
+                        },
+                        has_dynamic_offset: false,
+                        min_binding_size: None,
+                    },
+                },
+                count: None,
+            })
+            .collect();
+        let layout = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(entry),
+                entries: &entries,
+            });
+        let pipeline_layout = self
+            .device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(entry),
+                bind_group_layouts: &[Some(&layout)],
+                immediate_size: 0,
+            });
+        let pipeline = self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(entry),
+                layout: Some(&pipeline_layout),
+                module: &module,
+                entry_point: Some(entry),
+                compilation_options: wgpu::PipelineCompilationOptions {
+                    constants,
+                    zero_initialize_workgroup_memory: false,
+                },
+                cache: None,
+            });
+        let kernel = Kernel {
+            name: entry,
+            pipeline,
+            layout,
+            bindings: access.len(),
+        };
+        self.pipelines
+            .kernels
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, kernel.clone());
+        kernel
+    }
+
+    /// A uniform buffer holding `value`, created once when a dispatch is built.
+    pub fn uniform<T: bytemuck::Pod>(&self, value: &T) -> wgpu::Buffer {
+        self.device
+            .create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some("uniform"),
+                contents: bytemuck::bytes_of(value),
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+            })
+    }
+}
+
+impl Kernel {
+    /// Binds `resources` (binding i = resources[i]) and returns a dispatch of `workgroups`.
+    pub fn dispatch(
+        &self,
+        ctx: &GpuContext,
+        resources: &[wgpu::BindingResource<'_>],
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        assert_eq!(
+            resources.len(),
+            self.bindings,
+            "kernel {} takes {} bindings",
+            self.name,
+            self.bindings
+        );
+        let entries: Vec<wgpu::BindGroupEntry> = resources
+            .iter()
+            .enumerate()
+            .map(|(i, r)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: r.clone(),
+            })
+            .collect();
+        let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(self.name),
+            layout: &self.layout,
+            entries: &entries,
+        });
+        Dispatch {
+            label: self.name,
+            pipeline: self.pipeline.clone(),
+            bind_group,
+            workgroups,
+        }
+    }
+}
+
+/// Grid for a 1-D kernel with 256-wide workgroups, folded into two dimensions when the element
+/// count exceeds one dimension's limit (kernels recover the index with `flat_index`).
+pub fn grid_1d(n: usize, max_per_dim: u32) -> [u32; 3] {
+    let groups = n.div_ceil(256).max(1) as u64;
+    let max = max_per_dim.max(1) as u64;
+    if groups <= max {
+        [groups as u32, 1, 1]
+    } else {
+        [max as u32, groups.div_ceil(max) as u32, 1]
+    }
+}
+
+/// Grid for a kernel with one invocation per item and `workgroup` invocations per group.
+pub fn grid_items(n: usize, workgroup: usize) -> [u32; 3] {
+    [n.div_ceil(workgroup).max(1) as u32, 1, 1]
+}
+
+/// The uniform binding for `buffer`.
+pub fn uniform_binding(buffer: &wgpu::Buffer) -> wgpu::BindingResource<'_> {
+    buffer.as_entire_binding()
+}

@@ -1,0 +1,64 @@
+//! Pre-built compute dispatches. Everything a dispatch needs (pipeline, bind group, uniform
+//! values, grid size) is created when a model is built; a training step only replays them.
+
+/// One compute dispatch, ready to record.
+pub struct Dispatch {
+    /// What it computes, for debugging and profiling.
+    pub label: &'static str,
+    pub(crate) pipeline: wgpu::ComputePipeline,
+    pub(crate) bind_group: wgpu::BindGroup,
+    pub(crate) workgroups: [u32; 3],
+}
+
+/// An ordered list of dispatches (a forward pass, a backward pass, an optimizer step).
+#[derive(Default)]
+pub struct Plan {
+    dispatches: Vec<Dispatch>,
+}
+
+impl Plan {
+    /// An empty plan.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Appends a dispatch.
+    pub fn push(&mut self, dispatch: Dispatch) {
+        self.dispatches.push(dispatch);
+    }
+
+    /// Appends all dispatches of `other`.
+    pub fn extend(&mut self, other: Plan) {
+        self.dispatches.extend(other.dispatches);
+    }
+
+    /// Number of dispatches.
+    pub fn len(&self) -> usize {
+        self.dispatches.len()
+    }
+
+    /// Whether the plan is empty.
+    pub fn is_empty(&self) -> bool {
+        self.dispatches.is_empty()
+    }
+
+    /// Records every dispatch, in order, into `pass`. wgpu makes each dispatch in a compute pass
+    /// see the writes of the ones before it.
+    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
+        for d in &self.dispatches {
+            pass.set_pipeline(&d.pipeline);
+            pass.set_bind_group(0, &d.bind_group, &[]);
+            pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+        }
+    }
+
+    /// Encodes the plan as one compute pass and submits it (tests and benchmarks).
+    pub fn submit(&self, ctx: &super::GpuContext) {
+        let mut encoder = ctx.device.create_command_encoder(&Default::default());
+        {
+            let mut pass = encoder.begin_compute_pass(&Default::default());
+            self.record(&mut pass);
+        }
+        ctx.queue.submit([encoder.finish()]);
+    }
+}

@@ -1,0 +1,97 @@
+//! AdamW and SGD updates over the flat parameter buffer (shaders/optimizer.wgsl). The per-step
+//! hyperparameters live in a uniform buffer the trainer rewrites with `queue.write_buffer` before
+//! each submission, so the prebuilt dispatch never changes.
+
+use super::shader;
+use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+
+const SHADER: Shader = shader!("optimizer.wgsl");
+
+/// Uniform block of shaders/optimizer.wgsl.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct Hyper {
+    /// Elements in the flat buffers.
+    pub n: u32,
+    /// Coordinates below this index get weight decay.
+    pub decay_end: u32,
+    /// Learning rate of this step.
+    pub lr: f32,
+    /// Weight decay.
+    pub weight_decay: f32,
+    /// AdamW beta1.
+    pub beta1: f32,
+    /// AdamW beta2.
+    pub beta2: f32,
+    /// AdamW epsilon.
+    pub eps: f32,
+    /// `1 - beta1^t`.
+    pub bias_correction1: f32,
+    /// `sqrt(1 - beta2^t)`.
+    pub bias_correction2_sqrt: f32,
+    /// SGD momentum.
+    pub momentum: f32,
+    /// Padding to 16 bytes.
+    pub _pad: [u32; 2],
+}
+
+/// Which update rule the dispatch applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UpdateRule {
+    /// torch.optim.AdamW.
+    AdamW,
+    /// torch.optim.SGD with momentum.
+    Sgd,
+}
+
+/// Flat buffers an update reads and writes.
+pub struct OptimizerBuffers<'a> {
+    /// Step hyperparameters (uniform).
+    pub hyper: &'a wgpu::Buffer,
+    /// Scalars (clip factor, NaN flag).
+    pub scalars: &'a Tensor,
+    /// Gradients.
+    pub grads: &'a Tensor,
+    /// Parameters (updated in place).
+    pub params: &'a Tensor,
+    /// First state buffer (AdamW m / SGD momentum).
+    pub state1: &'a Tensor,
+    /// Second state buffer (AdamW v; bound but unused by SGD).
+    pub state2: &'a Tensor,
+}
+
+/// One update of all parameters.
+pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Dispatch {
+    let entry = match rule {
+        UpdateRule::AdamW => "adamw",
+        UpdateRule::Sgd => "sgd",
+    };
+    let kernel = ctx.kernel(
+        &SHADER,
+        entry,
+        &[],
+        &[
+            Access::Uniform,
+            Access::Read,
+            Access::Read,
+            Access::ReadWrite,
+            Access::ReadWrite,
+            Access::ReadWrite,
+        ],
+    );
+    kernel.dispatch(
+        ctx,
+        &[
+            uniform_binding(b.hyper),
+            b.scalars.binding(),
+            b.grads.binding(),
+            b.params.binding(),
+            b.state1.binding(),
+            b.state2.binding(),
+        ],
+        grid_1d(
+            b.params.len,
+            ctx.limits.max_compute_workgroups_per_dimension,
+        ),
+    )
+}

@@ -1,0 +1,10 @@
+//! ire-playground: small transformers trained by WGSL compute shaders on any WebGPU adapter, with
+//! IRE (Implicit Regularization Enhancement). The engine never depends on the UI.
+
+#![warn(missing_docs)]
+
+pub mod error;
+pub mod gpu;
+pub mod kernels;
+
+pub use error::{Error, Result};

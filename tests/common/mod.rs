@@ -1,0 +1,114 @@
+//! Shared test helpers: a GPU context per test, fixture loading, tolerant comparison.
+#![allow(dead_code)]
+
+use ire_playground::gpu::{GpuContext, Tensor};
+use safetensors::SafeTensors;
+use std::collections::HashMap;
+
+/// A device on whatever adapter is present (lavapipe in CI).
+pub fn ctx() -> GpuContext {
+    pollster::block_on(GpuContext::new()).expect("a GPU adapter (install mesa-vulkan-drivers)")
+}
+
+/// Tensors of a fixture file, converted to f32 (floats) or u32 (integers, via `ints`).
+pub struct Fixture {
+    floats: HashMap<String, (Vec<usize>, Vec<f32>)>,
+    ints: HashMap<String, Vec<u32>>,
+    pub metadata: HashMap<String, String>,
+}
+
+impl Fixture {
+    pub fn load(name: &str) -> Self {
+        let path = format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"));
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+        let (_, meta) = SafeTensors::read_metadata(&bytes).unwrap();
+        let st = SafeTensors::deserialize(&bytes).unwrap();
+        let mut floats = HashMap::new();
+        let mut ints = HashMap::new();
+        for (k, v) in st.tensors() {
+            match v.dtype() {
+                safetensors::Dtype::F32 => {
+                    let data: Vec<f32> = v
+                        .data()
+                        .chunks_exact(4)
+                        .map(|c| f32::from_le_bytes(c.try_into().unwrap()))
+                        .collect();
+                    floats.insert(k.to_string(), (v.shape().to_vec(), data));
+                }
+                safetensors::Dtype::I32 => {
+                    let data: Vec<u32> = v
+                        .data()
+                        .chunks_exact(4)
+                        .map(|c| i32::from_le_bytes(c.try_into().unwrap()) as u32)
+                        .collect();
+                    ints.insert(k.to_string(), data);
+                }
+                d => panic!("unexpected dtype {d:?} for {k}"),
+            }
+        }
+        Self {
+            floats,
+            ints,
+            metadata: meta.metadata().clone().unwrap_or_default(),
+        }
+    }
+
+    pub fn f(&self, name: &str) -> &[f32] {
+        &self
+            .floats
+            .get(name)
+            .unwrap_or_else(|| panic!("fixture has no {name}"))
+            .1
+    }
+
+    pub fn shape(&self, name: &str) -> &[usize] {
+        &self
+            .floats
+            .get(name)
+            .unwrap_or_else(|| panic!("fixture has no {name}"))
+            .0
+    }
+
+    pub fn u(&self, name: &str) -> &[u32] {
+        self.ints
+            .get(name)
+            .unwrap_or_else(|| panic!("fixture has no {name}"))
+    }
+
+    pub fn float_names(&self) -> Vec<String> {
+        self.floats.keys().cloned().collect()
+    }
+
+    pub fn tensor(&self, ctx: &GpuContext, name: &str) -> Tensor {
+        Tensor::from_slice(ctx, name, self.f(name))
+    }
+
+    pub fn int_tensor(&self, ctx: &GpuContext, name: &str) -> Tensor {
+        Tensor::from_slice(ctx, name, self.u(name))
+    }
+}
+
+/// Asserts |got - want| <= atol + rtol * |want| elementwise, reporting the worst element.
+pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let mut worst = (0usize, 0f32);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(g.is_finite(), "{what}[{i}] is {g}");
+        let excess = (g - w).abs() - (atol + rtol * w.abs());
+        if excess > worst.1 {
+            worst = (i, excess);
+        }
+    }
+    let i = worst.0;
+    assert!(
+        worst.1 <= 0.0,
+        "{what}: element {i} is {} but PyTorch says {} (atol {atol}, rtol {rtol})",
+        got[i],
+        want[i]
+    );
+}
+
+/// Reads a tensor back.
+pub fn read(ctx: &GpuContext, t: &Tensor) -> Vec<f32> {
+    t.read_blocking(ctx).unwrap()
+}

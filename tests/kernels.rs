@@ -1,0 +1,486 @@
+//! Every kernel's forward and backward against PyTorch (tests/fixtures/kernels.safetensors, made
+//! by scripts/make_fixtures.py). Tolerances: f32 kernels vs float64 references, so 1e-4 relative
+//! plus a small absolute term scaled to each quantity's magnitude.
+
+mod common;
+
+use common::{assert_close, ctx, read, Fixture};
+use ire_playground::gpu::{Plan, Tensor};
+use ire_playground::kernels::{
+    attention, cross_entropy, elementwise, embedding, layernorm, matmul, optimizer, reduce,
+};
+use matmul::{MatmulShape, MatmulVariant};
+
+fn run(
+    ctx: &ire_playground::gpu::GpuContext,
+    dispatches: impl IntoIterator<Item = ire_playground::gpu::Dispatch>,
+) {
+    let mut plan = Plan::new();
+    for d in dispatches {
+        plan.push(d);
+    }
+    plan.submit(ctx);
+}
+
+#[test]
+fn matmul_all_transposes_and_variants() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (m, k, n) = (37, 29, 45);
+    let a = f.tensor(&ctx, "mm.a");
+    let b = f.tensor(&ctx, "mm.b");
+    let a_t = f.tensor(&ctx, "mm.a_t");
+    let b_t = f.tensor(&ctx, "mm.b_t");
+    let bias = f.tensor(&ctx, "mm.bias");
+    for variant in [MatmulVariant::Blocked, MatmulVariant::Tiled] {
+        let cases: [(&Tensor, &Tensor, bool, bool, Option<&Tensor>, &str); 4] = [
+            (&a, &b, false, false, None, "mm.nn"),
+            (&a, &b, false, false, Some(&bias), "mm.nn_bias"),
+            (&a_t, &b, true, false, None, "mm.tn"),
+            (&a, &b_t, false, true, None, "mm.nt"),
+        ];
+        for (aa, bb, ta, tb, bias, want) in cases {
+            let c = Tensor::zeros(&ctx, "c", m * n);
+            let shape = MatmulShape {
+                m,
+                n,
+                k,
+                trans_a: ta,
+                trans_b: tb,
+            };
+            run(
+                &ctx,
+                [matmul::matmul_variant(
+                    &ctx, variant, aa, bb, bias, &c, shape,
+                )],
+            );
+            assert_close(
+                &format!("{want} {variant:?}"),
+                &read(&ctx, &c),
+                f.f(want),
+                1e-4,
+                1e-4,
+            );
+        }
+    }
+}
+
+#[test]
+fn linear_forward_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (rows, fin, fout) = (19, 24, 33);
+    let x = f.tensor(&ctx, "lin.x");
+    let w = f.tensor(&ctx, "lin.w");
+    let b = f.tensor(&ctx, "lin.b");
+    let dy = f.tensor(&ctx, "lin.dy");
+    let y = Tensor::zeros(&ctx, "y", rows * fout);
+    let dx = Tensor::zeros(&ctx, "dx", rows * fin);
+    let dw = Tensor::zeros(&ctx, "dw", fout * fin);
+    let db = Tensor::zeros(&ctx, "db", fout);
+    run(
+        &ctx,
+        [
+            matmul::matmul(
+                &ctx,
+                &x,
+                &w,
+                Some(&b),
+                &y,
+                MatmulShape {
+                    m: rows,
+                    n: fout,
+                    k: fin,
+                    trans_a: false,
+                    trans_b: true,
+                },
+            ),
+            matmul::matmul(
+                &ctx,
+                &dy,
+                &w,
+                None,
+                &dx,
+                MatmulShape {
+                    m: rows,
+                    n: fin,
+                    k: fout,
+                    trans_a: false,
+                    trans_b: false,
+                },
+            ),
+            matmul::matmul(
+                &ctx,
+                &dy,
+                &x,
+                None,
+                &dw,
+                MatmulShape {
+                    m: fout,
+                    n: fin,
+                    k: rows,
+                    trans_a: true,
+                    trans_b: false,
+                },
+            ),
+            matmul::bias_backward(&ctx, &dy, &db, rows, fout),
+        ],
+    );
+    assert_close("linear y", &read(&ctx, &y), f.f("lin.y"), 1e-4, 1e-4);
+    assert_close("linear dx", &read(&ctx, &dx), f.f("lin.dx"), 1e-4, 1e-4);
+    assert_close("linear dw", &read(&ctx, &dw), f.f("lin.dw"), 1e-4, 1e-4);
+    assert_close("linear db", &read(&ctx, &db), f.f("lin.db"), 1e-4, 1e-4);
+}
+
+#[test]
+fn layernorm_forward_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (rows, cols) = (21, 40);
+    let x = f.tensor(&ctx, "ln.x");
+    let gamma = f.tensor(&ctx, "ln.gamma");
+    let beta = f.tensor(&ctx, "ln.beta");
+    let dy = f.tensor(&ctx, "ln.dy");
+    let dres = f.tensor(&ctx, "ln.dres");
+    let y = Tensor::zeros(&ctx, "y", rows * cols);
+    let stats = Tensor::zeros(&ctx, "stats", rows * 2);
+    let dx = Tensor::zeros(&ctx, "dx", rows * cols);
+    let dx_nores = Tensor::zeros(&ctx, "dx", rows * cols);
+    let dgamma = Tensor::zeros(&ctx, "dgamma", cols);
+    let dbeta = Tensor::zeros(&ctx, "dbeta", cols);
+    let mut d = vec![layernorm::forward(
+        &ctx, rows, cols, &x, &gamma, &beta, &y, &stats,
+    )];
+    for (res, out) in [(Some(&dres), &dx), (None, &dx_nores)] {
+        let grads = layernorm::LayerNormGrads {
+            x: &x,
+            gamma: &gamma,
+            stats: &stats,
+            dy: &dy,
+            dresidual: res,
+            dx: out,
+            dgamma: &dgamma,
+            dbeta: &dbeta,
+        };
+        d.extend(layernorm::backward(&ctx, rows, cols, grads));
+    }
+    run(&ctx, d);
+    assert_close("ln y", &read(&ctx, &y), f.f("ln.y"), 1e-4, 1e-4);
+    assert_close(
+        "ln dx (+residual)",
+        &read(&ctx, &dx),
+        f.f("ln.dx"),
+        2e-4,
+        1e-4,
+    );
+    assert_close(
+        "ln dx",
+        &read(&ctx, &dx_nores),
+        f.f("ln.dx_nores"),
+        2e-4,
+        1e-4,
+    );
+    assert_close(
+        "ln dgamma",
+        &read(&ctx, &dgamma),
+        f.f("ln.dgamma"),
+        1e-4,
+        1e-4,
+    );
+    assert_close("ln dbeta", &read(&ctx, &dbeta), f.f("ln.dbeta"), 1e-4, 1e-4);
+}
+
+#[test]
+fn gelu_forward_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let x = f.tensor(&ctx, "gelu.x");
+    let dy = f.tensor(&ctx, "gelu.dy");
+    let y = Tensor::zeros(&ctx, "y", x.len);
+    let dx = Tensor::zeros(&ctx, "dx", x.len);
+    run(
+        &ctx,
+        [
+            elementwise::gelu_forward(&ctx, &x, &y),
+            elementwise::gelu_backward(&ctx, &x, &dy, &dx),
+        ],
+    );
+    assert_close("gelu y", &read(&ctx, &y), f.f("gelu.y"), 1e-5, 1e-5);
+    assert_close("gelu dx", &read(&ctx, &dx), f.f("gelu.dx"), 1e-5, 1e-4);
+}
+
+#[test]
+fn residual_add() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let a = f.tensor(&ctx, "res.a");
+    let b = f.tensor(&ctx, "res.b");
+    let out = Tensor::zeros(&ctx, "out", a.len);
+    run(&ctx, [elementwise::residual_add(&ctx, &a, &b, &out)]);
+    assert_close("residual", &read(&ctx, &out), f.f("res.out"), 1e-6, 1e-6);
+}
+
+#[test]
+fn attention_forward_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let shape = attention::AttentionShape {
+        batch: 2,
+        seq: 7,
+        heads: 3,
+        head_dim: 5,
+    };
+    let d = 15;
+    let qkv = f.tensor(&ctx, "att.qkv");
+    let dout = f.tensor(&ctx, "att.dout");
+    let probs = Tensor::zeros(&ctx, "probs", shape.probs_len());
+    let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
+    let out = Tensor::zeros(&ctx, "out", 2 * 7 * d);
+    let dqkv = Tensor::zeros(&ctx, "dqkv", 2 * 7 * 3 * d);
+    let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
+    ds.extend(attention::backward(
+        &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
+    ));
+    run(&ctx, ds);
+    assert_close(
+        "attention out",
+        &read(&ctx, &out),
+        f.f("att.out"),
+        1e-5,
+        1e-4,
+    );
+    assert_close(
+        "attention probs",
+        &read(&ctx, &probs),
+        f.f("att.probs"),
+        1e-6,
+        1e-4,
+    );
+    assert_close(
+        "attention dqkv",
+        &read(&ctx, &dqkv),
+        f.f("att.dqkv"),
+        1e-5,
+        1e-4,
+    );
+}
+
+#[test]
+fn embedding_forward_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let shape = embedding::EmbeddingShape {
+        rows: 18,
+        seq: 6,
+        dim: 8,
+        vocab: 11,
+    };
+    let tokens = f.int_tensor(&ctx, "emb.tokens");
+    let wte = f.tensor(&ctx, "emb.wte");
+    let wpe = f.tensor(&ctx, "emb.wpe");
+    let dx = f.tensor(&ctx, "emb.dx");
+    let x = Tensor::zeros(&ctx, "x", 18 * 8);
+    let dwte = Tensor::zeros(&ctx, "dwte", 11 * 8);
+    let dwpe = Tensor::zeros(&ctx, "dwpe", 6 * 8);
+    run(
+        &ctx,
+        [
+            embedding::forward(&ctx, shape, &tokens, &wte, &wpe, &x),
+            embedding::backward(&ctx, shape, &tokens, &dx, &dwte, &dwpe),
+        ],
+    );
+    assert_close("embedding x", &read(&ctx, &x), f.f("emb.x"), 1e-6, 1e-6);
+    assert_close(
+        "embedding dwte",
+        &read(&ctx, &dwte),
+        f.f("emb.dwte"),
+        1e-5,
+        1e-5,
+    );
+    assert_close(
+        "embedding dwpe",
+        &read(&ctx, &dwpe),
+        f.f("emb.dwpe"),
+        1e-5,
+        1e-5,
+    );
+}
+
+#[test]
+fn cross_entropy_loss_and_gradient() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (rows, vocab) = (23, 17);
+    let logits = f.tensor(&ctx, "ce.logits");
+    let targets = f.int_tensor(&ctx, "ce.targets");
+    let losses = Tensor::zeros(&ctx, "losses", rows);
+    let dlogits = Tensor::zeros(&ctx, "dlogits", rows * vocab);
+    let partials = Tensor::zeros(&ctx, "partials", reduce::partials_len(rows));
+    let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+    let mut ds = vec![cross_entropy::forward_backward(
+        &ctx,
+        rows,
+        vocab,
+        &logits,
+        &targets,
+        &losses,
+        Some(&dlogits),
+    )];
+    ds.extend(reduce::reduce(
+        &ctx,
+        reduce::ReduceMode::Store {
+            slot: reduce::slot::LOSS,
+            scale: 1.0 / rows as f32,
+        },
+        &losses,
+        &partials,
+        &scalars,
+    ));
+    run(&ctx, ds);
+    assert_close(
+        "ce losses",
+        &read(&ctx, &losses),
+        f.f("ce.losses"),
+        1e-5,
+        1e-5,
+    );
+    assert_close(
+        "ce dlogits",
+        &read(&ctx, &dlogits),
+        f.f("ce.dlogits"),
+        1e-6,
+        1e-4,
+    );
+    let s = read(&ctx, &scalars);
+    assert_close("ce mean loss", &s[..1], f.f("ce.loss"), 1e-5, 1e-5);
+}
+
+#[test]
+fn grad_norm_clipping_and_nonfinite_flag() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let grads = f.tensor(&ctx, "clip.grads");
+    let norm = f.f("clip.norm")[0];
+    let partials = Tensor::zeros(&ctx, "partials", reduce::partials_len(grads.len));
+    for clip in [0.0f32, norm * 2.0, norm * 0.25] {
+        let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+        run(
+            &ctx,
+            reduce::reduce(
+                &ctx,
+                reduce::ReduceMode::GradNorm { clip },
+                &grads,
+                &partials,
+                &scalars,
+            ),
+        );
+        let s = read(&ctx, &scalars);
+        assert_close(
+            "grad norm",
+            &[s[reduce::slot::GRAD_NORM]],
+            &[norm],
+            0.0,
+            1e-5,
+        );
+        let want_scale = if clip > 0.0 && norm > clip {
+            clip / norm
+        } else {
+            1.0
+        };
+        assert_close(
+            "clip scale",
+            &[s[reduce::slot::CLIP_SCALE]],
+            &[want_scale],
+            0.0,
+            1e-5,
+        );
+        assert_eq!(s[reduce::slot::NONFINITE], 0.0);
+    }
+    // A NaN in the gradient sets the flag and zeroes the clip factor.
+    let mut bad = f.f("clip.grads").to_vec();
+    bad[12345] = f32::NAN;
+    let bad = Tensor::from_slice(&ctx, "bad", &bad);
+    let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+    run(
+        &ctx,
+        reduce::reduce(
+            &ctx,
+            reduce::ReduceMode::GradNorm { clip: 1.0 },
+            &bad,
+            &partials,
+            &scalars,
+        ),
+    );
+    let s = read(&ctx, &scalars);
+    assert_eq!(s[reduce::slot::NONFINITE], 1.0);
+    assert_eq!(s[reduce::slot::CLIP_SCALE], 0.0);
+}
+
+fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let params = f.tensor(&ctx, "opt.p0");
+    let n = params.len;
+    let grads = Tensor::zeros(&ctx, "grads", n);
+    let m = Tensor::zeros(&ctx, "m", n);
+    let v = Tensor::zeros(&ctx, "v", n);
+    let mut scalars = vec![0.0f32; reduce::slot::COUNT];
+    scalars[reduce::slot::CLIP_SCALE] = 1.0;
+    let scalars = Tensor::from_slice(&ctx, "scalars", &scalars);
+    let hyper_buf = ctx.uniform(&optimizer::Hyper::default());
+    let step = optimizer::update(
+        &ctx,
+        rule,
+        optimizer::OptimizerBuffers {
+            hyper: &hyper_buf,
+            scalars: &scalars,
+            grads: &grads,
+            params: &params,
+            state1: &m,
+            state2: &v,
+        },
+    );
+    let mut plan = Plan::new();
+    plan.push(step);
+    let (b1, b2) = (0.9f32, 0.95f32);
+    for (t, lr) in [1e-2f32, 7e-3, 3e-3].into_iter().enumerate() {
+        grads.write(&ctx, f.f(&format!("opt.g{t}")));
+        let t1 = (t + 1) as i32;
+        let hyper = match rule {
+            optimizer::UpdateRule::AdamW => optimizer::Hyper {
+                n: n as u32,
+                decay_end: 2000,
+                lr,
+                weight_decay: 0.1,
+                beta1: b1,
+                beta2: b2,
+                eps: 1e-8,
+                bias_correction1: 1.0 - b1.powi(t1),
+                bias_correction2_sqrt: (1.0 - b2.powi(t1)).sqrt(),
+                ..Default::default()
+            },
+            optimizer::UpdateRule::Sgd => optimizer::Hyper {
+                n: n as u32,
+                decay_end: 2000,
+                lr,
+                weight_decay: 5e-4,
+                momentum: 0.9,
+                ..Default::default()
+            },
+        };
+        ctx.queue
+            .write_buffer(&hyper_buf, 0, bytemuck::bytes_of(&hyper));
+        plan.submit(&ctx);
+    }
+    assert_close(want, &read(&ctx, &params), f.f(want), 1e-6, 1e-5);
+}
+
+#[test]
+fn adamw_matches_torch_optim() {
+    optimizer_three_steps(optimizer::UpdateRule::AdamW, "opt.adamw");
+}
+
+#[test]
+fn sgd_momentum_matches_torch_optim() {
+    optimizer_three_steps(optimizer::UpdateRule::Sgd, "opt.sgd");
+}

@@ -8,3 +8,7 @@ pub mod gpu;
 pub mod kernels;
 
 pub use error::{Error, Result};
+pub mod data;
+pub mod rng;
+pub mod nn;
+pub mod models;

@@ -32,6 +32,11 @@ impl Plan {
         self.dispatches.extend(other.dispatches);
     }
 
+    /// Appends dispatches in order.
+    pub fn extend_dispatches(&mut self, dispatches: impl IntoIterator<Item = Dispatch>) {
+        self.dispatches.extend(dispatches);
+    }
+
     /// Number of dispatches.
     pub fn len(&self) -> usize {
         self.dispatches.len()

@@ -1,0 +1,163 @@
+//! Transformer hyperparameters, presets, validation and the fits-the-adapter check.
+
+use crate::error::{Error, Result};
+use crate::kernels::reduce;
+use crate::nn::{ParamSet, ParamSpec};
+use serde::{Deserialize, Serialize};
+
+/// Shape of a GPT-2-style character model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TransformerConfig {
+    /// Transformer blocks.
+    pub n_layer: usize,
+    /// Attention heads per block.
+    pub n_head: usize,
+    /// Residual stream width.
+    pub d_model: usize,
+    /// Feed-forward hidden width.
+    pub d_ff: usize,
+    /// Context length.
+    pub seq_len: usize,
+    /// Vocabulary size.
+    pub vocab: usize,
+}
+
+/// Names accepted by [`TransformerConfig::preset`].
+pub const PRESETS: &[&str] = &["tiny", "small"];
+
+impl TransformerConfig {
+    /// A named preset for a vocabulary of `vocab` tokens:
+    /// `tiny` (1 layer, d 64, 4 heads, d_ff 256, T 64) for tests and CPU adapters;
+    /// `small` (2 layers, d 128, 8 heads, d_ff 512, T 128), the IRE paper's small transformer.
+    pub fn preset(name: &str, vocab: usize) -> Result<Self> {
+        let (n_layer, d_model, n_head, d_ff, seq_len) = match name {
+            "tiny" => (1, 64, 4, 256, 64),
+            "small" => (2, 128, 8, 512, 128),
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown preset '{other}'; choose one of: {}",
+                    PRESETS.join(", ")
+                )))
+            }
+        };
+        let c = Self {
+            n_layer,
+            n_head,
+            d_model,
+            d_ff,
+            seq_len,
+            vocab,
+        };
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Checks that the shape is well formed.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidConfig(m));
+        for (name, v) in [
+            ("n_layer", self.n_layer),
+            ("n_head", self.n_head),
+            ("d_model", self.d_model),
+            ("d_ff", self.d_ff),
+            ("seq_len", self.seq_len),
+            ("vocab", self.vocab),
+        ] {
+            if v == 0 {
+                return bad(format!("{name} must be at least 1"));
+            }
+            if v > 1 << 20 {
+                return bad(format!("{name} = {v} is unreasonably large"));
+            }
+        }
+        if self.d_model % self.n_head != 0 {
+            return bad(format!(
+                "d_model ({}) must be divisible by n_head ({})",
+                self.d_model, self.n_head
+            ));
+        }
+        Ok(())
+    }
+
+    /// Channels per head.
+    pub fn head_dim(&self) -> usize {
+        self.d_model / self.n_head
+    }
+
+    /// Parameter declarations in PyTorch `named_parameters()` order (scripts/reference_model.py),
+    /// with GPT-2 initialisation: N(0, 0.02), residual projections N(0, 0.02 / sqrt(2 n_layer)).
+    pub fn param_specs(&self) -> Vec<ParamSpec> {
+        use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp};
+        let std = 0.02;
+        let proj_std = 0.02 / (2.0 * self.n_layer as f32).sqrt();
+        let mut v = Embedding::specs(self.vocab, self.seq_len, self.d_model, std);
+        for l in 0..self.n_layer {
+            let p = format!("blocks.{l}");
+            v.extend(LayerNorm::specs(&format!("{p}.ln1"), self.d_model));
+            v.extend(CausalSelfAttention::specs(&format!("{p}.attn"), self.d_model, std, proj_std));
+            v.extend(LayerNorm::specs(&format!("{p}.ln2"), self.d_model));
+            v.extend(Mlp::specs(&format!("{p}.mlp"), self.d_model, self.d_ff, std, proj_std));
+        }
+        v.extend(LayerNorm::specs("ln_f", self.d_model));
+        v.extend(Linear::specs("lm_head", self.d_model, self.vocab, false, std));
+        v
+    }
+
+    /// Number of trainable scalars.
+    pub fn param_count(&self) -> usize {
+        self.param_specs()
+            .iter()
+            .map(|s| s.shape.iter().product::<usize>())
+            .sum()
+    }
+
+    /// Checks, before anything is allocated, that a model of this shape at `batch` fits the
+    /// adapter's buffer and dispatch limits. Returns the estimated GPU memory in bytes.
+    pub fn check_fits(&self, batch: usize, limits: &wgpu::Limits) -> Result<u64> {
+        if batch == 0 {
+            return Err(Error::InvalidConfig("batch must be at least 1".into()));
+        }
+        let rows = batch as u64 * self.seq_len as u64;
+        let d = self.d_model as u64;
+        let f = self.d_ff as u64;
+        let v = self.vocab as u64;
+        let probs = batch as u64 * self.n_head as u64 * (self.seq_len as u64).pow(2);
+        let params = ParamSet::planned_len(&self.param_specs(), limits.min_storage_buffer_offset_alignment) as u64;
+        let largest = [
+            ("flat parameter buffer", params),
+            ("attention probabilities (batch x heads x seq^2)", probs),
+            ("logits (batch x seq x vocab)", rows * v),
+            ("MLP activations (batch x seq x d_ff)", rows * f),
+            ("qkv activations (batch x seq x 3 d_model)", rows * 3 * d),
+        ];
+        let max_binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        for (what, words) in largest {
+            if words * 4 > max_binding {
+                return Err(Error::TooLarge(format!(
+                    "the {what} needs {} MiB but this adapter binds at most {} MiB per buffer; \
+                     reduce batch, seq_len or the model size",
+                    words * 4 >> 20,
+                    max_binding >> 20
+                )));
+            }
+        }
+        let max_groups = limits.max_compute_workgroups_per_dimension as u64;
+        for (what, groups) in [
+            ("attention rows", (probs / self.seq_len as u64).div_ceil(64)),
+            ("token rows", rows.div_ceil(32)),
+            ("reduction partials", (params / reduce::CHUNK as u64).div_ceil(64)),
+        ] {
+            if groups > max_groups {
+                return Err(Error::TooLarge(format!(
+                    "{what} need {groups} workgroups in one dimension, the adapter allows {max_groups}; \
+                     reduce batch or seq_len"
+                )));
+            }
+        }
+        // Activations per block (see Transformer::new), plus parameters, gradients, two optimizer
+        // states and the logits/loss buffers.
+        let per_block = 9 * rows * d + 6 * rows * d + 4 * rows * f + 2 * probs + 4 * rows;
+        let total_words = self.n_layer as u64 * per_block + 4 * params + 3 * rows * v + 4 * rows * d;
+        Ok(total_words * 4)
+    }
+}

@@ -1,0 +1,7 @@
+//! Models built from the layers in `nn`.
+
+mod config;
+mod transformer;
+
+pub use config::TransformerConfig;
+pub use transformer::Transformer;

@@ -1,0 +1,245 @@
+//! GPT-2-style causal character model (scripts/reference_model.py is its PyTorch twin).
+//!
+//! Everything is allocated in [`Transformer::new`], which also records the dispatch plans: a
+//! training step replays `train_plan` (forward, loss, backward, gradient norm) and the
+//! optimizer's plan in one submission.
+
+use super::TransformerConfig;
+use crate::data::Batch;
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::kernels::attention::AttentionShape;
+use crate::kernels::cross_entropy;
+use crate::kernels::elementwise::residual_add;
+use crate::kernels::embedding::EmbeddingShape;
+use crate::kernels::reduce::{self, partials_len, slot, ReduceMode};
+use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp, ParamSet};
+
+/// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
+struct Block {
+    ln1: LayerNorm,
+    attn: CausalSelfAttention,
+    ln2: LayerNorm,
+    mlp: Mlp,
+    ln1_out: Tensor,
+    attn_out: Tensor,
+    x_mid: Tensor,
+    ln2_out: Tensor,
+    mlp_out: Tensor,
+    d_ln1_out: Tensor,
+    d_x_mid: Tensor,
+    d_ln2_out: Tensor,
+}
+
+impl Block {
+    fn new(ctx: &GpuContext, params: &ParamSet, c: &TransformerConfig, l: usize, batch: usize) -> Self {
+        let rows = batch * c.seq_len;
+        let p = format!("blocks.{l}");
+        let act = |name: &str| Tensor::zeros(ctx, name, rows * c.d_model);
+        let shape = AttentionShape {
+            batch,
+            seq: c.seq_len,
+            heads: c.n_head,
+            head_dim: c.head_dim(),
+        };
+        Self {
+            ln1: LayerNorm::new(ctx, params, &format!("{p}.ln1"), rows, c.d_model),
+            attn: CausalSelfAttention::new(ctx, params, &format!("{p}.attn"), shape),
+            ln2: LayerNorm::new(ctx, params, &format!("{p}.ln2"), rows, c.d_model),
+            mlp: Mlp::new(ctx, params, &format!("{p}.mlp"), rows, c.d_model, c.d_ff),
+            ln1_out: act("ln1 out"),
+            attn_out: act("attn out"),
+            x_mid: act("residual mid"),
+            ln2_out: act("ln2 out"),
+            mlp_out: act("mlp out"),
+            d_ln1_out: act("d ln1 out"),
+            d_x_mid: act("d residual mid"),
+            d_ln2_out: act("d ln2 out"),
+        }
+    }
+
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, out: &Tensor, plan: &mut Plan) {
+        plan.push(self.ln1.forward(ctx, x, &self.ln1_out));
+        for d in self.attn.forward(ctx, &self.ln1_out, &self.attn_out) {
+            plan.push(d);
+        }
+        plan.push(residual_add(ctx, x, &self.attn_out, &self.x_mid));
+        plan.push(self.ln2.forward(ctx, &self.x_mid, &self.ln2_out));
+        for d in self.mlp.forward(ctx, &self.ln2_out, &self.mlp_out) {
+            plan.push(d);
+        }
+        plan.push(residual_add(ctx, &self.x_mid, &self.mlp_out, out));
+    }
+
+    /// Given `d_out`, writes `d_x` (the residual stream's gradient at the block input).
+    fn backward(&self, ctx: &GpuContext, x: &Tensor, d_out: &Tensor, d_x: &Tensor, plan: &mut Plan) {
+        // The residual branch passes d_out straight through; LayerNorm backward adds it in.
+        for d in self.mlp.backward(ctx, &self.ln2_out, d_out, &self.d_ln2_out) {
+            plan.push(d);
+        }
+        for d in self.ln2.backward(ctx, &self.x_mid, &self.d_ln2_out, Some(d_out), &self.d_x_mid) {
+            plan.push(d);
+        }
+        for d in self.attn.backward(ctx, &self.ln1_out, &self.d_x_mid, &self.d_ln1_out) {
+            plan.push(d);
+        }
+        for d in self.ln1.backward(ctx, x, &self.d_ln1_out, Some(&self.d_x_mid), d_x) {
+            plan.push(d);
+        }
+    }
+}
+
+/// The model, its buffers and its prebuilt plans.
+pub struct Transformer {
+    /// Shape.
+    pub config: TransformerConfig,
+    /// Sequences per batch the buffers were sized for.
+    pub batch: usize,
+    /// Parameters and gradients.
+    pub params: ParamSet,
+    /// Input token ids `[batch * seq_len]`.
+    pub tokens: Tensor,
+    /// Target token ids `[batch * seq_len]`.
+    pub targets: Tensor,
+    /// Logits `[batch * seq_len, vocab]` of the last forward pass.
+    pub logits: Tensor,
+    /// Scalars (loss, gradient norm, clip factor, NaN flag, evaluation sum); see `reduce::slot`.
+    pub scalars: Tensor,
+    train_plan: Plan,
+    eval_plan: Plan,
+    forward_plan: Plan,
+}
+
+impl Transformer {
+    /// Checks the shape against the adapter's limits, then allocates everything and records the
+    /// plans. `grad_clip <= 0` disables clipping (the norm is still computed for NaN detection).
+    pub fn new(ctx: &GpuContext, config: TransformerConfig, batch: usize, grad_clip: f32) -> Result<Self> {
+        config.validate()?;
+        config.check_fits(batch, &ctx.limits)?;
+        let c = config;
+        let rows = batch * c.seq_len;
+        let params = ParamSet::new(ctx, c.param_specs());
+        let embedding = Embedding::new(
+            &params,
+            EmbeddingShape {
+                rows,
+                seq: c.seq_len,
+                dim: c.d_model,
+                vocab: c.vocab,
+            },
+        );
+        let blocks: Vec<Block> = (0..c.n_layer).map(|l| Block::new(ctx, &params, &c, l, batch)).collect();
+        let ln_f = LayerNorm::new(ctx, &params, "ln_f", rows, c.d_model);
+        let lm_head = Linear::new(&params, "lm_head", c.d_model, c.vocab, false);
+
+        let act = |name: &str| Tensor::zeros(ctx, name, rows * c.d_model);
+        let xs: Vec<Tensor> = (0..=c.n_layer).map(|_| act("residual")).collect();
+        let dxs: Vec<Tensor> = (0..=c.n_layer).map(|_| act("d residual")).collect();
+        let final_norm = act("ln_f out");
+        let d_final_norm = act("d ln_f out");
+        let tokens = Tensor::zeros(ctx, "tokens", rows);
+        let targets = Tensor::zeros(ctx, "targets", rows);
+        let logits = Tensor::zeros(ctx, "logits", rows * c.vocab);
+        let dlogits = Tensor::zeros(ctx, "dlogits", rows * c.vocab);
+        let losses = Tensor::zeros(ctx, "losses", rows);
+        let partials = Tensor::zeros(ctx, "partials", partials_len(rows.max(params.params.len)));
+        let scalars = Tensor::zeros(ctx, "scalars", slot::COUNT);
+
+        // Forward to logits, the start of every plan.
+        let record_forward = |plan: &mut Plan| {
+            plan.push(embedding.forward(ctx, &tokens, &xs[0]));
+            for (l, block) in blocks.iter().enumerate() {
+                block.forward(ctx, &xs[l], &xs[l + 1], plan);
+            }
+            plan.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
+            plan.push(lm_head.forward(ctx, rows, &final_norm, &logits));
+        };
+
+        let mut forward = Plan::new();
+        record_forward(&mut forward);
+
+        let mut train = Plan::new();
+        record_forward(&mut train);
+        train.push(cross_entropy::forward_backward(ctx, rows, c.vocab, &logits, &targets, &losses, Some(&dlogits)));
+        let mean = ReduceMode::Store {
+            slot: slot::LOSS,
+            scale: 1.0 / rows as f32,
+        };
+        train.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
+        train.extend_dispatches(lm_head.backward(ctx, rows, &final_norm, &dlogits, Some(&d_final_norm)));
+        train.extend_dispatches(ln_f.backward(ctx, &xs[c.n_layer], &d_final_norm, None, &dxs[c.n_layer]));
+        for (l, block) in blocks.iter().enumerate().rev() {
+            block.backward(ctx, &xs[l], &dxs[l + 1], &dxs[l], &mut train);
+        }
+        train.push(embedding.backward(ctx, &tokens, &dxs[0]));
+        train.extend_dispatches(reduce::reduce(
+            ctx,
+            ReduceMode::GradNorm { clip: grad_clip },
+            &params.grads,
+            &partials,
+            &scalars,
+        ));
+
+        let mut eval = Plan::new();
+        record_forward(&mut eval);
+        eval.push(cross_entropy::forward_backward(ctx, rows, c.vocab, &logits, &targets, &losses, None));
+        let accumulate = ReduceMode::Accumulate {
+            slot: slot::EVAL_LOSS,
+            scale: 1.0 / rows as f32,
+        };
+        eval.extend_dispatches(reduce::reduce(ctx, accumulate, &losses, &partials, &scalars));
+
+        Ok(Self {
+            config,
+            batch,
+            params,
+            tokens,
+            targets,
+            logits,
+            scalars,
+            train_plan: train,
+            eval_plan: eval,
+            forward_plan: forward,
+        })
+    }
+
+    /// Forward, loss, backward and gradient norm: leaves gradients in `params.grads`, the mean
+    /// loss in `scalars[LOSS]`, and the clip factor / NaN flag for the optimizer.
+    pub fn train_plan(&self) -> &Plan {
+        &self.train_plan
+    }
+
+    /// Forward and loss without gradients; adds the batch's mean loss to `scalars[EVAL_LOSS]`.
+    pub fn eval_plan(&self) -> &Plan {
+        &self.eval_plan
+    }
+
+    /// Forward to logits only (sampling).
+    pub fn forward_plan(&self) -> &Plan {
+        &self.forward_plan
+    }
+
+    /// Uploads a batch (queued for the next submission), checking sizes and token ids.
+    pub fn set_batch(&self, ctx: &GpuContext, batch: &Batch) -> Result<()> {
+        let rows = self.batch * self.config.seq_len;
+        if batch.inputs.len() != rows || batch.targets.len() != rows {
+            return Err(Error::Data(format!(
+                "batch has {} inputs / {} targets, the model expects {rows}",
+                batch.inputs.len(),
+                batch.targets.len()
+            )));
+        }
+        let vocab = self.config.vocab as u32;
+        if let Some(bad) = batch.inputs.iter().chain(&batch.targets).find(|&&t| t >= vocab) {
+            return Err(Error::Data(format!("token id {bad} is outside the vocabulary of {vocab}")));
+        }
+        self.tokens.write(ctx, &batch.inputs);
+        self.targets.write(ctx, &batch.targets);
+        Ok(())
+    }
+
+    /// Replaces all parameters with `flat` (laid out as `params.arena`).
+    pub fn load_flat(&self, ctx: &GpuContext, flat: &[f32]) {
+        self.params.params.write(ctx, flat);
+    }
+}

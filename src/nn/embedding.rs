@@ -1,0 +1,45 @@
+//! Token and learned position embeddings (`wte`, `wpe`).
+
+use super::{Init, ParamSet, ParamSpec};
+use crate::gpu::{Dispatch, GpuContext, Tensor};
+use crate::kernels::embedding::{self, EmbeddingShape};
+
+/// `x = wte[tokens] + wpe[position]`.
+pub struct Embedding {
+    wte: Tensor,
+    wpe: Tensor,
+    dwte: Tensor,
+    dwpe: Tensor,
+    shape: EmbeddingShape,
+}
+
+impl Embedding {
+    /// `wte.weight [vocab, dim]`, `wpe.weight [seq, dim]`, both N(0, std).
+    pub fn specs(vocab: usize, seq: usize, dim: usize, std: f32) -> Vec<ParamSpec> {
+        vec![
+            ParamSpec::new("wte.weight", &[vocab, dim], true, Init::Normal(std)),
+            ParamSpec::new("wpe.weight", &[seq, dim], true, Init::Normal(std)),
+        ]
+    }
+
+    /// Binds parameters.
+    pub fn new(params: &ParamSet, shape: EmbeddingShape) -> Self {
+        Self {
+            wte: params.param("wte.weight"),
+            wpe: params.param("wpe.weight"),
+            dwte: params.grad("wte.weight"),
+            dwpe: params.grad("wpe.weight"),
+            shape,
+        }
+    }
+
+    /// Embeds `tokens` into `x`.
+    pub fn forward(&self, ctx: &GpuContext, tokens: &Tensor, x: &Tensor) -> Dispatch {
+        embedding::forward(ctx, self.shape, tokens, &self.wte, &self.wpe, x)
+    }
+
+    /// Gradients of both tables.
+    pub fn backward(&self, ctx: &GpuContext, tokens: &Tensor, dx: &Tensor) -> Dispatch {
+        embedding::backward(ctx, self.shape, tokens, dx, &self.dwte, &self.dwpe)
+    }
+}

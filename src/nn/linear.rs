@@ -1,0 +1,101 @@
+//! Linear layer with nn.Linear's layout: weight `[out, in]`, `y = x W^T + b`.
+
+use super::{Init, ParamSet, ParamSpec};
+use crate::gpu::{Dispatch, GpuContext, Tensor};
+use crate::kernels::matmul::{bias_backward, matmul, MatmulShape};
+
+/// A fully connected layer over `rows` rows.
+pub struct Linear {
+    weight: Tensor,
+    bias: Option<Tensor>,
+    dweight: Tensor,
+    dbias: Option<Tensor>,
+    fan_in: usize,
+    fan_out: usize,
+}
+
+impl Linear {
+    /// Parameter declarations for `{prefix}.weight` (and `{prefix}.bias`).
+    pub fn specs(prefix: &str, fan_in: usize, fan_out: usize, bias: bool, std: f32) -> Vec<ParamSpec> {
+        let mut v = vec![ParamSpec::new(
+            format!("{prefix}.weight"),
+            &[fan_out, fan_in],
+            true,
+            Init::Normal(std),
+        )];
+        if bias {
+            v.push(ParamSpec::new(format!("{prefix}.bias"), &[fan_out], false, Init::Zeros));
+        }
+        v
+    }
+
+    /// Binds the layer to its parameters in `params`.
+    pub fn new(params: &ParamSet, prefix: &str, fan_in: usize, fan_out: usize, bias: bool) -> Self {
+        let b = |s: &str| format!("{prefix}.{s}");
+        Self {
+            weight: params.param(&b("weight")),
+            dweight: params.grad(&b("weight")),
+            bias: bias.then(|| params.param(&b("bias"))),
+            dbias: bias.then(|| params.grad(&b("bias"))),
+            fan_in,
+            fan_out,
+        }
+    }
+
+    /// `y[rows, out] = x[rows, in] W^T + b`.
+    pub fn forward(&self, ctx: &GpuContext, rows: usize, x: &Tensor, y: &Tensor) -> Dispatch {
+        let shape = MatmulShape {
+            m: rows,
+            n: self.fan_out,
+            k: self.fan_in,
+            trans_a: false,
+            trans_b: true,
+        };
+        matmul(ctx, x, &self.weight, self.bias.as_ref(), y, shape)
+    }
+
+    /// `dW = dy^T x`, `db = sum_rows dy`, and `dx = dy W` when `dx` is given.
+    pub fn backward(
+        &self,
+        ctx: &GpuContext,
+        rows: usize,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: Option<&Tensor>,
+    ) -> Vec<Dispatch> {
+        let mut out = vec![matmul(
+            ctx,
+            dy,
+            x,
+            None,
+            &self.dweight,
+            MatmulShape {
+                m: self.fan_out,
+                n: self.fan_in,
+                k: rows,
+                trans_a: true,
+                trans_b: false,
+            },
+        )];
+        if let Some(db) = &self.dbias {
+            out.push(bias_backward(ctx, dy, db, rows, self.fan_out));
+        }
+        if let Some(dx) = dx {
+            out.push(matmul(
+                ctx,
+                dy,
+                &self.weight,
+                None,
+                dx,
+                MatmulShape {
+                    m: rows,
+                    n: self.fan_in,
+                    k: self.fan_out,
+                    trans_a: false,
+                    trans_b: false,
+                },
+            ));
+        }
+        out
+    }
+}

@@ -1,0 +1,17 @@
+//! Layers. Each owns views of its parameters and gradients in the model's flat buffers, plus its
+//! activation buffers, all allocated when the model is built; `forward` and `backward` return the
+//! dispatches that compute them, side by side so each layer's maths is read in one place.
+
+mod attention;
+mod embedding;
+mod layer_norm;
+mod linear;
+mod mlp;
+mod params;
+
+pub use attention::CausalSelfAttention;
+pub use embedding::Embedding;
+pub use layer_norm::LayerNorm;
+pub use linear::Linear;
+pub use mlp::Mlp;
+pub use params::{Init, ParamSet, ParamSpec};

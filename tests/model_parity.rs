@@ -1,0 +1,69 @@
+//! The whole transformer's loss and every parameter gradient against the PyTorch reference model
+//! (scripts/reference_model.py) on identical weights and batch (tests/fixtures/model_small.safetensors).
+//!
+//! Tolerances: loss within 1e-5 relative; each gradient element within
+//! 1e-3 * max|reference gradient of that tensor| + 1e-3 * |reference element| (f32 on the GPU vs
+//! float64 in PyTorch, through two blocks of attention).
+
+mod common;
+
+use common::{assert_close, ctx, read, Fixture};
+use ire_playground::data::Batch;
+use ire_playground::kernels::reduce::slot;
+use ire_playground::models::{Transformer, TransformerConfig};
+use std::collections::HashMap;
+
+fn fixture_config(f: &Fixture) -> (TransformerConfig, usize) {
+    let m = |k: &str| f.metadata[k].parse::<usize>().unwrap();
+    (
+        TransformerConfig {
+            n_layer: m("n_layer"),
+            n_head: m("n_head"),
+            d_model: m("d_model"),
+            d_ff: m("d_ff"),
+            seq_len: m("seq_len"),
+            vocab: m("vocab"),
+        },
+        m("batch"),
+    )
+}
+
+#[test]
+fn transformer_loss_and_all_gradients_match_pytorch() {
+    let ctx = ctx();
+    let f = Fixture::load("model_small.safetensors");
+    let (config, batch) = fixture_config(&f);
+    let model = Transformer::new(&ctx, config, batch, 0.0).unwrap();
+
+    // The model declares exactly the reference model's parameters, with the same shapes.
+    let mut named = HashMap::new();
+    for spec in &model.params.specs {
+        assert_eq!(f.shape(&spec.name), spec.shape.as_slice(), "shape of {}", spec.name);
+        named.insert(spec.name.clone(), f.f(&spec.name).to_vec());
+    }
+    let torch_params = f.float_names().into_iter().filter(|n| !n.starts_with("grad.") && !n.contains("put."));
+    assert_eq!(torch_params.count(), model.params.specs.len(), "parameter count");
+
+    model.load_flat(&ctx, &model.params.flatten(&named).unwrap());
+    let b = Batch {
+        inputs: f.u("input.idx").to_vec(),
+        targets: f.u("input.targets").to_vec(),
+    };
+    model.set_batch(&ctx, &b).unwrap();
+    model.train_plan().submit(&ctx);
+
+    let scalars = read(&ctx, &model.scalars);
+    assert_close("loss", &scalars[slot::LOSS..slot::LOSS + 1], f.f("output.loss"), 0.0, 1e-5);
+
+    let grads = read(&ctx, &model.params.grads);
+    for (spec, got) in model.params.unflatten(&grads) {
+        let want = f.f(&format!("grad.{}", spec.name));
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert_close(&format!("grad of {}", spec.name), got, want, 1e-3 * scale, 1e-3);
+    }
+
+    // Evaluation gives the same loss without touching gradients.
+    model.eval_plan().submit(&ctx);
+    let scalars = read(&ctx, &model.scalars);
+    assert_close("eval loss", &scalars[slot::EVAL_LOSS..slot::EVAL_LOSS + 1], f.f("output.loss"), 0.0, 1e-5);
+}

@@ -41,6 +41,18 @@ pub enum Error {
     /// A GPU readback failed (device lost or mapping error).
     #[error("GPU readback failed: {0}")]
     Readback(String),
+    /// Training produced a NaN or infinite loss or gradient; the update of that step was skipped,
+    /// so the weights hold their last finite values.
+    #[error(
+        "training diverged at step {step}: the loss or gradient became NaN/Inf. The weights keep \
+         their last finite values; try a smaller learning rate or gradient clipping"
+    )]
+    NonFinite {
+        /// Step (1-based) whose loss or gradient was not finite.
+        step: usize,
+        /// Records that arrived in the same poll (so none are lost).
+        records: Vec<crate::train::Record>,
+    },
     /// I/O failure with the path that caused it.
     #[error("{path}: {source}")]
     Io {

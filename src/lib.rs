@@ -8,7 +8,10 @@ pub mod gpu;
 pub mod kernels;
 
 pub use error::{Error, Result};
+pub mod checkpoint;
 pub mod data;
-pub mod rng;
-pub mod nn;
 pub mod models;
+pub mod nn;
+pub mod optim;
+pub mod rng;
+pub mod train;

@@ -73,6 +73,9 @@ mod tests {
         let xs: Vec<f32> = (0..n).map(|_| r.normal()).collect();
         let mean = xs.iter().sum::<f32>() / n as f32;
         let var = xs.iter().map(|x| (x - mean).powi(2)).sum::<f32>() / n as f32;
-        assert!(mean.abs() < 0.03 && (var - 1.0).abs() < 0.05, "{mean} {var}");
+        assert!(
+            mean.abs() < 0.03 && (var - 1.0).abs() < 0.05,
+            "{mean} {var}"
+        );
     }
 }

@@ -32,7 +32,11 @@ fn matmul_all_transposes_and_variants() {
     let a_t = f.tensor(&ctx, "mm.a_t");
     let b_t = f.tensor(&ctx, "mm.b_t");
     let bias = f.tensor(&ctx, "mm.bias");
-    for variant in [MatmulVariant::Blocked, MatmulVariant::Tiled] {
+    for variant in [
+        MatmulVariant::Vec4,
+        MatmulVariant::Blocked,
+        MatmulVariant::Tiled,
+    ] {
         let cases: [(&Tensor, &Tensor, bool, bool, Option<&Tensor>, &str); 4] = [
             (&a, &b, false, false, None, "mm.nn"),
             (&a, &b, false, false, Some(&bias), "mm.nn_bias"),

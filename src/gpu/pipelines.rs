@@ -33,7 +33,7 @@ pub enum Access {
 /// A compiled entry point with its bind group layout.
 #[derive(Clone)]
 pub struct Kernel {
-    name: &'static str,
+    name: std::sync::Arc<str>,
     pipeline: wgpu::ComputePipeline,
     layout: wgpu::BindGroupLayout,
     bindings: usize,
@@ -138,7 +138,7 @@ impl GpuContext {
                 cache: None,
             });
         let kernel = Kernel {
-            name: entry,
+            name: format!("{}:{entry}", shader.name.trim_end_matches(".wgsl")).into(),
             pipeline,
             layout,
             bindings: access.len(),
@@ -186,12 +186,12 @@ impl Kernel {
             })
             .collect();
         let bind_group = ctx.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(self.name),
+            label: Some(&self.name),
             layout: &self.layout,
             entries: &entries,
         });
         Dispatch {
-            label: self.name,
+            label: self.name.clone(),
             pipeline: self.pipeline.clone(),
             bind_group,
             workgroups,

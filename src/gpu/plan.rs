@@ -4,7 +4,7 @@
 /// One compute dispatch, ready to record.
 pub struct Dispatch {
     /// What it computes, for debugging and profiling.
-    pub label: &'static str,
+    pub label: std::sync::Arc<str>,
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) bind_group: wgpu::BindGroup,
     pub(crate) workgroups: [u32; 3],
@@ -55,6 +55,29 @@ impl Plan {
             pass.set_bind_group(0, &d.bind_group, &[]);
             pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
         }
+    }
+
+    /// Runs each dispatch in its own submission and waits for it, returning (label, milliseconds)
+    /// per dispatch. For profiling only: it serialises everything.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn profile(&self, ctx: &super::GpuContext) -> Vec<(std::sync::Arc<str>, f64)> {
+        ctx.wait_idle();
+        self.dispatches
+            .iter()
+            .map(|d| {
+                let t = std::time::Instant::now();
+                let mut encoder = ctx.device.create_command_encoder(&Default::default());
+                {
+                    let mut pass = encoder.begin_compute_pass(&Default::default());
+                    pass.set_pipeline(&d.pipeline);
+                    pass.set_bind_group(0, &d.bind_group, &[]);
+                    pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+                }
+                ctx.queue.submit([encoder.finish()]);
+                ctx.wait_idle();
+                (d.label.clone(), t.elapsed().as_secs_f64() * 1e3)
+            })
+            .collect()
     }
 
     /// Encodes the plan as one compute pass and submits it (tests and benchmarks).

@@ -94,12 +94,29 @@ impl TransformerConfig {
         for l in 0..self.n_layer {
             let p = format!("blocks.{l}");
             v.extend(LayerNorm::specs(&format!("{p}.ln1"), self.d_model));
-            v.extend(CausalSelfAttention::specs(&format!("{p}.attn"), self.d_model, std, proj_std));
+            v.extend(CausalSelfAttention::specs(
+                &format!("{p}.attn"),
+                self.d_model,
+                std,
+                proj_std,
+            ));
             v.extend(LayerNorm::specs(&format!("{p}.ln2"), self.d_model));
-            v.extend(Mlp::specs(&format!("{p}.mlp"), self.d_model, self.d_ff, std, proj_std));
+            v.extend(Mlp::specs(
+                &format!("{p}.mlp"),
+                self.d_model,
+                self.d_ff,
+                std,
+                proj_std,
+            ));
         }
         v.extend(LayerNorm::specs("ln_f", self.d_model));
-        v.extend(Linear::specs("lm_head", self.d_model, self.vocab, false, std));
+        v.extend(Linear::specs(
+            "lm_head",
+            self.d_model,
+            self.vocab,
+            false,
+            std,
+        ));
         v
     }
 
@@ -122,7 +139,10 @@ impl TransformerConfig {
         let f = self.d_ff as u64;
         let v = self.vocab as u64;
         let probs = batch as u64 * self.n_head as u64 * (self.seq_len as u64).pow(2);
-        let params = ParamSet::planned_len(&self.param_specs(), limits.min_storage_buffer_offset_alignment) as u64;
+        let params = ParamSet::planned_len(
+            &self.param_specs(),
+            limits.min_storage_buffer_offset_alignment,
+        ) as u64;
         let largest = [
             ("flat parameter buffer", params),
             ("attention probabilities (batch x heads x seq^2)", probs),
@@ -130,7 +150,8 @@ impl TransformerConfig {
             ("MLP activations (batch x seq x d_ff)", rows * f),
             ("qkv activations (batch x seq x 3 d_model)", rows * 3 * d),
         ];
-        let max_binding = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let max_binding =
+            (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
         for (what, words) in largest {
             if words * 4 > max_binding {
                 return Err(Error::TooLarge(format!(
@@ -145,7 +166,10 @@ impl TransformerConfig {
         for (what, groups) in [
             ("attention rows", (probs / self.seq_len as u64).div_ceil(64)),
             ("token rows", rows.div_ceil(32)),
-            ("reduction partials", (params / reduce::CHUNK as u64).div_ceil(64)),
+            (
+                "reduction partials",
+                (params / reduce::CHUNK as u64).div_ceil(64),
+            ),
         ] {
             if groups > max_groups {
                 return Err(Error::TooLarge(format!(
@@ -157,7 +181,8 @@ impl TransformerConfig {
         // Activations per block (see Transformer::new), plus parameters, gradients, two optimizer
         // states and the logits/loss buffers.
         let per_block = 9 * rows * d + 6 * rows * d + 4 * rows * f + 2 * probs + 4 * rows;
-        let total_words = self.n_layer as u64 * per_block + 4 * params + 3 * rows * v + 4 * rows * d;
+        let total_words =
+            self.n_layer as u64 * per_block + 4 * params + 3 * rows * v + 4 * rows * d;
         Ok(total_words * 4)
     }
 }

@@ -32,7 +32,13 @@ struct Block {
 }
 
 impl Block {
-    fn new(ctx: &GpuContext, params: &ParamSet, c: &TransformerConfig, l: usize, batch: usize) -> Self {
+    fn new(
+        ctx: &GpuContext,
+        params: &ParamSet,
+        c: &TransformerConfig,
+        l: usize,
+        batch: usize,
+    ) -> Self {
         let rows = batch * c.seq_len;
         let p = format!("blocks.{l}");
         let act = |name: &str| Tensor::zeros(ctx, name, rows * c.d_model);
@@ -72,18 +78,40 @@ impl Block {
     }
 
     /// Given `d_out`, writes `d_x` (the residual stream's gradient at the block input).
-    fn backward(&self, ctx: &GpuContext, x: &Tensor, d_out: &Tensor, d_x: &Tensor, plan: &mut Plan) {
+    fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        d_out: &Tensor,
+        d_x: &Tensor,
+        plan: &mut Plan,
+    ) {
         // The residual branch passes d_out straight through; LayerNorm backward adds it in.
-        for d in self.mlp.backward(ctx, &self.ln2_out, d_out, &self.d_ln2_out) {
+        for d in self
+            .mlp
+            .backward(ctx, &self.ln2_out, d_out, &self.d_ln2_out)
+        {
             plan.push(d);
         }
-        for d in self.ln2.backward(ctx, &self.x_mid, &self.d_ln2_out, Some(d_out), &self.d_x_mid) {
+        for d in self.ln2.backward(
+            ctx,
+            &self.x_mid,
+            &self.d_ln2_out,
+            Some(d_out),
+            &self.d_x_mid,
+        ) {
             plan.push(d);
         }
-        for d in self.attn.backward(ctx, &self.ln1_out, &self.d_x_mid, &self.d_ln1_out) {
+        for d in self
+            .attn
+            .backward(ctx, &self.ln1_out, &self.d_x_mid, &self.d_ln1_out)
+        {
             plan.push(d);
         }
-        for d in self.ln1.backward(ctx, x, &self.d_ln1_out, Some(&self.d_x_mid), d_x) {
+        for d in self
+            .ln1
+            .backward(ctx, x, &self.d_ln1_out, Some(&self.d_x_mid), d_x)
+        {
             plan.push(d);
         }
     }
@@ -113,7 +141,12 @@ pub struct Transformer {
 impl Transformer {
     /// Checks the shape against the adapter's limits, then allocates everything and records the
     /// plans. `grad_clip <= 0` disables clipping (the norm is still computed for NaN detection).
-    pub fn new(ctx: &GpuContext, config: TransformerConfig, batch: usize, grad_clip: f32) -> Result<Self> {
+    pub fn new(
+        ctx: &GpuContext,
+        config: TransformerConfig,
+        batch: usize,
+        grad_clip: f32,
+    ) -> Result<Self> {
         config.validate()?;
         config.check_fits(batch, &ctx.limits)?;
         let c = config;
@@ -128,7 +161,9 @@ impl Transformer {
                 vocab: c.vocab,
             },
         );
-        let blocks: Vec<Block> = (0..c.n_layer).map(|l| Block::new(ctx, &params, &c, l, batch)).collect();
+        let blocks: Vec<Block> = (0..c.n_layer)
+            .map(|l| Block::new(ctx, &params, &c, l, batch))
+            .collect();
         let ln_f = LayerNorm::new(ctx, &params, "ln_f", rows, c.d_model);
         let lm_head = Linear::new(&params, "lm_head", c.d_model, c.vocab, false);
 
@@ -160,14 +195,34 @@ impl Transformer {
 
         let mut train = Plan::new();
         record_forward(&mut train);
-        train.push(cross_entropy::forward_backward(ctx, rows, c.vocab, &logits, &targets, &losses, Some(&dlogits)));
+        train.push(cross_entropy::forward_backward(
+            ctx,
+            rows,
+            c.vocab,
+            &logits,
+            &targets,
+            &losses,
+            Some(&dlogits),
+        ));
         let mean = ReduceMode::Store {
             slot: slot::LOSS,
             scale: 1.0 / rows as f32,
         };
         train.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
-        train.extend_dispatches(lm_head.backward(ctx, rows, &final_norm, &dlogits, Some(&d_final_norm)));
-        train.extend_dispatches(ln_f.backward(ctx, &xs[c.n_layer], &d_final_norm, None, &dxs[c.n_layer]));
+        train.extend_dispatches(lm_head.backward(
+            ctx,
+            rows,
+            &final_norm,
+            &dlogits,
+            Some(&d_final_norm),
+        ));
+        train.extend_dispatches(ln_f.backward(
+            ctx,
+            &xs[c.n_layer],
+            &d_final_norm,
+            None,
+            &dxs[c.n_layer],
+        ));
         for (l, block) in blocks.iter().enumerate().rev() {
             block.backward(ctx, &xs[l], &dxs[l + 1], &dxs[l], &mut train);
         }
@@ -182,12 +237,16 @@ impl Transformer {
 
         let mut eval = Plan::new();
         record_forward(&mut eval);
-        eval.push(cross_entropy::forward_backward(ctx, rows, c.vocab, &logits, &targets, &losses, None));
+        eval.push(cross_entropy::forward_backward(
+            ctx, rows, c.vocab, &logits, &targets, &losses, None,
+        ));
         let accumulate = ReduceMode::Accumulate {
             slot: slot::EVAL_LOSS,
             scale: 1.0 / rows as f32,
         };
-        eval.extend_dispatches(reduce::reduce(ctx, accumulate, &losses, &partials, &scalars));
+        eval.extend_dispatches(reduce::reduce(
+            ctx, accumulate, &losses, &partials, &scalars,
+        ));
 
         Ok(Self {
             config,
@@ -230,8 +289,15 @@ impl Transformer {
             )));
         }
         let vocab = self.config.vocab as u32;
-        if let Some(bad) = batch.inputs.iter().chain(&batch.targets).find(|&&t| t >= vocab) {
-            return Err(Error::Data(format!("token id {bad} is outside the vocabulary of {vocab}")));
+        if let Some(bad) = batch
+            .inputs
+            .iter()
+            .chain(&batch.targets)
+            .find(|&&t| t >= vocab)
+        {
+            return Err(Error::Data(format!(
+                "token id {bad} is outside the vocabulary of {vocab}"
+            )));
         }
         self.tokens.write(ctx, &batch.inputs);
         self.targets.write(ctx, &batch.targets);

@@ -22,7 +22,13 @@ impl CausalSelfAttention {
     /// Declarations; the output projection uses GPT-2's residual-scaled init `proj_std`.
     pub fn specs(prefix: &str, dim: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
         let mut v = Linear::specs(&format!("{prefix}.qkv"), dim, 3 * dim, true, std);
-        v.extend(Linear::specs(&format!("{prefix}.proj"), dim, dim, true, proj_std));
+        v.extend(Linear::specs(
+            &format!("{prefix}.proj"),
+            dim,
+            dim,
+            true,
+            proj_std,
+        ));
         v
     }
 
@@ -54,10 +60,16 @@ impl CausalSelfAttention {
     }
 
     /// Gradients of all parameters, and `dx`.
-    pub fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch> {
-        let mut out = self
-            .proj
-            .backward(ctx, self.rows, &self.heads_out, dy, Some(&self.d_heads_out));
+    pub fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: &Tensor,
+    ) -> Vec<Dispatch> {
+        let mut out =
+            self.proj
+                .backward(ctx, self.rows, &self.heads_out, dy, Some(&self.d_heads_out));
         out.extend(attention::backward(
             ctx,
             self.shape,

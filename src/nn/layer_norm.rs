@@ -39,7 +39,16 @@ impl LayerNorm {
 
     /// `y = LN(x)`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Dispatch {
-        layernorm::forward(ctx, self.rows, self.dim, x, &self.gamma, &self.beta, y, &self.stats)
+        layernorm::forward(
+            ctx,
+            self.rows,
+            self.dim,
+            x,
+            &self.gamma,
+            &self.beta,
+            y,
+            &self.stats,
+        )
     }
 
     /// `dx = dresidual + LN'(x)^T dy`, plus parameter gradients.

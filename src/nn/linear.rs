@@ -16,7 +16,13 @@ pub struct Linear {
 
 impl Linear {
     /// Parameter declarations for `{prefix}.weight` (and `{prefix}.bias`).
-    pub fn specs(prefix: &str, fan_in: usize, fan_out: usize, bias: bool, std: f32) -> Vec<ParamSpec> {
+    pub fn specs(
+        prefix: &str,
+        fan_in: usize,
+        fan_out: usize,
+        bias: bool,
+        std: f32,
+    ) -> Vec<ParamSpec> {
         let mut v = vec![ParamSpec::new(
             format!("{prefix}.weight"),
             &[fan_out, fan_in],
@@ -24,7 +30,12 @@ impl Linear {
             Init::Normal(std),
         )];
         if bias {
-            v.push(ParamSpec::new(format!("{prefix}.bias"), &[fan_out], false, Init::Zeros));
+            v.push(ParamSpec::new(
+                format!("{prefix}.bias"),
+                &[fan_out],
+                false,
+                Init::Zeros,
+            ));
         }
         v
     }

@@ -19,12 +19,25 @@ impl Mlp {
     /// Declarations (`{prefix}.fc`, `{prefix}.proj` with the residual-scaled init).
     pub fn specs(prefix: &str, dim: usize, d_ff: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
         let mut v = Linear::specs(&format!("{prefix}.fc"), dim, d_ff, true, std);
-        v.extend(Linear::specs(&format!("{prefix}.proj"), d_ff, dim, true, proj_std));
+        v.extend(Linear::specs(
+            &format!("{prefix}.proj"),
+            d_ff,
+            dim,
+            true,
+            proj_std,
+        ));
         v
     }
 
     /// Binds parameters and allocates activations.
-    pub fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, rows: usize, dim: usize, d_ff: usize) -> Self {
+    pub fn new(
+        ctx: &GpuContext,
+        params: &ParamSet,
+        prefix: &str,
+        rows: usize,
+        dim: usize,
+        d_ff: usize,
+    ) -> Self {
         Self {
             fc: Linear::new(params, &format!("{prefix}.fc"), dim, d_ff, true),
             proj: Linear::new(params, &format!("{prefix}.proj"), d_ff, dim, true),
@@ -46,12 +59,26 @@ impl Mlp {
     }
 
     /// Parameter gradients and `dx`.
-    pub fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch> {
-        let mut out = self
-            .proj
-            .backward(ctx, self.rows, &self.activated, dy, Some(&self.d_activated));
-        out.push(gelu_backward(ctx, &self.hidden, &self.d_activated, &self.d_hidden));
-        out.extend(self.fc.backward(ctx, self.rows, x, &self.d_hidden, Some(dx)));
+    pub fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: &Tensor,
+    ) -> Vec<Dispatch> {
+        let mut out =
+            self.proj
+                .backward(ctx, self.rows, &self.activated, dy, Some(&self.d_activated));
+        out.push(gelu_backward(
+            ctx,
+            &self.hidden,
+            &self.d_activated,
+            &self.d_hidden,
+        ));
+        out.extend(
+            self.fc
+                .backward(ctx, self.rows, x, &self.d_hidden, Some(dx)),
+        );
         out
     }
 }

@@ -63,7 +63,10 @@ impl ParamSet {
         Self::layout(specs, align_bytes).0.total_len()
     }
 
-    fn layout(specs: &[ParamSpec], align_bytes: u32) -> (BufferArena, HashMap<String, usize>, usize) {
+    fn layout(
+        specs: &[ParamSpec],
+        align_bytes: u32,
+    ) -> (BufferArena, HashMap<String, usize>, usize) {
         let mut arena = BufferArena::new(align_bytes);
         let mut index = HashMap::new();
         let mut decay_end = 0;

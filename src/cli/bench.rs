@@ -1,0 +1,175 @@
+//! `ire-playground bench`: matmul GFLOP/s and training-step speed on this adapter, as JSON.
+
+use clap::Args;
+use ire_playground::data::Corpus;
+use ire_playground::gpu::{GpuContext, Plan, Tensor};
+use ire_playground::kernels::matmul::{matmul_variant, MatmulShape, MatmulVariant};
+use ire_playground::models::TransformerConfig;
+use ire_playground::train::{Record, TrainConfig, Trainer};
+use serde_json::json;
+use std::sync::Arc;
+use std::time::Instant;
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    /// Timed training steps per preset (after warm-up steps).
+    #[arg(long, default_value_t = 5)]
+    steps: usize,
+    /// Sequences per batch for the training-step measurement.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Presets to time.
+    #[arg(long, value_delimiter = ',', default_value = "tiny,small")]
+    presets: Vec<String>,
+    /// Instead of the benchmark, time each dispatch of one training step of the first preset.
+    #[arg(long)]
+    profile: bool,
+}
+
+fn profile(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    preset: &str,
+    batch: usize,
+) -> anyhow::Result<()> {
+    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+    let config = TrainConfig {
+        batch,
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
+    let rows = trainer.model.train_plan().profile(ctx);
+    let total: f64 = rows.iter().map(|r| r.1).sum();
+    let mut by_kernel: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
+    for (label, ms) in &rows {
+        let e = by_kernel.entry(label.as_ref()).or_default();
+        e.0 += ms;
+        e.1 += 1;
+    }
+    let mut kernels: Vec<_> = by_kernel.into_iter().collect();
+    kernels.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    let out = json!({
+        "adapter": ctx.adapter.as_ref(),
+        "preset": preset,
+        "batch": batch,
+        "dispatches": rows.len(),
+        "total_ms_serialised": total,
+        "by_kernel": kernels.iter().map(|(k, (ms, n))| json!({"kernel": k, "ms": ms, "count": n})).collect::<Vec<_>>(),
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
+
+fn matmul_gflops(ctx: &GpuContext, variant: MatmulVariant, n: usize) -> f64 {
+    let a = Tensor::from_slice(ctx, "a", &vec![0.5f32; n * n]);
+    let b = Tensor::from_slice(ctx, "b", &vec![0.25f32; n * n]);
+    let c = Tensor::zeros(ctx, "c", n * n);
+    let shape = MatmulShape {
+        m: n,
+        n,
+        k: n,
+        trans_a: false,
+        trans_b: false,
+    };
+    let mut plan = Plan::new();
+    plan.push(matmul_variant(ctx, variant, &a, &b, None, &c, shape));
+    plan.submit(ctx);
+    ctx.wait_idle();
+    // Repeat until at least 0.3 s of work is timed, so small sizes are not timer noise.
+    let mut reps = 1;
+    loop {
+        let t = Instant::now();
+        let mut plan = Plan::new();
+        for _ in 0..reps {
+            plan.push(matmul_variant(ctx, variant, &a, &b, None, &c, shape));
+        }
+        plan.submit(ctx);
+        ctx.wait_idle();
+        let s = t.elapsed().as_secs_f64();
+        if s > 0.3 || reps >= 256 {
+            return 2.0 * (n as f64).powi(3) * reps as f64 / s / 1e9;
+        }
+        reps *= 2;
+    }
+}
+
+fn train_step_ms(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    preset: &str,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+    let warm = 2;
+    let config = TrainConfig {
+        steps: warm + steps,
+        batch,
+        warmup: 0,
+        eval_every: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(ctx, model, config, corpus.clone())?;
+    let mut times = Vec::new();
+    while !trainer.is_finished() {
+        while trainer.can_submit() {
+            trainer.submit_step()?;
+        }
+        trainer.wait_for_oldest();
+        for r in trainer.poll()? {
+            if let Record::Step(s) = r {
+                if s.step > warm {
+                    times.push(s.ms);
+                }
+            }
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    let median = times[times.len() / 2];
+    let tokens = (batch * model.seq_len) as f64;
+    Ok(json!({
+        "preset": preset,
+        "params": model.param_count(),
+        "batch": batch,
+        "seq_len": model.seq_len,
+        "step_ms_median": median,
+        "tokens_per_s": tokens / median * 1e3,
+    }))
+}
+
+pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    let ctx = super::open_gpu()?;
+    let corpus = Arc::new(Corpus::shakespeare()?);
+    if args.profile {
+        let preset = args.presets.first().map_or("tiny", String::as_str);
+        return profile(&ctx, &corpus, preset, args.batch);
+    }
+    let preferred = MatmulVariant::for_adapter(&ctx);
+    let mut matmul = Vec::new();
+    for n in [256, 512, 1024] {
+        let mut row = json!({"n": n});
+        for variant in [
+            MatmulVariant::Vec4,
+            MatmulVariant::Blocked,
+            MatmulVariant::Tiled,
+        ] {
+            row[format!("{variant:?}").to_lowercase()] = json!(matmul_gflops(&ctx, variant, n));
+        }
+        matmul.push(row);
+    }
+    let mut train = Vec::new();
+    for preset in &args.presets {
+        train.push(train_step_ms(
+            &ctx, &corpus, preset, args.batch, args.steps,
+        )?);
+    }
+    let out = json!({
+        "adapter": ctx.adapter.as_ref(),
+        "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
+        "matmul_gflops": matmul,
+        "train_step": train,
+    });
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}

@@ -1,0 +1,203 @@
+//! `ire-playground train`.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use indicatif::{ProgressBar, ProgressStyle};
+use ire_playground::checkpoint::Checkpoint;
+use ire_playground::data::Corpus;
+use ire_playground::models::TransformerConfig;
+use ire_playground::optim::{OptimizerConfig, OptimizerKind};
+use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::Error;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct TrainArgs {
+    /// Model family (only `transformer` for now).
+    #[arg(long, default_value = "transformer")]
+    model: String,
+    /// Model size: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128).
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Base optimizer: adamw or sgd.
+    #[arg(long, default_value = "adamw")]
+    optimizer: String,
+    /// Optimizer steps.
+    #[arg(long, default_value_t = 500)]
+    steps: usize,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 32)]
+    batch: usize,
+    /// Peak learning rate [default: 3e-3 for adamw, 0.3 for sgd].
+    #[arg(long)]
+    lr: Option<f32>,
+    /// Final learning rate of the cosine schedule [default: lr / 10].
+    #[arg(long)]
+    min_lr: Option<f32>,
+    /// Linear warm-up steps [default: 10% of steps].
+    #[arg(long)]
+    warmup: Option<usize>,
+    /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd].
+    #[arg(long)]
+    weight_decay: Option<f32>,
+    /// Global gradient-norm clip; 0 disables.
+    #[arg(long, default_value_t = 1.0)]
+    grad_clip: f32,
+    /// SGD momentum.
+    #[arg(long, default_value_t = 0.9)]
+    momentum: f32,
+    /// Seed for initial weights and data order.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// Evaluate on the validation batches every E steps (and at the end); 0: only at the end.
+    #[arg(long, default_value_t = 100)]
+    eval_every: usize,
+    /// Validation batches per evaluation.
+    #[arg(long, default_value_t = 8)]
+    eval_batches: usize,
+    /// Write one JSON object per step / evaluation to this file.
+    #[arg(long)]
+    log: Option<PathBuf>,
+    /// Save the final weights (safetensors, PyTorch names) here.
+    #[arg(long)]
+    save: Option<PathBuf>,
+    /// Continue training from this checkpoint (weights and step count).
+    #[arg(long)]
+    resume: Option<PathBuf>,
+}
+
+impl TrainArgs {
+    fn train_config(&self) -> anyhow::Result<TrainConfig> {
+        let kind: OptimizerKind = self.optimizer.parse()?;
+        let lr = self.lr.unwrap_or(match kind {
+            OptimizerKind::AdamW => 3e-3,
+            OptimizerKind::Sgd => 0.3,
+        });
+        let optimizer = OptimizerConfig {
+            kind,
+            lr,
+            weight_decay: self.weight_decay.unwrap_or(match kind {
+                OptimizerKind::AdamW => 0.1,
+                OptimizerKind::Sgd => 5e-4,
+            }),
+            momentum: self.momentum,
+            ..OptimizerConfig::default()
+        };
+        let config = TrainConfig {
+            optimizer,
+            steps: self.steps,
+            batch: self.batch,
+            min_lr: self.min_lr.unwrap_or(lr / 10.0),
+            warmup: self.warmup.unwrap_or(self.steps / 10),
+            grad_clip: self.grad_clip,
+            seed: self.seed,
+            eval_every: self.eval_every,
+            eval_batches: self.eval_batches,
+        };
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+pub fn run(args: TrainArgs) -> anyhow::Result<()> {
+    if args.model != "transformer" {
+        bail!("unknown model '{}'; available: transformer", args.model);
+    }
+    let config = args.train_config()?;
+    let corpus = Arc::new(Corpus::shakespeare()?);
+    let checkpoint = args
+        .resume
+        .as_ref()
+        .map(|p| Checkpoint::load(p))
+        .transpose()?;
+    let model_config = match &checkpoint {
+        Some(c) => c.config,
+        None => TransformerConfig::preset(&args.preset, corpus.vocab.len())?,
+    };
+    let mut log = match &args.log {
+        Some(p) => Some(std::io::BufWriter::new(
+            std::fs::File::create(p)
+                .with_context(|| format!("cannot create log file {}", p.display()))?,
+        )),
+        None => None,
+    };
+    let ctx = super::open_gpu()?;
+    let mut trainer = match &checkpoint {
+        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
+        None => Trainer::new(&ctx, model_config, config.clone(), corpus)?,
+    };
+    eprintln!(
+        "model: {} params {:?}\ntrain: {}",
+        model_config.param_count(),
+        model_config,
+        serde_json::to_string(&config)?
+    );
+
+    let bar = ProgressBar::new(config.steps as u64);
+    bar.set_position(trainer.steps_submitted() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    let mut last_val = f32::NAN;
+    let result = loop {
+        while trainer.can_submit() {
+            trainer.submit_step()?;
+        }
+        if trainer.is_finished() {
+            break Ok(());
+        }
+        trainer.wait_for_oldest();
+        let records = match trainer.poll() {
+            Ok(r) => r,
+            Err(Error::NonFinite { step, records }) => {
+                write_records(&mut log, &records)?;
+                break Err(Error::NonFinite { step, records });
+            }
+            Err(e) => break Err(e),
+        };
+        write_records(&mut log, &records)?;
+        for r in &records {
+            match r {
+                Record::Step(s) => {
+                    bar.set_position(s.step as u64);
+                    bar.set_message(format!(
+                        "loss {:.4}  val {:.4}  lr {:.2e}  {:.0} ms/step",
+                        s.loss, last_val, s.lr, s.ms
+                    ));
+                }
+                Record::Eval(e) => {
+                    last_val = e.val_loss;
+                    bar.println(format!("step {:>6}  val_loss {:.4}", e.step, e.val_loss));
+                }
+            }
+        }
+    };
+    bar.finish();
+    if let Some(path) = &args.save {
+        // Saved even after divergence: the GPU skipped the non-finite updates, so these are the
+        // last finite weights.
+        trainer.checkpoint()?.save(path)?;
+        eprintln!("saved {}", path.display());
+    }
+    result?;
+    Ok(())
+}
+
+fn write_records(
+    log: &mut Option<std::io::BufWriter<std::fs::File>>,
+    records: &[Record],
+) -> anyhow::Result<()> {
+    if let Some(w) = log {
+        for r in records {
+            serde_json::to_writer(&mut *w, r)?;
+            w.write_all(b"\n")?;
+        }
+        w.flush()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,97 @@
+//! Training hyperparameters and their validation.
+
+use crate::error::{Error, Result};
+use crate::optim::{LrSchedule, OptimizerConfig};
+use serde::{Deserialize, Serialize};
+
+/// Everything about a run except the model's shape.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct TrainConfig {
+    /// Base optimizer and its peak learning rate.
+    pub optimizer: OptimizerConfig,
+    /// Total optimizer steps.
+    pub steps: usize,
+    /// Sequences per batch.
+    pub batch: usize,
+    /// Final learning rate of the cosine schedule.
+    pub min_lr: f32,
+    /// Linear warm-up steps.
+    pub warmup: usize,
+    /// Global gradient-norm clip (0 disables clipping).
+    pub grad_clip: f32,
+    /// Seed for initial weights and data order.
+    pub seed: u64,
+    /// Evaluate every this many steps (0: only at the end).
+    pub eval_every: usize,
+    /// Validation batches per evaluation.
+    pub eval_batches: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            optimizer: OptimizerConfig::default(),
+            steps: 500,
+            batch: 32,
+            min_lr: 3e-4,
+            warmup: 50,
+            grad_clip: 1.0,
+            seed: 0,
+            eval_every: 100,
+            eval_batches: 8,
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Rejects values that cannot produce a meaningful run, with a message naming the value.
+    pub fn validate(&self) -> Result<()> {
+        self.optimizer.validate()?;
+        let bad = |m: String| Err(Error::InvalidConfig(m));
+        if self.steps == 0 {
+            return bad("steps must be at least 1".into());
+        }
+        if self.batch == 0 {
+            return bad("batch must be at least 1".into());
+        }
+        if !(self.min_lr.is_finite() && self.min_lr >= 0.0) {
+            return bad(format!(
+                "min-lr must be a finite number >= 0, got {}",
+                self.min_lr
+            ));
+        }
+        if self.min_lr > self.optimizer.lr {
+            return bad(format!(
+                "min-lr ({}) must not exceed lr ({})",
+                self.min_lr, self.optimizer.lr
+            ));
+        }
+        if self.warmup > self.steps {
+            return bad(format!(
+                "warmup ({}) exceeds steps ({})",
+                self.warmup, self.steps
+            ));
+        }
+        if !(self.grad_clip.is_finite() && self.grad_clip >= 0.0) {
+            return bad(format!(
+                "grad-clip must be >= 0 (0 disables), got {}",
+                self.grad_clip
+            ));
+        }
+        if self.eval_batches == 0 {
+            return bad("eval batches must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The learning-rate schedule this config describes.
+    pub fn schedule(&self) -> LrSchedule {
+        LrSchedule {
+            lr: self.optimizer.lr,
+            min_lr: self.min_lr,
+            warmup: self.warmup,
+            total: self.steps,
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The trainer: a state machine advanced a step at a time by whoever drives it (the CLI's loop,
+//! the UI's frame callback). Submitting a step never waits on the GPU; results arrive later
+//! through the readback ring and are turned into [`Record`]s by [`Trainer::poll`].
+
+use super::{EvalRecord, Record, StepRecord, TrainConfig};
+use crate::checkpoint::Checkpoint;
+use crate::data::{Batcher, Corpus};
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Plan, ReadbackRing};
+use crate::kernels::reduce::slot;
+use crate::models::{Transformer, TransformerConfig};
+use crate::optim::{LrSchedule, Optimizer};
+use crate::rng::Rng;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use web_time::Instant;
+
+/// Results in flight at most (steps and evaluations together).
+const RING_SLOTS: usize = 4;
+
+enum Pending {
+    Step {
+        step: usize,
+        lr: f32,
+        submitted: Instant,
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        index: wgpu::SubmissionIndex,
+    },
+    Eval {
+        step: usize,
+        batches: usize,
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        index: wgpu::SubmissionIndex,
+    },
+}
+
+/// A training run of a transformer on a corpus.
+pub struct Trainer {
+    ctx: GpuContext,
+    /// The model being trained.
+    pub model: Transformer,
+    optimizer: Optimizer,
+    corpus: Arc<Corpus>,
+    batcher: Batcher,
+    /// The run's configuration.
+    pub config: TrainConfig,
+    schedule: LrSchedule,
+    data_rng: Rng,
+    next_step: usize,
+    ring: ReadbackRing,
+    pending: VecDeque<Pending>,
+    last_completion: Option<Instant>,
+    /// Everything recorded so far, in order.
+    pub history: Vec<Record>,
+    diverged_at: Option<usize>,
+}
+
+impl Trainer {
+    /// A fresh run: validates the config, builds the model (checking the adapter's limits first)
+    /// and initialises weights from `config.seed`.
+    pub fn new(
+        ctx: &GpuContext,
+        model_config: TransformerConfig,
+        config: TrainConfig,
+        corpus: Arc<Corpus>,
+    ) -> Result<Self> {
+        let trainer = Self::build(ctx, model_config, config, corpus, 0)?;
+        let mut init_rng = Rng::new(trainer.config.seed).fork(1);
+        let init = trainer.model.params.initial_values(&mut init_rng);
+        trainer.model.load_flat(ctx, &init);
+        Ok(trainer)
+    }
+
+    /// Continues from a checkpoint: its weights, its step count (the schedule resumes there).
+    /// Optimizer moments start from zero (checkpoints hold weights only).
+    pub fn from_checkpoint(
+        ctx: &GpuContext,
+        checkpoint: &Checkpoint,
+        config: TrainConfig,
+        corpus: Arc<Corpus>,
+    ) -> Result<Self> {
+        if corpus.vocab != checkpoint.vocab {
+            return Err(Error::Data(
+                "the checkpoint's vocabulary differs from the corpus's".into(),
+            ));
+        }
+        let trainer = Self::build(ctx, checkpoint.config, config, corpus, checkpoint.step)?;
+        let flat = trainer.model.params.flatten(&checkpoint.tensors)?;
+        trainer.model.load_flat(ctx, &flat);
+        Ok(trainer)
+    }
+
+    fn build(
+        ctx: &GpuContext,
+        model_config: TransformerConfig,
+        config: TrainConfig,
+        corpus: Arc<Corpus>,
+        start_step: usize,
+    ) -> Result<Self> {
+        config.validate()?;
+        if model_config.vocab != corpus.vocab.len() {
+            return Err(Error::InvalidConfig(format!(
+                "model vocabulary {} != corpus vocabulary {}",
+                model_config.vocab,
+                corpus.vocab.len()
+            )));
+        }
+        let model = Transformer::new(ctx, model_config, config.batch, config.grad_clip)?;
+        let optimizer = Optimizer::new(ctx, config.optimizer, &model.params, &model.scalars)?;
+        let batcher = Batcher {
+            batch: config.batch,
+            seq_len: model_config.seq_len,
+        };
+        let available = batcher.val_batches_available(&corpus.val);
+        if available < config.eval_batches {
+            return Err(Error::InvalidConfig(format!(
+                "{} evaluation batches requested but the validation split holds {available} of {}x{}",
+                config.eval_batches, config.batch, model_config.seq_len
+            )));
+        }
+        Ok(Self {
+            ctx: ctx.clone(),
+            model,
+            optimizer,
+            corpus,
+            batcher,
+            schedule: config.schedule(),
+            // The data order depends on the seed and the starting step only.
+            data_rng: Rng::new(config.seed).fork(2 + start_step as u64),
+            next_step: start_step,
+            ring: ReadbackRing::new(ctx, RING_SLOTS, slot::COUNT),
+            pending: VecDeque::new(),
+            last_completion: None,
+            history: Vec::new(),
+            diverged_at: None,
+            config,
+        })
+    }
+
+    /// Steps submitted so far (including any resumed from a checkpoint).
+    pub fn steps_submitted(&self) -> usize {
+        self.next_step
+    }
+
+    /// Whether another step may be submitted now without waiting.
+    pub fn can_submit(&self) -> bool {
+        self.next_step < self.config.steps
+            && self.diverged_at.is_none()
+            && self.ring.in_flight() + 2 <= RING_SLOTS
+    }
+
+    /// Whether every step has been submitted and every result has arrived.
+    pub fn is_finished(&self) -> bool {
+        (self.next_step >= self.config.steps || self.diverged_at.is_some())
+            && self.pending.is_empty()
+    }
+
+    /// The step at which a NaN/Inf loss or gradient was seen, if any.
+    pub fn diverged_at(&self) -> Option<usize> {
+        self.diverged_at
+    }
+
+    /// Submits one training step (forward, backward, clipping, update) as a single submission,
+    /// and an evaluation after it when one is due. Never waits on the GPU.
+    pub fn submit_step(&mut self) -> Result<()> {
+        if !self.can_submit() {
+            return Err(Error::InvalidConfig(
+                "no step can be submitted now (finished, diverged, or results pending)".into(),
+            ));
+        }
+        let step = self.next_step;
+        let batch = self
+            .batcher
+            .train_batch(&self.corpus.train, &mut self.data_rng)?;
+        self.model.set_batch(&self.ctx, &batch)?;
+        let lr = self.schedule.at(step);
+        self.optimizer.prepare_step(&self.ctx, lr);
+        let plans = [self.model.train_plan(), self.optimizer.plan()];
+        let readback = Some((&mut self.ring, &self.model.scalars));
+        let (slot, index) = submit_plans(&self.ctx, &plans, readback);
+        let submitted = Instant::now();
+        self.ring
+            .submitted(slot.expect("readback slot"), step as u64);
+        self.pending.push_back(Pending::Step {
+            step: step + 1,
+            lr,
+            submitted,
+            index,
+        });
+        self.next_step += 1;
+        let done = self.next_step;
+        let every = self.config.eval_every;
+        if done == self.config.steps || (every > 0 && done % every == 0) {
+            self.submit_eval(self.config.eval_batches)?;
+        }
+        Ok(())
+    }
+
+    /// Submits an evaluation over the first `batches` fixed validation batches; its record arrives
+    /// through [`Trainer::poll`].
+    pub fn submit_eval(&mut self, batches: usize) -> Result<()> {
+        if self.ring.in_flight() >= RING_SLOTS {
+            return Err(Error::InvalidConfig(
+                "too many results pending; poll first".into(),
+            ));
+        }
+        let zero = [0f32];
+        self.ctx.queue.write_buffer(
+            &self.model.scalars.buffer,
+            self.model.scalars.offset + (slot::EVAL_LOSS * 4) as u64,
+            bytemuck::cast_slice(&zero),
+        );
+        let mut last = None;
+        for j in 0..batches {
+            let batch = self.batcher.val_batch(&self.corpus.val, j)?;
+            self.model.set_batch(&self.ctx, &batch)?;
+            let readback = (j + 1 == batches).then_some((&mut self.ring, &self.model.scalars));
+            last = Some(submit_plans(&self.ctx, &[self.model.eval_plan()], readback));
+        }
+        let (slot, index) =
+            last.ok_or_else(|| Error::InvalidConfig("evaluation needs at least one batch".into()))?;
+        self.ring
+            .submitted(slot.expect("readback slot"), self.next_step as u64);
+        self.pending.push_back(Pending::Eval {
+            step: self.next_step,
+            batches,
+            index,
+        });
+        Ok(())
+    }
+
+    /// Collects every result that has arrived (never blocks). A NaN/Inf loss or gradient stops
+    /// the run with [`Error::NonFinite`]; the weights keep their last finite values because the
+    /// GPU skips such updates.
+    pub fn poll(&mut self) -> Result<Vec<Record>> {
+        let results = self.ring.drain(&self.ctx)?;
+        let now = Instant::now();
+        // Steps whose results arrive together share the time since the previous arrival (or
+        // since the first of them was submitted, if the GPU was idle in between): exact on
+        // average, and independent of how often the driver polls.
+        let steps_arrived = self
+            .pending
+            .iter()
+            .take(results.len())
+            .filter(|p| matches!(p, Pending::Step { .. }))
+            .count()
+            .max(1);
+        let first_submit = self
+            .pending
+            .iter()
+            .take(results.len())
+            .find_map(|p| match p {
+                Pending::Step { submitted, .. } => Some(*submitted),
+                Pending::Eval { .. } => None,
+            });
+        let since = match (self.last_completion, first_submit) {
+            (Some(last), Some(sub)) => last.max(sub),
+            (None, Some(sub)) => sub,
+            (Some(last), None) => last,
+            (None, None) => now,
+        };
+        let ms_each = now.duration_since(since).as_secs_f64() * 1e3 / steps_arrived as f64;
+        let mut out = Vec::new();
+        for (_, values) in results {
+            let pending = self
+                .pending
+                .pop_front()
+                .expect("a pending entry per readback");
+            let record = match pending {
+                Pending::Step { step, lr, .. } => {
+                    if values[slot::NONFINITE] != 0.0 && self.diverged_at.is_none() {
+                        self.diverged_at = Some(step);
+                    }
+                    Record::Step(StepRecord {
+                        step,
+                        loss: values[slot::LOSS],
+                        lr,
+                        ms: ms_each,
+                        grad_norm: values[slot::GRAD_NORM],
+                    })
+                }
+                Pending::Eval { step, batches, .. } => Record::Eval(EvalRecord {
+                    step,
+                    val_loss: values[slot::EVAL_LOSS] / batches as f32,
+                }),
+            };
+            self.history.push(record.clone());
+            out.push(record);
+        }
+        if !out.is_empty() {
+            self.last_completion = Some(now);
+        }
+        if let Some(step) = self.diverged_at {
+            if self.pending.is_empty() || !out.is_empty() {
+                return Err(Error::NonFinite { step, records: out });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Blocks until the oldest pending result is ready (native drivers only; the web polls).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn wait_for_oldest(&self) {
+        let index = match self.pending.front() {
+            Some(Pending::Step { index, .. }) | Some(Pending::Eval { index, .. }) => index.clone(),
+            None => return,
+        };
+        let _ = self.ctx.device.poll(wgpu::PollType::Wait {
+            submission_index: Some(index),
+            timeout: None,
+        });
+    }
+
+    /// Reads the weights back into a checkpoint (native; blocks until the GPU is idle).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        let flat: Vec<f32> = self.model.params.params.read_blocking(&self.ctx)?;
+        let tensors = self
+            .model
+            .params
+            .unflatten(&flat)
+            .into_iter()
+            .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
+            .collect();
+        Ok(Checkpoint {
+            config: self.model.config,
+            vocab: self.corpus.vocab.clone(),
+            step: self.next_step,
+            train_config: serde_json::to_string(&self.config).unwrap_or_default(),
+            tensors,
+        })
+    }
+}
+
+/// Records `plans` into one compute pass, optionally followed by a copy of `scalars` into the
+/// readback ring, and submits them as one command buffer.
+fn submit_plans(
+    ctx: &GpuContext,
+    plans: &[&Plan],
+    readback: Option<(&mut ReadbackRing, &crate::gpu::Tensor)>,
+) -> (Option<usize>, wgpu::SubmissionIndex) {
+    let mut encoder = ctx.device.create_command_encoder(&Default::default());
+    {
+        let mut pass = encoder.begin_compute_pass(&Default::default());
+        for plan in plans {
+            plan.record(&mut pass);
+        }
+    }
+    let slot = readback.map(|(ring, scalars)| ring.record_copy(&mut encoder, scalars));
+    let index = ctx.queue.submit([encoder.finish()]);
+    (slot, index)
+}

@@ -37,7 +37,15 @@ fn matmul_all_transposes_and_variants() {
         MatmulVariant::Blocked,
         MatmulVariant::Tiled,
     ] {
-        let cases: [(&Tensor, &Tensor, bool, bool, Option<&Tensor>, &str); 4] = [
+        type Case<'a> = (
+            &'a Tensor,
+            &'a Tensor,
+            bool,
+            bool,
+            Option<&'a Tensor>,
+            &'a str,
+        );
+        let cases: [Case; 4] = [
             (&a, &b, false, false, None, "mm.nn"),
             (&a, &b, false, false, Some(&bias), "mm.nn_bias"),
             (&a_t, &b, true, false, None, "mm.tn"),

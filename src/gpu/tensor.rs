@@ -1,7 +1,6 @@
 //! Storage buffers and views into them.
 
 use super::GpuContext;
-use crate::error::{Error, Result};
 use std::num::NonZeroU64;
 use wgpu::util::DeviceExt;
 
@@ -90,7 +89,8 @@ impl Tensor {
     /// Copies the tensor to the host, blocking until the GPU is done. For tests, checkpoints and
     /// the CLI; never called inside a training step.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn read_blocking<T: bytemuck::Pod>(&self, ctx: &GpuContext) -> Result<Vec<T>> {
+    pub fn read_blocking<T: bytemuck::Pod>(&self, ctx: &GpuContext) -> crate::Result<Vec<T>> {
+        use crate::Error;
         let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
             label: Some("read_blocking"),
             size: self.bytes(),

@@ -70,7 +70,7 @@ impl TransformerConfig {
                 return bad(format!("{name} = {v} is unreasonably large"));
             }
         }
-        if self.d_model % self.n_head != 0 {
+        if !self.d_model.is_multiple_of(self.n_head) {
             return bad(format!(
                 "d_model ({}) must be divisible by n_head ({})",
                 self.d_model, self.n_head
@@ -150,14 +150,15 @@ impl TransformerConfig {
             ("MLP activations (batch x seq x d_ff)", rows * f),
             ("qkv activations (batch x seq x 3 d_model)", rows * 3 * d),
         ];
-        let max_binding =
-            (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+        let max_binding = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
         for (what, words) in largest {
             if words * 4 > max_binding {
                 return Err(Error::TooLarge(format!(
                     "the {what} needs {} MiB but this adapter binds at most {} MiB per buffer; \
                      reduce batch, seq_len or the model size",
-                    words * 4 >> 20,
+                    (words * 4) >> 20,
                     max_binding >> 20
                 )));
             }

@@ -190,7 +190,7 @@ impl Trainer {
         self.next_step += 1;
         let done = self.next_step;
         let every = self.config.eval_every;
-        if done == self.config.steps || (every > 0 && done % every == 0) {
+        if done == self.config.steps || (every > 0 && done.is_multiple_of(every)) {
             self.submit_eval(self.config.eval_batches)?;
         }
         Ok(())

@@ -14,6 +14,8 @@ pub struct AdapterSummary {
     pub backend: String,
     /// Device type (DiscreteGpu, IntegratedGpu, Cpu, ...).
     pub device_type: String,
+    /// Driver name and version, e.g. `llvmpipe` / `Mesa 25.0.7`.
+    pub driver: String,
     /// Whether this is a CPU (software) adapter; the app picks smaller defaults there.
     pub is_cpu: bool,
 }
@@ -24,6 +26,9 @@ impl AdapterSummary {
             name: info.name.clone(),
             backend: format!("{:?}", info.backend),
             device_type: format!("{:?}", info.device_type),
+            driver: format!("{} {}", info.driver, info.driver_info)
+                .trim()
+                .to_string(),
             is_cpu: info.device_type == wgpu::DeviceType::Cpu,
         }
     }
@@ -31,7 +36,11 @@ impl AdapterSummary {
 
 impl std::fmt::Display for AdapterSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} ({}, {})", self.name, self.backend, self.device_type)
+        write!(
+            f,
+            "{} ({}, {}, {})",
+            self.name, self.backend, self.device_type, self.driver
+        )
     }
 }
 

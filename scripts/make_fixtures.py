@@ -172,8 +172,73 @@ def model():
     save_file(f32(t), os.path.join(OUT, "model_small.safetensors"), metadata=meta)
 
 
+def select_values(n):
+    """The radix-select test data, generated identically in tests/ire.rs: integer hashes mapped
+    to floats so that half the entries take one of 4096 values (many ties, about 1/4096 exact
+    zeros) and half are nearly all distinct."""
+    import numpy as np
+    i = np.arange(n, dtype=np.uint64)
+    h = ((i * np.uint64(2654435761)) % np.uint64(2**32)).astype(np.uint32)
+    h = h ^ (h >> np.uint32(15))
+    h = (h.astype(np.uint64) * np.uint64(2246822519) % np.uint64(2**32)).astype(np.uint32)
+    tied = (h >> np.uint32(20)).astype(np.float32) / np.float32(37.0)
+    distinct = (h >> np.uint32(8)).astype(np.float32) / np.float32(1e5)
+    return np.where(i % 2 == 0, tied, distinct).astype(np.float32)
+
+
+def ire():
+    import numpy as np
+    t = {}
+    # Exact k-th smallest (1-based) of 4,194,319 entries, by numpy.
+    n = 4 * 1024 * 1024 + 15
+    v = select_values(n)
+    ks = np.array([1, 2, n // 2, int(0.9 * n), int(0.99 * n), n - 1, n], dtype=np.int64)
+    kth = np.array([np.partition(v, k - 1)[k - 1] for k in ks], dtype=np.float32)
+    t["select.k"] = torch.from_numpy(ks.astype(np.int32))
+    t["select.kth"] = torch.from_numpy(kth)
+    t["select.count_le"] = torch.from_numpy(np.array([(v <= x).sum() for x in kth], dtype=np.float32))
+    t["select.zeros"] = torch.tensor([float((v == 0).sum())])
+    t["select.head"] = torch.from_numpy(v[:64].copy())
+
+    # One AdmIRE step and one SGD-IRE step after a plain first step, re-implementing the authors'
+    # update in PyTorch: delta = theta_after_base_step - theta; theta += delta * (1 + kappa * mask),
+    # where mask marks the gamma-fraction of coordinates with the smallest Fisher value h.
+    n = 2049
+    p0, g0, g1 = rand(n), rand(n), rand(n)
+    h = rand(n).abs()
+    gamma, kappa = 0.7, 3.0
+    k = int(gamma * n)
+    threshold = torch.kthvalue(h, k).values
+    mask = (h <= threshold).double()
+    t.update({"ire.p0": p0, "ire.g0": g0, "ire.g1": g1, "ire.h": h, "ire.mask": mask,
+              "ire.threshold": threshold.reshape(1)})
+    decay_end = 1500
+    for name in ("adamw", "sgd"):
+        pd = p0.clone()[:decay_end].requires_grad_()
+        pn = p0.clone()[decay_end:].requires_grad_()
+        if name == "adamw":
+            opt = torch.optim.AdamW([{"params": [pd], "weight_decay": 0.1}, {"params": [pn], "weight_decay": 0.0}],
+                                    lr=1e-2, betas=(0.9, 0.95), eps=1e-8)
+        else:
+            opt = torch.optim.SGD([{"params": [pd], "weight_decay": 5e-4}, {"params": [pn], "weight_decay": 0.0}],
+                                  lr=1e-2, momentum=0.9)
+        for gi, use_ire in ((g0, False), (g1, True)):
+            pd.grad, pn.grad = gi[:decay_end].clone(), gi[decay_end:].clone()
+            before = torch.cat([pd.detach(), pn.detach()]).clone()
+            opt.step()
+            if use_ire:
+                after = torch.cat([pd.detach(), pn.detach()])
+                new = before + (after - before) * (1 + kappa * mask)
+                with torch.no_grad():
+                    pd.copy_(new[:decay_end])
+                    pn.copy_(new[decay_end:])
+        t[f"ire.{name}"] = torch.cat([pd.detach(), pn.detach()])
+    save_file(f32(t), os.path.join(OUT, "ire.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     kernels()
     model()
+    ire()
     print("fixtures written to", os.path.normpath(OUT))

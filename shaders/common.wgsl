@@ -17,3 +17,20 @@ const S_GRAD_NORM: u32 = 1u;   // global L2 norm of the gradient (before clippin
 const S_CLIP_SCALE: u32 = 2u;  // factor the optimizer multiplies gradients by
 const S_NONFINITE: u32 = 3u;   // 1.0 when loss or gradient was NaN/Inf: the update is skipped
 const S_EVAL_LOSS: u32 = 4u;   // sum of per-batch mean losses during evaluation
+const S_FISHER_SUM: u32 = 5u;  // sum of the diagonal Fisher estimate over all parameters
+const S_SAM_LOSS: u32 = 6u;    // SAM: loss at the unperturbed weights (the reported loss)
+const S_DOT: u32 = 7u;         // probes: scratch dot product / norm
+const S_DOT2: u32 = 8u;        // probes: second scratch value
+
+// Deterministic per-(seed, counter, index) random numbers: PCG hash, so that sampled labels and
+// probe vectors are identical on every adapter for the same seed.
+fn pcg_hash(v: u32) -> u32 {
+    let state = v * 747796405u + 2891336453u;
+    let word = ((state >> ((state >> 28u) + 4u)) ^ state) * 277803737u;
+    return (word >> 22u) ^ word;
+}
+
+fn uniform_at(seed: u32, counter: u32, index: u32) -> f32 {
+    let h = pcg_hash(seed ^ pcg_hash(counter ^ pcg_hash(index)));
+    return f32(h >> 8u) / 16777216.0;
+}

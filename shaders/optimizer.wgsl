@@ -8,6 +8,10 @@
 //           p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
 //  `sgd`:   PyTorch torch.optim.SGD (coupled L2, dampening 0, no Nesterov): g += wd * p;
 //           buf = momentum * buf + g; p -= lr * buf.
+//
+// IRE (arXiv 2405.20763): with delta = p_new - p the base optimizer's full step (weight decay
+// included), p = p + delta * (1 + kappa * mask). `ire_kappa` is 0 when IRE is off, and then p_new is
+// written unchanged, so the step is bit-identical to the base optimizer's.
 
 struct Hyper {
     n: u32,
@@ -20,7 +24,7 @@ struct Hyper {
     bias_correction1: f32,
     bias_correction2_sqrt: f32,
     momentum: f32,
-    _pad0: u32,
+    ire_kappa: f32,
     _pad1: u32,
 }
 
@@ -30,6 +34,16 @@ struct Hyper {
 @group(0) @binding(3) var<storage, read_write> params: array<f32>;
 @group(0) @binding(4) var<storage, read_write> state1: array<f32>; // AdamW m, SGD momentum buffer
 @group(0) @binding(5) var<storage, read_write> state2: array<f32>; // AdamW v (unused by SGD)
+@group(0) @binding(6) var<storage, read> ire_mask: array<f32>;
+
+fn apply(i: u32, old: f32, new_value: f32) {
+    if (hyper.ire_kappa != 0.0) {
+        let amp = hyper.ire_kappa * ire_mask[i];
+        params[i] = old + (new_value - old) * (1.0 + amp);
+    } else {
+        params[i] = new_value;
+    }
+}
 
 fn decay_for(i: u32) -> f32 {
     return select(0.0, hyper.weight_decay, i < hyper.decay_end);
@@ -46,10 +60,11 @@ fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups)
     let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
     state1[i] = m;
     state2[i] = v;
-    var p = params[i] * (1.0 - hyper.lr * decay_for(i));
+    let old = params[i];
+    var p = old * (1.0 - hyper.lr * decay_for(i));
     let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
     p -= (hyper.lr / hyper.bias_correction1) * m / denom;
-    params[i] = p;
+    apply(i, old, p);
 }
 
 @compute @workgroup_size(256)
@@ -62,5 +77,5 @@ fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) n
     let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
     let buf = hyper.momentum * state1[i] + g;
     state1[i] = buf;
-    params[i] = p - hyper.lr * buf;
+    apply(i, p, p - hyper.lr * buf);
 }

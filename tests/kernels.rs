@@ -440,6 +440,7 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
     scalars[reduce::slot::CLIP_SCALE] = 1.0;
     let scalars = Tensor::from_slice(&ctx, "scalars", &scalars);
     let hyper_buf = ctx.uniform(&optimizer::Hyper::default());
+    let no_mask = Tensor::zeros(&ctx, "mask", n);
     let step = optimizer::update(
         &ctx,
         rule,
@@ -450,6 +451,7 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
             params: &params,
             state1: &m,
             state2: &v,
+            ire_mask: &no_mask,
         },
     );
     let mut plan = Plan::new();

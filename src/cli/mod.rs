@@ -20,7 +20,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Train a model on the embedded Shakespeare corpus.
-    Train(train::TrainArgs),
+    Train(Box<train::TrainArgs>),
     /// Validation loss of a checkpoint on the fixed validation batches.
     Eval(eval::EvalArgs),
     /// Matmul throughput and training-step speed on this adapter, as JSON.
@@ -30,11 +30,11 @@ enum Command {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Some(Command::Train(args)) => train::run(args),
+        Some(Command::Train(args)) => train::run(*args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         None => match Cli::parse_from(["ire-playground", "train"]).command {
-            Some(Command::Train(args)) => train::run(args),
+            Some(Command::Train(args)) => train::run(*args),
             _ => unreachable!("`train` parses as the train subcommand"),
         },
     };

@@ -6,7 +6,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use ire_playground::checkpoint::Checkpoint;
 use ire_playground::data::Corpus;
 use ire_playground::models::TransformerConfig;
-use ire_playground::optim::{OptimizerConfig, OptimizerKind};
+use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
 use ire_playground::train::{Record, TrainConfig, Trainer};
 use ire_playground::Error;
 use std::io::Write;
@@ -66,6 +66,33 @@ pub struct TrainArgs {
     /// Continue training from this checkpoint (weights and step count).
     #[arg(long)]
     resume: Option<PathBuf>,
+    /// Switch IRE on (from --ire-start) over the base optimizer.
+    #[arg(long)]
+    ire: bool,
+    /// IRE: amplification of flat coordinates' steps.
+    #[arg(long, default_value_t = 2.0)]
+    kappa: f32,
+    /// IRE: fraction of coordinates treated as flat (smallest Fisher values), in (0, 1).
+    #[arg(long, default_value_t = 0.9)]
+    gamma: f32,
+    /// IRE: refresh the Fisher estimate and mask every K steps.
+    #[arg(long, default_value_t = 10)]
+    mask_every: usize,
+    /// IRE: EMA factor of the Fisher estimate.
+    #[arg(long, default_value_t = 0.0)]
+    fisher_beta: f32,
+    /// IRE: first step at which it may act [default: end of warm-up].
+    #[arg(long)]
+    ire_start: Option<usize>,
+    /// IRE: scale kappa by lr_t / lr_max.
+    #[arg(long)]
+    prog_decay: bool,
+    /// Switch IRE on/off at these steps (comma-separated), e.g. 200,400.
+    #[arg(long, value_delimiter = ',')]
+    ire_toggle_at: Vec<usize>,
+    /// Probes (Fisher trace, flat counts, sharpness) every N steps; 0: never.
+    #[arg(long, default_value_t = 0)]
+    probe_every: usize,
 }
 
 impl TrainArgs {
@@ -95,6 +122,18 @@ impl TrainArgs {
             seed: self.seed,
             eval_every: self.eval_every,
             eval_batches: self.eval_batches,
+            ire: IreConfig {
+                enabled: self.ire,
+                kappa: self.kappa,
+                gamma: self.gamma,
+                mask_every: self.mask_every,
+                fisher_beta: self.fisher_beta,
+                start: self.ire_start,
+                prog_decay: self.prog_decay,
+                toggle_at: self.ire_toggle_at.clone(),
+                ..IreConfig::default()
+            },
+            probe_every: self.probe_every,
         };
         config.validate()?;
         Ok(config)
@@ -173,6 +212,19 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
                 Record::Eval(e) => {
                     last_val = e.val_loss;
                     bar.println(format!("step {:>6}  val_loss {:.4}", e.step, e.val_loss));
+                }
+                Record::Event(e) => bar.println(format!("step {:>6}  {}", e.step, e.event)),
+                Record::Probe(p) => {
+                    let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
+                    bar.println(format!(
+                        "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
+                        p.step,
+                        fmt(p.lambda_max),
+                        fmt(p.trace),
+                        p.fisher_trace,
+                        p.flat_count,
+                        p.below_eps_count
+                    ))
                 }
             }
         }

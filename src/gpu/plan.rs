@@ -1,7 +1,8 @@
 //! Pre-built compute dispatches. Everything a dispatch needs (pipeline, bind group, uniform
 //! values, grid size) is created when a model is built; a training step only replays them.
 
-/// One compute dispatch, ready to record.
+/// One compute dispatch, ready to record. Cloning shares the pipeline and bind group.
+#[derive(Clone)]
 pub struct Dispatch {
     /// What it computes, for debugging and profiling.
     pub label: std::sync::Arc<str>,
@@ -11,7 +12,7 @@ pub struct Dispatch {
 }
 
 /// An ordered list of dispatches (a forward pass, a backward pass, an optimizer step).
-#[derive(Default)]
+#[derive(Default, Clone)]
 pub struct Plan {
     dispatches: Vec<Dispatch>,
 }
@@ -28,8 +29,17 @@ impl Plan {
     }
 
     /// Appends all dispatches of `other`.
-    pub fn extend(&mut self, other: Plan) {
-        self.dispatches.extend(other.dispatches);
+    pub fn extend(&mut self, other: &Plan) {
+        self.dispatches.extend(other.dispatches.iter().cloned());
+    }
+
+    /// The dispatches of `parts`, in order, as one plan.
+    pub fn concat(parts: &[&Plan]) -> Plan {
+        let mut plan = Plan::new();
+        for p in parts {
+            plan.extend(p);
+        }
+        plan
     }
 
     /// Appends dispatches in order.

@@ -5,10 +5,12 @@ pub mod attention;
 pub mod cross_entropy;
 pub mod elementwise;
 pub mod embedding;
+pub mod ire;
 pub mod layernorm;
 pub mod matmul;
 pub mod optimizer;
 pub mod reduce;
+pub mod segments;
 
 /// Declares a `Shader` constant for a file in `shaders/`.
 macro_rules! shader {

@@ -31,8 +31,10 @@ pub struct Hyper {
     pub bias_correction2_sqrt: f32,
     /// SGD momentum.
     pub momentum: f32,
+    /// IRE amplification of flat coordinates for this step (0: plain base optimizer).
+    pub ire_kappa: f32,
     /// Padding to 16 bytes.
-    pub _pad: [u32; 2],
+    pub _pad: u32,
 }
 
 /// Which update rule the dispatch applies.
@@ -58,6 +60,8 @@ pub struct OptimizerBuffers<'a> {
     pub state1: &'a Tensor,
     /// Second state buffer (AdamW v; bound but unused by SGD).
     pub state2: &'a Tensor,
+    /// IRE mask (1 on flat coordinates), read only when `ire_kappa != 0`.
+    pub ire_mask: &'a Tensor,
 }
 
 /// One update of all parameters.
@@ -77,6 +81,7 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
             Access::ReadWrite,
             Access::ReadWrite,
             Access::ReadWrite,
+            Access::Read,
         ],
     );
     kernel.dispatch(
@@ -88,6 +93,7 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
             b.params.binding(),
             b.state1.binding(),
             b.state2.binding(),
+            b.ire_mask.binding(),
         ],
         grid_1d(
             b.params.len,

@@ -21,8 +21,37 @@ pub mod slot {
     pub const NONFINITE: usize = 3;
     /// Evaluation accumulator.
     pub const EVAL_LOSS: usize = 4;
-    /// Number of slots (padded for alignment).
-    pub const COUNT: usize = 8;
+    /// Sum of the diagonal Fisher estimate (its trace) at the last refresh.
+    pub const FISHER_SUM: usize = 5;
+    /// SAM: loss at the unperturbed weights.
+    pub const SAM_LOSS: usize = 6;
+    /// Probe scratch: a dot product or squared norm.
+    pub const DOT: usize = 7;
+    /// Probe scratch: a second dot product.
+    pub const DOT2: usize = 8;
+    /// Number of fixed slots; per-tensor statistics follow (see `per_tensor`).
+    pub const COUNT: usize = 16;
+
+    /// Per-tensor statistics after the fixed slots, `tensors` entries each: IRE mask counts,
+    /// below-`eps_rel * mean` counts, Fisher sums.
+    pub mod per_tensor {
+        /// Offset of the mask counts.
+        pub fn mask_counts(_tensors: usize) -> usize {
+            super::COUNT
+        }
+        /// Offset of the below-threshold counts.
+        pub fn below_counts(tensors: usize) -> usize {
+            super::COUNT + tensors
+        }
+        /// Offset of the Fisher sums.
+        pub fn fisher_sums(tensors: usize) -> usize {
+            super::COUNT + 2 * tensors
+        }
+        /// Total scalars-buffer length for a model with `tensors` parameter tensors.
+        pub fn scalars_len(tensors: usize) -> usize {
+            super::COUNT + 3 * tensors
+        }
+    }
 }
 
 /// What the finishing stage does with the total.

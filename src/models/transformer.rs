@@ -131,11 +131,22 @@ pub struct Transformer {
     pub targets: Tensor,
     /// Logits `[batch * seq_len, vocab]` of the last forward pass.
     pub logits: Tensor,
-    /// Scalars (loss, gradient norm, clip factor, NaN flag, evaluation sum); see `reduce::slot`.
+    /// Gradient of the mean loss with respect to the logits.
+    pub dlogits: Tensor,
+    /// Per-row losses.
+    pub losses: Tensor,
+    /// Scratch for two-stage reductions (large enough for the flat parameter buffer).
+    pub partials: Tensor,
+    /// Scalars (loss, gradient norm, clip factor, NaN flag, evaluation sum, per-tensor
+    /// statistics); see `reduce::slot`.
     pub scalars: Tensor,
+    /// Token rows per batch (`batch * seq_len`).
+    pub rows: usize,
     train_plan: Plan,
     eval_plan: Plan,
     forward_plan: Plan,
+    backward_plan: Plan,
+    grad_norm_plan: Plan,
 }
 
 impl Transformer {
@@ -178,24 +189,22 @@ impl Transformer {
         let dlogits = Tensor::zeros(ctx, "dlogits", rows * c.vocab);
         let losses = Tensor::zeros(ctx, "losses", rows);
         let partials = Tensor::zeros(ctx, "partials", partials_len(rows.max(params.params.len)));
-        let scalars = Tensor::zeros(ctx, "scalars", slot::COUNT);
-
-        // Forward to logits, the start of every plan.
-        let record_forward = |plan: &mut Plan| {
-            plan.push(embedding.forward(ctx, &tokens, &xs[0]));
-            for (l, block) in blocks.iter().enumerate() {
-                block.forward(ctx, &xs[l], &xs[l + 1], plan);
-            }
-            plan.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
-            plan.push(lm_head.forward(ctx, rows, &final_norm, &logits));
-        };
+        let scalars = Tensor::zeros(
+            ctx,
+            "scalars",
+            slot::per_tensor::scalars_len(params.specs.len()),
+        );
 
         let mut forward = Plan::new();
-        record_forward(&mut forward);
+        forward.push(embedding.forward(ctx, &tokens, &xs[0]));
+        for (l, block) in blocks.iter().enumerate() {
+            block.forward(ctx, &xs[l], &xs[l + 1], &mut forward);
+        }
+        forward.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
+        forward.push(lm_head.forward(ctx, rows, &final_norm, &logits));
 
-        let mut train = Plan::new();
-        record_forward(&mut train);
-        train.push(cross_entropy::forward_backward(
+        let mut loss = Plan::new();
+        loss.push(cross_entropy::forward_backward(
             ctx,
             rows,
             c.vocab,
@@ -208,15 +217,17 @@ impl Transformer {
             slot: slot::LOSS,
             scale: 1.0 / rows as f32,
         };
-        train.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
-        train.extend_dispatches(lm_head.backward(
+        loss.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
+
+        let mut backward = Plan::new();
+        backward.extend_dispatches(lm_head.backward(
             ctx,
             rows,
             &final_norm,
             &dlogits,
             Some(&d_final_norm),
         ));
-        train.extend_dispatches(ln_f.backward(
+        backward.extend_dispatches(ln_f.backward(
             ctx,
             &xs[c.n_layer],
             &d_final_norm,
@@ -224,10 +235,12 @@ impl Transformer {
             &dxs[c.n_layer],
         ));
         for (l, block) in blocks.iter().enumerate().rev() {
-            block.backward(ctx, &xs[l], &dxs[l + 1], &dxs[l], &mut train);
+            block.backward(ctx, &xs[l], &dxs[l + 1], &dxs[l], &mut backward);
         }
-        train.push(embedding.backward(ctx, &tokens, &dxs[0]));
-        train.extend_dispatches(reduce::reduce(
+        backward.push(embedding.backward(ctx, &tokens, &dxs[0]));
+
+        let mut grad_norm = Plan::new();
+        grad_norm.extend_dispatches(reduce::reduce(
             ctx,
             ReduceMode::GradNorm { clip: grad_clip },
             &params.grads,
@@ -235,31 +248,46 @@ impl Transformer {
             &scalars,
         ));
 
-        let mut eval = Plan::new();
-        record_forward(&mut eval);
-        eval.push(cross_entropy::forward_backward(
+        let mut eval_loss = Plan::new();
+        eval_loss.push(cross_entropy::forward_backward(
             ctx, rows, c.vocab, &logits, &targets, &losses, None,
         ));
         let accumulate = ReduceMode::Accumulate {
             slot: slot::EVAL_LOSS,
             scale: 1.0 / rows as f32,
         };
-        eval.extend_dispatches(reduce::reduce(
+        eval_loss.extend_dispatches(reduce::reduce(
             ctx, accumulate, &losses, &partials, &scalars,
         ));
 
         Ok(Self {
             config,
             batch,
-            params,
+            rows,
             tokens,
             targets,
             logits,
+            dlogits,
+            losses,
+            partials,
             scalars,
-            train_plan: train,
-            eval_plan: eval,
+            train_plan: Plan::concat(&[&forward, &loss, &backward, &grad_norm]),
+            eval_plan: Plan::concat(&[&forward, &eval_loss]),
+            backward_plan: backward,
+            grad_norm_plan: grad_norm,
             forward_plan: forward,
+            params,
         })
+    }
+
+    /// Backward pass from `dlogits` to every parameter gradient (no loss, no norm).
+    pub fn backward_plan(&self) -> &Plan {
+        &self.backward_plan
+    }
+
+    /// Global gradient norm, clip factor and NaN flag into `scalars`.
+    pub fn grad_norm_plan(&self) -> &Plan {
+        &self.grad_norm_plan
     }
 
     /// Forward, loss, backward and gradient norm: leaves gradients in `params.grads`, the mean

@@ -1,9 +1,11 @@
 //! Base optimizers on the GPU (AdamW, SGD with momentum) and the learning-rate schedule.
 
 mod adamw;
+mod ire;
 mod schedule;
 mod sgd;
 
+pub use ire::{Ire, IreConfig};
 pub use schedule::LrSchedule;
 
 use crate::error::{Error, Result};
@@ -122,12 +124,13 @@ pub struct Optimizer {
 
 impl Optimizer {
     /// Allocates state (zeroed) and records the update dispatch. `scalars` supplies the clip
-    /// factor and the NaN flag.
+    /// factor and the NaN flag; `ire_mask` the flat coordinates IRE amplifies.
     pub fn new(
         ctx: &GpuContext,
         config: OptimizerConfig,
         params: &ParamSet,
         scalars: &Tensor,
+        ire_mask: &Tensor,
     ) -> Result<Self> {
         config.validate()?;
         let n = params.params.len;
@@ -153,6 +156,7 @@ impl Optimizer {
                 params: &params.params,
                 state1: &state1,
                 state2: &state2,
+                ire_mask,
             },
         ));
         Ok(Self {
@@ -165,14 +169,16 @@ impl Optimizer {
         })
     }
 
-    /// Writes this step's hyperparameters (queued before the step's submission) and counts the step.
-    pub fn prepare_step(&mut self, ctx: &GpuContext, lr: f32) {
+    /// Writes this step's hyperparameters (queued before the step's submission) and counts the
+    /// step. `ire_kappa` is IRE's amplification for this step (0: plain base optimizer).
+    pub fn prepare_step(&mut self, ctx: &GpuContext, lr: f32, ire_kappa: f32) {
         self.steps_taken += 1;
         let base = Hyper {
             n: self.param_len as u32,
             decay_end: self.decay_end as u32,
             lr,
             weight_decay: self.config.weight_decay,
+            ire_kappa,
             ..Default::default()
         };
         let hyper = match self.config.kind {

@@ -1,7 +1,7 @@
 //! Training hyperparameters and their validation.
 
 use crate::error::{Error, Result};
-use crate::optim::{LrSchedule, OptimizerConfig};
+use crate::optim::{IreConfig, LrSchedule, OptimizerConfig};
 use serde::{Deserialize, Serialize};
 
 /// Everything about a run except the model's shape.
@@ -26,6 +26,10 @@ pub struct TrainConfig {
     pub eval_every: usize,
     /// Validation batches per evaluation.
     pub eval_batches: usize,
+    /// IRE on top of the base optimizer.
+    pub ire: IreConfig,
+    /// Run the probes (Fisher statistics, flat counts, sharpness) every this many steps; 0: never.
+    pub probe_every: usize,
 }
 
 impl Default for TrainConfig {
@@ -40,6 +44,8 @@ impl Default for TrainConfig {
             seed: 0,
             eval_every: 100,
             eval_batches: 8,
+            ire: IreConfig::default(),
+            probe_every: 0,
         }
     }
 }
@@ -48,6 +54,7 @@ impl TrainConfig {
     /// Rejects values that cannot produce a meaningful run, with a message naming the value.
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
+        self.ire.validate()?;
         let bad = |m: String| Err(Error::InvalidConfig(m));
         if self.steps == 0 {
             return bad("steps must be at least 1".into());
@@ -82,7 +89,23 @@ impl TrainConfig {
         if self.eval_batches == 0 {
             return bad("eval batches must be at least 1".into());
         }
+        if let Some(&t) = self
+            .ire
+            .toggle_at
+            .iter()
+            .find(|&&t| t == 0 || t >= self.steps)
+        {
+            return bad(format!(
+                "ire-toggle-at step {t} is outside the run (1..{})",
+                self.steps
+            ));
+        }
         Ok(())
+    }
+
+    /// First step at which IRE may act.
+    pub fn ire_start(&self) -> usize {
+        self.ire.start.unwrap_or(self.warmup)
     }
 
     /// The learning-rate schedule this config describes.

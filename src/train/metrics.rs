@@ -15,6 +15,41 @@ pub struct StepRecord {
     pub ms: f64,
     /// Global gradient norm before clipping.
     pub grad_norm: f32,
+    /// IRE amplification applied in this step (0 when IRE is off).
+    pub ire_kappa: f32,
+}
+
+/// Something that happened at a step (IRE switched on or off).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct EventRecord {
+    /// Steps completed when it happened.
+    pub step: usize,
+    /// `ire_on` or `ire_off`.
+    pub event: String,
+}
+
+/// Loss-landscape probes at a step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    /// Steps completed when probed.
+    pub step: usize,
+    /// Top Hessian eigenvalue of the training loss on the probe batch (power iteration).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lambda_max: Option<f32>,
+    /// Hutchinson estimate of the Hessian trace on the probe batch.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub trace: Option<f32>,
+    /// Sum of the diagonal Fisher estimate (per-token scale).
+    pub fisher_trace: f32,
+    /// Coordinates in the IRE mask (the gamma-fraction with the smallest Fisher value, plus ties);
+    /// computed with IRE off too, for comparison.
+    pub flat_count: u64,
+    /// Fraction of each tensor's coordinates in the mask.
+    pub flat_fraction_by_tensor: std::collections::BTreeMap<String, f32>,
+    /// Coordinates whose Fisher value is below `eps_rel` times the mean Fisher value.
+    pub below_eps_count: u64,
+    /// Whether IRE was acting at this step.
+    pub ire_active: bool,
 }
 
 /// One evaluation on the fixed validation batches.
@@ -34,4 +69,8 @@ pub enum Record {
     Step(StepRecord),
     /// An evaluation.
     Eval(EvalRecord),
+    /// Probes.
+    Probe(ProbeRecord),
+    /// An event.
+    Event(EventRecord),
 }

@@ -5,5 +5,5 @@ mod metrics;
 mod trainer;
 
 pub use config::TrainConfig;
-pub use metrics::{EvalRecord, Record, StepRecord};
+pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use trainer::Trainer;

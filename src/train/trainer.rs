@@ -2,26 +2,30 @@
 //! the UI's frame callback). Submitting a step never waits on the GPU; results arrive later
 //! through the readback ring and are turned into [`Record`]s by [`Trainer::poll`].
 
-use super::{EvalRecord, Record, StepRecord, TrainConfig};
+use super::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord, TrainConfig};
 use crate::checkpoint::Checkpoint;
-use crate::data::{Batcher, Corpus};
+use crate::data::{Batch, Batcher, Corpus};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, ReadbackRing};
 use crate::kernels::reduce::slot;
 use crate::models::{Transformer, TransformerConfig};
-use crate::optim::{LrSchedule, Optimizer};
+use crate::optim::{Ire, LrSchedule, Optimizer};
 use crate::rng::Rng;
 use std::collections::VecDeque;
 use std::sync::Arc;
 use web_time::Instant;
 
-/// Results in flight at most (steps and evaluations together).
-const RING_SLOTS: usize = 4;
+/// Results in flight at most (steps, evaluations and probes together).
+const RING_SLOTS: usize = 6;
+/// Readbacks one step may cause (the step, an evaluation, a probe).
+const MAX_PER_STEP: usize = 3;
 
 enum Pending {
     Step {
         step: usize,
         lr: f32,
+        ire_kappa: f32,
+        events: Vec<EventRecord>,
         submitted: Instant,
         #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
         index: wgpu::SubmissionIndex,
@@ -32,6 +36,23 @@ enum Pending {
         #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
         index: wgpu::SubmissionIndex,
     },
+    Probe {
+        step: usize,
+        ire_active: bool,
+        #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+        index: wgpu::SubmissionIndex,
+    },
+}
+
+impl Pending {
+    #[cfg(not(target_arch = "wasm32"))]
+    fn index(&self) -> &wgpu::SubmissionIndex {
+        match self {
+            Pending::Step { index, .. }
+            | Pending::Eval { index, .. }
+            | Pending::Probe { index, .. } => index,
+        }
+    }
 }
 
 /// A training run of a transformer on a corpus.
@@ -40,6 +61,11 @@ pub struct Trainer {
     /// The model being trained.
     pub model: Transformer,
     optimizer: Optimizer,
+    /// IRE state (Fisher estimate, mask, refresh plan); inactive unless switched on.
+    pub ire: Ire,
+    ire_on: bool,
+    last_ire_refresh: Option<usize>,
+    probe_batch: Batch,
     corpus: Arc<Corpus>,
     batcher: Batcher,
     /// The run's configuration.
@@ -52,6 +78,7 @@ pub struct Trainer {
     last_completion: Option<Instant>,
     /// Everything recorded so far, in order.
     pub history: Vec<Record>,
+    manual_events: Vec<EventRecord>,
     diverged_at: Option<usize>,
 }
 
@@ -106,7 +133,14 @@ impl Trainer {
             )));
         }
         let model = Transformer::new(ctx, model_config, config.batch, config.grad_clip)?;
-        let optimizer = Optimizer::new(ctx, config.optimizer, &model.params, &model.scalars)?;
+        let ire = Ire::new(ctx, &model, config.ire.clone(), config.seed)?;
+        let optimizer = Optimizer::new(
+            ctx,
+            config.optimizer,
+            &model.params,
+            &model.scalars,
+            &ire.mask,
+        )?;
         let batcher = Batcher {
             batch: config.batch,
             seq_len: model_config.seq_len,
@@ -118,20 +152,28 @@ impl Trainer {
                 config.eval_batches, config.batch, model_config.seq_len
             )));
         }
+        // The probe batch is fixed for the whole run (and across runs with the same seed).
+        let probe_batch = batcher.train_batch(&corpus.train, &mut Rng::new(config.seed).fork(3))?;
+        let scalars_len = model.scalars.len;
         Ok(Self {
             ctx: ctx.clone(),
             model,
             optimizer,
+            ire_on: config.ire.enabled_at(start_step.saturating_sub(1)),
+            ire,
+            last_ire_refresh: None,
+            probe_batch,
             corpus,
             batcher,
             schedule: config.schedule(),
             // The data order depends on the seed and the starting step only.
             data_rng: Rng::new(config.seed).fork(2 + start_step as u64),
             next_step: start_step,
-            ring: ReadbackRing::new(ctx, RING_SLOTS, slot::COUNT),
+            ring: ReadbackRing::new(ctx, RING_SLOTS, scalars_len),
             pending: VecDeque::new(),
             last_completion: None,
             history: Vec::new(),
+            manual_events: Vec::new(),
             diverged_at: None,
             config,
         })
@@ -146,7 +188,7 @@ impl Trainer {
     pub fn can_submit(&self) -> bool {
         self.next_step < self.config.steps
             && self.diverged_at.is_none()
-            && self.ring.in_flight() + 2 <= RING_SLOTS
+            && self.ring.in_flight() + MAX_PER_STEP <= RING_SLOTS
     }
 
     /// Whether every step has been submitted and every result has arrived.
@@ -160,8 +202,29 @@ impl Trainer {
         self.diverged_at
     }
 
-    /// Submits one training step (forward, backward, clipping, update) as a single submission,
-    /// and an evaluation after it when one is due. Never waits on the GPU.
+    /// Whether IRE is switched on for the next step.
+    pub fn ire_enabled(&self) -> bool {
+        self.ire_on
+    }
+
+    /// Switches IRE on or off from the next step on (the UI's toggle). Switching on refreshes
+    /// the mask at once. The event is recorded with the next step's result.
+    pub fn set_ire(&mut self, on: bool) {
+        if on != self.ire_on {
+            self.ire_on = on;
+            self.manual_events.push(EventRecord {
+                step: self.next_step,
+                event: if on { "ire_on" } else { "ire_off" }.into(),
+            });
+            if on {
+                self.last_ire_refresh = None;
+            }
+        }
+    }
+
+    /// Submits one training step (forward, backward, clipping, update, and IRE's Fisher refresh
+    /// when one is due) as a single submission, then an evaluation and probes when due.
+    /// Never waits on the GPU.
     pub fn submit_step(&mut self) -> Result<()> {
         if !self.can_submit() {
             return Err(Error::InvalidConfig(
@@ -169,13 +232,42 @@ impl Trainer {
             ));
         }
         let step = self.next_step;
+        let mut events = std::mem::take(&mut self.manual_events);
+        if step > 0 && self.config.ire.toggle_at.contains(&step) {
+            let on = !self.ire_on;
+            self.ire_on = on;
+            events.push(EventRecord {
+                step,
+                event: if on { "ire_on" } else { "ire_off" }.into(),
+            });
+            if on {
+                self.last_ire_refresh = None;
+            }
+        }
         let batch = self
             .batcher
             .train_batch(&self.corpus.train, &mut self.data_rng)?;
         self.model.set_batch(&self.ctx, &batch)?;
         let lr = self.schedule.at(step);
-        self.optimizer.prepare_step(&self.ctx, lr);
-        let plans = [self.model.train_plan(), self.optimizer.plan()];
+        let active = self.ire_active_at(step);
+        let refresh = active
+            && self
+                .last_ire_refresh
+                .is_none_or(|r| step - r >= self.config.ire.mask_every);
+        let ire_kappa = if active {
+            self.ire.kappa_at(lr, self.config.optimizer.lr)
+        } else {
+            0.0
+        };
+        self.optimizer.prepare_step(&self.ctx, lr, ire_kappa);
+        let mut plans = Vec::with_capacity(3);
+        if refresh {
+            self.ire.prepare_refresh(&self.ctx);
+            self.last_ire_refresh = Some(step);
+            plans.push(self.ire.refresh_plan());
+        }
+        plans.push(self.model.train_plan());
+        plans.push(self.optimizer.plan());
         let readback = Some((&mut self.ring, &self.model.scalars));
         let (slot, index) = submit_plans(&self.ctx, &plans, readback);
         let submitted = Instant::now();
@@ -184,6 +276,8 @@ impl Trainer {
         self.pending.push_back(Pending::Step {
             step: step + 1,
             lr,
+            ire_kappa,
+            events,
             submitted,
             index,
         });
@@ -193,7 +287,67 @@ impl Trainer {
         if done == self.config.steps || (every > 0 && done.is_multiple_of(every)) {
             self.submit_eval(self.config.eval_batches)?;
         }
+        let probe_every = self.config.probe_every;
+        if probe_every > 0 && done.is_multiple_of(probe_every) {
+            self.submit_probe()?;
+        }
         Ok(())
+    }
+
+    fn ire_active_at(&self, step: usize) -> bool {
+        self.ire_on && step >= self.config.ire_start()
+    }
+
+    /// Submits the probes on the fixed probe batch: Fisher statistics and flat-direction counts.
+    /// While IRE acts, they are those of its latest mask refresh (probes never change training);
+    /// otherwise a refresh computes them now (the mask is not applied).
+    pub fn submit_probe(&mut self) -> Result<()> {
+        if self.ring.in_flight() >= RING_SLOTS {
+            return Err(Error::InvalidConfig(
+                "too many results pending; poll first".into(),
+            ));
+        }
+        let ire_active = self.ire_active_at(self.next_step.saturating_sub(1));
+        let mut plans = Vec::new();
+        if !ire_active {
+            self.model.set_batch(&self.ctx, &self.probe_batch)?;
+            self.ire.prepare_refresh(&self.ctx);
+            plans.push(self.ire.refresh_plan());
+        }
+        let readback = Some((&mut self.ring, &self.model.scalars));
+        let (slot, index) = submit_plans(&self.ctx, &plans, readback);
+        self.ring
+            .submitted(slot.expect("readback slot"), self.next_step as u64);
+        self.pending.push_back(Pending::Probe {
+            step: self.next_step,
+            ire_active,
+            index,
+        });
+        Ok(())
+    }
+
+    fn probe_record(&self, step: usize, ire_active: bool, values: &[f32]) -> ProbeRecord {
+        let tensors = self.ire.tensor_names.len();
+        let masks = &values[slot::per_tensor::mask_counts(tensors)..][..tensors];
+        let below = &values[slot::per_tensor::below_counts(tensors)..][..tensors];
+        let flat_fraction_by_tensor = self
+            .ire
+            .tensor_names
+            .iter()
+            .zip(&self.ire.tensor_sizes)
+            .zip(masks)
+            .map(|((name, &size), &count)| (name.clone(), count / size as f32))
+            .collect();
+        ProbeRecord {
+            step,
+            lambda_max: None,
+            trace: None,
+            fisher_trace: values[slot::FISHER_SUM],
+            flat_count: masks.iter().map(|&c| c as u64).sum(),
+            flat_fraction_by_tensor,
+            below_eps_count: below.iter().map(|&c| c as u64).sum(),
+            ire_active,
+        }
     }
 
     /// Submits an evaluation over the first `batches` fixed validation batches; its record arrives
@@ -251,7 +405,7 @@ impl Trainer {
             .take(results.len())
             .find_map(|p| match p {
                 Pending::Step { submitted, .. } => Some(*submitted),
-                Pending::Eval { .. } => None,
+                _ => None,
             });
         let since = match (self.last_completion, first_submit) {
             (Some(last), Some(sub)) => last.max(sub),
@@ -267,7 +421,17 @@ impl Trainer {
                 .pop_front()
                 .expect("a pending entry per readback");
             let record = match pending {
-                Pending::Step { step, lr, .. } => {
+                Pending::Step {
+                    step,
+                    lr,
+                    ire_kappa,
+                    events,
+                    ..
+                } => {
+                    for e in events {
+                        self.history.push(Record::Event(e.clone()));
+                        out.push(Record::Event(e));
+                    }
                     if values[slot::NONFINITE] != 0.0 && self.diverged_at.is_none() {
                         self.diverged_at = Some(step);
                     }
@@ -277,8 +441,12 @@ impl Trainer {
                         lr,
                         ms: ms_each,
                         grad_norm: values[slot::GRAD_NORM],
+                        ire_kappa,
                     })
                 }
+                Pending::Probe {
+                    step, ire_active, ..
+                } => Record::Probe(self.probe_record(step, ire_active, &values)),
                 Pending::Eval { step, batches, .. } => Record::Eval(EvalRecord {
                     step,
                     val_loss: values[slot::EVAL_LOSS] / batches as f32,
@@ -301,9 +469,8 @@ impl Trainer {
     /// Blocks until the oldest pending result is ready (native drivers only; the web polls).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn wait_for_oldest(&self) {
-        let index = match self.pending.front() {
-            Some(Pending::Step { index, .. }) | Some(Pending::Eval { index, .. }) => index.clone(),
-            None => return,
+        let Some(index) = self.pending.front().map(|p| p.index().clone()) else {
+            return;
         };
         let _ = self.ctx.device.poll(wgpu::PollType::Wait {
             submission_index: Some(index),

@@ -1,0 +1,46 @@
+// Diagonal Fisher estimate for IRE (arXiv 2405.20763, and its authors' reference code):
+//  `sample_labels`: labels drawn from the model's own predictive distribution softmax(logits[r]),
+//                   by inverse CDF on a hashed uniform (deterministic for a seed and counter);
+//                   the gradient of the mean loss on these labels is then g.
+//  `accumulate`:    h = beta * h + (1 - beta) * scale * g^2. With model-sampled labels E[g] = 0,
+//                   so scale = tokens in the batch makes scale * g^2 an unbiased estimate of the
+//                   per-token Fisher diagonal (only its ranking matters for the mask).
+
+struct SampleParams {
+    rows: u32,
+    vocab: u32,
+    seed: u32,
+    counter: u32,
+}
+
+@group(0) @binding(0) var<uniform> sp: SampleParams;
+@group(0) @binding(1) var<storage, read> logits: array<f32>;
+@group(0) @binding(2) var<storage, read_write> labels: array<u32>;
+
+@compute @workgroup_size(64)
+fn sample_labels(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let r = gid.x;
+    if (r >= sp.rows) {
+        return;
+    }
+    let base = r * sp.vocab;
+    var m = -3.0e38;
+    for (var v = 0u; v < sp.vocab; v++) {
+        m = max(m, logits[base + v]);
+    }
+    var denom = 0.0;
+    for (var v = 0u; v < sp.vocab; v++) {
+        denom += exp(logits[base + v] - m);
+    }
+    let u = uniform_at(sp.seed, sp.counter, r) * denom;
+    var acc = 0.0;
+    var chosen = sp.vocab - 1u;
+    for (var v = 0u; v < sp.vocab; v++) {
+        acc += exp(logits[base + v] - m);
+        if (acc > u) {
+            chosen = v;
+            break;
+        }
+    }
+    labels[r] = chosen;
+}

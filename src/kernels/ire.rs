@@ -1,0 +1,220 @@
+//! IRE's GPU pieces: labels sampled from the model (shaders/fisher.wgsl), the Fisher EMA
+//! (shaders/fisher_accumulate.wgsl), the exact k-th smallest value by radix select
+//! (shaders/select.wgsl), and the flat-direction indicators (shaders/ire_mask.wgsl).
+
+use super::shader;
+use crate::gpu::{
+    grid_1d, grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor,
+};
+
+const SAMPLE: Shader = shader!("fisher.wgsl");
+const ACCUMULATE: Shader = shader!("fisher_accumulate.wgsl");
+const SELECT: Shader = shader!("select.wgsl");
+const MASK: Shader = shader!("ire_mask.wgsl");
+
+/// Uniform block of `sample_labels`; `counter` changes per refresh so each draws new labels.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
+pub struct SampleParams {
+    /// Rows of logits.
+    pub rows: u32,
+    /// Vocabulary size.
+    pub vocab: u32,
+    /// Run seed.
+    pub seed: u32,
+    /// Refresh counter.
+    pub counter: u32,
+}
+
+/// Draws one label per row of `logits` from softmax(logits) into `labels`.
+pub fn sample_labels(
+    ctx: &GpuContext,
+    params: &wgpu::Buffer,
+    rows: usize,
+    logits: &Tensor,
+    labels: &Tensor,
+) -> Dispatch {
+    let k = ctx.kernel(
+        &SAMPLE,
+        "sample_labels",
+        &[],
+        &[Access::Uniform, Access::Read, Access::ReadWrite],
+    );
+    k.dispatch(
+        ctx,
+        &[uniform_binding(params), logits.binding(), labels.binding()],
+        grid_items(rows, 64),
+    )
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct AccumulateParams {
+    n: u32,
+    beta: f32,
+    scale: f32,
+    _pad: u32,
+}
+
+/// `fisher = beta * fisher + (1 - beta) * scale * grads^2`.
+pub fn accumulate(
+    ctx: &GpuContext,
+    grads: &Tensor,
+    fisher: &Tensor,
+    beta: f32,
+    scale: f32,
+) -> Dispatch {
+    let k = ctx.kernel(
+        &ACCUMULATE,
+        "accumulate",
+        &[],
+        &[Access::Uniform, Access::Read, Access::ReadWrite],
+    );
+    let u = ctx.uniform(&AccumulateParams {
+        n: fisher.len as u32,
+        beta,
+        scale,
+        _pad: 0,
+    });
+    k.dispatch(
+        ctx,
+        &[uniform_binding(&u), grads.binding(), fisher.binding()],
+        grid_1d(fisher.len, ctx.limits.max_compute_workgroups_per_dimension),
+    )
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct SelectParams {
+    n: u32,
+    shift: u32,
+    k: u32,
+    _pad: u32,
+}
+
+/// Scratch of a radix select: a 256-bin histogram and a 4-word state (see shaders/select.wgsl).
+pub struct SelectScratch {
+    /// Histogram bins.
+    pub hist: Tensor,
+    /// `[prefix, remaining rank, threshold bits, empty flag]`.
+    pub state: Tensor,
+}
+
+impl SelectScratch {
+    /// Allocates the scratch.
+    pub fn new(ctx: &GpuContext) -> Self {
+        Self {
+            hist: Tensor::zeros(ctx, "select histogram", 256),
+            state: Tensor::zeros(ctx, "select state", 4),
+        }
+    }
+}
+
+/// Dispatches that leave the bit pattern of the `k`-th smallest (1-based) of the non-negative
+/// `values` in `scratch.state[2]` (k = 0: `state[3] = 1`, no threshold).
+pub fn select_kth(
+    ctx: &GpuContext,
+    values: &Tensor,
+    k: usize,
+    scratch: &SelectScratch,
+) -> Vec<Dispatch> {
+    let access = [
+        Access::Uniform,
+        Access::Read,
+        Access::ReadWrite,
+        Access::ReadWrite,
+    ];
+    let params = |shift: u32| {
+        ctx.uniform(&SelectParams {
+            n: values.len as u32,
+            shift,
+            k: k as u32,
+            _pad: 0,
+        })
+    };
+    let bind = |u: &wgpu::Buffer, kernel: &crate::gpu::Kernel, grid: [u32; 3]| {
+        kernel.dispatch(
+            ctx,
+            &[
+                uniform_binding(u),
+                values.binding(),
+                scratch.hist.binding(),
+                scratch.state.binding(),
+            ],
+            grid,
+        )
+    };
+    let start = ctx.kernel(&SELECT, "start", &[], &access);
+    let histogram = ctx.kernel(&SELECT, "histogram", &[], &access);
+    let choose = ctx.kernel(&SELECT, "choose", &[], &access);
+    // Enough workgroups to fill a GPU, few enough that merging local histograms stays cheap.
+    let groups = values.len.div_ceil(256 * 16).clamp(1, 1024) as u32;
+    let mut out = vec![bind(&params(24), &start, [1, 1, 1])];
+    for shift in [24u32, 16, 8, 0] {
+        let u = params(shift);
+        out.push(bind(&u, &histogram, [groups, 1, 1]));
+        out.push(bind(&u, &choose, [1, 1, 1]));
+    }
+    out
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct MaskParams {
+    n: u32,
+    real_count: u32,
+    eps_rel: f32,
+    _pad: u32,
+}
+
+/// Buffers the flat-direction marking reads and writes.
+pub struct MaskBuffers<'a> {
+    /// Fisher estimate.
+    pub fisher: &'a Tensor,
+    /// Select state holding the threshold.
+    pub state: &'a Tensor,
+    /// Scalars holding the Fisher sum.
+    pub scalars: &'a Tensor,
+    /// Receives the IRE mask.
+    pub mask: &'a Tensor,
+    /// Receives the below-`eps_rel * mean` indicator.
+    pub below: &'a Tensor,
+}
+
+/// Marks the flat coordinates (see shaders/ire_mask.wgsl).
+pub fn mark(ctx: &GpuContext, b: MaskBuffers<'_>, real_count: usize, eps_rel: f32) -> Dispatch {
+    let k = ctx.kernel(
+        &MASK,
+        "mark",
+        &[],
+        &[
+            Access::Uniform,
+            Access::Read,
+            Access::Read,
+            Access::Read,
+            Access::ReadWrite,
+            Access::ReadWrite,
+        ],
+    );
+    let u = ctx.uniform(&MaskParams {
+        n: b.fisher.len as u32,
+        real_count: real_count as u32,
+        eps_rel,
+        _pad: 0,
+    });
+    k.dispatch(
+        ctx,
+        &[
+            uniform_binding(&u),
+            b.fisher.binding(),
+            b.state.binding(),
+            b.scalars.binding(),
+            b.mask.binding(),
+            b.below.binding(),
+        ],
+        grid_1d(
+            b.fisher.len,
+            ctx.limits.max_compute_workgroups_per_dimension,
+        ),
+    )
+}

@@ -1,0 +1,252 @@
+//! IRE, Implicit Regularization Enhancement (Wang et al., NeurIPS 2024, arXiv 2405.20763), as a
+//! wrapper over any base optimizer, entirely on the GPU:
+//!
+//! - every `mask_every` steps while active (and at once when switched on), one forward/backward
+//!   on the current batch with labels **sampled from the model's own predictive distribution**
+//!   gives g; the diagonal Fisher estimate is `h = beta * h + (1 - beta) * N * g^2` (N tokens);
+//! - the mask marks the `gamma` fraction of coordinates with the **smallest** `h`, over all
+//!   parameters together: an exact radix select finds the k-th smallest value (k = floor(gamma n))
+//!   on the GPU, and every coordinate with `h <= threshold` is flat (ties included);
+//! - the update is `theta += delta * (1 + kappa * mask)`, delta being the base optimizer's full
+//!   step; with `prog_decay`, kappa is scaled by `lr_t / lr_max`.
+//!
+//! Fisher refreshes also run at probe steps when IRE is off, so flat-direction counts can be
+//! compared between base and IRE runs; the mask is then computed but not applied.
+
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::kernels::cross_entropy;
+use crate::kernels::ire::{self, MaskBuffers, SampleParams, SelectScratch};
+use crate::kernels::reduce::{self, slot, ReduceMode};
+use crate::kernels::segments::{segment_table, sum_segments};
+use crate::models::Transformer;
+use serde::{Deserialize, Serialize};
+
+/// IRE hyperparameters (names follow the paper).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct IreConfig {
+    /// Whether IRE starts switched on.
+    pub enabled: bool,
+    /// Amplification of flat coordinates' steps.
+    pub kappa: f32,
+    /// Fraction of coordinates treated as flat, in (0, 1).
+    pub gamma: f32,
+    /// Refresh the Fisher estimate and mask every this many steps.
+    pub mask_every: usize,
+    /// EMA factor of the Fisher estimate (0: the latest estimate only).
+    pub fisher_beta: f32,
+    /// First step at which IRE may act (None: the end of warm-up).
+    pub start: Option<usize>,
+    /// Scale kappa by `lr_t / lr_max`.
+    pub prog_decay: bool,
+    /// Steps at which IRE is switched (on->off or off->on).
+    pub toggle_at: Vec<usize>,
+    /// A coordinate also counts as flat-by-threshold when `h < eps_rel * mean(h)`.
+    pub eps_rel: f32,
+}
+
+impl Default for IreConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            kappa: 2.0,
+            gamma: 0.9,
+            mask_every: 10,
+            fisher_beta: 0.0,
+            start: None,
+            prog_decay: false,
+            toggle_at: Vec::new(),
+            eps_rel: 1e-3,
+        }
+    }
+}
+
+impl IreConfig {
+    /// Rejects values outside the algorithm's domain.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |m: String| Err(Error::InvalidConfig(m));
+        if !(self.kappa.is_finite() && (0.0..=100.0).contains(&self.kappa)) {
+            return bad(format!("kappa must be in [0, 100], got {}", self.kappa));
+        }
+        if !(self.gamma > 0.0 && self.gamma < 1.0) {
+            return bad(format!("gamma must be in (0, 1), got {}", self.gamma));
+        }
+        if self.mask_every == 0 {
+            return bad("mask-every must be at least 1".into());
+        }
+        if !(0.0..1.0).contains(&self.fisher_beta) {
+            return bad(format!(
+                "fisher-beta must be in [0, 1), got {}",
+                self.fisher_beta
+            ));
+        }
+        if !(self.eps_rel.is_finite() && self.eps_rel > 0.0) {
+            return bad(format!("eps-rel must be > 0, got {}", self.eps_rel));
+        }
+        Ok(())
+    }
+
+    /// Whether IRE is switched on for step `step` (0-based), after the scheduled toggles.
+    pub fn enabled_at(&self, step: usize) -> bool {
+        let flips = self.toggle_at.iter().filter(|&&t| t <= step).count();
+        self.enabled ^ (flips % 2 == 1)
+    }
+}
+
+/// IRE's buffers and its prebuilt refresh plan for one model.
+pub struct Ire {
+    /// Hyperparameters.
+    pub config: IreConfig,
+    /// Diagonal Fisher estimate, laid out like the parameters.
+    pub fisher: Tensor,
+    /// 1 on flat coordinates (the optimizer reads it when kappa != 0).
+    pub mask: Tensor,
+    sample_params: wgpu::Buffer,
+    seed: u32,
+    rows: usize,
+    vocab: usize,
+    refreshes: u32,
+    refresh: Plan,
+    /// Parameter tensor names, in the order of the per-tensor statistics.
+    pub tensor_names: Vec<String>,
+    /// Real (non-padding) coordinates per tensor.
+    pub tensor_sizes: Vec<usize>,
+}
+
+impl Ire {
+    /// Allocates IRE's state for `model` and records the refresh plan.
+    pub fn new(
+        ctx: &GpuContext,
+        model: &Transformer,
+        config: IreConfig,
+        seed: u64,
+    ) -> Result<Self> {
+        config.validate()?;
+        let params = &model.params;
+        let n = params.params.len;
+        let real = params.count();
+        let fisher = Tensor::zeros(ctx, "fisher", n);
+        let mask = Tensor::zeros(ctx, "ire mask", n);
+        let below = Tensor::zeros(ctx, "fisher below eps", n);
+        let sampled = Tensor::zeros(ctx, "sampled labels", model.rows);
+        let sample_params = ctx.uniform(&SampleParams::default());
+        let scratch = SelectScratch::new(ctx);
+
+        let entries: Vec<_> = params
+            .specs
+            .iter()
+            .map(|s| {
+                let view = params.param(&s.name);
+                ((view.offset / 4) as usize, view.len)
+            })
+            .collect();
+        let table = segment_table(ctx, &entries);
+        let tensors = entries.len();
+
+        // Padding coordinates have h = 0 and sort first; skip past them so that k counts
+        // real coordinates only.
+        let padding = n - real;
+        let flat_k = (config.gamma as f64 * real as f64).floor() as usize;
+        let k = if flat_k == 0 { 0 } else { flat_k + padding };
+
+        let mut refresh = Plan::new();
+        refresh.extend(model.forward_plan());
+        refresh.push(ire::sample_labels(
+            ctx,
+            &sample_params,
+            model.rows,
+            &model.logits,
+            &sampled,
+        ));
+        refresh.push(cross_entropy::forward_backward(
+            ctx,
+            model.rows,
+            model.config.vocab,
+            &model.logits,
+            &sampled,
+            &model.losses,
+            Some(&model.dlogits),
+        ));
+        refresh.extend(model.backward_plan());
+        refresh.push(ire::accumulate(
+            ctx,
+            &params.grads,
+            &fisher,
+            config.fisher_beta,
+            model.rows as f32,
+        ));
+        let sum = ReduceMode::Store {
+            slot: slot::FISHER_SUM,
+            scale: 1.0,
+        };
+        refresh.extend_dispatches(reduce::reduce(
+            ctx,
+            sum,
+            &fisher,
+            &model.partials,
+            &model.scalars,
+        ));
+        refresh.extend_dispatches(ire::select_kth(ctx, &fisher, k, &scratch));
+        refresh.push(ire::mark(
+            ctx,
+            MaskBuffers {
+                fisher: &fisher,
+                state: &scratch.state,
+                scalars: &model.scalars,
+                mask: &mask,
+                below: &below,
+            },
+            real,
+            config.eps_rel,
+        ));
+        let per = slot::per_tensor::mask_counts(tensors);
+        refresh.push(sum_segments(ctx, &table, &mask, &model.scalars, per));
+        let per = slot::per_tensor::below_counts(tensors);
+        refresh.push(sum_segments(ctx, &table, &below, &model.scalars, per));
+        let per = slot::per_tensor::fisher_sums(tensors);
+        refresh.push(sum_segments(ctx, &table, &fisher, &model.scalars, per));
+
+        Ok(Self {
+            config,
+            fisher,
+            mask,
+            sample_params,
+            seed: seed as u32,
+            rows: model.rows,
+            vocab: model.config.vocab,
+            refreshes: 0,
+            refresh,
+            tensor_names: params.specs.iter().map(|s| s.name.clone()).collect(),
+            tensor_sizes: entries.iter().map(|e| e.1).collect(),
+        })
+    }
+
+    /// Queues new random labels for the next refresh; call before submitting [`Ire::refresh_plan`].
+    pub fn prepare_refresh(&mut self, ctx: &GpuContext) {
+        self.refreshes += 1;
+        let p = SampleParams {
+            rows: self.rows as u32,
+            vocab: self.vocab as u32,
+            seed: self.seed,
+            counter: self.refreshes,
+        };
+        ctx.queue
+            .write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&p));
+    }
+
+    /// Forward/backward with sampled labels, Fisher EMA, threshold, mask and per-tensor counts.
+    /// Leaves the gradient buffer holding the sampled-label gradient: run before the train plan.
+    pub fn refresh_plan(&self) -> &Plan {
+        &self.refresh
+    }
+
+    /// The amplification for a step at learning rate `lr` of peak `lr_max`.
+    pub fn kappa_at(&self, lr: f32, lr_max: f32) -> f32 {
+        if self.config.prog_decay && lr_max > 0.0 {
+            self.config.kappa * lr / lr_max
+        } else {
+            self.config.kappa
+        }
+    }
+}

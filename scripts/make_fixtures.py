@@ -236,9 +236,94 @@ def ire():
     save_file(f32(t), os.path.join(OUT, "ire.safetensors"))
 
 
+def flat_loss(net, idx, targets):
+    """The model's loss as a function of one flat parameter vector (named_parameters order)."""
+    from torch.func import functional_call
+    names = [n for n, _ in net.named_parameters()]
+    shapes = {n: p.shape for n, p in net.named_parameters()}
+
+    def loss(flat):
+        ps, o = {}, 0
+        for n in names:
+            k = math.prod(shapes[n])
+            ps[n] = flat[o:o + k].view(shapes[n])
+            o += k
+        return functional_call(net, ps, (idx, targets))[1]
+
+    flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+    return loss, flat
+
+
+def sharpness():
+    """Exact (double-backprop, float64) top Hessian eigenvalue of the `tiny` transformer's loss,
+    and the exact Hessian trace of a micro model (small enough for the full Hessian)."""
+    from torch.func import grad, jvp, vmap
+    t = {}
+    meta = {}
+    for tag, cfg, batch in (("tiny", GPTConfig(1, 4, 64, 256, 64, 83), 4),
+                            ("micro", GPTConfig(1, 2, 16, 32, 16, 23), 4)):
+        torch.manual_seed(11)
+        net = GPT(cfg).double()   # PyTorch default init: larger weights than GPT-2's, sharper
+        tokens = torch.randint(0, cfg.vocab, (batch, cfg.seq_len + 1), generator=g)
+        idx, targets = tokens[:, :-1], tokens[:, 1:]
+        loss, flat = flat_loss(net, idx, targets)
+        gfn = grad(loss)
+
+        def hvp(v):
+            return jvp(gfn, (flat,), (v,))[1]
+
+        v = torch.randn(flat.numel(), generator=g, dtype=torch.float64)
+        v /= v.norm()
+        for _ in range(300):
+            hv = hvp(v)
+            lam = float(v @ hv)
+            v = hv / hv.norm()
+        t[f"{tag}.idx"] = idx.to(torch.int32).contiguous()
+        t[f"{tag}.targets"] = targets.to(torch.int32).contiguous()
+        for name, p in net.named_parameters():
+            t[f"{tag}.param.{name}"] = p.detach()
+        t[f"{tag}.lambda_max"] = torch.tensor([lam])
+        t[f"{tag}.loss"] = loss(flat).reshape(1)
+        if tag == "micro":
+            n = flat.numel()
+            hess = torch.cat([vmap(hvp)(torch.eye(n, dtype=torch.float64)[i:i + 512]) for i in range(0, n, 512)])
+            trace = float(hess.diagonal().sum())
+            # Standard deviation of one Rademacher sample z^T H z: sqrt(2 (||H||_F^2 - sum H_ii^2)).
+            off = float((hess ** 2).sum() - (hess.diagonal() ** 2).sum())
+            t["micro.trace"] = torch.tensor([trace])
+            # One SAM step (SGD + momentum base, decay on matrices/embeddings), PyTorch reference.
+            rho, lr = 0.05, 0.1
+            sam_net = GPT(cfg).double()
+            sam_net.load_state_dict(net.state_dict())
+            decayed = [p for p in sam_net.parameters() if p.dim() >= 2]
+            others = [p for p in sam_net.parameters() if p.dim() < 2]
+            opt = torch.optim.SGD([{"params": decayed, "weight_decay": 5e-4},
+                                   {"params": others, "weight_decay": 0.0}], lr=lr, momentum=0.9)
+            sam_net(idx, targets)[1].backward()
+            gnorm = torch.sqrt(sum((p.grad ** 2).sum() for p in sam_net.parameters()))
+            eps = {p: rho * p.grad / gnorm for p in sam_net.parameters()}
+            with torch.no_grad():
+                for p in sam_net.parameters():
+                    p.add_(eps[p])
+            sam_net.zero_grad()
+            sam_net(idx, targets)[1].backward()
+            with torch.no_grad():
+                for p in sam_net.parameters():
+                    p.sub_(eps[p])
+            opt.step()
+            for name, p in sam_net.named_parameters():
+                t[f"micro.sam.{name}"] = p.detach()
+            t["micro.hutchinson_sample_std"] = torch.tensor([math.sqrt(2 * off)])
+            meta.update({"micro_params": str(n)})
+        meta.update({f"{tag}_{k}": str(v) for k, v in cfg.__dict__.items()})
+        meta[f"{tag}_batch"] = str(batch)
+    save_file(f32(t), os.path.join(OUT, "sharpness.safetensors"), metadata=meta)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     kernels()
     model()
     ire()
+    sharpness()
     print("fixtures written to", os.path.normpath(OUT))

@@ -13,5 +13,6 @@ pub mod data;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod probe;
 pub mod rng;
 pub mod train;

@@ -7,6 +7,7 @@ use ire_playground::checkpoint::Checkpoint;
 use ire_playground::data::Corpus;
 use ire_playground::models::TransformerConfig;
 use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
+use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{Record, TrainConfig, Trainer};
 use ire_playground::Error;
 use std::io::Write;
@@ -21,7 +22,7 @@ pub struct TrainArgs {
     /// Model size: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128).
     #[arg(long, default_value = "tiny")]
     preset: String,
-    /// Base optimizer: adamw or sgd.
+    /// Base optimizer: adamw, sgd, or sam (SGD with momentum as its base).
     #[arg(long, default_value = "adamw")]
     optimizer: String,
     /// Optimizer steps.
@@ -45,9 +46,12 @@ pub struct TrainArgs {
     /// Global gradient-norm clip; 0 disables.
     #[arg(long, default_value_t = 1.0)]
     grad_clip: f32,
-    /// SGD momentum.
+    /// SGD momentum (also SAM's base).
     #[arg(long, default_value_t = 0.9)]
     momentum: f32,
+    /// SAM neighbourhood radius.
+    #[arg(long, default_value_t = 0.05)]
+    rho: f32,
     /// Seed for initial weights and data order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
@@ -93,6 +97,12 @@ pub struct TrainArgs {
     /// Probes (Fisher trace, flat counts, sharpness) every N steps; 0: never.
     #[arg(long, default_value_t = 0)]
     probe_every: usize,
+    /// Power iterations per probe for lambda_max (warm-started); 0 skips it.
+    #[arg(long, default_value_t = 5)]
+    probe_iters: usize,
+    /// Hutchinson samples per probe for the Hessian trace; 0 skips it.
+    #[arg(long, default_value_t = 8)]
+    probe_samples: usize,
 }
 
 impl TrainArgs {
@@ -100,16 +110,17 @@ impl TrainArgs {
         let kind: OptimizerKind = self.optimizer.parse()?;
         let lr = self.lr.unwrap_or(match kind {
             OptimizerKind::AdamW => 3e-3,
-            OptimizerKind::Sgd => 0.3,
+            OptimizerKind::Sgd | OptimizerKind::Sam => 0.3,
         });
         let optimizer = OptimizerConfig {
             kind,
             lr,
             weight_decay: self.weight_decay.unwrap_or(match kind {
                 OptimizerKind::AdamW => 0.1,
-                OptimizerKind::Sgd => 5e-4,
+                OptimizerKind::Sgd | OptimizerKind::Sam => 5e-4,
             }),
             momentum: self.momentum,
+            rho: self.rho,
             ..OptimizerConfig::default()
         };
         let config = TrainConfig {
@@ -134,6 +145,11 @@ impl TrainArgs {
                 ..IreConfig::default()
             },
             probe_every: self.probe_every,
+            sharpness: SharpnessConfig {
+                power_iters: self.probe_iters,
+                hutchinson_samples: self.probe_samples,
+                ..SharpnessConfig::default()
+            },
         };
         config.validate()?;
         Ok(config)

@@ -11,6 +11,7 @@ pub mod matmul;
 pub mod optimizer;
 pub mod reduce;
 pub mod segments;
+pub mod vector;
 
 /// Declares a `Shader` constant for a file in `shaders/`.
 macro_rules! shader {

@@ -95,6 +95,30 @@ pub fn partials_len(n: usize) -> usize {
     n.div_ceil(CHUNK).max(1)
 }
 
+fn uniform(ctx: &GpuContext, mode: ReduceMode, n: usize) -> wgpu::Buffer {
+    let (mode_id, out_slot, scale, clip) = match mode {
+        ReduceMode::Store { slot, scale } => (0, slot, scale, 0.0),
+        ReduceMode::Accumulate { slot, scale } => (1, slot, scale, 0.0),
+        ReduceMode::GradNorm { clip } => (2, 0, 1.0, clip),
+    };
+    ctx.uniform(&Params {
+        n: n as u32,
+        chunk: CHUNK as u32,
+        mode: mode_id,
+        out_slot: out_slot as u32,
+        scale,
+        clip,
+        _pad: [0; 2],
+    })
+}
+
+const ACCESS: [Access; 4] = [
+    Access::Uniform,
+    Access::Read,
+    Access::ReadWrite,
+    Access::ReadWrite,
+];
+
 /// Reduces `input` into `scalars` as `mode` says; two dispatches.
 pub fn reduce(
     ctx: &GpuContext,
@@ -105,26 +129,7 @@ pub fn reduce(
 ) -> [Dispatch; 2] {
     let n = input.len;
     assert!(partials.len >= partials_len(n), "partials buffer too small");
-    let (mode_id, out_slot, scale, clip) = match mode {
-        ReduceMode::Store { slot, scale } => (0, slot, scale, 0.0),
-        ReduceMode::Accumulate { slot, scale } => (1, slot, scale, 0.0),
-        ReduceMode::GradNorm { clip } => (2, 0, 1.0, clip),
-    };
-    let params = ctx.uniform(&Params {
-        n: n as u32,
-        chunk: CHUNK as u32,
-        mode: mode_id,
-        out_slot: out_slot as u32,
-        scale,
-        clip,
-        _pad: [0; 2],
-    });
-    let access = [
-        Access::Uniform,
-        Access::Read,
-        Access::ReadWrite,
-        Access::ReadWrite,
-    ];
+    let params = uniform(ctx, mode, n);
     let resources = [
         uniform_binding(&params),
         input.binding(),
@@ -132,12 +137,37 @@ pub fn reduce(
         scalars.binding(),
     ];
     [
-        ctx.kernel(&SHADER, "partial", &[], &access).dispatch(
+        ctx.kernel(&SHADER, "partial", &[], &ACCESS).dispatch(
             ctx,
             &resources,
             grid_items(partials_len(n), 64),
         ),
-        ctx.kernel(&SHADER, "finish", &[], &access)
+        ctx.kernel(&SHADER, "finish", &[], &ACCESS)
             .dispatch(ctx, &resources, [1, 1, 1]),
     ]
+}
+
+/// Only the finishing stage, for partial sums of `n` elements that another kernel wrote into
+/// `partials` (e.g. `vector::dot_partial`).
+pub fn finish(
+    ctx: &GpuContext,
+    mode: ReduceMode,
+    n: usize,
+    partials: &Tensor,
+    scalars: &Tensor,
+) -> Dispatch {
+    assert!(partials.len >= partials_len(n), "partials buffer too small");
+    let params = uniform(ctx, mode, n);
+    // The finishing stage never reads `input`; bind a one-word placeholder.
+    let unused = Tensor::zeros(ctx, "unused input", 1);
+    ctx.kernel(&SHADER, "finish", &[], &ACCESS).dispatch(
+        ctx,
+        &[
+            uniform_binding(&params),
+            unused.binding(),
+            partials.binding(),
+            scalars.binding(),
+        ],
+        [1, 1, 1],
+    )
 }

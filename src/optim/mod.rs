@@ -2,10 +2,12 @@
 
 mod adamw;
 mod ire;
+mod sam;
 mod schedule;
 mod sgd;
 
 pub use ire::{Ire, IreConfig};
+pub use sam::Sam;
 pub use schedule::LrSchedule;
 
 use crate::error::{Error, Result};
@@ -22,6 +24,8 @@ pub enum OptimizerKind {
     AdamW,
     /// torch.optim.SGD with momentum and (coupled) weight decay.
     Sgd,
+    /// SAM with SGD + momentum as its base.
+    Sam,
 }
 
 impl std::str::FromStr for OptimizerKind {
@@ -30,8 +34,9 @@ impl std::str::FromStr for OptimizerKind {
         match s.to_ascii_lowercase().as_str() {
             "adamw" => Ok(Self::AdamW),
             "sgd" => Ok(Self::Sgd),
+            "sam" => Ok(Self::Sam),
             other => Err(Error::InvalidConfig(format!(
-                "unknown optimizer '{other}'; choose adamw or sgd"
+                "unknown optimizer '{other}'; choose adamw, sgd or sam"
             ))),
         }
     }
@@ -55,6 +60,8 @@ pub struct OptimizerConfig {
     pub eps: f32,
     /// SGD momentum.
     pub momentum: f32,
+    /// SAM neighbourhood radius.
+    pub rho: f32,
 }
 
 impl Default for OptimizerConfig {
@@ -67,6 +74,7 @@ impl Default for OptimizerConfig {
             beta2: 0.95,
             eps: 1e-8,
             momentum: 0.9,
+            rho: 0.05,
         }
     }
 }
@@ -106,6 +114,9 @@ impl OptimizerConfig {
         }
         check(self.eps.is_finite() && self.eps > 0.0, || {
             format!("eps must be > 0, got {}", self.eps)
+        })?;
+        check(self.rho.is_finite() && self.rho > 0.0, || {
+            format!("rho must be > 0, got {}", self.rho)
         })
     }
 }
@@ -138,12 +149,12 @@ impl Optimizer {
         // SGD needs no second moment; bind a one-word placeholder instead of n words.
         let state2 = match config.kind {
             OptimizerKind::AdamW => Tensor::zeros(ctx, "optimizer state 2", n),
-            OptimizerKind::Sgd => Tensor::zeros(ctx, "unused", 1),
+            OptimizerKind::Sgd | OptimizerKind::Sam => Tensor::zeros(ctx, "unused", 1),
         };
         let hyper = ctx.uniform(&Hyper::default());
         let rule = match config.kind {
             OptimizerKind::AdamW => UpdateRule::AdamW,
-            OptimizerKind::Sgd => UpdateRule::Sgd,
+            OptimizerKind::Sgd | OptimizerKind::Sam => UpdateRule::Sgd,
         };
         let mut plan = Plan::new();
         plan.push(update(
@@ -183,7 +194,7 @@ impl Optimizer {
         };
         let hyper = match self.config.kind {
             OptimizerKind::AdamW => adamw::hyper(base, &self.config, self.steps_taken),
-            OptimizerKind::Sgd => sgd::hyper(base, &self.config),
+            OptimizerKind::Sgd | OptimizerKind::Sam => sgd::hyper(base, &self.config),
         };
         ctx.queue
             .write_buffer(&self.hyper, 0, bytemuck::bytes_of(&hyper));

@@ -2,6 +2,7 @@
 
 use crate::error::{Error, Result};
 use crate::optim::{IreConfig, LrSchedule, OptimizerConfig};
+use crate::probe::SharpnessConfig;
 use serde::{Deserialize, Serialize};
 
 /// Everything about a run except the model's shape.
@@ -30,6 +31,8 @@ pub struct TrainConfig {
     pub ire: IreConfig,
     /// Run the probes (Fisher statistics, flat counts, sharpness) every this many steps; 0: never.
     pub probe_every: usize,
+    /// Sharpness probe settings.
+    pub sharpness: SharpnessConfig,
 }
 
 impl Default for TrainConfig {
@@ -46,6 +49,7 @@ impl Default for TrainConfig {
             eval_batches: 8,
             ire: IreConfig::default(),
             probe_every: 0,
+            sharpness: SharpnessConfig::default(),
         }
     }
 }
@@ -55,6 +59,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.optimizer.validate()?;
         self.ire.validate()?;
+        self.sharpness.validate()?;
         let bad = |m: String| Err(Error::InvalidConfig(m));
         if self.steps == 0 {
             return bad("steps must be at least 1".into());

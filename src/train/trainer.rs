@@ -9,7 +9,8 @@ use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, ReadbackRing};
 use crate::kernels::reduce::slot;
 use crate::models::{Transformer, TransformerConfig};
-use crate::optim::{Ire, LrSchedule, Optimizer};
+use crate::optim::{Ire, LrSchedule, Optimizer, OptimizerKind, Sam};
+use crate::probe::{slots as probe_slots, Sharpness};
 use crate::rng::Rng;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -63,6 +64,8 @@ pub struct Trainer {
     optimizer: Optimizer,
     /// IRE state (Fisher estimate, mask, refresh plan); inactive unless switched on.
     pub ire: Ire,
+    sam: Option<Sam>,
+    sharpness: Option<Sharpness>,
     ire_on: bool,
     last_ire_refresh: Option<usize>,
     probe_batch: Batch,
@@ -154,6 +157,13 @@ impl Trainer {
         }
         // The probe batch is fixed for the whole run (and across runs with the same seed).
         let probe_batch = batcher.train_batch(&corpus.train, &mut Rng::new(config.seed).fork(3))?;
+        let sam = (config.optimizer.kind == OptimizerKind::Sam)
+            .then(|| Sam::new(ctx, &model, config.optimizer.rho));
+        let sharpness = if config.probe_every > 0 {
+            Some(Sharpness::new(ctx, &model, config.sharpness, config.seed)?)
+        } else {
+            None
+        };
         let scalars_len = model.scalars.len;
         Ok(Self {
             ctx: ctx.clone(),
@@ -161,6 +171,8 @@ impl Trainer {
             optimizer,
             ire_on: config.ire.enabled_at(start_step.saturating_sub(1)),
             ire,
+            sam,
+            sharpness,
             last_ire_refresh: None,
             probe_batch,
             corpus,
@@ -266,7 +278,10 @@ impl Trainer {
             self.last_ire_refresh = Some(step);
             plans.push(self.ire.refresh_plan());
         }
-        plans.push(self.model.train_plan());
+        plans.push(match &self.sam {
+            Some(sam) => sam.plan(),
+            None => self.model.train_plan(),
+        });
         plans.push(self.optimizer.plan());
         let readback = Some((&mut self.ring, &self.model.scalars));
         let (slot, index) = submit_plans(&self.ctx, &plans, readback);
@@ -309,10 +324,13 @@ impl Trainer {
         }
         let ire_active = self.ire_active_at(self.next_step.saturating_sub(1));
         let mut plans = Vec::new();
+        self.model.set_batch(&self.ctx, &self.probe_batch)?;
         if !ire_active {
-            self.model.set_batch(&self.ctx, &self.probe_batch)?;
             self.ire.prepare_refresh(&self.ctx);
             plans.push(self.ire.refresh_plan());
+        }
+        if let Some(sharpness) = &self.sharpness {
+            plans.push(sharpness.plan());
         }
         let readback = Some((&mut self.ring, &self.model.scalars));
         let (slot, index) = submit_plans(&self.ctx, &plans, readback);
@@ -338,10 +356,15 @@ impl Trainer {
             .zip(masks)
             .map(|((name, &size), &count)| (name.clone(), count / size as f32))
             .collect();
+        let sharpness = self.sharpness.as_ref().map(|s| s.config);
         ProbeRecord {
             step,
-            lambda_max: None,
-            trace: None,
+            lambda_max: sharpness
+                .filter(|c| c.power_iters > 0)
+                .map(|_| values[probe_slots::LAMBDA_MAX]),
+            trace: sharpness
+                .filter(|c| c.hutchinson_samples > 0)
+                .map(|_| values[probe_slots::TRACE]),
             fisher_trace: values[slot::FISHER_SUM],
             flat_count: masks.iter().map(|&c| c as u64).sum(),
             flat_fraction_by_tensor,
@@ -435,9 +458,15 @@ impl Trainer {
                     if values[slot::NONFINITE] != 0.0 && self.diverged_at.is_none() {
                         self.diverged_at = Some(step);
                     }
+                    // SAM's second pass overwrites LOSS with the loss at the perturbed point.
+                    let loss_slot = if self.sam.is_some() {
+                        slot::SAM_LOSS
+                    } else {
+                        slot::LOSS
+                    };
                     Record::Step(StepRecord {
                         step,
-                        loss: values[slot::LOSS],
+                        loss: values[loss_slot],
                         lr,
                         ms: ms_each,
                         grad_norm: values[slot::GRAD_NORM],

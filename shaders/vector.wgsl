@@ -1,0 +1,87 @@
+// Vector operations over the flat parameter layout, for SAM and the sharpness probes.
+//   `axpy`:        out = base + alpha * v          (alpha from the uniform, or scaled by
+//                                                   1 / scalars[norm_slot] when norm_slot != NONE)
+//   `hvp`:         out = (a - b) * alpha             (central-difference Hessian-vector product)
+//   `normalize`:   out = v / sqrt(scalars[norm_slot]) (unchanged when the norm is zero)
+//   `rademacher`:  out = +-1 on real coordinates (valid = 1), 0 on padding; hashed, deterministic
+//   `dot_partial`: partials[t] = sum over chunk t of a * b (finished by reduce.wgsl's `finish`)
+
+const NONE: u32 = 0xffffffffu;
+
+struct Params {
+    n: u32,
+    norm_slot: u32,
+    alpha: f32,
+    seed: u32,
+    counter: u32,
+    chunk: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+@group(0) @binding(0) var<uniform> params: Params;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;
+@group(0) @binding(3) var<storage, read> scalars: array<f32>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+
+fn alpha() -> f32 {
+    if (params.norm_slot == NONE) {
+        return params.alpha;
+    }
+    let norm = sqrt(scalars[params.norm_slot]);
+    return select(0.0, params.alpha / norm, norm > 0.0 && is_finite(norm));
+}
+
+@compute @workgroup_size(256)
+fn axpy(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    out[i] = a[i] + alpha() * b[i];
+}
+
+@compute @workgroup_size(256)
+fn hvp(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    out[i] = (a[i] - b[i]) * params.alpha;
+}
+
+@compute @workgroup_size(256)
+fn normalize(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    let norm = sqrt(scalars[params.norm_slot]);
+    out[i] = select(a[i], a[i] / norm, norm > 0.0 && is_finite(norm));
+}
+
+@compute @workgroup_size(256)
+fn rademacher(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    let sign = select(-1.0, 1.0, uniform_at(params.seed, params.counter, i) < 0.5);
+    out[i] = sign * a[i];
+}
+
+@compute @workgroup_size(64)
+fn dot_partial(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let t = gid.x;
+    let start = t * params.chunk;
+    if (start >= params.n) {
+        return;
+    }
+    let end = min(start + params.chunk, params.n);
+    var acc = 0.0;
+    for (var i = start; i < end; i++) {
+        acc += a[i] * b[i];
+    }
+    out[t] = acc;
+}

@@ -5,6 +5,7 @@ use ire_playground::data::Corpus;
 use ire_playground::gpu::{GpuContext, Plan, Tensor};
 use ire_playground::kernels::matmul::{matmul_variant, MatmulShape, MatmulVariant};
 use ire_playground::models::TransformerConfig;
+use ire_playground::optim::IreConfig;
 use ire_playground::train::{Record, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
@@ -93,23 +94,14 @@ fn matmul_gflops(ctx: &GpuContext, variant: MatmulVariant, n: usize) -> f64 {
     }
 }
 
-fn train_step_ms(
+/// Median milliseconds per step of a run of `config` (its first `warm` steps not counted).
+fn median_step_ms(
     ctx: &GpuContext,
     corpus: &Arc<Corpus>,
-    preset: &str,
-    batch: usize,
-    steps: usize,
-) -> anyhow::Result<serde_json::Value> {
-    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
-    let warm = 2;
-    let config = TrainConfig {
-        steps: warm + steps,
-        batch,
-        warmup: 0,
-        eval_every: 0,
-        eval_batches: 1,
-        ..TrainConfig::default()
-    };
+    model: TransformerConfig,
+    config: TrainConfig,
+    warm: usize,
+) -> anyhow::Result<f64> {
     let mut trainer = Trainer::new(ctx, model, config, corpus.clone())?;
     let mut times = Vec::new();
     while !trainer.is_finished() {
@@ -126,7 +118,30 @@ fn train_step_ms(
         }
     }
     times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
+    Ok(times[times.len() / 2])
+}
+
+fn bench_config(steps: usize, batch: usize) -> TrainConfig {
+    TrainConfig {
+        steps,
+        batch,
+        warmup: 0,
+        eval_every: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    }
+}
+
+fn train_step_ms(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    preset: &str,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+    let warm = 2;
+    let median = median_step_ms(ctx, corpus, model, bench_config(warm + steps, batch), warm)?;
     let tokens = (batch * model.seq_len) as f64;
     Ok(json!({
         "preset": preset,
@@ -135,6 +150,62 @@ fn train_step_ms(
         "seq_len": model.seq_len,
         "step_ms_median": median,
         "tokens_per_s": tokens / median * 1e3,
+    }))
+}
+
+/// What IRE and the probes cost on top of a base step: a step with IRE acting but no mask
+/// refresh, a step that refreshes the mask, and one probe (amortised at the default frequency).
+fn ire_overhead(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    preset: &str,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+    let warm = 2;
+    let base_config = bench_config(warm + steps, batch);
+    let base = median_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
+    let mut no_refresh = base_config.clone();
+    no_refresh.ire = IreConfig {
+        enabled: true,
+        mask_every: 1_000_000,
+        ..IreConfig::default()
+    };
+    let ire_step = median_step_ms(ctx, corpus, model, no_refresh, warm)?;
+    let mut every = base_config.clone();
+    every.ire = IreConfig {
+        enabled: true,
+        mask_every: 1,
+        ..IreConfig::default()
+    };
+    let refresh_step = median_step_ms(ctx, corpus, model, every, warm)?;
+    // One probe, timed on its own (it runs between steps, never inside one).
+    let mut probed = base_config;
+    probed.probe_every = 1;
+    let sharpness = probed.sharpness;
+    let trainer = Trainer::new(ctx, model, probed, corpus.clone())?;
+    let plan = Plan::concat(&[
+        trainer.ire.refresh_plan(),
+        trainer.sharpness_plan().expect("probes on"),
+    ]);
+    plan.submit(ctx);
+    ctx.wait_idle();
+    let t = Instant::now();
+    plan.submit(ctx);
+    ctx.wait_idle();
+    let probe_ms = t.elapsed().as_secs_f64() * 1e3;
+    let default_every = 50.0;
+    Ok(json!({
+        "preset": preset,
+        "batch": batch,
+        "base_step_ms": base,
+        "ire_step_without_refresh_ms": ire_step,
+        "ire_overhead_without_refresh_percent": (ire_step / base - 1.0) * 100.0,
+        "mask_refresh_step_ms": refresh_step,
+        "probe_ms": probe_ms,
+        "probe_settings": sharpness,
+        "probe_amortised_ms_per_step_at_every_50": probe_ms / default_every,
     }))
 }
 
@@ -159,16 +230,19 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         matmul.push(row);
     }
     let mut train = Vec::new();
+    let mut overhead = Vec::new();
     for preset in &args.presets {
         train.push(train_step_ms(
             &ctx, &corpus, preset, args.batch, args.steps,
         )?);
+        overhead.push(ire_overhead(&ctx, &corpus, preset, args.batch, args.steps)?);
     }
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
         "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
         "matmul_gflops": matmul,
         "train_step": train,
+        "ire_overhead": overhead,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

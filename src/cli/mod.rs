@@ -3,6 +3,7 @@
 
 mod bench;
 mod eval;
+mod experiment;
 mod train;
 
 use clap::{Parser, Subcommand};
@@ -25,6 +26,8 @@ enum Command {
     Eval(eval::EvalArgs),
     /// Matmul throughput and training-step speed on this adapter, as JSON.
     Bench(bench::BenchArgs),
+    /// Run a fair IRE-vs-base comparison (learning-rate sweeps, several seeds); resumable.
+    Experiment(experiment::ExperimentArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -33,6 +36,7 @@ pub fn main() -> ExitCode {
         Some(Command::Train(args)) => train::run(*args),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Bench(args)) => bench::run(args),
+        Some(Command::Experiment(args)) => experiment::run(args),
         None => match Cli::parse_from(["ire-playground", "train"]).command {
             Some(Command::Train(args)) => train::run(*args),
             _ => unreachable!("`train` parses as the train subcommand"),

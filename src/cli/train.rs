@@ -198,53 +198,41 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )
         .expect("valid template"),
     );
-    let mut last_val = f32::NAN;
-    let result = loop {
-        while trainer.can_submit() {
-            trainer.submit_step()?;
-        }
-        if trainer.is_finished() {
-            break Ok(());
-        }
-        trainer.wait_for_oldest();
-        let records = match trainer.poll() {
-            Ok(r) => r,
-            Err(Error::NonFinite { step, records }) => {
-                write_records(&mut log, &records)?;
-                break Err(Error::NonFinite { step, records });
-            }
-            Err(e) => break Err(e),
-        };
-        write_records(&mut log, &records)?;
-        for r in &records {
-            match r {
-                Record::Step(s) => {
-                    bar.set_position(s.step as u64);
-                    bar.set_message(format!(
-                        "loss {:.4}  val {:.4}  lr {:.2e}  {:.0} ms/step",
-                        s.loss, last_val, s.lr, s.ms
-                    ));
-                }
-                Record::Eval(e) => {
-                    last_val = e.val_loss;
-                    bar.println(format!("step {:>6}  val_loss {:.4}", e.step, e.val_loss));
-                }
-                Record::Event(e) => bar.println(format!("step {:>6}  {}", e.step, e.event)),
-                Record::Probe(p) => {
-                    let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
-                    bar.println(format!(
-                        "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
-                        p.step,
-                        fmt(p.lambda_max),
-                        fmt(p.trace),
-                        p.fisher_trace,
-                        p.flat_count,
-                        p.below_eps_count
-                    ))
-                }
-            }
+    // Without a terminal the bar is hidden; print its lines plainly so logs still show progress.
+    let say = |line: String| {
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
         }
     };
+    let mut last_val = f32::NAN;
+    let result = drive(&mut trainer, &mut log, |r| match r {
+        Record::Step(s) => {
+            bar.set_position(s.step as u64);
+            bar.set_message(format!(
+                "loss {:.4}  val {:.4}  lr {:.2e}  {:.0} ms/step",
+                s.loss, last_val, s.lr, s.ms
+            ));
+        }
+        Record::Eval(e) => {
+            last_val = e.val_loss;
+            say(format!("step {:>6}  val_loss {:.4}", e.step, e.val_loss));
+        }
+        Record::Event(e) => say(format!("step {:>6}  {}", e.step, e.event)),
+        Record::Probe(p) => {
+            let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
+            say(format!(
+                "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
+                p.step,
+                fmt(p.lambda_max),
+                fmt(p.trace),
+                p.fisher_trace,
+                p.flat_count,
+                p.below_eps_count
+            ))
+        }
+    });
     bar.finish();
     if let Some(path) = &args.save {
         // Saved even after divergence: the GPU skipped the non-finite updates, so these are the
@@ -254,6 +242,35 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     result?;
     Ok(())
+}
+
+/// Runs `trainer` to the end, writing every record to `log` as it arrives and handing it to
+/// `on_record`. Records that arrive with a divergence are written before the error returns.
+pub fn drive(
+    trainer: &mut Trainer,
+    log: &mut Option<std::io::BufWriter<std::fs::File>>,
+    mut on_record: impl FnMut(&Record),
+) -> anyhow::Result<()> {
+    loop {
+        while trainer.can_submit() {
+            trainer.submit_step()?;
+        }
+        if trainer.is_finished() {
+            return Ok(());
+        }
+        trainer.wait_for_oldest();
+        let records = match trainer.poll() {
+            Ok(r) => r,
+            Err(Error::NonFinite { step, records }) => {
+                write_records(log, &records)?;
+                records.iter().for_each(&mut on_record);
+                return Err(Error::NonFinite { step, records }.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+        write_records(log, &records)?;
+        records.iter().for_each(&mut on_record);
+    }
 }
 
 fn write_records(

@@ -214,6 +214,11 @@ impl Trainer {
         self.diverged_at
     }
 
+    /// The sharpness probe plan, when probes are on (benchmarks time it on its own).
+    pub fn sharpness_plan(&self) -> Option<&Plan> {
+        self.sharpness.as_ref().map(Sharpness::plan)
+    }
+
     /// Whether IRE is switched on for the next step.
     pub fn ire_enabled(&self) -> bool {
         self.ire_on

@@ -1,0 +1,222 @@
+//! `ire-playground experiment NAME`: the fair IRE-vs-base comparisons of docs/RESULTS.md.
+//!
+//! For each comparison the base optimizer's learning rate is swept (a factor 2 apart, extended
+//! until the best is inside the range), IRE runs over the same grid (so both its result at the
+//! base's best learning rate and at its own best are available), every run with the same seeds,
+//! hence the same initial weights and data order. Each run's log is written as it goes to
+//! `OUT/NAME/<run>.jsonl`, and a finished run is marked by `<run>.done`, so an interrupted
+//! experiment resumes where it stopped. `scripts/report_experiments.py` turns the logs into the
+//! tables and plots of docs/RESULTS.md.
+
+use super::train::drive;
+use anyhow::{bail, Context};
+use clap::Args;
+use ire_playground::data::Corpus;
+use ire_playground::gpu::GpuContext;
+use ire_playground::models::TransformerConfig;
+use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
+use ire_playground::probe::SharpnessConfig;
+use ire_playground::train::{Record, TrainConfig, Trainer};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Args, Debug)]
+pub struct ExperimentArgs {
+    /// adamw-vs-admire, sgd-vs-sgdire or sam-vs-samire.
+    name: String,
+    /// Where run logs go.
+    #[arg(long, default_value = "runs")]
+    out: PathBuf,
+    /// Model preset.
+    #[arg(long, default_value = "tiny")]
+    preset: String,
+    /// Steps per run.
+    #[arg(long, default_value_t = 200)]
+    steps: usize,
+    /// Sequences per batch.
+    #[arg(long, default_value_t = 16)]
+    batch: usize,
+    /// Seeds (initial weights and data order).
+    #[arg(long, default_value_t = 3)]
+    seeds: u64,
+}
+
+struct Plan {
+    kind: OptimizerKind,
+    grid: Vec<f32>,
+    ire: IreConfig,
+}
+
+fn plan(name: &str) -> anyhow::Result<Plan> {
+    let ire = IreConfig {
+        kappa: 2.0,
+        gamma: 0.9,
+        mask_every: 10,
+        ..IreConfig::default()
+    };
+    Ok(match name {
+        "adamw-vs-admire" => Plan {
+            kind: OptimizerKind::AdamW,
+            grid: vec![1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
+            ire,
+        },
+        "sgd-vs-sgdire" => Plan {
+            kind: OptimizerKind::Sgd,
+            grid: vec![0.1, 0.2, 0.4, 0.8, 1.6],
+            ire,
+        },
+        "sam-vs-samire" => Plan {
+            kind: OptimizerKind::Sam,
+            grid: vec![0.1, 0.2, 0.4, 0.8, 1.6],
+            ire,
+        },
+        other => bail!(
+            "unknown experiment '{other}'; choose adamw-vs-admire, sgd-vs-sgdire or sam-vs-samire"
+        ),
+    })
+}
+
+/// Final metrics of one run.
+struct Outcome {
+    /// Mean training loss of the last 10% of steps.
+    final_train: f32,
+}
+
+fn run_one(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    dir: &Path,
+    args: &ExperimentArgs,
+    config: TrainConfig,
+    run_name: &str,
+) -> anyhow::Result<Outcome> {
+    let log_path = dir.join(format!("{run_name}.jsonl"));
+    let done_path = dir.join(format!("{run_name}.done"));
+    if !done_path.exists() {
+        let model = TransformerConfig::preset(&args.preset, corpus.vocab.len())?;
+        let mut trainer = Trainer::new(ctx, model, config.clone(), corpus.clone())?;
+        let file =
+            std::fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
+        let mut log = Some(std::io::BufWriter::new(file));
+        let started = std::time::Instant::now();
+        let result = drive(&mut trainer, &mut log, |_| {});
+        match result {
+            Ok(()) => eprintln!("  {run_name}: {:.0} s", started.elapsed().as_secs_f64()),
+            // A diverged run is a result too (its learning rate is too large): keep its log.
+            Err(e) => eprintln!("  {run_name}: {e:#}"),
+        }
+        std::fs::write(&done_path, serde_json::to_string(&config)?)?;
+    }
+    let text = std::fs::read_to_string(&log_path)?;
+    let losses: Vec<f32> = text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+        .filter_map(|r| match r {
+            Record::Step(s) => Some(s.loss),
+            _ => None,
+        })
+        .collect();
+    let tail = (args.steps / 10).max(1);
+    let final_train = if losses.len() < args.steps || losses.iter().any(|l| !l.is_finite()) {
+        f32::INFINITY
+    } else {
+        losses[losses.len() - tail..].iter().sum::<f32>() / tail as f32
+    };
+    Ok(Outcome { final_train })
+}
+
+pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
+    let plan = plan(&args.name)?;
+    let dir = args.out.join(&args.name);
+    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    let ctx = super::open_gpu()?;
+    let corpus = Arc::new(Corpus::shakespeare()?);
+    let base_config = |lr: f32, seed: u64, ire: bool| TrainConfig {
+        optimizer: OptimizerConfig {
+            kind: plan.kind,
+            lr,
+            weight_decay: if plan.kind == OptimizerKind::AdamW {
+                0.1
+            } else {
+                5e-4
+            },
+            ..OptimizerConfig::default()
+        },
+        steps: args.steps,
+        batch: args.batch,
+        min_lr: lr / 10.0,
+        warmup: args.steps / 10,
+        seed,
+        eval_every: (args.steps / 4).max(1),
+        eval_batches: 8,
+        ire: IreConfig {
+            enabled: ire,
+            ..plan.ire.clone()
+        },
+        probe_every: (args.steps / 4).max(1),
+        sharpness: SharpnessConfig {
+            power_iters: 4,
+            hutchinson_samples: 0,
+            ..SharpnessConfig::default()
+        },
+        ..TrainConfig::default()
+    };
+    let kind = format!("{:?}", plan.kind).to_lowercase();
+    let mut grid = plan.grid.clone();
+    // Sweep both arms over the grid; widen it while either arm's best is at an edge.
+    loop {
+        let mut best = Vec::new();
+        for ire in [false, true] {
+            let arm = if ire {
+                format!("{kind}-ire")
+            } else {
+                kind.clone()
+            };
+            let mut scores = Vec::new();
+            for &lr in &grid {
+                let mut total = 0.0;
+                for seed in 0..args.seeds {
+                    let name = format!("{arm}_lr{lr:e}_s{seed}");
+                    total += run_one(
+                        &ctx,
+                        &corpus,
+                        &dir,
+                        &args,
+                        base_config(lr, seed, ire),
+                        &name,
+                    )?
+                    .final_train;
+                }
+                scores.push(total / args.seeds as f32);
+                eprintln!(
+                    "{arm} lr {lr:e}: mean final train loss {:.4}",
+                    total / args.seeds as f32
+                );
+            }
+            let i = scores
+                .iter()
+                .enumerate()
+                .min_by(|a, b| a.1.total_cmp(b.1))
+                .map(|(i, _)| i)
+                .unwrap_or(0);
+            best.push(i);
+        }
+        let at_low = best.contains(&0);
+        let at_high = best.contains(&(grid.len() - 1));
+        if !at_low && !at_high || grid.len() >= 9 {
+            break;
+        }
+        if at_low {
+            grid.insert(0, grid[0] / 2.0);
+        }
+        if at_high {
+            grid.push(grid[grid.len() - 1] * 2.0);
+        }
+    }
+    std::fs::write(dir.join("grid.json"), serde_json::to_string(&grid)?)?;
+    eprintln!(
+        "done: logs in {}; run scripts/report_experiments.py",
+        dir.display()
+    );
+    Ok(())
+}

@@ -76,19 +76,20 @@ def kernels():
     a, b = rand(1031), rand(1031)
     t.update({"res.a": a, "res.b": b, "res.out": a + b})
 
-    # Causal attention on packed qkv.
-    B, T, H, hd = 2, 7, 3, 5
-    D = H * hd
-    qkv = rand(B * T, 3 * D).requires_grad_()
-    q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
-    q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
-    att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
-    mask = torch.ones(T, T, dtype=torch.bool).tril()
-    probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
-    out = (probs @ v).transpose(1, 2).reshape(B * T, D)
-    dout = rand(B * T, D)
-    out.backward(dout)
-    t.update({"att.qkv": qkv, "att.out": out, "att.probs": probs, "att.dout": dout, "att.dqkv": qkv.grad})
+    # Causal attention on packed qkv: head_dim 5 (scalar kernels) and 8 (vec4 kernels).
+    for tag, (B, T, H, hd) in (("att", (2, 7, 3, 5)), ("att8", (2, 9, 2, 8))):
+        D = H * hd
+        qkv = rand(B * T, 3 * D).requires_grad_()
+        q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
+        q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
+        att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
+        mask = torch.ones(T, T, dtype=torch.bool).tril()
+        probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
+        out = (probs @ v).transpose(1, 2).reshape(B * T, D)
+        dout = rand(B * T, D)
+        out.backward(dout)
+        t.update({f"{tag}.qkv": qkv, f"{tag}.out": out, f"{tag}.probs": probs, f"{tag}.dout": dout,
+                  f"{tag}.dqkv": qkv.grad})
 
     # Embedding (token ids repeat, so gathers sum several rows).
     B, T, D, V = 3, 6, 8, 11

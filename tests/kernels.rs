@@ -236,45 +236,49 @@ fn residual_add() {
 fn attention_forward_and_backward() {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
-    let shape = attention::AttentionShape {
-        batch: 2,
-        seq: 7,
-        heads: 3,
-        head_dim: 5,
-    };
-    let d = 15;
-    let qkv = f.tensor(&ctx, "att.qkv");
-    let dout = f.tensor(&ctx, "att.dout");
-    let probs = Tensor::zeros(&ctx, "probs", shape.probs_len());
-    let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
-    let out = Tensor::zeros(&ctx, "out", 2 * 7 * d);
-    let dqkv = Tensor::zeros(&ctx, "dqkv", 2 * 7 * 3 * d);
-    let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
-    ds.extend(attention::backward(
-        &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
-    ));
-    run(&ctx, ds);
-    assert_close(
-        "attention out",
-        &read(&ctx, &out),
-        f.f("att.out"),
-        1e-5,
-        1e-4,
-    );
-    assert_close(
-        "attention probs",
-        &read(&ctx, &probs),
-        f.f("att.probs"),
-        1e-6,
-        1e-4,
-    );
-    assert_close(
-        "attention dqkv",
-        &read(&ctx, &dqkv),
-        f.f("att.dqkv"),
-        1e-5,
-        1e-4,
-    );
+    // head_dim 5 runs the scalar kernels, head_dim 8 the vec4 ones.
+    for (tag, (batch, seq, heads, head_dim)) in [("att", (2, 7, 3, 5)), ("att8", (2, 9, 2, 8))] {
+        let shape = attention::AttentionShape {
+            batch,
+            seq,
+            heads,
+            head_dim,
+        };
+        assert_eq!(shape.vec4(), head_dim == 8);
+        let d = heads * head_dim;
+        let qkv = f.tensor(&ctx, &format!("{tag}.qkv"));
+        let dout = f.tensor(&ctx, &format!("{tag}.dout"));
+        let probs = Tensor::zeros(&ctx, "probs", shape.probs_len());
+        let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
+        let out = Tensor::zeros(&ctx, "out", batch * seq * d);
+        let dqkv = Tensor::zeros(&ctx, "dqkv", batch * seq * 3 * d);
+        let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
+        ds.extend(attention::backward(
+            &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
+        ));
+        run(&ctx, ds);
+        assert_close(
+            &format!("{tag} out"),
+            &read(&ctx, &out),
+            f.f(&format!("{tag}.out")),
+            1e-5,
+            1e-4,
+        );
+        assert_close(
+            &format!("{tag} probs"),
+            &read(&ctx, &probs),
+            f.f(&format!("{tag}.probs")),
+            1e-6,
+            1e-4,
+        );
+        assert_close(
+            &format!("{tag} dqkv"),
+            &read(&ctx, &dqkv),
+            f.f(&format!("{tag}.dqkv")),
+            1e-5,
+            1e-4,
+        );
+    }
 }
 
 #[test]

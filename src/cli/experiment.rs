@@ -39,6 +39,9 @@ pub struct ExperimentArgs {
     /// Seeds (initial weights and data order).
     #[arg(long, default_value_t = 3)]
     seeds: u64,
+    /// Starting learning-rate grid (comma-separated) instead of the experiment's default.
+    #[arg(long, value_delimiter = ',')]
+    grid: Vec<f32>,
 }
 
 struct Plan {
@@ -62,12 +65,12 @@ fn plan(name: &str) -> anyhow::Result<Plan> {
         },
         "sgd-vs-sgdire" => Plan {
             kind: OptimizerKind::Sgd,
-            grid: vec![0.1, 0.2, 0.4, 0.8, 1.6],
+            grid: vec![0.25, 0.5, 1.0, 2.0],
             ire,
         },
         "sam-vs-samire" => Plan {
             kind: OptimizerKind::Sam,
-            grid: vec![0.1, 0.2, 0.4, 0.8, 1.6],
+            grid: vec![0.25, 0.5, 1.0, 2.0],
             ire,
         },
         other => bail!(
@@ -162,7 +165,15 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         ..TrainConfig::default()
     };
     let kind = format!("{:?}", plan.kind).to_lowercase();
-    let mut grid = plan.grid.clone();
+    let mut grid = if args.grid.is_empty() {
+        plan.grid.clone()
+    } else {
+        args.grid.clone()
+    };
+    if grid.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
+        bail!("learning rates in --grid must be positive");
+    }
+    grid.sort_by(f32::total_cmp);
     // Sweep both arms over the grid; widen it while either arm's best is at an edge.
     loop {
         let mut best = Vec::new();

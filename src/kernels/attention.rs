@@ -5,6 +5,15 @@ use crate::gpu::{grid_items, uniform_binding, Access, Dispatch, GpuContext, Shad
 
 const FORWARD: Shader = shader!("attention.wgsl");
 const BACKWARD: Shader = shader!("attention_backward.wgsl");
+const VEC4: Shader = shader!("attention_vec4.wgsl");
+const VEC4_ACCESS: [Access; 6] = [
+    Access::Uniform,
+    Access::Read,
+    Access::ReadWrite,
+    Access::Read,
+    Access::ReadWrite,
+    Access::ReadWrite,
+];
 
 /// Sizes of one attention call.
 #[derive(Clone, Copy, Debug)]
@@ -23,6 +32,11 @@ impl AttentionShape {
     /// Elements of the saved probability tensor `[B, H, T, T]`.
     pub fn probs_len(&self) -> usize {
         self.batch * self.heads * self.seq * self.seq
+    }
+
+    /// Whether the vec4 kernels apply (head_dim a multiple of 4, at most 64).
+    pub fn vec4(&self) -> bool {
+        self.head_dim.is_multiple_of(4) && self.head_dim <= 64
     }
 
     fn rows(&self) -> usize {
@@ -60,6 +74,25 @@ pub fn forward(
     probs: &Tensor,
     out: &Tensor,
 ) -> Dispatch {
+    if shape.vec4() {
+        let dims = shape.uniform(ctx);
+        // The vec4 file shares one layout for all entry points; the forward pass does not use
+        // the gradient slots, which get (distinct) placeholders.
+        let unused_read = Tensor::zeros(ctx, "unused", 4);
+        let unused_write = Tensor::zeros(ctx, "unused", 4);
+        return ctx.kernel(&VEC4, "forward", &[], &VEC4_ACCESS).dispatch(
+            ctx,
+            &[
+                uniform_binding(&dims),
+                qkv.binding(),
+                probs.binding(),
+                unused_read.binding(),
+                unused_write.binding(),
+                out.binding(),
+            ],
+            grid_items(shape.rows(), 64),
+        );
+    }
     let kernel = ctx.kernel(
         &FORWARD,
         "forward",
@@ -113,6 +146,14 @@ pub fn backward(
         dqkv.binding(),
     ];
     let grid = grid_items(shape.rows(), 64);
+    if shape.vec4() {
+        return [
+            ctx.kernel(&VEC4, "backward_query", &[], &VEC4_ACCESS)
+                .dispatch(ctx, &resources, grid),
+            ctx.kernel(&VEC4, "backward_key", &[], &VEC4_ACCESS)
+                .dispatch(ctx, &resources, grid),
+        ];
+    }
     [
         ctx.kernel(&BACKWARD, "backward_query", &[], &access)
             .dispatch(ctx, &resources, grid),

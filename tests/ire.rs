@@ -171,15 +171,7 @@ fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> 
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
-    let mut out = Vec::new();
-    while !trainer.is_finished() {
-        while trainer.can_submit() {
-            trainer.submit_step().unwrap();
-        }
-        trainer.wait_for_oldest();
-        out.extend(trainer.poll().unwrap());
-    }
-    out
+    common::run_to_end(&mut trainer).unwrap()
 }
 
 fn step_losses(records: &[Record]) -> Vec<f32> {

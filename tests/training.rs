@@ -27,18 +27,7 @@ fn config(steps: usize, batch: usize, seed: u64) -> TrainConfig {
     }
 }
 
-/// Drives a trainer to the end the way the CLI does.
-fn run(trainer: &mut Trainer) -> Result<Vec<Record>, Error> {
-    let mut out = Vec::new();
-    while !trainer.is_finished() {
-        while trainer.can_submit() {
-            trainer.submit_step()?;
-        }
-        trainer.wait_for_oldest();
-        out.extend(trainer.poll()?);
-    }
-    Ok(out)
-}
+use common::run_to_end as run;
 
 fn losses(records: &[Record]) -> Vec<f32> {
     records

@@ -104,35 +104,21 @@ fn median_step_ms(
 ) -> anyhow::Result<f64> {
     let mut trainer = Trainer::new(ctx, model, config, corpus.clone())?;
     let mut times = Vec::new();
-    while !trainer.is_finished() {
-        while trainer.can_submit() {
-            trainer.submit_step()?;
-        }
-        trainer.wait_for_oldest();
-        for r in trainer.poll()? {
-            if let Record::Step(s) = r {
-                if s.step > warm {
-                    times.push(s.ms);
-                }
+    super::train::drive(&mut trainer, &mut None, |r| {
+        if let Record::Step(s) = r {
+            if s.step > warm {
+                times.push(s.ms);
             }
         }
-    }
+    })?;
     times.sort_by(f64::total_cmp);
     Ok(times[times.len() / 2])
 }
 
-fn bench_config(steps: usize, batch: usize) -> TrainConfig {
-    TrainConfig {
-        steps,
-        batch,
-        warmup: 0,
-        eval_every: 0,
-        eval_batches: 1,
-        ..TrainConfig::default()
-    }
-}
-
-fn train_step_ms(
+/// Training-step speed of a preset, and what IRE and the probes cost on top of a base step: a
+/// step with IRE acting but no mask refresh, a step that refreshes the mask, and one probe
+/// (amortised at a probe every 50 steps).
+fn preset_bench(
     ctx: &GpuContext,
     corpus: &Arc<Corpus>,
     preset: &str,
@@ -141,71 +127,56 @@ fn train_step_ms(
 ) -> anyhow::Result<serde_json::Value> {
     let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
     let warm = 2;
-    let median = median_step_ms(ctx, corpus, model, bench_config(warm + steps, batch), warm)?;
+    let base_config = TrainConfig {
+        steps: warm + steps,
+        batch,
+        warmup: 0,
+        eval_every: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    };
+    let with_ire = |mask_every| TrainConfig {
+        ire: IreConfig {
+            enabled: true,
+            mask_every,
+            ..IreConfig::default()
+        },
+        ..base_config.clone()
+    };
+    let base = median_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
+    let ire_step = median_step_ms(ctx, corpus, model, with_ire(1_000_000), warm)?;
+    let refresh_step = median_step_ms(ctx, corpus, model, with_ire(1), warm)?;
+    // One probe, timed on its own (it runs between steps, never inside one).
+    let probed = TrainConfig {
+        probe_every: 1,
+        ..base_config
+    };
+    let sharpness = probed.sharpness;
+    let trainer = Trainer::new(ctx, model, probed, corpus.clone())?;
+    let probe = Plan::concat(&[
+        trainer.ire.refresh_plan(),
+        trainer.sharpness_plan().expect("probes are on"),
+    ]);
+    probe.submit(ctx);
+    ctx.wait_idle();
+    let t = Instant::now();
+    probe.submit(ctx);
+    ctx.wait_idle();
+    let probe_ms = t.elapsed().as_secs_f64() * 1e3;
     let tokens = (batch * model.seq_len) as f64;
     Ok(json!({
         "preset": preset,
         "params": model.param_count(),
         "batch": batch,
         "seq_len": model.seq_len,
-        "step_ms_median": median,
-        "tokens_per_s": tokens / median * 1e3,
-    }))
-}
-
-/// What IRE and the probes cost on top of a base step: a step with IRE acting but no mask
-/// refresh, a step that refreshes the mask, and one probe (amortised at the default frequency).
-fn ire_overhead(
-    ctx: &GpuContext,
-    corpus: &Arc<Corpus>,
-    preset: &str,
-    batch: usize,
-    steps: usize,
-) -> anyhow::Result<serde_json::Value> {
-    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
-    let warm = 2;
-    let base_config = bench_config(warm + steps, batch);
-    let base = median_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
-    let mut no_refresh = base_config.clone();
-    no_refresh.ire = IreConfig {
-        enabled: true,
-        mask_every: 1_000_000,
-        ..IreConfig::default()
-    };
-    let ire_step = median_step_ms(ctx, corpus, model, no_refresh, warm)?;
-    let mut every = base_config.clone();
-    every.ire = IreConfig {
-        enabled: true,
-        mask_every: 1,
-        ..IreConfig::default()
-    };
-    let refresh_step = median_step_ms(ctx, corpus, model, every, warm)?;
-    // One probe, timed on its own (it runs between steps, never inside one).
-    let mut probed = base_config;
-    probed.probe_every = 1;
-    let sharpness = probed.sharpness;
-    let trainer = Trainer::new(ctx, model, probed, corpus.clone())?;
-    let plan = Plan::concat(&[
-        trainer.ire.refresh_plan(),
-        trainer.sharpness_plan().expect("probes on"),
-    ]);
-    plan.submit(ctx);
-    ctx.wait_idle();
-    let t = Instant::now();
-    plan.submit(ctx);
-    ctx.wait_idle();
-    let probe_ms = t.elapsed().as_secs_f64() * 1e3;
-    let default_every = 50.0;
-    Ok(json!({
-        "preset": preset,
-        "batch": batch,
-        "base_step_ms": base,
+        "step_ms_median": base,
+        "tokens_per_s": tokens / base * 1e3,
         "ire_step_without_refresh_ms": ire_step,
         "ire_overhead_without_refresh_percent": (ire_step / base - 1.0) * 100.0,
         "mask_refresh_step_ms": refresh_step,
         "probe_ms": probe_ms,
         "probe_settings": sharpness,
-        "probe_amortised_ms_per_step_at_every_50": probe_ms / default_every,
+        "probe_amortised_ms_per_step_at_every_50": probe_ms / 50.0,
     }))
 }
 
@@ -230,19 +201,14 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         matmul.push(row);
     }
     let mut train = Vec::new();
-    let mut overhead = Vec::new();
     for preset in &args.presets {
-        train.push(train_step_ms(
-            &ctx, &corpus, preset, args.batch, args.steps,
-        )?);
-        overhead.push(ire_overhead(&ctx, &corpus, preset, args.batch, args.steps)?);
+        train.push(preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?);
     }
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
         "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
         "matmul_gflops": matmul,
         "train_step": train,
-        "ire_overhead": overhead,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

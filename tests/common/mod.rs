@@ -112,3 +112,18 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32)
 pub fn read(ctx: &GpuContext, t: &Tensor) -> Vec<f32> {
     t.read_blocking(ctx).unwrap()
 }
+
+/// Runs a trainer to the end the way the CLI does, collecting every record.
+pub fn run_to_end(
+    trainer: &mut ire_playground::train::Trainer,
+) -> Result<Vec<ire_playground::train::Record>, ire_playground::Error> {
+    let mut out = Vec::new();
+    while !trainer.is_finished() {
+        while trainer.can_submit() {
+            trainer.submit_step()?;
+        }
+        trainer.wait_for_oldest();
+        out.extend(trainer.poll()?);
+    }
+    Ok(out)
+}

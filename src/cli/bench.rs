@@ -5,7 +5,7 @@ use ire_playground::data::Corpus;
 use ire_playground::gpu::{GpuContext, Plan, Tensor};
 use ire_playground::kernels::matmul::{matmul_variant, MatmulShape, MatmulVariant};
 use ire_playground::models::TransformerConfig;
-use ire_playground::optim::IreConfig;
+use ire_playground::optim::{IreConfig, Optimizer};
 use ire_playground::train::{Record, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
@@ -13,8 +13,8 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
-    /// Timed training steps per preset (after warm-up steps).
-    #[arg(long, default_value_t = 5)]
+    /// Timed training steps per preset and configuration (after warm-up steps).
+    #[arg(long, default_value_t = 10)]
     steps: usize,
     /// Sequences per batch for the training-step measurement.
     #[arg(long, default_value_t = 32)]
@@ -49,12 +49,35 @@ fn profile(
     }
     let mut kernels: Vec<_> = by_kernel.into_iter().collect();
     kernels.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    // The parameter update alone, as the base optimizer and with IRE amplifying (kappa 2): the
+    // only work IRE adds to a step without a mask refresh.
+    let mut optimizer = Optimizer::new(
+        ctx,
+        trainer.config.optimizer,
+        &trainer.model.params,
+        &trainer.model.scalars,
+        &trainer.ire.mask,
+    )?;
+    let mut update_ms = |kappa: f32| {
+        let reps = 50;
+        let mut total = 0.0;
+        for _ in 0..reps {
+            optimizer.prepare_step(ctx, 1e-3, kappa);
+            total += optimizer.plan().profile(ctx)[0].1;
+        }
+        total / reps as f64
+    };
+    let base_update = update_ms(0.0);
+    let ire_update = update_ms(2.0);
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
         "preset": preset,
         "batch": batch,
         "dispatches": rows.len(),
         "total_ms_serialised": total,
+        "update_ms_base": base_update,
+        "update_ms_with_ire": ire_update,
+        "ire_overhead_percent_of_step": (ire_update - base_update) / total * 100.0,
         "by_kernel": kernels.iter().map(|(k, (ms, n))| json!({"kernel": k, "ms": ms, "count": n})).collect::<Vec<_>>(),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
@@ -94,8 +117,10 @@ fn matmul_gflops(ctx: &GpuContext, variant: MatmulVariant, n: usize) -> f64 {
     }
 }
 
-/// Median milliseconds per step of a run of `config` (its first `warm` steps not counted).
-fn median_step_ms(
+/// Mean milliseconds per step of a run of `config` (its first `warm` steps not counted). The
+/// mean, not the median: results arriving together share their time, so single steps' times
+/// are uneven while their sum is exact.
+fn mean_step_ms(
     ctx: &GpuContext,
     corpus: &Arc<Corpus>,
     model: TransformerConfig,
@@ -111,8 +136,7 @@ fn median_step_ms(
             }
         }
     })?;
-    times.sort_by(f64::total_cmp);
-    Ok(times[times.len() / 2])
+    Ok(times.iter().sum::<f64>() / times.len().max(1) as f64)
 }
 
 /// Training-step speed of a preset, and what IRE and the probes cost on top of a base step: a
@@ -143,9 +167,9 @@ fn preset_bench(
         },
         ..base_config.clone()
     };
-    let base = median_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
-    let ire_step = median_step_ms(ctx, corpus, model, with_ire(1_000_000), warm)?;
-    let refresh_step = median_step_ms(ctx, corpus, model, with_ire(1), warm)?;
+    let base = mean_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
+    let ire_step = mean_step_ms(ctx, corpus, model, with_ire(1_000_000), warm)?;
+    let refresh_step = mean_step_ms(ctx, corpus, model, with_ire(1), warm)?;
     // One probe, timed on its own (it runs between steps, never inside one).
     let probed = TrainConfig {
         probe_every: 1,
@@ -169,7 +193,7 @@ fn preset_bench(
         "params": model.param_count(),
         "batch": batch,
         "seq_len": model.seq_len,
-        "step_ms_median": base,
+        "step_ms_mean": base,
         "tokens_per_s": tokens / base * 1e3,
         "ire_step_without_refresh_ms": ire_step,
         "ire_overhead_without_refresh_percent": (ire_step / base - 1.0) * 100.0,

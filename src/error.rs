@@ -38,6 +38,10 @@ pub enum Error {
     /// Data (corpus, batches) is unusable.
     #[error("bad data: {0}")]
     Data(String),
+    /// The trainer cannot take this request now (finished, diverged, or too many results in
+    /// flight); poll, then try again.
+    #[error("not ready: {0}")]
+    NotReady(String),
     /// A GPU readback failed (device lost or mapping error).
     #[error("GPU readback failed: {0}")]
     Readback(String),

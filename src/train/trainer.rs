@@ -244,7 +244,7 @@ impl Trainer {
     /// Never waits on the GPU.
     pub fn submit_step(&mut self) -> Result<()> {
         if !self.can_submit() {
-            return Err(Error::InvalidConfig(
+            return Err(Error::NotReady(
                 "no step can be submitted now (finished, diverged, or results pending)".into(),
             ));
         }
@@ -323,7 +323,7 @@ impl Trainer {
     /// otherwise a refresh computes them now (the mask is not applied).
     pub fn submit_probe(&mut self) -> Result<()> {
         if self.ring.in_flight() >= RING_SLOTS {
-            return Err(Error::InvalidConfig(
+            return Err(Error::NotReady(
                 "too many results pending; poll first".into(),
             ));
         }
@@ -382,7 +382,7 @@ impl Trainer {
     /// through [`Trainer::poll`].
     pub fn submit_eval(&mut self, batches: usize) -> Result<()> {
         if self.ring.in_flight() >= RING_SLOTS {
-            return Err(Error::InvalidConfig(
+            return Err(Error::NotReady(
                 "too many results pending; poll first".into(),
             ));
         }

@@ -88,6 +88,8 @@ def report(exp, runs_dir):
     cfg = any_run["config"]
     total = cfg["steps"]
     arms = sorted({a for a, _ in runs}, key=lambda a: ("ire" in a, a))
+    if len(arms) < 2:
+        return f"## {TITLES.get(exp, exp)}\n\nIn progress: only the {arms[0]} arm has finished runs so far."
     base, ire = arms[0], arms[-1]
     lrs = sorted({lr for _, lr in runs})
     stats = {}

@@ -212,6 +212,18 @@ fn ire_off_or_kappa_zero_is_exactly_the_base_optimizer_and_probes_do_not_disturb
         8,
     ));
     assert_eq!(base, probed, "probes must not change training");
+    let toggled = IreConfig {
+        enabled: true,
+        kappa: 4.0,
+        mask_every: 2,
+        toggle_at: vec![4, 6],
+        ..Default::default()
+    };
+    assert_eq!(
+        step_losses(&trainer_run(toggled.clone(), 0, 8)),
+        step_losses(&trainer_run(toggled, 3, 8)),
+        "probes must not change an IRE run either"
+    );
     assert_eq!(
         base, kappa0,
         "kappa = 0 must be the base optimizer bit for bit"

@@ -107,6 +107,7 @@ pub struct Ire {
     rows: usize,
     vocab: usize,
     refreshes: u32,
+    probe_refreshes: u32,
     refresh: Plan,
     /// Parameter tensor names, in the order of the per-tensor statistics.
     pub tensor_names: Vec<String>,
@@ -216,6 +217,7 @@ impl Ire {
             rows: model.rows,
             vocab: model.config.vocab,
             refreshes: 0,
+            probe_refreshes: 0,
             refresh,
             tensor_names: params.specs.iter().map(|s| s.name.clone()).collect(),
             tensor_sizes: entries.iter().map(|e| e.1).collect(),
@@ -223,13 +225,21 @@ impl Ire {
     }
 
     /// Queues new random labels for the next refresh; call before submitting [`Ire::refresh_plan`].
-    pub fn prepare_refresh(&mut self, ctx: &GpuContext) {
-        self.refreshes += 1;
+    /// Refreshes for probes draw from their own stream (`for_probe`), so that probing never changes
+    /// the labels, hence the masks, of training refreshes.
+    pub fn prepare_refresh(&mut self, ctx: &GpuContext, for_probe: bool) {
+        let counter = if for_probe {
+            self.probe_refreshes += 1;
+            0x8000_0000 | self.probe_refreshes
+        } else {
+            self.refreshes += 1;
+            self.refreshes
+        };
         let p = SampleParams {
             rows: self.rows as u32,
             vocab: self.vocab as u32,
             seed: self.seed,
-            counter: self.refreshes,
+            counter,
         };
         ctx.queue
             .write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&p));

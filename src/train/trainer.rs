@@ -279,7 +279,7 @@ impl Trainer {
         self.optimizer.prepare_step(&self.ctx, lr, ire_kappa);
         let mut plans = Vec::with_capacity(3);
         if refresh {
-            self.ire.prepare_refresh(&self.ctx);
+            self.ire.prepare_refresh(&self.ctx, false);
             self.last_ire_refresh = Some(step);
             plans.push(self.ire.refresh_plan());
         }
@@ -331,7 +331,7 @@ impl Trainer {
         let mut plans = Vec::new();
         self.model.set_batch(&self.ctx, &self.probe_batch)?;
         if !ire_active {
-            self.ire.prepare_refresh(&self.ctx);
+            self.ire.prepare_refresh(&self.ctx, true);
             plans.push(self.ire.refresh_plan());
         }
         if let Some(sharpness) = &self.sharpness {

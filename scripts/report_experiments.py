@@ -15,6 +15,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker  # noqa: E402
 import numpy as np  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(__file__), "..")
@@ -161,6 +162,9 @@ def report(exp, runs_dir):
         ax[0].errorbar(xs, [stats[(arm, lr)]["train"][0] for lr in xs],
                        yerr=[stats[(arm, lr)]["train"][1] for lr in xs], marker="o", label=arm, color=color)
     ax[0].set_xscale("log")
+    ax[0].set_xticks(lrs)
+    ax[0].set_xticklabels([f"{lr:g}" for lr in lrs])
+    ax[0].xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax[0].set_xlabel("peak learning rate")
     ax[0].set_ylabel("final training loss")
     ax[0].set_title("learning-rate sweep")

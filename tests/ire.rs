@@ -299,3 +299,59 @@ fn toggles_are_recorded_and_the_mask_has_the_requested_size() {
     // Probes after 2,4,..,12 steps; IRE acts from step 2 (warm-up), is off for steps 4..7.
     assert_eq!(active, vec![false, true, false, false, true, true]);
 }
+
+#[test]
+fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
+    let ctx = ctx();
+    let corpus = Arc::new(Corpus::shakespeare().unwrap());
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    let config = TrainConfig {
+        steps: 6,
+        batch: 4,
+        warmup: 0,
+        eval_every: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut records = Vec::new();
+    for step in 0..6 {
+        if step == 3 {
+            trainer.set_ire(true);
+            assert!(trainer.ire_enabled());
+        }
+        trainer.submit_step().unwrap();
+        trainer.wait_for_oldest();
+        records.extend(trainer.poll().unwrap());
+    }
+    while !trainer.is_finished() {
+        trainer.wait_for_oldest();
+        records.extend(trainer.poll().unwrap());
+    }
+    let events: Vec<_> = records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Event(e) = r {
+                Some((e.step, e.event.clone()))
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(events, vec![(3, "ire_on".to_string())]);
+    let kappas: Vec<f32> = records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Step(s) = r {
+                Some(s.ire_kappa)
+            } else {
+                None
+            }
+        })
+        .collect();
+    assert_eq!(
+        kappas,
+        vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0],
+        "IRE acts from the step after the switch"
+    );
+}

@@ -81,7 +81,7 @@ pub struct Trainer {
     last_completion: Option<Instant>,
     /// Everything recorded so far, in order.
     pub history: Vec<Record>,
-    manual_events: Vec<EventRecord>,
+    queued_events: Vec<EventRecord>,
     diverged_at: Option<usize>,
 }
 
@@ -185,7 +185,7 @@ impl Trainer {
             pending: VecDeque::new(),
             last_completion: None,
             history: Vec::new(),
-            manual_events: Vec::new(),
+            queued_events: Vec::new(),
             diverged_at: None,
             config,
         })
@@ -229,7 +229,7 @@ impl Trainer {
     pub fn set_ire(&mut self, on: bool) {
         if on != self.ire_on {
             self.ire_on = on;
-            self.manual_events.push(EventRecord {
+            self.queued_events.push(EventRecord {
                 step: self.next_step,
                 event: if on { "ire_on" } else { "ire_off" }.into(),
             });
@@ -249,18 +249,10 @@ impl Trainer {
             ));
         }
         let step = self.next_step;
-        let mut events = std::mem::take(&mut self.manual_events);
         if step > 0 && self.config.ire.toggle_at.contains(&step) {
-            let on = !self.ire_on;
-            self.ire_on = on;
-            events.push(EventRecord {
-                step,
-                event: if on { "ire_on" } else { "ire_off" }.into(),
-            });
-            if on {
-                self.last_ire_refresh = None;
-            }
+            self.set_ire(!self.ire_on);
         }
+        let events = std::mem::take(&mut self.queued_events);
         let batch = self
             .batcher
             .train_batch(&self.corpus.train, &mut self.data_rng)?;

@@ -175,16 +175,7 @@ fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> 
 }
 
 fn step_losses(records: &[Record]) -> Vec<f32> {
-    records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Step(s) = r {
-                Some(s.loss)
-            } else {
-                None
-            }
-        })
-        .collect()
+    common::steps(records).iter().map(|s| s.loss).collect()
 }
 
 #[test]
@@ -248,32 +239,14 @@ fn toggles_are_recorded_and_the_mask_has_the_requested_size() {
         ..Default::default()
     };
     let records = trainer_run(ire, 2, 12);
-    let events: Vec<(usize, String)> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Event(e) = r {
-                Some((e.step, e.event.clone()))
-            } else {
-                None
-            }
-        })
-        .collect();
+    let events = common::events(&records);
     assert_eq!(
         events,
         vec![(4, "ire_off".to_string()), (8, "ire_on".to_string())]
     );
     let params = TransformerConfig::preset("tiny", 83).unwrap().param_count();
     let want = (gamma as f64 * params as f64).floor() as u64;
-    let probes: Vec<_> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Probe(p) = r {
-                Some(p.clone())
-            } else {
-                None
-            }
-        })
-        .collect();
+    let probes = common::probes(&records);
     assert_eq!(probes.len(), 6);
     for p in &probes {
         assert!(
@@ -328,26 +301,11 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
         trainer.wait_for_oldest();
         records.extend(trainer.poll().unwrap());
     }
-    let events: Vec<_> = records
-        .iter()
-        .filter_map(|r| {
-            if let Record::Event(e) = r {
-                Some((e.step, e.event.clone()))
-            } else {
-                None
-            }
-        })
-        .collect();
+    let events = common::events(&records);
     assert_eq!(events, vec![(3, "ire_on".to_string())]);
-    let kappas: Vec<f32> = records
+    let kappas: Vec<f32> = common::steps(&records)
         .iter()
-        .filter_map(|r| {
-            if let Record::Step(s) = r {
-                Some(s.ire_kappa)
-            } else {
-                None
-            }
-        })
+        .map(|s| s.ire_kappa)
         .collect();
     assert_eq!(
         kappas,

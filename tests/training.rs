@@ -30,23 +30,11 @@ fn config(steps: usize, batch: usize, seed: u64) -> TrainConfig {
 use common::run_to_end as run;
 
 fn losses(records: &[Record]) -> Vec<f32> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Step(s) => Some(s.loss),
-            _ => None,
-        })
-        .collect()
+    common::steps(records).iter().map(|s| s.loss).collect()
 }
 
 fn val_losses(records: &[Record]) -> Vec<f32> {
-    records
-        .iter()
-        .filter_map(|r| match r {
-            Record::Eval(e) => Some(e.val_loss),
-            _ => None,
-        })
-        .collect()
+    common::evals(records).iter().map(|e| e.val_loss).collect()
 }
 
 #[test]

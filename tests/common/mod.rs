@@ -127,3 +127,61 @@ pub fn run_to_end(
     }
     Ok(out)
 }
+
+use ire_playground::train::{EvalRecord, ProbeRecord, Record, StepRecord};
+
+/// The step records among `records`.
+pub fn steps(records: &[Record]) -> Vec<&StepRecord> {
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Step(s) = r {
+                Some(s)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The evaluation records among `records`.
+pub fn evals(records: &[Record]) -> Vec<&EvalRecord> {
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Eval(e) = r {
+                Some(e)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The probe records among `records`.
+pub fn probes(records: &[Record]) -> Vec<&ProbeRecord> {
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Probe(p) = r {
+                Some(p)
+            } else {
+                None
+            }
+        })
+        .collect()
+}
+
+/// The events among `records`, as (step, event).
+pub fn events(records: &[Record]) -> Vec<(usize, String)> {
+    records
+        .iter()
+        .filter_map(|r| {
+            if let Record::Event(e) = r {
+                Some((e.step, e.event.clone()))
+            } else {
+                None
+            }
+        })
+        .collect()
+}

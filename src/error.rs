@@ -57,6 +57,10 @@ pub enum Error {
         /// Records that arrived in the same poll (so none are lost).
         records: Vec<crate::train::Record>,
     },
+    /// The GPU device was lost or reported an error it could not recover from (driver reset,
+    /// out of memory, validation failure). The run stops; its history is kept.
+    #[error("GPU device failure: {0}. Press Reset (or restart the command) to start on a fresh device")]
+    DeviceFault(String),
     /// I/O failure with the path that caused it.
     #[error("{path}: {source}")]
     Io {

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+pub mod app;
 pub mod error;
 pub mod gpu;
 pub mod kernels;
@@ -16,3 +17,5 @@ pub mod optim;
 pub mod probe;
 pub mod rng;
 pub mod train;
+#[cfg(target_arch = "wasm32")]
+pub mod web;

@@ -1,5 +1,5 @@
-//! `ire-playground`: the command line (train / eval / bench). Without a subcommand it trains the
-//! default model on the embedded corpus.
+//! `ire-playground`: the desktop app (no subcommand) and the command line (train / eval / bench /
+//! experiment). Built for wasm32 it is the web app.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod cli;
@@ -10,4 +10,6 @@ fn main() -> std::process::ExitCode {
 }
 
 #[cfg(target_arch = "wasm32")]
-fn main() {}
+fn main() {
+    ire_playground::web::start();
+}

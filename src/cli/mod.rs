@@ -1,6 +1,7 @@
 //! Command-line interface. Errors end here: they are printed with their cause and the process
 //! exits non-zero, never with a panic.
 
+mod app;
 mod bench;
 mod eval;
 mod experiment;
@@ -10,7 +11,8 @@ use clap::{Parser, Subcommand};
 use ire_playground::gpu::GpuContext;
 use std::process::ExitCode;
 
-/// A WebGPU training playground: small transformers trained by WGSL compute shaders.
+/// A WebGPU training playground: small transformers trained by WGSL compute shaders. Without a
+/// subcommand it opens the desktop app.
 #[derive(Parser)]
 #[command(name = "ire-playground", version, about)]
 struct Cli {
@@ -20,6 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Open the desktop app (the default without a subcommand).
+    App(app::AppArgs),
     /// Train a model on the embedded Shakespeare corpus.
     Train(Box<train::TrainArgs>),
     /// Validation loss of a checkpoint on the fixed validation batches.
@@ -37,10 +41,8 @@ pub fn main() -> ExitCode {
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Experiment(args)) => experiment::run(args),
-        None => match Cli::parse_from(["ire-playground", "train"]).command {
-            Some(Command::Train(args)) => train::run(*args),
-            _ => unreachable!("`train` parses as the train subcommand"),
-        },
+        Some(Command::App(args)) => app::run(args),
+        None => app::run(app::AppArgs::default()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 
 use super::pipelines::PipelineCache;
 use crate::error::{Error, Result};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// What the user should know about the adapter that trains their model.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -56,6 +56,7 @@ pub struct GpuContext {
     /// Adapter description.
     pub adapter: Arc<AdapterSummary>,
     pub(crate) pipelines: Arc<PipelineCache>,
+    fault: Arc<Mutex<Option<String>>>,
 }
 
 impl GpuContext {
@@ -109,13 +110,7 @@ impl GpuContext {
             .request_device(&desc)
             .await
             .map_err(|e| Error::RequestDevice(e.to_string()))?;
-        Ok(Self {
-            device,
-            queue,
-            limits,
-            adapter: Arc::new(summary),
-            pipelines: Arc::default(),
-        })
+        Ok(Self::adopt(device, queue, limits, summary))
     }
 
     /// Adopts a device opened elsewhere (eframe's renderer). The caller must have opened it with
@@ -132,13 +127,52 @@ impl GpuContext {
         {
             return Err(Error::NoCompute(summary.name));
         }
-        Ok(Self {
+        Ok(Self::adopt(device, queue, limits, summary))
+    }
+
+    fn adopt(
+        device: wgpu::Device,
+        queue: wgpu::Queue,
+        limits: wgpu::Limits,
+        summary: AdapterSummary,
+    ) -> Self {
+        // wgpu's default reaction to an uncaptured error or a lost device is a panic, which in
+        // the browser kills the page and every result with it. Record it instead; the trainer
+        // turns it into `Error::DeviceFault` at its next poll.
+        let fault: Arc<Mutex<Option<String>>> = Arc::default();
+        let on_error = Arc::clone(&fault);
+        device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+            log::error!("uncaptured GPU error: {e}");
+            record_fault(&on_error, e.to_string());
+        }));
+        let on_lost = Arc::clone(&fault);
+        device.set_device_lost_callback(move |reason, message| {
+            if reason != wgpu::DeviceLostReason::Destroyed {
+                record_fault(&on_lost, format!("device lost ({reason:?}): {message}"));
+            }
+        });
+        Self {
             device,
             queue,
             limits,
             adapter: Arc::new(summary),
             pipelines: Arc::default(),
-        })
+            fault,
+        }
+    }
+
+    /// The first unrecoverable device error (lost device, validation or out-of-memory error),
+    /// if one happened.
+    pub fn fault(&self) -> Option<String> {
+        self.fault.lock().ok().and_then(|f| f.clone())
+    }
+
+    /// Fails with [`Error::DeviceFault`] once the device reported a fault.
+    pub fn check_healthy(&self) -> Result<()> {
+        match self.fault() {
+            Some(message) => Err(Error::DeviceFault(message)),
+            None => Ok(()),
+        }
     }
 
     /// Blocks until all submitted work is done. For native tests, benchmarks and the CLI only:
@@ -152,5 +186,11 @@ impl GpuContext {
     /// Processes finished work (runs map callbacks) without blocking.
     pub fn poll_nonblocking(&self) {
         let _ = self.device.poll(wgpu::PollType::Poll);
+    }
+}
+
+fn record_fault(slot: &Mutex<Option<String>>, message: String) {
+    if let Ok(mut slot) = slot.lock() {
+        slot.get_or_insert(message);
     }
 }

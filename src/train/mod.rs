@@ -1,9 +1,13 @@
 //! Training: configuration, the non-blocking [`Trainer`] state machine, and its metric records.
 
 mod config;
+mod export;
 mod metrics;
+mod sampler;
 mod trainer;
 
+pub use export::{to_csv, to_jsonl};
+pub use sampler::TextSampler;
 pub use config::TrainConfig;
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use trainer::Trainer;

@@ -239,6 +239,26 @@ impl Trainer {
         }
     }
 
+    /// Changes IRE's amplification and mask-refresh interval from the next step on (live, like
+    /// the switch); recorded as an `ire_params` event. `gamma` is part of the prebuilt mask plan
+    /// and changes only with a new run.
+    pub fn set_ire_params(&mut self, kappa: f32, mask_every: usize) -> Result<()> {
+        let mut next = self.config.ire.clone();
+        next.kappa = kappa;
+        next.mask_every = mask_every;
+        next.validate()?;
+        if next.kappa != self.config.ire.kappa || next.mask_every != self.config.ire.mask_every {
+            self.queued_events.push(EventRecord {
+                step: self.next_step,
+                event: format!("ire_params kappa={kappa} mask_every={mask_every}"),
+            });
+            self.ire.config.kappa = kappa;
+            self.ire.config.mask_every = mask_every;
+            self.config.ire = next;
+        }
+        Ok(())
+    }
+
     /// Submits one training step (forward, backward, clipping, update, and IRE's Fisher refresh
     /// when one is due) as a single submission, then an evaluation and probes when due.
     /// Never waits on the GPU.
@@ -407,6 +427,7 @@ impl Trainer {
     /// the run with [`Error::NonFinite`]; the weights keep their last finite values because the
     /// GPU skips such updates.
     pub fn poll(&mut self) -> Result<Vec<Record>> {
+        self.ctx.check_healthy()?;
         let results = self.ring.drain(&self.ctx)?;
         let now = Instant::now();
         // Steps whose results arrive together share the time since the previous arrival (or

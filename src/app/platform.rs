@@ -1,0 +1,133 @@
+//! What differs between the desktop and the browser: the URL hash, saving files, whether the
+//! page is visible, publishing a status for automated tests, and opening a fresh GPU device.
+
+use crate::gpu::GpuContext;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Where a freshly requested device arrives (asynchronously on the web).
+pub type ContextSlot = Rc<RefCell<Option<Result<GpuContext, String>>>>;
+
+#[cfg(target_arch = "wasm32")]
+mod imp {
+    use super::*;
+    use wasm_bindgen::JsCast;
+
+    fn document() -> Option<web_sys::Document> {
+        web_sys::window()?.document()
+    }
+
+    pub fn url_hash() -> Option<String> {
+        let hash = web_sys::window()?.location().hash().ok()?;
+        let hash = hash.trim_start_matches('#');
+        (!hash.is_empty()).then(|| hash.to_string())
+    }
+
+    pub fn set_url_hash(hash: &str) {
+        // replaceState: settings changes should not flood the back button.
+        if let Some(history) = web_sys::window().and_then(|w| w.history().ok()) {
+            let url = format!("#{hash}");
+            let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&url));
+        }
+    }
+
+    pub fn page_hidden() -> bool {
+        document().is_some_and(|d| d.hidden())
+    }
+
+    pub fn save_text(file_name: &str, mime: &str, contents: &str) -> Result<String, String> {
+        let fail = |what: &str| format!("could not download {file_name}: {what}");
+        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
+        let options = web_sys::BlobPropertyBag::new();
+        options.set_type(mime);
+        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+            .map_err(|_| fail("Blob"))?;
+        let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("URL"))?;
+        let doc = document().ok_or_else(|| fail("no document"))?;
+        let anchor: web_sys::HtmlAnchorElement = doc
+            .create_element("a")
+            .map_err(|_| fail("element"))?
+            .dyn_into()
+            .map_err(|_| fail("anchor"))?;
+        anchor.set_href(&url);
+        anchor.set_download(file_name);
+        anchor.click();
+        let _ = web_sys::Url::revoke_object_url(&url);
+        Ok(format!("downloaded {file_name}"))
+    }
+
+    pub fn publish_status(json: &str) {
+        if let Some(el) = document().and_then(|d| d.get_element_by_id("ire-status")) {
+            el.set_text_content(Some(json));
+        }
+    }
+
+    pub fn request_context(slot: ContextSlot) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let result = GpuContext::new().await.map_err(|e| e.to_string());
+            *slot.borrow_mut() = Some(result);
+        });
+    }
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+mod imp {
+    use super::*;
+
+    pub fn url_hash() -> Option<String> {
+        None
+    }
+
+    pub fn set_url_hash(_hash: &str) {}
+
+    pub fn page_hidden() -> bool {
+        false
+    }
+
+    pub fn save_text(file_name: &str, _mime: &str, contents: &str) -> Result<String, String> {
+        let path = std::env::current_dir()
+            .map(|d| d.join(file_name))
+            .map_err(|e| e.to_string())?;
+        std::fs::write(&path, contents)
+            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        Ok(format!("saved {}", path.display()))
+    }
+
+    pub fn publish_status(_json: &str) {}
+
+    pub fn request_context(slot: ContextSlot) {
+        let result = pollster::block_on(GpuContext::new()).map_err(|e| e.to_string());
+        *slot.borrow_mut() = Some(result);
+    }
+}
+
+/// The settings part of the page URL (web), if any.
+pub fn url_hash() -> Option<String> {
+    imp::url_hash()
+}
+
+/// Replaces the page URL's hash without adding a history entry (web; no-op on the desktop).
+pub fn set_url_hash(hash: &str) {
+    imp::set_url_hash(hash)
+}
+
+/// Whether the browser tab is hidden (training pauses then). Always false on the desktop.
+pub fn page_hidden() -> bool {
+    imp::page_hidden()
+}
+
+/// Downloads (web) or writes into the working directory (desktop) a text file; returns a
+/// message saying where it went.
+pub fn save_text(file_name: &str, mime: &str, contents: &str) -> Result<String, String> {
+    imp::save_text(file_name, mime, contents)
+}
+
+/// Writes a JSON status into the page's `#ire-status` element (read by the browser test).
+pub fn publish_status(json: &str) {
+    imp::publish_status(json)
+}
+
+/// Opens a fresh device of its own (after the shared one was lost); the result lands in `slot`.
+pub fn request_context(slot: ContextSlot) {
+    imp::request_context(slot)
+}

@@ -1,0 +1,248 @@
+//! Live plots (egui_plot): each panel overlays every run's series, marks IRE switches with
+//! vertical lines, optionally uses a log y-axis, and shows values on hover.
+
+use super::series::{Point, Series};
+use super::session::LiveRun;
+use egui::Color32;
+use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, VLine};
+
+/// Run colours (base, IRE twin), readable on dark and light themes.
+pub const RUN_COLORS: [Color32; 2] = [
+    Color32::from_rgb(66, 135, 245),
+    Color32::from_rgb(235, 110, 52),
+];
+
+/// Plot options the user controls.
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct PlotOptions {
+    /// Log10 y-axis on loss and sharpness plots.
+    pub log_y: bool,
+}
+
+impl Default for PlotOptions {
+    fn default() -> Self {
+        Self { log_y: true }
+    }
+}
+
+/// Which series a panel shows, and how to name it.
+struct Panel {
+    title: &'static str,
+    id: &'static str,
+    /// (legend suffix, accessor, dashed).
+    lines: &'static [(&'static str, fn(&Series) -> &[Point], bool)],
+    log_allowed: bool,
+}
+
+const PANELS: [Panel; 6] = [
+    Panel {
+        title: "Loss (solid: train, dashed: validation)",
+        id: "loss",
+        lines: &[
+            ("train", |s| &s.loss, false),
+            ("val", |s| &s.val_loss, true),
+        ],
+        log_allowed: true,
+    },
+    Panel {
+        title: "Sharpness: λ_max (solid), Hessian trace (dashed)",
+        id: "sharpness",
+        lines: &[
+            ("λmax", |s| &s.lambda_max, false),
+            ("trace", |s| &s.trace, true),
+        ],
+        log_allowed: true,
+    },
+    Panel {
+        title: "Fisher trace",
+        id: "fisher",
+        lines: &[("Fisher tr", |s| &s.fisher_trace, false)],
+        log_allowed: true,
+    },
+    Panel {
+        title: "Flat directions (coordinates IRE marks as flat)",
+        id: "flat",
+        lines: &[("flat", |s| &s.flat_count, false)],
+        log_allowed: false,
+    },
+    Panel {
+        title: "Learning rate",
+        id: "lr",
+        lines: &[("lr", |s| &s.lr, false)],
+        log_allowed: false,
+    },
+    Panel {
+        title: "Throughput: steps/s (solid), k tokens/s (dashed)",
+        id: "speed",
+        lines: &[
+            ("steps/s", |s| &s.steps_per_s, false),
+            ("ktok/s", |s| &s.tokens_per_s, true),
+        ],
+        log_allowed: false,
+    },
+];
+
+/// All panels in a two-column grid, then the heatmap.
+pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
+    let height = ((ui.available_height() - 260.0) / 3.0).clamp(120.0, 260.0);
+    let width = (ui.available_width() / 2.0 - 8.0).max(200.0);
+    egui::Grid::new("plots")
+        .num_columns(2)
+        .spacing([8.0, 8.0])
+        .show(ui, |ui| {
+            for (i, panel) in PANELS.iter().enumerate() {
+                ui.vertical(|ui| {
+                    ui.set_width(width);
+                    panel_ui(ui, panel, runs, options, height);
+                });
+                if i % 2 == 1 {
+                    ui.end_row();
+                }
+            }
+        });
+}
+
+fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOptions, height: f32) {
+    let log = options.log_y && panel.log_allowed;
+    ui.label(egui::RichText::new(panel.title).strong());
+    let scale = |y: f64| if log { y.max(1e-12).log10() } else { y };
+    let mut plot = Plot::new(panel.id)
+        .height(height)
+        .legend(Legend::default())
+        .link_axis(egui::Id::unique("steps"), [true, false])
+        .link_cursor(egui::Id::unique("steps"), [true, false])
+        .x_axis_label("step")
+        .label_formatter(move |hover: &HoverPosition<'_>| {
+            let unscale = |y: f64| if log { 10f64.powf(y) } else { y };
+            Some(match hover {
+                HoverPosition::NearDataPoint {
+                    plot_name,
+                    position,
+                    ..
+                } => format!(
+                    "{plot_name}\nstep {:.0}\n{}",
+                    position.x,
+                    format_value(unscale(position.y))
+                ),
+                HoverPosition::Elsewhere { position } => format!("step {:.0}", position.x),
+            })
+        });
+    if log {
+        plot = plot.y_axis_formatter(|mark: GridMark, _| format_value(10f64.powf(mark.value)));
+    }
+    plot.show(ui, |plot_ui| {
+        for (r, run) in runs.iter().enumerate() {
+            let color = RUN_COLORS[r % RUN_COLORS.len()];
+            for (suffix, series, dashed) in panel.lines {
+                let points: Vec<[f64; 2]> = series(&run.series)
+                    .iter()
+                    .map(|p| [p[0], scale(p[1] / if *suffix == "ktok/s" { 1e3 } else { 1.0 })])
+                    .collect();
+                if points.is_empty() {
+                    continue;
+                }
+                let style = if *dashed {
+                    LineStyle::dashed_loose()
+                } else {
+                    LineStyle::Solid
+                };
+                plot_ui.line(
+                    Line::new(format!("{} {suffix}", run.label), points)
+                        .color(color)
+                        .style(style),
+                );
+            }
+            for (x, event) in &run.series.events {
+                plot_ui.vline(
+                    VLine::new(format!("{}: {event}", run.label), *x)
+                        .color(color.gamma_multiply(0.6))
+                        .style(LineStyle::dotted_dense()),
+                );
+            }
+        }
+    });
+}
+
+/// Compact number formatting for axes and readouts.
+pub fn format_value(v: f64) -> String {
+    let a = v.abs();
+    if a == 0.0 {
+        "0".into()
+    } else if !(1e-3..1e5).contains(&a) {
+        format!("{v:.2e}")
+    } else if a >= 100.0 {
+        format!("{v:.0}")
+    } else {
+        format!("{v:.3}")
+    }
+}
+
+/// Flat fraction per parameter tensor (rows) at each probe (columns), one heatmap per run.
+pub fn heatmap_ui(ui: &mut egui::Ui, run: &LiveRun) {
+    let s = &run.series;
+    ui.label(
+        egui::RichText::new(format!(
+            "{}: fraction of each tensor's coordinates marked flat, per probe",
+            run.label
+        ))
+        .strong(),
+    );
+    if s.flat_fractions.is_empty() {
+        ui.weak("No probe yet (probes run every 'probe every' steps).");
+        return;
+    }
+    let rows = s.tensor_names.len();
+    let cols = s.flat_fractions.len();
+    let label_w = 150.0;
+    let row_h = (180.0 / rows as f32).clamp(6.0, 16.0);
+    let width = (ui.available_width() - label_w).max(100.0);
+    let (rect, response) = ui.allocate_exact_size(
+        egui::vec2(label_w + width, row_h * rows as f32),
+        egui::Sense::hover(),
+    );
+    let painter = ui.painter_at(rect);
+    let cell_w = width / cols as f32;
+    let text_color = ui.visuals().text_color();
+    for (r, name) in s.tensor_names.iter().enumerate() {
+        let y = rect.top() + r as f32 * row_h;
+        if row_h >= 9.0 {
+            painter.text(
+                egui::pos2(rect.left(), y + row_h / 2.0),
+                egui::Align2::LEFT_CENTER,
+                name,
+                egui::FontId::monospace((row_h - 2.0).min(11.0)),
+                text_color,
+            );
+        }
+        for (c, (_, fractions)) in s.flat_fractions.iter().enumerate() {
+            let x = rect.left() + label_w + c as f32 * cell_w;
+            let cell = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell_w + 0.5, row_h));
+            painter.rect_filled(cell, 0.0, heat_color(fractions[r]));
+        }
+    }
+    if let Some(pos) = response.hover_pos() {
+        let c = ((pos.x - rect.left() - label_w) / cell_w).floor();
+        let r = ((pos.y - rect.top()) / row_h).floor() as usize;
+        if c >= 0.0 && (c as usize) < cols && r < rows {
+            let (step, fractions) = &s.flat_fractions[c as usize];
+            response.on_hover_text(format!(
+                "{}\nstep {step:.0}\n{:.1}% flat",
+                s.tensor_names[r],
+                fractions[r] * 100.0
+            ));
+        }
+    }
+}
+
+/// Dark blue (no flat coordinates) through teal to yellow (all flat).
+fn heat_color(f: f32) -> Color32 {
+    let f = f.clamp(0.0, 1.0);
+    let lerp = |a: f32, b: f32, t: f32| (a + (b - a) * t) as u8;
+    if f < 0.5 {
+        let t = f * 2.0;
+        Color32::from_rgb(lerp(30.0, 33.0, t), lerp(30.0, 145.0, t), lerp(90.0, 140.0, t))
+    } else {
+        let t = (f - 0.5) * 2.0;
+        Color32::from_rgb(lerp(33.0, 253.0, t), lerp(145.0, 231.0, t), lerp(140.0, 37.0, t))
+    }
+}

@@ -1,0 +1,315 @@
+//! The runs the app shows: one, or two in compare mode (the base optimizer and its IRE twin, same
+//! initial weights and data order). Training is time-sliced: each frame submits steps for a few
+//! milliseconds, alternating between runs, and collects whatever results have arrived. Nothing
+//! here waits on the GPU.
+
+use super::series::Series;
+use super::settings::Settings;
+use crate::data::Corpus;
+use crate::error::Error;
+use crate::gpu::GpuContext;
+use crate::models::TransformerConfig;
+use crate::train::{Record, TextSampler, Trainer};
+use serde::Serialize;
+use std::sync::Arc;
+use web_time::{Duration, Instant};
+
+/// Minimum time between two sampled characters (sampling shares the GPU with training).
+const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
+
+/// One training run and everything shown about it.
+pub struct LiveRun {
+    /// Legend label, e.g. `AdamW` or `AdmIRE`.
+    pub label: String,
+    /// The engine's run.
+    pub trainer: Trainer,
+    /// Text from the current weights (None if its model could not be built).
+    pub sampler: Option<TextSampler>,
+    /// Plot series.
+    pub series: Series,
+    /// Why the run stopped early (divergence, device failure), if it did.
+    pub error: Option<String>,
+    tokens_per_step: f64,
+    last_sample: Option<Instant>,
+}
+
+impl LiveRun {
+    fn new(
+        ctx: &GpuContext,
+        label: String,
+        model: TransformerConfig,
+        settings: &Settings,
+        ire_on: bool,
+        corpus: Arc<Corpus>,
+    ) -> crate::Result<Self> {
+        let config = settings.train_config(ire_on);
+        let tokens_per_step = (config.batch * model.seq_len) as f64;
+        let seed = config.seed;
+        let vocab = corpus.vocab.clone();
+        let trainer = Trainer::new(ctx, model, config, corpus)?;
+        let sampler = TextSampler::new(ctx, model, vocab, seed)
+            .map_err(|e| log::warn!("no text sampling: {e}"))
+            .ok();
+        Ok(Self {
+            label,
+            trainer,
+            sampler,
+            series: Series::default(),
+            error: None,
+            tokens_per_step,
+            last_sample: None,
+        })
+    }
+
+    /// Whether this run can take another step now.
+    pub fn can_step(&self) -> bool {
+        self.error.is_none() && self.trainer.can_submit()
+    }
+
+    /// Whether the run has stopped for good (finished all steps, diverged or failed).
+    pub fn is_done(&self) -> bool {
+        self.error.is_some() || self.trainer.is_finished()
+    }
+
+    fn submit_step(&mut self) {
+        if let Err(e) = self.trainer.submit_step() {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: Error) {
+        if let Error::NonFinite { records, .. } = &e {
+            for r in records {
+                self.series.push(r, self.tokens_per_step);
+            }
+        }
+        log::error!("{}: {e}", self.label);
+        self.error.get_or_insert(e.to_string());
+    }
+
+    fn collect(&mut self) {
+        if self.error.is_some() {
+            return;
+        }
+        match self.trainer.poll() {
+            Ok(records) => {
+                for r in &records {
+                    self.series.push(r, self.tokens_per_step);
+                }
+            }
+            Err(e) => self.fail(e),
+        }
+    }
+
+    fn sample(&mut self, now: Instant) {
+        let Some(sampler) = self.sampler.as_mut() else {
+            return;
+        };
+        if let Err(e) = sampler.poll() {
+            log::warn!("sampling stopped: {e}");
+            self.sampler = None;
+            return;
+        }
+        let due = self
+            .last_sample
+            .is_none_or(|t| now.duration_since(t) >= SAMPLE_INTERVAL);
+        if due && !sampler.is_pending() && self.error.is_none() {
+            self.last_sample = Some(now);
+            if let Err(e) = sampler.submit(&self.trainer.model.params) {
+                log::warn!("sampling stopped: {e}");
+                self.sampler = None;
+            }
+        }
+    }
+}
+
+/// What the play controls asked for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Mode {
+    /// Training continuously.
+    Running,
+    /// Not training; Step advances one step.
+    Paused,
+}
+
+/// The app's current runs and whether they are training.
+pub struct Session {
+    /// One run, or the base run and the IRE run in compare mode.
+    pub runs: Vec<LiveRun>,
+    /// Running or paused.
+    pub mode: Mode,
+    /// Index of the run the IRE switch controls.
+    pub ire_run: usize,
+    next_run: usize,
+}
+
+impl Session {
+    /// Builds the runs for `settings` (paused). In compare mode run 0 is the base optimizer and
+    /// run 1 the IRE twin; otherwise one run starts with the IRE switch at `ire_on`.
+    pub fn new(
+        ctx: &GpuContext,
+        settings: &Settings,
+        ire_on: bool,
+        corpus: Arc<Corpus>,
+    ) -> crate::Result<Self> {
+        if let Some(problem) = settings.problem() {
+            return Err(Error::InvalidConfig(problem));
+        }
+        let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
+        let (base, ire) = settings.optimizer_names();
+        let runs = if settings.compare {
+            vec![
+                LiveRun::new(ctx, base.into(), model, settings, false, corpus.clone())?,
+                LiveRun::new(ctx, ire.into(), model, settings, true, corpus)?,
+            ]
+        } else {
+            let label = if ire_on { ire } else { base };
+            vec![LiveRun::new(ctx, label.into(), model, settings, ire_on, corpus)?]
+        };
+        Ok(Self {
+            ire_run: runs.len() - 1,
+            runs,
+            mode: Mode::Paused,
+            next_run: 0,
+        })
+    }
+
+    /// Collects results, then (when running) submits steps until `budget` is spent or no run
+    /// can take one, alternating between runs; samples text. Returns whether anything may still
+    /// change (the caller keeps repainting).
+    pub fn advance(&mut self, budget: Duration) -> bool {
+        let start = Instant::now();
+        for run in &mut self.runs {
+            run.collect();
+        }
+        if self.mode == Mode::Running {
+            while start.elapsed() < budget {
+                let n = self.runs.len();
+                let Some(i) = (0..n)
+                    .map(|k| (self.next_run + k) % n)
+                    .find(|&i| self.runs[i].can_step())
+                else {
+                    break;
+                };
+                self.runs[i].submit_step();
+                self.next_run = (i + 1) % n;
+            }
+            if self.runs.iter().all(LiveRun::is_done) {
+                self.mode = Mode::Paused;
+            }
+        }
+        let now = Instant::now();
+        for run in &mut self.runs {
+            run.sample(now);
+        }
+        self.mode == Mode::Running || self.runs.iter().any(|r| !r.trainer.is_finished())
+    }
+
+    /// Submits exactly one step of every run that can take one (the Step button).
+    pub fn step_once(&mut self) {
+        self.mode = Mode::Paused;
+        for run in &mut self.runs {
+            if run.can_step() {
+                run.submit_step();
+            }
+        }
+    }
+
+    /// Whether the IRE switch is on.
+    pub fn ire_on(&self) -> bool {
+        self.runs[self.ire_run].trainer.ire_enabled()
+    }
+
+    /// Flips the IRE switch of the IRE run (both runs keep their labels in compare mode; a
+    /// single run's label follows the switch).
+    pub fn set_ire(&mut self, on: bool, settings: &Settings) {
+        let compare = self.runs.len() > 1;
+        let run = &mut self.runs[self.ire_run];
+        run.trainer.set_ire(on);
+        if !compare {
+            let (base, ire) = settings.optimizer_names();
+            run.label = if on { ire } else { base }.into();
+        }
+    }
+
+    /// Applies live IRE parameters (kappa, K) to the IRE run.
+    pub fn set_ire_params(&mut self, kappa: f32, mask_every: usize) -> crate::Result<()> {
+        self.runs[self.ire_run]
+            .trainer
+            .set_ire_params(kappa, mask_every)
+    }
+
+    /// Steps completed by the slowest run.
+    pub fn steps_done(&self) -> usize {
+        self.runs
+            .iter()
+            .map(|r| r.series.loss.len())
+            .min()
+            .unwrap_or(0)
+    }
+
+    /// A machine-readable summary (the browser test and the native smoke test read it).
+    pub fn status(&self) -> Status {
+        Status {
+            mode: self.mode,
+            ire_on: self.ire_on(),
+            runs: self
+                .runs
+                .iter()
+                .map(|r| {
+                    let loss = r.series.loss_first_last(5);
+                    RunStatus {
+                        label: r.label.clone(),
+                        steps: r.series.loss.len(),
+                        first_loss: loss.map(|l| l.0),
+                        last_loss: loss.map(|l| l.1),
+                        last_val_loss: r.series.val_loss.last().map(|p| p[1]),
+                        probes: r.series.flat_count.len(),
+                        events: r
+                            .trainer
+                            .history
+                            .iter()
+                            .filter_map(|rec| match rec {
+                                Record::Event(e) => Some(format!("{}@{}", e.event, e.step)),
+                                _ => None,
+                            })
+                            .collect(),
+                        error: r.error.clone(),
+                    }
+                })
+                .collect(),
+        }
+    }
+}
+
+/// See [`Session::status`].
+#[derive(Debug, Serialize)]
+pub struct Status {
+    /// Running or paused.
+    pub mode: Mode,
+    /// The IRE switch.
+    pub ire_on: bool,
+    /// Per run.
+    pub runs: Vec<RunStatus>,
+}
+
+/// One run's part of [`Status`].
+#[derive(Debug, Serialize)]
+pub struct RunStatus {
+    /// Legend label.
+    pub label: String,
+    /// Steps whose results arrived.
+    pub steps: usize,
+    /// Mean loss of the first 5 steps.
+    pub first_loss: Option<f64>,
+    /// Mean loss of the last 5 steps.
+    pub last_loss: Option<f64>,
+    /// Latest validation loss.
+    pub last_val_loss: Option<f64>,
+    /// Probes completed.
+    pub probes: usize,
+    /// Recorded events as `name@step`.
+    pub events: Vec<String>,
+    /// Why the run stopped, if it failed.
+    pub error: Option<String>,
+}

@@ -1,0 +1,51 @@
+//! `ire-playground app` (and no subcommand): the desktop window.
+
+use anyhow::anyhow;
+use clap::Args;
+use ire_playground::app::{LaunchOptions, PlaygroundApp};
+
+/// Options for scripted use; a person just runs `ire-playground`.
+#[derive(Args, Debug, Default)]
+pub struct AppArgs {
+    /// Settings in the web app's URL-hash format (as shared links carry them).
+    #[arg(long)]
+    settings: Option<String>,
+    /// Start training as soon as the window opens.
+    #[arg(long)]
+    run: bool,
+    /// Switch IRE on once this many steps are done.
+    #[arg(long, value_name = "STEPS")]
+    ire_on_at: Option<usize>,
+    /// Close the window after this many steps and print the run status as JSON on stdout.
+    #[arg(long, value_name = "STEPS")]
+    quit_after: Option<usize>,
+}
+
+/// Opens the window and returns when it closes.
+pub fn run(args: AppArgs) -> anyhow::Result<()> {
+    let launch = LaunchOptions {
+        settings: args.settings,
+        run: args.run || args.quit_after.is_some(),
+        ire_on_at: args.ire_on_at,
+        quit_after: args.quit_after,
+    };
+    let options = eframe::NativeOptions {
+        viewport: egui::ViewportBuilder::default()
+            .with_inner_size([1280.0, 800.0])
+            .with_min_inner_size([720.0, 480.0])
+            .with_title("ire-playground"),
+        wgpu_options: PlaygroundApp::wgpu_options(),
+        ..Default::default()
+    };
+    eframe::run_native(
+        "ire-playground",
+        options,
+        Box::new(|cc| Ok(Box::new(PlaygroundApp::new(cc, launch)))),
+    )
+    .map_err(|e| {
+        anyhow!(
+            "could not open the app window ({e}). Without a display, use `ire-playground train` \
+             for headless training, or run under Xvfb"
+        )
+    })
+}

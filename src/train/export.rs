@@ -1,0 +1,84 @@
+//! A run's history as files people can load elsewhere: JSON Lines (one record per line, the
+//! CLI's log format) and CSV (one row per record, empty cells where a field does not apply).
+
+use super::Record;
+
+/// One JSON object per line, in the order the records arrived.
+pub fn to_jsonl(history: &[Record]) -> String {
+    let mut out = String::new();
+    for record in history {
+        if let Ok(line) = serde_json::to_string(record) {
+            out.push_str(&line);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Columns of [`to_csv`], in order.
+pub const CSV_COLUMNS: [&str; 13] = [
+    "kind",
+    "step",
+    "loss",
+    "lr",
+    "ms",
+    "grad_norm",
+    "ire_kappa",
+    "val_loss",
+    "lambda_max",
+    "trace",
+    "fisher_trace",
+    "flat_count",
+    "event",
+];
+
+/// One row per record with the columns of [`CSV_COLUMNS`]; a run label can be prepended by the
+/// caller. Per-tensor flat fractions stay in the JSONL export.
+pub fn to_csv(history: &[Record]) -> String {
+    let mut out = CSV_COLUMNS.join(",");
+    out.push('\n');
+    let opt = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_default();
+    for record in history {
+        let cells: [String; 13] = match record {
+            Record::Step(s) => {
+                let mut c: [String; 13] = Default::default();
+                c[0] = "step".into();
+                c[1] = s.step.to_string();
+                c[2] = s.loss.to_string();
+                c[3] = s.lr.to_string();
+                c[4] = format!("{:.3}", s.ms);
+                c[5] = s.grad_norm.to_string();
+                c[6] = s.ire_kappa.to_string();
+                c
+            }
+            Record::Eval(e) => {
+                let mut c: [String; 13] = Default::default();
+                c[0] = "eval".into();
+                c[1] = e.step.to_string();
+                c[7] = e.val_loss.to_string();
+                c
+            }
+            Record::Probe(p) => {
+                let mut c: [String; 13] = Default::default();
+                c[0] = "probe".into();
+                c[1] = p.step.to_string();
+                c[8] = opt(p.lambda_max);
+                c[9] = opt(p.trace);
+                c[10] = p.fisher_trace.to_string();
+                c[11] = p.flat_count.to_string();
+                c
+            }
+            Record::Event(e) => {
+                let mut c: [String; 13] = Default::default();
+                c[0] = "event".into();
+                c[1] = e.step.to_string();
+                // Events are plain words and `key=value` pairs; quote in case that changes.
+                c[12] = format!("\"{}\"", e.event.replace('"', "\"\""));
+                c
+            }
+        };
+        out.push_str(&cells.join(","));
+        out.push('\n');
+    }
+    out
+}

@@ -1,0 +1,78 @@
+//! The browser entry point: checks for WebGPU before anything else, so that a browser without it
+//! gets a clear page saying how to get it instead of a blank canvas, then starts the eframe app
+//! on the page's canvas.
+
+use crate::app::{LaunchOptions, PlaygroundApp, WEBGPU_HELP};
+use wasm_bindgen::JsCast;
+
+/// Starts the web app (called from `main` in the wasm build).
+pub fn start() {
+    eframe::WebLogger::init(log::LevelFilter::Info).ok();
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(problem) = webgpu_adapter().await {
+            show_problem(&format!("{problem} {WEBGPU_HELP}"));
+            return;
+        }
+        let Some(canvas) = element("ire_canvas").and_then(|e| e.dyn_into().ok()) else {
+            show_problem("The page has no canvas with id 'ire_canvas'.");
+            return;
+        };
+        let options = eframe::WebOptions {
+            wgpu_options: PlaygroundApp::wgpu_options(),
+            ..Default::default()
+        };
+        let started = eframe::WebRunner::new()
+            .start(
+                canvas,
+                options,
+                Box::new(|cc| Ok(Box::new(PlaygroundApp::new(cc, LaunchOptions::default())))),
+            )
+            .await;
+        match started {
+            Ok(()) => {
+                if let Some(loading) = element("loading") {
+                    loading.remove();
+                }
+            }
+            Err(e) => show_problem(&format!("The app could not start: {e:?}. {WEBGPU_HELP}")),
+        }
+    });
+}
+
+/// Whether the browser exposes a WebGPU adapter at all.
+async fn webgpu_adapter() -> Result<(), String> {
+    let navigator = web_sys::window().ok_or("No window.")?.navigator();
+    let has_gpu = js_sys::Reflect::get(&navigator, &"gpu".into())
+        .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
+        .unwrap_or(false);
+    if !has_gpu {
+        return Err("This browser has no WebGPU (navigator.gpu is missing).".into());
+    }
+    let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
+        backends: wgpu::Backends::BROWSER_WEBGPU,
+        ..wgpu::InstanceDescriptor::new_without_display_handle()
+    });
+    instance
+        .request_adapter(&wgpu::RequestAdapterOptions::default())
+        .await
+        .map(|_| ())
+        .map_err(|_| "WebGPU is present but offers no adapter (blocked GPU or driver).".into())
+}
+
+fn element(id: &str) -> Option<web_sys::Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+fn show_problem(text: &str) {
+    log::error!("{text}");
+    if let Some(loading) = element("loading") {
+        loading.remove();
+    }
+    if let Some(el) = element("problem") {
+        el.set_text_content(Some(text));
+        let _ = el.set_attribute("style", "display:block");
+    }
+    if let Some(canvas) = element("ire_canvas") {
+        let _ = canvas.set_attribute("style", "display:none");
+    }
+}

@@ -59,7 +59,9 @@ pub enum Error {
     },
     /// The GPU device was lost or reported an error it could not recover from (driver reset,
     /// out of memory, validation failure). The run stops; its history is kept.
-    #[error("GPU device failure: {0}. Press Reset (or restart the command) to start on a fresh device")]
+    #[error(
+        "GPU device failure: {0}. Press Reset (or restart the command) to start on a fresh device"
+    )]
     DeviceFault(String),
     /// I/O failure with the path that caused it.
     #[error("{path}: {source}")]

@@ -22,43 +22,61 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
             ui.selectable_value(&mut o.kind, OptimizerKind::Sgd, "SGD (momentum)");
             ui.selectable_value(&mut o.kind, OptimizerKind::Sam, "SAM (SGD base)");
         });
-    egui::Grid::new("optimizer grid").num_columns(2).show(ui, |ui| {
-        ui.label("peak lr");
-        let speed = o.lr * 0.01;
-        ui.add(
-            DragValue::new(&mut o.lr)
-                .range(1e-6..=10.0)
-                .speed(speed)
-                .max_decimals(6),
-        );
-        ui.end_row();
-        ui.label("weight decay");
-        ui.add(DragValue::new(&mut o.weight_decay).range(0.0..=1.0).speed(0.001));
-        ui.end_row();
-        match o.kind {
-            OptimizerKind::AdamW => {
-                ui.label("beta1");
-                ui.add(DragValue::new(&mut o.beta1).range(0.0..=0.999).speed(0.001));
-                ui.end_row();
-                ui.label("beta2");
-                ui.add(DragValue::new(&mut o.beta2).range(0.0..=0.9999).speed(0.0005));
-                ui.end_row();
-            }
-            OptimizerKind::Sgd | OptimizerKind::Sam => {
-                ui.label("momentum");
-                ui.add(DragValue::new(&mut o.momentum).range(0.0..=0.999).speed(0.005));
-                ui.end_row();
-            }
-        }
-        if o.kind == OptimizerKind::Sam {
-            ui.label("SAM rho");
-            ui.add(DragValue::new(&mut o.rho).range(1e-4..=2.0).speed(0.005));
+    egui::Grid::new("optimizer grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("peak lr");
+            let speed = o.lr * 0.01;
+            ui.add(
+                DragValue::new(&mut o.lr)
+                    .range(1e-6..=10.0)
+                    .speed(speed)
+                    .max_decimals(6),
+            );
             ui.end_row();
-        }
-        ui.label("grad clip (0: off)");
-        ui.add(DragValue::new(&mut s.train.grad_clip).range(0.0..=100.0).speed(0.05));
-        ui.end_row();
-    });
+            ui.label("weight decay");
+            ui.add(
+                DragValue::new(&mut o.weight_decay)
+                    .range(0.0..=1.0)
+                    .speed(0.001),
+            );
+            ui.end_row();
+            match o.kind {
+                OptimizerKind::AdamW => {
+                    ui.label("beta1");
+                    ui.add(DragValue::new(&mut o.beta1).range(0.0..=0.999).speed(0.001));
+                    ui.end_row();
+                    ui.label("beta2");
+                    ui.add(
+                        DragValue::new(&mut o.beta2)
+                            .range(0.0..=0.9999)
+                            .speed(0.0005),
+                    );
+                    ui.end_row();
+                }
+                OptimizerKind::Sgd | OptimizerKind::Sam => {
+                    ui.label("momentum");
+                    ui.add(
+                        DragValue::new(&mut o.momentum)
+                            .range(0.0..=0.999)
+                            .speed(0.005),
+                    );
+                    ui.end_row();
+                }
+            }
+            if o.kind == OptimizerKind::Sam {
+                ui.label("SAM rho");
+                ui.add(DragValue::new(&mut o.rho).range(1e-4..=2.0).speed(0.005));
+                ui.end_row();
+            }
+            ui.label("grad clip (0: off)");
+            ui.add(
+                DragValue::new(&mut s.train.grad_clip)
+                    .range(0.0..=100.0)
+                    .speed(0.05),
+            );
+            ui.end_row();
+        });
 }
 
 /// Model preset, batch and seed.
@@ -89,26 +107,32 @@ pub fn schedule_ui(ui: &mut egui::Ui, s: &mut Settings) {
         ui.selectable_value(&mut s.schedule, ScheduleKind::Cosine, "cosine");
         ui.selectable_value(&mut s.schedule, ScheduleKind::Constant, "constant");
     });
-    egui::Grid::new("schedule grid").num_columns(2).show(ui, |ui| {
-        ui.label("steps");
-        ui.add(DragValue::new(&mut s.train.steps).range(1..=1_000_000).speed(10));
-        ui.end_row();
-        ui.label("warm-up steps");
-        let steps = s.train.steps;
-        ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps));
-        ui.end_row();
-        if s.schedule == ScheduleKind::Cosine {
-            ui.label("final lr");
-            let peak = s.train.optimizer.lr;
+    egui::Grid::new("schedule grid")
+        .num_columns(2)
+        .show(ui, |ui| {
+            ui.label("steps");
             ui.add(
-                DragValue::new(&mut s.train.min_lr)
-                    .range(0.0..=peak)
-                    .speed(peak * 0.01)
-                    .max_decimals(7),
+                DragValue::new(&mut s.train.steps)
+                    .range(1..=1_000_000)
+                    .speed(10),
             );
             ui.end_row();
-        }
-    });
+            ui.label("warm-up steps");
+            let steps = s.train.steps;
+            ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps));
+            ui.end_row();
+            if s.schedule == ScheduleKind::Cosine {
+                ui.label("final lr");
+                let peak = s.train.optimizer.lr;
+                ui.add(
+                    DragValue::new(&mut s.train.min_lr)
+                        .range(0.0..=peak)
+                        .speed(peak * 0.01)
+                        .max_decimals(7),
+                );
+                ui.end_row();
+            }
+        });
 }
 
 /// IRE's live parameters (kappa, K) and the ones that need a new run (gamma, start).
@@ -119,7 +143,11 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
     egui::Grid::new("ire grid").num_columns(2).show(ui, |ui| {
         ui.label("kappa (amplification)");
         changed |= ui
-            .add(DragValue::new(&mut ire.kappa).range(0.0..=100.0).speed(0.05))
+            .add(
+                DragValue::new(&mut ire.kappa)
+                    .range(0.0..=100.0)
+                    .speed(0.05),
+            )
             .on_hover_text("Flat coordinates' steps are multiplied by 1 + kappa. Live.")
             .changed();
         ui.end_row();
@@ -130,7 +158,11 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
             .changed();
         ui.end_row();
         ui.label("gamma (flat fraction)");
-        let r = ui.add(DragValue::new(&mut ire.gamma).range(0.01..=0.999).speed(0.002));
+        let r = ui.add(
+            DragValue::new(&mut ire.gamma)
+                .range(0.01..=0.999)
+                .speed(0.002),
+        );
         r.on_hover_text(if live.has_session {
             "Fraction of coordinates treated as flat. Applies on Reset."
         } else {

@@ -104,9 +104,13 @@ impl PlaygroundApp {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
                 message = Some((true, e));
-                persisted.settings.unwrap_or_else(|| Settings::for_adapter(is_cpu))
+                persisted
+                    .settings
+                    .unwrap_or_else(|| Settings::for_adapter(is_cpu))
             }
-            None => persisted.settings.unwrap_or_else(|| Settings::for_adapter(is_cpu)),
+            None => persisted
+                .settings
+                .unwrap_or_else(|| Settings::for_adapter(is_cpu)),
         };
         let corpus = match Corpus::shakespeare() {
             Ok(c) => Some(Arc::new(c)),
@@ -145,7 +149,12 @@ impl PlaygroundApp {
             self.message = Some((true, problem));
             return;
         }
-        match Session::new(ctx, &self.settings, self.settings.train.ire.enabled, corpus.clone()) {
+        match Session::new(
+            ctx,
+            &self.settings,
+            self.settings.train.ire.enabled,
+            corpus.clone(),
+        ) {
             Ok(session) => {
                 self.session = Some(session);
                 self.session_settings = Some(self.settings.clone());
@@ -183,7 +192,10 @@ impl PlaygroundApp {
         let arrived = self.fresh_ctx.borrow_mut().take();
         match arrived {
             Some(Ok(ctx)) => {
-                self.message = Some((false, format!("training on a fresh device: {}", ctx.adapter)));
+                self.message = Some((
+                    false,
+                    format!("training on a fresh device: {}", ctx.adapter),
+                ));
                 self.ctx = Some(ctx);
                 self.gpu_problem = None;
                 self.reset();
@@ -206,7 +218,10 @@ impl PlaygroundApp {
             )
         });
         if space {
-            let running = self.session.as_ref().is_some_and(|s| s.mode == Mode::Running);
+            let running = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.mode == Mode::Running);
             self.set_mode(if running { Mode::Paused } else { Mode::Running });
         }
         if i {
@@ -241,7 +256,10 @@ impl PlaygroundApp {
         if let Some(n) = self.launch.quit_after {
             let failed = session.runs.iter().any(|r| r.error.is_some());
             if done >= n || failed {
-                println!("{}", serde_json::to_string(&session.status()).unwrap_or_default());
+                println!(
+                    "{}",
+                    serde_json::to_string(&session.status()).unwrap_or_default()
+                );
                 self.launch.quit_after = None;
                 ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
             }
@@ -274,9 +292,17 @@ impl PlaygroundApp {
         for run in &session.runs {
             let name = run.label.to_lowercase().replace(' ', "-");
             let (file, mime, text) = if jsonl {
-                (format!("ire-playground-{name}.jsonl"), "application/x-ndjson", to_jsonl(&run.trainer.history))
+                (
+                    format!("ire-playground-{name}.jsonl"),
+                    "application/x-ndjson",
+                    to_jsonl(&run.trainer.history),
+                )
             } else {
-                (format!("ire-playground-{name}.csv"), "text/csv", to_csv(&run.trainer.history))
+                (
+                    format!("ire-playground-{name}.csv"),
+                    "text/csv",
+                    to_csv(&run.trainer.history),
+                )
             };
             self.message = Some(match platform::save_text(&file, mime, &text) {
                 Ok(m) => (false, m),
@@ -289,22 +315,32 @@ impl PlaygroundApp {
         ui.horizontal_wrapped(|ui| {
             ui.heading("ire-playground");
             ui.separator();
-            let running = self.session.as_ref().is_some_and(|s| s.mode == Mode::Running);
+            let running = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.mode == Mode::Running);
             let can_run = self.session.is_some() && self.settings.problem().is_none();
             if ui
-                .add_enabled(can_run, egui::Button::new(if running { "⏸ Pause" } else { "▶ Run" }))
+                .add_enabled(
+                    can_run,
+                    egui::Button::new(if running { "Pause" } else { "Run" }),
+                )
                 .on_hover_text("Space")
                 .clicked()
             {
                 self.set_mode(if running { Mode::Paused } else { Mode::Running });
             }
-            if ui.add_enabled(can_run, egui::Button::new("Step")).on_hover_text("S").clicked() {
+            if ui
+                .add_enabled(can_run, egui::Button::new("Step"))
+                .on_hover_text("S")
+                .clicked()
+            {
                 if let Some(s) = &mut self.session {
                     s.step_once();
                 }
             }
             if ui
-                .add_enabled(self.ctx.is_some(), egui::Button::new("⟲ Reset"))
+                .add_enabled(self.ctx.is_some(), egui::Button::new("Reset"))
                 .on_hover_text("R: new run(s) from the current settings")
                 .clicked()
             {
@@ -328,13 +364,12 @@ impl PlaygroundApp {
                 .on_hover_text("Base optimizer and its IRE twin, same weights and data (on Reset)");
             ui.checkbox(&mut self.plot_options.log_y, "log y");
             ui.separator();
-            if ui.button("⬇ CSV").clicked() {
+            if ui.button("Save CSV").clicked() {
                 self.export(false);
             }
-            if ui.button("⬇ JSONL").clicked() {
+            if ui.button("Save JSONL").clicked() {
                 self.export(true);
             }
-            egui::widgets::global_theme_preference_buttons(ui);
         });
     }
 
@@ -346,25 +381,33 @@ impl PlaygroundApp {
             if let Some(ctx) = &self.ctx {
                 ui.weak(format!("adapter: {}", ctx.adapter));
             }
-            egui::CollapsingHeader::new("IRE").default_open(true).show(ui, |ui| {
-                if controls::ire_ui(ui, &mut self.settings, &live) {
-                    let ire = &self.settings.train.ire;
-                    if let Some(session) = &mut self.session {
-                        if let Err(e) = session.set_ire_params(ire.kappa, ire.mask_every) {
-                            self.message = Some((true, e.to_string()));
+            egui::CollapsingHeader::new("IRE")
+                .default_open(true)
+                .show(ui, |ui| {
+                    if controls::ire_ui(ui, &mut self.settings, &live) {
+                        let ire = &self.settings.train.ire;
+                        if let Some(session) = &mut self.session {
+                            if let Err(e) = session.set_ire_params(ire.kappa, ire.mask_every) {
+                                self.message = Some((true, e.to_string()));
+                            }
                         }
                     }
-                }
-            });
-            egui::CollapsingHeader::new("Optimizer").default_open(true).show(ui, |ui| {
-                controls::optimizer_ui(ui, &mut self.settings);
-            });
-            egui::CollapsingHeader::new("Model and data").default_open(true).show(ui, |ui| {
-                controls::model_ui(ui, &mut self.settings);
-            });
-            egui::CollapsingHeader::new("Schedule").default_open(true).show(ui, |ui| {
-                controls::schedule_ui(ui, &mut self.settings);
-            });
+                });
+            egui::CollapsingHeader::new("Optimizer")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::optimizer_ui(ui, &mut self.settings);
+                });
+            egui::CollapsingHeader::new("Model and data")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::model_ui(ui, &mut self.settings);
+                });
+            egui::CollapsingHeader::new("Schedule")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::schedule_ui(ui, &mut self.settings);
+                });
             egui::CollapsingHeader::new("Probes and evaluation").show(ui, |ui| {
                 controls::probes_ui(ui, &mut self.settings);
             });
@@ -398,7 +441,10 @@ impl PlaygroundApp {
 
     fn runs_ui(&mut self, ui: &mut egui::Ui) {
         if let Some(problem) = &self.gpu_problem {
-            ui.colored_label(ui.visuals().error_fg_color, egui::RichText::new(problem).size(16.0));
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                egui::RichText::new(problem).size(16.0),
+            );
             if ui.button("Open a fresh GPU device").clicked() {
                 platform::request_context(self.fresh_ctx.clone());
             }
@@ -416,7 +462,10 @@ impl PlaygroundApp {
         };
         for (i, run) in session.runs.iter().enumerate() {
             let s = &run.series;
-            let last = |p: &Vec<[f64; 2]>| p.last().map_or("–".to_string(), |p| plots::format_value(p[1]));
+            let last = |p: &Vec<[f64; 2]>| {
+                p.last()
+                    .map_or("–".to_string(), |p| plots::format_value(p[1]))
+            };
             let state = if let Some(e) = &run.error {
                 format!("stopped: {e}")
             } else if run.trainer.is_finished() {
@@ -427,7 +476,10 @@ impl PlaygroundApp {
                 "paused".into()
             };
             ui.horizontal_wrapped(|ui| {
-                ui.colored_label(plots::RUN_COLORS[i % 2], egui::RichText::new(&run.label).strong());
+                ui.colored_label(
+                    plots::RUN_COLORS[i % 2],
+                    egui::RichText::new(&run.label).strong(),
+                );
                 ui.label(format!(
                     "step {}/{} · loss {} · val {} · λmax {} · flat {} · {} steps/s · {}",
                     s.loss.len(),
@@ -449,8 +501,17 @@ impl PlaygroundApp {
         ui.separator();
         ui.columns(session.runs.len(), |cols| {
             for (ui, run) in cols.iter_mut().zip(&session.runs) {
-                ui.label(egui::RichText::new(format!("{}: text sampled from the current weights", run.label)).strong());
-                let text = run.sampler.as_ref().map_or("(sampling unavailable)".into(), |s| s.text());
+                ui.label(
+                    egui::RichText::new(format!(
+                        "{}: text sampled from the current weights",
+                        run.label
+                    ))
+                    .strong(),
+                );
+                let text = run
+                    .sampler
+                    .as_ref()
+                    .map_or("(sampling unavailable)".into(), |s| s.text());
                 ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
             }
         });
@@ -469,10 +530,18 @@ fn adopt_device(cc: &eframe::CreationContext<'_>) -> Result<GpuContext, String> 
         .flags
         .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
     if !compute || info.backend == wgpu::Backend::Gl {
-        return Err(format!("No compute shaders on '{}' ({:?}). {WEBGPU_HELP}", info.name, info.backend));
+        return Err(format!(
+            "No compute shaders on '{}' ({:?}). {WEBGPU_HELP}",
+            info.name, info.backend
+        ));
     }
-    GpuContext::from_device(rs.device.clone(), rs.queue.clone(), &info, rs.device.limits())
-        .map_err(|e| e.to_string())
+    GpuContext::from_device(
+        rs.device.clone(),
+        rs.queue.clone(),
+        &info,
+        rs.device.limits(),
+    )
+    .map_err(|e| e.to_string())
 }
 
 impl eframe::App for PlaygroundApp {

@@ -25,12 +25,14 @@ impl Default for PlotOptions {
     }
 }
 
+/// One line of a panel: legend suffix, the series it draws, and whether it is dashed.
+type PanelLine = (&'static str, fn(&Series) -> &[Point], bool);
+
 /// Which series a panel shows, and how to name it.
 struct Panel {
     title: &'static str,
     id: &'static str,
-    /// (legend suffix, accessor, dashed).
-    lines: &'static [(&'static str, fn(&Series) -> &[Point], bool)],
+    lines: &'static [PanelLine],
     log_allowed: bool,
 }
 
@@ -60,9 +62,12 @@ const PANELS: [Panel; 6] = [
         log_allowed: true,
     },
     Panel {
-        title: "Flat directions (coordinates IRE marks as flat)",
+        title: "Flat directions: IRE's mask (solid), Fisher < 1e-3·mean (dashed)",
         id: "flat",
-        lines: &[("flat", |s| &s.flat_count, false)],
+        lines: &[
+            ("flat", |s| &s.flat_count, false),
+            ("below ε", |s| &s.below_eps, true),
+        ],
         log_allowed: false,
     },
     Panel {
@@ -105,7 +110,7 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
 fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOptions, height: f32) {
     let log = options.log_y && panel.log_allowed;
     ui.label(egui::RichText::new(panel.title).strong());
-    let scale = |y: f64| if log { y.max(1e-12).log10() } else { y };
+    let scale = |y: f64| if log { y.log10() } else { y };
     let mut plot = Plot::new(panel.id)
         .height(height)
         .legend(Legend::default())
@@ -134,9 +139,13 @@ fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOpt
         for (r, run) in runs.iter().enumerate() {
             let color = RUN_COLORS[r % RUN_COLORS.len()];
             for (suffix, series, dashed) in panel.lines {
+                let divisor = if *suffix == "ktok/s" { 1e3 } else { 1.0 };
+                // A log axis cannot show values <= 0 (an early negative-curvature power
+                // iteration, say): leave them out rather than draw them at a floor.
                 let points: Vec<[f64; 2]> = series(&run.series)
                     .iter()
-                    .map(|p| [p[0], scale(p[1] / if *suffix == "ktok/s" { 1e3 } else { 1.0 })])
+                    .filter(|p| !log || p[1] > 0.0)
+                    .map(|p| [p[0], scale(p[1] / divisor)])
                     .collect();
                 if points.is_empty() {
                     continue;
@@ -240,9 +249,17 @@ fn heat_color(f: f32) -> Color32 {
     let lerp = |a: f32, b: f32, t: f32| (a + (b - a) * t) as u8;
     if f < 0.5 {
         let t = f * 2.0;
-        Color32::from_rgb(lerp(30.0, 33.0, t), lerp(30.0, 145.0, t), lerp(90.0, 140.0, t))
+        Color32::from_rgb(
+            lerp(30.0, 33.0, t),
+            lerp(30.0, 145.0, t),
+            lerp(90.0, 140.0, t),
+        )
     } else {
         let t = (f - 0.5) * 2.0;
-        Color32::from_rgb(lerp(33.0, 253.0, t), lerp(145.0, 231.0, t), lerp(140.0, 37.0, t))
+        Color32::from_rgb(
+            lerp(33.0, 253.0, t),
+            lerp(145.0, 231.0, t),
+            lerp(140.0, 37.0, t),
+        )
     }
 }

@@ -23,6 +23,8 @@ pub struct Series {
     pub fisher_trace: Vec<Point>,
     /// Coordinates IRE marks as flat per probe.
     pub flat_count: Vec<Point>,
+    /// Coordinates whose Fisher value is below `eps_rel * mean` per probe (flat by threshold).
+    pub below_eps: Vec<Point>,
     /// Training steps per second (smoothed) per step.
     pub steps_per_s: Vec<Point>,
     /// Training tokens per second (smoothed) per step.
@@ -66,6 +68,7 @@ impl Series {
                 }
                 self.fisher_trace.push([x, p.fisher_trace as f64]);
                 self.flat_count.push([x, p.flat_count as f64]);
+                self.below_eps.push([x, p.below_eps_count as f64]);
                 if self.tensor_names.is_empty() {
                     self.tensor_names = p.flat_fraction_by_tensor.keys().cloned().collect();
                 }

@@ -164,7 +164,14 @@ impl Session {
             ]
         } else {
             let label = if ire_on { ire } else { base };
-            vec![LiveRun::new(ctx, label.into(), model, settings, ire_on, corpus)?]
+            vec![LiveRun::new(
+                ctx,
+                label.into(),
+                model,
+                settings,
+                ire_on,
+                corpus,
+            )?]
         };
         Ok(Self {
             ire_run: runs.len() - 1,

@@ -79,7 +79,10 @@ impl Settings {
         if !PRESETS.contains(&self.preset.as_str()) {
             return Some(format!("unknown preset '{}'", self.preset));
         }
-        self.train_config(true).validate().err().map(|e| e.to_string())
+        self.train_config(true)
+            .validate()
+            .err()
+            .map(|e| e.to_string())
     }
 
     /// Display names of the base optimizer and its IRE variant.
@@ -102,7 +105,8 @@ impl Settings {
     /// says why, so a broken link never starts a surprising run.
     pub fn from_url_hash(hash: &str) -> Result<Self, String> {
         let raw = hash.trim_start_matches('#');
-        let json = percent_decode(raw).ok_or("the link's settings are not valid percent-encoding")?;
+        let json =
+            percent_decode(raw).ok_or("the link's settings are not valid percent-encoding")?;
         let settings: Settings = serde_json::from_str(&json)
             .map_err(|e| format!("the link's settings could not be read: {e}"))?;
         match settings.problem() {
@@ -158,8 +162,12 @@ mod tests {
 
     #[test]
     fn bad_links_are_explained() {
-        assert!(Settings::from_url_hash("%zz").unwrap_err().contains("percent"));
-        assert!(Settings::from_url_hash("not-json").unwrap_err().contains("read"));
+        assert!(Settings::from_url_hash("%zz")
+            .unwrap_err()
+            .contains("percent"));
+        assert!(Settings::from_url_hash("not-json")
+            .unwrap_err()
+            .contains("read"));
         let mut s = Settings::default();
         s.train.ire.gamma = 1.5;
         let err = Settings::from_url_hash(&s.to_url_hash()).unwrap_err();

@@ -36,11 +36,17 @@ impl AdapterSummary {
 
 impl std::fmt::Display for AdapterSummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} ({}, {}, {})",
-            self.name, self.backend, self.device_type, self.driver
-        )
+        // Browsers hide the adapter's name and driver (fingerprinting); say what is known.
+        let name = if self.name.is_empty() {
+            "unnamed adapter"
+        } else {
+            &self.name
+        };
+        write!(f, "{name} ({}, {}", self.backend, self.device_type)?;
+        if !self.driver.is_empty() {
+            write!(f, ", {}", self.driver)?;
+        }
+        write!(f, ")")
     }
 }
 

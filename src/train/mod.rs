@@ -6,8 +6,8 @@ mod metrics;
 mod sampler;
 mod trainer;
 
-pub use export::{to_csv, to_jsonl};
-pub use sampler::TextSampler;
 pub use config::TrainConfig;
+pub use export::{to_csv, to_jsonl};
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
+pub use sampler::TextSampler;
 pub use trainer::Trainer;

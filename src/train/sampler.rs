@@ -29,7 +29,12 @@ pub struct TextSampler {
 
 impl TextSampler {
     /// Builds the batch-1 model for `config` (the trainer's model shape).
-    pub fn new(ctx: &GpuContext, config: TransformerConfig, vocab: Vocab, seed: u64) -> Result<Self> {
+    pub fn new(
+        ctx: &GpuContext,
+        config: TransformerConfig,
+        vocab: Vocab,
+        seed: u64,
+    ) -> Result<Self> {
         if vocab.len() != config.vocab {
             return Err(Error::InvalidConfig(format!(
                 "sampler vocabulary {} != model vocabulary {}",
@@ -121,7 +126,10 @@ impl TextSampler {
         let vocab = self.model.config.vocab;
         let token = self.pick(&logits[row * vocab..(row + 1) * vocab]);
         self.tokens.push(token);
-        let excess = self.tokens.len().saturating_sub(self.prompt_len + self.max_chars);
+        let excess = self
+            .tokens
+            .len()
+            .saturating_sub(self.prompt_len + self.max_chars);
         if excess > 0 {
             self.tokens.drain(self.prompt_len..self.prompt_len + excess);
         }

@@ -1,0 +1,120 @@
+// End-to-end test of the web build in headless Chromium with WebGPU (SwiftShader):
+// serves dist/, opens the page with test settings in the URL hash, starts training with the
+// keyboard (Space), switches IRE on (I) after some steps, and checks from the page's status
+// element that the loss went down and the switch was recorded. Also checks that a browser
+// without WebGPU gets a clear explanation. Usage: node e2e.mjs DIST_DIR OUT_DIR
+import { chromium } from 'playwright-core';
+import http from 'node:http';
+import fs from 'node:fs';
+import path from 'node:path';
+
+const dist = path.resolve(process.argv[2] ?? '../../dist');
+const outDir = path.resolve(process.argv[3] ?? '.');
+const MIN_STEPS = 36;
+const IRE_AT = 16;
+const TIMEOUT_MS = 15 * 60 * 1000;
+
+const mime = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml', '.json': 'application/json', '.css': 'text/css' };
+
+function serve() {
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url, 'http://127.0.0.1');
+    let file = path.join(dist, decodeURIComponent(url.pathname));
+    if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
+    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
+    fs.readFile(file, (err, data) => {
+      if (err) { res.writeHead(404).end(); return; }
+      res.writeHead(200, { 'content-type': mime[path.extname(file)] ?? 'application/octet-stream' });
+      res.end(data);
+    });
+  });
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+}
+
+const baseFlags = ['--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking',
+  '--disable-component-update', '--disable-sync', '--no-first-run'];
+const webgpuFlags = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-vulkan=swiftshader',
+  '--use-angle=swiftshader'];
+
+async function launch(flags) {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    headless: true, args: [...baseFlags, ...flags] });
+}
+
+// The app's settings format (see src/app/settings.rs): small and fast for SwiftShader.
+const settings = {
+  preset: 'tiny', schedule: 'cosine', compare: false,
+  train: { steps: 400, batch: 4, warmup: 5, min_lr: 3e-4, seed: 1, eval_every: 20, eval_batches: 1,
+    probe_every: 10, sharpness: { power_iters: 2, hutchinson_samples: 1 },
+    optimizer: { kind: 'adamw', lr: 3e-3 }, ire: { enabled: false, kappa: 2.0, gamma: 0.9, mask_every: 5 } },
+};
+
+async function status(page) {
+  const text = await page.locator('#ire-status').textContent();
+  return text ? JSON.parse(text) : null;
+}
+
+async function waitFor(page, what, pred) {
+  const start = Date.now();
+  for (;;) {
+    const s = await status(page);
+    if (s && s.runs.some((r) => r.error)) throw new Error(`run failed: ${JSON.stringify(s)}`);
+    if (s && pred(s)) return s;
+    if (Date.now() - start > TIMEOUT_MS) throw new Error(`timed out waiting for ${what}: ${JSON.stringify(s)}`);
+    await page.waitForTimeout(500);
+  }
+}
+
+function check(cond, message) {
+  if (!cond) throw new Error(message);
+  console.log(`ok: ${message}`);
+}
+
+const server = await serve();
+const origin = `http://127.0.0.1:${server.address().port}`;
+let failed = false;
+try {
+  // 1. No WebGPU: the page must say so.
+  {
+    const browser = await launch([]);
+    const page = await browser.newPage();
+    await page.goto(`${origin}/index.html`);
+    const problem = page.locator('#problem');
+    await problem.waitFor({ state: 'visible', timeout: 120000 });
+    const text = await problem.textContent();
+    check(/WebGPU/.test(text) && /Chrome|Edge/.test(text), `without WebGPU the page explains: "${text.slice(0, 90)}…"`);
+    await page.screenshot({ path: path.join(outDir, 'browser-no-webgpu.png') });
+    await browser.close();
+  }
+  // 2. WebGPU: train, switch IRE, check.
+  const browser = await launch(webgpuFlags);
+  const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`); });
+  page.on('pageerror', (e) => console.log(`[page error] ${e}`));
+  const hash = encodeURIComponent(JSON.stringify(settings));
+  await page.goto(`${origin}/index.html#${hash}`);
+  await page.locator('#ire_canvas').waitFor({ state: 'visible' });
+  await waitFor(page, 'the app to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  await waitFor(page, `${IRE_AT} steps`, (s) => s.runs[0].steps >= IRE_AT);
+  await page.keyboard.press('KeyI');
+  const s = await waitFor(page, `${MIN_STEPS} steps with IRE on`, (s) => s.runs[0].steps >= MIN_STEPS && s.ire_on);
+  await page.waitForTimeout(1500); // a few more frames so the plots show the latest points
+  await page.screenshot({ path: path.join(outDir, 'browser.png') });
+  console.log(JSON.stringify(s));
+  const run = s.runs[0];
+  check(run.steps >= 30, `trained ${run.steps} steps in the browser`);
+  check(run.last_loss < run.first_loss, `loss went down: ${run.first_loss.toFixed(3)} -> ${run.last_loss.toFixed(3)}`);
+  check(run.events.some((e) => e.startsWith('ire_on@')), `IRE switch recorded: ${run.events.join(', ')}`);
+  check(run.probes > 0, `probes ran (${run.probes})`);
+  check(/toggle_at%22:%5B[0-9]/.test(new URL(page.url()).hash), 'the URL hash records the IRE switch');
+  await browser.close();
+} catch (e) {
+  console.error(`FAILED: ${e.message ?? e}`);
+  failed = true;
+} finally {
+  server.close();
+}
+process.exit(failed ? 1 : 0);

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Native smoke test: opens the desktop app under Xvfb on whatever Vulkan adapter is present
+# (lavapipe in CI), trains a few steps, switches IRE on, takes a screenshot while it runs, and
+# checks the status the app prints when it closes.
+# Usage: scripts/ci/native-smoke.sh BINARY OUT_DIR
+set -euo pipefail
+bin=${1:-target/release/ire-playground}
+out=${2:-ci-artifacts}
+mkdir -p "$out"
+
+display=:97
+Xvfb $display -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &
+xvfb=$!
+trap 'kill $xvfb 2>/dev/null || true' EXIT
+sleep 1
+
+# The app's settings format (src/app/settings.rs), percent-encoded like the web app's URL hash.
+settings='%7B%22preset%22%3A%22tiny%22%2C%22train%22%3A%7B%22steps%22%3A200%2C%22batch%22%3A8%2C%22warmup%22%3A2%2C%22eval_every%22%3A10%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A5%2C%22sharpness%22%3A%7B%22power_iters%22%3A2%2C%22hutchinson_samples%22%3A1%7D%7D%7D'
+DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --ire-on-at 6 --quit-after 16 \
+  >"$out/native-status.json" 2>"$out/native.log" &
+app=$!
+# Screenshots while it trains; the last one taken before the window closes is kept.
+while kill -0 $app 2>/dev/null; do
+  sleep 3
+  if kill -0 $app 2>/dev/null; then
+    DISPLAY=$display import -window root "$out/desktop-tmp.png" 2>/dev/null \
+      && mv "$out/desktop-tmp.png" "$out/desktop.png" || true
+  fi
+done
+wait $app || { echo "the app failed:"; cat "$out/native.log"; exit 1; }
+
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = s.runs[0];
+const fail = (m) => { console.error("native smoke FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
+if (r.error) fail(r.error);
+if (r.steps < 16) fail("only " + r.steps + " steps");
+if (!r.events.some((e) => e.startsWith("ire_on@"))) fail("IRE switch not recorded");
+if (!(r.last_loss < r.first_loss)) fail("loss did not go down");
+console.log(`native smoke ok: ${r.steps} steps, loss ${r.first_loss.toFixed(3)} -> ${r.last_loss.toFixed(3)}, events ${r.events}`);
+' "$out/native-status.json"
+test -s "$out/desktop.png" || { echo "no screenshot taken"; exit 1; }

@@ -2,6 +2,8 @@
 //! device's pipeline cache) and turns tensors into ready [`Dispatch`](crate::gpu::Dispatch)es.
 
 pub mod attention;
+pub mod batchnorm;
+pub mod conv;
 pub mod cross_entropy;
 pub mod elementwise;
 pub mod embedding;
@@ -10,6 +12,7 @@ pub mod layernorm;
 pub mod matmul;
 pub mod optimizer;
 pub mod reduce;
+pub mod relu_pool;
 pub mod segments;
 pub mod vector;
 

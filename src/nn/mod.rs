@@ -3,6 +3,8 @@
 //! dispatches that compute them, side by side so each layer's maths is read in one place.
 
 mod attention;
+mod batch_norm;
+mod conv;
 mod embedding;
 mod layer_norm;
 mod linear;
@@ -10,6 +12,8 @@ mod mlp;
 mod params;
 
 pub use attention::CausalSelfAttention;
+pub use batch_norm::BatchNorm2d;
+pub use conv::Conv2d;
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;

@@ -1,0 +1,101 @@
+"""PyTorch reference fixtures for the ResNet kernels and model (tests/resnet_*.rs).
+
+    python3 scripts/make_resnet_fixtures.py   # writes tests/fixtures/resnet_*.safetensors
+
+Activations are stored twice where the engine's layout differs from PyTorch's: NCHW as PyTorch
+has them, and `.cnhw` (channels outermost, then batch) as the engine keeps them.
+"""
+import os
+import sys
+
+import torch
+import torch.nn.functional as F
+from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(__file__))
+from reference_resnet import ResNet  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
+g = torch.Generator().manual_seed(4321)
+
+
+def rand(*shape, scale=1.0):
+    return torch.randn(*shape, generator=g, dtype=torch.float64) * scale
+
+
+def cnhw(t):
+    return t.permute(1, 0, 2, 3).contiguous()
+
+
+def f32(d):
+    return {k: (v.detach().to(torch.float32).contiguous() if v.is_floating_point() else v.contiguous())
+            for k, v in d.items()}
+
+
+def kernels():
+    t = {}
+    # Convolutions: odd sizes; 3x3 stride 1 and 2 with padding 1, 1x1 stride 2 without padding.
+    n, ci, h, w, co = 2, 3, 9, 7, 5
+    x = rand(n, ci, h, w)
+    t["conv.x"] = cnhw(x)
+    for tag, k, stride, pad in (("c3s1", 3, 1, 1), ("c3s2", 3, 2, 1), ("c1s2", 1, 2, 0)):
+        xx = x.clone().requires_grad_()
+        wt = rand(co, ci, k, k, scale=0.3).requires_grad_()
+        y = F.conv2d(xx, wt, stride=stride, padding=pad)
+        dy = rand(*y.shape)
+        y.backward(dy)
+        t.update({f"{tag}.w": wt, f"{tag}.y": cnhw(y), f"{tag}.dy": cnhw(dy),
+                  f"{tag}.dx": cnhw(xx.grad), f"{tag}.dw": wt.grad})
+
+    # BatchNorm2d, training mode (batch statistics, running-stat update) and evaluation mode.
+    n, c, h, w = 3, 4, 5, 6
+    x = (rand(n, c, h, w) * 2 + 0.5).requires_grad_()
+    gam = (1 + rand(c, scale=0.3)).requires_grad_()
+    bet = rand(c, scale=0.3).requires_grad_()
+    rm, rv = rand(c, scale=0.1), 1 + rand(c, scale=0.1).abs()
+    rm_out, rv_out = rm.clone(), rv.clone()
+    y = F.batch_norm(x, rm_out, rv_out, gam, bet, training=True, momentum=0.1, eps=1e-5)
+    dy = rand(n, c, h, w)
+    y.backward(dy)
+    y_eval = F.batch_norm(x.detach(), rm, rv, gam.detach(), bet.detach(), training=False, eps=1e-5)
+    t.update({"bn.x": cnhw(x), "bn.gamma": gam, "bn.beta": bet, "bn.y": cnhw(y), "bn.dy": cnhw(dy),
+              "bn.dx": cnhw(x.grad), "bn.dgamma": gam.grad, "bn.dbeta": bet.grad,
+              "bn.running_mean": rm, "bn.running_var": rv,
+              "bn.running_mean_after": rm_out, "bn.running_var_after": rv_out, "bn.y_eval": cnhw(y_eval)})
+
+    # ReLU, and global average pooling to [n, c].
+    x = rand(3, 4, 5, 6).requires_grad_()
+    y = F.relu(x)
+    dy = rand(*y.shape)
+    y.backward(dy)
+    t.update({"relu.x": cnhw(x), "relu.y": cnhw(y), "relu.dy": cnhw(dy), "relu.dx": cnhw(x.grad)})
+    x = rand(3, 4, 5, 6).requires_grad_()
+    y = F.adaptive_avg_pool2d(x, 1).flatten(1)
+    dy = rand(*y.shape)
+    y.backward(dy)
+    t.update({"pool.x": cnhw(x), "pool.y": y, "pool.dy": dy, "pool.dx": cnhw(x.grad)})
+    save_file(f32(t), os.path.join(OUT, "resnet_kernels.safetensors"))
+
+
+def model():
+    torch.manual_seed(7)
+    net = ResNet(blocks_per_stage=1, width=1).double()
+    net.train()
+    x = rand(4, 1, 28, 28)
+    y = torch.tensor([3, 0, 9, 3])
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    t = {"x": x[:, 0].contiguous(), "y": y.to(torch.int32), "loss": loss.reshape(1)}
+    for name, p in net.named_parameters():
+        t[f"param.{name}"] = p
+        t[f"grad.{name}"] = p.grad
+    for name, b in net.named_buffers():
+        if "running" in name:
+            t[f"buffer.{name}"] = b
+    save_file(f32(t), os.path.join(OUT, "resnet_model.safetensors"))
+
+
+if __name__ == "__main__":
+    kernels()
+    model()
+    print("wrote tests/fixtures/resnet_kernels.safetensors, resnet_model.safetensors")

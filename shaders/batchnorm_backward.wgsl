@@ -1,0 +1,55 @@
+// BatchNorm2d backward (training mode), one workgroup per channel of the CNHW layout:
+//   dbeta = sum(dy), dgamma = sum(dy * xhat),
+//   dx = gamma * inv_std * (dy - dbeta / len - xhat * dgamma / len).
+
+struct Dims {
+    channels: u32,
+    len: u32,
+    eps: f32,
+    momentum: f32,
+}
+
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> dy: array<f32>;
+@group(0) @binding(3) var<storage, read> gamma: array<f32>;
+@group(0) @binding(4) var<storage, read> stats: array<f32>;
+@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
+@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
+@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
+
+const WG: u32 = 256u;
+var<workgroup> partial: array<vec2<f32>, 256>;
+
+@compute @workgroup_size(256)
+fn backward(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {
+    let c = wid.x;
+    let lid = lid3.x;
+    let base = c * d.len;
+    let mean = stats[2u * c];
+    let inv_std = stats[2u * c + 1u];
+    var acc = vec2<f32>(0.0);
+    for (var i = lid; i < d.len; i += WG) {
+        let g = dy[base + i];
+        acc += vec2<f32>(g, g * (x[base + i] - mean) * inv_std);
+    }
+    partial[lid] = acc;
+    workgroupBarrier();
+    for (var s = WG / 2u; s > 0u; s >>= 1u) {
+        if (lid < s) {
+            partial[lid] += partial[lid + s];
+        }
+        workgroupBarrier();
+    }
+    let sums = partial[0];
+    let n = f32(d.len);
+    let scale = gamma[c] * inv_std;
+    for (var i = lid; i < d.len; i += WG) {
+        let xhat = (x[base + i] - mean) * inv_std;
+        dx[base + i] = scale * (dy[base + i] - sums.x / n - xhat * sums.y / n);
+    }
+    if (lid == 0u) {
+        dbeta[c] = sums.x;
+        dgamma[c] = sums.y;
+    }
+}

@@ -1,0 +1,60 @@
+// ReLU forward/backward and global average pooling (CNHW [channels, batch, pixels] -> [batch,
+// channels], the classifier's row layout) forward/backward.
+
+struct Dims {
+    n: u32,         // elements (ReLU), or channels (pooling)
+    batch: u32,
+    pixels: u32,
+    _pad: u32,
+}
+
+@group(0) @binding(0) var<uniform> d: Dims;
+@group(0) @binding(1) var<storage, read> a: array<f32>;
+@group(0) @binding(2) var<storage, read> b: array<f32>;   // backward: the upstream gradient
+@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+
+@compute @workgroup_size(256)
+fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < d.n) {
+        out[i] = max(a[i], 0.0);
+    }
+}
+
+// a: the ReLU's output (positive exactly where the input was), b: dy.
+@compute @workgroup_size(256)
+fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < d.n) {
+        out[i] = select(0.0, b[i], a[i] > 0.0);
+    }
+}
+
+// One invocation per (batch, channel) output.
+@compute @workgroup_size(64)
+fn pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
+    let i = gid.x;
+    if (i >= d.n * d.batch) {
+        return;
+    }
+    let n = i / d.n;
+    let c = i % d.n;
+    let base = (c * d.batch + n) * d.pixels;
+    var s = 0.0;
+    for (var p = 0u; p < d.pixels; p++) {
+        s += a[base + p];
+    }
+    out[i] = s / f32(d.pixels);
+}
+
+// b: dy [batch, channels]; out: dx [channels, batch, pixels].
+@compute @workgroup_size(256)
+fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= d.n * d.batch * d.pixels) {
+        return;
+    }
+    let c = i / (d.batch * d.pixels);
+    let n = (i / d.pixels) % d.batch;
+    out[i] = b[n * d.n + c] / f32(d.pixels);
+}

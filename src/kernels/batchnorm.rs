@@ -1,0 +1,161 @@
+//! BatchNorm2d forward (training and evaluation) and backward in the CNHW layout
+//! (shaders/batchnorm*.wgsl).
+
+use super::shader;
+use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+
+const FORWARD: Shader = shader!("batchnorm.wgsl");
+const BACKWARD: Shader = shader!("batchnorm_backward.wgsl");
+
+/// PyTorch's BatchNorm2d defaults.
+pub const EPS: f32 = 1e-5;
+/// Running-statistics momentum (PyTorch's default).
+pub const MOMENTUM: f32 = 0.1;
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Dims {
+    channels: u32,
+    len: u32,
+    eps: f32,
+    momentum: f32,
+}
+
+/// The tensors of one BatchNorm layer.
+pub struct BatchNormBuffers<'a> {
+    /// Scale, `[channels]`.
+    pub gamma: &'a Tensor,
+    /// Shift, `[channels]`.
+    pub beta: &'a Tensor,
+    /// Batch mean and inverse std of the last training forward, `[channels, 2]`.
+    pub stats: &'a Tensor,
+    /// Running mean then running variance, `[2 * channels]`.
+    pub running: &'a Tensor,
+}
+
+/// How a forward pass normalises.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BatchNormMode {
+    /// Batch statistics, and the running statistics are updated (a training step).
+    Train,
+    /// Batch statistics without touching the running ones (SAM's second pass, IRE's Fisher
+    /// pass, probes: extra forward passes must not count as more training batches).
+    TrainNoUpdate,
+    /// Running statistics (evaluation).
+    Eval,
+}
+
+fn dims(ctx: &GpuContext, channels: usize, len: usize) -> wgpu::Buffer {
+    ctx.uniform(&Dims {
+        channels: channels as u32,
+        len: len as u32,
+        eps: EPS,
+        momentum: MOMENTUM,
+    })
+}
+
+/// `y = gamma * (x - mean) / sqrt(var + eps) + beta` per channel of `x[channels, len]`.
+pub fn forward(
+    ctx: &GpuContext,
+    mode: BatchNormMode,
+    channels: usize,
+    len: usize,
+    x: &Tensor,
+    y: &Tensor,
+    b: &BatchNormBuffers,
+) -> Dispatch {
+    let update = [(
+        "UPDATE_RUNNING",
+        if mode == BatchNormMode::Train {
+            1.0
+        } else {
+            0.0
+        },
+    )];
+    let entry = if mode == BatchNormMode::Eval {
+        "forward_eval"
+    } else {
+        "forward_train"
+    };
+    let kernel = ctx.kernel(
+        &FORWARD,
+        entry,
+        &update,
+        &[
+            Access::Uniform,
+            Access::Read,
+            Access::Read,
+            Access::Read,
+            Access::ReadWrite,
+            Access::ReadWrite,
+            Access::ReadWrite,
+        ],
+    );
+    let d = dims(ctx, channels, len);
+    let grid = if mode == BatchNormMode::Eval {
+        grid_1d(
+            channels * len,
+            ctx.limits.max_compute_workgroups_per_dimension,
+        )
+    } else {
+        [channels as u32, 1, 1]
+    };
+    kernel.dispatch(
+        ctx,
+        &[
+            uniform_binding(&d),
+            x.binding(),
+            b.gamma.binding(),
+            b.beta.binding(),
+            y.binding(),
+            b.stats.binding(),
+            b.running.binding(),
+        ],
+        grid,
+    )
+}
+
+/// `dx`, `dgamma`, `dbeta` of a training-mode forward (whose `stats` it reads).
+#[allow(clippy::too_many_arguments)]
+pub fn backward(
+    ctx: &GpuContext,
+    channels: usize,
+    len: usize,
+    x: &Tensor,
+    dy: &Tensor,
+    b: &BatchNormBuffers,
+    dx: &Tensor,
+    dgamma: &Tensor,
+    dbeta: &Tensor,
+) -> Dispatch {
+    let kernel = ctx.kernel(
+        &BACKWARD,
+        "backward",
+        &[],
+        &[
+            Access::Uniform,
+            Access::Read,
+            Access::Read,
+            Access::Read,
+            Access::Read,
+            Access::ReadWrite,
+            Access::ReadWrite,
+            Access::ReadWrite,
+        ],
+    );
+    let d = dims(ctx, channels, len);
+    kernel.dispatch(
+        ctx,
+        &[
+            uniform_binding(&d),
+            x.binding(),
+            dy.binding(),
+            b.gamma.binding(),
+            b.stats.binding(),
+            dx.binding(),
+            dgamma.binding(),
+            dbeta.binding(),
+        ],
+        [channels as u32, 1, 1],
+    )
+}

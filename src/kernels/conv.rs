@@ -1,0 +1,128 @@
+//! 2-D convolution as im2col + matmul in the CNHW layout (shaders/conv.wgsl): patch gathering,
+//! its adjoint, and the shape arithmetic.
+
+use super::shader;
+use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+
+const CONV: Shader = shader!("conv.wgsl");
+
+/// A square convolution's geometry (input `[channels, batch, height, width]`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConvShape {
+    /// Input channels.
+    pub channels: usize,
+    /// Output channels.
+    pub out_channels: usize,
+    /// Images.
+    pub batch: usize,
+    /// Input height.
+    pub height: usize,
+    /// Input width.
+    pub width: usize,
+    /// Kernel size (square).
+    pub kernel: usize,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on every side.
+    pub pad: usize,
+}
+
+impl ConvShape {
+    /// Output height.
+    pub fn out_h(&self) -> usize {
+        (self.height + 2 * self.pad - self.kernel) / self.stride + 1
+    }
+
+    /// Output width.
+    pub fn out_w(&self) -> usize {
+        (self.width + 2 * self.pad - self.kernel) / self.stride + 1
+    }
+
+    /// Rows of the patch matrix (`channels * kernel^2`), the GEMM's inner dimension.
+    pub fn patch_len(&self) -> usize {
+        self.channels * self.kernel * self.kernel
+    }
+
+    /// Columns of the patch matrix: output positions over the batch.
+    pub fn positions(&self) -> usize {
+        self.batch * self.out_h() * self.out_w()
+    }
+
+    /// Elements of the input.
+    pub fn input_len(&self) -> usize {
+        self.channels * self.batch * self.height * self.width
+    }
+
+    /// Elements of the output.
+    pub fn output_len(&self) -> usize {
+        self.out_channels * self.positions()
+    }
+}
+
+#[repr(C)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
+struct Dims {
+    channels: u32,
+    batch: u32,
+    height: u32,
+    width: u32,
+    out_h: u32,
+    out_w: u32,
+    kernel: u32,
+    stride: u32,
+    pad: u32,
+    _pad: [u32; 3],
+}
+
+fn gather(
+    ctx: &GpuContext,
+    entry: &'static str,
+    s: ConvShape,
+    src: &Tensor,
+    dst: &Tensor,
+    n: usize,
+) -> Dispatch {
+    let kernel = ctx.kernel(
+        &CONV,
+        entry,
+        &[],
+        &[Access::Uniform, Access::Read, Access::ReadWrite],
+    );
+    let dims = ctx.uniform(&Dims {
+        channels: s.channels as u32,
+        batch: s.batch as u32,
+        height: s.height as u32,
+        width: s.width as u32,
+        out_h: s.out_h() as u32,
+        out_w: s.out_w() as u32,
+        kernel: s.kernel as u32,
+        stride: s.stride as u32,
+        pad: s.pad as u32,
+        _pad: [0; 3],
+    });
+    kernel.dispatch(
+        ctx,
+        &[uniform_binding(&dims), src.binding(), dst.binding()],
+        grid_1d(n, ctx.limits.max_compute_workgroups_per_dimension),
+    )
+}
+
+/// `col[patch_len, positions]` from the input `x` (zero outside the image).
+pub fn im2col(ctx: &GpuContext, shape: ConvShape, x: &Tensor, col: &Tensor) -> Dispatch {
+    let n = shape.patch_len() * shape.positions();
+    assert!(
+        x.len >= shape.input_len() && col.len >= n,
+        "im2col operand too small"
+    );
+    gather(ctx, "im2col", shape, x, col, n)
+}
+
+/// The input gradient from the patch gradient `dcol[patch_len, positions]` (im2col's adjoint).
+pub fn col2im(ctx: &GpuContext, shape: ConvShape, dcol: &Tensor, dx: &Tensor) -> Dispatch {
+    let n = shape.input_len();
+    assert!(
+        dcol.len >= shape.patch_len() * shape.positions() && dx.len >= n,
+        "col2im operand too small"
+    );
+    gather(ctx, "col2im", shape, dcol, dx, n)
+}

@@ -1,0 +1,187 @@
+//! ResNet kernels against PyTorch (tests/fixtures/resnet_kernels.safetensors, made by
+//! scripts/make_resnet_fixtures.py): convolution forward and both gradients at stride 1 and 2,
+//! with and without padding; BatchNorm in training mode (with the running-statistics update),
+//! evaluation mode and backward; ReLU; global average pooling.
+
+mod common;
+
+use common::{assert_close, ctx, read, Fixture};
+use ire_playground::gpu::{GpuContext, Plan, Tensor};
+use ire_playground::kernels::batchnorm::{self, BatchNormBuffers, BatchNormMode};
+use ire_playground::kernels::conv::ConvShape;
+use ire_playground::kernels::relu_pool;
+use ire_playground::nn::Conv2d;
+
+fn run(ctx: &GpuContext, dispatches: impl IntoIterator<Item = ire_playground::gpu::Dispatch>) {
+    let mut plan = Plan::new();
+    for d in dispatches {
+        plan.push(d);
+    }
+    plan.submit(ctx);
+}
+
+#[test]
+fn convolution_forward_and_gradients() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_kernels.safetensors");
+    let x = f.tensor(&ctx, "conv.x");
+    for (tag, kernel, stride, pad) in [("c3s1", 3, 1, 1), ("c3s2", 3, 2, 1), ("c1s2", 1, 2, 0)] {
+        let shape = ConvShape {
+            channels: 3,
+            out_channels: 5,
+            batch: 2,
+            height: 9,
+            width: 7,
+            kernel,
+            stride,
+            pad,
+        };
+        let w = f.tensor(&ctx, &format!("{tag}.w"));
+        let dw = Tensor::zeros(&ctx, "dw", w.len);
+        let conv = Conv2d::from_tensors(w, dw.clone(), shape);
+        let y = Tensor::zeros(&ctx, "y", shape.output_len());
+        let dx = Tensor::zeros(&ctx, "dx", shape.input_len());
+        let col = Tensor::zeros(&ctx, "col", shape.patch_len() * shape.positions());
+        let dcol = Tensor::zeros(&ctx, "dcol", col.len);
+        let dy = f.tensor(&ctx, &format!("{tag}.dy"));
+        let mut d = conv.forward(&ctx, &x, &y, &col);
+        d.extend(conv.backward(&ctx, &x, &dy, Some(&dx), &col, &dcol));
+        run(&ctx, d);
+        assert_close(
+            &format!("{tag} y"),
+            &read(&ctx, &y),
+            f.f(&format!("{tag}.y")),
+            1e-4,
+            1e-4,
+        );
+        assert_close(
+            &format!("{tag} dx"),
+            &read(&ctx, &dx),
+            f.f(&format!("{tag}.dx")),
+            1e-4,
+            1e-4,
+        );
+        assert_close(
+            &format!("{tag} dw"),
+            &read(&ctx, &dw),
+            f.f(&format!("{tag}.dw")),
+            2e-4,
+            1e-4,
+        );
+    }
+}
+
+#[test]
+fn batchnorm_train_eval_and_backward() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_kernels.safetensors");
+    let (channels, len) = (4, 3 * 5 * 6);
+    let x = f.tensor(&ctx, "bn.x");
+    let gamma = f.tensor(&ctx, "bn.gamma");
+    let beta = f.tensor(&ctx, "bn.beta");
+    let running_init: Vec<f32> = [f.f("bn.running_mean"), f.f("bn.running_var")].concat();
+    let running = Tensor::from_slice(&ctx, "running", &running_init);
+    let stats = Tensor::zeros(&ctx, "stats", 2 * channels);
+    let b = BatchNormBuffers {
+        gamma: &gamma,
+        beta: &beta,
+        stats: &stats,
+        running: &running,
+    };
+    let y_eval = Tensor::zeros(&ctx, "y eval", channels * len);
+    let y = Tensor::zeros(&ctx, "y", channels * len);
+    let y_no_update = Tensor::zeros(&ctx, "y", channels * len);
+    let dx = Tensor::zeros(&ctx, "dx", channels * len);
+    let dgamma = Tensor::zeros(&ctx, "dgamma", channels);
+    let dbeta = Tensor::zeros(&ctx, "dbeta", channels);
+    let dy = f.tensor(&ctx, "bn.dy");
+    // Evaluation first (it reads the initial running statistics), then a pass that must leave
+    // them alone, then the training pass that updates them.
+    run(
+        &ctx,
+        [
+            batchnorm::forward(&ctx, BatchNormMode::Eval, channels, len, &x, &y_eval, &b),
+            batchnorm::forward(
+                &ctx,
+                BatchNormMode::TrainNoUpdate,
+                channels,
+                len,
+                &x,
+                &y_no_update,
+                &b,
+            ),
+        ],
+    );
+    assert_eq!(
+        read(&ctx, &running),
+        running_init,
+        "no-update pass changed the running stats"
+    );
+    run(
+        &ctx,
+        [
+            batchnorm::forward(&ctx, BatchNormMode::Train, channels, len, &x, &y, &b),
+            batchnorm::backward(&ctx, channels, len, &x, &dy, &b, &dx, &dgamma, &dbeta),
+        ],
+    );
+    assert_close(
+        "bn eval y",
+        &read(&ctx, &y_eval),
+        f.f("bn.y_eval"),
+        1e-4,
+        1e-4,
+    );
+    assert_close("bn train y", &read(&ctx, &y), f.f("bn.y"), 1e-4, 1e-4);
+    assert_close(
+        "bn no-update y",
+        &read(&ctx, &y_no_update),
+        f.f("bn.y"),
+        1e-4,
+        1e-4,
+    );
+    let want_running = [f.f("bn.running_mean_after"), f.f("bn.running_var_after")].concat();
+    assert_close(
+        "bn running stats",
+        &read(&ctx, &running),
+        &want_running,
+        1e-5,
+        1e-4,
+    );
+    assert_close("bn dx", &read(&ctx, &dx), f.f("bn.dx"), 1e-4, 1e-4);
+    assert_close(
+        "bn dgamma",
+        &read(&ctx, &dgamma),
+        f.f("bn.dgamma"),
+        1e-4,
+        1e-4,
+    );
+    assert_close("bn dbeta", &read(&ctx, &dbeta), f.f("bn.dbeta"), 1e-4, 1e-4);
+}
+
+#[test]
+fn relu_and_global_average_pooling() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_kernels.safetensors");
+    let n = 3 * 4 * 5 * 6;
+    let x = f.tensor(&ctx, "relu.x");
+    let y = Tensor::zeros(&ctx, "y", n);
+    let dx = Tensor::zeros(&ctx, "dx", n);
+    let dy = f.tensor(&ctx, "relu.dy");
+    let px = f.tensor(&ctx, "pool.x");
+    let py = Tensor::zeros(&ctx, "pool y", 3 * 4);
+    let pdy = f.tensor(&ctx, "pool.dy");
+    let pdx = Tensor::zeros(&ctx, "pool dx", n);
+    run(
+        &ctx,
+        [
+            relu_pool::relu_forward(&ctx, &x, &y),
+            relu_pool::relu_backward(&ctx, &y, &dy, &dx),
+            relu_pool::pool_forward(&ctx, 4, 3, 30, &px, &py),
+            relu_pool::pool_backward(&ctx, 4, 3, 30, &pdy, &pdx),
+        ],
+    );
+    assert_close("relu y", &read(&ctx, &y), f.f("relu.y"), 0.0, 0.0);
+    assert_close("relu dx", &read(&ctx, &dx), f.f("relu.dx"), 0.0, 0.0);
+    assert_close("pool y", &read(&ctx, &py), f.f("pool.y"), 1e-5, 1e-5);
+    assert_close("pool dx", &read(&ctx, &pdx), f.f("pool.dx"), 1e-6, 1e-5);
+}

@@ -1,7 +1,9 @@
-//! Training data: the embedded Shakespeare corpus and batching.
+//! Training data: the embedded Shakespeare corpus, Fashion-MNIST, and batching.
 
 mod batcher;
 mod corpus;
+mod images;
 
 pub use batcher::{Batch, Batcher};
 pub use corpus::{Corpus, Vocab};
+pub use images::{ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES};

@@ -59,3 +59,43 @@ pub fn forward_backward(
         grid_items(rows, 64),
     )
 }
+
+const ACCURACY: Shader = shader!("accuracy.wgsl");
+
+/// `correct[r] = 1` where row `r`'s arg-max logit is its target, else 0.
+pub fn correct_rows(
+    ctx: &GpuContext,
+    rows: usize,
+    classes: usize,
+    logits: &Tensor,
+    targets: &Tensor,
+    correct: &Tensor,
+) -> Dispatch {
+    let kernel = ctx.kernel(
+        &ACCURACY,
+        "correct_rows",
+        &[],
+        &[
+            Access::Uniform,
+            Access::Read,
+            Access::Read,
+            Access::ReadWrite,
+        ],
+    );
+    let u = ctx.uniform(&Dims {
+        rows: rows as u32,
+        vocab: classes as u32,
+        grad_scale: 0.0,
+        _pad: 0,
+    });
+    kernel.dispatch(
+        ctx,
+        &[
+            uniform_binding(&u),
+            logits.binding(),
+            targets.binding(),
+            correct.binding(),
+        ],
+        grid_items(rows, 64),
+    )
+}

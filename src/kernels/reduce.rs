@@ -29,6 +29,8 @@ pub mod slot {
     pub const DOT: usize = 7;
     /// Probe scratch: a second dot product.
     pub const DOT2: usize = 8;
+    /// Sum of per-batch accuracies during evaluation (image classifiers).
+    pub const EVAL_CORRECT: usize = 11;
     /// Number of fixed slots; per-tensor statistics follow (see `per_tensor`).
     pub const COUNT: usize = 16;
 

@@ -19,7 +19,7 @@ use crate::kernels::cross_entropy;
 use crate::kernels::ire::{self, MaskBuffers, SampleParams, SelectScratch};
 use crate::kernels::reduce::{self, slot, ReduceMode};
 use crate::kernels::segments::{segment_table, sum_segments};
-use crate::models::Transformer;
+use crate::models::Network;
 use serde::{Deserialize, Serialize};
 
 /// IRE hyperparameters (names follow the paper).
@@ -119,18 +119,18 @@ impl Ire {
     /// Allocates IRE's state for `model` and records the refresh plan.
     pub fn new(
         ctx: &GpuContext,
-        model: &Transformer,
+        model: &dyn Network,
         config: IreConfig,
         seed: u64,
     ) -> Result<Self> {
         config.validate()?;
-        let params = &model.params;
+        let params = model.params();
         let n = params.params.len;
         let real = params.count();
         let fisher = Tensor::zeros(ctx, "fisher", n);
         let mask = Tensor::zeros(ctx, "ire mask", n);
         let below = Tensor::zeros(ctx, "fisher below eps", n);
-        let sampled = Tensor::zeros(ctx, "sampled labels", model.rows);
+        let sampled = Tensor::zeros(ctx, "sampled labels", model.rows());
         let sample_params = ctx.uniform(&SampleParams::default());
         let scratch = SelectScratch::new(ctx);
 
@@ -156,18 +156,18 @@ impl Ire {
         refresh.push(ire::sample_labels(
             ctx,
             &sample_params,
-            model.rows,
-            &model.logits,
+            model.rows(),
+            model.logits(),
             &sampled,
         ));
         refresh.push(cross_entropy::forward_backward(
             ctx,
-            model.rows,
-            model.config.vocab,
-            &model.logits,
+            model.rows(),
+            model.classes(),
+            model.logits(),
             &sampled,
-            &model.losses,
-            Some(&model.dlogits),
+            model.losses(),
+            Some(model.dlogits()),
         ));
         refresh.extend(model.backward_plan());
         refresh.push(ire::accumulate(
@@ -175,7 +175,7 @@ impl Ire {
             &params.grads,
             &fisher,
             config.fisher_beta,
-            model.rows as f32,
+            model.rows() as f32,
         ));
         let sum = ReduceMode::Store {
             slot: slot::FISHER_SUM,
@@ -185,8 +185,8 @@ impl Ire {
             ctx,
             sum,
             &fisher,
-            &model.partials,
-            &model.scalars,
+            model.partials(),
+            model.scalars(),
         ));
         refresh.extend_dispatches(ire::select_kth(ctx, &fisher, k, &scratch));
         refresh.push(ire::mark(
@@ -194,7 +194,7 @@ impl Ire {
             MaskBuffers {
                 fisher: &fisher,
                 state: &scratch.state,
-                scalars: &model.scalars,
+                scalars: model.scalars(),
                 mask: &mask,
                 below: &below,
             },
@@ -202,11 +202,11 @@ impl Ire {
             config.eps_rel,
         ));
         let per = slot::per_tensor::mask_counts(tensors);
-        refresh.push(sum_segments(ctx, &table, &mask, &model.scalars, per));
+        refresh.push(sum_segments(ctx, &table, &mask, model.scalars(), per));
         let per = slot::per_tensor::below_counts(tensors);
-        refresh.push(sum_segments(ctx, &table, &below, &model.scalars, per));
+        refresh.push(sum_segments(ctx, &table, &below, model.scalars(), per));
         let per = slot::per_tensor::fisher_sums(tensors);
-        refresh.push(sum_segments(ctx, &table, &fisher, &model.scalars, per));
+        refresh.push(sum_segments(ctx, &table, &fisher, model.scalars(), per));
 
         Ok(Self {
             config,
@@ -214,8 +214,8 @@ impl Ire {
             mask,
             sample_params,
             seed: seed as u32,
-            rows: model.rows,
-            vocab: model.config.vocab,
+            rows: model.rows(),
+            vocab: model.classes(),
             refreshes: 0,
             probe_refreshes: 0,
             refresh,

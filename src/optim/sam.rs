@@ -4,7 +4,7 @@
 
 use crate::gpu::{grid_1d, uniform_binding, Access, GpuContext, Plan, Shader, Tensor};
 use crate::kernels::shader;
-use crate::models::Transformer;
+use crate::models::Network;
 
 const SHADER: Shader = shader!("sam.wgsl");
 
@@ -23,8 +23,8 @@ pub struct Sam {
 
 impl Sam {
     /// Records: gradient at theta, ascent, gradient at the perturbed point, restore.
-    pub fn new(ctx: &GpuContext, model: &Transformer, rho: f32) -> Self {
-        let params = &model.params;
+    pub fn new(ctx: &GpuContext, model: &dyn Network, rho: f32) -> Self {
+        let params = model.params();
         let n = params.params.len;
         let backup = Tensor::zeros(ctx, "sam backup", n);
         let u = ctx.uniform(&Params {
@@ -42,7 +42,7 @@ impl Sam {
         let resources = [
             uniform_binding(&u),
             params.grads.binding(),
-            model.scalars.binding(),
+            model.scalars().binding(),
             params.params.binding(),
             backup.binding(),
         ];
@@ -53,7 +53,7 @@ impl Sam {
             ctx.kernel(&SHADER, "ascend", &[], &access)
                 .dispatch(ctx, &resources, grid),
         );
-        plan.extend(model.train_plan());
+        plan.extend(model.aux_train_plan());
         plan.push(
             ctx.kernel(&SHADER, "restore", &[], &access)
                 .dispatch(ctx, &resources, grid),

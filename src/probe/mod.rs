@@ -16,7 +16,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::reduce::{slot, ReduceMode};
 use crate::kernels::vector;
-use crate::models::Transformer;
+use crate::models::Network;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
 
@@ -78,14 +78,14 @@ pub struct Sharpness {
 /// Records one finite-difference HVP of `direction` (scaled by `eps`) into `out`.
 struct Hvp<'a> {
     ctx: &'a GpuContext,
-    model: &'a Transformer,
+    model: &'a dyn Network,
     backup: &'a Tensor,
     plus_grad: &'a Tensor,
 }
 
 impl Hvp<'_> {
     fn record(&self, plan: &mut Plan, direction: &Tensor, eps: f32, out: &Tensor) {
-        let (ctx, params) = (self.ctx, &self.model.params);
+        let (ctx, params) = (self.ctx, self.model.params());
         plan.push(vector::axpy(
             ctx,
             self.backup,
@@ -94,7 +94,7 @@ impl Hvp<'_> {
             None,
             &params.params,
         ));
-        plan.extend(self.model.train_plan());
+        plan.extend(self.model.aux_train_plan());
         plan.push(vector::axpy(
             ctx,
             &params.grads,
@@ -111,7 +111,7 @@ impl Hvp<'_> {
             None,
             &params.params,
         ));
-        plan.extend(self.model.train_plan());
+        plan.extend(self.model.aux_train_plan());
         plan.push(vector::scaled_difference(
             ctx,
             self.plus_grad,
@@ -127,12 +127,12 @@ impl Sharpness {
     /// found them (restored from a copy) and the results in `scalars[slots::*]`.
     pub fn new(
         ctx: &GpuContext,
-        model: &Transformer,
+        model: &dyn Network,
         config: SharpnessConfig,
         seed: u64,
     ) -> Result<Self> {
         config.validate()?;
-        let params = &model.params;
+        let params = model.params();
         let n = params.params.len;
         // 1 on real coordinates, 0 on alignment padding; the start vector of power iteration.
         let mut valid = vec![0.0f32; n];
@@ -158,7 +158,7 @@ impl Sharpness {
             backup: &backup,
             plus_grad: &plus_grad,
         };
-        let (partials, scalars) = (&model.partials, &model.scalars);
+        let (partials, scalars) = (model.partials(), model.scalars());
 
         let mut plan = Plan::new();
         plan.push(vector::axpy(

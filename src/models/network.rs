@@ -1,0 +1,43 @@
+//! What the optimizers, IRE, SAM and the probes need from a model, so that they work on any
+//! classifier the engine builds (the transformer predicts a character per position, the ResNet
+//! a class per image).
+
+use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::nn::ParamSet;
+
+/// A model with prebuilt plans over its flat parameter buffer.
+pub trait Network {
+    /// Parameters and gradients.
+    fn params(&self) -> &ParamSet;
+    /// Scalars shared with the reductions, the optimizer and the probes (`reduce::slot`).
+    fn scalars(&self) -> &Tensor;
+    /// Scratch for two-stage reductions, at least as long as the parameter buffer.
+    fn partials(&self) -> &Tensor;
+    /// Logits `[rows, classes]` of the last forward pass.
+    fn logits(&self) -> &Tensor;
+    /// Gradient of the mean loss with respect to the logits.
+    fn dlogits(&self) -> &Tensor;
+    /// Per-row losses.
+    fn losses(&self) -> &Tensor;
+    /// Predictions per batch (token positions, or images).
+    fn rows(&self) -> usize;
+    /// Classes per prediction (vocabulary size, or image classes).
+    fn classes(&self) -> usize;
+    /// Forward, loss, backward and gradient norm of a training step (updates any running
+    /// statistics).
+    fn train_plan(&self) -> &Plan;
+    /// The same computation without side effects on running statistics: for SAM's second pass
+    /// and the probes, which must not count as extra training batches.
+    fn aux_train_plan(&self) -> &Plan;
+    /// Forward to logits in training mode, without side effects (IRE's Fisher pass).
+    fn forward_plan(&self) -> &Plan;
+    /// Backward from `dlogits` to every parameter gradient.
+    fn backward_plan(&self) -> &Plan;
+    /// Forward in evaluation mode and the loss (and accuracy, for classifiers of images) added
+    /// to the evaluation slots.
+    fn eval_plan(&self) -> &Plan;
+    /// Replaces all parameters with `flat` (laid out as `params().arena`).
+    fn load_flat(&self, ctx: &GpuContext, flat: &[f32]) {
+        self.params().params.write(ctx, flat);
+    }
+}

@@ -1,0 +1,646 @@
+//! The CIFAR-style ResNet of He et al. (2016) for small greyscale images: a 3x3 stem, three
+//! stages of basic blocks (16/32/64 channels times a width multiplier; stride 1/2/2), projection
+//! shortcuts (1x1 convolution + BatchNorm) where the shape changes, global average pooling and
+//! a linear classifier. Activations are CNHW (channels outermost), so every convolution is one
+//! GEMM and every BatchNorm channel a contiguous slice. scripts/reference_resnet.py is the same
+//! network in PyTorch, with the same parameter names.
+
+use super::Network;
+use crate::data::ImageBatch;
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::kernels::batchnorm::BatchNormMode;
+use crate::kernels::conv::ConvShape;
+use crate::kernels::cross_entropy;
+use crate::kernels::elementwise::residual_add;
+use crate::kernels::reduce::{self, partials_len, slot, ReduceMode};
+use crate::kernels::relu_pool::{pool_backward, pool_forward, relu_backward, relu_forward};
+use crate::nn::{BatchNorm2d, Conv2d, Init, Linear, ParamSet, ParamSpec};
+use serde::{Deserialize, Serialize};
+
+/// Presets: `resnet-tiny` is ResNet-8 (one block per stage), `resnet20` and `resnet56` have 3
+/// and 9 blocks per stage.
+pub const RESNET_PRESETS: [&str; 3] = ["resnet-tiny", "resnet20", "resnet56"];
+
+/// A ResNet's shape.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResNetConfig {
+    /// Basic blocks per stage (depth = 6n + 2).
+    pub blocks_per_stage: usize,
+    /// Channel multiplier (stages have 16/32/64 times this many channels).
+    pub width: usize,
+    /// Input channels.
+    pub in_channels: usize,
+    /// Input height and width (square).
+    pub image_size: usize,
+    /// Output classes.
+    pub classes: usize,
+}
+
+impl ResNetConfig {
+    /// A named preset for 1x28x28 images with 10 classes (Fashion-MNIST).
+    pub fn preset(name: &str) -> Result<Self> {
+        let blocks_per_stage = match name {
+            "resnet-tiny" | "resnet8" => 1,
+            "resnet20" => 3,
+            "resnet56" => 9,
+            other => {
+                return Err(Error::InvalidConfig(format!(
+                    "unknown ResNet preset '{other}'; choose one of: {}",
+                    RESNET_PRESETS.join(", ")
+                )))
+            }
+        };
+        Ok(Self {
+            blocks_per_stage,
+            width: 1,
+            in_channels: 1,
+            image_size: 28,
+            classes: 10,
+        })
+    }
+
+    /// Number of layers with weights (6n + 2).
+    pub fn depth(&self) -> usize {
+        6 * self.blocks_per_stage + 2
+    }
+
+    fn channels(&self) -> [usize; 3] {
+        [16 * self.width, 32 * self.width, 64 * self.width]
+    }
+
+    /// Parameter declarations in PyTorch's `named_parameters` order.
+    pub fn param_specs(&self) -> Vec<ParamSpec> {
+        let c = self.channels();
+        let mut specs = vec![conv_spec("conv1", self.in_channels, c[0], 3)];
+        specs.extend(BatchNorm2d::specs("bn1", c[0]));
+        let mut cin = c[0];
+        for (stage, &cout) in c.iter().enumerate() {
+            for b in 0..self.blocks_per_stage {
+                let p = format!("layer{}.{b}", stage + 1);
+                specs.push(conv_spec(&format!("{p}.conv1"), cin, cout, 3));
+                specs.extend(BatchNorm2d::specs(&format!("{p}.bn1"), cout));
+                specs.push(conv_spec(&format!("{p}.conv2"), cout, cout, 3));
+                specs.extend(BatchNorm2d::specs(&format!("{p}.bn2"), cout));
+                if cin != cout {
+                    specs.push(conv_spec(&format!("{p}.shortcut.0"), cin, cout, 1));
+                    specs.extend(BatchNorm2d::specs(&format!("{p}.shortcut.1"), cout));
+                }
+                cin = cout;
+            }
+        }
+        // PyTorch's Linear default draws from U(-1/sqrt(in), 1/sqrt(in)): std 1/sqrt(3 in).
+        let std = 1.0 / (3.0 * c[2] as f32).sqrt();
+        specs.push(ParamSpec::new(
+            "fc.weight",
+            &[self.classes, c[2]],
+            true,
+            Init::Normal(std),
+        ));
+        specs.push(ParamSpec::new(
+            "fc.bias",
+            &[self.classes],
+            true,
+            Init::Zeros,
+        ));
+        specs
+    }
+
+    /// Trainable parameters.
+    pub fn param_count(&self) -> usize {
+        self.param_specs()
+            .iter()
+            .map(|s| s.shape.iter().product::<usize>())
+            .sum()
+    }
+
+    /// Rejects a batch whose largest buffer (the stem's patch matrix or an activation) exceeds
+    /// the adapter's storage-binding limit, before anything is allocated.
+    pub fn check_fits(&self, batch: usize, limits: &wgpu::Limits) -> Result<()> {
+        if batch == 0 {
+            return Err(Error::InvalidConfig("batch must be at least 1".into()));
+        }
+        let pixels = batch * self.image_size * self.image_size;
+        let c = self.channels();
+        let largest = [c[0] * pixels, c[0] * 9 * pixels, c[1] * 9 * pixels / 4]
+            .into_iter()
+            .max()
+            .unwrap_or(0) as u64
+            * 4;
+        let limit = limits
+            .max_storage_buffer_binding_size
+            .min(limits.max_buffer_size);
+        if largest > limit {
+            return Err(Error::TooLarge(format!(
+                "a batch of {batch} needs a {:.0} MiB buffer (the first stage's patch matrix); this \
+                 adapter binds at most {:.0} MiB. Use a smaller batch",
+                largest as f64 / (1 << 20) as f64,
+                limit as f64 / (1 << 20) as f64
+            )));
+        }
+        Ok(())
+    }
+}
+
+fn conv_spec(name: &str, cin: usize, cout: usize, k: usize) -> ParamSpec {
+    let shape = ConvShape {
+        channels: cin,
+        out_channels: cout,
+        batch: 1,
+        height: 1,
+        width: 1,
+        kernel: k,
+        stride: 1,
+        pad: 0,
+    };
+    Conv2d::spec(name, shape)
+}
+
+/// A convolution followed by BatchNorm, with the buffers of both outputs.
+struct ConvBn {
+    conv: Conv2d,
+    bn: BatchNorm2d,
+    conv_out: Tensor,
+    bn_out: Tensor,
+    d_conv_out: Tensor,
+}
+
+impl ConvBn {
+    fn new(ctx: &GpuContext, params: &ParamSet, conv: &str, bn: &str, shape: ConvShape) -> Self {
+        let len = shape.positions();
+        Self {
+            conv: Conv2d::new(params, conv, shape),
+            bn: BatchNorm2d::new(ctx, params, bn, shape.out_channels, len),
+            conv_out: Tensor::zeros(ctx, "conv out", shape.output_len()),
+            bn_out: Tensor::zeros(ctx, "bn out", shape.output_len()),
+            d_conv_out: Tensor::zeros(ctx, "d conv out", shape.output_len()),
+        }
+    }
+
+    fn forward(
+        &self,
+        ctx: &GpuContext,
+        mode: BatchNormMode,
+        x: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.extend_dispatches(self.conv.forward(ctx, x, &self.conv_out, &s.col));
+        plan.push(self.bn.forward(ctx, mode, &self.conv_out, &self.bn_out));
+    }
+
+    /// From the gradient at the BatchNorm's output to the input's (when `dx` is given).
+    fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        d_bn_out: &Tensor,
+        dx: Option<&Tensor>,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.push(
+            self.bn
+                .backward(ctx, &self.conv_out, d_bn_out, &self.d_conv_out),
+        );
+        plan.extend_dispatches(
+            self.conv
+                .backward(ctx, x, &self.d_conv_out, dx, &s.col, &s.dcol),
+        );
+    }
+}
+
+/// Patch matrices shared by every convolution (recomputed in the backward pass).
+struct Scratch {
+    col: Tensor,
+    dcol: Tensor,
+}
+
+/// A basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
+struct Block {
+    a: ConvBn,
+    a_relu: Tensor,
+    d_a_relu: Tensor,
+    d_a_bn: Tensor,
+    b: ConvBn,
+    shortcut: Option<ConvBn>,
+    sum: Tensor,
+    out: Tensor,
+    d_sum: Tensor,
+    d_main: Tensor,
+    d_short: Tensor,
+}
+
+impl Block {
+    fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, input: ConvShape) -> Self {
+        let first = ConvShape {
+            kernel: 3,
+            pad: 1,
+            ..input
+        };
+        let out_len = first.output_len();
+        let second = ConvShape {
+            channels: first.out_channels,
+            height: first.out_h(),
+            width: first.out_w(),
+            stride: 1,
+            ..first
+        };
+        let projection = input.stride != 1 || input.channels != input.out_channels;
+        let shortcut = projection.then(|| {
+            let s = ConvShape {
+                kernel: 1,
+                pad: 0,
+                ..input
+            };
+            ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.shortcut.0"),
+                &format!("{prefix}.shortcut.1"),
+                s,
+            )
+        });
+        let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
+        Self {
+            a: ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.conv1"),
+                &format!("{prefix}.bn1"),
+                first,
+            ),
+            a_relu: z("block relu", out_len),
+            d_a_relu: z("d block relu", out_len),
+            d_a_bn: z("d block bn1", out_len),
+            b: ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.conv2"),
+                &format!("{prefix}.bn2"),
+                second,
+            ),
+            shortcut,
+            sum: z("block sum", out_len),
+            out: z("block out", out_len),
+            d_sum: z("d block sum", out_len),
+            d_main: z("d block input (main)", input.input_len()),
+            d_short: z("d block input (shortcut)", input.input_len()),
+        }
+    }
+
+    fn forward(
+        &self,
+        ctx: &GpuContext,
+        mode: BatchNormMode,
+        x: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        self.a.forward(ctx, mode, x, s, plan);
+        plan.push(relu_forward(ctx, &self.a.bn_out, &self.a_relu));
+        self.b.forward(ctx, mode, &self.a_relu, s, plan);
+        let short = match &self.shortcut {
+            Some(sc) => {
+                sc.forward(ctx, mode, x, s, plan);
+                &sc.bn_out
+            }
+            None => x,
+        };
+        plan.push(residual_add(ctx, &self.b.bn_out, short, &self.sum));
+        plan.push(relu_forward(ctx, &self.sum, &self.out));
+    }
+
+    /// `dx` receives the gradient at the block's input.
+    fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        d_out: &Tensor,
+        dx: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.push(relu_backward(ctx, &self.out, d_out, &self.d_sum));
+        self.b.backward(
+            ctx,
+            &self.a_relu,
+            &self.d_sum,
+            Some(&self.d_a_relu),
+            s,
+            plan,
+        );
+        plan.push(relu_backward(
+            ctx,
+            &self.a_relu,
+            &self.d_a_relu,
+            &self.d_a_bn,
+        ));
+        self.a
+            .backward(ctx, x, &self.d_a_bn, Some(&self.d_main), s, plan);
+        let d_short = match &self.shortcut {
+            Some(sc) => {
+                sc.backward(ctx, x, &self.d_sum, Some(&self.d_short), s, plan);
+                &self.d_short
+            }
+            None => &self.d_sum,
+        };
+        plan.push(residual_add(ctx, &self.d_main, d_short, dx));
+    }
+}
+
+/// The network, its buffers and its prebuilt plans.
+pub struct ResNet {
+    /// Shape.
+    pub config: ResNetConfig,
+    /// Images per batch.
+    pub batch: usize,
+    /// Parameters and gradients.
+    pub params: ParamSet,
+    /// Input pixels, `[in_channels, batch, size, size]`.
+    pub images: Tensor,
+    /// Labels.
+    pub targets: Tensor,
+    /// Logits `[batch, classes]`.
+    pub logits: Tensor,
+    /// Gradient of the mean loss with respect to the logits.
+    pub dlogits: Tensor,
+    /// Per-image losses.
+    pub losses: Tensor,
+    /// Per-image correctness (evaluation).
+    pub correct: Tensor,
+    /// Reduction scratch.
+    pub partials: Tensor,
+    /// Scalars (see `reduce::slot`).
+    pub scalars: Tensor,
+    stem: ConvBn,
+    blocks: Vec<Block>,
+    train_plan: Plan,
+    aux_train_plan: Plan,
+    forward_plan: Plan,
+    backward_plan: Plan,
+    eval_plan: Plan,
+}
+
+impl ResNet {
+    /// Checks the adapter's limits, allocates everything and records the plans.
+    /// `grad_clip <= 0` disables clipping.
+    pub fn new(
+        ctx: &GpuContext,
+        config: ResNetConfig,
+        batch: usize,
+        grad_clip: f32,
+    ) -> Result<Self> {
+        config.check_fits(batch, &ctx.limits)?;
+        let params = ParamSet::new(ctx, config.param_specs());
+        let c = config.channels();
+        let size = config.image_size;
+        let stem_shape = ConvShape {
+            channels: config.in_channels,
+            out_channels: c[0],
+            batch,
+            height: size,
+            width: size,
+            kernel: 3,
+            stride: 1,
+            pad: 1,
+        };
+        let stem = ConvBn::new(ctx, &params, "conv1", "bn1", stem_shape);
+        let mut blocks = Vec::new();
+        let (mut cin, mut hw) = (c[0], size);
+        let mut largest_patch = stem_shape.patch_len() * stem_shape.positions();
+        for (stage, &cout) in c.iter().enumerate() {
+            for b in 0..config.blocks_per_stage {
+                let stride = if stage > 0 && b == 0 { 2 } else { 1 };
+                let input = ConvShape {
+                    channels: cin,
+                    out_channels: cout,
+                    batch,
+                    height: hw,
+                    width: hw,
+                    kernel: 3,
+                    stride,
+                    pad: 1,
+                };
+                let block = Block::new(ctx, &params, &format!("layer{}.{b}", stage + 1), input);
+                for shape in [block.a.conv.shape, block.b.conv.shape] {
+                    largest_patch = largest_patch.max(shape.patch_len() * shape.positions());
+                }
+                hw = block.a.conv.shape.out_h();
+                cin = cout;
+                blocks.push(block);
+            }
+        }
+        let scratch = Scratch {
+            col: Tensor::zeros(ctx, "patch matrix", largest_patch),
+            dcol: Tensor::zeros(ctx, "patch gradient", largest_patch),
+        };
+        let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
+        let pixels = hw * hw;
+        let stem_relu = z("stem relu", stem_shape.output_len());
+        let d_stem_relu = z("d stem relu", stem_shape.output_len());
+        let d_stem_bn = z("d stem bn", stem_shape.output_len());
+        let pooled = z("pooled", batch * c[2]);
+        let d_pooled = z("d pooled", batch * c[2]);
+        let d_last = z("d last block", c[2] * batch * pixels);
+        let fc = Linear::new(&params, "fc", c[2], config.classes, true);
+        let images = z("images", config.in_channels * batch * size * size);
+        let targets = z("labels", batch);
+        let logits = z("logits", batch * config.classes);
+        let dlogits = z("dlogits", batch * config.classes);
+        let losses = z("losses", batch);
+        let correct = z("correct", batch);
+        let partials = z("partials", partials_len(params.params.len.max(batch)));
+        let scalars = z("scalars", slot::per_tensor::scalars_len(params.specs.len()));
+
+        let forward = |mode: BatchNormMode| {
+            let mut plan = Plan::new();
+            stem.forward(ctx, mode, &images, &scratch, &mut plan);
+            plan.push(relu_forward(ctx, &stem.bn_out, &stem_relu));
+            let mut x = stem_relu.clone();
+            for block in &blocks {
+                block.forward(ctx, mode, &x, &scratch, &mut plan);
+                x = block.out.clone();
+            }
+            plan.push(pool_forward(ctx, c[2], batch, pixels, &x, &pooled));
+            plan.push(fc.forward(ctx, batch, &pooled, &logits));
+            plan
+        };
+
+        let mut loss = Plan::new();
+        loss.push(cross_entropy::forward_backward(
+            ctx,
+            batch,
+            config.classes,
+            &logits,
+            &targets,
+            &losses,
+            Some(&dlogits),
+        ));
+        let mean = ReduceMode::Store {
+            slot: slot::LOSS,
+            scale: 1.0 / batch as f32,
+        };
+        loss.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
+
+        let mut backward = Plan::new();
+        backward.extend_dispatches(fc.backward(ctx, batch, &pooled, &dlogits, Some(&d_pooled)));
+        backward.push(pool_backward(ctx, c[2], batch, pixels, &d_pooled, &d_last));
+        // The gradient at a block's output lands in that block's `sum` buffer: the backward pass
+        // reads `out` (for the ReLU), never `sum`, so it is free by then.
+        let mut d_out = d_last.clone();
+        for (i, block) in blocks.iter().enumerate().rev() {
+            let (x, dx) = if i == 0 {
+                (&stem_relu, &d_stem_relu)
+            } else {
+                (&blocks[i - 1].out, &blocks[i - 1].sum)
+            };
+            block.backward(ctx, x, &d_out, dx, &scratch, &mut backward);
+            d_out = dx.clone();
+        }
+        backward.push(relu_backward(ctx, &stem_relu, &d_stem_relu, &d_stem_bn));
+        stem.backward(ctx, &images, &d_stem_bn, None, &scratch, &mut backward);
+
+        let mut grad_norm = Plan::new();
+        grad_norm.extend_dispatches(reduce::reduce(
+            ctx,
+            ReduceMode::GradNorm { clip: grad_clip },
+            &params.grads,
+            &partials,
+            &scalars,
+        ));
+
+        let mut eval = forward(BatchNormMode::Eval);
+        eval.push(cross_entropy::forward_backward(
+            ctx,
+            batch,
+            config.classes,
+            &logits,
+            &targets,
+            &losses,
+            None,
+        ));
+        let per_batch = 1.0 / batch as f32;
+        for (slot, src) in [(slot::EVAL_LOSS, &losses), (slot::EVAL_CORRECT, &correct)] {
+            if slot == slot::EVAL_CORRECT {
+                eval.push(cross_entropy::correct_rows(
+                    ctx,
+                    batch,
+                    config.classes,
+                    &logits,
+                    &targets,
+                    &correct,
+                ));
+            }
+            let mode = ReduceMode::Accumulate {
+                slot,
+                scale: per_batch,
+            };
+            eval.extend_dispatches(reduce::reduce(ctx, mode, src, &partials, &scalars));
+        }
+
+        let train_forward = forward(BatchNormMode::Train);
+        let aux_forward = forward(BatchNormMode::TrainNoUpdate);
+        Ok(Self {
+            train_plan: Plan::concat(&[&train_forward, &loss, &backward, &grad_norm]),
+            aux_train_plan: Plan::concat(&[&aux_forward, &loss, &backward, &grad_norm]),
+            forward_plan: aux_forward,
+            backward_plan: backward,
+            eval_plan: eval,
+            config,
+            batch,
+            params,
+            images,
+            targets,
+            logits,
+            dlogits,
+            losses,
+            correct,
+            partials,
+            scalars,
+            stem,
+            blocks,
+        })
+    }
+
+    /// Uploads a batch (queued for the next submission), checking its size and labels.
+    pub fn set_batch(&self, ctx: &GpuContext, batch: &ImageBatch) -> Result<()> {
+        let c = &self.config;
+        let pixels = self.batch * c.in_channels * c.image_size * c.image_size;
+        if batch.pixels.len() != pixels || batch.labels.len() != self.batch {
+            return Err(Error::Data(format!(
+                "image batch has {} pixels / {} labels, the model expects {pixels} / {}",
+                batch.pixels.len(),
+                batch.labels.len(),
+                self.batch
+            )));
+        }
+        if let Some(&l) = batch.labels.iter().find(|&&l| l as usize >= c.classes) {
+            return Err(Error::Data(format!(
+                "label {l} is not one of {} classes",
+                c.classes
+            )));
+        }
+        self.images.write(ctx, &batch.pixels);
+        self.targets.write(ctx, &batch.labels);
+        Ok(())
+    }
+
+    /// The running mean and variance of every BatchNorm, in parameter order, with PyTorch's
+    /// buffer names (`{layer}.running_mean`, `{layer}.running_var`).
+    pub fn running_stats(&self) -> Vec<(String, &Tensor)> {
+        let mut out = vec![("bn1".to_string(), &self.stem.bn.running)];
+        let per_stage = self.config.blocks_per_stage;
+        for (i, block) in self.blocks.iter().enumerate() {
+            let p = format!("layer{}.{}", i / per_stage + 1, i % per_stage);
+            out.push((format!("{p}.bn1"), &block.a.bn.running));
+            out.push((format!("{p}.bn2"), &block.b.bn.running));
+            if let Some(sc) = &block.shortcut {
+                out.push((format!("{p}.shortcut.1"), &sc.bn.running));
+            }
+        }
+        out
+    }
+}
+
+impl Network for ResNet {
+    fn params(&self) -> &ParamSet {
+        &self.params
+    }
+    fn scalars(&self) -> &Tensor {
+        &self.scalars
+    }
+    fn partials(&self) -> &Tensor {
+        &self.partials
+    }
+    fn logits(&self) -> &Tensor {
+        &self.logits
+    }
+    fn dlogits(&self) -> &Tensor {
+        &self.dlogits
+    }
+    fn losses(&self) -> &Tensor {
+        &self.losses
+    }
+    fn rows(&self) -> usize {
+        self.batch
+    }
+    fn classes(&self) -> usize {
+        self.config.classes
+    }
+    fn train_plan(&self) -> &Plan {
+        &self.train_plan
+    }
+    fn aux_train_plan(&self) -> &Plan {
+        &self.aux_train_plan
+    }
+    fn forward_plan(&self) -> &Plan {
+        &self.forward_plan
+    }
+    fn backward_plan(&self) -> &Plan {
+        &self.backward_plan
+    }
+    fn eval_plan(&self) -> &Plan {
+        &self.eval_plan
+    }
+}

@@ -1,0 +1,108 @@
+//! The whole ResNet-8 against PyTorch (scripts/reference_resnet.py via
+//! scripts/make_resnet_fixtures.py): same weights, same 4 images, training-mode BatchNorm; the loss,
+//! every parameter's gradient and every running statistic after the step must agree.
+
+mod common;
+
+use common::{assert_close, ctx, read, Fixture};
+use ire_playground::data::ImageBatch;
+use ire_playground::kernels::reduce::slot;
+use ire_playground::models::{Network, ResNet, ResNetConfig};
+use std::collections::HashMap;
+
+#[test]
+fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_model.safetensors");
+    let config = ResNetConfig::preset("resnet-tiny").unwrap();
+    let model = ResNet::new(&ctx, config, 4, 0.0).unwrap();
+
+    let mut named = HashMap::new();
+    for spec in &model.params.specs {
+        let key = format!("param.{}", spec.name);
+        assert_eq!(
+            f.shape(&key),
+            spec.shape.as_slice(),
+            "shape of {}",
+            spec.name
+        );
+        named.insert(spec.name.clone(), f.f(&key).to_vec());
+    }
+    let torch_params = f
+        .float_names()
+        .into_iter()
+        .filter(|n| n.starts_with("param."));
+    assert_eq!(
+        torch_params.count(),
+        model.params.specs.len(),
+        "parameter count"
+    );
+    model.load_flat(&ctx, &model.params.flatten(&named).unwrap());
+
+    let batch = ImageBatch {
+        pixels: f.f("x").to_vec(),
+        labels: f.u("y").to_vec(),
+    };
+    model.set_batch(&ctx, &batch).unwrap();
+    model.train_plan().submit(&ctx);
+
+    let scalars = read(&ctx, &model.scalars);
+    assert_close(
+        "loss",
+        &scalars[slot::LOSS..slot::LOSS + 1],
+        f.f("loss"),
+        0.0,
+        1e-5,
+    );
+    let grads = read(&ctx, &model.params.grads);
+    for (spec, got) in model.params.unflatten(&grads) {
+        let want = f.f(&format!("grad.{}", spec.name));
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert_close(
+            &format!("grad of {}", spec.name),
+            got,
+            want,
+            1e-4 * scale,
+            1e-4,
+        );
+    }
+    for (name, running) in model.running_stats() {
+        let got = read(&ctx, running);
+        let want = [
+            f.f(&format!("buffer.{name}.running_mean")),
+            f.f(&format!("buffer.{name}.running_var")),
+        ]
+        .concat();
+        assert_close(&format!("running stats of {name}"), &got, &want, 1e-5, 1e-4);
+    }
+
+    // The auxiliary pass (SAM, probes) computes the same gradients and leaves running stats alone.
+    let before: Vec<Vec<f32>> = model
+        .running_stats()
+        .iter()
+        .map(|(_, t)| read(&ctx, t))
+        .collect();
+    model.aux_train_plan().submit(&ctx);
+    let aux_grads = read(&ctx, &model.params.grads);
+    assert_close("aux-pass gradients", &aux_grads, &grads, 1e-6, 1e-5);
+    let after: Vec<Vec<f32>> = model
+        .running_stats()
+        .iter()
+        .map(|(_, t)| read(&ctx, t))
+        .collect();
+    assert_eq!(
+        before, after,
+        "the auxiliary pass changed running statistics"
+    );
+
+    // Evaluation mode uses the running statistics: a different loss from the training pass's,
+    // and an accuracy that is a fraction of the 4 images.
+    model.eval_plan().submit(&ctx);
+    let scalars = read(&ctx, &model.scalars);
+    let acc = scalars[slot::EVAL_CORRECT];
+    assert!(
+        (acc * 4.0 - (acc * 4.0).round()).abs() < 1e-5 && (0.0..=1.0).contains(&acc),
+        "{acc}"
+    );
+    assert!(scalars[slot::EVAL_LOSS].is_finite());
+}

@@ -159,18 +159,18 @@ fn nan_is_reported_and_the_weights_survive() {
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let mut trainer = Trainer::new(&ctx, model, config(5, 2, 0), corpus).unwrap();
-    let mut weights: Vec<f32> = read(&ctx, &trainer.model.params.params);
-    let lm_head = trainer.model.params.param("lm_head.weight");
+    let mut weights: Vec<f32> = read(&ctx, &trainer.network().params().params);
+    let lm_head = trainer.network().params().param("lm_head.weight");
     let index = (lm_head.offset / 4) as usize;
     weights[index] = f32::NAN;
-    trainer.model.load_flat(&ctx, &weights);
+    trainer.network().load_flat(&ctx, &weights);
     match run(&mut trainer) {
         Err(Error::NonFinite { step, .. }) => assert_eq!(step, 1),
         other => panic!("expected divergence, got {other:?}"),
     }
     assert_eq!(trainer.diverged_at(), Some(1));
     assert!(!trainer.can_submit());
-    let after: Vec<f32> = read(&ctx, &trainer.model.params.params);
+    let after: Vec<f32> = read(&ctx, &trainer.network().params().params);
     // Bit-identical: no update was applied after the NaN appeared.
     let same = weights
         .iter()

@@ -115,7 +115,7 @@ impl LiveRun {
             .is_none_or(|t| now.duration_since(t) >= SAMPLE_INTERVAL);
         if due && !sampler.is_pending() && self.error.is_none() {
             self.last_sample = Some(now);
-            if let Err(e) = sampler.submit(&self.trainer.model.params) {
+            if let Err(e) = sampler.submit(self.trainer.network().params()) {
                 log::warn!("sampling stopped: {e}");
                 self.sampler = None;
             }

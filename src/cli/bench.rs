@@ -1,11 +1,11 @@
 //! `ire-playground bench`: matmul GFLOP/s and training-step speed on this adapter, as JSON.
 
 use clap::Args;
-use ire_playground::data::Corpus;
+use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::gpu::{GpuContext, Plan, Tensor};
 use ire_playground::kernels::matmul::{matmul_variant, MatmulShape, MatmulVariant};
-use ire_playground::models::TransformerConfig;
-use ire_playground::optim::{IreConfig, Optimizer};
+use ire_playground::models::{ResNetConfig, TransformerConfig};
+use ire_playground::optim::{IreConfig, Optimizer, OptimizerConfig, OptimizerKind};
 use ire_playground::train::{Record, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
@@ -22,6 +22,12 @@ pub struct BenchArgs {
     /// Presets to time.
     #[arg(long, value_delimiter = ',', default_value = "tiny,small")]
     presets: Vec<String>,
+    /// ResNet presets to time (SGD steps on Fashion-MNIST images); empty to skip.
+    #[arg(long, value_delimiter = ',', default_value = "resnet-tiny,resnet20")]
+    resnet_presets: Vec<String>,
+    /// Images per batch for the ResNet measurement.
+    #[arg(long, default_value_t = 64)]
+    resnet_batch: usize,
     /// Instead of the benchmark, time each dispatch of one training step of the first preset.
     #[arg(long)]
     profile: bool,
@@ -39,7 +45,7 @@ fn profile(
         ..TrainConfig::default()
     };
     let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
-    let rows = trainer.model.train_plan().profile(ctx);
+    let rows = trainer.network().train_plan().profile(ctx);
     let total: f64 = rows.iter().map(|r| r.1).sum();
     let mut by_kernel: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
     for (label, ms) in &rows {
@@ -54,8 +60,8 @@ fn profile(
     let mut optimizer = Optimizer::new(
         ctx,
         trainer.config.optimizer,
-        &trainer.model.params,
-        &trainer.model.scalars,
+        trainer.network().params(),
+        trainer.network().scalars(),
         &trainer.ire.mask,
     )?;
     let mut update_ms = |kappa: f32| {
@@ -127,7 +133,11 @@ fn mean_step_ms(
     config: TrainConfig,
     warm: usize,
 ) -> anyhow::Result<f64> {
-    let mut trainer = Trainer::new(ctx, model, config, corpus.clone())?;
+    let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
+    mean_trainer_step_ms(trainer, warm)
+}
+
+fn mean_trainer_step_ms(mut trainer: Trainer, warm: usize) -> anyhow::Result<f64> {
     let mut times = Vec::new();
     super::train::drive(&mut trainer, &mut None, |r| {
         if let Record::Step(s) = r {
@@ -204,6 +214,43 @@ fn preset_bench(
     }))
 }
 
+/// SGD step time and images/s of a ResNet preset on the embedded Fashion-MNIST subset.
+fn resnet_bench(
+    ctx: &GpuContext,
+    data: &Arc<ImageDataset>,
+    preset: &str,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<serde_json::Value> {
+    let model = ResNetConfig::preset(preset)?;
+    let warm = 2;
+    let config = TrainConfig {
+        optimizer: OptimizerConfig {
+            kind: OptimizerKind::Sgd,
+            lr: 0.05,
+            weight_decay: 5e-4,
+            ..OptimizerConfig::default()
+        },
+        steps: warm + steps,
+        batch,
+        warmup: 0,
+        grad_clip: 0.0,
+        eval_every: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    };
+    let trainer = Trainer::resnet(ctx, model, config, data.clone(), true)?;
+    let ms = mean_trainer_step_ms(trainer, warm)?;
+    Ok(json!({
+        "preset": preset,
+        "depth": model.depth(),
+        "params": model.param_count(),
+        "batch": batch,
+        "step_ms_mean": ms,
+        "images_per_s": batch as f64 / ms * 1e3,
+    }))
+}
+
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let ctx = super::open_gpu()?;
     let corpus = Arc::new(Corpus::shakespeare()?);
@@ -228,11 +275,25 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     for preset in &args.presets {
         train.push(preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?);
     }
+    let mut resnet = Vec::new();
+    if !args.resnet_presets.is_empty() {
+        let data = Arc::new(ImageDataset::fashion_mnist_embedded()?);
+        for preset in &args.resnet_presets {
+            resnet.push(resnet_bench(
+                &ctx,
+                &data,
+                preset,
+                args.resnet_batch,
+                args.steps,
+            )?);
+        }
+    }
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
         "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
         "matmul_gflops": matmul,
         "train_step": train,
+        "resnet_step": resnet,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

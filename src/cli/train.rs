@@ -4,8 +4,8 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use ire_playground::checkpoint::Checkpoint;
-use ire_playground::data::Corpus;
-use ire_playground::models::TransformerConfig;
+use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{Record, TrainConfig, Trainer};
@@ -16,12 +16,27 @@ use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Model family (only `transformer` for now).
+    /// Model family: transformer (on the embedded Shakespeare) or resnet (on Fashion-MNIST).
     #[arg(long, default_value = "transformer")]
     model: String,
-    /// Model size: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128).
-    #[arg(long, default_value = "tiny")]
-    preset: String,
+    /// Model size. transformer: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128);
+    /// resnet: resnet-tiny (ResNet-8), resnet20 or resnet56 [default: tiny / resnet-tiny].
+    #[arg(long)]
+    preset: Option<String>,
+    /// Image data set for --model resnet (only fashion-mnist).
+    #[arg(long, default_value = "fashion-mnist")]
+    dataset: String,
+    /// Read the full data set from this folder (IDX files, .gz or not; Debian's
+    /// dataset-fashion-mnist installs them in /usr/share/datasets/fashion-mnist) instead of the
+    /// embedded 10k/2k subset.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Train ResNets without random crops and flips.
+    #[arg(long)]
+    no_augment: bool,
+    /// Learning-rate decay after warm-up: cosine, or step (x0.1 at 50% and 75% of the steps).
+    #[arg(long, default_value = "cosine")]
+    schedule: String,
     /// Base optimizer: adamw, sgd, or sam (SGD with momentum as its base).
     #[arg(long, default_value = "adamw")]
     optimizer: String,
@@ -31,7 +46,7 @@ pub struct TrainArgs {
     /// Sequences per batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
-    /// Peak learning rate [default: 3e-3 for adamw, 0.3 for sgd].
+    /// Peak learning rate [default: 3e-3 for adamw; sgd/sam: 0.3, or 0.1 for resnet].
     #[arg(long)]
     lr: Option<f32>,
     /// Final learning rate of the cosine schedule [default: lr / 10].
@@ -43,9 +58,9 @@ pub struct TrainArgs {
     /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd].
     #[arg(long)]
     weight_decay: Option<f32>,
-    /// Global gradient-norm clip; 0 disables.
-    #[arg(long, default_value_t = 1.0)]
-    grad_clip: f32,
+    /// Global gradient-norm clip; 0 disables [default: 1 for transformer, 0 for resnet].
+    #[arg(long)]
+    grad_clip: Option<f32>,
     /// SGD momentum (also SAM's base).
     #[arg(long, default_value_t = 0.9)]
     momentum: f32,
@@ -58,9 +73,10 @@ pub struct TrainArgs {
     /// Evaluate on the validation batches every E steps (and at the end); 0: only at the end.
     #[arg(long, default_value_t = 100)]
     eval_every: usize,
-    /// Validation batches per evaluation.
-    #[arg(long, default_value_t = 8)]
-    eval_batches: usize,
+    /// Validation batches per evaluation [default: 8 for transformer, the whole test set for
+    /// resnet].
+    #[arg(long)]
+    eval_batches: Option<usize>,
     /// Write one JSON object per step / evaluation to this file.
     #[arg(long)]
     log: Option<PathBuf>,
@@ -106,12 +122,22 @@ pub struct TrainArgs {
 }
 
 impl TrainArgs {
+    fn is_resnet(&self) -> bool {
+        self.model == "resnet"
+    }
+
     fn train_config(&self) -> anyhow::Result<TrainConfig> {
         let kind: OptimizerKind = self.optimizer.parse()?;
-        let lr = self.lr.unwrap_or(match kind {
-            OptimizerKind::AdamW => 3e-3,
-            OptimizerKind::Sgd | OptimizerKind::Sam => 0.3,
+        let lr = self.lr.unwrap_or(match (kind, self.is_resnet()) {
+            (OptimizerKind::AdamW, _) => 3e-3,
+            (OptimizerKind::Sgd | OptimizerKind::Sam, false) => 0.3,
+            (OptimizerKind::Sgd | OptimizerKind::Sam, true) => 0.1,
         });
+        let step_decay = match self.schedule.as_str() {
+            "cosine" => false,
+            "step" => true,
+            other => bail!("unknown schedule '{other}'; choose cosine or step"),
+        };
         let optimizer = OptimizerConfig {
             kind,
             lr,
@@ -129,10 +155,13 @@ impl TrainArgs {
             batch: self.batch,
             min_lr: self.min_lr.unwrap_or(lr / 10.0),
             warmup: self.warmup.unwrap_or(self.steps / 10),
-            grad_clip: self.grad_clip,
+            grad_clip: self
+                .grad_clip
+                .unwrap_or(if self.is_resnet() { 0.0 } else { 1.0 }),
             seed: self.seed,
             eval_every: self.eval_every,
-            eval_batches: self.eval_batches,
+            eval_batches: self.eval_batches.unwrap_or(8),
+            step_decay,
             ire: IreConfig {
                 enabled: self.ire,
                 kappa: self.kappa,
@@ -157,19 +186,11 @@ impl TrainArgs {
 }
 
 pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    if args.model != "transformer" {
-        bail!("unknown model '{}'; available: transformer", args.model);
-    }
-    let config = args.train_config()?;
-    let corpus = Arc::new(Corpus::shakespeare()?);
-    let checkpoint = args
-        .resume
-        .as_ref()
-        .map(|p| Checkpoint::load(p))
-        .transpose()?;
-    let model_config = match &checkpoint {
-        Some(c) => c.config,
-        None => TransformerConfig::preset(&args.preset, corpus.vocab.len())?,
+    let mut config = args.train_config()?;
+    let (mut trainer, described) = match args.model.as_str() {
+        "transformer" => transformer_trainer(&args, &config)?,
+        "resnet" => resnet_trainer(&args, &mut config)?,
+        other => bail!("unknown model '{other}'; available: transformer, resnet"),
     };
     let mut log = match &args.log {
         Some(p) => Some(std::io::BufWriter::new(
@@ -178,15 +199,8 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         )),
         None => None,
     };
-    let ctx = super::open_gpu()?;
-    let mut trainer = match &checkpoint {
-        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
-        None => Trainer::new(&ctx, model_config, config.clone(), corpus)?,
-    };
     eprintln!(
-        "model: {} params {:?}\ntrain: {}",
-        model_config.param_count(),
-        model_config,
+        "model: {described}\ntrain: {}",
         serde_json::to_string(&config)?
     );
 
@@ -217,7 +231,13 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
         Record::Eval(e) => {
             last_val = e.val_loss;
-            say(format!("step {:>6}  val_loss {:.4}", e.step, e.val_loss));
+            let acc = e
+                .val_acc
+                .map_or(String::new(), |a| format!("  val_acc {:.2}%", a * 100.0));
+            say(format!(
+                "step {:>6}  val_loss {:.4}{acc}",
+                e.step, e.val_loss
+            ));
         }
         Record::Event(e) => say(format!("step {:>6}  {}", e.step, e.event)),
         Record::Probe(p) => {
@@ -242,6 +262,78 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
     }
     result?;
     Ok(())
+}
+
+/// The transformer run: fresh, or resumed from `--resume`.
+fn transformer_trainer(
+    args: &TrainArgs,
+    config: &TrainConfig,
+) -> anyhow::Result<(Trainer, String)> {
+    let corpus = Arc::new(Corpus::shakespeare()?);
+    let checkpoint = args
+        .resume
+        .as_ref()
+        .map(|p| Checkpoint::load(p))
+        .transpose()?;
+    let model_config = match &checkpoint {
+        Some(c) => c.config,
+        None => {
+            TransformerConfig::preset(args.preset.as_deref().unwrap_or("tiny"), corpus.vocab.len())?
+        }
+    };
+    let ctx = super::open_gpu()?;
+    let trainer = match &checkpoint {
+        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
+        None => Trainer::new(&ctx, model_config, config.clone(), corpus)?,
+    };
+    Ok((
+        trainer,
+        format!("{} params {model_config:?}", model_config.param_count()),
+    ))
+}
+
+/// The ResNet run on Fashion-MNIST (embedded subset, or the full set from `--data-dir`).
+fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<(Trainer, String)> {
+    if args.dataset != "fashion-mnist" {
+        bail!(
+            "unknown dataset '{}'; available: fashion-mnist",
+            args.dataset
+        );
+    }
+    if args.save.is_some() || args.resume.is_some() {
+        bail!(
+            "--save and --resume hold transformers only; ResNet checkpoints are not supported yet"
+        );
+    }
+    let model_config = ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?;
+    let data = match &args.data_dir {
+        Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
+        None => ImageDataset::fashion_mnist_embedded()?,
+    };
+    if args.eval_batches.is_none() {
+        config.eval_batches = (data.test.len() / config.batch).max(1);
+    }
+    let source = args
+        .data_dir
+        .as_ref()
+        .map_or("embedded subset".to_string(), |d| d.display().to_string());
+    let described = format!(
+        "ResNet-{} ({} params) on Fashion-MNIST ({source}: {} train, {} test images; augmentation {})",
+        model_config.depth(),
+        model_config.param_count(),
+        data.train.len(),
+        data.test.len(),
+        if args.no_augment { "off" } else { "on" }
+    );
+    let ctx = super::open_gpu()?;
+    let trainer = Trainer::resnet(
+        &ctx,
+        model_config,
+        config.clone(),
+        Arc::new(data),
+        !args.no_augment,
+    )?;
+    Ok((trainer, described))
 }
 
 /// Runs `trainer` to the end, writing every record to `log` as it arrives and handing it to

@@ -17,17 +17,21 @@ pub enum MatmulVariant {
     Vec4,
     /// 4x4 register blocking with scalar loads: any shape.
     Blocked,
-    /// 64x64 workgroup-memory tiles: the fallback on GPUs for shapes the vec4 kernel cannot take.
+    /// 64x64 workgroup-memory tiles: fastest for whole training steps on real GPUs.
     Tiled,
 }
 
 impl MatmulVariant {
-    /// The variant suited to this adapter: register blocking with vec4 loads everywhere. Measured
-    /// on an H200 (Vulkan), it beats the 64x64 workgroup-memory tiles at 256^3 to 1024^3
-    /// (0.76/4.1/15.5 vs 0.55/2.7/9.8 TFLOP/s; docs/BENCHMARKS.md), as it does on lavapipe.
-    /// Shapes it cannot take fall back to the tiled kernel on GPUs, the blocked one on CPUs.
-    pub fn for_adapter(_ctx: &GpuContext) -> Self {
-        Self::Vec4
+    /// The variant suited to this adapter: register blocking with vec4 loads on CPU adapters,
+    /// workgroup-memory tiles on GPUs. On an H200 (Vulkan) the vec4 kernel wins isolated square
+    /// products (15.5 vs 9.8 TFLOP/s at 1024^3) but the tiled one wins whole training steps on
+    /// the models' skinny shapes (transformer `small` step 20.1 vs 25.4 ms): docs/BENCHMARKS.md.
+    pub fn for_adapter(ctx: &GpuContext) -> Self {
+        if ctx.adapter.is_cpu {
+            Self::Vec4
+        } else {
+            Self::Tiled
+        }
     }
 }
 
@@ -113,9 +117,6 @@ pub fn matmul_variant(
             (ctx.kernel(&MATMUL_VEC4, entry, &bias_flag, &access), 32)
         }
         (MatmulVariant::Tiled, _) => (ctx.kernel(&MATMUL, "main_tiled", &all_flags, &access), 64),
-        (MatmulVariant::Vec4, None) if !ctx.adapter.is_cpu => {
-            (ctx.kernel(&MATMUL, "main_tiled", &all_flags, &access), 64)
-        }
         _ => (ctx.kernel(&MATMUL, "main_blocked", &all_flags, &access), 32),
     };
     let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1];

@@ -33,6 +33,8 @@ pub struct TrainConfig {
     pub probe_every: usize,
     /// Sharpness probe settings.
     pub sharpness: SharpnessConfig,
+    /// Step decay (x0.1 at 50% and 75%) instead of cosine after warm-up.
+    pub step_decay: bool,
 }
 
 impl Default for TrainConfig {
@@ -50,6 +52,7 @@ impl Default for TrainConfig {
             ire: IreConfig::default(),
             probe_every: 0,
             sharpness: SharpnessConfig::default(),
+            step_decay: false,
         }
     }
 }
@@ -120,6 +123,7 @@ impl TrainConfig {
             min_lr: self.min_lr,
             warmup: self.warmup,
             total: self.steps,
+            step_decay: self.step_decay,
         }
     }
 }

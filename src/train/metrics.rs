@@ -57,8 +57,11 @@ pub struct ProbeRecord {
 pub struct EvalRecord {
     /// Steps completed when evaluated.
     pub step: usize,
-    /// Mean validation loss (nats per character).
+    /// Mean validation loss (nats per character, or per image).
     pub val_loss: f32,
+    /// Fraction of held-out images classified correctly (image models only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub val_acc: Option<f32>,
 }
 
 /// Anything recorded in a run's history.

@@ -4,10 +4,12 @@ mod config;
 mod export;
 mod metrics;
 mod sampler;
+mod task;
 mod trainer;
 
 pub use config::TrainConfig;
 pub use export::{to_csv, to_jsonl};
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use sampler::TextSampler;
+pub use task::{HostBatch, Task};
 pub use trainer::Trainer;

@@ -2,13 +2,14 @@
 //! the UI's frame callback). Submitting a step never waits on the GPU; results arrive later
 //! through the readback ring and are turned into [`Record`]s by [`Trainer::poll`].
 
+use super::task::{HostBatch, Task};
 use super::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord, TrainConfig};
 use crate::checkpoint::Checkpoint;
-use crate::data::{Batch, Batcher, Corpus};
+use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, ReadbackRing};
 use crate::kernels::reduce::slot;
-use crate::models::{Transformer, TransformerConfig};
+use crate::models::{Network, ResNet, ResNetConfig, Transformer, TransformerConfig};
 use crate::optim::{Ire, LrSchedule, Optimizer, OptimizerKind, Sam};
 use crate::probe::{slots as probe_slots, Sharpness};
 use crate::rng::Rng;
@@ -56,11 +57,11 @@ impl Pending {
     }
 }
 
-/// A training run of a transformer on a corpus.
+/// A training run: a transformer on a corpus, or a ResNet on images.
 pub struct Trainer {
     ctx: GpuContext,
-    /// The model being trained.
-    pub model: Transformer,
+    /// The model being trained and its data.
+    pub task: Task,
     optimizer: Optimizer,
     /// IRE state (Fisher estimate, mask, refresh plan); inactive unless switched on.
     pub ire: Ire,
@@ -68,9 +69,7 @@ pub struct Trainer {
     sharpness: Option<Sharpness>,
     ire_on: bool,
     last_ire_refresh: Option<usize>,
-    probe_batch: Batch,
-    corpus: Arc<Corpus>,
-    batcher: Batcher,
+    probe_batch: HostBatch,
     /// The run's configuration.
     pub config: TrainConfig,
     schedule: LrSchedule,
@@ -94,11 +93,85 @@ impl Trainer {
         config: TrainConfig,
         corpus: Arc<Corpus>,
     ) -> Result<Self> {
-        let trainer = Self::build(ctx, model_config, config, corpus, 0)?;
-        let mut init_rng = Rng::new(trainer.config.seed).fork(1);
-        let init = trainer.model.params.initial_values(&mut init_rng);
-        trainer.model.load_flat(ctx, &init);
+        let trainer = Self::build(
+            ctx,
+            Self::text_task(ctx, model_config, &config, corpus)?,
+            config,
+            0,
+        )?;
+        trainer.initialise_weights();
         Ok(trainer)
+    }
+
+    /// A fresh ResNet run on an image set; `augment` switches random crops and flips on.
+    pub fn resnet(
+        ctx: &GpuContext,
+        model_config: ResNetConfig,
+        config: TrainConfig,
+        data: Arc<ImageDataset>,
+        augment: bool,
+    ) -> Result<Self> {
+        config.validate()?;
+        if model_config.classes != data.classes {
+            return Err(Error::InvalidConfig(format!(
+                "model has {} classes, the data {}",
+                model_config.classes, data.classes
+            )));
+        }
+        let model = ResNet::new(ctx, model_config, config.batch, config.grad_clip)?;
+        let batcher = ImageBatcher {
+            batch: config.batch,
+            augment,
+        };
+        let trainer = Self::build(
+            ctx,
+            Task::Images {
+                model,
+                data,
+                batcher,
+            },
+            config,
+            0,
+        )?;
+        trainer.initialise_weights();
+        Ok(trainer)
+    }
+
+    fn initialise_weights(&self) {
+        let mut init_rng = Rng::new(self.config.seed).fork(1);
+        let network = self.task.network();
+        network.load_flat(&self.ctx, &network.params().initial_values(&mut init_rng));
+    }
+
+    fn text_task(
+        ctx: &GpuContext,
+        model_config: TransformerConfig,
+        config: &TrainConfig,
+        corpus: Arc<Corpus>,
+    ) -> Result<Task> {
+        config.validate()?;
+        if model_config.vocab != corpus.vocab.len() {
+            return Err(Error::InvalidConfig(format!(
+                "model vocabulary {} != corpus vocabulary {}",
+                model_config.vocab,
+                corpus.vocab.len()
+            )));
+        }
+        let model = Transformer::new(ctx, model_config, config.batch, config.grad_clip)?;
+        let batcher = Batcher {
+            batch: config.batch,
+            seq_len: model_config.seq_len,
+        };
+        Ok(Task::Text {
+            model,
+            corpus,
+            batcher,
+        })
+    }
+
+    /// The model (for its parameters, plans and buffers).
+    pub fn network(&self) -> &dyn Network {
+        self.task.network()
     }
 
     /// Continues from a checkpoint: its weights, its step count (the schedule resumes there).
@@ -114,60 +187,45 @@ impl Trainer {
                 "the checkpoint's vocabulary differs from the corpus's".into(),
             ));
         }
-        let trainer = Self::build(ctx, checkpoint.config, config, corpus, checkpoint.step)?;
-        let flat = trainer.model.params.flatten(&checkpoint.tensors)?;
-        trainer.model.load_flat(ctx, &flat);
+        let task = Self::text_task(ctx, checkpoint.config, &config, corpus)?;
+        let trainer = Self::build(ctx, task, config, checkpoint.step)?;
+        let network = trainer.network();
+        let flat = network.params().flatten(&checkpoint.tensors)?;
+        network.load_flat(ctx, &flat);
         Ok(trainer)
     }
 
-    fn build(
-        ctx: &GpuContext,
-        model_config: TransformerConfig,
-        config: TrainConfig,
-        corpus: Arc<Corpus>,
-        start_step: usize,
-    ) -> Result<Self> {
+    fn build(ctx: &GpuContext, task: Task, config: TrainConfig, start_step: usize) -> Result<Self> {
         config.validate()?;
-        if model_config.vocab != corpus.vocab.len() {
-            return Err(Error::InvalidConfig(format!(
-                "model vocabulary {} != corpus vocabulary {}",
-                model_config.vocab,
-                corpus.vocab.len()
-            )));
-        }
-        let model = Transformer::new(ctx, model_config, config.batch, config.grad_clip)?;
-        let ire = Ire::new(ctx, &model, config.ire.clone(), config.seed)?;
+        let model = task.network();
+        let ire = Ire::new(ctx, model, config.ire.clone(), config.seed)?;
         let optimizer = Optimizer::new(
             ctx,
             config.optimizer,
-            &model.params,
-            &model.scalars,
+            model.params(),
+            model.scalars(),
             &ire.mask,
         )?;
-        let batcher = Batcher {
-            batch: config.batch,
-            seq_len: model_config.seq_len,
-        };
-        let available = batcher.val_batches_available(&corpus.val);
+        let available = task.eval_batches_available();
         if available < config.eval_batches {
             return Err(Error::InvalidConfig(format!(
-                "{} evaluation batches requested but the validation split holds {available} of {}x{}",
-                config.eval_batches, config.batch, model_config.seq_len
+                "{} evaluation batches requested but the held-out split holds {available} of batch {}",
+                config.eval_batches, config.batch
             )));
         }
         // The probe batch is fixed for the whole run (and across runs with the same seed).
-        let probe_batch = batcher.train_batch(&corpus.train, &mut Rng::new(config.seed).fork(3))?;
+        let probe_batch = task.train_batch(&mut Rng::new(config.seed).fork(3))?;
         let sam = (config.optimizer.kind == OptimizerKind::Sam)
-            .then(|| Sam::new(ctx, &model, config.optimizer.rho));
+            .then(|| Sam::new(ctx, model, config.optimizer.rho));
         let sharpness = if config.probe_every > 0 {
-            Some(Sharpness::new(ctx, &model, config.sharpness, config.seed)?)
+            Some(Sharpness::new(ctx, model, config.sharpness, config.seed)?)
         } else {
             None
         };
-        let scalars_len = model.scalars.len;
+        let scalars_len = model.scalars().len;
         Ok(Self {
             ctx: ctx.clone(),
-            model,
+            task,
             optimizer,
             ire_on: config.ire.enabled_at(start_step.saturating_sub(1)),
             ire,
@@ -175,8 +233,6 @@ impl Trainer {
             sharpness,
             last_ire_refresh: None,
             probe_batch,
-            corpus,
-            batcher,
             schedule: config.schedule(),
             // The data order depends on the seed and the starting step only.
             data_rng: Rng::new(config.seed).fork(2 + start_step as u64),
@@ -273,10 +329,8 @@ impl Trainer {
             self.set_ire(!self.ire_on);
         }
         let events = std::mem::take(&mut self.queued_events);
-        let batch = self
-            .batcher
-            .train_batch(&self.corpus.train, &mut self.data_rng)?;
-        self.model.set_batch(&self.ctx, &batch)?;
+        let batch = self.task.train_batch(&mut self.data_rng)?;
+        self.task.upload(&self.ctx, &batch)?;
         let lr = self.schedule.at(step);
         let active = self.ire_active_at(step);
         let refresh = active
@@ -297,10 +351,10 @@ impl Trainer {
         }
         plans.push(match &self.sam {
             Some(sam) => sam.plan(),
-            None => self.model.train_plan(),
+            None => self.task.network().train_plan(),
         });
         plans.push(self.optimizer.plan());
-        let readback = Some((&mut self.ring, &self.model.scalars));
+        let readback = Some((&mut self.ring, self.task.network().scalars()));
         let (slot, index) = submit_plans(&self.ctx, &plans, readback);
         let submitted = Instant::now();
         self.ring
@@ -341,7 +395,7 @@ impl Trainer {
         }
         let ire_active = self.ire_active_at(self.next_step.saturating_sub(1));
         let mut plans = Vec::new();
-        self.model.set_batch(&self.ctx, &self.probe_batch)?;
+        self.task.upload(&self.ctx, &self.probe_batch)?;
         if !ire_active {
             self.ire.prepare_refresh(&self.ctx, true);
             plans.push(self.ire.refresh_plan());
@@ -349,7 +403,7 @@ impl Trainer {
         if let Some(sharpness) = &self.sharpness {
             plans.push(sharpness.plan());
         }
-        let readback = Some((&mut self.ring, &self.model.scalars));
+        let readback = Some((&mut self.ring, self.task.network().scalars()));
         let (slot, index) = submit_plans(&self.ctx, &plans, readback);
         self.ring
             .submitted(slot.expect("readback slot"), self.next_step as u64);
@@ -398,18 +452,21 @@ impl Trainer {
                 "too many results pending; poll first".into(),
             ));
         }
-        let zero = [0f32];
-        self.ctx.queue.write_buffer(
-            &self.model.scalars.buffer,
-            self.model.scalars.offset + (slot::EVAL_LOSS * 4) as u64,
-            bytemuck::cast_slice(&zero),
-        );
+        let scalars = self.task.network().scalars();
+        for s in [slot::EVAL_LOSS, slot::EVAL_CORRECT] {
+            self.ctx.queue.write_buffer(
+                &scalars.buffer,
+                scalars.offset + (s * 4) as u64,
+                bytemuck::cast_slice(&[0f32]),
+            );
+        }
         let mut last = None;
         for j in 0..batches {
-            let batch = self.batcher.val_batch(&self.corpus.val, j)?;
-            self.model.set_batch(&self.ctx, &batch)?;
-            let readback = (j + 1 == batches).then_some((&mut self.ring, &self.model.scalars));
-            last = Some(submit_plans(&self.ctx, &[self.model.eval_plan()], readback));
+            let batch = self.task.eval_batch(j)?;
+            self.task.upload(&self.ctx, &batch)?;
+            let network = self.task.network();
+            let readback = (j + 1 == batches).then_some((&mut self.ring, network.scalars()));
+            last = Some(submit_plans(&self.ctx, &[network.eval_plan()], readback));
         }
         let (slot, index) =
             last.ok_or_else(|| Error::InvalidConfig("evaluation needs at least one batch".into()))?;
@@ -497,6 +554,10 @@ impl Trainer {
                 Pending::Eval { step, batches, .. } => Record::Eval(EvalRecord {
                     step,
                     val_loss: values[slot::EVAL_LOSS] / batches as f32,
+                    val_acc: self
+                        .task
+                        .has_accuracy()
+                        .then(|| values[slot::EVAL_CORRECT] / batches as f32),
                 }),
             };
             self.history.push(record.clone());
@@ -528,17 +589,21 @@ impl Trainer {
     /// Reads the weights back into a checkpoint (native; blocks until the GPU is idle).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let flat: Vec<f32> = self.model.params.params.read_blocking(&self.ctx)?;
-        let tensors = self
-            .model
+        let Task::Text { model, corpus, .. } = &self.task else {
+            return Err(Error::InvalidConfig(
+                "checkpoints hold transformers only; ResNet weights cannot be saved yet".into(),
+            ));
+        };
+        let flat: Vec<f32> = model.params.params.read_blocking(&self.ctx)?;
+        let tensors = model
             .params
             .unflatten(&flat)
             .into_iter()
             .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
             .collect();
         Ok(Checkpoint {
-            config: self.model.config,
-            vocab: self.corpus.vocab.clone(),
+            config: model.config,
+            vocab: corpus.vocab.clone(),
             step: self.next_step,
             train_config: serde_json::to_string(&self.config).unwrap_or_default(),
             tensors,

@@ -1,0 +1,100 @@
+//! What a run trains on: a transformer on the character corpus, or a ResNet on an image set.
+//! The trainer drives either through this one interface.
+
+use crate::data::{Batch, Batcher, Corpus, ImageBatch, ImageBatcher, ImageDataset};
+use crate::error::Result;
+use crate::gpu::GpuContext;
+use crate::models::{Network, ResNet, Transformer};
+use crate::rng::Rng;
+use std::sync::Arc;
+
+/// A model with its data.
+pub enum Task {
+    /// Next-character prediction.
+    Text {
+        /// The model.
+        model: Transformer,
+        /// Training and validation text.
+        corpus: Arc<Corpus>,
+        /// Window cutting.
+        batcher: Batcher,
+    },
+    /// Image classification.
+    Images {
+        /// The model.
+        model: ResNet,
+        /// Training and test images.
+        data: Arc<ImageDataset>,
+        /// Sampling and augmentation.
+        batcher: ImageBatcher,
+    },
+}
+
+/// One batch of either kind, kept on the host (the fixed probe batch).
+#[derive(Clone, Debug)]
+pub enum HostBatch {
+    /// Token windows.
+    Text(Batch),
+    /// Images.
+    Images(ImageBatch),
+}
+
+impl Task {
+    /// The model, for the optimizer, IRE, SAM and the probes.
+    pub fn network(&self) -> &dyn Network {
+        match self {
+            Task::Text { model, .. } => model,
+            Task::Images { model, .. } => model,
+        }
+    }
+
+    /// Whether evaluations report accuracy (classification of whole inputs).
+    pub fn has_accuracy(&self) -> bool {
+        matches!(self, Task::Images { .. })
+    }
+
+    /// Draws a training batch from `rng`.
+    pub fn train_batch(&self, rng: &mut Rng) -> Result<HostBatch> {
+        Ok(match self {
+            Task::Text {
+                corpus, batcher, ..
+            } => HostBatch::Text(batcher.train_batch(&corpus.train, rng)?),
+            Task::Images { data, batcher, .. } => {
+                HostBatch::Images(batcher.train_batch(&data.train, rng))
+            }
+        })
+    }
+
+    /// Fixed evaluation batch `j`.
+    pub fn eval_batch(&self, j: usize) -> Result<HostBatch> {
+        Ok(match self {
+            Task::Text {
+                corpus, batcher, ..
+            } => HostBatch::Text(batcher.val_batch(&corpus.val, j)?),
+            Task::Images { data, batcher, .. } => {
+                HostBatch::Images(batcher.eval_batch(&data.test, j)?)
+            }
+        })
+    }
+
+    /// How many evaluation batches the held-out split holds.
+    pub fn eval_batches_available(&self) -> usize {
+        match self {
+            Task::Text {
+                corpus, batcher, ..
+            } => batcher.val_batches_available(&corpus.val),
+            Task::Images { data, batcher, .. } => batcher.batches_available(&data.test),
+        }
+    }
+
+    /// Queues `batch` into the model's input buffers.
+    pub fn upload(&self, ctx: &GpuContext, batch: &HostBatch) -> Result<()> {
+        match (self, batch) {
+            (Task::Text { model, .. }, HostBatch::Text(b)) => model.set_batch(ctx, b),
+            (Task::Images { model, .. }, HostBatch::Images(b)) => model.set_batch(ctx, b),
+            _ => Err(crate::Error::Data(
+                "a batch of the wrong kind for this model".into(),
+            )),
+        }
+    }
+}

@@ -128,3 +128,46 @@ fn short_run_logs_saves_and_evaluates() {
         "{v}"
     );
 }
+
+/// `train --model resnet` plus `extra`.
+fn resnet<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    [&["train", "--model", "resnet"], extra].concat()
+}
+
+#[test]
+fn bad_resnet_arguments_and_data_are_rejected_with_clear_messages() {
+    assert_fails_with(
+        &resnet(&["--preset", "resnet99"]),
+        "unknown ResNet preset 'resnet99'",
+    );
+    assert_fails_with(
+        &resnet(&["--dataset", "cifar10"]),
+        "unknown dataset 'cifar10'",
+    );
+    assert_fails_with(
+        &resnet(&["--schedule", "linear"]),
+        "unknown schedule 'linear'",
+    );
+    assert_fails_with(
+        &resnet(&["--save", "x.safetensors"]),
+        "ResNet checkpoints are not supported yet",
+    );
+    let dir = std::env::temp_dir().join(format!("ire-cli-images-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    assert_fails_with(&resnet(&["--data-dir", d]), "train-images-idx3-ubyte");
+    // A file that is not IDX data is named as such.
+    for name in [
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    ] {
+        std::fs::write(dir.join(name), "not an idx file").unwrap();
+    }
+    assert_fails_with(
+        &resnet(&["--data-dir", d]),
+        "training images: not an unsigned-byte IDX file",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

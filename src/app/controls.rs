@@ -81,7 +81,8 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
 
 /// Model preset, batch and seed.
 pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
-    egui::ComboBox::from_label("transformer preset")
+    let was_resnet = s.is_resnet();
+    egui::ComboBox::from_label("model")
         .selected_text(&s.preset)
         .show_ui(ui, |ui| {
             for p in PRESETS {
@@ -89,11 +90,27 @@ pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
             }
         })
         .response
-        .on_hover_text("tiny: 1 layer, d=64, context 64; small: 2 layers, d=128, context 128");
+        .on_hover_text(
+            "Transformers on Shakespeare: tiny (1 layer, d=64, context 64), small (2 layers, \
+             d=128, context 128). ResNets on Fashion-MNIST: resnet-tiny (ResNet-8), resnet20.",
+        );
+    if s.is_resnet() != was_resnet {
+        s.apply_family_recipe();
+    }
     egui::Grid::new("model grid").num_columns(2).show(ui, |ui| {
-        ui.label("batch (sequences)");
+        ui.label(if s.is_resnet() {
+            "batch (images)"
+        } else {
+            "batch (sequences)"
+        });
         ui.add(DragValue::new(&mut s.train.batch).range(1..=512));
         ui.end_row();
+        if s.is_resnet() {
+            ui.label("augmentation");
+            ui.checkbox(&mut s.augment, "crop + flip")
+                .on_hover_text("Random 28x28 crops of the 4-pixel padded image and mirror images");
+            ui.end_row();
+        }
         ui.label("seed");
         ui.add(DragValue::new(&mut s.train.seed).range(0..=u32::MAX as u64))
             .on_hover_text("Initial weights and data order; compare runs share it");

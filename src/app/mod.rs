@@ -10,10 +10,10 @@ mod session;
 mod settings;
 
 pub use series::Series;
-pub use session::{Mode, RunStatus, Session, Status};
+pub use session::{Datasets, Mode, RunStatus, Session, Status};
 pub use settings::{ScheduleKind, Settings, PRESETS};
 
-use crate::data::Corpus;
+use crate::data::{Corpus, ImageDataset};
 use crate::gpu::GpuContext;
 use crate::train::{to_csv, to_jsonl};
 use controls::Liveness;
@@ -60,7 +60,9 @@ pub struct PlaygroundApp {
     /// Why there is no usable device (no compute, lost device), shown prominently.
     gpu_problem: Option<String>,
     fresh_ctx: platform::ContextSlot,
-    corpus: Option<Arc<Corpus>>,
+    data: Option<Datasets>,
+    /// Grid images uploaded as textures (created on first use).
+    grid_textures: Vec<egui::TextureHandle>,
     session: Option<Session>,
     /// Settings the current session was built from (structural edits apply on Reset).
     session_settings: Option<Settings>,
@@ -112,10 +114,16 @@ impl PlaygroundApp {
                 .settings
                 .unwrap_or_else(|| Settings::for_adapter(is_cpu)),
         };
-        let corpus = match Corpus::shakespeare() {
-            Ok(c) => Some(Arc::new(c)),
-            Err(e) => {
-                message = Some((true, format!("the embedded corpus is unusable: {e}")));
+        let data = match (
+            Corpus::shakespeare(),
+            ImageDataset::fashion_mnist_embedded(),
+        ) {
+            (Ok(corpus), Ok(images)) => Some(Datasets {
+                corpus: Arc::new(corpus),
+                images: Arc::new(images),
+            }),
+            (Err(e), _) | (_, Err(e)) => {
+                message = Some((true, format!("the embedded data is unusable: {e}")));
                 None
             }
         };
@@ -125,7 +133,8 @@ impl PlaygroundApp {
             ctx,
             gpu_problem,
             fresh_ctx: Default::default(),
-            corpus,
+            data,
+            grid_textures: Vec::new(),
             session: None,
             session_settings: None,
             message,
@@ -142,19 +151,14 @@ impl PlaygroundApp {
 
     fn reset(&mut self) {
         self.session = None;
-        let (Some(ctx), Some(corpus)) = (&self.ctx, &self.corpus) else {
+        let (Some(ctx), Some(data)) = (&self.ctx, &self.data) else {
             return;
         };
         if let Some(problem) = self.settings.problem() {
             self.message = Some((true, problem));
             return;
         }
-        match Session::new(
-            ctx,
-            &self.settings,
-            self.settings.train.ire.enabled,
-            corpus.clone(),
-        ) {
+        match Session::new(ctx, &self.settings, self.settings.train.ire.enabled, data) {
             Ok(session) => {
                 self.session = Some(session);
                 self.session_settings = Some(self.settings.clone());
@@ -499,20 +503,22 @@ impl PlaygroundApp {
             plots::heatmap_ui(ui, run);
         }
         ui.separator();
+        let textures = &mut self.grid_textures;
         ui.columns(session.runs.len(), |cols| {
             for (ui, run) in cols.iter_mut().zip(&session.runs) {
-                ui.label(
-                    egui::RichText::new(format!(
-                        "{}: text sampled from the current weights",
-                        run.label
-                    ))
-                    .strong(),
-                );
-                let text = run
-                    .sampler
-                    .as_ref()
-                    .map_or("(sampling unavailable)".into(), |s| s.text());
-                ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
+                if let Some(predictor) = &run.predictor {
+                    let title = format!("{}: test images, predicted (true) class", run.label);
+                    ui.label(egui::RichText::new(title).strong());
+                    plots::image_grid_ui(ui, predictor, textures);
+                } else {
+                    let title = format!("{}: text sampled from the current weights", run.label);
+                    ui.label(egui::RichText::new(title).strong());
+                    let text = run
+                        .sampler
+                        .as_ref()
+                        .map_or("(sampling unavailable)".into(), |s| s.text());
+                    ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
+                }
             }
         });
     }

@@ -36,7 +36,7 @@ struct Panel {
     log_allowed: bool,
 }
 
-const PANELS: [Panel; 6] = [
+const PANELS: [Panel; 7] = [
     Panel {
         title: "Loss (solid: train, dashed: validation)",
         id: "loss",
@@ -45,6 +45,12 @@ const PANELS: [Panel; 6] = [
             ("val", |s| &s.val_loss, true),
         ],
         log_allowed: true,
+    },
+    Panel {
+        title: "Test accuracy (%)",
+        id: "accuracy",
+        lines: &[("acc", |s| &s.val_acc, false)],
+        log_allowed: false,
     },
     Panel {
         title: "Sharpness: λ_max (solid), Hessian trace (dashed)",
@@ -77,7 +83,7 @@ const PANELS: [Panel; 6] = [
         log_allowed: false,
     },
     Panel {
-        title: "Throughput: steps/s (solid), k tokens/s (dashed)",
+        title: "Throughput: steps/s (solid), k tokens or images/s (dashed)",
         id: "speed",
         lines: &[
             ("steps/s", |s| &s.steps_per_s, false),
@@ -95,7 +101,14 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
         .num_columns(2)
         .spacing([8.0, 8.0])
         .show(ui, |ui| {
-            for (i, panel) in PANELS.iter().enumerate() {
+            // Panels with nothing to show (accuracy of a language model) are left out.
+            let shown = PANELS.iter().filter(|p| {
+                p.id == "loss"
+                    || runs
+                        .iter()
+                        .any(|r| !p.lines.iter().all(|l| (l.1)(&r.series).is_empty()))
+            });
+            for (i, panel) in shown.enumerate() {
                 ui.vertical(|ui| {
                     ui.set_width(width);
                     panel_ui(ui, panel, runs, options, height);
@@ -262,4 +275,64 @@ fn heat_color(f: f32) -> Color32 {
             lerp(140.0, 37.0, t),
         )
     }
+}
+
+/// Test images with the class the model predicts now, green when right, red when wrong, and the
+/// true class in brackets.
+pub fn image_grid_ui(
+    ui: &mut egui::Ui,
+    predictor: &crate::train::ImagePredictor,
+    textures: &mut Vec<egui::TextureHandle>,
+) {
+    let batch = &predictor.batch;
+    let n = batch.labels.len();
+    let side = ((batch.pixels.len() / n.max(1)) as f64).sqrt() as usize;
+    if textures.len() != n {
+        textures.clear();
+        for i in 0..n {
+            let pixels = &batch.pixels[i * side * side..(i + 1) * side * side];
+            // Undo the normalisation for display: the range of the batch maps to black..white.
+            let (lo, hi) = pixels
+                .iter()
+                .fold((f32::MAX, f32::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
+            let grey: Vec<u8> = pixels
+                .iter()
+                .map(|&p| ((p - lo) / (hi - lo).max(1e-6) * 255.0) as u8)
+                .collect();
+            let image = egui::ColorImage::from_gray([side, side], &grey);
+            textures.push(ui.ctx().load_texture(
+                format!("test image {i}"),
+                image,
+                egui::TextureOptions::NEAREST,
+            ));
+        }
+    }
+    let names = crate::data::FASHION_CLASSES;
+    egui::Grid::new("prediction grid")
+        .spacing([6.0, 6.0])
+        .show(ui, |ui| {
+            for (i, texture) in textures.iter().enumerate() {
+                ui.vertical(|ui| {
+                    ui.add(egui::Image::new((texture.id(), egui::vec2(56.0, 56.0))));
+                    let truth = batch.labels[i] as usize;
+                    match predictor.predicted.get(i) {
+                        Some(&p) => {
+                            let color = if p == truth {
+                                egui::Color32::from_rgb(80, 200, 120)
+                            } else {
+                                egui::Color32::from_rgb(235, 90, 80)
+                            };
+                            ui.colored_label(color, names.get(p).copied().unwrap_or("?"));
+                        }
+                        None => {
+                            ui.weak("…");
+                        }
+                    }
+                    ui.weak(format!("({})", names.get(truth).copied().unwrap_or("?")));
+                });
+                if i % 8 == 7 {
+                    ui.end_row();
+                }
+            }
+        });
 }

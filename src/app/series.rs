@@ -13,6 +13,8 @@ pub struct Series {
     pub loss: Vec<Point>,
     /// Validation loss per evaluation.
     pub val_loss: Vec<Point>,
+    /// Test accuracy (%) per evaluation (image models).
+    pub val_acc: Vec<Point>,
     /// Learning rate per step.
     pub lr: Vec<Point>,
     /// Top Hessian eigenvalue per probe.
@@ -57,7 +59,12 @@ impl Series {
                     self.tokens_per_s.push([x, 1e3 / ms * tokens_per_step]);
                 }
             }
-            Record::Eval(e) => self.val_loss.push([e.step as f64, e.val_loss as f64]),
+            Record::Eval(e) => {
+                self.val_loss.push([e.step as f64, e.val_loss as f64]);
+                if let Some(acc) = e.val_acc {
+                    self.val_acc.push([e.step as f64, acc as f64 * 100.0]);
+                }
+            }
             Record::Probe(p) => {
                 let x = p.step as f64;
                 if let Some(l) = p.lambda_max {

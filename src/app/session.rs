@@ -5,17 +5,29 @@
 
 use super::series::Series;
 use super::settings::Settings;
-use crate::data::Corpus;
+use crate::data::{Corpus, ImageDataset};
 use crate::error::Error;
 use crate::gpu::GpuContext;
-use crate::models::TransformerConfig;
-use crate::train::{Record, TextSampler, Trainer};
+use crate::models::{ResNetConfig, TransformerConfig};
+use crate::train::{ImagePredictor, Record, Task, TextSampler, Trainer};
 use serde::Serialize;
 use std::sync::Arc;
 use web_time::{Duration, Instant};
 
 /// Minimum time between two sampled characters (sampling shares the GPU with training).
 const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
+/// Minimum time between two prediction passes over the image grid.
+const PREDICT_INTERVAL: Duration = Duration::from_millis(1000);
+/// Test images shown with their predictions.
+pub const GRID_IMAGES: usize = 16;
+
+/// The data the app trains on, loaded once.
+pub struct Datasets {
+    /// Shakespeare (transformers).
+    pub corpus: Arc<Corpus>,
+    /// Fashion-MNIST subset (ResNets).
+    pub images: Arc<ImageDataset>,
+}
 
 /// One training run and everything shown about it.
 pub struct LiveRun {
@@ -23,8 +35,10 @@ pub struct LiveRun {
     pub label: String,
     /// The engine's run.
     pub trainer: Trainer,
-    /// Text from the current weights (None if its model could not be built).
+    /// Text from the current weights (transformers; None if its model could not be built).
     pub sampler: Option<TextSampler>,
+    /// Predictions on a few test images (ResNets).
+    pub predictor: Option<ImagePredictor>,
     /// Plot series.
     pub series: Series,
     /// Why the run stopped early (divergence, device failure), if it did.
@@ -37,23 +51,37 @@ impl LiveRun {
     fn new(
         ctx: &GpuContext,
         label: String,
-        model: TransformerConfig,
         settings: &Settings,
         ire_on: bool,
-        corpus: Arc<Corpus>,
+        data: &Datasets,
     ) -> crate::Result<Self> {
         let config = settings.train_config(ire_on);
-        let tokens_per_step = (config.batch * model.seq_len) as f64;
         let seed = config.seed;
-        let vocab = corpus.vocab.clone();
-        let trainer = Trainer::new(ctx, model, config, corpus)?;
-        let sampler = TextSampler::new(ctx, model, vocab, seed)
-            .map_err(|e| log::warn!("no text sampling: {e}"))
-            .ok();
+        let (trainer, sampler, predictor, tokens_per_step) = if settings.is_resnet() {
+            let model = ResNetConfig::preset(&settings.preset)?;
+            let images = config.batch as f64;
+            let trainer =
+                Trainer::resnet(ctx, model, config, data.images.clone(), settings.augment)?;
+            let predictor = ImagePredictor::new(ctx, model, &data.images.test, GRID_IMAGES)
+                .map_err(|e| log::warn!("no prediction grid: {e}"))
+                .ok();
+            (trainer, None, predictor, images)
+        } else {
+            let corpus = data.corpus.clone();
+            let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
+            let tokens = (config.batch * model.seq_len) as f64;
+            let vocab = corpus.vocab.clone();
+            let trainer = Trainer::new(ctx, model, config, corpus)?;
+            let sampler = TextSampler::new(ctx, model, vocab, seed)
+                .map_err(|e| log::warn!("no text sampling: {e}"))
+                .ok();
+            (trainer, sampler, None, tokens)
+        };
         Ok(Self {
             label,
             trainer,
             sampler,
+            predictor,
             series: Series::default(),
             error: None,
             tokens_per_step,
@@ -101,7 +129,28 @@ impl LiveRun {
         }
     }
 
+    fn predict(&mut self, now: Instant) {
+        let (Some(predictor), Task::Images { model, .. }) =
+            (self.predictor.as_mut(), &self.trainer.task)
+        else {
+            return;
+        };
+        if let Err(e) = predictor.poll() {
+            log::warn!("predictions stopped: {e}");
+            self.predictor = None;
+            return;
+        }
+        let due = self
+            .last_sample
+            .is_none_or(|t| now.duration_since(t) >= PREDICT_INTERVAL);
+        if due && self.error.is_none() {
+            self.last_sample = Some(now);
+            predictor.submit(model);
+        }
+    }
+
     fn sample(&mut self, now: Instant) {
+        self.predict(now);
         let Some(sampler) = self.sampler.as_mut() else {
             return;
         };
@@ -150,28 +199,20 @@ impl Session {
         ctx: &GpuContext,
         settings: &Settings,
         ire_on: bool,
-        corpus: Arc<Corpus>,
+        data: &Datasets,
     ) -> crate::Result<Self> {
         if let Some(problem) = settings.problem() {
             return Err(Error::InvalidConfig(problem));
         }
-        let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
         let (base, ire) = settings.optimizer_names();
         let runs = if settings.compare {
             vec![
-                LiveRun::new(ctx, base.into(), model, settings, false, corpus.clone())?,
-                LiveRun::new(ctx, ire.into(), model, settings, true, corpus)?,
+                LiveRun::new(ctx, base.into(), settings, false, data)?,
+                LiveRun::new(ctx, ire.into(), settings, true, data)?,
             ]
         } else {
             let label = if ire_on { ire } else { base };
-            vec![LiveRun::new(
-                ctx,
-                label.into(),
-                model,
-                settings,
-                ire_on,
-                corpus,
-            )?]
+            vec![LiveRun::new(ctx, label.into(), settings, ire_on, data)?]
         };
         Ok(Self {
             ire_run: runs.len() - 1,
@@ -271,6 +312,7 @@ impl Session {
                         first_loss: loss.map(|l| l.0),
                         last_loss: loss.map(|l| l.1),
                         last_val_loss: r.series.val_loss.last().map(|p| p[1]),
+                        last_val_acc: r.series.val_acc.last().map(|p| p[1]),
                         probes: r.series.flat_count.len(),
                         events: r
                             .trainer
@@ -313,6 +355,8 @@ pub struct RunStatus {
     pub last_loss: Option<f64>,
     /// Latest validation loss.
     pub last_val_loss: Option<f64>,
+    /// Latest test accuracy in percent (image models).
+    pub last_val_acc: Option<f64>,
     /// Probes completed.
     pub probes: usize,
     /// Recorded events as `name@step`.

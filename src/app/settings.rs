@@ -6,8 +6,8 @@ use crate::optim::OptimizerKind;
 use crate::train::TrainConfig;
 use serde::{Deserialize, Serialize};
 
-/// Model presets the app offers, smallest first.
-pub const PRESETS: [&str; 2] = ["tiny", "small"];
+/// Model presets the app offers: transformers on Shakespeare, ResNets on Fashion-MNIST.
+pub const PRESETS: [&str; 4] = ["tiny", "small", "resnet-tiny", "resnet20"];
 
 /// Shape of the learning-rate schedule.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -23,7 +23,7 @@ pub enum ScheduleKind {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Settings {
-    /// Transformer preset (`tiny`, `small`).
+    /// Model preset (see [`PRESETS`]).
     pub preset: String,
     /// Optimizer, schedule, batch, seed, IRE and probe settings.
     pub train: TrainConfig,
@@ -31,6 +31,8 @@ pub struct Settings {
     pub schedule: ScheduleKind,
     /// Train the base optimizer and its IRE twin side by side from the same start.
     pub compare: bool,
+    /// ResNets: random crops and flips of the training images.
+    pub augment: bool,
 }
 
 impl Default for Settings {
@@ -60,6 +62,7 @@ impl Settings {
             train,
             schedule: ScheduleKind::Cosine,
             compare: false,
+            augment: false,
         }
     }
 
@@ -83,6 +86,32 @@ impl Settings {
             .validate()
             .err()
             .map(|e| e.to_string())
+    }
+
+    /// Whether the preset is a ResNet (image classification) rather than a transformer.
+    pub fn is_resnet(&self) -> bool {
+        self.preset.starts_with("resnet")
+    }
+
+    /// After the preset changed family: the usual recipe for it (AdamW with clipping for the
+    /// transformers; SGD with momentum, weight decay 5e-4 and no clipping for the ResNets).
+    pub fn apply_family_recipe(&mut self) {
+        let resnet = self.is_resnet();
+        let o = &mut self.train.optimizer;
+        if resnet {
+            o.kind = OptimizerKind::Sgd;
+            o.lr = 0.05;
+            o.weight_decay = 5e-4;
+            o.momentum = 0.9;
+            self.train.min_lr = 5e-4;
+            self.train.grad_clip = 0.0;
+        } else {
+            o.kind = OptimizerKind::AdamW;
+            o.lr = 3e-3;
+            o.weight_decay = 0.1;
+            self.train.min_lr = 3e-4;
+            self.train.grad_clip = 1.0;
+        }
     }
 
     /// Display names of the base optimizer and its IRE variant.

@@ -31,9 +31,11 @@ pub struct TrainArgs {
     /// embedded 10k/2k subset.
     #[arg(long)]
     data_dir: Option<PathBuf>,
-    /// Train ResNets without random crops and flips.
+    /// Train ResNets with the CIFAR augmentation (random crop from a 4-pixel padded image,
+    /// horizontal flip). Off by default: over a few epochs it costs accuracy (400 steps of
+    /// ResNet-8: 78.9% with, 83.7% without); it pays off in long runs.
     #[arg(long)]
-    no_augment: bool,
+    augment: bool,
     /// Learning-rate decay after warm-up: cosine, or step (x0.1 at 50% and 75% of the steps).
     #[arg(long, default_value = "cosine")]
     schedule: String,
@@ -323,7 +325,7 @@ fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<
         model_config.param_count(),
         data.train.len(),
         data.test.len(),
-        if args.no_augment { "off" } else { "on" }
+        if args.augment { "on" } else { "off" }
     );
     let ctx = super::open_gpu()?;
     let trainer = Trainer::resnet(
@@ -331,7 +333,7 @@ fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<
         model_config,
         config.clone(),
         Arc::new(data),
-        !args.no_augment,
+        args.augment,
     )?;
     Ok((trainer, described))
 }

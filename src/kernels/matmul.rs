@@ -17,21 +17,28 @@ pub enum MatmulVariant {
     Vec4,
     /// 4x4 register blocking with scalar loads: any shape.
     Blocked,
-    /// 64x64 workgroup-memory tiles: fastest for whole training steps on real GPUs.
+    /// 64x64 workgroup-memory tiles: fastest on real GPUs when C has many rows.
     Tiled,
 }
 
 impl MatmulVariant {
-    /// The variant suited to this adapter: register blocking with vec4 loads on CPU adapters,
-    /// workgroup-memory tiles on GPUs. On an H200 (Vulkan) the vec4 kernel wins isolated square
-    /// products (15.5 vs 9.8 TFLOP/s at 1024^3) but the tiled one wins whole training steps on
-    /// the models' skinny shapes (transformer `small` step 20.1 vs 25.4 ms): docs/BENCHMARKS.md.
-    pub fn for_adapter(ctx: &GpuContext) -> Self {
-        if ctx.adapter.is_cpu {
+    /// The variant suited to this adapter and shape: register blocking with vec4 loads on CPU
+    /// adapters; on GPUs, workgroup-memory tiles when C has at least a tile's 64 rows, vec4
+    /// otherwise. Measured on an H200 (Vulkan, docs/BENCHMARKS.md): the transformer's products
+    /// (thousands of rows) step faster tiled (`small`: 20.1 vs 25.4 ms), the ResNet's
+    /// convolutions (16 to 64 output channels as rows) faster with vec4 (ResNet-20: 49.6 vs
+    /// 78.8 ms), where 64-row tiles would sit mostly idle.
+    pub fn for_shape(ctx: &GpuContext, m: usize) -> Self {
+        if ctx.adapter.is_cpu || m < 64 {
             Self::Vec4
         } else {
             Self::Tiled
         }
+    }
+
+    /// The variant for large products on this adapter (what `bench` reports).
+    pub fn for_adapter(ctx: &GpuContext) -> Self {
+        Self::for_shape(ctx, usize::MAX)
     }
 }
 
@@ -68,7 +75,15 @@ pub fn matmul(
     c: &Tensor,
     shape: MatmulShape,
 ) -> Dispatch {
-    matmul_variant(ctx, MatmulVariant::for_adapter(ctx), a, b, bias, c, shape)
+    matmul_variant(
+        ctx,
+        MatmulVariant::for_shape(ctx, shape.m),
+        a,
+        b,
+        bias,
+        c,
+        shape,
+    )
 }
 
 /// `c = op(a) op(b) (+ bias)` with an explicit kernel variant.

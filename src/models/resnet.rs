@@ -380,6 +380,7 @@ pub struct ResNet {
     forward_plan: Plan,
     backward_plan: Plan,
     eval_plan: Plan,
+    eval_forward_plan: Plan,
 }
 
 impl ResNet {
@@ -510,7 +511,8 @@ impl ResNet {
             &scalars,
         ));
 
-        let mut eval = forward(BatchNormMode::Eval);
+        let eval_forward = forward(BatchNormMode::Eval);
+        let mut eval = eval_forward.clone();
         eval.push(cross_entropy::forward_backward(
             ctx,
             batch,
@@ -547,6 +549,7 @@ impl ResNet {
             forward_plan: aux_forward,
             backward_plan: backward,
             eval_plan: eval,
+            eval_forward_plan: eval_forward,
             config,
             batch,
             params,
@@ -584,6 +587,11 @@ impl ResNet {
         self.images.write(ctx, &batch.pixels);
         self.targets.write(ctx, &batch.labels);
         Ok(())
+    }
+
+    /// Forward to logits in evaluation mode (running statistics), nothing else: predictions.
+    pub fn eval_plan_forward_only(&self) -> &Plan {
+        &self.eval_forward_plan
     }
 
     /// The running mean and variance of every BatchNorm, in parameter order, with PyTorch's

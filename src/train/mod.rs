@@ -3,6 +3,7 @@
 mod config;
 mod export;
 mod metrics;
+mod predictor;
 mod sampler;
 mod task;
 mod trainer;
@@ -10,6 +11,7 @@ mod trainer;
 pub use config::TrainConfig;
 pub use export::{to_csv, to_jsonl};
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
+pub use predictor::ImagePredictor;
 pub use sampler::TextSampler;
 pub use task::{HostBatch, Task};
 pub use trainer::Trainer;

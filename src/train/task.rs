@@ -12,8 +12,8 @@ use std::sync::Arc;
 pub enum Task {
     /// Next-character prediction.
     Text {
-        /// The model.
-        model: Transformer,
+        /// The model (boxed: the variants' buffers and plans differ a lot in size).
+        model: Box<Transformer>,
         /// Training and validation text.
         corpus: Arc<Corpus>,
         /// Window cutting.
@@ -22,7 +22,7 @@ pub enum Task {
     /// Image classification.
     Images {
         /// The model.
-        model: ResNet,
+        model: Box<ResNet>,
         /// Training and test images.
         data: Arc<ImageDataset>,
         /// Sampling and augmentation.
@@ -43,8 +43,8 @@ impl Task {
     /// The model, for the optimizer, IRE, SAM and the probes.
     pub fn network(&self) -> &dyn Network {
         match self {
-            Task::Text { model, .. } => model,
-            Task::Images { model, .. } => model,
+            Task::Text { model, .. } => model.as_ref(),
+            Task::Images { model, .. } => model.as_ref(),
         }
     }
 

@@ -126,7 +126,7 @@ impl Trainer {
         let trainer = Self::build(
             ctx,
             Task::Images {
-                model,
+                model: Box::new(model),
                 data,
                 batcher,
             },
@@ -163,7 +163,7 @@ impl Trainer {
             seq_len: model_config.seq_len,
         };
         Ok(Task::Text {
-            model,
+            model: Box::new(model),
             corpus,
             batcher,
         })

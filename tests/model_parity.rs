@@ -7,11 +7,10 @@
 
 mod common;
 
-use common::{assert_close, ctx, read, Fixture};
+use common::{assert_close, assert_grads_match, ctx, load_fixture_params, read, Fixture};
 use ire_playground::data::Batch;
 use ire_playground::kernels::reduce::slot;
 use ire_playground::models::{Transformer, TransformerConfig};
-use std::collections::HashMap;
 
 fn fixture_config(f: &Fixture) -> (TransformerConfig, usize) {
     let m = |k: &str| f.metadata[k].parse::<usize>().unwrap();
@@ -36,27 +35,9 @@ fn transformer_loss_and_all_gradients_match_pytorch() {
     let model = Transformer::new(&ctx, config, batch, 0.0).unwrap();
 
     // The model declares exactly the reference model's parameters, with the same shapes.
-    let mut named = HashMap::new();
-    for spec in &model.params.specs {
-        assert_eq!(
-            f.shape(&spec.name),
-            spec.shape.as_slice(),
-            "shape of {}",
-            spec.name
-        );
-        named.insert(spec.name.clone(), f.f(&spec.name).to_vec());
-    }
-    let torch_params = f
-        .float_names()
-        .into_iter()
-        .filter(|n| !n.starts_with("grad.") && !n.contains("put."));
-    assert_eq!(
-        torch_params.count(),
-        model.params.specs.len(),
-        "parameter count"
-    );
-
-    model.load_flat(&ctx, &model.params.flatten(&named).unwrap());
+    load_fixture_params(&ctx, &f, &model.params, "", |n| {
+        !n.starts_with("grad.") && !n.contains("put.")
+    });
     let b = Batch {
         inputs: f.u("input.idx").to_vec(),
         targets: f.u("input.targets").to_vec(),
@@ -73,18 +54,7 @@ fn transformer_loss_and_all_gradients_match_pytorch() {
         1e-5,
     );
 
-    let grads = read(&ctx, &model.params.grads);
-    for (spec, got) in model.params.unflatten(&grads) {
-        let want = f.f(&format!("grad.{}", spec.name));
-        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
-        assert_close(
-            &format!("grad of {}", spec.name),
-            got,
-            want,
-            1e-4 * scale,
-            1e-4,
-        );
-    }
+    assert_grads_match(&ctx, &f, &model.params);
 
     // Evaluation gives the same loss without touching gradients.
     model.eval_plan().submit(&ctx);

@@ -4,11 +4,10 @@
 
 mod common;
 
-use common::{assert_close, ctx, read, Fixture};
+use common::{assert_close, assert_grads_match, ctx, load_fixture_params, read, Fixture};
 use ire_playground::data::ImageBatch;
 use ire_playground::kernels::reduce::slot;
 use ire_playground::models::{Network, ResNet, ResNetConfig};
-use std::collections::HashMap;
 
 #[test]
 fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
@@ -17,27 +16,9 @@ fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
     let config = ResNetConfig::preset("resnet-tiny").unwrap();
     let model = ResNet::new(&ctx, config, 4, 0.0).unwrap();
 
-    let mut named = HashMap::new();
-    for spec in &model.params.specs {
-        let key = format!("param.{}", spec.name);
-        assert_eq!(
-            f.shape(&key),
-            spec.shape.as_slice(),
-            "shape of {}",
-            spec.name
-        );
-        named.insert(spec.name.clone(), f.f(&key).to_vec());
-    }
-    let torch_params = f
-        .float_names()
-        .into_iter()
-        .filter(|n| n.starts_with("param."));
-    assert_eq!(
-        torch_params.count(),
-        model.params.specs.len(),
-        "parameter count"
-    );
-    model.load_flat(&ctx, &model.params.flatten(&named).unwrap());
+    load_fixture_params(&ctx, &f, &model.params, "param.", |n| {
+        n.starts_with("param.")
+    });
 
     let batch = ImageBatch {
         pixels: f.f("x").to_vec(),
@@ -54,18 +35,7 @@ fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
         0.0,
         1e-5,
     );
-    let grads = read(&ctx, &model.params.grads);
-    for (spec, got) in model.params.unflatten(&grads) {
-        let want = f.f(&format!("grad.{}", spec.name));
-        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
-        assert_close(
-            &format!("grad of {}", spec.name),
-            got,
-            want,
-            1e-4 * scale,
-            1e-4,
-        );
-    }
+    let grads = assert_grads_match(&ctx, &f, &model.params);
     for (name, running) in model.running_stats() {
         let got = read(&ctx, running);
         let want = [

@@ -41,3 +41,55 @@ pub trait Network {
         self.params().params.write(ctx, flat);
     }
 }
+
+/// Implements [`Network`] for a model struct whose buffers and plans are fields named like the
+/// trait's methods (`params`, `scalars`, ..., `eval_plan`); the three things that differ between
+/// models are given: predictions per batch, classes, and the side-effect-free training plan.
+macro_rules! impl_network {
+    ($model:ty, rows: |$s1:ident| $rows:expr, classes: |$s2:ident| $classes:expr, aux: $aux:ident) => {
+        impl $crate::models::Network for $model {
+            fn params(&self) -> &$crate::nn::ParamSet {
+                &self.params
+            }
+            fn scalars(&self) -> &$crate::gpu::Tensor {
+                &self.scalars
+            }
+            fn partials(&self) -> &$crate::gpu::Tensor {
+                &self.partials
+            }
+            fn logits(&self) -> &$crate::gpu::Tensor {
+                &self.logits
+            }
+            fn dlogits(&self) -> &$crate::gpu::Tensor {
+                &self.dlogits
+            }
+            fn losses(&self) -> &$crate::gpu::Tensor {
+                &self.losses
+            }
+            fn rows(&self) -> usize {
+                let $s1 = self;
+                $rows
+            }
+            fn classes(&self) -> usize {
+                let $s2 = self;
+                $classes
+            }
+            fn train_plan(&self) -> &$crate::gpu::Plan {
+                &self.train_plan
+            }
+            fn aux_train_plan(&self) -> &$crate::gpu::Plan {
+                &self.$aux
+            }
+            fn forward_plan(&self) -> &$crate::gpu::Plan {
+                &self.forward_plan
+            }
+            fn backward_plan(&self) -> &$crate::gpu::Plan {
+                &self.backward_plan
+            }
+            fn eval_plan(&self) -> &$crate::gpu::Plan {
+                &self.eval_plan
+            }
+        }
+    };
+}
+pub(crate) use impl_network;

@@ -5,7 +5,6 @@
 //! GEMM and every BatchNorm channel a contiguous slice. scripts/reference_resnet.py is the same
 //! network in PyTorch, with the same parameter names.
 
-use super::Network;
 use crate::data::ImageBatch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
@@ -611,44 +610,5 @@ impl ResNet {
     }
 }
 
-impl Network for ResNet {
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-    fn scalars(&self) -> &Tensor {
-        &self.scalars
-    }
-    fn partials(&self) -> &Tensor {
-        &self.partials
-    }
-    fn logits(&self) -> &Tensor {
-        &self.logits
-    }
-    fn dlogits(&self) -> &Tensor {
-        &self.dlogits
-    }
-    fn losses(&self) -> &Tensor {
-        &self.losses
-    }
-    fn rows(&self) -> usize {
-        self.batch
-    }
-    fn classes(&self) -> usize {
-        self.config.classes
-    }
-    fn train_plan(&self) -> &Plan {
-        &self.train_plan
-    }
-    fn aux_train_plan(&self) -> &Plan {
-        &self.aux_train_plan
-    }
-    fn forward_plan(&self) -> &Plan {
-        &self.forward_plan
-    }
-    fn backward_plan(&self) -> &Plan {
-        &self.backward_plan
-    }
-    fn eval_plan(&self) -> &Plan {
-        &self.eval_plan
-    }
-}
+// Running statistics make the training plan stateful; `aux_train_plan` is its pure twin.
+super::network::impl_network!(ResNet, rows: |m| m.batch, classes: |m| m.config.classes, aux: aux_train_plan);

@@ -338,45 +338,5 @@ impl Transformer {
     }
 }
 
-impl super::Network for Transformer {
-    fn params(&self) -> &ParamSet {
-        &self.params
-    }
-    fn scalars(&self) -> &Tensor {
-        &self.scalars
-    }
-    fn partials(&self) -> &Tensor {
-        &self.partials
-    }
-    fn logits(&self) -> &Tensor {
-        &self.logits
-    }
-    fn dlogits(&self) -> &Tensor {
-        &self.dlogits
-    }
-    fn losses(&self) -> &Tensor {
-        &self.losses
-    }
-    fn rows(&self) -> usize {
-        self.rows
-    }
-    fn classes(&self) -> usize {
-        self.config.vocab
-    }
-    fn train_plan(&self) -> &Plan {
-        &self.train_plan
-    }
-    // No running statistics: every pass is side-effect free.
-    fn aux_train_plan(&self) -> &Plan {
-        &self.train_plan
-    }
-    fn forward_plan(&self) -> &Plan {
-        &self.forward_plan
-    }
-    fn backward_plan(&self) -> &Plan {
-        &self.backward_plan
-    }
-    fn eval_plan(&self) -> &Plan {
-        &self.eval_plan
-    }
-}
+// No running statistics: every pass is side-effect free, so the auxiliary plan is the training one.
+super::network::impl_network!(Transformer, rows: |m| m.rows, classes: |m| m.config.vocab, aux: train_plan);

@@ -185,3 +185,50 @@ pub fn events(records: &[Record]) -> Vec<(usize, String)> {
         })
         .collect()
 }
+
+/// Loads every parameter of `params` from the fixture tensor `{prefix}{name}` (checking shapes
+/// and that the fixture holds no other parameters) into the model's flat buffer.
+pub fn load_fixture_params(
+    ctx: &GpuContext,
+    f: &Fixture,
+    params: &ire_playground::nn::ParamSet,
+    prefix: &str,
+    is_param: impl Fn(&str) -> bool,
+) {
+    let mut named = HashMap::new();
+    for spec in &params.specs {
+        let key = format!("{prefix}{}", spec.name);
+        assert_eq!(
+            f.shape(&key),
+            spec.shape.as_slice(),
+            "shape of {}",
+            spec.name
+        );
+        named.insert(spec.name.clone(), f.f(&key).to_vec());
+    }
+    let in_fixture = f.float_names().into_iter().filter(|n| is_param(n)).count();
+    assert_eq!(in_fixture, params.specs.len(), "parameter count");
+    params.params.write(ctx, &params.flatten(&named).unwrap());
+}
+
+/// Every parameter's gradient against the fixture's `grad.{name}`, within 1e-4 of the tensor's
+/// largest gradient (plus 1e-4 relative).
+pub fn assert_grads_match(
+    ctx: &GpuContext,
+    f: &Fixture,
+    params: &ire_playground::nn::ParamSet,
+) -> Vec<f32> {
+    let grads = read(ctx, &params.grads);
+    for (spec, got) in params.unflatten(&grads) {
+        let want = f.f(&format!("grad.{}", spec.name));
+        let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
+        assert_close(
+            &format!("grad of {}", spec.name),
+            got,
+            want,
+            1e-4 * scale,
+            1e-4,
+        );
+    }
+    grads
+}

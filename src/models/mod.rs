@@ -1,6 +1,7 @@
 //! Models built from the layers in `nn`.
 
 mod config;
+mod loss;
 mod network;
 mod resnet;
 mod transformer;

@@ -5,6 +5,7 @@
 //! GEMM and every BatchNorm channel a contiguous slice. scripts/reference_resnet.py is the same
 //! network in PyTorch, with the same parameter names.
 
+use super::loss::LossBuffers;
 use crate::data::ImageBatch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
@@ -467,21 +468,17 @@ impl ResNet {
             plan
         };
 
-        let mut loss = Plan::new();
-        loss.push(cross_entropy::forward_backward(
-            ctx,
-            batch,
-            config.classes,
-            &logits,
-            &targets,
-            &losses,
-            Some(&dlogits),
-        ));
-        let mean = ReduceMode::Store {
-            slot: slot::LOSS,
-            scale: 1.0 / batch as f32,
+        let head = LossBuffers {
+            rows: batch,
+            classes: config.classes,
+            logits: &logits,
+            targets: &targets,
+            losses: &losses,
+            dlogits: &dlogits,
+            partials: &partials,
+            scalars: &scalars,
         };
-        loss.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
+        let loss = head.train_plan(ctx);
 
         let mut backward = Plan::new();
         backward.extend_dispatches(fc.backward(ctx, batch, &pooled, &dlogits, Some(&d_pooled)));
@@ -501,45 +498,22 @@ impl ResNet {
         backward.push(relu_backward(ctx, &stem_relu, &d_stem_relu, &d_stem_bn));
         stem.backward(ctx, &images, &d_stem_bn, None, &scratch, &mut backward);
 
-        let mut grad_norm = Plan::new();
-        grad_norm.extend_dispatches(reduce::reduce(
-            ctx,
-            ReduceMode::GradNorm { clip: grad_clip },
-            &params.grads,
-            &partials,
-            &scalars,
-        ));
-
+        let grad_norm = head.grad_norm_plan(ctx, &params, grad_clip);
         let eval_forward = forward(BatchNormMode::Eval);
-        let mut eval = eval_forward.clone();
-        eval.push(cross_entropy::forward_backward(
+        let mut eval = Plan::concat(&[&eval_forward, &head.eval_plan(ctx)]);
+        eval.push(cross_entropy::correct_rows(
             ctx,
             batch,
             config.classes,
             &logits,
             &targets,
-            &losses,
-            None,
+            &correct,
         ));
-        let per_batch = 1.0 / batch as f32;
-        for (slot, src) in [(slot::EVAL_LOSS, &losses), (slot::EVAL_CORRECT, &correct)] {
-            if slot == slot::EVAL_CORRECT {
-                eval.push(cross_entropy::correct_rows(
-                    ctx,
-                    batch,
-                    config.classes,
-                    &logits,
-                    &targets,
-                    &correct,
-                ));
-            }
-            let mode = ReduceMode::Accumulate {
-                slot,
-                scale: per_batch,
-            };
-            eval.extend_dispatches(reduce::reduce(ctx, mode, src, &partials, &scalars));
-        }
-
+        let accuracy = ReduceMode::Accumulate {
+            slot: slot::EVAL_CORRECT,
+            scale: 1.0 / batch as f32,
+        };
+        eval.extend_dispatches(reduce::reduce(ctx, accuracy, &correct, &partials, &scalars));
         let train_forward = forward(BatchNormMode::Train);
         let aux_forward = forward(BatchNormMode::TrainNoUpdate);
         Ok(Self {

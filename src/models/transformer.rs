@@ -4,15 +4,15 @@
 //! training step replays `train_plan` (forward, loss, backward, gradient norm) and the
 //! optimizer's plan in one submission.
 
+use super::loss::LossBuffers;
 use super::TransformerConfig;
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
-use crate::kernels::cross_entropy;
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::embedding::EmbeddingShape;
-use crate::kernels::reduce::{self, partials_len, slot, ReduceMode};
+use crate::kernels::reduce::{partials_len, slot};
 use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp, ParamSet};
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
@@ -203,21 +203,17 @@ impl Transformer {
         forward.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
         forward.push(lm_head.forward(ctx, rows, &final_norm, &logits));
 
-        let mut loss = Plan::new();
-        loss.push(cross_entropy::forward_backward(
-            ctx,
+        let head = LossBuffers {
             rows,
-            c.vocab,
-            &logits,
-            &targets,
-            &losses,
-            Some(&dlogits),
-        ));
-        let mean = ReduceMode::Store {
-            slot: slot::LOSS,
-            scale: 1.0 / rows as f32,
+            classes: c.vocab,
+            logits: &logits,
+            targets: &targets,
+            losses: &losses,
+            dlogits: &dlogits,
+            partials: &partials,
+            scalars: &scalars,
         };
-        loss.extend_dispatches(reduce::reduce(ctx, mean, &losses, &partials, &scalars));
+        let loss = head.train_plan(ctx);
 
         let mut backward = Plan::new();
         backward.extend_dispatches(lm_head.backward(
@@ -239,26 +235,8 @@ impl Transformer {
         }
         backward.push(embedding.backward(ctx, &tokens, &dxs[0]));
 
-        let mut grad_norm = Plan::new();
-        grad_norm.extend_dispatches(reduce::reduce(
-            ctx,
-            ReduceMode::GradNorm { clip: grad_clip },
-            &params.grads,
-            &partials,
-            &scalars,
-        ));
-
-        let mut eval_loss = Plan::new();
-        eval_loss.push(cross_entropy::forward_backward(
-            ctx, rows, c.vocab, &logits, &targets, &losses, None,
-        ));
-        let accumulate = ReduceMode::Accumulate {
-            slot: slot::EVAL_LOSS,
-            scale: 1.0 / rows as f32,
-        };
-        eval_loss.extend_dispatches(reduce::reduce(
-            ctx, accumulate, &losses, &partials, &scalars,
-        ));
+        let grad_norm = head.grad_norm_plan(ctx, &params, grad_clip);
+        let eval_loss = head.eval_plan(ctx);
 
         Ok(Self {
             config,

@@ -149,6 +149,10 @@ fn bad_resnet_arguments_and_data_are_rejected_with_clear_messages() {
         "unknown schedule 'linear'",
     );
     assert_fails_with(
+        &resnet(&["--width", "0"]),
+        "--width must be between 1 and 16",
+    );
+    assert_fails_with(
         &resnet(&["--save", "x.safetensors"]),
         "ResNet checkpoints are not supported yet",
     );

@@ -23,6 +23,9 @@ pub struct TrainArgs {
     /// resnet: resnet-tiny (ResNet-8), resnet20 or resnet56 [default: tiny / resnet-tiny].
     #[arg(long)]
     preset: Option<String>,
+    /// ResNet channel multiplier: stages have 16/32/64 times this many channels.
+    #[arg(long, default_value_t = 1)]
+    width: usize,
     /// Image data set for --model resnet (only fashion-mnist).
     #[arg(long, default_value = "fashion-mnist")]
     dataset: String,
@@ -307,7 +310,16 @@ fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<
             "--save and --resume hold transformers only; ResNet checkpoints are not supported yet"
         );
     }
-    let model_config = ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?;
+    let model_config = ResNetConfig {
+        width: args.width,
+        ..ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?
+    };
+    if !(1..=16).contains(&model_config.width) {
+        bail!(
+            "--width must be between 1 and 16, got {}",
+            model_config.width
+        );
+    }
     let data = match &args.data_dir {
         Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
         None => ImageDataset::fashion_mnist_embedded()?,

@@ -44,7 +44,8 @@ pub struct LiveRun {
     /// Why the run stopped early (divergence, device failure), if it did.
     pub error: Option<String>,
     tokens_per_step: f64,
-    last_sample: Option<Instant>,
+    /// When text or predictions were last requested (a run has one of the two).
+    last_view_request: Option<Instant>,
 }
 
 impl LiveRun {
@@ -85,7 +86,7 @@ impl LiveRun {
             series: Series::default(),
             error: None,
             tokens_per_step,
-            last_sample: None,
+            last_view_request: None,
         })
     }
 
@@ -141,16 +142,15 @@ impl LiveRun {
             return;
         }
         let due = self
-            .last_sample
+            .last_view_request
             .is_none_or(|t| now.duration_since(t) >= PREDICT_INTERVAL);
         if due && self.error.is_none() {
-            self.last_sample = Some(now);
+            self.last_view_request = Some(now);
             predictor.submit(model);
         }
     }
 
     fn sample(&mut self, now: Instant) {
-        self.predict(now);
         let Some(sampler) = self.sampler.as_mut() else {
             return;
         };
@@ -160,10 +160,10 @@ impl LiveRun {
             return;
         }
         let due = self
-            .last_sample
+            .last_view_request
             .is_none_or(|t| now.duration_since(t) >= SAMPLE_INTERVAL);
         if due && !sampler.is_pending() && self.error.is_none() {
-            self.last_sample = Some(now);
+            self.last_view_request = Some(now);
             if let Err(e) = sampler.submit(self.trainer.network().params()) {
                 log::warn!("sampling stopped: {e}");
                 self.sampler = None;
@@ -248,7 +248,9 @@ impl Session {
         }
         let now = Instant::now();
         for run in &mut self.runs {
+            // A run has either a sampler (transformer) or a predictor (ResNet).
             run.sample(now);
+            run.predict(now);
         }
         self.mode == Mode::Running || self.runs.iter().any(|r| !r.trainer.is_finished())
     }

@@ -86,6 +86,21 @@ impl Tensor {
             .write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(data));
     }
 
+    /// Records a GPU-side copy of this tensor into `dst`, which must have the same length.
+    pub fn record_copy_to(&self, encoder: &mut wgpu::CommandEncoder, dst: &Tensor) {
+        assert_eq!(
+            self.len, dst.len,
+            "copy between tensors of different lengths"
+        );
+        encoder.copy_buffer_to_buffer(
+            &self.buffer,
+            self.offset,
+            &dst.buffer,
+            dst.offset,
+            self.bytes(),
+        );
+    }
+
     /// Copies the tensor to the host, blocking until the GPU is done. For tests, checkpoints and
     /// the CLI; never called inside a training step.
     #[cfg(not(target_arch = "wasm32"))]

@@ -29,32 +29,23 @@ pub struct LossBuffers<'a> {
 impl LossBuffers<'_> {
     /// Per-row losses and `dlogits`, and the mean loss into `scalars[LOSS]`.
     pub fn train_plan(&self, ctx: &GpuContext) -> Plan {
-        let mut plan = Plan::new();
-        plan.push(cross_entropy::forward_backward(
-            ctx,
-            self.rows,
-            self.classes,
-            self.logits,
-            self.targets,
-            self.losses,
-            Some(self.dlogits),
-        ));
         let mean = ReduceMode::Store {
             slot: slot::LOSS,
             scale: 1.0 / self.rows as f32,
         };
-        plan.extend_dispatches(reduce::reduce(
-            ctx,
-            mean,
-            self.losses,
-            self.partials,
-            self.scalars,
-        ));
-        plan
+        self.loss_plan(ctx, Some(self.dlogits), mean)
     }
 
     /// Per-row losses (no gradient), the batch mean added to `scalars[EVAL_LOSS]`.
     pub fn eval_plan(&self, ctx: &GpuContext) -> Plan {
+        let accumulate = ReduceMode::Accumulate {
+            slot: slot::EVAL_LOSS,
+            scale: 1.0 / self.rows as f32,
+        };
+        self.loss_plan(ctx, None, accumulate)
+    }
+
+    fn loss_plan(&self, ctx: &GpuContext, dlogits: Option<&Tensor>, mode: ReduceMode) -> Plan {
         let mut plan = Plan::new();
         plan.push(cross_entropy::forward_backward(
             ctx,
@@ -63,15 +54,11 @@ impl LossBuffers<'_> {
             self.logits,
             self.targets,
             self.losses,
-            None,
+            dlogits,
         ));
-        let accumulate = ReduceMode::Accumulate {
-            slot: slot::EVAL_LOSS,
-            scale: 1.0 / self.rows as f32,
-        };
         plan.extend_dispatches(reduce::reduce(
             ctx,
-            accumulate,
+            mode,
             self.losses,
             self.partials,
             self.scalars,

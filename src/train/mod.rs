@@ -15,3 +15,9 @@ pub use predictor::ImagePredictor;
 pub use sampler::TextSampler;
 pub use task::{HostBatch, Task};
 pub use trainer::Trainer;
+
+/// Index of the largest value (the first on ties, like `torch.argmax`; 0 when none is larger
+/// than the first, e.g. all NaN).
+pub(crate) fn argmax(values: &[f32]) -> usize {
+    (1..values.len()).fold(0, |best, i| if values[i] > values[best] { i } else { best })
+}

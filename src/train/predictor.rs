@@ -53,20 +53,16 @@ impl ImagePredictor {
             return;
         }
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        let (from, to) = (&source.params.params, &self.model.params.params);
-        encoder.copy_buffer_to_buffer(&from.buffer, from.offset, &to.buffer, to.offset, to.bytes());
+        source
+            .params
+            .params
+            .record_copy_to(&mut encoder, &self.model.params.params);
         for ((_, from), (_, to)) in source
             .running_stats()
             .into_iter()
             .zip(self.model.running_stats())
         {
-            encoder.copy_buffer_to_buffer(
-                &from.buffer,
-                from.offset,
-                &to.buffer,
-                to.offset,
-                to.bytes(),
-            );
+            from.record_copy_to(&mut encoder, to);
         }
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
@@ -87,10 +83,9 @@ impl ImagePredictor {
             return Ok(false);
         };
         self.pending = false;
-        let classes = self.model.config.classes;
         self.predicted = logits
-            .chunks(classes)
-            .map(|row| (0..classes).fold(0, |best, c| if row[c] > row[best] { c } else { best }))
+            .chunks(self.model.config.classes)
+            .map(super::argmax)
             .collect();
         Ok(true)
     }

@@ -96,13 +96,7 @@ impl TextSampler {
         self.model.tokens.write(&self.ctx, &input);
 
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(
-            &weights.params.buffer,
-            weights.params.offset,
-            &own.buffer,
-            own.offset,
-            own.bytes(),
-        );
+        weights.params.record_copy_to(&mut encoder, own);
         {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             self.model.forward_plan().record(&mut pass);
@@ -142,17 +136,7 @@ impl TextSampler {
     }
 
     fn pick(&mut self, logits: &[f32]) -> u32 {
-        let argmax = logits
-            .iter()
-            .enumerate()
-            .fold((0, f32::NEG_INFINITY), |best, (i, &v)| {
-                if v > best.1 {
-                    (i, v)
-                } else {
-                    best
-                }
-            })
-            .0;
+        let argmax = super::argmax(logits);
         if self.temperature <= 0.0 || logits.iter().any(|v| !v.is_finite()) {
             return argmax as u32;
         }

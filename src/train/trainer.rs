@@ -195,8 +195,9 @@ impl Trainer {
         Ok(trainer)
     }
 
+    /// Wires the optimizer, IRE, SAM and the probes around a built task. The constructors have
+    /// validated `config` before building the model.
     fn build(ctx: &GpuContext, task: Task, config: TrainConfig, start_step: usize) -> Result<Self> {
-        config.validate()?;
         let model = task.network();
         let ire = Ire::new(ctx, model, config.ire.clone(), config.seed)?;
         let optimizer = Optimizer::new(

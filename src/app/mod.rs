@@ -293,6 +293,7 @@ impl PlaygroundApp {
         let Some(session) = &self.session else {
             return;
         };
+        let mut outcomes = Vec::new();
         for run in &session.runs {
             let name = run.label.to_lowercase().replace(' ', "-");
             let (file, mime, text) = if jsonl {
@@ -308,11 +309,15 @@ impl PlaygroundApp {
                     to_csv(&run.trainer.history),
                 )
             };
-            self.message = Some(match platform::save_text(&file, mime, &text) {
-                Ok(m) => (false, m),
-                Err(e) => (true, e),
-            });
+            outcomes.push(platform::save_text(&file, mime, &text));
         }
+        // In compare mode both runs are saved; a failure must not hide behind the other's success.
+        let failed = outcomes.iter().any(Result::is_err);
+        let text: Vec<String> = outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|e| e))
+            .collect();
+        self.message = Some((failed, text.join("; ")));
     }
 
     fn toolbar_ui(&mut self, ui: &mut egui::Ui) {

@@ -4,47 +4,19 @@
 //   probs: [B, H, T, T] softmax probabilities, saved for the backward pass (zero above the diagonal).
 // One invocation per (batch, head, query row): for playground sizes (T <= 256, hd <= 64) a row fits
 // comfortably in one invocation, and nothing needs atomics, so results are deterministic.
+// Bindings and uniform struct: declared once in src/kernels/attention.rs (generated into this module).
 
-struct Dims {
-    batch: u32,
-    seq: u32,
-    heads: u32,
-    head_dim: u32,
-    scale: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<f32>;
-@group(0) @binding(2) var<storage, read_write> probs: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-fn model_dim() -> u32 {
-    return dims.heads * dims.head_dim;
-}
-
-// Index of element d of the q (part 0), k (1) or v (2) vector of token t in batch b, head h.
-fn qkv_index(b: u32, t: u32, part: u32, h: u32, d: u32) -> u32 {
-    let dm = model_dim();
-    return (b * dims.seq + t) * 3u * dm + part * dm + h * dims.head_dim + d;
-}
-
-fn probs_index(b: u32, h: u32, i: u32, j: u32) -> u32 {
-    return ((b * dims.heads + h) * dims.seq + i) * dims.seq + j;
-}
+const LANES: u32 = 1u;
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
-    let total = dims.batch * dims.heads * dims.seq;
-    let idx = gid.x;
-    if (idx >= total) {
+    let r = row_of(gid.x);
+    if (!r.valid) {
         return;
     }
-    let i = idx % dims.seq;
-    let h = (idx / dims.seq) % dims.heads;
-    let b = idx / (dims.seq * dims.heads);
+    let b = r.b;
+    let h = r.h;
+    let i = r.i;
 
     var row_max = -3.0e38;
     for (var j = 0u; j <= i; j++) {
@@ -70,7 +42,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
             probs[probs_index(b, h, i, j)] = 0.0;
         }
     }
-    let dm = model_dim();
+    let dm = model_lanes();
     for (var d = 0u; d < dims.head_dim; d++) {
         var acc = 0.0;
         for (var j = 0u; j <= i; j++) {

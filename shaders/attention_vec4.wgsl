@@ -2,58 +2,10 @@
 // same contract and one invocation per (batch, head, row), but q/k/v rows are read as vec4 and a
 // row's query, output and gradient accumulators live in private memory, so each k/v row is read
 // once per pass instead of once per channel.
+// Bindings and uniform struct: declared once in src/kernels/attention.rs (generated into this module).
 
+const LANES: u32 = 4u;
 const MAX_HD4: u32 = 16u;
-
-struct Dims {
-    batch: u32,
-    seq: u32,
-    heads: u32,
-    head_dim: u32,
-    scale: f32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> qkv: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read_write> probs: array<f32>;
-@group(0) @binding(3) var<storage, read> dout: array<vec4<f32>>;
-@group(0) @binding(4) var<storage, read_write> dscores: array<f32>;
-@group(0) @binding(5) var<storage, read_write> grad: array<vec4<f32>>; // out (forward) or dqkv (backward)
-
-fn hd4() -> u32 {
-    return dims.head_dim / 4u;
-}
-
-fn dm4() -> u32 {
-    return dims.heads * hd4();
-}
-
-fn qkv_index(b: u32, t: u32, part: u32, h: u32, d4: u32) -> u32 {
-    return (b * dims.seq + t) * 3u * dm4() + part * dm4() + h * hd4() + d4;
-}
-
-fn out_index(b: u32, t: u32, h: u32, d4: u32) -> u32 {
-    return (b * dims.seq + t) * dm4() + h * hd4() + d4;
-}
-
-fn probs_index(b: u32, h: u32, i: u32, j: u32) -> u32 {
-    return ((b * dims.heads + h) * dims.seq + i) * dims.seq + j;
-}
-
-struct Row {
-    b: u32,
-    h: u32,
-    i: u32,
-    valid: bool,
-}
-
-fn row_of(idx: u32) -> Row {
-    let total = dims.batch * dims.heads * dims.seq;
-    return Row(idx / (dims.seq * dims.heads), (idx / dims.seq) % dims.heads, idx % dims.seq, idx < total);
-}
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -61,7 +13,7 @@ fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!r.valid) {
         return;
     }
-    let n4 = hd4();
+    let n4 = head_lanes();
     var q: array<vec4<f32>, MAX_HD4>;
     for (var d = 0u; d < n4; d++) {
         q[d] = qkv[qkv_index(r.b, r.i, 0u, r.h, d)];
@@ -110,7 +62,7 @@ fn backward_query(@builtin(global_invocation_id) gid: vec3<u32>) {
     if (!r.valid) {
         return;
     }
-    let n4 = hd4();
+    let n4 = head_lanes();
     var g: array<vec4<f32>, MAX_HD4>;
     for (var d = 0u; d < n4; d++) {
         g[d] = dout[out_index(r.b, r.i, r.h, d)];
@@ -153,7 +105,7 @@ fn backward_key(@builtin(global_invocation_id) gid: vec3<u32>) {
         return;
     }
     let j = r.i;
-    let n4 = hd4();
+    let n4 = head_lanes();
     var dk: array<vec4<f32>, MAX_HD4>;
     var dv: array<vec4<f32>, MAX_HD4>;
     for (var d = 0u; d < n4; d++) {

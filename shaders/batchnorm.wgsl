@@ -3,42 +3,14 @@
 // reduces it without strided access. Training mode normalises with the batch statistics (biased
 // variance) and, when UPDATE_RUNNING is set, updates the running statistics as PyTorch does
 // (momentum 0.1, unbiased variance); evaluation mode uses the running statistics.
+// Bindings and uniform struct: declared once in src/kernels/batchnorm.rs (generated into this module).
 
 override UPDATE_RUNNING: f32 = 1.0;
 
-struct Dims {
-    channels: u32,
-    len: u32,       // elements per channel
-    eps: f32,
-    momentum: f32,
-}
-
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-// [mean, inverse std] per channel of the last training forward pass.
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>;
-// [running mean (channels), running var (channels)].
-@group(0) @binding(6) var<storage, read_write> running: array<f32>;
+// `stats`: [mean, inverse std] per channel of the last training forward pass;
+// `running`: [running mean (channels), running var (channels)].
 
 const WG: u32 = 256u;
-var<workgroup> partial: array<f32, 256>;
-
-fn workgroup_sum(v: f32, lid: u32) -> f32 {
-    partial[lid] = v;
-    workgroupBarrier();
-    for (var s = WG / 2u; s > 0u; s >>= 1u) {
-        if (lid < s) {
-            partial[lid] += partial[lid + s];
-        }
-        workgroupBarrier();
-    }
-    let total = partial[0];
-    workgroupBarrier();
-    return total;
-}
 
 @compute @workgroup_size(256)
 fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid3: vec3<u32>) {

@@ -1,22 +1,7 @@
 // BatchNorm2d backward (training mode), one workgroup per channel of the CNHW layout:
 //   dbeta = sum(dy), dgamma = sum(dy * xhat),
 //   dx = gamma * inv_std * (dy - dbeta / len - xhat * dgamma / len).
-
-struct Dims {
-    channels: u32,
-    len: u32,
-    eps: f32,
-    momentum: f32,
-}
-
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;
-@group(0) @binding(3) var<storage, read> gamma: array<f32>;
-@group(0) @binding(4) var<storage, read> stats: array<f32>;
-@group(0) @binding(5) var<storage, read_write> dx: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dgamma: array<f32>;
-@group(0) @binding(7) var<storage, read_write> dbeta: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/batchnorm.rs (generated into this module).
 
 const WG: u32 = 256u;
 var<workgroup> partial: array<vec2<f32>, 256>;

@@ -4,25 +4,7 @@
 // which the adapter-tuned matmul kernels run. `im2col` gathers the input patches into `col`;
 // `col2im` is its adjoint, gathering the patch gradients back into the input gradient (each
 // input element sums the few (kh, kw) taps that read it, so no atomics are needed).
-
-struct Dims {
-    channels: u32,  // input channels
-    batch: u32,
-    height: u32,    // input
-    width: u32,
-    out_h: u32,
-    out_w: u32,
-    kernel: u32,    // square kernel size
-    stride: u32,
-    pad: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> dst: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/conv.rs (generated into this module).
 
 // One invocation per element of col [channels * k * k, batch * out_h * out_w].
 @compute @workgroup_size(256)

@@ -2,21 +2,9 @@
 //   losses[r]  = logsumexp(logits[r]) - logits[r, target[r]]
 //   dlogits[r] = (softmax(logits[r]) - onehot(target[r])) * grad_scale   (grad_scale = 1/N for a mean)
 // The mean itself is taken by reduce.wgsl so that this kernel stays one invocation per row.
+// Bindings and uniform struct: declared once in src/kernels/cross_entropy.rs (generated into this module).
 
 override WRITE_GRAD: bool = true;
-
-struct Dims {
-    rows: u32,
-    vocab: u32,
-    grad_scale: f32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read> targets: array<u32>;
-@group(0) @binding(3) var<storage, read_write> losses: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dlogits: array<f32>;
 
 @compute @workgroup_size(64)
 fn forward_backward(@builtin(global_invocation_id) gid: vec3<u32>) {

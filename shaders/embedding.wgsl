@@ -1,18 +1,6 @@
 // Token + position embedding: x[b*T + t, d] = wte[token[b*T + t], d] + wpe[t, d].
 // Backward without atomics: one invocation per output parameter gathers its contributions.
-
-struct Dims {
-    rows: u32,     // B * T
-    seq: u32,      // T
-    dim: u32,      // D
-    vocab: u32,    // V
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> tokens: array<u32>;
-@group(0) @binding(2) var<storage, read> wte: array<f32>;
-@group(0) @binding(3) var<storage, read> wpe: array<f32>;
-@group(0) @binding(4) var<storage, read_write> x: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/embedding.rs (generated into this module).
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -1,18 +1,6 @@
 // Gradients of embedding.wgsl: dwte[v, d] = sum over rows whose token is v of dx[row, d],
 // dwpe[t, d] = sum over the batch of dx[b*T + t, d]. Deterministic gathers, no atomics.
-
-struct Dims {
-    rows: u32,
-    seq: u32,
-    dim: u32,
-    vocab: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> tokens: array<u32>;
-@group(0) @binding(2) var<storage, read> dx: array<f32>;
-@group(0) @binding(3) var<storage, read_write> dwte: array<f32>;
-@group(0) @binding(4) var<storage, read_write> dwpe: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/embedding.rs (generated into this module).
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

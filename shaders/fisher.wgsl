@@ -5,17 +5,7 @@
 //  `accumulate`:    h = beta * h + (1 - beta) * scale * g^2. With model-sampled labels E[g] = 0,
 //                   so scale = tokens in the batch makes scale * g^2 an unbiased estimate of the
 //                   per-token Fisher diagonal (only its ranking matters for the mask).
-
-struct SampleParams {
-    rows: u32,
-    vocab: u32,
-    seed: u32,
-    counter: u32,
-}
-
-@group(0) @binding(0) var<uniform> sp: SampleParams;
-@group(0) @binding(1) var<storage, read> logits: array<f32>;
-@group(0) @binding(2) var<storage, read_write> labels: array<u32>;
+// Bindings and uniform struct: declared once in src/kernels/ire.rs (generated into this module).
 
 @compute @workgroup_size(64)
 fn sample_labels(@builtin(global_invocation_id) gid: vec3<u32>) {

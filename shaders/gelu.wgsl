@@ -1,16 +1,5 @@
 // GELU, tanh approximation (GPT-2; PyTorch `gelu(approximate="tanh")`), forward and backward.
-
-struct Dims {
-    n: u32,
-    _pad0: u32,
-    _pad1: u32,
-    _pad2: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> dy: array<f32>;   // backward only
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/elementwise.rs (generated into this module).
 
 const SQRT_2_OVER_PI: f32 = 0.7978845608028654;
 const COEF: f32 = 0.044715;

@@ -2,20 +2,7 @@
 //   mask[i]  = 1 when h[i] <= threshold (the gamma-fraction with the smallest h, plus ties), else 0
 //   below[i] = 1 when h[i] < eps_rel * mean(h) (mean over real parameters), else 0
 // `below` is a scale-free flatness count that is comparable between runs with and without IRE.
-
-struct Params {
-    n: u32,
-    real_count: u32,
-    eps_rel: f32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> fisher: array<f32>;
-@group(0) @binding(2) var<storage, read> state: array<u32, 4>;
-@group(0) @binding(3) var<storage, read> scalars: array<f32>;
-@group(0) @binding(4) var<storage, read_write> mask: array<f32>;
-@group(0) @binding(5) var<storage, read_write> below: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/ire.rs (generated into this module).
 
 @compute @workgroup_size(256)
 fn mark(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

@@ -4,21 +4,7 @@
 //                  The residual stream's gradient is added here (HAS_RESIDUAL) so the backward pass
 //                  needs no separate accumulate kernel.
 //   param_grads:   dgamma[c] = sum_r dy * xhat, dbeta[c] = sum_r dy (one invocation per column).
-
-
-struct Dims {
-    rows: u32,
-    cols: u32,
-    eps: f32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> beta: array<f32>;
-@group(0) @binding(4) var<storage, read_write> y: array<f32>;
-@group(0) @binding(5) var<storage, read_write> stats: array<f32>; // [rows, 2]: mean, rstd
+// Bindings and uniform struct: declared once in src/kernels/layernorm.rs (generated into this module).
 
 @compute @workgroup_size(64)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>) {

@@ -1,21 +1,7 @@
 // Backward of layernorm.wgsl; see the comment there for the formulas.
+// Bindings and uniform struct: declared once in src/kernels/layernorm.rs (generated into this module).
 
 override HAS_RESIDUAL: bool = false;
-
-struct Dims {
-    rows: u32,
-    cols: u32,
-    eps: f32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> gamma: array<f32>;
-@group(0) @binding(3) var<storage, read> stats: array<f32>;
-@group(0) @binding(4) var<storage, read> dy: array<f32>;
-@group(0) @binding(5) var<storage, read> dresidual: array<f32>;
-@group(0) @binding(6) var<storage, read_write> dx: array<f32>;
 
 @compute @workgroup_size(64)
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {

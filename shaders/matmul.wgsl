@@ -6,23 +6,11 @@
 //  - `main_blocked`: 4x4 outputs per invocation in registers, no workgroup memory and no barriers.
 //    Software rasterisers (lavapipe, SwiftShader) run barriers very slowly; this is 10x faster there.
 //  - `main_tiled`: 64x64 output tiles staged through workgroup memory, for real GPUs.
+// Bindings and uniform struct: declared once in src/kernels/matmul.rs (generated into this module).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;
 override HAS_BIAS: bool = false;
-
-struct Dims {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 fn a_index(row: u32, kk: u32) -> u32 {
     if (TRANS_A) {

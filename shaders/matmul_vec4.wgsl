@@ -5,21 +5,9 @@
 //   `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0
+// Bindings and uniform struct: declared once in src/kernels/matmul.rs (generated into this module).
 
 override HAS_BIAS: bool = false;
-
-struct Dims {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> a: array<vec4<f32>>;
-@group(0) @binding(2) var<storage, read> b: array<vec4<f32>>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> c: array<f32>;
 
 fn store_row(row: u32, col0: u32, v: vec4<f32>) {
     if (row >= dims.m) {

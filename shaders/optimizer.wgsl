@@ -12,29 +12,7 @@
 // IRE (arXiv 2405.20763): with delta = p_new - p the base optimizer's full step (weight decay
 // included), p = p + delta * (1 + kappa * mask). `ire_kappa` is 0 when IRE is off, and then p_new is
 // written unchanged, so the step is bit-identical to the base optimizer's.
-
-struct Hyper {
-    n: u32,
-    decay_end: u32,
-    lr: f32,
-    weight_decay: f32,
-    beta1: f32,
-    beta2: f32,
-    eps: f32,
-    bias_correction1: f32,
-    bias_correction2_sqrt: f32,
-    momentum: f32,
-    ire_kappa: f32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> hyper: Hyper;
-@group(0) @binding(1) var<storage, read> scalars: array<f32>;
-@group(0) @binding(2) var<storage, read> grads: array<f32>;
-@group(0) @binding(3) var<storage, read_write> params: array<f32>;
-@group(0) @binding(4) var<storage, read_write> state1: array<f32>; // AdamW m, SGD momentum buffer
-@group(0) @binding(5) var<storage, read_write> state2: array<f32>; // AdamW v (unused by SGD)
-@group(0) @binding(6) var<storage, read> ire_mask: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/optimizer.rs (generated into this module).
 
 fn apply(i: u32, old: f32, new_value: f32) {
     if (hyper.ire_kappa != 0.0) {

@@ -6,26 +6,11 @@
 //     MODE_GRAD_NORM: scalars[S_GRAD_NORM] = sqrt(total); scalars[S_CLIP_SCALE] = min(1, clip / norm);
 //                     scalars[S_NONFINITE] = 1 when the norm or the loss is NaN/Inf.
 // Barrier-free first stage keeps software adapters fast; the tree has only 8 barrier levels.
+// Bindings and uniform struct: declared once in src/kernels/reduce.rs (generated into this module).
 
 const MODE_MEAN: u32 = 0u;
 const MODE_ACCUM: u32 = 1u;
 const MODE_GRAD_NORM: u32 = 2u;
-
-struct Params {
-    n: u32,
-    chunk: u32,
-    mode: u32,
-    out_slot: u32,
-    scale: f32,
-    clip: f32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> input: array<f32>;
-@group(0) @binding(2) var<storage, read_write> partials: array<f32>;
-@group(0) @binding(3) var<storage, read_write> scalars: array<f32>;
 
 @compute @workgroup_size(64)
 fn partial(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -49,8 +34,6 @@ fn partial(@builtin(global_invocation_id) gid: vec3<u32>) {
     partials[t] = acc;
 }
 
-var<workgroup> tree: array<f32, 256>;
-
 @compute @workgroup_size(256)
 fn finish(@builtin(local_invocation_index) lidx: u32) {
     let num_partials = (params.n + params.chunk - 1u) / params.chunk;
@@ -58,18 +41,10 @@ fn finish(@builtin(local_invocation_index) lidx: u32) {
     for (var i = lidx; i < num_partials; i += 256u) {
         acc += partials[i];
     }
-    tree[lidx] = acc;
-    workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride >>= 1u) {
-        if (lidx < stride) {
-            tree[lidx] += tree[lidx + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(acc, lidx);
     if (lidx != 0u) {
         return;
     }
-    let total = tree[0];
     if (params.mode == MODE_MEAN) {
         scalars[params.out_slot] = total * params.scale;
     } else if (params.mode == MODE_ACCUM) {

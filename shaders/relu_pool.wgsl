@@ -1,17 +1,6 @@
 // ReLU forward/backward and global average pooling (CNHW [channels, batch, pixels] -> [batch,
 // channels], the classifier's row layout) forward/backward.
-
-struct Dims {
-    n: u32,         // elements (ReLU), or channels (pooling)
-    batch: u32,
-    pixels: u32,
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> d: Dims;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;   // backward: the upstream gradient
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+// Bindings and uniform struct: declared once in src/kernels/relu_pool.rs (generated into this module).
 
 @compute @workgroup_size(256)
 fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

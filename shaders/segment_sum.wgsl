@@ -1,19 +1,6 @@
 // Sums of contiguous segments (one per parameter tensor) of a flat buffer, one workgroup per
 // segment with a fixed tree order (deterministic): out[out_offset + s] = sum of input over segment s.
-
-struct Params {
-    segments: u32,
-    out_offset: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> table: array<vec2<u32>>; // (offset, length) per segment
-@group(0) @binding(2) var<storage, read> input: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
-
-var<workgroup> tree: array<f32, 256>;
+// Bindings and uniform struct: declared once in src/kernels/segments.rs (generated into this module).
 
 @compute @workgroup_size(256)
 fn sum_segments(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) lidx: u32) {
@@ -23,15 +10,8 @@ fn sum_segments(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation
     for (var i = lidx; i < entry.y; i += 256u) {
         acc += input[entry.x + i];
     }
-    tree[lidx] = acc;
-    workgroupBarrier();
-    for (var stride = 128u; stride > 0u; stride >>= 1u) {
-        if (lidx < stride) {
-            tree[lidx] += tree[lidx + stride];
-        }
-        workgroupBarrier();
-    }
+    let total = workgroup_sum(acc, lidx);
     if (lidx == 0u) {
-        out[params.out_offset + seg] = tree[0];
+        out[params.out_offset + seg] = total;
     }
 }

@@ -5,18 +5,7 @@
 // the k-th element. After four passes the prefix is the exact bit pattern of the k-th smallest.
 //   state[0] = prefix bits so far, state[1] = remaining rank k (1-based), state[2] = threshold
 //   bits (valid after pass 3), state[3] = 1 when there is no threshold (k = 0: empty mask).
-
-struct Params {
-    n: u32,
-    shift: u32,   // 24, 16, 8, 0
-    k: u32,       // rank sought (1-based), read by `start`
-    _pad: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> values: array<f32>;
-@group(0) @binding(2) var<storage, read_write> hist: array<atomic<u32>, 256>;
-@group(0) @binding(3) var<storage, read_write> state: array<u32, 4>;
+// Bindings and uniform struct: declared once in src/kernels/ire.rs (generated into this module).
 
 var<workgroup> local_hist: array<atomic<u32>, 256>;
 

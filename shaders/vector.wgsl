@@ -5,25 +5,9 @@
 //   `normalize`:   out = v / sqrt(scalars[norm_slot]) (unchanged when the norm is zero)
 //   `rademacher`:  out = +-1 on real coordinates (valid = 1), 0 on padding; hashed, deterministic
 //   `dot_partial`: partials[t] = sum over chunk t of a * b (finished by reduce.wgsl's `finish`)
+// Bindings and uniform struct: declared once in src/kernels/vector.rs (generated into this module).
 
 const NONE: u32 = 0xffffffffu;
-
-struct Params {
-    n: u32,
-    norm_slot: u32,
-    alpha: f32,
-    seed: u32,
-    counter: u32,
-    chunk: u32,
-    _pad0: u32,
-    _pad1: u32,
-}
-
-@group(0) @binding(0) var<uniform> params: Params;
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read> scalars: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 fn alpha() -> f32 {
     if (params.norm_slot == NONE) {

@@ -3,6 +3,7 @@
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "gui")]
 pub mod app;
 pub mod error;
 pub mod gpu;
@@ -17,5 +18,5 @@ pub mod optim;
 pub mod probe;
 pub mod rng;
 pub mod train;
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gui"))]
 pub mod web;

@@ -9,7 +9,11 @@ fn main() -> std::process::ExitCode {
     cli::main()
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(target_arch = "wasm32", feature = "gui"))]
 fn main() {
     ire_playground::web::start();
 }
+
+/// Without the `gui` feature the wasm build is the engine library only; there is no page to start.
+#[cfg(all(target_arch = "wasm32", not(feature = "gui")))]
+fn main() {}

@@ -146,7 +146,7 @@ fn bad_resnet_arguments_and_data_are_rejected_with_clear_messages() {
     );
     assert_fails_with(
         &resnet(&["--schedule", "linear"]),
-        "unknown schedule 'linear'",
+        "unknown schedule 'linear'; choose cosine, constant or step",
     );
     assert_fails_with(
         &resnet(&["--width", "0"]),
@@ -175,3 +175,12 @@ fn bad_resnet_arguments_and_data_are_rejected_with_clear_messages() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A build without the `gui` feature says so instead of failing obscurely.
+#[cfg(not(feature = "gui"))]
+#[test]
+fn app_without_the_gui_feature_explains_itself() {
+    assert_fails_with(&["app"], "has no UI");
+    assert_fails_with(&[], "built without the `gui` feature");
+}
+

@@ -7,7 +7,7 @@ mod common;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::{
-    attention, cross_entropy, elementwise, embedding, layernorm, matmul, optimizer, reduce,
+    attention, cross_entropy, elementwise, embedding, layernorm, matmul, optimizer, reduce, slot,
 };
 use matmul::{MatmulShape, MatmulVariant};
 
@@ -332,7 +332,7 @@ fn cross_entropy_loss_and_gradient() {
     let losses = Tensor::zeros(&ctx, "losses", rows);
     let dlogits = Tensor::zeros(&ctx, "dlogits", rows * vocab);
     let partials = Tensor::zeros(&ctx, "partials", reduce::partials_len(rows));
-    let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+    let scalars = Tensor::zeros(&ctx, "scalars", slot::COUNT);
     let mut ds = vec![cross_entropy::forward_backward(
         &ctx,
         rows,
@@ -345,7 +345,7 @@ fn cross_entropy_loss_and_gradient() {
     ds.extend(reduce::reduce(
         &ctx,
         reduce::ReduceMode::Store {
-            slot: reduce::slot::LOSS,
+            slot: slot::LOSS,
             scale: 1.0 / rows as f32,
         },
         &losses,
@@ -379,7 +379,7 @@ fn grad_norm_clipping_and_nonfinite_flag() {
     let norm = f.f("clip.norm")[0];
     let partials = Tensor::zeros(&ctx, "partials", reduce::partials_len(grads.len));
     for clip in [0.0f32, norm * 2.0, norm * 0.25] {
-        let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+        let scalars = Tensor::zeros(&ctx, "scalars", slot::COUNT);
         run(
             &ctx,
             reduce::reduce(
@@ -391,13 +391,7 @@ fn grad_norm_clipping_and_nonfinite_flag() {
             ),
         );
         let s = read(&ctx, &scalars);
-        assert_close(
-            "grad norm",
-            &[s[reduce::slot::GRAD_NORM]],
-            &[norm],
-            0.0,
-            1e-5,
-        );
+        assert_close("grad norm", &[s[slot::GRAD_NORM]], &[norm], 0.0, 1e-5);
         let want_scale = if clip > 0.0 && norm > clip {
             clip / norm
         } else {
@@ -405,18 +399,18 @@ fn grad_norm_clipping_and_nonfinite_flag() {
         };
         assert_close(
             "clip scale",
-            &[s[reduce::slot::CLIP_SCALE]],
+            &[s[slot::CLIP_SCALE]],
             &[want_scale],
             0.0,
             1e-5,
         );
-        assert_eq!(s[reduce::slot::NONFINITE], 0.0);
+        assert_eq!(s[slot::NONFINITE], 0.0);
     }
     // A NaN in the gradient sets the flag and zeroes the clip factor.
     let mut bad = f.f("clip.grads").to_vec();
     bad[12345] = f32::NAN;
     let bad = Tensor::from_slice(&ctx, "bad", &bad);
-    let scalars = Tensor::zeros(&ctx, "scalars", reduce::slot::COUNT);
+    let scalars = Tensor::zeros(&ctx, "scalars", slot::COUNT);
     run(
         &ctx,
         reduce::reduce(
@@ -428,8 +422,8 @@ fn grad_norm_clipping_and_nonfinite_flag() {
         ),
     );
     let s = read(&ctx, &scalars);
-    assert_eq!(s[reduce::slot::NONFINITE], 1.0);
-    assert_eq!(s[reduce::slot::CLIP_SCALE], 0.0);
+    assert_eq!(s[slot::NONFINITE], 1.0);
+    assert_eq!(s[slot::CLIP_SCALE], 0.0);
 }
 
 fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
@@ -440,8 +434,8 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
     let grads = Tensor::zeros(&ctx, "grads", n);
     let m = Tensor::zeros(&ctx, "m", n);
     let v = Tensor::zeros(&ctx, "v", n);
-    let mut scalars = vec![0.0f32; reduce::slot::COUNT];
-    scalars[reduce::slot::CLIP_SCALE] = 1.0;
+    let mut scalars = vec![0.0f32; slot::COUNT];
+    scalars[slot::CLIP_SCALE] = 1.0;
     let scalars = Tensor::from_slice(&ctx, "scalars", &scalars);
     let hyper_buf = ctx.uniform(&optimizer::Hyper::default());
     let no_mask = Tensor::zeros(&ctx, "mask", n);

@@ -9,7 +9,7 @@ mod common;
 
 use common::{assert_close, assert_grads_match, ctx, load_fixture_params, read, Fixture};
 use ire_playground::data::Batch;
-use ire_playground::kernels::reduce::slot;
+use ire_playground::kernels::slot;
 use ire_playground::models::{Transformer, TransformerConfig};
 
 fn fixture_config(f: &Fixture) -> (TransformerConfig, usize) {

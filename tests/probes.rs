@@ -8,8 +8,9 @@ mod common;
 use common::{ctx, read, Fixture};
 use ire_playground::data::Batch;
 use ire_playground::gpu::GpuContext;
+use ire_playground::kernels::slot;
 use ire_playground::models::{Transformer, TransformerConfig};
-use ire_playground::probe::{slots, Sharpness, SharpnessConfig};
+use ire_playground::probe::{Sharpness, SharpnessConfig};
 use std::collections::HashMap;
 
 fn load_model(ctx: &GpuContext, f: &Fixture, tag: &str) -> Transformer {
@@ -58,7 +59,7 @@ fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
     probe.plan().submit(&ctx);
     let s = read(&ctx, &model.scalars);
     let want = f.f("tiny.lambda_max")[0];
-    let got = s[slots::LAMBDA_MAX];
+    let got = s[slot::LAMBDA_MAX];
     eprintln!("lambda_max: GPU finite differences {got}, PyTorch exact {want}");
     assert!(
         ((got - want) / want).abs() < 0.05,
@@ -89,7 +90,7 @@ fn hutchinson_trace_within_10_percent_of_the_exact_trace() {
     probe.plan().submit(&ctx);
     let s = read(&ctx, &model.scalars);
     let want = f.f("micro.trace")[0];
-    let got = s[slots::TRACE];
+    let got = s[slot::TRACE];
     let sampling_std = f.f("micro.hutchinson_sample_std")[0] / (samples as f32).sqrt();
     assert!(
         3.0 * sampling_std < 0.1 * want,
@@ -130,6 +131,6 @@ fn sam_step_matches_pytorch() {
     }
     // The reported loss is the one at the unperturbed weights.
     let s = read(&ctx, &model.scalars);
-    let loss = s[ire_playground::kernels::reduce::slot::SAM_LOSS];
+    let loss = s[ire_playground::kernels::slot::SAM_LOSS];
     common::assert_close("SAM loss", &[loss], f.f("micro.loss"), 0.0, 1e-5);
 }

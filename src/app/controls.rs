@@ -2,8 +2,9 @@
 //! cannot work (min lr above lr, warm-up longer than the run) are explained on the spot and
 //! block starting a run.
 
-use super::settings::{ScheduleKind, Settings, PRESETS};
-use crate::optim::OptimizerKind;
+use super::settings::{Settings, PRESETS};
+use crate::optim::{OptimizerKind, ScheduleKind};
+use crate::train::LiveParams;
 use egui::DragValue;
 
 /// Which settings a running session can take without a reset.
@@ -121,9 +122,12 @@ pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
 /// Steps, warm-up and the learning-rate schedule's shape.
 pub fn schedule_ui(ui: &mut egui::Ui, s: &mut Settings) {
     ui.horizontal(|ui| {
-        ui.selectable_value(&mut s.schedule, ScheduleKind::Cosine, "cosine");
-        ui.selectable_value(&mut s.schedule, ScheduleKind::Constant, "constant");
-    });
+        for kind in ScheduleKind::ALL {
+            ui.selectable_value(&mut s.train.schedule, kind, kind.name());
+        }
+    })
+    .response
+    .on_hover_text("After warm-up: cosine decay to the final lr, constant, or x0.1 at 50% and 75%");
     egui::Grid::new("schedule grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -138,7 +142,7 @@ pub fn schedule_ui(ui: &mut egui::Ui, s: &mut Settings) {
             let steps = s.train.steps;
             ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps));
             ui.end_row();
-            if s.schedule == ScheduleKind::Cosine {
+            if s.train.schedule == ScheduleKind::Cosine {
                 ui.label("final lr");
                 let peak = s.train.optimizer.lr;
                 ui.add(
@@ -165,13 +169,19 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
                     .range(0.0..=100.0)
                     .speed(0.05),
             )
-            .on_hover_text("Flat coordinates' steps are multiplied by 1 + kappa. Live.")
+            .on_hover_text(format!(
+                "Flat coordinates' steps are multiplied by 1 + kappa. {}.",
+                LiveParams::HELP
+            ))
             .changed();
         ui.end_row();
         ui.label("K (mask refresh every)");
         changed |= ui
             .add(DragValue::new(&mut ire.mask_every).range(1..=10_000))
-            .on_hover_text("Steps between Fisher estimates and mask refreshes. Live.")
+            .on_hover_text(format!(
+                "Steps between Fisher estimates and mask refreshes. {}.",
+                LiveParams::HELP
+            ))
             .changed();
         ui.end_row();
         ui.label("gamma (flat fraction)");
@@ -181,9 +191,12 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
                 .speed(0.002),
         );
         r.on_hover_text(if live.has_session {
-            "Fraction of coordinates treated as flat. Applies on Reset."
+            format!(
+                "Fraction of coordinates treated as flat. {}.",
+                LiveParams::HELP
+            )
         } else {
-            "Fraction of coordinates treated as flat."
+            "Fraction of coordinates treated as flat.".to_string()
         });
         ui.end_row();
         ui.label("decay kappa with lr");

@@ -11,10 +11,11 @@ mod settings;
 
 pub use series::Series;
 pub use session::{Datasets, Mode, RunStatus, Session, Status};
-pub use settings::{ScheduleKind, Settings, PRESETS};
+pub use settings::{Settings, PRESETS};
 
 use crate::data::{Corpus, ImageDataset};
 use crate::gpu::GpuContext;
+use crate::train::LiveParams;
 use crate::train::{to_csv, to_jsonl};
 use controls::Liveness;
 use eframe::egui_wgpu;
@@ -433,19 +434,15 @@ impl PlaygroundApp {
         });
     }
 
+    /// Whether the settings differ from the running ones in more than the live parameters.
     fn structural_change(&self) -> bool {
         let Some(old) = &self.session_settings else {
             return false;
         };
-        let strip = |s: &Settings| {
-            let mut s = s.clone();
-            s.train.ire.kappa = 0.0;
-            s.train.ire.mask_every = 1;
-            s.train.ire.enabled = false;
-            s.train.ire.toggle_at.clear();
-            s
-        };
-        strip(old) != strip(&self.settings)
+        let mut same_training = old.clone();
+        same_training.train = self.settings.train.clone();
+        same_training != self.settings
+            || LiveParams::needs_new_run(&old.train, &self.settings.train)
     }
 
     fn runs_ui(&mut self, ui: &mut egui::Ui) {

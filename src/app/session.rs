@@ -284,9 +284,13 @@ impl Session {
 
     /// Applies live IRE parameters (kappa, K) to the IRE run.
     pub fn set_ire_params(&mut self, kappa: f32, mask_every: usize) -> crate::Result<()> {
-        self.runs[self.ire_run]
-            .trainer
-            .set_ire_params(kappa, mask_every)
+        let trainer = &mut self.runs[self.ire_run].trainer;
+        let live = crate::train::LiveParams {
+            kappa,
+            mask_every,
+            ..trainer.live()
+        };
+        trainer.set_live(live)
     }
 
     /// Steps completed by the slowest run.

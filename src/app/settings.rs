@@ -3,21 +3,11 @@
 //! reproduces the run.
 
 use crate::optim::OptimizerKind;
-use crate::train::TrainConfig;
+use crate::train::{Family, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Model presets the app offers: transformers on Shakespeare, ResNets on Fashion-MNIST.
 pub const PRESETS: [&str; 4] = ["tiny", "small", "resnet-tiny", "resnet20"];
-
-/// Shape of the learning-rate schedule.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum ScheduleKind {
-    /// Linear warm-up, then cosine decay to the minimum learning rate.
-    Cosine,
-    /// Linear warm-up, then constant.
-    Constant,
-}
 
 /// Everything needed to start (and reproduce) a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -25,10 +15,8 @@ pub enum ScheduleKind {
 pub struct Settings {
     /// Model preset (see [`PRESETS`]).
     pub preset: String,
-    /// Optimizer, schedule, batch, seed, IRE and probe settings.
+    /// Optimizer, schedule, batch, seed, IRE (with its recorded switches) and probe settings.
     pub train: TrainConfig,
-    /// Learning-rate schedule shape (`train.min_lr` applies to cosine only).
-    pub schedule: ScheduleKind,
     /// Train the base optimizer and its IRE twin side by side from the same start.
     pub compare: bool,
     /// ResNets: random crops and flips of the training images.
@@ -42,37 +30,33 @@ impl Default for Settings {
 }
 
 impl Settings {
-    /// First-visit defaults: `tiny` with a small batch on a CPU adapter, `small` on a GPU.
+    /// First-visit defaults: `tiny` with a small batch on a CPU adapter, `small` on a GPU; the
+    /// transformer recipe over 2,000 steps, evaluated every 50 and probed every 25 steps.
     pub fn for_adapter(is_cpu: bool) -> Self {
         let mut train = TrainConfig {
-            steps: 2000,
             batch: if is_cpu { 16 } else { 32 },
-            warmup: 50,
             eval_every: 50,
             eval_batches: 4,
             probe_every: 25,
-            ..TrainConfig::default()
+            ..TrainConfig::recipe(Family::Transformer, OptimizerKind::AdamW, 2000)
         };
-        train.optimizer.lr = 3e-3;
-        train.min_lr = 3e-4;
         train.sharpness.power_iters = 4;
         train.sharpness.hutchinson_samples = 2;
         Self {
             preset: if is_cpu { "tiny" } else { "small" }.into(),
             train,
-            schedule: ScheduleKind::Cosine,
             compare: false,
             augment: false,
         }
     }
 
-    /// The training configuration a run starts with (`ire_on` overrides the IRE switch).
+    /// The training configuration a run starts with: the IRE switch at `ire_on`, and the
+    /// recorded switch steps replayed (in compare mode the IRE twin never switches).
     pub fn train_config(&self, ire_on: bool) -> TrainConfig {
         let mut config = self.train.clone();
         config.ire.enabled = ire_on;
-        config.ire.toggle_at.clear();
-        if self.schedule == ScheduleKind::Constant {
-            config.min_lr = config.optimizer.lr;
+        if self.compare {
+            config.ire.toggle_at.clear();
         }
         config
     }
@@ -93,25 +77,25 @@ impl Settings {
         self.preset.starts_with("resnet")
     }
 
-    /// After the preset changed family: the usual recipe for it (AdamW with clipping for the
-    /// transformers; SGD with momentum, weight decay 5e-4 and no clipping for the ResNets).
+    /// The model family of the preset.
+    pub fn family(&self) -> Family {
+        Family::of_preset(&self.preset)
+    }
+
+    /// After the preset changed family: that family's recipe (see `train::recipe`) for its usual
+    /// optimizer, keeping the run's length, batch, seed, evaluation, IRE and probe settings.
     pub fn apply_family_recipe(&mut self) {
-        let resnet = self.is_resnet();
-        let o = &mut self.train.optimizer;
-        if resnet {
-            o.kind = OptimizerKind::Sgd;
-            o.lr = 0.05;
-            o.weight_decay = 5e-4;
-            o.momentum = 0.9;
-            self.train.min_lr = 5e-4;
-            self.train.grad_clip = 0.0;
-        } else {
-            o.kind = OptimizerKind::AdamW;
-            o.lr = 3e-3;
-            o.weight_decay = 0.1;
-            self.train.min_lr = 3e-4;
-            self.train.grad_clip = 1.0;
-        }
+        let family = self.family();
+        let kind = match family {
+            Family::Transformer => OptimizerKind::AdamW,
+            Family::ResNet => OptimizerKind::Sgd,
+        };
+        let recipe = TrainConfig::recipe(family, kind, self.train.steps);
+        let t = &mut self.train;
+        t.optimizer = recipe.optimizer;
+        t.min_lr = recipe.min_lr;
+        t.schedule = recipe.schedule;
+        t.grad_clip = recipe.grad_clip;
     }
 
     /// Display names of the base optimizer and its IRE variant.
@@ -184,7 +168,7 @@ mod tests {
         s.train.optimizer.kind = OptimizerKind::Sam;
         s.train.ire.kappa = 4.5;
         s.compare = true;
-        s.schedule = ScheduleKind::Constant;
+        s.train.schedule = crate::optim::ScheduleKind::Constant;
         let back = Settings::from_url_hash(&format!("#{}", s.to_url_hash())).unwrap();
         assert_eq!(back, s);
     }
@@ -204,12 +188,11 @@ mod tests {
     }
 
     #[test]
-    fn constant_schedule_holds_the_peak() {
-        let s = Settings {
-            schedule: ScheduleKind::Constant,
-            ..Settings::default()
-        };
-        let c = s.train_config(false);
-        assert_eq!(c.schedule().at(c.steps - 1), c.optimizer.lr);
+    fn recorded_switches_are_replayed_outside_compare_mode() {
+        let mut s = Settings::default();
+        s.train.ire.toggle_at = vec![8];
+        assert_eq!(s.train_config(false).ire.toggle_at, vec![8]);
+        s.compare = true;
+        assert!(s.train_config(true).ire.toggle_at.is_empty());
     }
 }

@@ -1,10 +1,9 @@
 //! `ire-playground app` (and no subcommand): the desktop window.
 
-use anyhow::anyhow;
 use clap::Args;
-use ire_playground::app::{LaunchOptions, PlaygroundApp};
 
 /// Options for scripted use; a person just runs `ire-playground`.
+#[cfg_attr(not(feature = "gui"), allow(dead_code))]
 #[derive(Args, Debug, Default)]
 pub struct AppArgs {
     /// Settings in the web app's URL-hash format (as shared links carry them).
@@ -21,8 +20,22 @@ pub struct AppArgs {
     quit_after: Option<usize>,
 }
 
+/// Without the `gui` feature there is no window to open: say so and how to get one.
+#[cfg(not(feature = "gui"))]
+pub fn run(_args: AppArgs) -> anyhow::Result<()> {
+    anyhow::bail!(
+        "this build of ire-playground has no UI (it was built without the `gui` feature). \
+         Rebuild with default features (`cargo build --release`) for the app, or use \
+         `ire-playground train` / `eval` / `bench` / `experiment` headless"
+    )
+}
+
 /// Opens the window and returns when it closes.
+#[cfg(feature = "gui")]
 pub fn run(args: AppArgs) -> anyhow::Result<()> {
+    use anyhow::anyhow;
+    use ire_playground::app::{LaunchOptions, PlaygroundApp};
+
     let launch = LaunchOptions {
         settings: args.settings,
         run: args.run || args.quit_after.is_some(),

@@ -5,8 +5,8 @@ use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::gpu::{GpuContext, Plan, Tensor};
 use ire_playground::kernels::matmul::{matmul_variant, MatmulShape, MatmulVariant};
 use ire_playground::models::{ResNetConfig, TransformerConfig};
-use ire_playground::optim::{IreConfig, Optimizer, OptimizerConfig, OptimizerKind};
-use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::optim::{IreConfig, Optimizer, OptimizerKind};
+use ire_playground::train::{Family, Record, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
@@ -225,19 +225,11 @@ fn resnet_bench(
     let model = ResNetConfig::preset(preset)?;
     let warm = 2;
     let config = TrainConfig {
-        optimizer: OptimizerConfig {
-            kind: OptimizerKind::Sgd,
-            lr: 0.05,
-            weight_decay: 5e-4,
-            ..OptimizerConfig::default()
-        },
-        steps: warm + steps,
         batch,
         warmup: 0,
-        grad_clip: 0.0,
         eval_every: 0,
         eval_batches: 1,
-        ..TrainConfig::default()
+        ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, warm + steps)
     };
     let trainer = Trainer::resnet(ctx, model, config, data.clone(), true)?;
     let ms = mean_trainer_step_ms(trainer, warm)?;

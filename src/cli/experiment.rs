@@ -14,9 +14,9 @@ use clap::Args;
 use ire_playground::data::Corpus;
 use ire_playground::gpu::GpuContext;
 use ire_playground::models::TransformerConfig;
-use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
+use ire_playground::optim::{IreConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
-use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::train::{Family, Record, TrainConfig, Trainer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -135,20 +135,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let ctx = super::open_gpu()?;
     let corpus = Arc::new(Corpus::shakespeare()?);
     let base_config = |lr: f32, seed: u64, ire: bool| TrainConfig {
-        optimizer: OptimizerConfig {
-            kind: plan.kind,
-            lr,
-            weight_decay: if plan.kind == OptimizerKind::AdamW {
-                0.1
-            } else {
-                5e-4
-            },
-            ..OptimizerConfig::default()
-        },
-        steps: args.steps,
         batch: args.batch,
-        min_lr: lr / 10.0,
-        warmup: args.steps / 10,
         seed,
         eval_every: (args.steps / 4).max(1),
         eval_batches: 8,
@@ -162,7 +149,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             hutchinson_samples: 0,
             ..SharpnessConfig::default()
         },
-        ..TrainConfig::default()
+        ..TrainConfig::recipe(Family::Transformer, plan.kind, args.steps).with_peak_lr(lr)
     };
     let kind = format!("{:?}", plan.kind).to_lowercase();
     let mut grid = if args.grid.is_empty() {

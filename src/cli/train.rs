@@ -8,7 +8,7 @@ use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
-use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::train::{Family, Record, TrainConfig, Trainer};
 use ire_playground::Error;
 use std::io::Write;
 use std::path::PathBuf;
@@ -39,17 +39,18 @@ pub struct TrainArgs {
     /// ResNet-8: 78.9% with, 83.7% without); it pays off in long runs.
     #[arg(long)]
     augment: bool,
-    /// Learning-rate decay after warm-up: cosine, or step (x0.1 at 50% and 75% of the steps).
+    /// Learning-rate shape after warm-up: cosine, constant, or step (x0.1 at 50% and 75% of
+    /// the steps).
     #[arg(long, default_value = "cosine")]
     schedule: String,
     /// Base optimizer: adamw, sgd, or sam (SGD with momentum as its base).
     #[arg(long, default_value = "adamw")]
     optimizer: String,
     /// Optimizer steps.
-    #[arg(long, default_value_t = 500)]
+    #[arg(long, default_value_t = TrainConfig::default().steps)]
     steps: usize,
     /// Sequences per batch.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = TrainConfig::default().batch)]
     batch: usize,
     /// Peak learning rate [default: 3e-3 for adamw; sgd/sam: 0.3, or 0.1 for resnet].
     #[arg(long)]
@@ -67,16 +68,16 @@ pub struct TrainArgs {
     #[arg(long)]
     grad_clip: Option<f32>,
     /// SGD momentum (also SAM's base).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = OptimizerConfig::default().momentum)]
     momentum: f32,
     /// SAM neighbourhood radius.
-    #[arg(long, default_value_t = 0.05)]
+    #[arg(long, default_value_t = OptimizerConfig::default().rho)]
     rho: f32,
     /// Seed for initial weights and data order.
     #[arg(long, default_value_t = 0)]
     seed: u64,
     /// Evaluate on the validation batches every E steps (and at the end); 0: only at the end.
-    #[arg(long, default_value_t = 100)]
+    #[arg(long, default_value_t = TrainConfig::default().eval_every)]
     eval_every: usize,
     /// Validation batches per evaluation [default: 8 for transformer, the whole test set for
     /// resnet].
@@ -95,16 +96,16 @@ pub struct TrainArgs {
     #[arg(long)]
     ire: bool,
     /// IRE: amplification of flat coordinates' steps.
-    #[arg(long, default_value_t = 2.0)]
+    #[arg(long, default_value_t = IreConfig::default().kappa)]
     kappa: f32,
     /// IRE: fraction of coordinates treated as flat (smallest Fisher values), in (0, 1).
-    #[arg(long, default_value_t = 0.9)]
+    #[arg(long, default_value_t = IreConfig::default().gamma)]
     gamma: f32,
     /// IRE: refresh the Fisher estimate and mask every K steps.
-    #[arg(long, default_value_t = 10)]
+    #[arg(long, default_value_t = IreConfig::default().mask_every)]
     mask_every: usize,
     /// IRE: EMA factor of the Fisher estimate.
-    #[arg(long, default_value_t = 0.0)]
+    #[arg(long, default_value_t = IreConfig::default().fisher_beta)]
     fisher_beta: f32,
     /// IRE: first step at which it may act [default: end of warm-up].
     #[arg(long)]
@@ -119,10 +120,10 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = 0)]
     probe_every: usize,
     /// Power iterations per probe for lambda_max (warm-started); 0 skips it.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = SharpnessConfig::default().power_iters)]
     probe_iters: usize,
     /// Hutchinson samples per probe for the Hessian trace; 0 skips it.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = SharpnessConfig::default().hutchinson_samples)]
     probe_samples: usize,
 }
 
@@ -131,42 +132,38 @@ impl TrainArgs {
         self.model == "resnet"
     }
 
+    fn family(&self) -> Family {
+        if self.is_resnet() {
+            Family::ResNet
+        } else {
+            Family::Transformer
+        }
+    }
+
+    /// The family's recipe for the chosen optimizer, with every flag the user gave on top.
     fn train_config(&self) -> anyhow::Result<TrainConfig> {
         let kind: OptimizerKind = self.optimizer.parse()?;
-        let lr = self.lr.unwrap_or(match (kind, self.is_resnet()) {
-            (OptimizerKind::AdamW, _) => 3e-3,
-            (OptimizerKind::Sgd | OptimizerKind::Sam, false) => 0.3,
-            (OptimizerKind::Sgd | OptimizerKind::Sam, true) => 0.1,
-        });
-        let step_decay = match self.schedule.as_str() {
-            "cosine" => false,
-            "step" => true,
-            other => bail!("unknown schedule '{other}'; choose cosine or step"),
+        let recipe = TrainConfig::recipe(self.family(), kind, self.steps);
+        let recipe = match self.lr {
+            Some(lr) => recipe.with_peak_lr(lr),
+            None => recipe,
         };
         let optimizer = OptimizerConfig {
-            kind,
-            lr,
-            weight_decay: self.weight_decay.unwrap_or(match kind {
-                OptimizerKind::AdamW => 0.1,
-                OptimizerKind::Sgd | OptimizerKind::Sam => 5e-4,
-            }),
+            weight_decay: self.weight_decay.unwrap_or(recipe.optimizer.weight_decay),
             momentum: self.momentum,
             rho: self.rho,
-            ..OptimizerConfig::default()
+            ..recipe.optimizer
         };
         let config = TrainConfig {
             optimizer,
-            steps: self.steps,
             batch: self.batch,
-            min_lr: self.min_lr.unwrap_or(lr / 10.0),
-            warmup: self.warmup.unwrap_or(self.steps / 10),
-            grad_clip: self
-                .grad_clip
-                .unwrap_or(if self.is_resnet() { 0.0 } else { 1.0 }),
+            min_lr: self.min_lr.unwrap_or(recipe.min_lr),
+            schedule: self.schedule.parse()?,
+            warmup: self.warmup.unwrap_or(recipe.warmup),
+            grad_clip: self.grad_clip.unwrap_or(recipe.grad_clip),
             seed: self.seed,
             eval_every: self.eval_every,
-            eval_batches: self.eval_batches.unwrap_or(8),
-            step_decay,
+            eval_batches: self.eval_batches.unwrap_or(recipe.eval_batches),
             ire: IreConfig {
                 enabled: self.ire,
                 kappa: self.kappa,
@@ -176,14 +173,15 @@ impl TrainArgs {
                 start: self.ire_start,
                 prog_decay: self.prog_decay,
                 toggle_at: self.ire_toggle_at.clone(),
-                ..IreConfig::default()
+                ..recipe.ire
             },
             probe_every: self.probe_every,
             sharpness: SharpnessConfig {
                 power_iters: self.probe_iters,
                 hutchinson_samples: self.probe_samples,
-                ..SharpnessConfig::default()
+                ..recipe.sharpness
             },
+            ..recipe
         };
         config.validate()?;
         Ok(config)

@@ -1,13 +1,15 @@
 //! GPU plumbing: device acquisition, buffers, pipeline cache, dispatch plans and async readback.
 
+pub mod binding;
 mod context;
 mod pipelines;
 mod plan;
 mod readback;
 mod tensor;
 
+pub use binding::{Access, Binding, Shader, WgslStruct};
 pub use context::{AdapterSummary, GpuContext};
-pub use pipelines::{grid_1d, grid_items, uniform_binding, Access, Kernel, PipelineCache, Shader};
+pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache};
 pub use plan::{Dispatch, Plan};
 pub use readback::ReadbackRing;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};

@@ -1,34 +1,17 @@
 //! Compiles WGSL kernels once per device and hands out ready pipelines with explicit bind group
 //! layouts (explicit so that a binding an override constant switches off still has its slot).
 
+use super::binding::{Access, Shader, WgslStruct};
 use super::plan::Dispatch;
+use super::tensor::Tensor;
 use super::GpuContext;
+use crate::kernels::slot;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use wgpu::util::DeviceExt;
 
-/// Helpers every kernel file gets prepended (flat indexing, finiteness test, scalar slots).
+/// Helpers every kernel file gets prepended (flat indexing, finiteness test, random numbers).
 const COMMON_WGSL: &str = include_str!("../../shaders/common.wgsl");
-
-/// A WGSL source file from `shaders/`.
-#[derive(Clone, Copy, Debug)]
-pub struct Shader {
-    /// File name, used as the cache key and in error messages.
-    pub name: &'static str,
-    /// WGSL text.
-    pub source: &'static str,
-}
-
-/// How a kernel accesses one binding; bindings are numbered by position.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Access {
-    /// `var<uniform>`.
-    Uniform,
-    /// `var<storage, read>`.
-    Read,
-    /// `var<storage, read_write>`.
-    ReadWrite,
-}
 
 /// A compiled entry point with its bind group layout.
 #[derive(Clone)]
@@ -54,7 +37,8 @@ impl PipelineCache {
         modules
             .entry(shader.name)
             .or_insert_with(|| {
-                let text = format!("{COMMON_WGSL}\n{}", shader.source);
+                let common = format!("{COMMON_WGSL}\n{}", slot::WGSL);
+                let text = shader.module_source(&common);
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(shader.name),
                     source: wgpu::ShaderSource::Wgsl(text.into()),
@@ -65,13 +49,13 @@ impl PipelineCache {
 }
 
 impl GpuContext {
-    /// The pipeline for `entry` in `shader` with the given override constants, compiled on first use.
+    /// The pipeline for `entry` in `shader` with the given override constants, compiled on first
+    /// use; its bind-group layout comes from the shader's binding declaration.
     pub fn kernel(
         &self,
         shader: &Shader,
         entry: &'static str,
         constants: &[(&'static str, f64)],
-        access: &[Access],
     ) -> Kernel {
         let key: CacheKey = (
             shader.name,
@@ -88,8 +72,8 @@ impl GpuContext {
             return k.clone();
         }
         let module = self.pipelines.module(&self.device, shader);
-        let entries: Vec<wgpu::BindGroupLayoutEntry> = access
-            .iter()
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = shader
+            .access()
             .enumerate()
             .map(|(i, a)| wgpu::BindGroupLayoutEntry {
                 binding: i as u32,
@@ -102,7 +86,7 @@ impl GpuContext {
                     },
                     Access::Read | Access::ReadWrite => wgpu::BindingType::Buffer {
                         ty: wgpu::BufferBindingType::Storage {
-                            read_only: *a == Access::Read,
+                            read_only: a == Access::Read,
                         },
                         has_dynamic_offset: false,
                         min_binding_size: None,
@@ -141,7 +125,7 @@ impl GpuContext {
             name: format!("{}:{entry}", shader.name.trim_end_matches(".wgsl")).into(),
             pipeline,
             layout,
-            bindings: access.len(),
+            bindings: shader.bindings.len(),
         };
         self.pipelines
             .kernels
@@ -149,6 +133,31 @@ impl GpuContext {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, kernel.clone());
         kernel
+    }
+
+    /// One ready dispatch of `entry` in `shader`: `params` becomes the uniform at binding 0 and
+    /// `tensors` the storage bindings after it, in the order the shader declares them.
+    pub fn launch<U: WgslStruct>(
+        &self,
+        shader: &Shader,
+        entry: &'static str,
+        constants: &[(&'static str, f64)],
+        params: &U,
+        tensors: &[&Tensor],
+        workgroups: [u32; 3],
+    ) -> Dispatch {
+        let kernel = self.kernel(shader, entry, constants);
+        let uniform = self.uniform(params);
+        let resources: Vec<wgpu::BindingResource<'_>> =
+            std::iter::once(uniform.as_entire_binding())
+                .chain(tensors.iter().map(|t| t.binding()))
+                .collect();
+        kernel.dispatch(self, &resources, workgroups)
+    }
+
+    /// [`grid_1d`] for this device's dispatch limit.
+    pub fn grid_1d(&self, n: usize) -> [u32; 3] {
+        grid_1d(n, self.limits.max_compute_workgroups_per_dimension)
     }
 
     /// A uniform buffer holding `value`, created once when a dispatch is built.

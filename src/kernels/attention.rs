@@ -1,19 +1,48 @@
 //! Causal multi-head self-attention (shaders/attention.wgsl, shaders/attention_backward.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-const FORWARD: Shader = shader!("attention.wgsl");
-const BACKWARD: Shader = shader!("attention_backward.wgsl");
-const VEC4: Shader = shader!("attention_vec4.wgsl");
-const VEC4_ACCESS: [Access; 6] = [
-    Access::Uniform,
-    Access::Read,
-    Access::ReadWrite,
-    Access::Read,
-    Access::ReadWrite,
-    Access::ReadWrite,
-];
+/// Index helpers shared by the three attention files.
+const INDEX: &str = include_str!("../../shaders/attention_index.wgsl");
+
+const FORWARD: Shader = shader!(
+    "attention.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("qkv"),
+        write("probs"),
+        write("out"),
+    ],
+    preludes: [INDEX],
+);
+const BACKWARD: Shader = shader!(
+    "attention_backward.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("qkv"),
+        read("probs"),
+        read("dout"),
+        write("dscores"),
+        write("dqkv"),
+    ],
+    preludes: [INDEX],
+);
+const VEC4: Shader = shader!(
+    "attention_vec4.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read_as("qkv", "array<vec4<f32>>"),
+        write("probs"),
+        read_as("dout", "array<vec4<f32>>"),
+        write("dscores"),
+        write_as("grad", "array<vec4<f32>>"),
+    ],
+    preludes: [INDEX],
+);
 
 /// Sizes of one attention call.
 #[derive(Clone, Copy, Debug)]
@@ -43,27 +72,29 @@ impl AttentionShape {
         self.batch * self.heads * self.seq
     }
 
-    fn uniform(&self, ctx: &GpuContext) -> wgpu::Buffer {
-        ctx.uniform(&Dims {
+    fn dims(&self) -> Dims {
+        Dims {
             batch: self.batch as u32,
             seq: self.seq as u32,
             heads: self.heads as u32,
             head_dim: self.head_dim as u32,
             scale: 1.0 / (self.head_dim as f32).sqrt(),
-            _pad: [0; 3],
-        })
+            ..bytemuck::Zeroable::zeroed()
+        }
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    batch: u32,
-    seq: u32,
-    heads: u32,
-    head_dim: u32,
-    scale: f32,
-    _pad: [u32; 3],
+crate::wgsl_struct! {
+    struct Dims {
+        batch: u32,
+        seq: u32,
+        heads: u32,
+        head_dim: u32,
+        scale: f32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 /// `out = softmax(q k^T / sqrt(hd) + causal mask) v` per head; saves the probabilities in `probs`.
@@ -74,47 +105,17 @@ pub fn forward(
     probs: &Tensor,
     out: &Tensor,
 ) -> Dispatch {
+    let grid = grid_items(shape.rows(), 64);
     if shape.vec4() {
-        let dims = shape.uniform(ctx);
         // The vec4 file shares one layout for all entry points; the forward pass does not use
         // the gradient slots, which get (distinct) placeholders.
         let unused_read = Tensor::zeros(ctx, "unused", 4);
         let unused_write = Tensor::zeros(ctx, "unused", 4);
-        return ctx.kernel(&VEC4, "forward", &[], &VEC4_ACCESS).dispatch(
-            ctx,
-            &[
-                uniform_binding(&dims),
-                qkv.binding(),
-                probs.binding(),
-                unused_read.binding(),
-                unused_write.binding(),
-                out.binding(),
-            ],
-            grid_items(shape.rows(), 64),
-        );
+        let tensors = [qkv, probs, &unused_read, &unused_write, out];
+        return ctx.launch(&VEC4, "forward", &[], &shape.dims(), &tensors, grid);
     }
-    let kernel = ctx.kernel(
-        &FORWARD,
-        "forward",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let dims = shape.uniform(ctx);
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&dims),
-            qkv.binding(),
-            probs.binding(),
-            out.binding(),
-        ],
-        grid_items(shape.rows(), 64),
-    )
+    let tensors = [qkv, probs, out];
+    ctx.launch(&FORWARD, "forward", &[], &shape.dims(), &tensors, grid)
 }
 
 /// Gradient of [`forward`] with respect to the packed `qkv`, given `dout`. `dscores` is scratch of
@@ -128,36 +129,9 @@ pub fn backward(
     dscores: &Tensor,
     dqkv: &Tensor,
 ) -> [Dispatch; 2] {
-    let access = [
-        Access::Uniform,
-        Access::Read,
-        Access::Read,
-        Access::Read,
-        Access::ReadWrite,
-        Access::ReadWrite,
-    ];
-    let dims = shape.uniform(ctx);
-    let resources = [
-        uniform_binding(&dims),
-        qkv.binding(),
-        probs.binding(),
-        dout.binding(),
-        dscores.binding(),
-        dqkv.binding(),
-    ];
+    let shader = if shape.vec4() { &VEC4 } else { &BACKWARD };
+    let tensors = [qkv, probs, dout, dscores, dqkv];
     let grid = grid_items(shape.rows(), 64);
-    if shape.vec4() {
-        return [
-            ctx.kernel(&VEC4, "backward_query", &[], &VEC4_ACCESS)
-                .dispatch(ctx, &resources, grid),
-            ctx.kernel(&VEC4, "backward_key", &[], &VEC4_ACCESS)
-                .dispatch(ctx, &resources, grid),
-        ];
-    }
-    [
-        ctx.kernel(&BACKWARD, "backward_query", &[], &access)
-            .dispatch(ctx, &resources, grid),
-        ctx.kernel(&BACKWARD, "backward_key", &[], &access)
-            .dispatch(ctx, &resources, grid),
-    ]
+    ["backward_query", "backward_key"]
+        .map(|entry| ctx.launch(shader, entry, &[], &shape.dims(), &tensors, grid))
 }

@@ -2,23 +2,49 @@
 //! (shaders/batchnorm*.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
-const FORWARD: Shader = shader!("batchnorm.wgsl");
-const BACKWARD: Shader = shader!("batchnorm_backward.wgsl");
+const FORWARD: Shader = shader!(
+    "batchnorm.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("d", "Dims"),
+        read("x"),
+        read("gamma"),
+        read("beta"),
+        write("y"),
+        write("stats"),
+        write("running"),
+    ],
+    preludes: [super::WORKGROUP_SUM],
+);
+const BACKWARD: Shader = shader!(
+    "batchnorm_backward.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("d", "Dims"),
+        read("x"),
+        read("dy"),
+        read("gamma"),
+        read("stats"),
+        write("dx"),
+        write("dgamma"),
+        write("dbeta"),
+    ],
+);
 
 /// PyTorch's BatchNorm2d defaults.
 pub const EPS: f32 = 1e-5;
 /// Running-statistics momentum (PyTorch's default).
 pub const MOMENTUM: f32 = 0.1;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    channels: u32,
-    len: u32,
-    eps: f32,
-    momentum: f32,
+crate::wgsl_struct! {
+    struct Dims {
+        channels: u32,
+        len: u32,
+        eps: f32,
+        momentum: f32,
+    }
 }
 
 /// The tensors of one BatchNorm layer.
@@ -45,13 +71,13 @@ pub enum BatchNormMode {
     Eval,
 }
 
-fn dims(ctx: &GpuContext, channels: usize, len: usize) -> wgpu::Buffer {
-    ctx.uniform(&Dims {
+fn dims(channels: usize, len: usize) -> Dims {
+    Dims {
         channels: channels as u32,
         len: len as u32,
         eps: EPS,
         momentum: MOMENTUM,
-    })
+    }
 }
 
 /// `y = gamma * (x - mean) / sqrt(var + eps) + beta` per channel of `x[channels, len]`.
@@ -77,40 +103,19 @@ pub fn forward(
     } else {
         "forward_train"
     };
-    let kernel = ctx.kernel(
-        &FORWARD,
-        entry,
-        &update,
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let d = dims(ctx, channels, len);
+    // Training statistics: one workgroup per channel; evaluation is elementwise.
     let grid = if mode == BatchNormMode::Eval {
-        grid_1d(
-            channels * len,
-            ctx.limits.max_compute_workgroups_per_dimension,
-        )
+        ctx.grid_1d(channels * len)
     } else {
         [channels as u32, 1, 1]
     };
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&d),
-            x.binding(),
-            b.gamma.binding(),
-            b.beta.binding(),
-            y.binding(),
-            b.stats.binding(),
-            b.running.binding(),
-        ],
+    let tensors = [x, b.gamma, b.beta, y, b.stats, b.running];
+    ctx.launch(
+        &FORWARD,
+        entry,
+        &update,
+        &dims(channels, len),
+        &tensors,
         grid,
     )
 }
@@ -128,34 +133,14 @@ pub fn backward(
     dgamma: &Tensor,
     dbeta: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
+    let tensors = [x, dy, b.gamma, b.stats, dx, dgamma, dbeta];
+    let grid = [channels as u32, 1, 1];
+    ctx.launch(
         &BACKWARD,
         "backward",
         &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let d = dims(ctx, channels, len);
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&d),
-            x.binding(),
-            dy.binding(),
-            b.gamma.binding(),
-            b.stats.binding(),
-            dx.binding(),
-            dgamma.binding(),
-            dbeta.binding(),
-        ],
-        [channels as u32, 1, 1],
+        &dims(channels, len),
+        &tensors,
+        grid,
     )
 }

@@ -2,9 +2,17 @@
 //! its adjoint, and the shape arithmetic.
 
 use super::shader;
-use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
-const CONV: Shader = shader!("conv.wgsl");
+const CONV: Shader = shader!(
+    "conv.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("d", "Dims"),
+        read("src"),
+        write("dst"),
+    ],
+);
 
 /// A square convolution's geometry (input `[channels, batch, height, width]`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -59,19 +67,21 @@ impl ConvShape {
     }
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    channels: u32,
-    batch: u32,
-    height: u32,
-    width: u32,
-    out_h: u32,
-    out_w: u32,
-    kernel: u32,
-    stride: u32,
-    pad: u32,
-    _pad: [u32; 3],
+crate::wgsl_struct! {
+    struct Dims {
+        channels: u32,
+        batch: u32,
+        height: u32,
+        width: u32,
+        out_h: u32,
+        out_w: u32,
+        kernel: u32,
+        stride: u32,
+        pad: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 fn gather(
@@ -82,13 +92,7 @@ fn gather(
     dst: &Tensor,
     n: usize,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
-        &CONV,
-        entry,
-        &[],
-        &[Access::Uniform, Access::Read, Access::ReadWrite],
-    );
-    let dims = ctx.uniform(&Dims {
+    let dims = Dims {
         channels: s.channels as u32,
         batch: s.batch as u32,
         height: s.height as u32,
@@ -98,13 +102,9 @@ fn gather(
         kernel: s.kernel as u32,
         stride: s.stride as u32,
         pad: s.pad as u32,
-        _pad: [0; 3],
-    });
-    kernel.dispatch(
-        ctx,
-        &[uniform_binding(&dims), src.binding(), dst.binding()],
-        grid_1d(n, ctx.limits.max_compute_workgroups_per_dimension),
-    )
+        ..bytemuck::Zeroable::zeroed()
+    };
+    ctx.launch(&CONV, entry, &[], &dims, &[src, dst], ctx.grid_1d(n))
 }
 
 /// `col[patch_len, positions]` from the input `x` (zero outside the image).

@@ -1,17 +1,27 @@
 //! Fused softmax + cross-entropy (shaders/cross_entropy.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-const SHADER: Shader = shader!("cross_entropy.wgsl");
+const SHADER: Shader = shader!(
+    "cross_entropy.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("logits"),
+        read_as("targets", "array<u32>"),
+        write("losses"),
+        write("dlogits"),
+    ],
+);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    rows: u32,
-    vocab: u32,
-    grad_scale: f32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct Dims {
+        rows: u32,
+        vocab: u32,
+        grad_scale: f32,
+        _pad: u32,
+    }
 }
 
 /// Per-row losses of `logits [rows, vocab]` against `targets`, and, when `dlogits` is given, the
@@ -26,41 +36,36 @@ pub fn forward_backward(
     dlogits: Option<&Tensor>,
 ) -> Dispatch {
     let write_grad = dlogits.is_some();
-    let kernel = ctx.kernel(
-        &SHADER,
-        "forward_backward",
-        &[("WRITE_GRAD", if write_grad { 1.0 } else { 0.0 })],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let u = ctx.uniform(&Dims {
+    let dims = Dims {
         rows: rows as u32,
         vocab: vocab as u32,
         grad_scale: 1.0 / rows as f32,
-        _pad: 0,
-    });
+        ..bytemuck::Zeroable::zeroed()
+    };
+    // Without a gradient the slot is bound but never written.
     let dlogits = dlogits
         .cloned()
         .unwrap_or_else(|| Tensor::zeros(ctx, "no dlogits", 1));
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            logits.binding(),
-            targets.binding(),
-            losses.binding(),
-            dlogits.binding(),
-        ],
+    ctx.launch(
+        &SHADER,
+        "forward_backward",
+        &[("WRITE_GRAD", if write_grad { 1.0 } else { 0.0 })],
+        &dims,
+        &[logits, targets, losses, &dlogits],
         grid_items(rows, 64),
     )
 }
 
-const ACCURACY: Shader = shader!("accuracy.wgsl");
+const ACCURACY: Shader = shader!(
+    "accuracy.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("logits"),
+        read_as("targets", "array<u32>"),
+        write("correct"),
+    ],
+);
 
 /// `correct[r] = 1` where row `r`'s arg-max logit is its target, else 0.
 pub fn correct_rows(
@@ -71,31 +76,12 @@ pub fn correct_rows(
     targets: &Tensor,
     correct: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
-        &ACCURACY,
-        "correct_rows",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
-    let u = ctx.uniform(&Dims {
+    let dims = Dims {
         rows: rows as u32,
         vocab: classes as u32,
-        grad_scale: 0.0,
-        _pad: 0,
-    });
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            logits.binding(),
-            targets.binding(),
-            correct.binding(),
-        ],
-        grid_items(rows, 64),
-    )
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let tensors = [logits, targets, correct];
+    let grid = grid_items(rows, 64);
+    ctx.launch(&ACCURACY, "correct_rows", &[], &dims, &tensors, grid)
 }

@@ -1,23 +1,36 @@
 //! Elementwise kernels: GELU (shaders/gelu.wgsl) and the residual add (shaders/residual.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
-const GELU: Shader = shader!("gelu.wgsl");
-const RESIDUAL: Shader = shader!("residual.wgsl");
+const GELU: Shader = shader!(
+    "gelu.wgsl",
+    structs: [Len],
+    bindings: [
+        uniform("dims", "Len"),
+        read("x"),
+        read("dy"),
+        write("out"),
+    ],
+);
+const RESIDUAL: Shader = shader!(
+    "residual.wgsl",
+    structs: [Len],
+    bindings: [
+        uniform("dims", "Len"),
+        read("a"),
+        read("b"),
+        write("out"),
+    ],
+);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Len {
-    n: u32,
-    _pad: [u32; 3],
-}
-
-fn len_uniform(ctx: &GpuContext, n: usize) -> wgpu::Buffer {
-    ctx.uniform(&Len {
-        n: n as u32,
-        _pad: [0; 3],
-    })
+crate::wgsl_struct! {
+    struct Len {
+        n: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
 }
 
 fn three_operand(
@@ -27,29 +40,13 @@ fn three_operand(
     inputs: [&Tensor; 2],
     out: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
-        shader,
-        entry,
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
     let n = out.len;
-    let u = len_uniform(ctx, n);
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            inputs[0].binding(),
-            inputs[1].binding(),
-            out.binding(),
-        ],
-        grid_1d(n, ctx.limits.max_compute_workgroups_per_dimension),
-    )
+    let len = Len {
+        n: n as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let tensors = [inputs[0], inputs[1], out];
+    ctx.launch(shader, entry, &[], &len, &tensors, ctx.grid_1d(n))
 }
 
 /// `out = gelu_tanh(x)`.

@@ -1,10 +1,30 @@
 //! Token + position embedding (shaders/embedding*.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
-const FORWARD: Shader = shader!("embedding.wgsl");
-const BACKWARD: Shader = shader!("embedding_backward.wgsl");
+const FORWARD: Shader = shader!(
+    "embedding.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read_as("tokens", "array<u32>"),
+        read("wte"),
+        read("wpe"),
+        write("x"),
+    ],
+);
+const BACKWARD: Shader = shader!(
+    "embedding_backward.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read_as("tokens", "array<u32>"),
+        read("dx"),
+        write("dwte"),
+        write("dwpe"),
+    ],
+);
 
 /// Sizes of an embedding call.
 #[derive(Clone, Copy, Debug)]
@@ -19,23 +39,23 @@ pub struct EmbeddingShape {
     pub vocab: usize,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    rows: u32,
-    seq: u32,
-    dim: u32,
-    vocab: u32,
+crate::wgsl_struct! {
+    struct Dims {
+        rows: u32,
+        seq: u32,
+        dim: u32,
+        vocab: u32,
+    }
 }
 
 impl EmbeddingShape {
-    fn uniform(&self, ctx: &GpuContext) -> wgpu::Buffer {
-        ctx.uniform(&Dims {
+    fn dims(&self) -> Dims {
+        Dims {
             rows: self.rows as u32,
             seq: self.seq as u32,
             dim: self.dim as u32,
             vocab: self.vocab as u32,
-        })
+        }
     }
 }
 
@@ -48,33 +68,9 @@ pub fn forward(
     wpe: &Tensor,
     x: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
-        &FORWARD,
-        "forward",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
-    let u = shape.uniform(ctx);
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            tokens.binding(),
-            wte.binding(),
-            wpe.binding(),
-            x.binding(),
-        ],
-        grid_1d(
-            shape.rows * shape.dim,
-            ctx.limits.max_compute_workgroups_per_dimension,
-        ),
-    )
+    let grid = ctx.grid_1d(shape.rows * shape.dim);
+    let tensors = [tokens, wte, wpe, x];
+    ctx.launch(&FORWARD, "forward", &[], &shape.dims(), &tensors, grid)
 }
 
 /// Gradients of both tables from `dx`.
@@ -86,29 +82,7 @@ pub fn backward(
     dwte: &Tensor,
     dwpe: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
-        &BACKWARD,
-        "backward",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let u = shape.uniform(ctx);
-    let n = (shape.vocab + shape.seq) * shape.dim;
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            tokens.binding(),
-            dx.binding(),
-            dwte.binding(),
-            dwpe.binding(),
-        ],
-        grid_1d(n, ctx.limits.max_compute_workgroups_per_dimension),
-    )
+    let grid = ctx.grid_1d((shape.vocab + shape.seq) * shape.dim);
+    let tensors = [tokens, dx, dwte, dwpe];
+    ctx.launch(&BACKWARD, "backward", &[], &shape.dims(), &tensors, grid)
 }

@@ -3,27 +3,61 @@
 //! (shaders/select.wgsl), and the flat-direction indicators (shaders/ire_mask.wgsl).
 
 use super::shader;
-use crate::gpu::{
-    grid_1d, grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor,
-};
+use crate::gpu::{grid_items, uniform_binding, Dispatch, GpuContext, Shader, Tensor};
 
-const SAMPLE: Shader = shader!("fisher.wgsl");
-const ACCUMULATE: Shader = shader!("fisher_accumulate.wgsl");
-const SELECT: Shader = shader!("select.wgsl");
-const MASK: Shader = shader!("ire_mask.wgsl");
+const SAMPLE: Shader = shader!(
+    "fisher.wgsl",
+    structs: [SampleParams],
+    bindings: [
+        uniform("sp", "SampleParams"),
+        read("logits"),
+        write_as("labels", "array<u32>"),
+    ],
+);
+const ACCUMULATE: Shader = shader!(
+    "fisher_accumulate.wgsl",
+    structs: [AccumulateParams],
+    bindings: [
+        uniform("params", "AccumulateParams"),
+        read("grads"),
+        write("fisher"),
+    ],
+);
+const SELECT: Shader = shader!(
+    "select.wgsl",
+    structs: [SelectParams],
+    bindings: [
+        uniform("params", "SelectParams"),
+        read("values"),
+        write_as("hist", "array<atomic<u32>, 256>"),
+        write_as("state", "array<u32, 4>"),
+    ],
+);
+const MASK: Shader = shader!(
+    "ire_mask.wgsl",
+    structs: [MaskParams],
+    bindings: [
+        uniform("params", "MaskParams"),
+        read("fisher"),
+        read_as("state", "array<u32, 4>"),
+        read("scalars"),
+        write("mask"),
+        write("below"),
+    ],
+);
 
-/// Uniform block of `sample_labels`; `counter` changes per refresh so each draws new labels.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct SampleParams {
-    /// Rows of logits.
-    pub rows: u32,
-    /// Vocabulary size.
-    pub vocab: u32,
-    /// Run seed.
-    pub seed: u32,
-    /// Refresh counter.
-    pub counter: u32,
+crate::wgsl_struct! {
+    /// Uniform block of `sample_labels`; `counter` changes per refresh so each draws new labels.
+    pub struct SampleParams {
+        /// Rows of logits.
+        pub rows: u32,
+        /// Vocabulary size.
+        pub vocab: u32,
+        /// Run seed.
+        pub seed: u32,
+        /// Refresh counter.
+        pub counter: u32,
+    }
 }
 
 /// Draws one label per row of `logits` from softmax(logits) into `labels`.
@@ -34,12 +68,7 @@ pub fn sample_labels(
     logits: &Tensor,
     labels: &Tensor,
 ) -> Dispatch {
-    let k = ctx.kernel(
-        &SAMPLE,
-        "sample_labels",
-        &[],
-        &[Access::Uniform, Access::Read, Access::ReadWrite],
-    );
+    let k = ctx.kernel(&SAMPLE, "sample_labels", &[]);
     k.dispatch(
         ctx,
         &[uniform_binding(params), logits.binding(), labels.binding()],
@@ -47,13 +76,13 @@ pub fn sample_labels(
     )
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct AccumulateParams {
-    n: u32,
-    beta: f32,
-    scale: f32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct AccumulateParams {
+        n: u32,
+        beta: f32,
+        scale: f32,
+        _pad: u32,
+    }
 }
 
 /// `fisher = beta * fisher + (1 - beta) * scale * grads^2`.
@@ -64,32 +93,30 @@ pub fn accumulate(
     beta: f32,
     scale: f32,
 ) -> Dispatch {
-    let k = ctx.kernel(
-        &ACCUMULATE,
-        "accumulate",
-        &[],
-        &[Access::Uniform, Access::Read, Access::ReadWrite],
-    );
-    let u = ctx.uniform(&AccumulateParams {
+    let params = AccumulateParams {
         n: fisher.len as u32,
         beta,
         scale,
-        _pad: 0,
-    });
-    k.dispatch(
-        ctx,
-        &[uniform_binding(&u), grads.binding(), fisher.binding()],
-        grid_1d(fisher.len, ctx.limits.max_compute_workgroups_per_dimension),
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let grid = ctx.grid_1d(fisher.len);
+    ctx.launch(
+        &ACCUMULATE,
+        "accumulate",
+        &[],
+        &params,
+        &[grads, fisher],
+        grid,
     )
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct SelectParams {
-    n: u32,
-    shift: u32,
-    k: u32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct SelectParams {
+        n: u32,
+        shift: u32,
+        k: u32,
+        _pad: u32,
+    }
 }
 
 /// Scratch of a radix select: a 256-bin histogram and a 4-word state (see shaders/select.wgsl).
@@ -118,53 +145,33 @@ pub fn select_kth(
     k: usize,
     scratch: &SelectScratch,
 ) -> Vec<Dispatch> {
-    let access = [
-        Access::Uniform,
-        Access::Read,
-        Access::ReadWrite,
-        Access::ReadWrite,
-    ];
-    let params = |shift: u32| {
-        ctx.uniform(&SelectParams {
+    let pass = |entry: &'static str, shift: u32, grid: [u32; 3]| {
+        let params = SelectParams {
             n: values.len as u32,
             shift,
             k: k as u32,
-            _pad: 0,
-        })
+            ..bytemuck::Zeroable::zeroed()
+        };
+        let tensors = [values, &scratch.hist, &scratch.state];
+        ctx.launch(&SELECT, entry, &[], &params, &tensors, grid)
     };
-    let bind = |u: &wgpu::Buffer, kernel: &crate::gpu::Kernel, grid: [u32; 3]| {
-        kernel.dispatch(
-            ctx,
-            &[
-                uniform_binding(u),
-                values.binding(),
-                scratch.hist.binding(),
-                scratch.state.binding(),
-            ],
-            grid,
-        )
-    };
-    let start = ctx.kernel(&SELECT, "start", &[], &access);
-    let histogram = ctx.kernel(&SELECT, "histogram", &[], &access);
-    let choose = ctx.kernel(&SELECT, "choose", &[], &access);
     // Enough workgroups to fill a GPU, few enough that merging local histograms stays cheap.
     let groups = values.len.div_ceil(256 * 16).clamp(1, 1024) as u32;
-    let mut out = vec![bind(&params(24), &start, [1, 1, 1])];
+    let mut out = vec![pass("start", 24, [1, 1, 1])];
     for shift in [24u32, 16, 8, 0] {
-        let u = params(shift);
-        out.push(bind(&u, &histogram, [groups, 1, 1]));
-        out.push(bind(&u, &choose, [1, 1, 1]));
+        out.push(pass("histogram", shift, [groups, 1, 1]));
+        out.push(pass("choose", shift, [1, 1, 1]));
     }
     out
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct MaskParams {
-    n: u32,
-    real_count: u32,
-    eps_rel: f32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct MaskParams {
+        n: u32,
+        real_count: u32,
+        eps_rel: f32,
+        _pad: u32,
+    }
 }
 
 /// Buffers the flat-direction marking reads and writes.
@@ -183,38 +190,13 @@ pub struct MaskBuffers<'a> {
 
 /// Marks the flat coordinates (see shaders/ire_mask.wgsl).
 pub fn mark(ctx: &GpuContext, b: MaskBuffers<'_>, real_count: usize, eps_rel: f32) -> Dispatch {
-    let k = ctx.kernel(
-        &MASK,
-        "mark",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let u = ctx.uniform(&MaskParams {
+    let params = MaskParams {
         n: b.fisher.len as u32,
         real_count: real_count as u32,
         eps_rel,
-        _pad: 0,
-    });
-    k.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            b.fisher.binding(),
-            b.state.binding(),
-            b.scalars.binding(),
-            b.mask.binding(),
-            b.below.binding(),
-        ],
-        grid_1d(
-            b.fisher.len,
-            ctx.limits.max_compute_workgroups_per_dimension,
-        ),
-    )
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let tensors = [b.fisher, b.state, b.scalars, b.mask, b.below];
+    let grid = ctx.grid_1d(b.fisher.len);
+    ctx.launch(&MASK, "mark", &[], &params, &tensors, grid)
 }

@@ -1,31 +1,65 @@
 //! LayerNorm forward and backward (shaders/layernorm*.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-const FORWARD: Shader = shader!("layernorm.wgsl");
-const BACKWARD: Shader = shader!("layernorm_backward.wgsl");
-const PARAMS: Shader = shader!("layernorm_params.wgsl");
+const FORWARD: Shader = shader!(
+    "layernorm.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("x"),
+        read("gamma"),
+        read("beta"),
+        write("y"),
+        write("stats"),
+    ],
+);
+const BACKWARD: Shader = shader!(
+    "layernorm_backward.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("x"),
+        read("gamma"),
+        read("stats"),
+        read("dy"),
+        read("dresidual"),
+        write("dx"),
+    ],
+);
+const PARAMS: Shader = shader!(
+    "layernorm_params.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("x"),
+        read("stats"),
+        read("dy"),
+        write("dgamma"),
+        write("dbeta"),
+    ],
+);
 
 /// PyTorch's default LayerNorm epsilon.
 pub const EPS: f32 = 1e-5;
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    rows: u32,
-    cols: u32,
-    eps: f32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct Dims {
+        rows: u32,
+        cols: u32,
+        eps: f32,
+        _pad: u32,
+    }
 }
 
-fn dims(ctx: &GpuContext, rows: usize, cols: usize) -> wgpu::Buffer {
-    ctx.uniform(&Dims {
+fn dims(rows: usize, cols: usize) -> Dims {
+    Dims {
         rows: rows as u32,
         cols: cols as u32,
         eps: EPS,
         _pad: 0,
-    })
+    }
 }
 
 /// `y = layernorm(x) * gamma + beta` over rows of `cols`; `stats` receives `[rows, 2]` mean/rstd.
@@ -40,30 +74,12 @@ pub fn forward(
     y: &Tensor,
     stats: &Tensor,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
+    ctx.launch(
         &FORWARD,
         "forward",
         &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let d = dims(ctx, rows, cols);
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&d),
-            x.binding(),
-            gamma.binding(),
-            beta.binding(),
-            y.binding(),
-            stats.binding(),
-        ],
+        &dims(rows, cols),
+        &[x, gamma, beta, y, stats],
         grid_items(rows, 64),
     )
 }
@@ -95,62 +111,26 @@ pub fn backward(
     cols: usize,
     g: LayerNormGrads<'_>,
 ) -> [Dispatch; 2] {
-    let has_residual = g.dresidual.is_some();
-    let input_kernel = ctx.kernel(
-        &BACKWARD,
-        "backward_input",
-        &[("HAS_RESIDUAL", if has_residual { 1.0 } else { 0.0 })],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
-    let d = dims(ctx, rows, cols);
+    let has_residual = if g.dresidual.is_some() { 1.0 } else { 0.0 };
+    // Without a residual gradient the slot is bound but never read.
     let dresidual = g
         .dresidual
         .cloned()
         .unwrap_or_else(|| Tensor::zeros(ctx, "no residual", 1));
-    let input = input_kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&d),
-            g.x.binding(),
-            g.gamma.binding(),
-            g.stats.binding(),
-            g.dy.binding(),
-            dresidual.binding(),
-            g.dx.binding(),
-        ],
+    let input = ctx.launch(
+        &BACKWARD,
+        "backward_input",
+        &[("HAS_RESIDUAL", has_residual)],
+        &dims(rows, cols),
+        &[g.x, g.gamma, g.stats, g.dy, &dresidual, g.dx],
         grid_items(rows, 64),
     );
-    let params_kernel = ctx.kernel(
+    let params = ctx.launch(
         &PARAMS,
         "backward_params",
         &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-        ],
-    );
-    let params = params_kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&d),
-            g.x.binding(),
-            g.stats.binding(),
-            g.dy.binding(),
-            g.dgamma.binding(),
-            g.dbeta.binding(),
-        ],
+        &dims(rows, cols),
+        &[g.x, g.stats, g.dy, g.dgamma, g.dbeta],
         grid_items(cols, 64),
     );
     [input, params]

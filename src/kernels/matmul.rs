@@ -2,11 +2,39 @@
 //! gradient (shaders/bias.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-const MATMUL: Shader = shader!("matmul.wgsl");
-const MATMUL_VEC4: Shader = shader!("matmul_vec4.wgsl");
-const BIAS: Shader = shader!("bias.wgsl");
+const MATMUL: Shader = shader!(
+    "matmul.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read("a"),
+        read("b"),
+        read("bias"),
+        write("c"),
+    ],
+);
+const MATMUL_VEC4: Shader = shader!(
+    "matmul_vec4.wgsl",
+    structs: [Dims],
+    bindings: [
+        uniform("dims", "Dims"),
+        read_as("a", "array<vec4<f32>>"),
+        read_as("b", "array<vec4<f32>>"),
+        read("bias"),
+        write("c"),
+    ],
+);
+const BIAS: Shader = shader!(
+    "bias.wgsl",
+    structs: [BiasDims],
+    bindings: [
+        uniform("dims", "BiasDims"),
+        read("dy"),
+        write("db"),
+    ],
+);
 
 /// Which matmul kernel runs: chosen per adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,13 +85,13 @@ pub struct MatmulShape {
     pub trans_b: bool,
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Dims {
-    m: u32,
-    n: u32,
-    k: u32,
-    _pad: u32,
+crate::wgsl_struct! {
+    struct Dims {
+        m: u32,
+        n: u32,
+        k: u32,
+        _pad: u32,
+    }
 }
 
 /// `c = op(a) op(b) (+ bias)` with the adapter's preferred variant.
@@ -108,13 +136,6 @@ pub fn matmul_variant(
         "matmul operand too small"
     );
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let access = [
-        Access::Uniform,
-        Access::Read,
-        Access::Read,
-        Access::Read,
-        Access::ReadWrite,
-    ];
     let vec4_entry = match (trans_a, trans_b) {
         (false, false) if k % 4 == 0 && n % 4 == 0 => Some("nn"),
         (false, true) if k % 4 == 0 => Some("nt"),
@@ -127,43 +148,32 @@ pub fn matmul_variant(
         ("TRANS_B", flag(trans_b)),
         ("HAS_BIAS", flag(bias.is_some())),
     ];
-    let (kernel, tile) = match (variant, vec4_entry) {
-        (MatmulVariant::Vec4, Some(entry)) => {
-            (ctx.kernel(&MATMUL_VEC4, entry, &bias_flag, &access), 32)
-        }
-        (MatmulVariant::Tiled, _) => (ctx.kernel(&MATMUL, "main_tiled", &all_flags, &access), 64),
-        _ => (ctx.kernel(&MATMUL, "main_blocked", &all_flags, &access), 32),
+    let (shader, entry, flags, tile): (_, _, &[_], _) = match (variant, vec4_entry) {
+        (MatmulVariant::Vec4, Some(entry)) => (&MATMUL_VEC4, entry, &bias_flag, 32),
+        (MatmulVariant::Tiled, _) => (&MATMUL, "main_tiled", &all_flags, 64),
+        _ => (&MATMUL, "main_blocked", &all_flags, 32),
     };
     let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1];
-    let dims = ctx.uniform(&Dims {
+    let dims = Dims {
         m: m as u32,
         n: n as u32,
         k: k as u32,
-        _pad: 0,
-    });
+        ..bytemuck::Zeroable::zeroed()
+    };
     // The bias slot must be bound even when unused.
     let bias = bias
         .cloned()
         .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
-    kernel.dispatch(
-        ctx,
-        &[
-            uniform_binding(&dims),
-            a.binding(),
-            b.binding(),
-            bias.binding(),
-            c.binding(),
-        ],
-        grid,
-    )
+    ctx.launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
 }
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct BiasDims {
-    rows: u32,
-    cols: u32,
-    _pad: [u32; 2],
+crate::wgsl_struct! {
+    struct BiasDims {
+        rows: u32,
+        cols: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 /// `db[c] = sum_r dy[r, c]` for `dy` of shape `[rows, cols]`.
@@ -174,20 +184,17 @@ pub fn bias_backward(
     rows: usize,
     cols: usize,
 ) -> Dispatch {
-    let kernel = ctx.kernel(
+    let dims = BiasDims {
+        rows: rows as u32,
+        cols: cols as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    ctx.launch(
         &BIAS,
         "backward",
         &[],
-        &[Access::Uniform, Access::Read, Access::ReadWrite],
-    );
-    let dims = ctx.uniform(&BiasDims {
-        rows: rows as u32,
-        cols: cols as u32,
-        _pad: [0; 2],
-    });
-    kernel.dispatch(
-        ctx,
-        &[uniform_binding(&dims), dy.binding(), db.binding()],
+        &dims,
+        &[dy, db],
         grid_items(cols, 64),
     )
 }

@@ -13,16 +13,29 @@ pub mod matmul;
 pub mod optimizer;
 pub mod reduce;
 pub mod relu_pool;
+pub mod sam;
 pub mod segments;
+pub mod slot;
 pub mod vector;
 
-/// Declares a `Shader` constant for a file in `shaders/`.
+/// A deterministic 256-wide workgroup sum, for kernels that reduce in workgroup memory.
+const WORKGROUP_SUM: &str = include_str!("../../shaders/workgroup_sum.wgsl");
+
+/// Declares a `Shader` for a file in `shaders/`: the uniform structs it reads (types declared
+/// with `wgsl_struct!`), its bindings in order (`uniform`, `read`, `write`, `read_as`, `write_as`
+/// from `gpu::binding`) and optional shared WGSL preludes. This is the kernel's one interface
+/// declaration: the WGSL declarations and the bind-group layout are generated from it.
 macro_rules! shader {
-    ($file:literal) => {
+    ($file:literal, structs: [$($s:ty),* $(,)?], bindings: [$($b:expr),* $(,)?] $(, preludes: [$($p:expr),* $(,)?])? $(,)?) => {{
+        #[allow(unused_imports)]
+        use $crate::gpu::binding::{read, read_as, uniform, write, write_as};
         $crate::gpu::Shader {
             name: $file,
             source: include_str!(concat!("../../shaders/", $file)),
+            structs: &[$(<$s as $crate::gpu::WgslStruct>::WGSL),*],
+            preludes: &[$($($p),*)?],
+            bindings: &[$($b),*],
         }
-    };
+    }};
 }
 pub(crate) use shader;

@@ -3,38 +3,50 @@
 //! each submission, so the prebuilt dispatch never changes.
 
 use super::shader;
-use crate::gpu::{grid_1d, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{uniform_binding, Dispatch, GpuContext, Shader, Tensor};
 
-const SHADER: Shader = shader!("optimizer.wgsl");
+const SHADER: Shader = shader!(
+    "optimizer.wgsl",
+    structs: [Hyper],
+    bindings: [
+        uniform("hyper", "Hyper"),
+        read("scalars"),
+        read("grads"),
+        write("params"),
+        write("state1"),
+        write("state2"),
+        read("ire_mask"),
+    ],
+);
 
-/// Uniform block of shaders/optimizer.wgsl.
-#[repr(C)]
-#[derive(Clone, Copy, Debug, Default, bytemuck::Pod, bytemuck::Zeroable)]
-pub struct Hyper {
-    /// Elements in the flat buffers.
-    pub n: u32,
-    /// Coordinates below this index get weight decay.
-    pub decay_end: u32,
-    /// Learning rate of this step.
-    pub lr: f32,
-    /// Weight decay.
-    pub weight_decay: f32,
-    /// AdamW beta1.
-    pub beta1: f32,
-    /// AdamW beta2.
-    pub beta2: f32,
-    /// AdamW epsilon.
-    pub eps: f32,
-    /// `1 - beta1^t`.
-    pub bias_correction1: f32,
-    /// `sqrt(1 - beta2^t)`.
-    pub bias_correction2_sqrt: f32,
-    /// SGD momentum.
-    pub momentum: f32,
-    /// IRE amplification of flat coordinates for this step (0: plain base optimizer).
-    pub ire_kappa: f32,
-    /// Padding to 16 bytes.
-    pub _pad: u32,
+crate::wgsl_struct! {
+    /// Uniform block of shaders/optimizer.wgsl.
+    pub struct Hyper {
+        /// Elements in the flat buffers.
+        pub n: u32,
+        /// Coordinates below this index get weight decay.
+        pub decay_end: u32,
+        /// Learning rate of this step.
+        pub lr: f32,
+        /// Weight decay.
+        pub weight_decay: f32,
+        /// AdamW beta1.
+        pub beta1: f32,
+        /// AdamW beta2.
+        pub beta2: f32,
+        /// AdamW epsilon.
+        pub eps: f32,
+        /// `1 - beta1^t`.
+        pub bias_correction1: f32,
+        /// `sqrt(1 - beta2^t)`.
+        pub bias_correction2_sqrt: f32,
+        /// SGD momentum.
+        pub momentum: f32,
+        /// IRE amplification of flat coordinates for this step (0: plain base optimizer).
+        pub ire_kappa: f32,
+        /// Padding to 16 bytes.
+        pub _pad: u32,
+    }
 }
 
 /// Which update rule the dispatch applies.
@@ -70,20 +82,7 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
         UpdateRule::AdamW => "adamw",
         UpdateRule::Sgd => "sgd",
     };
-    let kernel = ctx.kernel(
-        &SHADER,
-        entry,
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-            Access::ReadWrite,
-            Access::ReadWrite,
-            Access::Read,
-        ],
-    );
+    let kernel = ctx.kernel(&SHADER, entry, &[]);
     kernel.dispatch(
         ctx,
         &[
@@ -95,9 +94,6 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
             b.state2.binding(),
             b.ire_mask.binding(),
         ],
-        grid_1d(
-            b.params.len,
-            ctx.limits.max_compute_workgroups_per_dimension,
-        ),
+        ctx.grid_1d(b.params.len),
     )
 }

@@ -1,16 +1,27 @@
 //! Per-tensor sums over the flat parameter layout (shaders/segment_sum.wgsl).
 
 use super::shader;
-use crate::gpu::{uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
-const SHADER: Shader = shader!("segment_sum.wgsl");
+const SHADER: Shader = shader!(
+    "segment_sum.wgsl",
+    structs: [Params],
+    bindings: [
+        uniform("params", "Params"),
+        read_as("table", "array<vec2<u32>>"),
+        read("input"),
+        write("out"),
+    ],
+    preludes: [super::WORKGROUP_SUM],
+);
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    segments: u32,
-    out_offset: u32,
-    _pad: [u32; 2],
+crate::wgsl_struct! {
+    struct Params {
+        segments: u32,
+        out_offset: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 /// A `(offset, length)` table on the GPU, one row per segment.
@@ -31,30 +42,13 @@ pub fn sum_segments(
     out_offset: usize,
 ) -> Dispatch {
     let segments = table.len / 2;
-    let k = ctx.kernel(
-        &SHADER,
-        "sum_segments",
-        &[],
-        &[
-            Access::Uniform,
-            Access::Read,
-            Access::Read,
-            Access::ReadWrite,
-        ],
-    );
-    let u = ctx.uniform(&Params {
+    let params = Params {
         segments: segments as u32,
         out_offset: out_offset as u32,
-        _pad: [0; 2],
-    });
-    k.dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            table.binding(),
-            input.binding(),
-            out.binding(),
-        ],
-        [segments as u32, 1, 1],
-    )
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let tensors = [table, input, out];
+    // One workgroup per segment.
+    let grid = [segments as u32, 1, 1];
+    ctx.launch(&SHADER, "sum_segments", &[], &params, &tensors, grid)
 }

@@ -2,30 +2,32 @@
 
 use super::reduce::{self, partials_len, ReduceMode, CHUNK};
 use super::shader;
-use crate::gpu::{
-    grid_1d, grid_items, uniform_binding, Access, Dispatch, GpuContext, Shader, Tensor,
-};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-const SHADER: Shader = shader!("vector.wgsl");
+const SHADER: Shader = shader!(
+    "vector.wgsl",
+    structs: [Params],
+    bindings: [
+        uniform("params", "Params"),
+        read("a"),
+        read("b"),
+        read("scalars"),
+        write("out"),
+    ],
+);
 const NONE: u32 = u32::MAX;
-const ACCESS: [Access; 5] = [
-    Access::Uniform,
-    Access::Read,
-    Access::Read,
-    Access::Read,
-    Access::ReadWrite,
-];
 
-#[repr(C)]
-#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
-struct Params {
-    n: u32,
-    norm_slot: u32,
-    alpha: f32,
-    seed: u32,
-    counter: u32,
-    chunk: u32,
-    _pad: [u32; 2],
+crate::wgsl_struct! {
+    struct Params {
+        n: u32,
+        norm_slot: u32,
+        alpha: f32,
+        seed: u32,
+        counter: u32,
+        chunk: u32,
+        _pad0: u32,
+        _pad1: u32,
+    }
 }
 
 fn params(n: usize) -> Params {
@@ -36,7 +38,7 @@ fn params(n: usize) -> Params {
         seed: 0,
         counter: 0,
         chunk: CHUNK as u32,
-        _pad: [0; 2],
+        ..bytemuck::Zeroable::zeroed()
     }
 }
 
@@ -44,26 +46,22 @@ fn run(
     ctx: &GpuContext,
     entry: &'static str,
     p: Params,
-    ins: [&Tensor; 3],
+    [a, b, scalars]: [&Tensor; 3],
     out: &Tensor,
     grid: [u32; 3],
 ) -> Dispatch {
-    let u = ctx.uniform(&p);
-    ctx.kernel(&SHADER, entry, &[], &ACCESS).dispatch(
-        ctx,
-        &[
-            uniform_binding(&u),
-            ins[0].binding(),
-            ins[1].binding(),
-            ins[2].binding(),
-            out.binding(),
-        ],
-        grid,
-    )
+    ctx.launch(&SHADER, entry, &[], &p, &[a, b, scalars, out], grid)
 }
 
-fn grid(ctx: &GpuContext, n: usize) -> [u32; 3] {
-    grid_1d(n, ctx.limits.max_compute_workgroups_per_dimension)
+/// An elementwise pass over `out`.
+fn run_over_out(
+    ctx: &GpuContext,
+    entry: &'static str,
+    p: Params,
+    ins: [&Tensor; 3],
+    out: &Tensor,
+) -> Dispatch {
+    run(ctx, entry, p, ins, out, ctx.grid_1d(out.len))
 }
 
 /// `out = base + alpha * v`, or `base + alpha * v / sqrt(scalars[slot])` when `norm_slot` is given.
@@ -84,7 +82,7 @@ pub fn axpy(
         }
         None => base,
     };
-    run(ctx, "axpy", p, [base, v, scalars], out, grid(ctx, out.len))
+    run_over_out(ctx, "axpy", p, [base, v, scalars], out)
 }
 
 /// `out = (a - b) * alpha`.
@@ -97,7 +95,7 @@ pub fn scaled_difference(
 ) -> Dispatch {
     let mut p = params(out.len);
     p.alpha = alpha;
-    run(ctx, "hvp", p, [a, b, a], out, grid(ctx, out.len))
+    run_over_out(ctx, "hvp", p, [a, b, a], out)
 }
 
 /// `out = v / sqrt(scalars[slot])`.
@@ -110,14 +108,7 @@ pub fn normalize(
 ) -> Dispatch {
     let mut p = params(out.len);
     p.norm_slot = slot as u32;
-    run(
-        ctx,
-        "normalize",
-        p,
-        [v, v, scalars],
-        out,
-        grid(ctx, out.len),
-    )
+    run_over_out(ctx, "normalize", p, [v, v, scalars], out)
 }
 
 /// `out = +-valid` with hashed signs for (`seed`, `counter`).
@@ -131,14 +122,7 @@ pub fn rademacher(
     let mut p = params(out.len);
     p.seed = seed;
     p.counter = counter;
-    run(
-        ctx,
-        "rademacher",
-        p,
-        [valid, valid, valid],
-        out,
-        grid(ctx, out.len),
-    )
+    run_over_out(ctx, "rademacher", p, [valid, valid, valid], out)
 }
 
 /// `scalars[slot] (op)= scale * (a . b)`; two dispatches.

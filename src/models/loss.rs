@@ -3,7 +3,8 @@
 
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::cross_entropy;
-use crate::kernels::reduce::{self, slot, ReduceMode};
+use crate::kernels::reduce::{self, ReduceMode};
+use crate::kernels::slot;
 use crate::nn::ParamSet;
 
 /// The buffers of a classifier's head.

@@ -9,7 +9,7 @@ use crate::nn::ParamSet;
 pub trait Network {
     /// Parameters and gradients.
     fn params(&self) -> &ParamSet;
-    /// Scalars shared with the reductions, the optimizer and the probes (`reduce::slot`).
+    /// Scalars shared with the reductions, the optimizer and the probes (`kernels::slot`).
     fn scalars(&self) -> &Tensor;
     /// Scratch for two-stage reductions, at least as long as the parameter buffer.
     fn partials(&self) -> &Tensor;

@@ -13,8 +13,9 @@ use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
 use crate::kernels::cross_entropy;
 use crate::kernels::elementwise::residual_add;
-use crate::kernels::reduce::{self, partials_len, slot, ReduceMode};
+use crate::kernels::reduce::{self, partials_len, ReduceMode};
 use crate::kernels::relu_pool::{pool_backward, pool_forward, relu_backward, relu_forward};
+use crate::kernels::slot;
 use crate::nn::{BatchNorm2d, Conv2d, Init, Linear, ParamSet, ParamSpec};
 use serde::{Deserialize, Serialize};
 
@@ -371,7 +372,7 @@ pub struct ResNet {
     pub correct: Tensor,
     /// Reduction scratch.
     pub partials: Tensor,
-    /// Scalars (see `reduce::slot`).
+    /// Scalars (see `kernels::slot`).
     pub scalars: Tensor,
     stem: ConvBn,
     blocks: Vec<Block>,

@@ -12,7 +12,8 @@ use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::embedding::EmbeddingShape;
-use crate::kernels::reduce::{partials_len, slot};
+use crate::kernels::reduce::partials_len;
+use crate::kernels::slot;
 use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp, ParamSet};
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
@@ -138,7 +139,7 @@ pub struct Transformer {
     /// Scratch for two-stage reductions (large enough for the flat parameter buffer).
     pub partials: Tensor,
     /// Scalars (loss, gradient norm, clip factor, NaN flag, evaluation sum, per-tensor
-    /// statistics); see `reduce::slot`.
+    /// statistics); see `kernels::slot`.
     pub scalars: Tensor,
     /// Token rows per batch (`batch * seq_len`).
     pub rows: usize,

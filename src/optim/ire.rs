@@ -17,8 +17,9 @@ use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::cross_entropy;
 use crate::kernels::ire::{self, MaskBuffers, SampleParams, SelectScratch};
-use crate::kernels::reduce::{self, slot, ReduceMode};
+use crate::kernels::reduce::{self, ReduceMode};
 use crate::kernels::segments::{segment_table, sum_segments};
+use crate::kernels::slot;
 use crate::models::Network;
 use serde::{Deserialize, Serialize};
 
@@ -63,6 +64,16 @@ impl Default for IreConfig {
 }
 
 impl IreConfig {
+    /// The amplification for a step at learning rate `lr` of peak `lr_max` (scaled by
+    /// `lr / lr_max` with prog-decay).
+    pub fn kappa_at(&self, lr: f32, lr_max: f32) -> f32 {
+        if self.prog_decay && lr_max > 0.0 {
+            self.kappa * lr / lr_max
+        } else {
+            self.kappa
+        }
+    }
+
     /// Rejects values outside the algorithm's domain.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
@@ -96,8 +107,6 @@ impl IreConfig {
 
 /// IRE's buffers and its prebuilt refresh plan for one model.
 pub struct Ire {
-    /// Hyperparameters.
-    pub config: IreConfig,
     /// Diagonal Fisher estimate, laid out like the parameters.
     pub fisher: Tensor,
     /// 1 on flat coordinates (the optimizer reads it when kappa != 0).
@@ -116,11 +125,13 @@ pub struct Ire {
 }
 
 impl Ire {
-    /// Allocates IRE's state for `model` and records the refresh plan.
+    /// Allocates IRE's state for `model` and records the refresh plan (gamma, the Fisher EMA
+    /// factor and `eps_rel` are built into it; kappa and the refresh interval are read per step
+    /// from the run's config, see [`IreConfig::kappa_at`]).
     pub fn new(
         ctx: &GpuContext,
         model: &dyn Network,
-        config: IreConfig,
+        config: &IreConfig,
         seed: u64,
     ) -> Result<Self> {
         config.validate()?;
@@ -209,7 +220,6 @@ impl Ire {
         refresh.push(sum_segments(ctx, &table, &fisher, model.scalars(), per));
 
         Ok(Self {
-            config,
             fisher,
             mask,
             sample_params,
@@ -249,14 +259,5 @@ impl Ire {
     /// Leaves the gradient buffer holding the sampled-label gradient: run before the train plan.
     pub fn refresh_plan(&self) -> &Plan {
         &self.refresh
-    }
-
-    /// The amplification for a step at learning rate `lr` of peak `lr_max`.
-    pub fn kappa_at(&self, lr: f32, lr_max: f32) -> f32 {
-        if self.config.prog_decay && lr_max > 0.0 {
-            self.config.kappa * lr / lr_max
-        } else {
-            self.config.kappa
-        }
     }
 }

@@ -8,7 +8,7 @@ mod sgd;
 
 pub use ire::{Ire, IreConfig};
 pub use sam::Sam;
-pub use schedule::LrSchedule;
+pub use schedule::{LrSchedule, ScheduleKind};
 
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};

@@ -14,19 +14,12 @@
 
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
-use crate::kernels::reduce::{slot, ReduceMode};
+use crate::kernels::reduce::ReduceMode;
+use crate::kernels::slot;
 use crate::kernels::vector;
 use crate::models::Network;
 use crate::rng::Rng;
 use serde::{Deserialize, Serialize};
-
-/// Slot of the probes' results in the scalars buffer.
-pub mod slots {
-    /// Rayleigh quotient of the last power iteration.
-    pub const LAMBDA_MAX: usize = 9;
-    /// Hutchinson trace estimate.
-    pub const TRACE: usize = 10;
-}
 
 /// Probe settings.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -124,7 +117,7 @@ impl Hvp<'_> {
 
 impl Sharpness {
     /// Allocates the probe vectors and records the plan. The plan leaves the weights exactly as it
-    /// found them (restored from a copy) and the results in `scalars[slots::*]`.
+    /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]` and `scalars[slot::TRACE]`.
     pub fn new(
         ctx: &GpuContext,
         model: &dyn Network,
@@ -172,7 +165,7 @@ impl Sharpness {
         for _ in 0..config.power_iters {
             hvp.record(&mut plan, &v, config.eps, &hv);
             let rayleigh = ReduceMode::Store {
-                slot: slots::LAMBDA_MAX,
+                slot: slot::LAMBDA_MAX,
                 scale: 1.0,
             };
             plan.extend_dispatches(vector::dot(ctx, &v, &hv, partials, scalars, rayleigh));
@@ -191,12 +184,12 @@ impl Sharpness {
             let scale = 1.0 / samples as f32;
             let mode = if s == 0 {
                 ReduceMode::Store {
-                    slot: slots::TRACE,
+                    slot: slot::TRACE,
                     scale,
                 }
             } else {
                 ReduceMode::Accumulate {
-                    slot: slots::TRACE,
+                    slot: slot::TRACE,
                     scale,
                 }
             };

@@ -1,7 +1,7 @@
 //! Training hyperparameters and their validation.
 
 use crate::error::{Error, Result};
-use crate::optim::{IreConfig, LrSchedule, OptimizerConfig};
+use crate::optim::{IreConfig, LrSchedule, OptimizerConfig, OptimizerKind, ScheduleKind};
 use crate::probe::SharpnessConfig;
 use serde::{Deserialize, Serialize};
 
@@ -17,6 +17,8 @@ pub struct TrainConfig {
     pub batch: usize,
     /// Final learning rate of the cosine schedule.
     pub min_lr: f32,
+    /// What follows the warm-up: cosine decay, constant, or step decay.
+    pub schedule: ScheduleKind,
     /// Linear warm-up steps.
     pub warmup: usize,
     /// Global gradient-norm clip (0 disables clipping).
@@ -33,27 +35,12 @@ pub struct TrainConfig {
     pub probe_every: usize,
     /// Sharpness probe settings.
     pub sharpness: SharpnessConfig,
-    /// Step decay (x0.1 at 50% and 75%) instead of cosine after warm-up.
-    pub step_decay: bool,
 }
 
 impl Default for TrainConfig {
+    /// The transformer recipe (AdamW) over 500 steps: the CLI's default run.
     fn default() -> Self {
-        Self {
-            optimizer: OptimizerConfig::default(),
-            steps: 500,
-            batch: 32,
-            min_lr: 3e-4,
-            warmup: 50,
-            grad_clip: 1.0,
-            seed: 0,
-            eval_every: 100,
-            eval_batches: 8,
-            ire: IreConfig::default(),
-            probe_every: 0,
-            sharpness: SharpnessConfig::default(),
-            step_decay: false,
-        }
+        super::recipe::recipe(super::Family::Transformer, OptimizerKind::AdamW, 500)
     }
 }
 
@@ -123,7 +110,7 @@ impl TrainConfig {
             min_lr: self.min_lr,
             warmup: self.warmup,
             total: self.steps,
-            step_decay: self.step_decay,
+            kind: self.schedule,
         }
     }
 }

@@ -2,16 +2,20 @@
 
 mod config;
 mod export;
+mod live;
 mod metrics;
 mod predictor;
+pub mod recipe;
 mod sampler;
 mod task;
 mod trainer;
 
 pub use config::TrainConfig;
 pub use export::{to_csv, to_jsonl};
+pub use live::LiveParams;
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use predictor::ImagePredictor;
+pub use recipe::Family;
 pub use sampler::TextSampler;
 pub use task::{HostBatch, Task};
 pub use trainer::Trainer;

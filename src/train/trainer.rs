@@ -3,15 +3,15 @@
 //! through the readback ring and are turned into [`Record`]s by [`Trainer::poll`].
 
 use super::task::{HostBatch, Task};
-use super::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord, TrainConfig};
+use super::{EvalRecord, EventRecord, LiveParams, ProbeRecord, Record, StepRecord, TrainConfig};
 use crate::checkpoint::Checkpoint;
 use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, ReadbackRing};
-use crate::kernels::reduce::slot;
+use crate::kernels::slot;
 use crate::models::{Network, ResNet, ResNetConfig, Transformer, TransformerConfig};
 use crate::optim::{Ire, LrSchedule, Optimizer, OptimizerKind, Sam};
-use crate::probe::{slots as probe_slots, Sharpness};
+use crate::probe::Sharpness;
 use crate::rng::Rng;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -199,7 +199,7 @@ impl Trainer {
     /// validated `config` before building the model.
     fn build(ctx: &GpuContext, task: Task, config: TrainConfig, start_step: usize) -> Result<Self> {
         let model = task.network();
-        let ire = Ire::new(ctx, model, config.ire.clone(), config.seed)?;
+        let ire = Ire::new(ctx, model, &config.ire, config.seed)?;
         let optimizer = Optimizer::new(
             ctx,
             config.optimizer,
@@ -296,23 +296,32 @@ impl Trainer {
         }
     }
 
-    /// Changes IRE's amplification and mask-refresh interval from the next step on (live, like
-    /// the switch); recorded as an `ire_params` event. `gamma` is part of the prebuilt mask plan
-    /// and changes only with a new run.
-    pub fn set_ire_params(&mut self, kappa: f32, mask_every: usize) -> Result<()> {
-        let mut next = self.config.ire.clone();
-        next.kappa = kappa;
-        next.mask_every = mask_every;
-        next.validate()?;
-        if next.kappa != self.config.ire.kappa || next.mask_every != self.config.ire.mask_every {
+    /// The live parameters now in force (see [`LiveParams`]).
+    pub fn live(&self) -> LiveParams {
+        LiveParams {
+            ire_on: self.ire_on,
+            ..LiveParams::of(&self.config)
+        }
+    }
+
+    /// Applies live parameters from the next step on: the IRE switch (an `ire_on`/`ire_off`
+    /// event) and kappa and K (an `ire_params` event). Gamma and everything structural are built
+    /// into the run's plans and change only with a new run.
+    pub fn set_live(&mut self, live: LiveParams) -> Result<()> {
+        live.validate()?;
+        let ire = &self.config.ire;
+        if live.kappa != ire.kappa || live.mask_every != ire.mask_every {
             self.queued_events.push(EventRecord {
                 step: self.next_step,
-                event: format!("ire_params kappa={kappa} mask_every={mask_every}"),
+                event: format!(
+                    "ire_params kappa={} mask_every={}",
+                    live.kappa, live.mask_every
+                ),
             });
-            self.ire.config.kappa = kappa;
-            self.ire.config.mask_every = mask_every;
-            self.config.ire = next;
+            self.config.ire.kappa = live.kappa;
+            self.config.ire.mask_every = live.mask_every;
         }
+        self.set_ire(live.ire_on);
         Ok(())
     }
 
@@ -339,7 +348,7 @@ impl Trainer {
                 .last_ire_refresh
                 .is_none_or(|r| step - r >= self.config.ire.mask_every);
         let ire_kappa = if active {
-            self.ire.kappa_at(lr, self.config.optimizer.lr)
+            self.config.ire.kappa_at(lr, self.config.optimizer.lr)
         } else {
             0.0
         };
@@ -433,10 +442,10 @@ impl Trainer {
             step,
             lambda_max: sharpness
                 .filter(|c| c.power_iters > 0)
-                .map(|_| values[probe_slots::LAMBDA_MAX]),
+                .map(|_| values[slot::LAMBDA_MAX]),
             trace: sharpness
                 .filter(|c| c.hutchinson_samples > 0)
-                .map(|_| values[probe_slots::TRACE]),
+                .map(|_| values[slot::TRACE]),
             fisher_trace: values[slot::FISHER_SUM],
             flat_count: masks.iter().map(|&c| c as u64).sum(),
             flat_fraction_by_tensor,

@@ -1,0 +1,73 @@
+//! The one table of the `scalars` buffer's slots: loss, gradient norm, clipping factor, NaN flag,
+//! evaluation sums, Fisher trace, SAM's loss and the probes' results. The Rust constants and the
+//! WGSL constants (`S_LOSS`, ...) prepended to every kernel file both come from it.
+
+macro_rules! slots {
+    ($($(#[doc = $doc:literal])* $name:ident = $value:literal;)*) => {
+        $($(#[doc = $doc])* pub const $name: usize = $value;)*
+
+        /// The same table as WGSL constants, `const S_<NAME>: u32 = <slot>u;`.
+        pub const WGSL: &str = concat!(
+            $("const S_", stringify!($name), ": u32 = ", stringify!($value), "u;\n",)*
+        );
+    };
+}
+
+slots! {
+    /// Mean training loss of the last step.
+    LOSS = 0;
+    /// Global gradient L2 norm before clipping.
+    GRAD_NORM = 1;
+    /// Factor the optimizer scales gradients by.
+    CLIP_SCALE = 2;
+    /// 1.0 when the step's loss or gradient was NaN/Inf (the update was skipped).
+    NONFINITE = 3;
+    /// Evaluation accumulator: the sum of per-batch mean losses.
+    EVAL_LOSS = 4;
+    /// Sum of the diagonal Fisher estimate (its trace) at the last refresh.
+    FISHER_SUM = 5;
+    /// SAM: loss at the unperturbed weights (the reported loss).
+    SAM_LOSS = 6;
+    /// Probe scratch: a dot product or squared norm.
+    DOT = 7;
+    /// Probe scratch: a second dot product.
+    DOT2 = 8;
+    /// Probe result: Rayleigh quotient of the last power iteration (`lambda_max`).
+    LAMBDA_MAX = 9;
+    /// Probe result: Hutchinson trace estimate.
+    TRACE = 10;
+    /// Sum of per-batch accuracies during evaluation (image classifiers).
+    EVAL_CORRECT = 11;
+    /// Number of fixed slots; per-tensor statistics follow (see [`per_tensor`]).
+    COUNT = 16;
+}
+
+/// Per-tensor statistics after the fixed slots, `tensors` entries each: IRE mask counts,
+/// below-`eps_rel * mean` counts, Fisher sums.
+pub mod per_tensor {
+    /// Offset of the mask counts.
+    pub fn mask_counts(_tensors: usize) -> usize {
+        super::COUNT
+    }
+    /// Offset of the below-threshold counts.
+    pub fn below_counts(tensors: usize) -> usize {
+        super::COUNT + tensors
+    }
+    /// Offset of the Fisher sums.
+    pub fn fisher_sums(tensors: usize) -> usize {
+        super::COUNT + 2 * tensors
+    }
+    /// Total scalars-buffer length for a model with `tensors` parameter tensors.
+    pub fn scalars_len(tensors: usize) -> usize {
+        super::COUNT + 3 * tensors
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn wgsl_constants_follow_the_table() {
+        assert!(super::WGSL.contains("const S_LOSS: u32 = 0u;\n"));
+        assert!(super::WGSL.contains("const S_EVAL_CORRECT: u32 = 11u;\n"));
+    }
+}

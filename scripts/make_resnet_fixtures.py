@@ -5,6 +5,8 @@
 Activations are stored twice where the engine's layout differs from PyTorch's: NCHW as PyTorch
 has them, and `.cnhw` (channels outermost, then batch) as the engine keeps them.
 """
+import copy
+import math
 import os
 import sys
 
@@ -77,12 +79,36 @@ def kernels():
     save_file(f32(t), os.path.join(OUT, "resnet_kernels.safetensors"))
 
 
+def batch_stats_only(net):
+    """A copy of `net` whose BatchNorms normalise with batch statistics and never touch running
+    statistics: the engine's auxiliary pass (SAM's second gradient, the probes)."""
+    aux = copy.deepcopy(net)
+    for m in aux.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.track_running_stats = False
+            m.running_mean = None
+            m.running_var = None
+    return aux
+
+
 def model():
     torch.manual_seed(7)
     net = ResNet(blocks_per_stage=1, width=1).double()
-    net.train()
     x = rand(4, 1, 28, 28)
-    y = torch.tensor([3, 0, 9, 3])
+    start = copy.deepcopy(net.state_dict())
+
+    # Labels: two of the four images labelled with the class evaluation mode (after the training
+    # step's running-statistics update) predicts, two with another class, so that the engine's
+    # evaluation accuracy must come out exactly 0.5. Running statistics depend only on x.
+    probe = copy.deepcopy(net)
+    probe.train()
+    with torch.no_grad():
+        probe(x)
+        probe.eval()
+        pred = probe(x).argmax(1)
+    y = torch.stack([pred[0], pred[1], (pred[2] + 1) % 10, (pred[3] + 3) % 10])
+
+    net.train()
     loss = F.cross_entropy(net(x), y)
     loss.backward()
     t = {"x": x[:, 0].contiguous(), "y": y.to(torch.int32), "loss": loss.reshape(1)}
@@ -92,10 +118,95 @@ def model():
     for name, b in net.named_buffers():
         if "running" in name:
             t[f"buffer.{name}"] = b
+    net.eval()
+    with torch.no_grad():
+        logits = net(x)
+    t["eval.loss"] = F.cross_entropy(logits, y).reshape(1)
+    t["eval.acc"] = (logits.argmax(1) == y).double().mean().reshape(1)
     save_file(f32(t), os.path.join(OUT, "resnet_model.safetensors"))
+
+    s = {"x": x[:, 0].contiguous(), "y": y.to(torch.int32)}
+    s.update(sam_step(start, x, y))
+    s.update(probes(start, x, y))
+    save_file(f32(s), os.path.join(OUT, "resnet_sam_probes.safetensors"))
+
+
+def sam_step(start, x, y, rho=0.05, lr=0.1):
+    """One SAM step (SGD + momentum base, weight decay on conv and linear weights) from `start`:
+    the second gradient is taken with batch statistics only, as the engine's auxiliary pass."""
+    net = ResNet(blocks_per_stage=1, width=1).double()
+    net.load_state_dict(start)
+    net.train()
+    decayed = [p for p in net.parameters() if p.dim() >= 2]
+    others = [p for p in net.parameters() if p.dim() < 2]
+    opt = torch.optim.SGD([{"params": decayed, "weight_decay": 5e-4},
+                           {"params": others, "weight_decay": 0.0}], lr=lr, momentum=0.9)
+    loss = F.cross_entropy(net(x), y)
+    loss.backward()
+    gnorm = torch.sqrt(sum((p.grad ** 2).sum() for p in net.parameters()))
+    eps = {p: rho * p.grad / gnorm for p in net.parameters()}
+    with torch.no_grad():
+        for p in net.parameters():
+            p.add_(eps[p])
+    net.zero_grad()
+    for m in net.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.momentum = 0.0  # the second pass leaves running statistics alone
+    F.cross_entropy(net(x), y).backward()
+    with torch.no_grad():
+        for p in net.parameters():
+            p.sub_(eps[p])
+    opt.step()
+    t = {"sam.loss": loss.reshape(1)}
+    for name, p in net.named_parameters():
+        t[f"sam.param.{name}"] = p.detach()
+    for name, b in net.named_buffers():
+        if "running" in name:
+            t[f"sam.buffer.{name}"] = b
+    return t
+
+
+def probes(start, x, y, samples=4000):
+    """Exact (double-backprop, float64) top Hessian eigenvalue of the loss with batch-statistics
+    BatchNorm, and a 4000-sample Hutchinson estimate of its trace with the per-sample spread."""
+    from torch.func import functional_call, grad, jvp
+    net = ResNet(blocks_per_stage=1, width=1).double()
+    net.load_state_dict(start)
+    net = batch_stats_only(net).train()
+    names = [n for n, _ in net.named_parameters()]
+    shapes = {n: p.shape for n, p in net.named_parameters()}
+
+    def loss(flat):
+        ps, o = {}, 0
+        for n in names:
+            k = math.prod(shapes[n])
+            ps[n] = flat[o:o + k].view(shapes[n])
+            o += k
+        return F.cross_entropy(functional_call(net, ps, (x,)), y)
+
+    flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+    gfn = grad(loss)
+
+    def hvp(v):
+        return jvp(gfn, (flat,), (v,))[1]
+
+    v = torch.randn(flat.numel(), generator=g, dtype=torch.float64)
+    v /= v.norm()
+    for _ in range(200):
+        hv = hvp(v)
+        lam = float(v @ hv)
+        v = hv / hv.norm()
+    quads = []
+    for _ in range(samples):
+        z = torch.randint(0, 2, (flat.numel(),), generator=g).double() * 2 - 1
+        quads.append(float(z @ hvp(z)))
+    quads = torch.tensor(quads)
+    return {"lambda_max": torch.tensor([lam]), "trace": quads.mean().reshape(1),
+            "hutchinson_sample_std": quads.std().reshape(1)}
 
 
 if __name__ == "__main__":
     kernels()
     model()
-    print("wrote tests/fixtures/resnet_kernels.safetensors, resnet_model.safetensors")
+    print("wrote tests/fixtures/resnet_kernels.safetensors, resnet_model.safetensors, "
+          "resnet_sam_probes.safetensors")

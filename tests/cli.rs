@@ -183,4 +183,3 @@ fn app_without_the_gui_feature_explains_itself() {
     assert_fails_with(&["app"], "has no UI");
     assert_fails_with(&[], "built without the `gui` feature");
 }
-

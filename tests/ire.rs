@@ -14,7 +14,7 @@ use ire_playground::kernels::reduce::{self, ReduceMode};
 use ire_playground::kernels::slot;
 use ire_playground::models::TransformerConfig;
 use ire_playground::optim::IreConfig;
-use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::train::{LiveParams, Record, TrainConfig, Trainer};
 use std::sync::Arc;
 
 /// Same values as `select_values` in scripts/make_fixtures.py.
@@ -245,7 +245,10 @@ fn toggles_are_recorded_and_the_mask_has_the_requested_size() {
         events,
         vec![(4, "ire_off".to_string()), (8, "ire_on".to_string())]
     );
-    let params = TransformerConfig::preset("tiny", 83).unwrap().param_count();
+    let model = TransformerConfig::preset("tiny", 83).unwrap();
+    let params = model.param_count();
+    let model_order: Vec<String> = model.param_specs().into_iter().map(|s| s.name).collect();
+    assert_eq!(model_order.len(), 17);
     let want = (gamma as f64 * params as f64).floor() as u64;
     let probes = common::probes(&records);
     assert_eq!(probes.len(), 6);
@@ -263,7 +266,11 @@ fn toggles_are_recorded_and_the_mask_has_the_requested_size() {
             p.flat_count
         );
         assert!(p.fisher_trace.is_finite() && p.fisher_trace > 0.0);
-        assert_eq!(p.flat_fraction_by_tensor.len(), 17);
+        // Listed in model order (embeddings, block 0's attention and MLP, ..., the head), as
+        // the heatmap shows them, not alphabetically.
+        let names: Vec<String> = p.flat_fraction_by_tensor.keys().cloned().collect();
+        assert_eq!(names, model_order);
+        assert_eq!(names[0], "wte.weight");
         assert!(p
             .flat_fraction_by_tensor
             .values()
@@ -313,4 +320,102 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
         vec![0.0, 0.0, 0.0, 2.0, 2.0, 2.0],
         "IRE acts from the step after the switch"
     );
+}
+
+/// Runs `steps` steps of `tiny` with IRE on from the end of a 3-step warm-up, applying `live`
+/// (if any) just before step 2, while IRE does not act yet.
+fn run_with_live_change(ire: IreConfig, live: Option<LiveParams>, steps: usize) -> Vec<Record> {
+    let ctx = ctx();
+    let corpus = Arc::new(Corpus::shakespeare().unwrap());
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    let config = TrainConfig {
+        steps,
+        batch: 4,
+        warmup: 3,
+        eval_every: 0,
+        eval_batches: 1,
+        ire,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut records = Vec::new();
+    for step in 0..steps {
+        if step == 2 {
+            if let Some(live) = live {
+                trainer.set_live(live).unwrap();
+                assert_eq!(trainer.live(), live);
+            }
+        }
+        trainer.submit_step().unwrap();
+        trainer.wait_for_oldest();
+        records.extend(trainer.poll().unwrap());
+    }
+    while !trainer.is_finished() {
+        trainer.wait_for_oldest();
+        records.extend(trainer.poll().unwrap());
+    }
+    records
+}
+
+#[test]
+fn a_live_kappa_and_k_change_trains_exactly_like_a_run_started_with_them() {
+    let started = |kappa, mask_every| IreConfig {
+        enabled: true,
+        kappa,
+        mask_every,
+        ..IreConfig::default()
+    };
+    let live = LiveParams {
+        ire_on: true,
+        kappa: 4.0,
+        mask_every: 2,
+    };
+    let changed = run_with_live_change(started(2.0, 5), Some(live), 10);
+    let reference = run_with_live_change(started(4.0, 2), None, 10);
+    let unchanged = run_with_live_change(started(2.0, 5), None, 10);
+    let bits = |r: &[Record]| -> Vec<u32> { step_losses(r).iter().map(|l| l.to_bits()).collect() };
+    assert_eq!(
+        bits(&changed),
+        bits(&reference),
+        "a live change to kappa 4 and K 2 must train exactly like a run started with them"
+    );
+    assert_ne!(
+        step_losses(&changed)[4..],
+        step_losses(&unchanged)[4..],
+        "kappa must matter"
+    );
+    let kappas: Vec<f32> = common::steps(&changed)
+        .iter()
+        .map(|s| s.ire_kappa)
+        .collect();
+    assert_eq!(kappas, [vec![0.0; 3], vec![4.0; 7]].concat());
+    assert_eq!(
+        common::events(&changed),
+        vec![(2, "ire_params kappa=4 mask_every=2".to_string())]
+    );
+}
+
+/// Invalid live values are refused with a message and change nothing.
+#[test]
+fn invalid_live_values_are_refused_and_change_nothing() {
+    let ctx = ctx();
+    let corpus = Arc::new(Corpus::shakespeare().unwrap());
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    let config = TrainConfig {
+        steps: 2,
+        batch: 2,
+        warmup: 0,
+        eval_batches: 1,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let before = trainer.live();
+    let err = trainer
+        .set_live(LiveParams {
+            mask_every: 0,
+            ..before
+        })
+        .unwrap_err();
+    assert!(err.to_string().contains("mask-every"), "{err}");
+    assert_eq!(trainer.live(), before);
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Native smoke test: opens the desktop app under Xvfb on whatever Vulkan adapter is present
 # (lavapipe in CI), trains a few steps, switches IRE on, takes a screenshot while it runs, and
-# checks the status the app prints when it closes.
+# checks the status the app prints when it closes. A second, shorter run opens a link that
+# carries a recorded IRE switch and checks that the run replays it.
 # Usage: scripts/ci/native-smoke.sh BINARY OUT_DIR
 set -euo pipefail
 bin=${1:-target/release/ire-playground}
@@ -40,3 +41,17 @@ if (!(r.last_loss < r.first_loss)) fail("loss did not go down");
 console.log(`native smoke ok: ${r.steps} steps, loss ${r.first_loss.toFixed(3)} -> ${r.last_loss.toFixed(3)}, events ${r.events}`);
 ' "$out/native-status.json"
 test -s "$out/desktop.png" || { echo "no screenshot taken"; exit 1; }
+
+# A shared link with a recorded switch ("ire":{"toggle_at":[8]}) replays it without any flag.
+replay='%7B%22preset%22%3A%22tiny%22%2C%22train%22%3A%7B%22steps%22%3A40%2C%22batch%22%3A4%2C%22warmup%22%3A2%2C%22eval_every%22%3A0%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%2C%22ire%22%3A%7B%22toggle_at%22%3A%5B8%5D%7D%7D%7D'
+DISPLAY=$display timeout 300 "$bin" app --settings "$replay" --quit-after 12 \
+  >"$out/native-replay-status.json" 2>"$out/native-replay.log" \
+  || { echo "the app failed:"; cat "$out/native-replay.log"; exit 1; }
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = s.runs[0];
+const fail = (m) => { console.error("native replay FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
+if (r.error) fail(r.error);
+if (!r.events.includes("ire_on@8")) fail("the recorded switch at step 8 was not replayed");
+console.log(`native replay ok: events ${r.events}`);
+' "$out/native-replay-status.json"

@@ -44,8 +44,9 @@ pub struct ProbeRecord {
     /// Coordinates in the IRE mask (the gamma-fraction with the smallest Fisher value, plus ties);
     /// computed with IRE off too, for comparison.
     pub flat_count: u64,
-    /// Fraction of each tensor's coordinates in the mask.
-    pub flat_fraction_by_tensor: std::collections::BTreeMap<String, f32>,
+    /// Fraction of each tensor's coordinates in the mask, in model order (embeddings first,
+    /// the head last), as the heatmap lists them.
+    pub flat_fraction_by_tensor: indexmap::IndexMap<String, f32>,
     /// Coordinates whose Fisher value is below `eps_rel` times the mean Fisher value.
     pub below_eps_count: u64,
     /// Whether IRE was acting at this step.

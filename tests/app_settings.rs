@@ -1,0 +1,84 @@
+//! The app's settings -> run path without a window: a shared link that carries recorded IRE
+//! switches starts a run that replays them, as the panel promises.
+#![cfg(feature = "gui")]
+
+mod common;
+
+use ire_playground::app::{Datasets, Mode, Session, Settings};
+use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::train::Record;
+use std::sync::Arc;
+use std::time::Duration;
+
+fn datasets() -> Datasets {
+    Datasets {
+        corpus: Arc::new(Corpus::shakespeare().unwrap()),
+        images: Arc::new(ImageDataset::fashion_mnist_embedded().unwrap()),
+    }
+}
+
+fn run_to_end(settings: &Settings) -> Session {
+    let ctx = common::ctx();
+    let mut session = Session::new(&ctx, settings, settings.train.ire.enabled, &datasets())
+        .expect("the settings start a run");
+    session.mode = Mode::Running;
+    for _ in 0..10_000 {
+        if !session.advance(Duration::from_millis(20)) {
+            break;
+        }
+        if let Some(e) = &session.runs[0].error {
+            panic!("run failed: {e}");
+        }
+    }
+    session
+}
+
+#[test]
+fn a_link_with_recorded_switches_replays_them() {
+    let mut settings = Settings::for_adapter(true);
+    settings.train.steps = 16;
+    settings.train.batch = 2;
+    settings.train.warmup = 2;
+    settings.train.eval_every = 0;
+    settings.train.eval_batches = 1;
+    settings.train.probe_every = 0;
+    settings.train.ire.enabled = false;
+    settings.train.ire.start = Some(0);
+    settings.train.ire.toggle_at = vec![8, 12];
+    let link = settings.to_url_hash();
+    let settings = Settings::from_url_hash(&link).expect("the link is valid");
+    let session = run_to_end(&settings);
+    let run = &session.runs[0];
+    let events: Vec<(usize, String)> = run
+        .trainer
+        .history
+        .iter()
+        .filter_map(|r| match r {
+            Record::Event(e) => Some((e.step, e.event.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        events,
+        vec![(8, "ire_on".to_string()), (12, "ire_off".to_string())]
+    );
+    let steps = run
+        .trainer
+        .history
+        .iter()
+        .filter(|r| matches!(r, Record::Step(_)))
+        .count();
+    assert_eq!(steps, 16);
+    // IRE amplified exactly the steps between the two switches.
+    let kappas: Vec<f32> = run
+        .trainer
+        .history
+        .iter()
+        .filter_map(|r| match r {
+            Record::Step(s) => Some(s.ire_kappa),
+            _ => None,
+        })
+        .collect();
+    let amplified: Vec<usize> = (0..16).filter(|&i| kappas[i] > 0.0).collect();
+    assert_eq!(amplified, (8..12).collect::<Vec<_>>());
+}

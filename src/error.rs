@@ -54,8 +54,6 @@ pub enum Error {
     NonFinite {
         /// Step (1-based) whose loss or gradient was not finite.
         step: usize,
-        /// Records that arrived in the same poll (so none are lost).
-        records: Vec<crate::train::Record>,
     },
     /// The GPU device was lost or reported an error it could not recover from (driver reset,
     /// out of memory, validation failure). The run stops; its history is kept.

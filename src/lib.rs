@@ -15,6 +15,7 @@ pub mod data;
 pub mod models;
 pub mod nn;
 pub mod optim;
+pub mod previews;
 pub mod probe;
 pub mod rng;
 pub mod train;

@@ -45,7 +45,7 @@ fn transformer_loss_and_all_gradients_match_pytorch() {
     model.set_batch(&ctx, &b).unwrap();
     model.train_plan().submit(&ctx);
 
-    let scalars = read(&ctx, &model.scalars);
+    let scalars = read(&ctx, &model.head.scalars);
     assert_close(
         "loss",
         &scalars[slot::LOSS..slot::LOSS + 1],
@@ -58,7 +58,7 @@ fn transformer_loss_and_all_gradients_match_pytorch() {
 
     // Evaluation gives the same loss without touching gradients.
     model.eval_plan().submit(&ctx);
-    let scalars = read(&ctx, &model.scalars);
+    let scalars = read(&ctx, &model.head.scalars);
     assert_close(
         "eval loss",
         &scalars[slot::EVAL_LOSS..slot::EVAL_LOSS + 1],

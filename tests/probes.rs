@@ -57,7 +57,7 @@ fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
     };
     let probe = Sharpness::new(&ctx, &model, config, 1).unwrap();
     probe.plan().submit(&ctx);
-    let s = read(&ctx, &model.scalars);
+    let s = read(&ctx, &model.head.scalars);
     let want = f.f("tiny.lambda_max")[0];
     let got = s[slot::LAMBDA_MAX];
     eprintln!("lambda_max: GPU finite differences {got}, PyTorch exact {want}");
@@ -88,7 +88,7 @@ fn hutchinson_trace_within_10_percent_of_the_exact_trace() {
     };
     let probe = Sharpness::new(&ctx, &model, config, 2).unwrap();
     probe.plan().submit(&ctx);
-    let s = read(&ctx, &model.scalars);
+    let s = read(&ctx, &model.head.scalars);
     let want = f.f("micro.trace")[0];
     let got = s[slot::TRACE];
     let sampling_std = f.f("micro.hutchinson_sample_std")[0] / (samples as f32).sqrt();
@@ -119,8 +119,14 @@ fn sam_step_matches_pytorch() {
         ..Default::default()
     };
     let unused_mask = ire_playground::gpu::Tensor::zeros(&ctx, "mask", model.params.params.len);
-    let mut optimizer =
-        Optimizer::new(&ctx, config, &model.params, &model.scalars, &unused_mask).unwrap();
+    let mut optimizer = Optimizer::new(
+        &ctx,
+        config,
+        &model.params,
+        &model.head.scalars,
+        &unused_mask,
+    )
+    .unwrap();
     let sam = Sam::new(&ctx, &model, config.rho);
     optimizer.prepare_step(&ctx, config.lr, 0.0);
     ire_playground::gpu::Plan::concat(&[sam.plan(), optimizer.plan()]).submit(&ctx);
@@ -130,7 +136,7 @@ fn sam_step_matches_pytorch() {
         common::assert_close(&format!("SAM {}", spec.name), got, want, 1e-5, 1e-4);
     }
     // The reported loss is the one at the unperturbed weights.
-    let s = read(&ctx, &model.scalars);
+    let s = read(&ctx, &model.head.scalars);
     let loss = s[ire_playground::kernels::slot::SAM_LOSS];
     common::assert_close("SAM loss", &[loss], f.f("micro.loss"), 0.0, 1e-5);
 }

@@ -27,7 +27,7 @@ fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
     model.set_batch(&ctx, &batch).unwrap();
     model.train_plan().submit(&ctx);
 
-    let scalars = read(&ctx, &model.scalars);
+    let scalars = read(&ctx, &model.head.scalars);
     assert_close(
         "loss",
         &scalars[slot::LOSS..slot::LOSS + 1],
@@ -68,7 +68,7 @@ fn resnet8_loss_gradients_and_running_stats_match_pytorch() {
     // Evaluation mode uses the running statistics the step just updated: PyTorch's eval-mode
     // loss, and its accuracy (labels chosen so that exactly two of the four are right).
     model.eval_plan().submit(&ctx);
-    let scalars = read(&ctx, &model.scalars);
+    let scalars = read(&ctx, &model.head.scalars);
     assert_close(
         "eval loss",
         &scalars[slot::EVAL_LOSS..slot::EVAL_LOSS + 1],

@@ -51,7 +51,7 @@ fn sam_step_on_a_resnet_matches_pytorch() {
     };
     let no_mask = Tensor::zeros(&ctx, "mask", model.params.params.len);
     let mut optimizer =
-        Optimizer::new(&ctx, config, &model.params, &model.scalars, &no_mask).unwrap();
+        Optimizer::new(&ctx, config, &model.params, &model.head.scalars, &no_mask).unwrap();
     let sam = Sam::new(&ctx, &model, config.rho);
     optimizer.prepare_step(&ctx, config.lr, 0.0);
     Plan::concat(&[sam.plan(), optimizer.plan()]).submit(&ctx);
@@ -76,7 +76,7 @@ fn sam_step_on_a_resnet_matches_pytorch() {
             1e-4,
         );
     }
-    let s = read(&ctx, &model.scalars);
+    let s = read(&ctx, &model.head.scalars);
     assert_close("SAM loss", &[s[slot::SAM_LOSS]], f.f("sam.loss"), 0.0, 1e-5);
 }
 
@@ -103,7 +103,7 @@ fn probes_on_a_resnet_leave_weights_and_running_statistics_alone() {
         .unwrap()
         .plan()
         .submit(&ctx);
-    let s = read(&ctx, &model.scalars);
+    let s = read(&ctx, &model.head.scalars);
     eprintln!(
         "ResNet-8 finite-difference lambda_max {} and trace {} (PyTorch exact: {} and {})",
         s[slot::LAMBDA_MAX],

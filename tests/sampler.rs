@@ -5,8 +5,8 @@ mod common;
 
 use ire_playground::data::Corpus;
 use ire_playground::models::{Transformer, TransformerConfig};
+use ire_playground::previews::TextSampler;
 use ire_playground::rng::Rng;
-use ire_playground::train::TextSampler;
 
 fn argmax(v: &[f32]) -> usize {
     (0..v.len()).fold(0, |best, i| if v[i] > v[best] { i } else { best })
@@ -46,7 +46,7 @@ fn greedy_sampler_follows_the_source_models_predictions() {
             source.forward_plan().record(&mut pass);
         }
         ctx.queue.submit([encoder.finish()]);
-        let logits: Vec<f32> = source.logits.read_blocking(&ctx).unwrap();
+        let logits: Vec<f32> = source.head.logits.read_blocking(&ctx).unwrap();
         let row = text.len() - 1;
         let v = config.vocab;
         let expected = argmax(&logits[row * v..(row + 1) * v]) as u32;

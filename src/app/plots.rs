@@ -281,7 +281,7 @@ fn heat_color(f: f32) -> Color32 {
 /// true class in brackets.
 pub fn image_grid_ui(
     ui: &mut egui::Ui,
-    predictor: &crate::train::ImagePredictor,
+    predictor: &crate::previews::ImagePredictor,
     textures: &mut Vec<egui::TextureHandle>,
 ) {
     let batch = &predictor.batch;

@@ -9,7 +9,8 @@ use crate::data::{Corpus, ImageDataset};
 use crate::error::Error;
 use crate::gpu::GpuContext;
 use crate::models::{ResNetConfig, TransformerConfig};
-use crate::train::{ImagePredictor, Record, Task, TextSampler, Trainer};
+use crate::previews::{ImagePredictor, TextSampler};
+use crate::train::{Record, Task, Trainer};
 use serde::Serialize;
 use std::sync::Arc;
 use web_time::{Duration, Instant};
@@ -107,11 +108,6 @@ impl LiveRun {
     }
 
     fn fail(&mut self, e: Error) {
-        if let Error::NonFinite { records, .. } = &e {
-            for r in records {
-                self.series.push(r, self.tokens_per_step);
-            }
-        }
         log::error!("{}: {e}", self.label);
         self.error.get_or_insert(e.to_string());
     }
@@ -120,17 +116,26 @@ impl LiveRun {
         if self.error.is_some() {
             return;
         }
-        match self.trainer.poll() {
-            Ok(records) => {
-                for r in &records {
-                    self.series.push(r, self.tokens_per_step);
-                }
-            }
-            Err(e) => self.fail(e),
+        // Records that arrived with a failure (the diverged step's) are plotted too.
+        let (records, outcome) = self.trainer.poll_with_outcome();
+        for r in &records {
+            self.series.push(r, self.tokens_per_step);
+        }
+        if let Err(e) = outcome {
+            self.fail(e);
         }
     }
 
+    /// Whether a healthy run's preview may be refreshed: `interval` since the last request.
+    fn view_due(&self, now: Instant, interval: Duration) -> bool {
+        self.error.is_none()
+            && self
+                .last_view_request
+                .is_none_or(|t| now.duration_since(t) >= interval)
+    }
+
     fn predict(&mut self, now: Instant) {
+        let due = self.view_due(now, PREDICT_INTERVAL);
         let (Some(predictor), Task::Images { model, .. }) =
             (self.predictor.as_mut(), &self.trainer.task)
         else {
@@ -141,16 +146,14 @@ impl LiveRun {
             self.predictor = None;
             return;
         }
-        let due = self
-            .last_view_request
-            .is_none_or(|t| now.duration_since(t) >= PREDICT_INTERVAL);
-        if due && self.error.is_none() {
+        if due {
             self.last_view_request = Some(now);
             predictor.submit(model);
         }
     }
 
     fn sample(&mut self, now: Instant) {
+        let due = self.view_due(now, SAMPLE_INTERVAL);
         let Some(sampler) = self.sampler.as_mut() else {
             return;
         };
@@ -159,10 +162,7 @@ impl LiveRun {
             self.sampler = None;
             return;
         }
-        let due = self
-            .last_view_request
-            .is_none_or(|t| now.duration_since(t) >= SAMPLE_INTERVAL);
-        if due && !sampler.is_pending() && self.error.is_none() {
+        if due && !sampler.is_pending() {
             self.last_view_request = Some(now);
             if let Err(e) = sampler.submit(self.trainer.network().params()) {
                 log::warn!("sampling stopped: {e}");

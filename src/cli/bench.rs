@@ -61,7 +61,7 @@ fn profile(
         ctx,
         trainer.config.optimizer,
         trainer.network().params(),
-        trainer.network().scalars(),
+        &trainer.network().head().scalars,
         &trainer.ire.mask,
     )?;
     let mut update_ms = |kappa: f32| {
@@ -139,7 +139,7 @@ fn mean_step_ms(
 
 fn mean_trainer_step_ms(mut trainer: Trainer, warm: usize) -> anyhow::Result<f64> {
     let mut times = Vec::new();
-    super::train::drive(&mut trainer, &mut None, |r| {
+    super::drive::drive(&mut trainer, &mut None, |r| {
         if let Record::Step(s) = r {
             if s.step > warm {
                 times.push(s.ms);

@@ -8,7 +8,7 @@
 //! experiment resumes where it stopped. `scripts/report_experiments.py` turns the logs into the
 //! tables and plots of docs/RESULTS.md.
 
-use super::train::drive;
+use super::drive::drive;
 use anyhow::{bail, Context};
 use clap::Args;
 use ire_playground::data::Corpus;

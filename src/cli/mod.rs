@@ -3,6 +3,7 @@
 
 mod app;
 mod bench;
+mod drive;
 mod eval;
 mod experiment;
 mod train;

@@ -9,8 +9,6 @@ use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{Family, Record, TrainConfig, Trainer};
-use ire_playground::Error;
-use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -224,7 +222,7 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     let mut last_val = f32::NAN;
-    let result = drive(&mut trainer, &mut log, |r| match r {
+    let result = super::drive::drive(&mut trainer, &mut log, |r| match r {
         Record::Step(s) => {
             bar.set_position(s.step as u64);
             bar.set_message(format!(
@@ -346,47 +344,4 @@ fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<
         args.augment,
     )?;
     Ok((trainer, described))
-}
-
-/// Runs `trainer` to the end, writing every record to `log` as it arrives and handing it to
-/// `on_record`. Records that arrive with a divergence are written before the error returns.
-pub fn drive(
-    trainer: &mut Trainer,
-    log: &mut Option<std::io::BufWriter<std::fs::File>>,
-    mut on_record: impl FnMut(&Record),
-) -> anyhow::Result<()> {
-    loop {
-        while trainer.can_submit() {
-            trainer.submit_step()?;
-        }
-        if trainer.is_finished() {
-            return Ok(());
-        }
-        trainer.wait_for_oldest();
-        let records = match trainer.poll() {
-            Ok(r) => r,
-            Err(Error::NonFinite { step, records }) => {
-                write_records(log, &records)?;
-                records.iter().for_each(&mut on_record);
-                return Err(Error::NonFinite { step, records }.into());
-            }
-            Err(e) => return Err(e.into()),
-        };
-        write_records(log, &records)?;
-        records.iter().for_each(&mut on_record);
-    }
-}
-
-fn write_records(
-    log: &mut Option<std::io::BufWriter<std::fs::File>>,
-    records: &[Record],
-) -> anyhow::Result<()> {
-    if let Some(w) = log {
-        for r in records {
-            serde_json::to_writer(&mut *w, r)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
-    }
-    Ok(())
 }

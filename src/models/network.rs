@@ -2,27 +2,17 @@
 //! classifier the engine builds (the transformer predicts a character per position, the ResNet
 //! a class per image).
 
-use crate::gpu::{GpuContext, Plan, Tensor};
+use super::ClassifierHead;
+use crate::gpu::{GpuContext, Plan};
 use crate::nn::ParamSet;
 
 /// A model with prebuilt plans over its flat parameter buffer.
 pub trait Network {
     /// Parameters and gradients.
     fn params(&self) -> &ParamSet;
-    /// Scalars shared with the reductions, the optimizer and the probes (`kernels::slot`).
-    fn scalars(&self) -> &Tensor;
-    /// Scratch for two-stage reductions, at least as long as the parameter buffer.
-    fn partials(&self) -> &Tensor;
-    /// Logits `[rows, classes]` of the last forward pass.
-    fn logits(&self) -> &Tensor;
-    /// Gradient of the mean loss with respect to the logits.
-    fn dlogits(&self) -> &Tensor;
-    /// Per-row losses.
-    fn losses(&self) -> &Tensor;
-    /// Predictions per batch (token positions, or images).
-    fn rows(&self) -> usize;
-    /// Classes per prediction (vocabulary size, or image classes).
-    fn classes(&self) -> usize;
+    /// The classifier head: logits, targets, losses, reduction scratch and the scalars shared
+    /// with the reductions, the optimizer and the probes (`kernels::slot`).
+    fn head(&self) -> &ClassifierHead;
     /// Forward, loss, backward and gradient norm of a training step (updates any running
     /// statistics).
     fn train_plan(&self) -> &Plan;
@@ -42,37 +32,17 @@ pub trait Network {
     }
 }
 
-/// Implements [`Network`] for a model struct whose buffers and plans are fields named like the
-/// trait's methods (`params`, `scalars`, ..., `eval_plan`); the three things that differ between
-/// models are given: predictions per batch, classes, and the side-effect-free training plan.
+/// Implements [`Network`] for a model struct whose parameters, head and plans are fields named
+/// like the trait's methods (`params`, `head`, `train_plan`, ..., `eval_plan`); `aux` names the
+/// side-effect-free training plan.
 macro_rules! impl_network {
-    ($model:ty, rows: |$s1:ident| $rows:expr, classes: |$s2:ident| $classes:expr, aux: $aux:ident) => {
+    ($model:ty, aux: $aux:ident) => {
         impl $crate::models::Network for $model {
             fn params(&self) -> &$crate::nn::ParamSet {
                 &self.params
             }
-            fn scalars(&self) -> &$crate::gpu::Tensor {
-                &self.scalars
-            }
-            fn partials(&self) -> &$crate::gpu::Tensor {
-                &self.partials
-            }
-            fn logits(&self) -> &$crate::gpu::Tensor {
-                &self.logits
-            }
-            fn dlogits(&self) -> &$crate::gpu::Tensor {
-                &self.dlogits
-            }
-            fn losses(&self) -> &$crate::gpu::Tensor {
-                &self.losses
-            }
-            fn rows(&self) -> usize {
-                let $s1 = self;
-                $rows
-            }
-            fn classes(&self) -> usize {
-                let $s2 = self;
-                $classes
+            fn head(&self) -> &$crate::models::ClassifierHead {
+                &self.head
             }
             fn train_plan(&self) -> &$crate::gpu::Plan {
                 &self.train_plan

@@ -5,18 +5,17 @@
 //! GEMM and every BatchNorm channel a contiguous slice. scripts/reference_resnet.py is the same
 //! network in PyTorch, with the same parameter names.
 
-use super::loss::LossBuffers;
+use super::ClassifierHead;
 use crate::data::ImageBatch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
 use crate::kernels::cross_entropy;
-use crate::kernels::elementwise::residual_add;
-use crate::kernels::reduce::{self, partials_len, ReduceMode};
+use crate::kernels::reduce::{self, ReduceMode};
 use crate::kernels::relu_pool::{pool_backward, pool_forward, relu_backward, relu_forward};
 use crate::kernels::slot;
-use crate::nn::{BatchNorm2d, Conv2d, Init, Linear, ParamSet, ParamSpec};
+use crate::nn::{BatchNorm2d, Block, Conv2d, ConvBn, Init, ParamSet, ParamSpec, Scratch};
 use serde::{Deserialize, Serialize};
 
 /// Presets: `resnet-tiny` is ResNet-8 (one block per stage), `resnet20` and `resnet56` have 3
@@ -157,199 +156,6 @@ fn conv_spec(name: &str, cin: usize, cout: usize, k: usize) -> ParamSpec {
     Conv2d::spec(name, shape)
 }
 
-/// A convolution followed by BatchNorm, with the buffers of both outputs.
-struct ConvBn {
-    conv: Conv2d,
-    bn: BatchNorm2d,
-    conv_out: Tensor,
-    bn_out: Tensor,
-    d_conv_out: Tensor,
-}
-
-impl ConvBn {
-    fn new(ctx: &GpuContext, params: &ParamSet, conv: &str, bn: &str, shape: ConvShape) -> Self {
-        let len = shape.positions();
-        Self {
-            conv: Conv2d::new(params, conv, shape),
-            bn: BatchNorm2d::new(ctx, params, bn, shape.out_channels, len),
-            conv_out: Tensor::zeros(ctx, "conv out", shape.output_len()),
-            bn_out: Tensor::zeros(ctx, "bn out", shape.output_len()),
-            d_conv_out: Tensor::zeros(ctx, "d conv out", shape.output_len()),
-        }
-    }
-
-    fn forward(
-        &self,
-        ctx: &GpuContext,
-        mode: BatchNormMode,
-        x: &Tensor,
-        s: &Scratch,
-        plan: &mut Plan,
-    ) {
-        plan.extend_dispatches(self.conv.forward(ctx, x, &self.conv_out, &s.col));
-        plan.push(self.bn.forward(ctx, mode, &self.conv_out, &self.bn_out));
-    }
-
-    /// From the gradient at the BatchNorm's output to the input's (when `dx` is given).
-    fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        d_bn_out: &Tensor,
-        dx: Option<&Tensor>,
-        s: &Scratch,
-        plan: &mut Plan,
-    ) {
-        plan.push(
-            self.bn
-                .backward(ctx, &self.conv_out, d_bn_out, &self.d_conv_out),
-        );
-        plan.extend_dispatches(
-            self.conv
-                .backward(ctx, x, &self.d_conv_out, dx, &s.col, &s.dcol),
-        );
-    }
-}
-
-/// Patch matrices shared by every convolution (recomputed in the backward pass).
-struct Scratch {
-    col: Tensor,
-    dcol: Tensor,
-}
-
-/// A basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
-struct Block {
-    a: ConvBn,
-    a_relu: Tensor,
-    d_a_relu: Tensor,
-    d_a_bn: Tensor,
-    b: ConvBn,
-    shortcut: Option<ConvBn>,
-    sum: Tensor,
-    out: Tensor,
-    d_sum: Tensor,
-    d_main: Tensor,
-    d_short: Tensor,
-}
-
-impl Block {
-    fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, input: ConvShape) -> Self {
-        let first = ConvShape {
-            kernel: 3,
-            pad: 1,
-            ..input
-        };
-        let out_len = first.output_len();
-        let second = ConvShape {
-            channels: first.out_channels,
-            height: first.out_h(),
-            width: first.out_w(),
-            stride: 1,
-            ..first
-        };
-        let projection = input.stride != 1 || input.channels != input.out_channels;
-        let shortcut = projection.then(|| {
-            let s = ConvShape {
-                kernel: 1,
-                pad: 0,
-                ..input
-            };
-            ConvBn::new(
-                ctx,
-                params,
-                &format!("{prefix}.shortcut.0"),
-                &format!("{prefix}.shortcut.1"),
-                s,
-            )
-        });
-        let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
-        Self {
-            a: ConvBn::new(
-                ctx,
-                params,
-                &format!("{prefix}.conv1"),
-                &format!("{prefix}.bn1"),
-                first,
-            ),
-            a_relu: z("block relu", out_len),
-            d_a_relu: z("d block relu", out_len),
-            d_a_bn: z("d block bn1", out_len),
-            b: ConvBn::new(
-                ctx,
-                params,
-                &format!("{prefix}.conv2"),
-                &format!("{prefix}.bn2"),
-                second,
-            ),
-            shortcut,
-            sum: z("block sum", out_len),
-            out: z("block out", out_len),
-            d_sum: z("d block sum", out_len),
-            d_main: z("d block input (main)", input.input_len()),
-            d_short: z("d block input (shortcut)", input.input_len()),
-        }
-    }
-
-    fn forward(
-        &self,
-        ctx: &GpuContext,
-        mode: BatchNormMode,
-        x: &Tensor,
-        s: &Scratch,
-        plan: &mut Plan,
-    ) {
-        self.a.forward(ctx, mode, x, s, plan);
-        plan.push(relu_forward(ctx, &self.a.bn_out, &self.a_relu));
-        self.b.forward(ctx, mode, &self.a_relu, s, plan);
-        let short = match &self.shortcut {
-            Some(sc) => {
-                sc.forward(ctx, mode, x, s, plan);
-                &sc.bn_out
-            }
-            None => x,
-        };
-        plan.push(residual_add(ctx, &self.b.bn_out, short, &self.sum));
-        plan.push(relu_forward(ctx, &self.sum, &self.out));
-    }
-
-    /// `dx` receives the gradient at the block's input.
-    fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        d_out: &Tensor,
-        dx: &Tensor,
-        s: &Scratch,
-        plan: &mut Plan,
-    ) {
-        plan.push(relu_backward(ctx, &self.out, d_out, &self.d_sum));
-        self.b.backward(
-            ctx,
-            &self.a_relu,
-            &self.d_sum,
-            Some(&self.d_a_relu),
-            s,
-            plan,
-        );
-        plan.push(relu_backward(
-            ctx,
-            &self.a_relu,
-            &self.d_a_relu,
-            &self.d_a_bn,
-        ));
-        self.a
-            .backward(ctx, x, &self.d_a_bn, Some(&self.d_main), s, plan);
-        let d_short = match &self.shortcut {
-            Some(sc) => {
-                sc.backward(ctx, x, &self.d_sum, Some(&self.d_short), s, plan);
-                &self.d_short
-            }
-            None => &self.d_sum,
-        };
-        plan.push(residual_add(ctx, &self.d_main, d_short, dx));
-    }
-}
-
 /// The network, its buffers and its prebuilt plans.
 pub struct ResNet {
     /// Shape.
@@ -360,20 +166,10 @@ pub struct ResNet {
     pub params: ParamSet,
     /// Input pixels, `[in_channels, batch, size, size]`.
     pub images: Tensor,
-    /// Labels.
-    pub targets: Tensor,
-    /// Logits `[batch, classes]`.
-    pub logits: Tensor,
-    /// Gradient of the mean loss with respect to the logits.
-    pub dlogits: Tensor,
-    /// Per-image losses.
-    pub losses: Tensor,
+    /// Logits over the classes per image, labels, losses and scalars.
+    pub head: ClassifierHead,
     /// Per-image correctness (evaluation).
     pub correct: Tensor,
-    /// Reduction scratch.
-    pub partials: Tensor,
-    /// Scalars (see `kernels::slot`).
-    pub scalars: Tensor,
     stem: ConvBn,
     blocks: Vec<Block>,
     train_plan: Plan,
@@ -433,10 +229,7 @@ impl ResNet {
                 blocks.push(block);
             }
         }
-        let scratch = Scratch {
-            col: Tensor::zeros(ctx, "patch matrix", largest_patch),
-            dcol: Tensor::zeros(ctx, "patch gradient", largest_patch),
-        };
+        let scratch = Scratch::new(ctx, largest_patch);
         let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
         let pixels = hw * hw;
         let stem_relu = z("stem relu", stem_shape.output_len());
@@ -445,15 +238,9 @@ impl ResNet {
         let pooled = z("pooled", batch * c[2]);
         let d_pooled = z("d pooled", batch * c[2]);
         let d_last = z("d last block", c[2] * batch * pixels);
-        let fc = Linear::new(&params, "fc", c[2], config.classes, true);
         let images = z("images", config.in_channels * batch * size * size);
-        let targets = z("labels", batch);
-        let logits = z("logits", batch * config.classes);
-        let dlogits = z("dlogits", batch * config.classes);
-        let losses = z("losses", batch);
+        let head = ClassifierHead::new(ctx, &params, ("fc", c[2], true), batch, config.classes);
         let correct = z("correct", batch);
-        let partials = z("partials", partials_len(params.params.len.max(batch)));
-        let scalars = z("scalars", slot::per_tensor::scalars_len(params.specs.len()));
 
         let forward = |mode: BatchNormMode| {
             let mut plan = Plan::new();
@@ -465,24 +252,14 @@ impl ResNet {
                 x = block.out.clone();
             }
             plan.push(pool_forward(ctx, c[2], batch, pixels, &x, &pooled));
-            plan.push(fc.forward(ctx, batch, &pooled, &logits));
+            plan.push(head.forward(ctx, &pooled));
             plan
         };
 
-        let head = LossBuffers {
-            rows: batch,
-            classes: config.classes,
-            logits: &logits,
-            targets: &targets,
-            losses: &losses,
-            dlogits: &dlogits,
-            partials: &partials,
-            scalars: &scalars,
-        };
         let loss = head.train_plan(ctx);
 
         let mut backward = Plan::new();
-        backward.extend_dispatches(fc.backward(ctx, batch, &pooled, &dlogits, Some(&d_pooled)));
+        backward.extend_dispatches(head.backward(ctx, &pooled, &d_pooled));
         backward.push(pool_backward(ctx, c[2], batch, pixels, &d_pooled, &d_last));
         // The gradient at a block's output lands in that block's `sum` buffer: the backward pass
         // reads `out` (for the ReLU), never `sum`, so it is free by then.
@@ -506,15 +283,21 @@ impl ResNet {
             ctx,
             batch,
             config.classes,
-            &logits,
-            &targets,
+            &head.logits,
+            &head.targets,
             &correct,
         ));
         let accuracy = ReduceMode::Accumulate {
             slot: slot::EVAL_CORRECT,
             scale: 1.0 / batch as f32,
         };
-        eval.extend_dispatches(reduce::reduce(ctx, accuracy, &correct, &partials, &scalars));
+        eval.extend_dispatches(reduce::reduce(
+            ctx,
+            accuracy,
+            &correct,
+            &head.partials,
+            &head.scalars,
+        ));
         let train_forward = forward(BatchNormMode::Train);
         let aux_forward = forward(BatchNormMode::TrainNoUpdate);
         Ok(Self {
@@ -528,13 +311,8 @@ impl ResNet {
             batch,
             params,
             images,
-            targets,
-            logits,
-            dlogits,
-            losses,
+            head,
             correct,
-            partials,
-            scalars,
             stem,
             blocks,
         })
@@ -559,7 +337,7 @@ impl ResNet {
             )));
         }
         self.images.write(ctx, &batch.pixels);
-        self.targets.write(ctx, &batch.labels);
+        self.head.targets.write(ctx, &batch.labels);
         Ok(())
     }
 
@@ -586,4 +364,4 @@ impl ResNet {
 }
 
 // Running statistics make the training plan stateful; `aux_train_plan` is its pure twin.
-super::network::impl_network!(ResNet, rows: |m| m.batch, classes: |m| m.config.classes, aux: aux_train_plan);
+super::network::impl_network!(ResNet, aux: aux_train_plan);

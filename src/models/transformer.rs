@@ -4,7 +4,7 @@
 //! training step replays `train_plan` (forward, loss, backward, gradient norm) and the
 //! optimizer's plan in one submission.
 
-use super::loss::LossBuffers;
+use super::ClassifierHead;
 use super::TransformerConfig;
 use crate::data::Batch;
 use crate::error::{Error, Result};
@@ -12,9 +12,7 @@ use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::embedding::EmbeddingShape;
-use crate::kernels::reduce::partials_len;
-use crate::kernels::slot;
-use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp, ParamSet};
+use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet};
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
 struct Block {
@@ -128,19 +126,8 @@ pub struct Transformer {
     pub params: ParamSet,
     /// Input token ids `[batch * seq_len]`.
     pub tokens: Tensor,
-    /// Target token ids `[batch * seq_len]`.
-    pub targets: Tensor,
-    /// Logits `[batch * seq_len, vocab]` of the last forward pass.
-    pub logits: Tensor,
-    /// Gradient of the mean loss with respect to the logits.
-    pub dlogits: Tensor,
-    /// Per-row losses.
-    pub losses: Tensor,
-    /// Scratch for two-stage reductions (large enough for the flat parameter buffer).
-    pub partials: Tensor,
-    /// Scalars (loss, gradient norm, clip factor, NaN flag, evaluation sum, per-tensor
-    /// statistics); see `kernels::slot`.
-    pub scalars: Tensor,
+    /// Logits over the vocabulary per token position, targets, losses and scalars.
+    pub head: ClassifierHead,
     /// Token rows per batch (`batch * seq_len`).
     pub rows: usize,
     train_plan: Plan,
@@ -177,7 +164,6 @@ impl Transformer {
             .map(|l| Block::new(ctx, &params, &c, l, batch))
             .collect();
         let ln_f = LayerNorm::new(ctx, &params, "ln_f", rows, c.d_model);
-        let lm_head = Linear::new(&params, "lm_head", c.d_model, c.vocab, false);
 
         let act = |name: &str| Tensor::zeros(ctx, name, rows * c.d_model);
         let xs: Vec<Tensor> = (0..=c.n_layer).map(|_| act("residual")).collect();
@@ -185,16 +171,7 @@ impl Transformer {
         let final_norm = act("ln_f out");
         let d_final_norm = act("d ln_f out");
         let tokens = Tensor::zeros(ctx, "tokens", rows);
-        let targets = Tensor::zeros(ctx, "targets", rows);
-        let logits = Tensor::zeros(ctx, "logits", rows * c.vocab);
-        let dlogits = Tensor::zeros(ctx, "dlogits", rows * c.vocab);
-        let losses = Tensor::zeros(ctx, "losses", rows);
-        let partials = Tensor::zeros(ctx, "partials", partials_len(rows.max(params.params.len)));
-        let scalars = Tensor::zeros(
-            ctx,
-            "scalars",
-            slot::per_tensor::scalars_len(params.specs.len()),
-        );
+        let head = ClassifierHead::new(ctx, &params, ("lm_head", c.d_model, false), rows, c.vocab);
 
         let mut forward = Plan::new();
         forward.push(embedding.forward(ctx, &tokens, &xs[0]));
@@ -202,28 +179,11 @@ impl Transformer {
             block.forward(ctx, &xs[l], &xs[l + 1], &mut forward);
         }
         forward.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
-        forward.push(lm_head.forward(ctx, rows, &final_norm, &logits));
-
-        let head = LossBuffers {
-            rows,
-            classes: c.vocab,
-            logits: &logits,
-            targets: &targets,
-            losses: &losses,
-            dlogits: &dlogits,
-            partials: &partials,
-            scalars: &scalars,
-        };
+        forward.push(head.forward(ctx, &final_norm));
         let loss = head.train_plan(ctx);
 
         let mut backward = Plan::new();
-        backward.extend_dispatches(lm_head.backward(
-            ctx,
-            rows,
-            &final_norm,
-            &dlogits,
-            Some(&d_final_norm),
-        ));
+        backward.extend_dispatches(head.backward(ctx, &final_norm, &d_final_norm));
         backward.extend_dispatches(ln_f.backward(
             ctx,
             &xs[c.n_layer],
@@ -244,12 +204,7 @@ impl Transformer {
             batch,
             rows,
             tokens,
-            targets,
-            logits,
-            dlogits,
-            losses,
-            partials,
-            scalars,
+            head,
             train_plan: Plan::concat(&[&forward, &loss, &backward, &grad_norm]),
             eval_plan: Plan::concat(&[&forward, &eval_loss]),
             backward_plan: backward,
@@ -307,7 +262,7 @@ impl Transformer {
             )));
         }
         self.tokens.write(ctx, &batch.inputs);
-        self.targets.write(ctx, &batch.targets);
+        self.head.targets.write(ctx, &batch.targets);
         Ok(())
     }
 
@@ -318,4 +273,4 @@ impl Transformer {
 }
 
 // No running statistics: every pass is side-effect free, so the auxiliary plan is the training one.
-super::network::impl_network!(Transformer, rows: |m| m.rows, classes: |m| m.config.vocab, aux: train_plan);
+super::network::impl_network!(Transformer, aux: train_plan);

@@ -10,6 +10,7 @@ mod layer_norm;
 mod linear;
 mod mlp;
 mod params;
+mod residual_block;
 
 pub use attention::CausalSelfAttention;
 pub use batch_norm::BatchNorm2d;
@@ -19,3 +20,4 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::Mlp;
 pub use params::{Init, ParamSet, ParamSpec};
+pub(crate) use residual_block::{Block, ConvBn, Scratch};

@@ -141,7 +141,7 @@ impl Ire {
         let fisher = Tensor::zeros(ctx, "fisher", n);
         let mask = Tensor::zeros(ctx, "ire mask", n);
         let below = Tensor::zeros(ctx, "fisher below eps", n);
-        let sampled = Tensor::zeros(ctx, "sampled labels", model.rows());
+        let sampled = Tensor::zeros(ctx, "sampled labels", model.head().rows);
         let sample_params = ctx.uniform(&SampleParams::default());
         let scratch = SelectScratch::new(ctx);
 
@@ -167,18 +167,18 @@ impl Ire {
         refresh.push(ire::sample_labels(
             ctx,
             &sample_params,
-            model.rows(),
-            model.logits(),
+            model.head().rows,
+            &model.head().logits,
             &sampled,
         ));
         refresh.push(cross_entropy::forward_backward(
             ctx,
-            model.rows(),
-            model.classes(),
-            model.logits(),
+            model.head().rows,
+            model.head().classes,
+            &model.head().logits,
             &sampled,
-            model.losses(),
-            Some(model.dlogits()),
+            &model.head().losses,
+            Some(&model.head().dlogits),
         ));
         refresh.extend(model.backward_plan());
         refresh.push(ire::accumulate(
@@ -186,7 +186,7 @@ impl Ire {
             &params.grads,
             &fisher,
             config.fisher_beta,
-            model.rows() as f32,
+            model.head().rows as f32,
         ));
         let sum = ReduceMode::Store {
             slot: slot::FISHER_SUM,
@@ -196,8 +196,8 @@ impl Ire {
             ctx,
             sum,
             &fisher,
-            model.partials(),
-            model.scalars(),
+            &model.head().partials,
+            &model.head().scalars,
         ));
         refresh.extend_dispatches(ire::select_kth(ctx, &fisher, k, &scratch));
         refresh.push(ire::mark(
@@ -205,27 +205,30 @@ impl Ire {
             MaskBuffers {
                 fisher: &fisher,
                 state: &scratch.state,
-                scalars: model.scalars(),
+                scalars: &model.head().scalars,
                 mask: &mask,
                 below: &below,
             },
             real,
             config.eps_rel,
         ));
-        let per = slot::per_tensor::mask_counts(tensors);
-        refresh.push(sum_segments(ctx, &table, &mask, model.scalars(), per));
-        let per = slot::per_tensor::below_counts(tensors);
-        refresh.push(sum_segments(ctx, &table, &below, model.scalars(), per));
-        let per = slot::per_tensor::fisher_sums(tensors);
-        refresh.push(sum_segments(ctx, &table, &fisher, model.scalars(), per));
+        // Per-tensor mask counts, below-threshold counts and Fisher sums into the scalars.
+        for (values, offset) in [
+            (&mask, slot::per_tensor::mask_counts(tensors)),
+            (&below, slot::per_tensor::below_counts(tensors)),
+            (&fisher, slot::per_tensor::fisher_sums(tensors)),
+        ] {
+            let scalars = &model.head().scalars;
+            refresh.push(sum_segments(ctx, &table, values, scalars, offset));
+        }
 
         Ok(Self {
             fisher,
             mask,
             sample_params,
             seed: seed as u32,
-            rows: model.rows(),
-            vocab: model.classes(),
+            rows: model.head().rows,
+            vocab: model.head().classes,
             refreshes: 0,
             probe_refreshes: 0,
             refresh,

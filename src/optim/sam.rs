@@ -21,7 +21,7 @@ impl Sam {
             rho,
             SamBuffers {
                 grads: &params.grads,
-                scalars: model.scalars(),
+                scalars: &model.head().scalars,
                 weights: &params.params,
                 backup: &backup,
             },

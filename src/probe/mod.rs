@@ -79,14 +79,10 @@ struct Hvp<'a> {
 impl Hvp<'_> {
     fn record(&self, plan: &mut Plan, direction: &Tensor, eps: f32, out: &Tensor) {
         let (ctx, params) = (self.ctx, self.model.params());
-        plan.push(vector::axpy(
-            ctx,
-            self.backup,
-            eps,
-            direction,
-            None,
-            &params.params,
-        ));
+        // theta + step * direction, from the saved weights.
+        let move_to =
+            |step: f32| vector::axpy(ctx, self.backup, step, direction, None, &params.params);
+        plan.push(move_to(eps));
         plan.extend(self.model.aux_train_plan());
         plan.push(vector::axpy(
             ctx,
@@ -96,14 +92,7 @@ impl Hvp<'_> {
             None,
             self.plus_grad,
         ));
-        plan.push(vector::axpy(
-            ctx,
-            self.backup,
-            -eps,
-            direction,
-            None,
-            &params.params,
-        ));
+        plan.push(move_to(-eps));
         plan.extend(self.model.aux_train_plan());
         plan.push(vector::scaled_difference(
             ctx,
@@ -151,7 +140,7 @@ impl Sharpness {
             backup: &backup,
             plus_grad: &plus_grad,
         };
-        let (partials, scalars) = (model.partials(), model.scalars());
+        let (partials, scalars) = (&model.head().partials, &model.head().scalars);
 
         let mut plan = Plan::new();
         plan.push(vector::axpy(

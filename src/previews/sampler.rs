@@ -43,7 +43,7 @@ impl TextSampler {
             )));
         }
         let model = Transformer::new(ctx, config, 1, 0.0)?;
-        let ring = ReadbackRing::new(ctx, 1, model.logits.len);
+        let ring = ReadbackRing::new(ctx, 1, model.head.logits.len);
         let mut sampler = Self {
             ctx: ctx.clone(),
             model,
@@ -101,7 +101,7 @@ impl TextSampler {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             self.model.forward_plan().record(&mut pass);
         }
-        let slot = self.ring.record_copy(&mut encoder, &self.model.logits);
+        let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
         self.ctx.queue.submit([encoder.finish()]);
         self.ring.submitted(slot, 0);
         self.pending_row = Some(window.len() - 1);

@@ -35,7 +35,7 @@ impl ImagePredictor {
         };
         let batch = batcher.eval_batch(test, 0)?;
         model.set_batch(ctx, &batch)?;
-        let ring = ReadbackRing::new(ctx, 1, model.logits.len);
+        let ring = ReadbackRing::new(ctx, 1, model.head.logits.len);
         Ok(Self {
             ctx: ctx.clone(),
             model,
@@ -68,7 +68,7 @@ impl ImagePredictor {
             let mut pass = encoder.begin_compute_pass(&Default::default());
             self.model.eval_plan_forward_only().record(&mut pass);
         }
-        let slot = self.ring.record_copy(&mut encoder, &self.model.logits);
+        let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
         self.ctx.queue.submit([encoder.finish()]);
         self.ring.submitted(slot, 0);
         self.pending = true;

@@ -1,0 +1,151 @@
+//! The two panels that fill the window: the settings on the left (live parameters pushed to
+//! the running session, structural changes flagged for Reset) and the runs' plots, heatmap and
+//! previews in the middle.
+
+use super::controls::{self, Liveness};
+use super::{platform, plots, Mode, PlaygroundApp};
+use crate::train::LiveParams;
+
+impl PlaygroundApp {
+    pub(super) fn settings_ui(&mut self, ui: &mut egui::Ui) {
+        let live = Liveness {
+            has_session: self.session.is_some(),
+        };
+        egui::ScrollArea::vertical().show(ui, |ui| {
+            if let Some(ctx) = &self.ctx {
+                ui.weak(format!("adapter: {}", ctx.adapter));
+            }
+            egui::CollapsingHeader::new("IRE")
+                .default_open(true)
+                .show(ui, |ui| {
+                    if controls::ire_ui(ui, &mut self.settings, &live) {
+                        let ire = &self.settings.train.ire;
+                        if let Some(session) = &mut self.session {
+                            if let Err(e) = session.set_ire_params(ire.kappa, ire.mask_every) {
+                                self.message = Some((true, e.to_string()));
+                            }
+                        }
+                    }
+                });
+            egui::CollapsingHeader::new("Optimizer")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::optimizer_ui(ui, &mut self.settings);
+                });
+            egui::CollapsingHeader::new("Model and data")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::model_ui(ui, &mut self.settings);
+                });
+            egui::CollapsingHeader::new("Schedule")
+                .default_open(true)
+                .show(ui, |ui| {
+                    controls::schedule_ui(ui, &mut self.settings);
+                });
+            egui::CollapsingHeader::new("Probes and evaluation").show(ui, |ui| {
+                controls::probes_ui(ui, &mut self.settings);
+            });
+            if let Some(problem) = self.settings.problem() {
+                ui.colored_label(ui.visuals().error_fg_color, problem);
+            } else if self.session.is_some() && self.structural_change() {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    "Settings changed: press Reset to start a run with them.",
+                );
+            }
+            ui.separator();
+            ui.weak("Keys: Space run/pause · S step · I IRE switch · R reset");
+        });
+    }
+
+    /// Whether the settings differ from the running ones in more than the live parameters.
+    pub(super) fn structural_change(&self) -> bool {
+        let Some(old) = &self.session_settings else {
+            return false;
+        };
+        let mut same_training = old.clone();
+        same_training.train = self.settings.train.clone();
+        same_training != self.settings
+            || LiveParams::needs_new_run(&old.train, &self.settings.train)
+    }
+
+    pub(super) fn runs_ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(problem) = &self.gpu_problem {
+            ui.colored_label(
+                ui.visuals().error_fg_color,
+                egui::RichText::new(problem).size(16.0),
+            );
+            if ui.button("Open a fresh GPU device").clicked() {
+                platform::request_context(self.fresh_ctx.clone());
+            }
+        }
+        if let Some((is_error, text)) = &self.message {
+            let color = if *is_error {
+                ui.visuals().error_fg_color
+            } else {
+                ui.visuals().weak_text_color()
+            };
+            ui.colored_label(color, text);
+        }
+        let Some(session) = &self.session else {
+            return;
+        };
+        for (i, run) in session.runs.iter().enumerate() {
+            let s = &run.series;
+            let last = |p: &Vec<[f64; 2]>| {
+                p.last()
+                    .map_or("–".to_string(), |p| plots::format_value(p[1]))
+            };
+            let state = if let Some(e) = &run.error {
+                format!("stopped: {e}")
+            } else if run.trainer.is_finished() {
+                "finished".into()
+            } else if session.mode == Mode::Running {
+                "running".into()
+            } else {
+                "paused".into()
+            };
+            ui.horizontal_wrapped(|ui| {
+                ui.colored_label(
+                    plots::RUN_COLORS[i % 2],
+                    egui::RichText::new(&run.label).strong(),
+                );
+                ui.label(format!(
+                    "step {}/{} · loss {} · val {} · λmax {} · flat {} · {} steps/s · {}",
+                    s.loss.len(),
+                    run.trainer.config.steps,
+                    last(&s.loss),
+                    last(&s.val_loss),
+                    last(&s.lambda_max),
+                    last(&s.flat_count),
+                    last(&s.steps_per_s),
+                    state
+                ));
+            });
+        }
+        ui.separator();
+        plots::plots_ui(ui, &session.runs, self.plot_options);
+        for run in &session.runs {
+            plots::heatmap_ui(ui, run);
+        }
+        ui.separator();
+        let textures = &mut self.grid_textures;
+        ui.columns(session.runs.len(), |cols| {
+            for (ui, run) in cols.iter_mut().zip(&session.runs) {
+                if let Some(predictor) = &run.predictor {
+                    let title = format!("{}: test images, predicted (true) class", run.label);
+                    ui.label(egui::RichText::new(title).strong());
+                    plots::image_grid_ui(ui, predictor, textures);
+                } else {
+                    let title = format!("{}: text sampled from the current weights", run.label);
+                    ui.label(egui::RichText::new(title).strong());
+                    let text = run
+                        .sampler
+                        .as_ref()
+                        .map_or("(sampling unavailable)".into(), |s| s.text());
+                    ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,155 @@
+//! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode, exports) and the keys
+//! that do the same.
+
+use super::{platform, Mode, PlaygroundApp, Session};
+use crate::train::{to_csv, to_jsonl};
+
+impl PlaygroundApp {
+    pub(super) fn set_mode(&mut self, mode: Mode) {
+        if let Some(s) = &mut self.session {
+            s.mode = mode;
+        }
+    }
+
+    pub(super) fn toggle_ire(&mut self) {
+        let Some(session) = &mut self.session else {
+            self.settings.train.ire.enabled ^= true;
+            return;
+        };
+        let on = !session.ire_on();
+        let step = session.runs[session.ire_run].trainer.steps_submitted();
+        session.set_ire(on, &self.settings);
+        // Keep the link reproducing this run: the start state, or a scheduled switch.
+        let ire = &mut self.settings.train.ire;
+        if step == 0 {
+            ire.enabled = on;
+        } else if step < self.settings.train.steps && !ire.toggle_at.contains(&step) {
+            ire.toggle_at.push(step);
+        }
+    }
+
+    pub(super) fn handle_keys(&mut self, ui: &egui::Ui) {
+        if ui.ctx().egui_wants_keyboard_input() {
+            return;
+        }
+        let (space, i, s, r) = ui.input(|inp| {
+            (
+                inp.key_pressed(egui::Key::Space),
+                inp.key_pressed(egui::Key::I),
+                inp.key_pressed(egui::Key::S),
+                inp.key_pressed(egui::Key::R),
+            )
+        });
+        if space {
+            let running = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.mode == Mode::Running);
+            self.set_mode(if running { Mode::Paused } else { Mode::Running });
+        }
+        if i {
+            self.toggle_ire();
+        }
+        if s {
+            if let Some(session) = &mut self.session {
+                session.step_once();
+            }
+        }
+        if r {
+            self.reset();
+        }
+    }
+
+    pub(super) fn export(&mut self, jsonl: bool) {
+        let Some(session) = &self.session else {
+            return;
+        };
+        let mut outcomes = Vec::new();
+        for run in &session.runs {
+            let name = run.label.to_lowercase().replace(' ', "-");
+            let (file, mime, text) = if jsonl {
+                (
+                    format!("ire-playground-{name}.jsonl"),
+                    "application/x-ndjson",
+                    to_jsonl(&run.trainer.history),
+                )
+            } else {
+                (
+                    format!("ire-playground-{name}.csv"),
+                    "text/csv",
+                    to_csv(&run.trainer.history),
+                )
+            };
+            outcomes.push(platform::save_text(&file, mime, &text));
+        }
+        // In compare mode both runs are saved; a failure must not hide behind the other's success.
+        let failed = outcomes.iter().any(Result::is_err);
+        let text: Vec<String> = outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|e| e))
+            .collect();
+        self.message = Some((failed, text.join("; ")));
+    }
+
+    pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal_wrapped(|ui| {
+            ui.heading("ire-playground");
+            ui.separator();
+            let running = self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.mode == Mode::Running);
+            let can_run = self.session.is_some() && self.settings.problem().is_none();
+            if ui
+                .add_enabled(
+                    can_run,
+                    egui::Button::new(if running { "Pause" } else { "Run" }),
+                )
+                .on_hover_text("Space")
+                .clicked()
+            {
+                self.set_mode(if running { Mode::Paused } else { Mode::Running });
+            }
+            if ui
+                .add_enabled(can_run, egui::Button::new("Step"))
+                .on_hover_text("S")
+                .clicked()
+            {
+                if let Some(s) = &mut self.session {
+                    s.step_once();
+                }
+            }
+            if ui
+                .add_enabled(self.ctx.is_some(), egui::Button::new("Reset"))
+                .on_hover_text("R: new run(s) from the current settings")
+                .clicked()
+            {
+                self.reset();
+            }
+            ui.separator();
+            let ire_on = self
+                .session
+                .as_ref()
+                .map_or(self.settings.train.ire.enabled, Session::ire_on);
+            let label = if ire_on { "IRE: ON" } else { "IRE: off" };
+            let button = egui::Button::new(egui::RichText::new(label).strong()).selected(ire_on);
+            if ui
+                .add(button)
+                .on_hover_text("I: switch IRE live (in compare mode: the IRE run)")
+                .clicked()
+            {
+                self.toggle_ire();
+            }
+            ui.checkbox(&mut self.settings.compare, "compare")
+                .on_hover_text("Base optimizer and its IRE twin, same weights and data (on Reset)");
+            ui.checkbox(&mut self.plot_options.log_y, "log y");
+            ui.separator();
+            if ui.button("Save CSV").clicked() {
+                self.export(false);
+            }
+            if ui.button("Save JSONL").clicked() {
+                self.export(true);
+            }
+        });
+    }
+}

@@ -1,0 +1,222 @@
+//! The building blocks of a CIFAR-style ResNet (He et al., 2016), in the CNHW layout: a
+//! convolution followed by BatchNorm (`ConvBn`), and the basic block
+//! `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))` with a projection shortcut where the
+//! shape changes (`Block`). Each owns its activation and gradient buffers and records its
+//! forward and backward dispatches; `models::resnet` stacks them.
+
+use super::{BatchNorm2d, Conv2d, ParamSet};
+use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::kernels::batchnorm::BatchNormMode;
+use crate::kernels::conv::ConvShape;
+use crate::kernels::elementwise::residual_add;
+use crate::kernels::relu_pool::{relu_backward, relu_forward};
+
+/// A convolution followed by BatchNorm, with the buffers of both outputs (the model reads the
+/// layers, for their shapes and running statistics, and the BatchNorm's output).
+pub(crate) struct ConvBn {
+    pub(crate) conv: Conv2d,
+    pub(crate) bn: BatchNorm2d,
+    conv_out: Tensor,
+    pub(crate) bn_out: Tensor,
+    d_conv_out: Tensor,
+}
+
+impl ConvBn {
+    pub(crate) fn new(
+        ctx: &GpuContext,
+        params: &ParamSet,
+        conv: &str,
+        bn: &str,
+        shape: ConvShape,
+    ) -> Self {
+        let len = shape.positions();
+        Self {
+            conv: Conv2d::new(params, conv, shape),
+            bn: BatchNorm2d::new(ctx, params, bn, shape.out_channels, len),
+            conv_out: Tensor::zeros(ctx, "conv out", shape.output_len()),
+            bn_out: Tensor::zeros(ctx, "bn out", shape.output_len()),
+            d_conv_out: Tensor::zeros(ctx, "d conv out", shape.output_len()),
+        }
+    }
+
+    pub(crate) fn forward(
+        &self,
+        ctx: &GpuContext,
+        mode: BatchNormMode,
+        x: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.extend_dispatches(self.conv.forward(ctx, x, &self.conv_out, &s.col));
+        plan.push(self.bn.forward(ctx, mode, &self.conv_out, &self.bn_out));
+    }
+
+    /// From the gradient at the BatchNorm's output to the input's (when `dx` is given).
+    pub(crate) fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        d_bn_out: &Tensor,
+        dx: Option<&Tensor>,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.push(
+            self.bn
+                .backward(ctx, &self.conv_out, d_bn_out, &self.d_conv_out),
+        );
+        plan.extend_dispatches(
+            self.conv
+                .backward(ctx, x, &self.d_conv_out, dx, &s.col, &s.dcol),
+        );
+    }
+}
+
+/// Patch matrices shared by every convolution (recomputed in the backward pass).
+pub(crate) struct Scratch {
+    col: Tensor,
+    dcol: Tensor,
+}
+
+impl Scratch {
+    /// Patch buffers for convolutions whose patch matrix has at most `len` elements.
+    pub(crate) fn new(ctx: &GpuContext, len: usize) -> Self {
+        Self {
+            col: Tensor::zeros(ctx, "patch matrix", len),
+            dcol: Tensor::zeros(ctx, "patch gradient", len),
+        }
+    }
+}
+
+/// A basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
+pub(crate) struct Block {
+    pub(crate) a: ConvBn,
+    a_relu: Tensor,
+    d_a_relu: Tensor,
+    d_a_bn: Tensor,
+    pub(crate) b: ConvBn,
+    pub(crate) shortcut: Option<ConvBn>,
+    pub(crate) sum: Tensor,
+    pub(crate) out: Tensor,
+    d_sum: Tensor,
+    d_main: Tensor,
+    d_short: Tensor,
+}
+
+impl Block {
+    pub(crate) fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, input: ConvShape) -> Self {
+        let first = ConvShape {
+            kernel: 3,
+            pad: 1,
+            ..input
+        };
+        let out_len = first.output_len();
+        let second = ConvShape {
+            channels: first.out_channels,
+            height: first.out_h(),
+            width: first.out_w(),
+            stride: 1,
+            ..first
+        };
+        let projection = input.stride != 1 || input.channels != input.out_channels;
+        let shortcut = projection.then(|| {
+            let s = ConvShape {
+                kernel: 1,
+                pad: 0,
+                ..input
+            };
+            ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.shortcut.0"),
+                &format!("{prefix}.shortcut.1"),
+                s,
+            )
+        });
+        let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
+        Self {
+            a: ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.conv1"),
+                &format!("{prefix}.bn1"),
+                first,
+            ),
+            a_relu: z("block relu", out_len),
+            d_a_relu: z("d block relu", out_len),
+            d_a_bn: z("d block bn1", out_len),
+            b: ConvBn::new(
+                ctx,
+                params,
+                &format!("{prefix}.conv2"),
+                &format!("{prefix}.bn2"),
+                second,
+            ),
+            shortcut,
+            sum: z("block sum", out_len),
+            out: z("block out", out_len),
+            d_sum: z("d block sum", out_len),
+            d_main: z("d block input (main)", input.input_len()),
+            d_short: z("d block input (shortcut)", input.input_len()),
+        }
+    }
+
+    pub(crate) fn forward(
+        &self,
+        ctx: &GpuContext,
+        mode: BatchNormMode,
+        x: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        self.a.forward(ctx, mode, x, s, plan);
+        plan.push(relu_forward(ctx, &self.a.bn_out, &self.a_relu));
+        self.b.forward(ctx, mode, &self.a_relu, s, plan);
+        let short = match &self.shortcut {
+            Some(sc) => {
+                sc.forward(ctx, mode, x, s, plan);
+                &sc.bn_out
+            }
+            None => x,
+        };
+        plan.push(residual_add(ctx, &self.b.bn_out, short, &self.sum));
+        plan.push(relu_forward(ctx, &self.sum, &self.out));
+    }
+
+    /// `dx` receives the gradient at the block's input.
+    pub(crate) fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        d_out: &Tensor,
+        dx: &Tensor,
+        s: &Scratch,
+        plan: &mut Plan,
+    ) {
+        plan.push(relu_backward(ctx, &self.out, d_out, &self.d_sum));
+        self.b.backward(
+            ctx,
+            &self.a_relu,
+            &self.d_sum,
+            Some(&self.d_a_relu),
+            s,
+            plan,
+        );
+        plan.push(relu_backward(
+            ctx,
+            &self.a_relu,
+            &self.d_a_relu,
+            &self.d_a_bn,
+        ));
+        self.a
+            .backward(ctx, x, &self.d_a_bn, Some(&self.d_main), s, plan);
+        let d_short = match &self.shortcut {
+            Some(sc) => {
+                sc.backward(ctx, x, &self.d_sum, Some(&self.d_short), s, plan);
+                &self.d_short
+            }
+            None => &self.d_sum,
+        };
+        plan.push(residual_add(ctx, &self.d_main, d_short, dx));
+    }
+}

@@ -37,7 +37,7 @@ impl PipelineCache {
         modules
             .entry(shader.name)
             .or_insert_with(|| {
-                let common = format!("{COMMON_WGSL}\n{}", slot::WGSL);
+                let common = format!("{COMMON_WGSL}\n{}", slot::wgsl());
                 let text = shader.module_source(&common);
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(shader.name),

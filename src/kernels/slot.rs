@@ -3,17 +3,18 @@
 //! WGSL constants (`S_LOSS`, ...) prepended to every kernel file both come from it.
 
 macro_rules! slots {
-    ($($(#[doc = $doc:literal])* $name:ident = $value:literal;)*) => {
+    ($group:ident: $($(#[doc = $doc:literal])* $name:ident = $value:literal;)*) => {
         $($(#[doc = $doc])* pub const $name: usize = $value;)*
 
-        /// The same table as WGSL constants, `const S_<NAME>: u32 = <slot>u;`.
-        pub const WGSL: &str = concat!(
+        /// This group of the table as WGSL constants, `const S_<NAME>: u32 = <slot>u;`.
+        const $group: &str = concat!(
             $("const S_", stringify!($name), ": u32 = ", stringify!($value), "u;\n",)*
         );
     };
 }
 
-slots! {
+// Written by every training step.
+slots! { STEP:
     /// Mean training loss of the last step.
     LOSS = 0;
     /// Global gradient L2 norm before clipping.
@@ -22,24 +23,42 @@ slots! {
     CLIP_SCALE = 2;
     /// 1.0 when the step's loss or gradient was NaN/Inf (the update was skipped).
     NONFINITE = 3;
-    /// Evaluation accumulator: the sum of per-batch mean losses.
+}
+
+// Accumulated over an evaluation's batches.
+slots! { EVALUATION:
+    /// The sum of per-batch mean losses.
     EVAL_LOSS = 4;
+    /// The sum of per-batch accuracies (image classifiers).
+    EVAL_CORRECT = 11;
+}
+
+// Written by IRE's Fisher refresh and SAM's first pass.
+slots! { OPTIMIZERS:
     /// Sum of the diagonal Fisher estimate (its trace) at the last refresh.
     FISHER_SUM = 5;
     /// SAM: loss at the unperturbed weights (the reported loss).
     SAM_LOSS = 6;
-    /// Probe scratch: a dot product or squared norm.
+}
+
+// The sharpness probes' scratch and results.
+slots! { PROBES:
+    /// Scratch: a dot product or squared norm.
     DOT = 7;
-    /// Probe scratch: a second dot product.
+    /// Scratch: a second dot product.
     DOT2 = 8;
-    /// Probe result: Rayleigh quotient of the last power iteration (`lambda_max`).
+    /// Rayleigh quotient of the last power iteration (`lambda_max`).
     LAMBDA_MAX = 9;
-    /// Probe result: Hutchinson trace estimate.
+    /// Hutchinson trace estimate.
     TRACE = 10;
-    /// Sum of per-batch accuracies during evaluation (image classifiers).
-    EVAL_CORRECT = 11;
-    /// Number of fixed slots; per-tensor statistics follow (see [`per_tensor`]).
-    COUNT = 16;
+}
+
+/// Number of fixed slots; per-tensor statistics follow (see [`per_tensor`]).
+pub const COUNT: usize = 16;
+
+/// The whole table as WGSL constants, prepended to every kernel file.
+pub fn wgsl() -> String {
+    [STEP, EVALUATION, OPTIMIZERS, PROBES].concat()
 }
 
 /// Per-tensor statistics after the fixed slots, `tensors` entries each: IRE mask counts,
@@ -67,7 +86,9 @@ pub mod per_tensor {
 mod tests {
     #[test]
     fn wgsl_constants_follow_the_table() {
-        assert!(super::WGSL.contains("const S_LOSS: u32 = 0u;\n"));
-        assert!(super::WGSL.contains("const S_EVAL_CORRECT: u32 = 11u;\n"));
+        let wgsl = super::wgsl();
+        assert!(wgsl.contains("const S_LOSS: u32 = 0u;\n"));
+        assert!(wgsl.contains("const S_EVAL_CORRECT: u32 = 11u;\n"));
+        assert!(wgsl.contains("const S_TRACE: u32 = 10u;\n"));
     }
 }

@@ -131,16 +131,14 @@ def model():
     save_file(f32(s), os.path.join(OUT, "resnet_sam_probes.safetensors"))
 
 
-def sam_step(start, x, y, rho=0.05, lr=0.1):
-    """One SAM step (SGD + momentum base, weight decay on conv and linear weights) from `start`:
-    the second gradient is taken with batch statistics only, as the engine's auxiliary pass."""
+def sam_step(start, x, y, rho=0.05, lr=0.1, weight_decay=0.05):
+    """One SAM step (SGD + momentum base, weight decay on every ResNet parameter as the engine
+    applies it; large, so that a difference in what is decayed shows) from `start`: the second
+    gradient is taken with batch statistics only, as the engine's auxiliary pass."""
     net = ResNet(blocks_per_stage=1, width=1).double()
     net.load_state_dict(start)
     net.train()
-    decayed = [p for p in net.parameters() if p.dim() >= 2]
-    others = [p for p in net.parameters() if p.dim() < 2]
-    opt = torch.optim.SGD([{"params": decayed, "weight_decay": 5e-4},
-                           {"params": others, "weight_decay": 0.0}], lr=lr, momentum=0.9)
+    opt = torch.optim.SGD(net.parameters(), lr=lr, momentum=0.9, weight_decay=weight_decay)
     loss = F.cross_entropy(net(x), y)
     loss.backward()
     gnorm = torch.sqrt(sum((p.grad ** 2).sum() for p in net.parameters()))

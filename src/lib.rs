@@ -1,5 +1,8 @@
-//! ire-playground: small transformers trained by WGSL compute shaders on any WebGPU adapter, with
-//! IRE (Implicit Regularization Enhancement). The engine never depends on the UI.
+//! ire-playground: small transformers and ResNets trained by WGSL compute shaders on any WebGPU
+//! adapter, with IRE (Implicit Regularization Enhancement). The engine never depends on the UI:
+//! `app` and `web` exist only with the `gui` feature (on by default), and
+//! `--no-default-features` builds the engine without egui, eframe or winit.
+//! docs/ARCHITECTURE.md describes the layers and the path of one training step.
 
 #![warn(missing_docs)]
 

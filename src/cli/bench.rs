@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// Images per batch for the ResNet measurement.
     #[arg(long, default_value_t = 64)]
     resnet_batch: usize,
+    /// Skip the PyTorch eager peer measurement (scripts/bench_torch.py; the interpreter is
+    /// `IRE_BENCH_PYTHON` or `python3`).
+    #[arg(long)]
+    no_pytorch: bool,
     /// Instead of the benchmark, time each dispatch of one training step of the first preset.
     #[arg(long)]
     profile: bool,
@@ -264,20 +268,33 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         matmul.push(row);
     }
     let mut train = Vec::new();
+    let vocab = corpus.vocab.len();
     for preset in &args.presets {
-        train.push(preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?);
+        let mut entry = preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?;
+        if !args.no_pytorch {
+            let peer =
+                super::peer::pytorch_step("transformer", preset, args.batch, args.steps, vocab);
+            super::peer::compare(&mut entry, peer);
+        }
+        train.push(entry);
     }
     let mut resnet = Vec::new();
-    if !args.resnet_presets.is_empty() {
+    // `--resnet-presets ''` parses as one empty name: skip, as the help says.
+    let resnet_presets: Vec<&String> = args
+        .resnet_presets
+        .iter()
+        .filter(|p| !p.is_empty())
+        .collect();
+    if !resnet_presets.is_empty() {
         let data = Arc::new(ImageDataset::fashion_mnist_embedded()?);
-        for preset in &args.resnet_presets {
-            resnet.push(resnet_bench(
-                &ctx,
-                &data,
-                preset,
-                args.resnet_batch,
-                args.steps,
-            )?);
+        for preset in resnet_presets {
+            let batch = args.resnet_batch;
+            let mut entry = resnet_bench(&ctx, &data, preset, batch, args.steps)?;
+            if !args.no_pytorch {
+                let peer = super::peer::pytorch_step("resnet", preset, batch, args.steps, 10);
+                super::peer::compare(&mut entry, peer);
+            }
+            resnet.push(entry);
         }
     }
     let out = json!({

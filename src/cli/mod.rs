@@ -6,6 +6,7 @@ mod bench;
 mod drive;
 mod eval;
 mod experiment;
+mod peer;
 mod train;
 
 use clap::{Parser, Subcommand};

@@ -1,5 +1,7 @@
-//! One Rust file per WGSL kernel family in `shaders/`: each builds its pipelines (through the
-//! device's pipeline cache) and turns tensors into ready [`Dispatch`](crate::gpu::Dispatch)es.
+//! One Rust file per WGSL kernel family in `shaders/`: each declares its shaders' interface once
+//! (uniform structs and bindings, from which the WGSL declarations and the bind-group layouts are
+//! generated), builds its pipelines through the device's pipeline cache and turns tensors into
+//! ready [`Dispatch`](crate::gpu::Dispatch)es. [`slot`] is the one table of the scalars buffer.
 
 pub mod attention;
 pub mod batchnorm;

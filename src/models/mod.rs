@@ -1,4 +1,6 @@
-//! Models built from the layers in `nn`.
+//! Models built from the layers in `nn`: the GPT-style transformer and the CIFAR-style ResNet,
+//! both ending in a [`ClassifierHead`], both seen by optimizers, IRE, SAM and the probes through
+//! the [`Network`] trait.
 
 mod config;
 mod head;

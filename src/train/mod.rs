@@ -1,4 +1,6 @@
-//! Training: configuration, the non-blocking [`Trainer`] state machine, and its metric records.
+//! Training: the run recipes per model family ([`recipe`]), the configuration
+//! ([`TrainConfig`]) and what may change mid-run ([`LiveParams`]), the non-blocking [`Trainer`]
+//! state machine, and its metric records.
 
 mod config;
 mod export;

@@ -44,8 +44,8 @@ async function launch(flags) {
 
 // The app's settings format (see src/app/settings.rs): small and fast for SwiftShader.
 const settings = {
-  preset: 'tiny', schedule: 'cosine', compare: false,
-  train: { steps: 400, batch: 4, warmup: 5, min_lr: 3e-4, seed: 1, eval_every: 20, eval_batches: 1,
+  preset: 'tiny', compare: false,
+  train: { schedule: 'cosine', steps: 400, batch: 4, warmup: 5, min_lr: 3e-4, seed: 1, eval_every: 20, eval_batches: 1,
     probe_every: 10, sharpness: { power_iters: 2, hutchinson_samples: 1 },
     optimizer: { kind: 'adamw', lr: 3e-3 }, ire: { enabled: false, kappa: 2.0, gamma: 0.9, mask_every: 5 } },
 };

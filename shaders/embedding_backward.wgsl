@@ -1,5 +1,7 @@
 // Gradients of embedding.wgsl: dwte[v, d] = sum over rows whose token is v of dx[row, d],
-// dwpe[t, d] = sum over the batch of dx[b*T + t, d]. Deterministic gathers, no atomics.
+// dwpe[t, d] = sum over the batch of dx[b*T + t, d]. Deterministic gathers, no atomics: token v's
+// rows come from a host-built index (rows_by_token[token_starts[v]..token_starts[v + 1]], rows
+// ascending), so each invocation reads only its own token's rows.
 // Bindings and uniform struct: declared once in src/kernels/embedding.rs (generated into this module).
 
 @compute @workgroup_size(256)
@@ -11,10 +13,8 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
         let v = i / dims.dim;
         let d = i % dims.dim;
         var acc = 0.0;
-        for (var r = 0u; r < dims.rows; r++) {
-            if (tokens[r] == v) {
-                acc += dx[r * dims.dim + d];
-            }
+        for (var k = token_starts[v]; k < token_starts[v + 1u]; k++) {
+            acc += dx[rows_by_token[k] * dims.dim + d];
         }
         dwte[i] = acc;
     } else if (i < wte_n + wpe_n) {

@@ -292,6 +292,8 @@ fn embedding_forward_and_backward() {
         vocab: 11,
     };
     let tokens = f.int_tensor(&ctx, "emb.tokens");
+    let index = embedding::TokenIndex::new(&ctx, 18, 11);
+    index.write(&ctx, f.u("emb.tokens"));
     let wte = f.tensor(&ctx, "emb.wte");
     let wpe = f.tensor(&ctx, "emb.wpe");
     let dx = f.tensor(&ctx, "emb.dx");
@@ -302,7 +304,7 @@ fn embedding_forward_and_backward() {
         &ctx,
         [
             embedding::forward(&ctx, shape, &tokens, &wte, &wpe, &x),
-            embedding::backward(&ctx, shape, &tokens, &dx, &dwte, &dwpe),
+            embedding::backward(&ctx, shape, &index, &dx, &dwte, &dwpe),
         ],
     );
     assert_close("embedding x", &read(&ctx, &x), f.f("emb.x"), 1e-6, 1e-6);

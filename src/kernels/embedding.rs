@@ -19,7 +19,8 @@ const BACKWARD: Shader = shader!(
     structs: [Dims],
     bindings: [
         uniform("dims", "Dims"),
-        read_as("tokens", "array<u32>"),
+        read_as("rows_by_token", "array<u32>"),
+        read_as("token_starts", "array<u32>"),
         read("dx"),
         write("dwte"),
         write("dwpe"),
@@ -73,16 +74,76 @@ pub fn forward(
     ctx.launch(&FORWARD, "forward", &[], &shape.dims(), &tensors, grid)
 }
 
-/// Gradients of both tables from `dx`.
+/// Where each token id occurs in a batch, for the token table's gradient: the row indices
+/// sorted by token (ascending rows within a token) and, per token id, where its rows start.
+/// Built on the host with the batch (a counting sort, O(rows + vocab)), so that the gradient
+/// kernel reads only the rows of its own token instead of scanning the whole batch, and sums
+/// them in the same order as before (bit-identical results).
+pub struct TokenIndex {
+    /// `[rows]`: row indices grouped by token id.
+    pub rows_by_token: Tensor,
+    /// `[vocab + 1]`: token v's rows are `rows_by_token[starts[v]..starts[v + 1]]`.
+    pub starts: Tensor,
+    vocab: usize,
+}
+
+impl TokenIndex {
+    /// Buffers for batches of `rows` tokens from a vocabulary of `vocab`.
+    pub fn new(ctx: &GpuContext, rows: usize, vocab: usize) -> Self {
+        Self {
+            rows_by_token: Tensor::zeros(ctx, "rows by token", rows),
+            starts: Tensor::zeros(ctx, "token starts", vocab + 1),
+            vocab,
+        }
+    }
+
+    /// The index of `tokens` (every id below the vocabulary size, as `set_batch` checks),
+    /// queued for upload with the next submission.
+    pub fn write(&self, ctx: &GpuContext, tokens: &[u32]) {
+        let (rows_by_token, starts) = index_tokens(tokens, self.vocab);
+        self.rows_by_token.write(ctx, &rows_by_token);
+        self.starts.write(ctx, &starts);
+    }
+}
+
+/// Counting sort of row indices by token id: `(rows_by_token, starts)` as in [`TokenIndex`].
+pub fn index_tokens(tokens: &[u32], vocab: usize) -> (Vec<u32>, Vec<u32>) {
+    let mut starts = vec![0u32; vocab + 1];
+    for &t in tokens {
+        starts[t as usize + 1] += 1;
+    }
+    for v in 0..vocab {
+        starts[v + 1] += starts[v];
+    }
+    let mut next = starts.clone();
+    let mut rows_by_token = vec![0u32; tokens.len()];
+    for (row, &t) in tokens.iter().enumerate() {
+        rows_by_token[next[t as usize] as usize] = row as u32;
+        next[t as usize] += 1;
+    }
+    (rows_by_token, starts)
+}
+
+/// Gradients of both tables from `dx`, with the batch's token `index`.
 pub fn backward(
     ctx: &GpuContext,
     shape: EmbeddingShape,
-    tokens: &Tensor,
+    index: &TokenIndex,
     dx: &Tensor,
     dwte: &Tensor,
     dwpe: &Tensor,
 ) -> Dispatch {
     let grid = ctx.grid_1d((shape.vocab + shape.seq) * shape.dim);
-    let tensors = [tokens, dx, dwte, dwpe];
+    let tensors = [&index.rows_by_token, &index.starts, dx, dwte, dwpe];
     ctx.launch(&BACKWARD, "backward", &[], &shape.dims(), &tensors, grid)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn tokens_are_indexed_by_a_stable_counting_sort() {
+        let (rows, starts) = super::index_tokens(&[2, 0, 2, 1, 0, 2], 4);
+        assert_eq!(starts, vec![0, 2, 3, 6, 6]);
+        assert_eq!(rows, vec![1, 4, 3, 0, 2, 5]);
+    }
 }

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
 use crate::kernels::elementwise::residual_add;
-use crate::kernels::embedding::EmbeddingShape;
+use crate::kernels::embedding::{EmbeddingShape, TokenIndex};
 use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet};
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
@@ -126,6 +126,8 @@ pub struct Transformer {
     pub params: ParamSet,
     /// Input token ids `[batch * seq_len]`.
     pub tokens: Tensor,
+    /// Where each token occurs in the batch (for the embedding gradient), written with it.
+    pub token_index: TokenIndex,
     /// Logits over the vocabulary per token position, targets, losses and scalars.
     pub head: ClassifierHead,
     /// Token rows per batch (`batch * seq_len`).
@@ -171,6 +173,7 @@ impl Transformer {
         let final_norm = act("ln_f out");
         let d_final_norm = act("d ln_f out");
         let tokens = Tensor::zeros(ctx, "tokens", rows);
+        let token_index = TokenIndex::new(ctx, rows, c.vocab);
         let head = ClassifierHead::new(ctx, &params, ("lm_head", c.d_model, false), rows, c.vocab);
 
         let mut forward = Plan::new();
@@ -194,7 +197,7 @@ impl Transformer {
         for (l, block) in blocks.iter().enumerate().rev() {
             block.backward(ctx, &xs[l], &dxs[l + 1], &dxs[l], &mut backward);
         }
-        backward.push(embedding.backward(ctx, &tokens, &dxs[0]));
+        backward.push(embedding.backward(ctx, &token_index, &dxs[0]));
 
         let grad_norm = head.grad_norm_plan(ctx, &params, grad_clip);
         let eval_loss = head.eval_plan(ctx);
@@ -204,6 +207,7 @@ impl Transformer {
             batch,
             rows,
             tokens,
+            token_index,
             head,
             train_plan: Plan::concat(&[&forward, &loss, &backward, &grad_norm]),
             eval_plan: Plan::concat(&[&forward, &eval_loss]),
@@ -262,6 +266,7 @@ impl Transformer {
             )));
         }
         self.tokens.write(ctx, &batch.inputs);
+        self.token_index.write(ctx, &batch.inputs);
         self.head.targets.write(ctx, &batch.targets);
         Ok(())
     }

@@ -2,7 +2,7 @@
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
-use crate::kernels::embedding::{self, EmbeddingShape};
+use crate::kernels::embedding::{self, EmbeddingShape, TokenIndex};
 
 /// `x = wte[tokens] + wpe[position]`.
 pub struct Embedding {
@@ -38,8 +38,8 @@ impl Embedding {
         embedding::forward(ctx, self.shape, tokens, &self.wte, &self.wpe, x)
     }
 
-    /// Gradients of both tables.
-    pub fn backward(&self, ctx: &GpuContext, tokens: &Tensor, dx: &Tensor) -> Dispatch {
-        embedding::backward(ctx, self.shape, tokens, dx, &self.dwte, &self.dwpe)
+    /// Gradients of both tables; `index` tells where each token occurs in the batch.
+    pub fn backward(&self, ctx: &GpuContext, index: &TokenIndex, dx: &Tensor) -> Dispatch {
+        embedding::backward(ctx, self.shape, index, dx, &self.dwte, &self.dwpe)
     }
 }

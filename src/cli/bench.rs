@@ -269,7 +269,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let mut train = Vec::new();
     let vocab = corpus.vocab.len();
-    for preset in &args.presets {
+    for preset in args.presets.iter().filter(|p| !p.is_empty()) {
         let mut entry = preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?;
         if !args.no_pytorch {
             let peer =

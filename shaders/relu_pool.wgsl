@@ -10,7 +10,18 @@ fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
     }
 }
 
-// a: the ReLU's output (positive exactly where the input was), b: dy.
+// The ReLU with its activation pattern held fixed: out = a where the gate b (the ReLU's output
+// at an anchor point) is positive, else 0. The sharpness probes differentiate through it so that
+// their finite differences see the Hessian PyTorch's autograd sees, without ReLU kinks.
+@compute @workgroup_size(256)
+fn relu_forward_gated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i < d.n) {
+        out[i] = select(0.0, a[i], b[i] > 0.0);
+    }
+}
+
+// a: the gate, the ReLU's output (positive exactly where the input was), b: dy.
 @compute @workgroup_size(256)
 fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);

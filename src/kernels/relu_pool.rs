@@ -55,7 +55,21 @@ pub fn relu_forward(ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Dispatch {
     launch(ctx, "relu_forward", elements(y.len), [x, x, y], grid)
 }
 
-/// `dx = dy` where the ReLU's output `y` is positive, else 0.
+/// `y = x` where `gate` (the ReLU's output at an anchor point) is positive, else 0: the ReLU
+/// with its activation pattern held fixed.
+pub fn relu_forward_gated(ctx: &GpuContext, x: &Tensor, gate: &Tensor, y: &Tensor) -> Dispatch {
+    let grid = ctx.grid_1d(y.len);
+    launch(
+        ctx,
+        "relu_forward_gated",
+        elements(y.len),
+        [x, gate, y],
+        grid,
+    )
+}
+
+/// `dx = dy` where the ReLU's output `y` (or, with the pattern held fixed, the gate) is
+/// positive, else 0.
 pub fn relu_backward(ctx: &GpuContext, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Dispatch {
     let grid = ctx.grid_1d(dx.len);
     launch(ctx, "relu_backward", elements(dx.len), [y, dy, dx], grid)

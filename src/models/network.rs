@@ -26,6 +26,18 @@ pub trait Network {
     /// Forward in evaluation mode and the loss (and accuracy, for classifiers of images) added
     /// to the evaluation slots.
     fn eval_plan(&self) -> &Plan;
+    /// What the sharpness probes run once at the current weights before differentiating:
+    /// networks with ReLUs record their activation pattern here. None for smooth networks.
+    fn curvature_anchor_plan(&self) -> Option<&Plan> {
+        None
+    }
+    /// The training computation the probes' finite differences use (no side effects). For
+    /// smooth networks the auxiliary plan; networks with ReLUs hold the pattern recorded by
+    /// [`Network::curvature_anchor_plan`] fixed, so that the loss is smooth around the weights
+    /// and the differences see the Hessian autograd sees (across ReLU kinks they do not).
+    fn curvature_train_plan(&self) -> &Plan {
+        self.aux_train_plan()
+    }
     /// Replaces all parameters with `flat` (laid out as `params().arena`).
     fn load_flat(&self, ctx: &GpuContext, flat: &[f32]) {
         self.params().params.write(ctx, flat);
@@ -34,10 +46,19 @@ pub trait Network {
 
 /// Implements [`Network`] for a model struct whose parameters, head and plans are fields named
 /// like the trait's methods (`params`, `head`, `train_plan`, ..., `eval_plan`); `aux` names the
-/// side-effect-free training plan.
+/// side-effect-free training plan, and `curvature` (optional) the probes' anchor and
+/// fixed-pattern plans.
 macro_rules! impl_network {
-    ($model:ty, aux: $aux:ident) => {
+    ($model:ty, aux: $aux:ident $(, curvature: $anchor:ident, $curv:ident)?) => {
         impl $crate::models::Network for $model {
+            $(
+                fn curvature_anchor_plan(&self) -> Option<&$crate::gpu::Plan> {
+                    Some(&self.$anchor)
+                }
+                fn curvature_train_plan(&self) -> &$crate::gpu::Plan {
+                    &self.$curv
+                }
+            )?
             fn params(&self) -> &$crate::nn::ParamSet {
                 &self.params
             }

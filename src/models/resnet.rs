@@ -13,9 +13,11 @@ use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
 use crate::kernels::cross_entropy;
 use crate::kernels::reduce::{self, ReduceMode};
-use crate::kernels::relu_pool::{pool_backward, pool_forward, relu_backward, relu_forward};
+use crate::kernels::relu_pool::{pool_backward, pool_forward};
 use crate::kernels::slot;
-use crate::nn::{BatchNorm2d, Block, Conv2d, ConvBn, Init, ParamSet, ParamSpec, Scratch};
+use crate::nn::{
+    BatchNorm2d, Block, Conv2d, ConvBn, Gating, Init, ParamSet, ParamSpec, Relu, Scratch,
+};
 use serde::{Deserialize, Serialize};
 
 /// Presets: `resnet-tiny` is ResNet-8 (one block per stage), `resnet20` and `resnet56` have 3
@@ -178,6 +180,8 @@ pub struct ResNet {
     backward_plan: Plan,
     eval_plan: Plan,
     eval_forward_plan: Plan,
+    curvature_anchor_plan: Plan,
+    curvature_train_plan: Plan,
 }
 
 impl ResNet {
@@ -232,7 +236,7 @@ impl ResNet {
         let scratch = Scratch::new(ctx, largest_patch);
         let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
         let pixels = hw * hw;
-        let stem_relu = z("stem relu", stem_shape.output_len());
+        let stem_relu = Relu::new(ctx, "stem relu", stem_shape.output_len());
         let d_stem_relu = z("d stem relu", stem_shape.output_len());
         let d_stem_bn = z("d stem bn", stem_shape.output_len());
         let pooled = z("pooled", batch * c[2]);
@@ -242,14 +246,14 @@ impl ResNet {
         let head = ClassifierHead::new(ctx, &params, ("fc", c[2], true), batch, config.classes);
         let correct = z("correct", batch);
 
-        let forward = |mode: BatchNormMode| {
+        let forward = |mode: BatchNormMode, gating: Gating| {
             let mut plan = Plan::new();
             stem.forward(ctx, mode, &images, &scratch, &mut plan);
-            plan.push(relu_forward(ctx, &stem.bn_out, &stem_relu));
-            let mut x = stem_relu.clone();
+            plan.push(stem_relu.forward(ctx, &stem.bn_out, gating));
+            let mut x = stem_relu.out.clone();
             for block in &blocks {
-                block.forward(ctx, mode, &x, &scratch, &mut plan);
-                x = block.out.clone();
+                block.forward(ctx, (mode, gating), &x, &scratch, &mut plan);
+                x = block.out().clone();
             }
             plan.push(pool_forward(ctx, c[2], batch, pixels, &x, &pooled));
             plan.push(head.forward(ctx, &pooled));
@@ -258,26 +262,30 @@ impl ResNet {
 
         let loss = head.train_plan(ctx);
 
-        let mut backward = Plan::new();
-        backward.extend_dispatches(head.backward(ctx, &pooled, &d_pooled));
-        backward.push(pool_backward(ctx, c[2], batch, pixels, &d_pooled, &d_last));
-        // The gradient at a block's output lands in that block's `sum` buffer: the backward pass
-        // reads `out` (for the ReLU), never `sum`, so it is free by then.
-        let mut d_out = d_last.clone();
-        for (i, block) in blocks.iter().enumerate().rev() {
-            let (x, dx) = if i == 0 {
-                (&stem_relu, &d_stem_relu)
-            } else {
-                (&blocks[i - 1].out, &blocks[i - 1].sum)
-            };
-            block.backward(ctx, x, &d_out, dx, &scratch, &mut backward);
-            d_out = dx.clone();
-        }
-        backward.push(relu_backward(ctx, &stem_relu, &d_stem_relu, &d_stem_bn));
-        stem.backward(ctx, &images, &d_stem_bn, None, &scratch, &mut backward);
+        let backward_with = |gating: Gating| {
+            let mut backward = Plan::new();
+            backward.extend_dispatches(head.backward(ctx, &pooled, &d_pooled));
+            backward.push(pool_backward(ctx, c[2], batch, pixels, &d_pooled, &d_last));
+            // The gradient at a block's output lands in that block's `sum` buffer: the backward
+            // pass reads `out` (for the ReLU), never `sum`, so it is free by then.
+            let mut d_out = d_last.clone();
+            for (i, block) in blocks.iter().enumerate().rev() {
+                let (x, dx) = if i == 0 {
+                    (&stem_relu.out, &d_stem_relu)
+                } else {
+                    (blocks[i - 1].out(), &blocks[i - 1].sum)
+                };
+                block.backward(ctx, gating, x, &d_out, dx, &scratch, &mut backward);
+                d_out = dx.clone();
+            }
+            backward.push(stem_relu.backward(ctx, &d_stem_relu, &d_stem_bn, gating));
+            stem.backward(ctx, &images, &d_stem_bn, None, &scratch, &mut backward);
+            backward
+        };
+        let backward = backward_with(Gating::Own);
 
         let grad_norm = head.grad_norm_plan(ctx, &params, grad_clip);
-        let eval_forward = forward(BatchNormMode::Eval);
+        let eval_forward = forward(BatchNormMode::Eval, Gating::Own);
         let mut eval = Plan::concat(&[&eval_forward, &head.eval_plan(ctx)]);
         eval.push(cross_entropy::correct_rows(
             ctx,
@@ -298,11 +306,27 @@ impl ResNet {
             &head.partials,
             &head.scalars,
         ));
-        let train_forward = forward(BatchNormMode::Train);
-        let aux_forward = forward(BatchNormMode::TrainNoUpdate);
+        let train_forward = forward(BatchNormMode::Train, Gating::Own);
+        let aux_forward = forward(BatchNormMode::TrainNoUpdate, Gating::Own);
+        // The probes: record the activation pattern at the current weights, then differentiate
+        // with it held fixed (see `Network::curvature_train_plan`).
+        let mut curvature_anchor_plan = aux_forward.clone();
+        curvature_anchor_plan.push(stem_relu.record_anchor(ctx));
+        for block in &blocks {
+            block.record_anchors(ctx, &mut curvature_anchor_plan);
+        }
+        let anchored_forward = forward(BatchNormMode::TrainNoUpdate, Gating::Anchored);
+        let curvature_train_plan = Plan::concat(&[
+            &anchored_forward,
+            &loss,
+            &backward_with(Gating::Anchored),
+            &grad_norm,
+        ]);
         Ok(Self {
             train_plan: Plan::concat(&[&train_forward, &loss, &backward, &grad_norm]),
             aux_train_plan: Plan::concat(&[&aux_forward, &loss, &backward, &grad_norm]),
+            curvature_anchor_plan,
+            curvature_train_plan,
             forward_plan: aux_forward,
             backward_plan: backward,
             eval_plan: eval,
@@ -364,4 +388,8 @@ impl ResNet {
 }
 
 // Running statistics make the training plan stateful; `aux_train_plan` is its pure twin.
-super::network::impl_network!(ResNet, aux: aux_train_plan);
+super::network::impl_network!(
+    ResNet,
+    aux: aux_train_plan,
+    curvature: curvature_anchor_plan, curvature_train_plan
+);

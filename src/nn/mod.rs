@@ -20,4 +20,4 @@ pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::Mlp;
 pub use params::{Init, ParamSet, ParamSpec};
-pub(crate) use residual_block::{Block, ConvBn, Scratch};
+pub(crate) use residual_block::{Block, ConvBn, Gating, Relu, Scratch};

@@ -5,11 +5,64 @@
 //! forward and backward dispatches; `models::resnet` stacks them.
 
 use super::{BatchNorm2d, Conv2d, ParamSet};
-use crate::gpu::{GpuContext, Plan, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Plan, Tensor};
 use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
 use crate::kernels::elementwise::residual_add;
-use crate::kernels::relu_pool::{relu_backward, relu_forward};
+use crate::kernels::relu_pool::{relu_backward, relu_forward, relu_forward_gated};
+use crate::kernels::vector;
+
+/// Which activation pattern a ReLU applies: its own (`max(x, 0)`, training), or the one recorded
+/// at an anchor point (the sharpness probes: with the pattern fixed, the loss is smooth around
+/// the anchor and finite differences see the Hessian that autograd sees).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Gating {
+    /// `y = max(x, 0)`, gradient gated by `y > 0`.
+    Own,
+    /// `y = x` where the anchor's output was positive, else 0; gradient gated the same way.
+    Anchored,
+}
+
+/// A ReLU's output buffer and a copy of it taken at an anchor point.
+pub(crate) struct Relu {
+    pub(crate) out: Tensor,
+    anchor: Tensor,
+}
+
+impl Relu {
+    pub(crate) fn new(ctx: &GpuContext, label: &str, len: usize) -> Self {
+        Self {
+            out: Tensor::zeros(ctx, label, len),
+            anchor: Tensor::zeros(ctx, "relu anchor", len),
+        }
+    }
+
+    pub(crate) fn forward(&self, ctx: &GpuContext, x: &Tensor, gating: Gating) -> Dispatch {
+        match gating {
+            Gating::Own => relu_forward(ctx, x, &self.out),
+            Gating::Anchored => relu_forward_gated(ctx, x, &self.anchor, &self.out),
+        }
+    }
+
+    pub(crate) fn backward(
+        &self,
+        ctx: &GpuContext,
+        dy: &Tensor,
+        dx: &Tensor,
+        gating: Gating,
+    ) -> Dispatch {
+        let gate = match gating {
+            Gating::Own => &self.out,
+            Gating::Anchored => &self.anchor,
+        };
+        relu_backward(ctx, gate, dy, dx)
+    }
+
+    /// Copies the last forward's output into the anchor.
+    pub(crate) fn record_anchor(&self, ctx: &GpuContext) -> Dispatch {
+        vector::axpy(ctx, &self.out, 0.0, &self.out, None, &self.anchor)
+    }
+}
 
 /// A convolution followed by BatchNorm, with the buffers of both outputs (the model reads the
 /// layers, for their shapes and running statistics, and the BatchNorm's output).
@@ -91,13 +144,13 @@ impl Scratch {
 /// A basic block: `relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x))`.
 pub(crate) struct Block {
     pub(crate) a: ConvBn,
-    a_relu: Tensor,
+    a_relu: Relu,
     d_a_relu: Tensor,
     d_a_bn: Tensor,
     pub(crate) b: ConvBn,
     pub(crate) shortcut: Option<ConvBn>,
     pub(crate) sum: Tensor,
-    pub(crate) out: Tensor,
+    out: Relu,
     d_sum: Tensor,
     d_main: Tensor,
     d_short: Tensor,
@@ -142,7 +195,7 @@ impl Block {
                 &format!("{prefix}.bn1"),
                 first,
             ),
-            a_relu: z("block relu", out_len),
+            a_relu: Relu::new(ctx, "block relu", out_len),
             d_a_relu: z("d block relu", out_len),
             d_a_bn: z("d block bn1", out_len),
             b: ConvBn::new(
@@ -154,24 +207,35 @@ impl Block {
             ),
             shortcut,
             sum: z("block sum", out_len),
-            out: z("block out", out_len),
+            out: Relu::new(ctx, "block out", out_len),
             d_sum: z("d block sum", out_len),
             d_main: z("d block input (main)", input.input_len()),
             d_short: z("d block input (shortcut)", input.input_len()),
         }
     }
 
+    /// The block's output.
+    pub(crate) fn out(&self) -> &Tensor {
+        &self.out.out
+    }
+
+    /// Copies both ReLUs' outputs into their anchors (after a forward pass).
+    pub(crate) fn record_anchors(&self, ctx: &GpuContext, plan: &mut Plan) {
+        plan.push(self.a_relu.record_anchor(ctx));
+        plan.push(self.out.record_anchor(ctx));
+    }
+
     pub(crate) fn forward(
         &self,
         ctx: &GpuContext,
-        mode: BatchNormMode,
+        (mode, gating): (BatchNormMode, Gating),
         x: &Tensor,
         s: &Scratch,
         plan: &mut Plan,
     ) {
         self.a.forward(ctx, mode, x, s, plan);
-        plan.push(relu_forward(ctx, &self.a.bn_out, &self.a_relu));
-        self.b.forward(ctx, mode, &self.a_relu, s, plan);
+        plan.push(self.a_relu.forward(ctx, &self.a.bn_out, gating));
+        self.b.forward(ctx, mode, &self.a_relu.out, s, plan);
         let short = match &self.shortcut {
             Some(sc) => {
                 sc.forward(ctx, mode, x, s, plan);
@@ -180,34 +244,34 @@ impl Block {
             None => x,
         };
         plan.push(residual_add(ctx, &self.b.bn_out, short, &self.sum));
-        plan.push(relu_forward(ctx, &self.sum, &self.out));
+        plan.push(self.out.forward(ctx, &self.sum, gating));
     }
 
     /// `dx` receives the gradient at the block's input.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn backward(
         &self,
         ctx: &GpuContext,
+        gating: Gating,
         x: &Tensor,
         d_out: &Tensor,
         dx: &Tensor,
         s: &Scratch,
         plan: &mut Plan,
     ) {
-        plan.push(relu_backward(ctx, &self.out, d_out, &self.d_sum));
+        plan.push(self.out.backward(ctx, d_out, &self.d_sum, gating));
         self.b.backward(
             ctx,
-            &self.a_relu,
+            &self.a_relu.out,
             &self.d_sum,
             Some(&self.d_a_relu),
             s,
             plan,
         );
-        plan.push(relu_backward(
-            ctx,
-            &self.a_relu,
-            &self.d_a_relu,
-            &self.d_a_bn,
-        ));
+        plan.push(
+            self.a_relu
+                .backward(ctx, &self.d_a_relu, &self.d_a_bn, gating),
+        );
         self.a
             .backward(ctx, x, &self.d_a_bn, Some(&self.d_main), s, plan);
         let d_short = match &self.shortcut {

@@ -83,7 +83,7 @@ impl Hvp<'_> {
         let move_to =
             |step: f32| vector::axpy(ctx, self.backup, step, direction, None, &params.params);
         plan.push(move_to(eps));
-        plan.extend(self.model.aux_train_plan());
+        plan.extend(self.model.curvature_train_plan());
         plan.push(vector::axpy(
             ctx,
             &params.grads,
@@ -93,7 +93,7 @@ impl Hvp<'_> {
             self.plus_grad,
         ));
         plan.push(move_to(-eps));
-        plan.extend(self.model.aux_train_plan());
+        plan.extend(self.model.curvature_train_plan());
         plan.push(vector::scaled_difference(
             ctx,
             self.plus_grad,
@@ -151,6 +151,9 @@ impl Sharpness {
             None,
             &backup,
         ));
+        if let Some(anchor) = model.curvature_anchor_plan() {
+            plan.extend(anchor);
+        }
         for _ in 0..config.power_iters {
             hvp.record(&mut plan, &v, config.eps, &hv);
             let rayleigh = ReduceMode::Store {

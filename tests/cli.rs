@@ -39,6 +39,10 @@ fn bad_arguments_are_rejected_with_clear_messages() {
     );
     assert_fails_with(&["train", "--model", "mlp"], "unknown model 'mlp'");
     assert_fails_with(
+        &["experiment", "adamw-vs-admire", "--jobs", "0"],
+        "--jobs must be at least 1",
+    );
+    assert_fails_with(
         &["train", "--steps", "10", "--warmup", "20"],
         "warmup (20) exceeds steps (10)",
     );

@@ -248,3 +248,52 @@ fn invalid_hyperparameters_are_rejected() {
     };
     assert!(odd_heads.validate().is_err());
 }
+
+/// Runs trained at once on one device (`train::concurrent::run_all`, what `experiment --jobs`
+/// uses) give exactly the losses they give alone, and a run that diverges stops alone.
+#[test]
+fn concurrent_runs_match_runs_alone_and_fail_alone() {
+    use ire_playground::train::concurrent::run_all;
+    let ctx = ctx();
+    let corpus = corpus();
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    let losses = |records: &[Record]| -> Vec<u32> {
+        common::steps(records)
+            .iter()
+            .map(|s| s.loss.to_bits())
+            .collect()
+    };
+    let alone: Vec<Vec<u32>> = [1, 2]
+        .iter()
+        .map(|&seed| {
+            let mut t = Trainer::new(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap();
+            losses(&run(&mut t).unwrap())
+        })
+        .collect();
+
+    let mut trainers: Vec<Trainer> = [1, 2, 3]
+        .iter()
+        .map(|&seed| Trainer::new(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap())
+        .collect();
+    // Run 2 starts from a NaN weight: it must diverge without stopping the others.
+    let mut weights: Vec<f32> = read(&ctx, &trainers[2].network().params().params);
+    weights[0] = f32::NAN;
+    trainers[2].network().load_flat(&ctx, &weights);
+    let mut records: Vec<Vec<Record>> = vec![Vec::new(); 3];
+    let outcomes = run_all(&mut trainers, |i, r| {
+        records[i].extend_from_slice(r);
+        Ok(())
+    });
+    assert!(outcomes[0].is_ok() && outcomes[1].is_ok(), "{outcomes:?}");
+    assert!(
+        matches!(outcomes[2], Err(Error::NonFinite { step: 1 })),
+        "{:?}",
+        outcomes[2]
+    );
+    assert_eq!(losses(&records[0]), alone[0]);
+    assert_eq!(losses(&records[1]), alone[1]);
+    assert!(
+        !losses(&records[2]).is_empty(),
+        "the diverged step's record arrives"
+    );
+}

@@ -28,6 +28,10 @@ pub struct BenchArgs {
     /// Images per batch for the ResNet measurement.
     #[arg(long, default_value_t = 64)]
     resnet_batch: usize,
+    /// Runs trained at once for the concurrency curve (`tiny`, their steps interleaved on this
+    /// adapter, as `experiment --jobs` does); empty to skip.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    concurrency: Vec<usize>,
     /// Skip the PyTorch eager peer measurement (scripts/bench_torch.py; the interpreter is
     /// `IRE_BENCH_PYTHON` or `python3`).
     #[arg(long)]
@@ -218,6 +222,51 @@ fn preset_bench(
     }))
 }
 
+/// Total steps/s of `n` `tiny` runs trained at once (different seeds), after each has taken
+/// `warm` steps.
+fn concurrency_bench(
+    ctx: &GpuContext,
+    corpus: &Arc<Corpus>,
+    n: usize,
+    batch: usize,
+    steps: usize,
+) -> anyhow::Result<serde_json::Value> {
+    use ire_playground::train::concurrent::run_all;
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len())?;
+    let make = |total: usize| -> anyhow::Result<Vec<Trainer>> {
+        (0..n)
+            .map(|seed| {
+                let config = TrainConfig {
+                    steps: total,
+                    batch,
+                    seed: seed as u64,
+                    warmup: 0,
+                    eval_every: 0,
+                    eval_batches: 1,
+                    ..TrainConfig::default()
+                };
+                Ok(Trainer::new(ctx, model, config, corpus.clone())?)
+            })
+            .collect()
+    };
+    // Warm-up runs compile the pipelines; the timed runs then measure steady state.
+    let mut warm = make(2)?;
+    run_all(&mut warm, |_, _| Ok(()));
+    let mut trainers = make(steps)?;
+    let start = Instant::now();
+    let outcomes = run_all(&mut trainers, |_, _| Ok(()));
+    let seconds = start.elapsed().as_secs_f64();
+    if let Some(Err(e)) = outcomes.into_iter().find(|o| o.is_err()) {
+        return Err(e.into());
+    }
+    Ok(json!({
+        "runs": n,
+        "batch": batch,
+        "steps_each": steps,
+        "total_steps_per_s": (n * steps) as f64 / seconds,
+    }))
+}
+
 /// SGD step time and images/s of a ResNet preset on the embedded Fashion-MNIST subset.
 fn resnet_bench(
     ctx: &GpuContext,
@@ -297,12 +346,26 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             resnet.push(entry);
         }
     }
+    let mut concurrency = Vec::new();
+    for &n in args.concurrency.iter().filter(|&&n| n > 0) {
+        concurrency.push(concurrency_bench(&ctx, &corpus, n, args.batch, args.steps)?);
+    }
+    if let Some(one) = concurrency
+        .first()
+        .and_then(|c| c["total_steps_per_s"].as_f64())
+    {
+        for c in &mut concurrency {
+            let total = c["total_steps_per_s"].as_f64().unwrap_or(0.0);
+            c["speedup_over_first"] = json!(total / one);
+        }
+    }
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
         "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
         "matmul_gflops": matmul,
         "train_step": train,
         "resnet_step": resnet,
+        "concurrent_tiny_runs": concurrency,
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

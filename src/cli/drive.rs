@@ -32,11 +32,17 @@ fn write_records(
     records: &[Record],
 ) -> anyhow::Result<()> {
     if let Some(w) = log {
-        for r in records {
-            serde_json::to_writer(&mut *w, r)?;
-            w.write_all(b"\n")?;
-        }
-        w.flush()?;
+        write_to(w, records)?;
     }
     Ok(())
+}
+
+/// Appends `records` to a JSONL log, one object per line, and flushes (so an interrupted run
+/// keeps what it logged).
+pub fn write_to(log: &mut impl Write, records: &[Record]) -> std::io::Result<()> {
+    for r in records {
+        serde_json::to_writer(&mut *log, r)?;
+        log.write_all(b"\n")?;
+    }
+    log.flush()
 }

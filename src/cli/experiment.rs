@@ -8,7 +8,6 @@
 //! experiment resumes where it stopped. `scripts/report_experiments.py` turns the logs into the
 //! tables and plots of docs/RESULTS.md.
 
-use super::drive::drive;
 use anyhow::{bail, Context};
 use clap::Args;
 use ire_playground::data::Corpus;
@@ -16,6 +15,7 @@ use ire_playground::gpu::GpuContext;
 use ire_playground::models::TransformerConfig;
 use ire_playground::optim::{IreConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
+use ire_playground::train::concurrent::run_all;
 use ire_playground::train::{Family, Record, TrainConfig, Trainer};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -42,6 +42,9 @@ pub struct ExperimentArgs {
     /// Starting learning-rate grid (comma-separated) instead of the experiment's default.
     #[arg(long, value_delimiter = ',')]
     grid: Vec<f32>,
+    /// Runs trained at once on the adapter, their steps interleaved (1: one after another).
+    #[arg(long, default_value_t = 1)]
+    jobs: usize,
 }
 
 struct Plan {
@@ -85,32 +88,65 @@ struct Outcome {
     final_train: f32,
 }
 
-fn run_one(
+/// One run of the sweep: its name (the stem of its log) and configuration.
+struct RunSpec {
+    name: String,
+    config: TrainConfig,
+}
+
+/// Trains the runs that have no `.done` marker yet, `args.jobs` at a time, each logging as it
+/// goes. A run that diverges is a result too (its learning rate is too large): its log is kept.
+fn train_pending(
     ctx: &GpuContext,
     corpus: &Arc<Corpus>,
     dir: &Path,
     args: &ExperimentArgs,
-    config: TrainConfig,
-    run_name: &str,
-) -> anyhow::Result<Outcome> {
-    let log_path = dir.join(format!("{run_name}.jsonl"));
-    let done_path = dir.join(format!("{run_name}.done"));
-    if !done_path.exists() {
-        let model = TransformerConfig::preset(&args.preset, corpus.vocab.len())?;
-        let mut trainer = Trainer::new(ctx, model, config.clone(), corpus.clone())?;
-        let file =
-            std::fs::File::create(&log_path).with_context(|| log_path.display().to_string())?;
-        let mut log = Some(std::io::BufWriter::new(file));
-        let started = std::time::Instant::now();
-        let result = drive(&mut trainer, &mut log, |_| {});
-        match result {
-            Ok(()) => eprintln!("  {run_name}: {:.0} s", started.elapsed().as_secs_f64()),
-            // A diverged run is a result too (its learning rate is too large): keep its log.
-            Err(e) => eprintln!("  {run_name}: {e:#}"),
+    runs: &[RunSpec],
+) -> anyhow::Result<()> {
+    let pending: Vec<&RunSpec> = runs
+        .iter()
+        .filter(|r| !dir.join(format!("{}.done", r.name)).exists())
+        .collect();
+    let model = TransformerConfig::preset(&args.preset, corpus.vocab.len())?;
+    for group in pending.chunks(args.jobs.max(1)) {
+        let mut trainers = Vec::new();
+        let mut logs = Vec::new();
+        for run in group {
+            trainers.push(Trainer::new(
+                ctx,
+                model,
+                run.config.clone(),
+                corpus.clone(),
+            )?);
+            let path = dir.join(format!("{}.jsonl", run.name));
+            let file = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
+            logs.push(std::io::BufWriter::new(file));
         }
-        std::fs::write(&done_path, serde_json::to_string(&config)?)?;
+        let started = std::time::Instant::now();
+        let outcomes = run_all(&mut trainers, |i, records| {
+            super::drive::write_to(&mut logs[i], records).map_err(|e| ire_playground::Error::Io {
+                path: group[i].name.clone(),
+                source: e,
+            })
+        });
+        for (run, outcome) in group.iter().zip(outcomes) {
+            match outcome {
+                Ok(()) => eprintln!("  {}: {:.0} s", run.name, started.elapsed().as_secs_f64()),
+                Err(e) => eprintln!("  {}: {e:#}", run.name),
+            }
+            let done = dir.join(format!("{}.done", run.name));
+            std::fs::write(&done, serde_json::to_string(&run.config)?)?;
+        }
     }
-    let text = std::fs::read_to_string(&log_path)?;
+    Ok(())
+}
+
+/// The final training loss of a finished run, from its log (infinite if it diverged or stopped
+/// short).
+fn outcome(dir: &Path, args: &ExperimentArgs, name: &str) -> anyhow::Result<Outcome> {
+    let log_path = dir.join(format!("{name}.jsonl"));
+    let text =
+        std::fs::read_to_string(&log_path).with_context(|| log_path.display().to_string())?;
     let losses: Vec<f32> = text
         .lines()
         .filter_map(|l| serde_json::from_str::<Record>(l).ok())
@@ -130,6 +166,9 @@ fn run_one(
 
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let plan = plan(&args.name)?;
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
     let dir = args.out.join(&args.name);
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let ctx = super::open_gpu()?;
@@ -162,28 +201,36 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     }
     grid.sort_by(f32::total_cmp);
     // Sweep both arms over the grid; widen it while either arm's best is at an edge.
+    let arm = |ire: bool| {
+        if ire {
+            format!("{kind}-ire")
+        } else {
+            kind.clone()
+        }
+    };
+    let run_name = |ire: bool, lr: f32, seed: u64| format!("{}_lr{lr:e}_s{seed}", arm(ire));
     loop {
+        // Every run of this grid first (both arms, all seeds), `--jobs` at a time.
+        let mut runs = Vec::new();
+        for ire in [false, true] {
+            for &lr in &grid {
+                for seed in 0..args.seeds {
+                    runs.push(RunSpec {
+                        name: run_name(ire, lr, seed),
+                        config: base_config(lr, seed, ire),
+                    });
+                }
+            }
+        }
+        train_pending(&ctx, &corpus, &dir, &args, &runs)?;
         let mut best = Vec::new();
         for ire in [false, true] {
-            let arm = if ire {
-                format!("{kind}-ire")
-            } else {
-                kind.clone()
-            };
+            let arm = arm(ire);
             let mut scores = Vec::new();
             for &lr in &grid {
                 let mut total = 0.0;
                 for seed in 0..args.seeds {
-                    let name = format!("{arm}_lr{lr:e}_s{seed}");
-                    total += run_one(
-                        &ctx,
-                        &corpus,
-                        &dir,
-                        &args,
-                        base_config(lr, seed, ire),
-                        &name,
-                    )?
-                    .final_train;
+                    total += outcome(&dir, &args, &run_name(ire, lr, seed))?.final_train;
                 }
                 scores.push(total / args.seeds as f32);
                 eprintln!(

@@ -2,6 +2,8 @@
 //! ([`TrainConfig`]) and what may change mid-run ([`LiveParams`]), the non-blocking [`Trainer`]
 //! state machine, and its metric records.
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod concurrent;
 mod config;
 mod export;
 mod live;

@@ -295,20 +295,12 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
-    let mut records = Vec::new();
-    for step in 0..6 {
+    let records = run_stepwise(&mut trainer, |trainer, step| {
         if step == 3 {
             trainer.set_ire(true);
             assert!(trainer.ire_enabled());
         }
-        trainer.submit_step().unwrap();
-        trainer.wait_for_oldest();
-        records.extend(trainer.poll().unwrap());
-    }
-    while !trainer.is_finished() {
-        trainer.wait_for_oldest();
-        records.extend(trainer.poll().unwrap());
-    }
+    });
     let events = common::events(&records);
     assert_eq!(events, vec![(3, "ire_on".to_string())]);
     let kappas: Vec<f32> = common::steps(&records)
@@ -338,14 +330,20 @@ fn run_with_live_change(ire: IreConfig, live: Option<LiveParams>, steps: usize) 
         ..TrainConfig::default()
     };
     let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
-    let mut records = Vec::new();
-    for step in 0..steps {
-        if step == 2 {
-            if let Some(live) = live {
-                trainer.set_live(live).unwrap();
-                assert_eq!(trainer.live(), live);
-            }
+    run_stepwise(&mut trainer, |trainer, step| {
+        if let (2, Some(live)) = (step, live) {
+            trainer.set_live(live).unwrap();
+            assert_eq!(trainer.live(), live);
         }
+    })
+}
+
+/// Runs `trainer` to the end one step at a time, calling `before(trainer, step)` before each
+/// step is submitted (what a UI does between frames), and returns every record.
+fn run_stepwise(trainer: &mut Trainer, mut before: impl FnMut(&mut Trainer, usize)) -> Vec<Record> {
+    let mut records = Vec::new();
+    for step in 0..trainer.config.steps {
+        before(trainer, step);
         trainer.submit_step().unwrap();
         trainer.wait_for_oldest();
         records.extend(trainer.poll().unwrap());

@@ -66,13 +66,7 @@ fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
         "lambda_max {got} vs PyTorch {want}"
     );
     let after = read(&ctx, &model.params.params);
-    assert!(
-        before
-            .iter()
-            .zip(&after)
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "weights not restored"
-    );
+    common::assert_bits_equal("the weights", &before, &after);
 }
 
 #[test]

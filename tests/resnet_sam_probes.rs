@@ -124,13 +124,7 @@ fn probes_on_a_resnet_match_pytorch_and_change_nothing() {
     );
 
     let after = read(&ctx, &model.params.params);
-    assert!(
-        before
-            .iter()
-            .zip(&after)
-            .all(|(a, b)| a.to_bits() == b.to_bits()),
-        "the probes changed the weights"
-    );
+    common::assert_bits_equal("the weights", &before, &after);
     assert_eq!(
         running_before,
         running(&model),

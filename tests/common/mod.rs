@@ -232,3 +232,15 @@ pub fn assert_grads_match(
     }
     grads
 }
+
+/// Asserts that `after` is `before` to the bit (e.g. weights a probe must restore).
+pub fn assert_bits_equal(what: &str, before: &[f32], after: &[f32]) {
+    assert_eq!(before.len(), after.len(), "{what}: length");
+    assert!(
+        before
+            .iter()
+            .zip(after)
+            .all(|(a, b)| a.to_bits() == b.to_bits()),
+        "{what} changed"
+    );
+}

@@ -201,14 +201,14 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     }
     grid.sort_by(f32::total_cmp);
     // Sweep both arms over the grid; widen it while either arm's best is at an edge.
-    let arm = |ire: bool| {
+    let arm_name = |ire: bool| {
         if ire {
             format!("{kind}-ire")
         } else {
             kind.clone()
         }
     };
-    let run_name = |ire: bool, lr: f32, seed: u64| format!("{}_lr{lr:e}_s{seed}", arm(ire));
+    let run_name = |ire: bool, lr: f32, seed: u64| format!("{}_lr{lr:e}_s{seed}", arm_name(ire));
     loop {
         // Every run of this grid first (both arms, all seeds), `--jobs` at a time.
         let mut runs = Vec::new();
@@ -225,7 +225,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         train_pending(&ctx, &corpus, &dir, &args, &runs)?;
         let mut best = Vec::new();
         for ire in [false, true] {
-            let arm = arm(ire);
+            let arm = arm_name(ire);
             let mut scores = Vec::new();
             for &lr in &grid {
                 let mut total = 0.0;

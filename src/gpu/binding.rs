@@ -104,6 +104,8 @@ pub struct Shader {
     pub name: &'static str,
     /// WGSL text: the kernels only; declarations are generated.
     pub source: &'static str,
+    /// WGSL constants shared by every kernel (the scalar-slot table, `kernels::slot`).
+    pub constants: &'static [&'static str],
     /// WGSL of the uniform structs the bindings use ([`WgslStruct::WGSL`]).
     pub structs: &'static [&'static str],
     /// Shared WGSL helpers placed before the source (e.g. attention's index functions).
@@ -113,13 +115,13 @@ pub struct Shader {
 }
 
 impl Shader {
-    /// The complete WGSL module: the common prelude (helpers and scalar slots), the structs,
-    /// the binding declarations, the shared preludes, then the file's kernels.
+    /// The complete WGSL module: the common helpers, the shared constants, the structs, the
+    /// binding declarations, the shared preludes, then the file's kernels.
     pub fn module_source(&self, common: &str) -> String {
         let mut text = String::with_capacity(common.len() + self.source.len() + 1024);
         text.push_str(common);
         text.push('\n');
-        for s in self.structs {
+        for s in self.constants.iter().chain(self.structs) {
             text.push_str(s);
         }
         for (i, b) in self.bindings.iter().enumerate() {

@@ -5,7 +5,6 @@ use super::binding::{Access, Shader, WgslStruct};
 use super::plan::Dispatch;
 use super::tensor::Tensor;
 use super::GpuContext;
-use crate::kernels::slot;
 use std::collections::HashMap;
 use std::sync::Mutex;
 use wgpu::util::DeviceExt;
@@ -37,8 +36,7 @@ impl PipelineCache {
         modules
             .entry(shader.name)
             .or_insert_with(|| {
-                let common = format!("{COMMON_WGSL}\n{}", slot::wgsl());
-                let text = shader.module_source(&common);
+                let text = shader.module_source(COMMON_WGSL);
                 device.create_shader_module(wgpu::ShaderModuleDescriptor {
                     label: Some(shader.name),
                     source: wgpu::ShaderSource::Wgsl(text.into()),

@@ -34,6 +34,7 @@ macro_rules! shader {
         $crate::gpu::Shader {
             name: $file,
             source: include_str!(concat!("../../shaders/", $file)),
+            constants: &$crate::kernels::slot::WGSL,
             structs: &[$(<$s as $crate::gpu::WgslStruct>::WGSL),*],
             preludes: &[$($($p),*)?],
             bindings: &[$($b),*],

@@ -56,10 +56,8 @@ slots! { PROBES:
 /// Number of fixed slots; per-tensor statistics follow (see [`per_tensor`]).
 pub const COUNT: usize = 16;
 
-/// The whole table as WGSL constants, prepended to every kernel file.
-pub fn wgsl() -> String {
-    [STEP, EVALUATION, OPTIMIZERS, PROBES].concat()
-}
+/// The whole table as WGSL constants, in parts; `shader!` puts them in every kernel module.
+pub const WGSL: [&str; 4] = [STEP, EVALUATION, OPTIMIZERS, PROBES];
 
 /// Per-tensor statistics after the fixed slots, `tensors` entries each: IRE mask counts,
 /// below-`eps_rel * mean` counts, Fisher sums.
@@ -86,7 +84,7 @@ pub mod per_tensor {
 mod tests {
     #[test]
     fn wgsl_constants_follow_the_table() {
-        let wgsl = super::wgsl();
+        let wgsl = super::WGSL.concat();
         assert!(wgsl.contains("const S_LOSS: u32 = 0u;\n"));
         assert!(wgsl.contains("const S_EVAL_CORRECT: u32 = 11u;\n"));
         assert!(wgsl.contains("const S_TRACE: u32 = 10u;\n"));

@@ -157,10 +157,14 @@ fn sgd_ire_step_matches_pytorch_reimplementation() {
     ire_step(UpdateRule::Sgd, "ire.sgd");
 }
 
-fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> {
-    let ctx = ctx();
+/// A `tiny` transformer run of `config` on the embedded corpus.
+fn tiny_trainer(config: TrainConfig) -> Trainer {
     let corpus = Arc::new(Corpus::shakespeare().unwrap());
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    Trainer::new(&ctx(), model, config, corpus).unwrap()
+}
+
+fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> {
     let config = TrainConfig {
         steps,
         batch: 4,
@@ -171,7 +175,7 @@ fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> 
         probe_every,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = tiny_trainer(config);
     common::run_to_end(&mut trainer).unwrap()
 }
 
@@ -283,9 +287,6 @@ fn toggles_are_recorded_and_the_mask_has_the_requested_size() {
 
 #[test]
 fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
-    let ctx = ctx();
-    let corpus = Arc::new(Corpus::shakespeare().unwrap());
-    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let config = TrainConfig {
         steps: 6,
         batch: 4,
@@ -294,7 +295,7 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
         eval_batches: 1,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = tiny_trainer(config);
     let records = run_stepwise(&mut trainer, |trainer, step| {
         if step == 3 {
             trainer.set_ire(true);
@@ -317,9 +318,6 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
 /// Runs `steps` steps of `tiny` with IRE on from the end of a 3-step warm-up, applying `live`
 /// (if any) just before step 2, while IRE does not act yet.
 fn run_with_live_change(ire: IreConfig, live: Option<LiveParams>, steps: usize) -> Vec<Record> {
-    let ctx = ctx();
-    let corpus = Arc::new(Corpus::shakespeare().unwrap());
-    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let config = TrainConfig {
         steps,
         batch: 4,
@@ -329,7 +327,7 @@ fn run_with_live_change(ire: IreConfig, live: Option<LiveParams>, steps: usize) 
         ire,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = tiny_trainer(config);
     run_stepwise(&mut trainer, |trainer, step| {
         if let (2, Some(live)) = (step, live) {
             trainer.set_live(live).unwrap();
@@ -396,9 +394,6 @@ fn a_live_kappa_and_k_change_trains_exactly_like_a_run_started_with_them() {
 /// Invalid live values are refused with a message and change nothing.
 #[test]
 fn invalid_live_values_are_refused_and_change_nothing() {
-    let ctx = ctx();
-    let corpus = Arc::new(Corpus::shakespeare().unwrap());
-    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let config = TrainConfig {
         steps: 2,
         batch: 2,
@@ -406,7 +401,7 @@ fn invalid_live_values_are_refused_and_change_nothing() {
         eval_batches: 1,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = tiny_trainer(config);
     let before = trainer.live();
     let err = trainer
         .set_live(LiveParams {

@@ -237,9 +237,9 @@ def ire():
     save_file(f32(t), os.path.join(OUT, "ire.safetensors"))
 
 
-def flat_loss(net, idx, targets):
-    """The model's loss as a function of one flat parameter vector (named_parameters order)."""
-    from torch.func import functional_call
+def flat_loss(net, loss_of):
+    """`loss_of(params)` (params: a name -> tensor dict for `functional_call`) as a function of
+    one flat parameter vector in named_parameters order, and the current flat vector."""
     names = [n for n, _ in net.named_parameters()]
     shapes = {n: p.shape for n, p in net.named_parameters()}
 
@@ -249,7 +249,7 @@ def flat_loss(net, idx, targets):
             k = math.prod(shapes[n])
             ps[n] = flat[o:o + k].view(shapes[n])
             o += k
-        return functional_call(net, ps, (idx, targets))[1]
+        return loss_of(ps)
 
     flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
     return loss, flat
@@ -258,7 +258,7 @@ def flat_loss(net, idx, targets):
 def sharpness():
     """Exact (double-backprop, float64) top Hessian eigenvalue of the `tiny` transformer's loss,
     and the exact Hessian trace of a micro model (small enough for the full Hessian)."""
-    from torch.func import grad, jvp, vmap
+    from torch.func import functional_call, grad, jvp, vmap
     t = {}
     meta = {}
     for tag, cfg, batch in (("tiny", GPTConfig(1, 4, 64, 256, 64, 83), 4),
@@ -267,7 +267,7 @@ def sharpness():
         net = GPT(cfg).double()   # PyTorch default init: larger weights than GPT-2's, sharper
         tokens = torch.randint(0, cfg.vocab, (batch, cfg.seq_len + 1), generator=g)
         idx, targets = tokens[:, :-1], tokens[:, 1:]
-        loss, flat = flat_loss(net, idx, targets)
+        loss, flat = flat_loss(net, lambda ps: functional_call(net, ps, (idx, targets))[1])
         gfn = grad(loss)
 
         def hvp(v):

@@ -6,7 +6,6 @@ Activations are stored twice where the engine's layout differs from PyTorch's: N
 has them, and `.cnhw` (channels outermost, then batch) as the engine keeps them.
 """
 import copy
-import math
 import os
 import sys
 
@@ -15,6 +14,7 @@ import torch.nn.functional as F
 from safetensors.torch import save_file
 
 sys.path.insert(0, os.path.dirname(__file__))
+from make_fixtures import flat_loss  # noqa: E402
 from reference_resnet import ResNet  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "tests", "fixtures")
@@ -171,18 +171,7 @@ def probes(start, x, y, samples=4000):
     net = ResNet(blocks_per_stage=1, width=1).double()
     net.load_state_dict(start)
     net = batch_stats_only(net).train()
-    names = [n for n, _ in net.named_parameters()]
-    shapes = {n: p.shape for n, p in net.named_parameters()}
-
-    def loss(flat):
-        ps, o = {}, 0
-        for n in names:
-            k = math.prod(shapes[n])
-            ps[n] = flat[o:o + k].view(shapes[n])
-            o += k
-        return F.cross_entropy(functional_call(net, ps, (x,)), y)
-
-    flat = torch.cat([p.detach().reshape(-1) for p in net.parameters()])
+    loss, flat = flat_loss(net, lambda ps: F.cross_entropy(functional_call(net, ps, (x,)), y))
     gfn = grad(loss)
 
     def hvp(v):

@@ -15,6 +15,8 @@ pub mod kernels;
 pub use error::{Error, Result};
 pub mod checkpoint;
 pub mod data;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod files;
 pub mod models;
 pub mod nn;
 pub mod optim;

@@ -20,6 +20,16 @@ impl Rng {
         rng
     }
 
+    /// The generator's whole state (a checkpoint stores it to continue the same stream).
+    pub fn state(&self) -> u64 {
+        self.state
+    }
+
+    /// A generator continuing from a saved [`Rng::state`].
+    pub fn from_state(state: u64) -> Self {
+        Self { state }
+    }
+
     /// An independent generator derived from this one and `stream` (e.g. init vs. data order).
     pub fn fork(&self, stream: u64) -> Self {
         Self::new(self.state ^ stream.wrapping_mul(0x9E37_79B9_7F4A_7C15))

@@ -13,7 +13,7 @@ use std::time::Duration;
 fn datasets() -> Datasets {
     Datasets {
         corpus: Arc::new(Corpus::shakespeare().unwrap()),
-        images: Arc::new(ImageDataset::fashion_mnist_embedded().unwrap()),
+        images: Some(Arc::new(ImageDataset::fashion_mnist_embedded().unwrap())),
     }
 }
 

@@ -2,7 +2,9 @@
 # Native smoke test: opens the desktop app under Xvfb on whatever Vulkan adapter is present
 # (lavapipe in CI), trains a few steps, switches IRE on, takes a screenshot while it runs, and
 # checks the status the app prints when it closes. A second, shorter run opens a link that
-# carries a recorded IRE switch and checks that the run replays it.
+# carries a recorded IRE switch and checks that the run replays it; a third trains a ResNet.
+# Scripted launches that cannot reach --quit-after (a bad link, a run shorter than that) end at
+# once with an error instead of waiting forever.
 # Usage: scripts/ci/native-smoke.sh BINARY OUT_DIR
 set -euo pipefail
 bin=${1:-target/release/ire-playground}
@@ -55,3 +57,36 @@ if (r.error) fail(r.error);
 if (!r.events.includes("ire_on@8")) fail("the recorded switch at step 8 was not replayed");
 console.log(`native replay ok: events ${r.events}`);
 ' "$out/native-replay-status.json"
+
+# A ResNet on the embedded Fashion-MNIST subset: trains, evaluates and reports accuracy.
+resnet='%7B%22preset%22%3A%22resnet-tiny%22%2C%22train%22%3A%7B%22steps%22%3A40%2C%22batch%22%3A8%2C%22warmup%22%3A2%2C%22eval_every%22%3A5%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%2C%22optimizer%22%3A%7B%22kind%22%3A%22sgd%22%2C%22lr%22%3A0.05%7D%7D%7D'
+DISPLAY=$display timeout 300 "$bin" app --settings "$resnet" --quit-after 10 \
+  >"$out/native-resnet-status.json" 2>"$out/native-resnet.log" \
+  || { echo "the app failed:"; cat "$out/native-resnet.log"; exit 1; }
+node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = s.runs[0];
+const fail = (m) => { console.error("native ResNet FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
+if (r.error) fail(r.error);
+if (r.steps < 10) fail("only " + r.steps + " steps");
+if (r.last_val_acc == null) fail("no test accuracy reported");
+console.log(`native ResNet ok: ${r.steps} steps, test accuracy ${r.last_val_acc.toFixed(1)}%`);
+' "$out/native-resnet-status.json"
+
+# A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
+if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \
+  >"$out/native-bad-link.json" 2>"$out/native-bad-link.log"; then
+  echo "a bad settings link exited 0"; exit 1
+fi
+grep -q "no run started: the link's settings could not be read" "$out/native-bad-link.log" \
+  || { echo "a bad settings link did not say why:"; cat "$out/native-bad-link.log"; exit 1; }
+grep -q '"runs":\[\]' "$out/native-bad-link.json" || { echo "a bad link trained something"; exit 1; }
+# A run of 4 steps with --quit-after 10 ends (with an error) instead of waiting forever.
+short='%7B%22preset%22%3A%22tiny%22%2C%22train%22%3A%7B%22steps%22%3A4%2C%22batch%22%3A4%2C%22warmup%22%3A1%2C%22eval_every%22%3A0%2C%22probe_every%22%3A0%7D%7D'
+if DISPLAY=$display timeout 60 "$bin" app --settings "$short" --quit-after 10 \
+  >"$out/native-short.json" 2>"$out/native-short.log"; then
+  echo "a run shorter than --quit-after exited 0"; exit 1
+fi
+grep -q "finished after 4 steps, before --quit-after 10" "$out/native-short.log" \
+  || { echo "a short run did not end as expected:"; cat "$out/native-short.log"; exit 1; }
+echo "native scripted launches ok: a bad link and a short run end with an error"

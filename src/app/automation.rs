@@ -2,37 +2,76 @@
 //! a number of steps as the launch options say, and publish the run status as JSON where the
 //! tests read it.
 
-use super::{platform, PlaygroundApp};
+use super::{platform, PlaygroundApp, Status};
 use web_time::{Duration, Instant};
 
 impl PlaygroundApp {
-    /// Scripted launches: switch IRE and quit after the requested steps.
+    /// Scripted launches: switch IRE and quit after the requested steps, or as soon as they
+    /// cannot be reached (no run could start, a run failed or finished short of them).
     pub(super) fn automate(&mut self, ui: &egui::Ui) {
-        let Some(session) = &self.session else {
-            return;
-        };
-        let done = session.steps_done();
-        let ire_on = session.ire_on();
-        if let Some(at) = self.launch.ire_on_at {
-            if done >= at && !ire_on {
+        if let (Some(at), Some(session)) = (self.launch.ire_on_at, &self.session) {
+            if session.steps_done() >= at && !session.ire_on() {
                 self.toggle_ire();
                 self.launch.ire_on_at = None;
             }
         }
-        let Some(session) = &self.session else {
+        let Some(n) = self.launch.quit_after else {
             return;
         };
-        if let Some(n) = self.launch.quit_after {
-            let failed = session.runs.iter().any(|r| r.error.is_some());
-            if done >= n || failed {
-                println!(
-                    "{}",
-                    serde_json::to_string(&session.status()).unwrap_or_default()
-                );
-                self.launch.quit_after = None;
-                ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+        let failure = match &self.session {
+            Some(session) => {
+                let done = session.steps_done();
+                let failed = session.runs.iter().find_map(|r| r.error.clone());
+                let finished = session.runs.iter().all(|r| r.is_done());
+                if done >= n {
+                    Some(None)
+                } else if let Some(e) = failed {
+                    Some(Some(format!("the run failed after {done} steps: {e}")))
+                } else if finished {
+                    Some(Some(format!(
+                        "the run finished after {done} steps, before --quit-after {n}"
+                    )))
+                } else {
+                    None
+                }
+            }
+            // No run, and the window says why (a bad settings link, no device, no data).
+            None => self
+                .message
+                .as_ref()
+                .filter(|m| m.0)
+                .map(|m| Some(format!("no run started: {}", m.1)))
+                .or_else(|| self.gpu_problem.clone().map(Some)),
+        };
+        let Some(failure) = failure else {
+            return;
+        };
+        println!(
+            "{}",
+            serde_json::to_string(&self.status_now()).unwrap_or_default()
+        );
+        if let Some(why) = failure {
+            if let Ok(mut slot) = self.launch.failure.lock() {
+                *slot = Some(why);
             }
         }
+        self.launch.quit_after = None;
+        ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
+    }
+
+    /// The status of the current session (an empty one without a session), with frame timing.
+    fn status_now(&self) -> Status {
+        let mut status = match &self.session {
+            Some(session) => session.status(),
+            None => Status {
+                mode: super::Mode::Paused,
+                ire_on: false,
+                runs: Vec::new(),
+                frames: Default::default(),
+            },
+        };
+        status.frames = self.frame_stats.summary();
+        status
     }
 
     pub(super) fn publish(&mut self) {
@@ -44,8 +83,10 @@ impl PlaygroundApp {
             return;
         }
         self.last_status = Some(now);
-        if let Some(session) = &self.session {
-            platform::publish_status(&serde_json::to_string(&session.status()).unwrap_or_default());
+        if self.session.is_some() {
+            platform::publish_status(
+                &serde_json::to_string(&self.status_now()).unwrap_or_default(),
+            );
         }
         let hash = self.settings.to_url_hash();
         if hash != self.last_hash {

@@ -4,6 +4,8 @@
 
 mod automation;
 mod controls;
+mod datasets;
+mod frame_stats;
 pub mod platform;
 mod plots;
 mod runs_view;
@@ -12,12 +14,13 @@ mod session;
 mod settings;
 mod toolbar;
 
+pub use frame_stats::FrameSummary;
 pub use series::Series;
 pub use session::{Datasets, Mode, RunStatus, Session, Status};
 pub use settings::{Settings, PRESETS};
 
-use crate::data::{Corpus, ImageDataset};
 use crate::gpu::GpuContext;
+use datasets::{Arrival, DataSlot};
 use eframe::egui_wgpu;
 use plots::PlotOptions;
 use std::sync::Arc;
@@ -42,8 +45,12 @@ pub struct LaunchOptions {
     pub run: bool,
     /// Switch IRE on after this many steps.
     pub ire_on_at: Option<usize>,
-    /// Close the window after this many steps and print the status as JSON on stdout.
+    /// Close the window after this many steps (or as soon as no run can reach them) and print
+    /// the status as JSON on stdout.
     pub quit_after: Option<usize>,
+    /// Set when a scripted launch ended without reaching `quit_after` steps: why (the caller
+    /// turns it into a failing exit status).
+    pub failure: Arc<std::sync::Mutex<Option<String>>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -62,6 +69,10 @@ pub struct PlaygroundApp {
     gpu_problem: Option<String>,
     fresh_ctx: platform::ContextSlot,
     data: Option<Datasets>,
+    /// Data sets that finished loading since the last frame.
+    arrivals: DataSlot,
+    /// The image data set was requested and has not arrived (or failed) yet.
+    images_requested: bool,
     /// Grid images uploaded as textures (created on first use).
     grid_textures: Vec<egui::TextureHandle>,
     session: Option<Session>,
@@ -72,6 +83,7 @@ pub struct PlaygroundApp {
     launch: LaunchOptions,
     last_status: Option<Instant>,
     last_hash: String,
+    frame_stats: frame_stats::FrameStats,
 }
 
 impl PlaygroundApp {
@@ -115,26 +127,17 @@ impl PlaygroundApp {
                 .settings
                 .unwrap_or_else(|| Settings::for_adapter(is_cpu)),
         };
-        let data = match (
-            Corpus::shakespeare(),
-            ImageDataset::fashion_mnist_embedded(),
-        ) {
-            (Ok(corpus), Ok(images)) => Some(Datasets {
-                corpus: Arc::new(corpus),
-                images: Arc::new(images),
-            }),
-            (Err(e), _) | (_, Err(e)) => {
-                message = Some((true, format!("the embedded data is unusable: {e}")));
-                None
-            }
-        };
+        let arrivals = DataSlot::default();
+        datasets::load_corpus(arrivals.clone());
         let mut app = Self {
             settings,
             plot_options: persisted.plots,
             ctx,
             gpu_problem,
             fresh_ctx: Default::default(),
-            data,
+            data: None,
+            arrivals,
+            images_requested: false,
             grid_textures: Vec::new(),
             session: None,
             session_settings: None,
@@ -142,8 +145,11 @@ impl PlaygroundApp {
             launch,
             last_status: None,
             last_hash: String::new(),
+            frame_stats: Default::default(),
         };
-        app.reset();
+        // Starts the run once the corpus is there (at once on the desktop), unless the
+        // settings link was invalid: then the window shows why and nothing starts.
+        app.adopt_data();
         if app.launch.run {
             app.set_mode(Mode::Running);
         }
@@ -159,6 +165,16 @@ impl PlaygroundApp {
             self.message = Some((true, problem));
             return;
         }
+        if self.settings.is_resnet() && data.images.is_none() {
+            if !self.images_requested {
+                self.images_requested = true;
+                self.message = Some((false, "loading Fashion-MNIST (5 MB)…".into()));
+                datasets::load_images(self.arrivals.clone());
+                // On the desktop the embedded set is there at once (and this starts the run).
+                self.adopt_data();
+            }
+            return;
+        }
         match Session::new(ctx, &self.settings, self.settings.train.ire.enabled, data) {
             Ok(session) => {
                 self.session = Some(session);
@@ -166,6 +182,37 @@ impl PlaygroundApp {
                 self.message = None;
             }
             Err(e) => self.message = Some((true, e.to_string())),
+        }
+    }
+
+    /// Takes in data sets that have arrived, and starts the run that was waiting for one.
+    fn adopt_data(&mut self) {
+        let arrived: Vec<Arrival> = self.arrivals.borrow_mut().drain(..).collect();
+        for arrival in arrived {
+            match arrival {
+                Arrival::Corpus(Ok(corpus)) => {
+                    self.data = Some(Datasets {
+                        corpus: Arc::new(corpus),
+                        images: None,
+                    });
+                }
+                Arrival::Images(Ok(images)) => {
+                    if let Some(data) = &mut self.data {
+                        data.images = Some(Arc::new(images));
+                    }
+                }
+                Arrival::Corpus(Err(e)) => {
+                    self.message = Some((true, format!("the text corpus is unusable: {e}")));
+                }
+                Arrival::Images(Err(e)) => {
+                    // Not requested any more: the next Reset tries again.
+                    self.images_requested = false;
+                    self.message = Some((true, format!("the image data set is unusable: {e}")));
+                }
+            }
+            if self.session.is_none() && !self.message.as_ref().is_some_and(|m| m.0) {
+                self.reset();
+            }
         }
     }
 
@@ -216,7 +263,9 @@ fn adopt_device(cc: &eframe::CreationContext<'_>) -> Result<GpuContext, String> 
 
 impl eframe::App for PlaygroundApp {
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+        self.frame_stats.begin();
         self.adopt_fresh_device();
+        self.adopt_data();
         if let Some(ctx) = &self.ctx {
             if let Some(fault) = ctx.fault() {
                 self.gpu_problem = Some(format!(
@@ -246,6 +295,8 @@ impl eframe::App for PlaygroundApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.runs_ui(ui));
         });
+        let steps = self.session.as_ref().map_or(0, |s| s.steps_done());
+        self.frame_stats.end(steps);
         if busy && !hidden {
             ui.ctx().request_repaint();
         } else {

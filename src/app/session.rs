@@ -3,16 +3,15 @@
 //! milliseconds, alternating between runs, and collects whatever results have arrived. Nothing
 //! here waits on the GPU.
 
+pub use super::datasets::Datasets;
 use super::series::Series;
 use super::settings::Settings;
-use crate::data::{Corpus, ImageDataset};
 use crate::error::Error;
 use crate::gpu::GpuContext;
 use crate::models::{ResNetConfig, TransformerConfig};
 use crate::previews::{ImagePredictor, TextSampler};
 use crate::train::{Record, Task, Trainer};
 use serde::Serialize;
-use std::sync::Arc;
 use web_time::{Duration, Instant};
 
 /// Minimum time between two sampled characters (sampling shares the GPU with training).
@@ -21,14 +20,6 @@ const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
 const PREDICT_INTERVAL: Duration = Duration::from_millis(1000);
 /// Test images shown with their predictions.
 pub const GRID_IMAGES: usize = 16;
-
-/// The data the app trains on, loaded once.
-pub struct Datasets {
-    /// Shakespeare (transformers).
-    pub corpus: Arc<Corpus>,
-    /// Fashion-MNIST subset (ResNets).
-    pub images: Arc<ImageDataset>,
-}
 
 /// One training run and everything shown about it.
 pub struct LiveRun {
@@ -61,10 +52,13 @@ impl LiveRun {
         let seed = config.seed;
         let (trainer, sampler, predictor, tokens_per_step) = if settings.is_resnet() {
             let model = ResNetConfig::preset(&settings.preset)?;
+            let data = data
+                .images
+                .clone()
+                .ok_or_else(|| Error::Data("the image data set has not arrived yet".into()))?;
             let images = config.batch as f64;
-            let trainer =
-                Trainer::resnet(ctx, model, config, data.images.clone(), settings.augment)?;
-            let predictor = ImagePredictor::new(ctx, model, &data.images.test, GRID_IMAGES)
+            let trainer = Trainer::resnet(ctx, model, config, data.clone(), settings.augment)?;
+            let predictor = ImagePredictor::new(ctx, model, &data.test, GRID_IMAGES)
                 .map_err(|e| log::warn!("no prediction grid: {e}"))
                 .ok();
             (trainer, None, predictor, images)
@@ -305,6 +299,7 @@ impl Session {
     /// A machine-readable summary (the browser test and the native smoke test read it).
     pub fn status(&self) -> Status {
         Status {
+            frames: Default::default(),
             mode: self.mode,
             ire_on: self.ire_on(),
             runs: self
@@ -346,6 +341,8 @@ pub struct Status {
     pub ire_on: bool,
     /// Per run.
     pub runs: Vec<RunStatus>,
+    /// Recent frame times and steps/s (filled in by the app).
+    pub frames: super::FrameSummary,
 }
 
 /// One run's part of [`Status`].

@@ -41,7 +41,9 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         run: args.run || args.quit_after.is_some(),
         ire_on_at: args.ire_on_at,
         quit_after: args.quit_after,
+        failure: Default::default(),
     };
+    let failure = launch.failure.clone();
     let options = eframe::NativeOptions {
         viewport: egui::ViewportBuilder::default()
             .with_inner_size([1280.0, 800.0])
@@ -60,5 +62,10 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
             "could not open the app window ({e}). Without a display, use `ire-playground train` \
              for headless training, or run under Xvfb"
         )
-    })
+    })?;
+    let failure = failure.lock().map(|f| f.clone()).unwrap_or(None);
+    match failure {
+        Some(why) => Err(anyhow!(why)),
+        None => Ok(()),
+    }
 }

@@ -30,7 +30,7 @@ pub struct BenchArgs {
     resnet_batch: usize,
     /// Runs trained at once for the concurrency curve (`tiny`, their steps interleaved on this
     /// adapter, as `experiment --jobs` does); empty to skip.
-    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8")]
+    #[arg(long, value_delimiter = ',', default_value = "1,2,4,8", value_parser = runs_or_empty)]
     concurrency: Vec<usize>,
     /// Skip the PyTorch eager peer measurement (scripts/bench_torch.py; the interpreter is
     /// `IRE_BENCH_PYTHON` or `python3`).
@@ -224,6 +224,16 @@ fn preset_bench(
 
 /// Total steps/s of `n` `tiny` runs trained at once (different seeds), after each has taken
 /// `warm` steps.
+/// A run count, or the empty string (`--concurrency ""` skips the curve; 0 is dropped).
+fn runs_or_empty(s: &str) -> Result<usize, String> {
+    if s.trim().is_empty() {
+        return Ok(0);
+    }
+    s.trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a number of runs"))
+}
+
 fn concurrency_bench(
     ctx: &GpuContext,
     corpus: &Arc<Corpus>,

@@ -1,48 +1,82 @@
 //! `ire-playground eval`.
 
 use clap::Args;
-use ire_playground::checkpoint::Checkpoint;
-use ire_playground::data::Corpus;
-use ire_playground::train::{Record, TrainConfig, Trainer};
+use ire_playground::checkpoint::{Checkpoint, ModelSpec};
+use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::train::{Record, TaskData, TrainConfig, Trainer};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct EvalArgs {
-    /// Checkpoint written by `train --save`.
+    /// Checkpoint written by `train --save` (a transformer or a ResNet).
     #[arg(long)]
     checkpoint: PathBuf,
-    /// Number of validation batches: batch j, row r is the window starting at character
-    /// (j * batch + r) * seq_len of the validation split (the last 10% of the corpus).
-    #[arg(long, default_value_t = 8)]
-    batches: usize,
-    /// Sequences per validation batch.
+    /// Transformers: number of validation batches; batch j, row r is the window starting at
+    /// character (j * batch + r) * seq_len of the validation split (the last 10% of the
+    /// corpus). ResNets: test batches [default: 8 for transformers, the whole test set for
+    /// ResNets].
+    #[arg(long)]
+    batches: Option<usize>,
+    /// Sequences (or images) per batch.
     #[arg(long, default_value_t = 32)]
     batch: usize,
+    /// ResNets: read the full Fashion-MNIST test set from this folder instead of the embedded
+    /// subset.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let checkpoint = Checkpoint::load(&args.checkpoint)?;
-    let text = Corpus::shakespeare()?;
-    let corpus = Arc::new(text);
+    let (data, default_batches): (TaskData, usize) = match &checkpoint.model {
+        ModelSpec::Transformer { .. } => {
+            if args.data_dir.is_some() {
+                anyhow::bail!("--data-dir applies to ResNet checkpoints only");
+            }
+            (Arc::new(Corpus::shakespeare()?).into(), 8)
+        }
+        ModelSpec::ResNet(_) => {
+            let images = match &args.data_dir {
+                Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
+                None => ImageDataset::fashion_mnist_embedded()?,
+            };
+            let all = (images.test.len() / args.batch.max(1)).max(1);
+            (Arc::new(images).into(), all)
+        }
+    };
+    let batches = args.batches.unwrap_or(default_batches);
     let ctx = super::open_gpu()?;
     let config = TrainConfig {
         batch: args.batch,
-        eval_batches: args.batches,
-        // Nothing is trained: the step budget is what the checkpoint already took.
-        steps: checkpoint.step.max(1),
+        eval_batches: batches,
+        // Nothing is trained: one step past the checkpoint's, never taken.
+        steps: checkpoint.step + 1,
         warmup: 0,
+        probe_every: 0,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, corpus)?;
-    trainer.submit_eval(args.batches)?;
+    // Weights and buffers only: evaluation needs no optimizer state.
+    let weights = Checkpoint {
+        state: None,
+        ..checkpoint.clone()
+    };
+    let mut trainer = Trainer::from_checkpoint(&ctx, &weights, config, data)?;
+    trainer.submit_eval(batches)?;
     loop {
         trainer.wait_for_oldest();
         for r in trainer.poll()? {
             if let Record::Eval(e) = r {
                 println!(
                     "{}",
-                    serde_json::json!({"val_loss": e.val_loss, "batches": args.batches, "batch": args.batch, "step": checkpoint.step})
+                    serde_json::json!({
+                        "family": checkpoint.model.family(),
+                        "val_loss": e.val_loss,
+                        "val_acc": e.val_acc,
+                        "batches": batches,
+                        "batch": args.batch,
+                        "step": checkpoint.step,
+                    })
                 );
                 return Ok(());
             }

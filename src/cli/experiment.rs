@@ -169,6 +169,9 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     if args.jobs == 0 {
         bail!("--jobs must be at least 1");
     }
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1 (a comparison needs runs)");
+    }
     let dir = args.out.join(&args.name);
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let ctx = super::open_gpu()?;

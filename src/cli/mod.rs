@@ -9,7 +9,7 @@ mod experiment;
 mod peer;
 mod train;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use ire_playground::gpu::GpuContext;
 use std::process::ExitCode;
 
@@ -36,10 +36,27 @@ enum Command {
     Experiment(experiment::ExperimentArgs),
 }
 
+/// The ids of the flags given on the command line of subcommand `name` (not defaults).
+fn given_flags(matches: &clap::ArgMatches, name: &str) -> Vec<String> {
+    let (Some(sub), Some(command)) = (
+        matches.subcommand_matches(name),
+        Cli::command().find_subcommand(name).cloned(),
+    ) else {
+        return Vec::new();
+    };
+    // Arguments only (clap also lists the argument group of the Args struct).
+    command
+        .get_arguments()
+        .map(|a| a.get_id().as_str().to_string())
+        .filter(|id| sub.value_source(id) == Some(clap::parser::ValueSource::CommandLine))
+        .collect()
+}
+
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     let result = match cli.command {
-        Some(Command::Train(args)) => train::run(*args),
+        Some(Command::Train(args)) => train::run(*args, &given_flags(&matches, "train")),
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Experiment(args)) => experiment::run(args),

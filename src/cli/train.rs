@@ -1,15 +1,18 @@
 //! `ire-playground train`.
 
+use super::drive::{drive_with, Ended, Periodic};
 use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
-use ire_playground::checkpoint::Checkpoint;
+use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::files;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
-use ire_playground::train::{Family, Record, TrainConfig, Trainer};
-use std::path::PathBuf;
+use ire_playground::train::{EventRecord, Family, Record, Task, TrainConfig, Trainer};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
@@ -81,13 +84,19 @@ pub struct TrainArgs {
     /// resnet].
     #[arg(long)]
     eval_batches: Option<usize>,
-    /// Write one JSON object per step / evaluation to this file.
+    /// Write one JSON object per step / evaluation to this file (appended to on --resume).
     #[arg(long)]
     log: Option<PathBuf>,
-    /// Save the final weights (safetensors, PyTorch names) here.
+    /// Save the run here at the end (safetensors: the weights under PyTorch names, and the full
+    /// training state to continue with --resume). Also written on Ctrl-C.
     #[arg(long)]
     save: Option<PathBuf>,
-    /// Continue training from this checkpoint (weights and step count).
+    /// Also save every K steps, to `<stem>-step<N>.safetensors` beside --save (the newest three
+    /// are kept).
+    #[arg(long, value_name = "K", requires = "save")]
+    checkpoint_every: Option<usize>,
+    /// Continue the run saved in this checkpoint, bit-identically (its configuration; only
+    /// --steps, --log, --save, --checkpoint-every and --data-dir may be given).
     #[arg(long)]
     resume: Option<PathBuf>,
     /// Switch IRE on (from --ire-start) over the base optimizer.
@@ -186,24 +195,118 @@ impl TrainArgs {
     }
 }
 
-pub fn run(args: TrainArgs) -> anyhow::Result<()> {
-    let mut config = args.train_config()?;
-    let (mut trainer, described) = match args.model.as_str() {
-        "transformer" => transformer_trainer(&args, &config)?,
-        "resnet" => resnet_trainer(&args, &mut config)?,
+/// Flags that may accompany `--resume` (the checkpoint fixes everything else).
+const RESUME_FLAGS: [&str; 6] = [
+    "resume",
+    "steps",
+    "log",
+    "save",
+    "checkpoint_every",
+    "data_dir",
+];
+/// Flags that apply to ResNets only.
+const RESNET_FLAGS: [&str; 4] = ["width", "dataset", "data_dir", "augment"];
+
+/// `--flag` spelling of a clap argument id.
+fn flag(id: &str) -> String {
+    format!("--{}", id.replace('_', "-"))
+}
+
+/// Refuses flags that would be silently ignored: the other family's, and on `--resume`
+/// everything the checkpoint fixes. `given` lists the flags on the command line.
+fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<()> {
+    if !args.is_resnet() && args.resume.is_none() {
+        if let Some(f) = given.iter().find(|g| RESNET_FLAGS.contains(&g.as_str())) {
+            bail!("{} applies to --model resnet only", flag(f));
+        }
+    }
+    if args.resume.is_some() {
+        let fixed: Vec<String> = given
+            .iter()
+            .filter(|g| !RESUME_FLAGS.contains(&g.as_str()))
+            .map(|g| flag(g))
+            .collect();
+        if !fixed.is_empty() {
+            bail!(
+                "--resume continues the checkpoint's run with its configuration; {} cannot \
+                 change it (allowed with --resume: --steps, --log, --save, --checkpoint-every, \
+                 --data-dir)",
+                fixed.join(", ")
+            );
+        }
+    }
+    if args.checkpoint_every == Some(0) {
+        bail!("--checkpoint-every must be at least 1");
+    }
+    Ok(())
+}
+
+/// Checks every output before any work starts: writable, not a folder or device, and no two
+/// flags naming the same file (the checkpoint may be resumed from and saved to one file).
+fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
+    for path in [&args.save, &args.log].into_iter().flatten() {
+        files::check_output(path)?;
+    }
+    let mut named: Vec<(&str, &Path)> = Vec::new();
+    if let Some(p) = &args.log {
+        named.push(("--log", p));
+    }
+    if let Some(p) = &args.save {
+        named.push(("--save", p));
+    }
+    if let (Some(log), Some(resume)) = (&args.log, &args.resume) {
+        files::check_distinct(&[("--log", log), ("--resume", resume)])?;
+    }
+    files::check_distinct(&named)?;
+    Ok(())
+}
+
+pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
+    check_flags(&args, given)?;
+    check_outputs(&args)?;
+    let checkpoint = args
+        .resume
+        .as_ref()
+        .map(|p| Checkpoint::load(p))
+        .transpose()?;
+    let mut config = match &checkpoint {
+        Some(c) => resumed_config(c, &args, given)?,
+        None => args.train_config()?,
+    };
+    let family = match &checkpoint {
+        Some(c) => c.model.family(),
+        None => args.model.as_str(),
+    };
+    let (mut trainer, described) = match family {
+        "transformer" => transformer_trainer(&args, &config, checkpoint.as_ref())?,
+        "resnet" => resnet_trainer(&args, &mut config, checkpoint.as_ref())?,
         other => bail!("unknown model '{other}'; available: transformer, resnet"),
     };
     let mut log = match &args.log {
-        Some(p) => Some(std::io::BufWriter::new(
-            std::fs::File::create(p)
-                .with_context(|| format!("cannot create log file {}", p.display()))?,
-        )),
+        Some(p) => {
+            // A resumed run continues its log; a fresh one starts it.
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(checkpoint.is_some())
+                .truncate(checkpoint.is_none())
+                .open(p)
+                .with_context(|| format!("cannot open log file {}", p.display()))?;
+            Some(std::io::BufWriter::new(file))
+        }
         None => None,
     };
     eprintln!(
         "model: {described}\ntrain: {}",
         serde_json::to_string(&config)?
     );
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Without a handler (another one installed, or none possible) Ctrl-C just ends the
+        // process as before; the periodic checkpoints are then the saved state.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
 
     let bar = ProgressBar::new(config.steps as u64);
     bar.set_position(trainer.steps_submitted() as u64);
@@ -222,126 +325,265 @@ pub fn run(args: TrainArgs) -> anyhow::Result<()> {
         }
     };
     let mut last_val = f32::NAN;
-    let result = super::drive::drive(&mut trainer, &mut log, |r| match r {
-        Record::Step(s) => {
-            bar.set_position(s.step as u64);
-            bar.set_message(format!(
-                "loss {:.4}  val {:.4}  lr {:.2e}  {:.0} ms/step",
-                s.loss, last_val, s.lr, s.ms
-            ));
-        }
-        Record::Eval(e) => {
-            last_val = e.val_loss;
-            let acc = e
-                .val_acc
-                .map_or(String::new(), |a| format!("  val_acc {:.2}%", a * 100.0));
-            say(format!(
-                "step {:>6}  val_loss {:.4}{acc}",
-                e.step, e.val_loss
-            ));
-        }
-        Record::Event(e) => say(format!("step {:>6}  {}", e.step, e.event)),
-        Record::Probe(p) => {
-            let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
-            say(format!(
-                "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
-                p.step,
-                fmt(p.lambda_max),
-                fmt(p.trace),
-                p.fisher_trace,
-                p.flat_count,
-                p.below_eps_count
-            ))
-        }
+    let mut save_periodic = |t: &Trainer| -> anyhow::Result<()> {
+        let save = args.save.as_ref().expect("clap requires --save");
+        let path = periodic_path(save, t.steps_submitted());
+        t.checkpoint()?.save(&path)?;
+        prune_periodic(save, 3);
+        say(format!(
+            "step {:>6}  saved {}",
+            t.steps_submitted(),
+            path.display()
+        ));
+        Ok(())
+    };
+    let periodic = args.checkpoint_every.map(|every| Periodic {
+        every,
+        call: &mut save_periodic,
     });
+    let result = drive_with(
+        &mut trainer,
+        &mut log,
+        |r| match r {
+            Record::Step(s) => {
+                bar.set_position(s.step as u64);
+                bar.set_message(format!(
+                    "loss {:.4}  val {:.4}  lr {:.2e}  {:.0} ms/step",
+                    s.loss, last_val, s.lr, s.ms
+                ));
+            }
+            Record::Eval(e) => {
+                last_val = e.val_loss;
+                let acc = e
+                    .val_acc
+                    .map_or(String::new(), |a| format!("  val_acc {:.2}%", a * 100.0));
+                say(format!(
+                    "step {:>6}  val_loss {:.4}{acc}",
+                    e.step, e.val_loss
+                ));
+            }
+            Record::Event(e) => say(format!("step {:>6}  {}", e.step, e.event)),
+            Record::Probe(p) => {
+                let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
+                say(format!(
+                    "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
+                    p.step,
+                    fmt(p.lambda_max),
+                    fmt(p.trace),
+                    p.fisher_trace,
+                    p.flat_count,
+                    p.below_eps_count
+                ))
+            }
+        },
+        periodic,
+        Some(&stop),
+    );
     bar.finish();
-    if let Some(path) = &args.save {
-        // Saved even after divergence: the GPU skipped the non-finite updates, so these are the
-        // last finite weights.
-        trainer.checkpoint()?.save(path)?;
-        eprintln!("saved {}", path.display());
+    finish(&args, &trainer, &mut log, result)
+}
+
+/// After the loop: the final checkpoint, or on divergence a record in the log and the last
+/// weights beside (never over) the --save file, which keeps the last good state.
+fn finish(
+    args: &TrainArgs,
+    trainer: &Trainer,
+    log: &mut Option<std::io::BufWriter<std::fs::File>>,
+    result: anyhow::Result<Ended>,
+) -> anyhow::Result<()> {
+    match result {
+        Ok(ended) => {
+            if let Some(path) = &args.save {
+                trainer.checkpoint()?.save(path)?;
+                eprintln!(
+                    "saved {} (step {})",
+                    path.display(),
+                    trainer.steps_submitted()
+                );
+            }
+            if ended == Ended::Interrupted {
+                let saved =
+                    args.save
+                        .as_ref()
+                        .map_or("nothing was saved (no --save)".to_string(), |p| {
+                            format!(
+                                "the run's state is in {}: --resume it to continue",
+                                p.display()
+                            )
+                        });
+                bail!("interrupted at step {}; {saved}", trainer.steps_submitted());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let Some(step) = trainer.diverged_at() else {
+                return Err(e);
+            };
+            let event = Record::Event(EventRecord {
+                step,
+                event: "diverged".into(),
+            });
+            if let Some(w) = log {
+                super::drive::write_to(w, &[event])?;
+            }
+            let kept = match &args.save {
+                Some(save) => {
+                    let path = sibling(save, "diverged");
+                    trainer.weights_checkpoint()?.save(&path)?;
+                    let last_good = if save.exists() {
+                        format!("{} keeps the last good state", save.display())
+                    } else {
+                        "there is no earlier checkpoint".into()
+                    };
+                    format!(
+                        "; the last weights (no training state) are in {}, {last_good}",
+                        path.display()
+                    )
+                }
+                None => String::new(),
+            };
+            Err(e.context(format!("the run diverged at step {step}{kept}")))
+        }
     }
-    result?;
-    Ok(())
+}
+
+/// `<stem>-<tag>.safetensors` beside `save`.
+fn sibling(save: &Path, tag: &str) -> PathBuf {
+    let stem = save
+        .file_stem()
+        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
+    save.with_file_name(format!("{stem}-{tag}.safetensors"))
+}
+
+/// Where the periodic checkpoint of step `step` goes.
+fn periodic_path(save: &Path, step: usize) -> PathBuf {
+    sibling(save, &format!("step{step}"))
+}
+
+/// Deletes all but the newest `keep` periodic checkpoints of `save` (best effort).
+fn prune_periodic(save: &Path, keep: usize) {
+    let stem = save
+        .file_stem()
+        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
+    let prefix = format!("{stem}-step");
+    let folder = match save.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let Ok(entries) = std::fs::read_dir(&folder) else {
+        return;
+    };
+    let mut found: Vec<(usize, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let step = name
+                .strip_prefix(&prefix)?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
+            Some((step, e.path()))
+        })
+        .collect();
+    found.sort();
+    let excess = found.len().saturating_sub(keep);
+    for (_, path) in found.into_iter().take(excess) {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
+/// The configuration a resumed run continues with: the checkpoint's, with `--steps` if given.
+fn resumed_config(
+    checkpoint: &Checkpoint,
+    args: &TrainArgs,
+    given: &[String],
+) -> anyhow::Result<TrainConfig> {
+    let mut config = match serde_json::from_str::<TrainConfig>(&checkpoint.train_config) {
+        Ok(c) => c,
+        // A weights-only checkpoint of the first format: the flags' configuration.
+        Err(_) if checkpoint.state.is_none() => args.train_config()?,
+        Err(e) => bail!("the checkpoint's training configuration is unreadable: {e}"),
+    };
+    if given.iter().any(|g| g == "steps") {
+        config.steps = args.steps;
+    }
+    config.validate()?;
+    Ok(config)
 }
 
 /// The transformer run: fresh, or resumed from `--resume`.
 fn transformer_trainer(
     args: &TrainArgs,
     config: &TrainConfig,
+    checkpoint: Option<&Checkpoint>,
 ) -> anyhow::Result<(Trainer, String)> {
     let corpus = Arc::new(Corpus::shakespeare()?);
-    let checkpoint = args
-        .resume
-        .as_ref()
-        .map(|p| Checkpoint::load(p))
-        .transpose()?;
-    let model_config = match &checkpoint {
-        Some(c) => c.config,
+    let ctx = super::open_gpu()?;
+    let trainer = match checkpoint {
+        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
         None => {
-            TransformerConfig::preset(args.preset.as_deref().unwrap_or("tiny"), corpus.vocab.len())?
+            let preset = args.preset.as_deref().unwrap_or("tiny");
+            let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+            Trainer::new(&ctx, model, config.clone(), corpus)?
         }
     };
-    let ctx = super::open_gpu()?;
-    let trainer = match &checkpoint {
-        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
-        None => Trainer::new(&ctx, model_config, config.clone(), corpus)?,
+    let Task::Text { model, .. } = &trainer.task else {
+        unreachable!("a transformer run");
     };
-    Ok((
-        trainer,
-        format!("{} params {model_config:?}", model_config.param_count()),
-    ))
+    let described = format!("{} params {:?}", model.config.param_count(), model.config);
+    Ok((trainer, described))
 }
 
-/// The ResNet run on Fashion-MNIST (embedded subset, or the full set from `--data-dir`).
-fn resnet_trainer(args: &TrainArgs, config: &mut TrainConfig) -> anyhow::Result<(Trainer, String)> {
+/// The ResNet run on Fashion-MNIST (embedded subset, or the full set from `--data-dir`): fresh,
+/// or resumed from `--resume`.
+fn resnet_trainer(
+    args: &TrainArgs,
+    config: &mut TrainConfig,
+    checkpoint: Option<&Checkpoint>,
+) -> anyhow::Result<(Trainer, String)> {
     if args.dataset != "fashion-mnist" {
         bail!(
             "unknown dataset '{}'; available: fashion-mnist",
             args.dataset
         );
     }
-    if args.save.is_some() || args.resume.is_some() {
-        bail!(
-            "--save and --resume hold transformers only; ResNet checkpoints are not supported yet"
-        );
-    }
-    let model_config = ResNetConfig {
-        width: args.width,
-        ..ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?
+    let model_config = match checkpoint.map(|c| &c.model) {
+        Some(ModelSpec::ResNet(m)) => *m,
+        Some(_) => bail!("the checkpoint does not hold a ResNet"),
+        None => ResNetConfig {
+            width: args.width,
+            ..ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?
+        },
     };
-    if !(1..=16).contains(&model_config.width) {
-        bail!(
-            "--width must be between 1 and 16, got {}",
-            model_config.width
-        );
-    }
+    model_config.validate()?;
     let data = match &args.data_dir {
         Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
         None => ImageDataset::fashion_mnist_embedded()?,
     };
-    if args.eval_batches.is_none() {
+    if args.eval_batches.is_none() && checkpoint.is_none() {
         config.eval_batches = (data.test.len() / config.batch).max(1);
     }
     let source = args
         .data_dir
         .as_ref()
         .map_or("embedded subset".to_string(), |d| d.display().to_string());
+    let augment = match checkpoint {
+        Some(c) => c.state.as_ref().is_some_and(|s| s.host.augment),
+        None => args.augment,
+    };
     let described = format!(
         "ResNet-{} ({} params) on Fashion-MNIST ({source}: {} train, {} test images; augmentation {})",
         model_config.depth(),
         model_config.param_count(),
         data.train.len(),
         data.test.len(),
-        if args.augment { "on" } else { "off" }
+        if augment { "on" } else { "off" }
     );
     let ctx = super::open_gpu()?;
-    let trainer = Trainer::resnet(
-        &ctx,
-        model_config,
-        config.clone(),
-        Arc::new(data),
-        args.augment,
-    )?;
+    let data = Arc::new(data);
+    let trainer = match checkpoint {
+        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), data)?,
+        None => Trainer::resnet(&ctx, model_config, config.clone(), data, args.augment)?,
+    };
     Ok((trainer, described))
 }

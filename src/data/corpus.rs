@@ -3,7 +3,13 @@
 
 use crate::error::{Error, Result};
 
+/// Embedded in native builds only: the web build fetches the same file next to the page (and
+/// caches it), which keeps the first download of the wasm small.
+#[cfg(not(target_arch = "wasm32"))]
 const EMBEDDED_SHAKESPEARE: &[u8] = include_bytes!("../../data/shakespeare.txt.zlib");
+
+/// The corpus file's name under `data/` (the web build fetches it from there).
+pub const SHAKESPEARE_FILE: &str = "shakespeare.txt.zlib";
 
 /// Fraction of the corpus, taken from the end, used for validation.
 pub const VALIDATION_FRACTION: f64 = 0.1;
@@ -85,11 +91,17 @@ pub struct Corpus {
 
 impl Corpus {
     /// Shakespeare's plays, embedded in the binary.
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn shakespeare() -> Result<Self> {
-        let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(EMBEDDED_SHAKESPEARE)
-            .map_err(|e| Error::Data(format!("embedded corpus is corrupt: {e:?}")))?;
-        let text = String::from_utf8(bytes)
-            .map_err(|_| Error::Data("embedded corpus is not UTF-8".into()))?;
+        Self::from_zlib("embedded corpus", EMBEDDED_SHAKESPEARE)
+    }
+
+    /// A UTF-8 text compressed with zlib (`source` names it in errors).
+    pub fn from_zlib(source: &str, compressed: &[u8]) -> Result<Self> {
+        let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
+            .map_err(|e| Error::Data(format!("{source} is corrupt: {:?}", e.status)))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| Error::Data(format!("{source} is not UTF-8")))?;
         Self::from_text(&text)
     }
 

@@ -25,6 +25,16 @@ const STD: f32 = 0.3530;
 /// Zero padding before the random crop.
 const PAD: usize = 4;
 
+/// The subset's file names under `data/fashion-mnist/` (the web build fetches them from there).
+pub const FASHION_FILES: [&str; 4] = [
+    "train-images-idx3-ubyte.gz",
+    "train-labels-idx1-ubyte.gz",
+    "t10k-images-idx3-ubyte.gz",
+    "t10k-labels-idx1-ubyte.gz",
+];
+
+/// Embedded in native builds only (see [`FASHION_FILES`] for the web).
+#[cfg(not(target_arch = "wasm32"))]
 const EMBEDDED: [&[u8]; 4] = [
     include_bytes!("../../data/fashion-mnist/train-images-idx3-ubyte.gz"),
     include_bytes!("../../data/fashion-mnist/train-labels-idx1-ubyte.gz"),
@@ -76,6 +86,7 @@ pub struct ImageDataset {
 
 impl ImageDataset {
     /// The embedded subset (10,000 training and 2,000 test images).
+    #[cfg(not(target_arch = "wasm32"))]
     pub fn fashion_mnist_embedded() -> Result<Self> {
         let [ti, tl, vi, vl] = EMBEDDED;
         Self::from_idx("embedded Fashion-MNIST", [ti, tl, vi, vl])
@@ -172,24 +183,26 @@ fn gunzip_if_needed(bytes: &[u8]) -> std::result::Result<Vec<u8>, String> {
     let flags = bytes[3];
     let mut at = 10;
     let truncated = || "truncated gzip header".to_string();
+    // The trailer (CRC and size) takes the last 8 bytes; every header field must end before.
+    let end = bytes.len() - 8;
     if flags & 4 != 0 {
         let extra = u16::from_le_bytes([bytes[at], bytes[at + 1]]) as usize;
         at += 2 + extra;
     }
     for flag in [8, 16] {
         if flags & flag != 0 {
-            let end = bytes[at..]
-                .iter()
-                .position(|&b| b == 0)
-                .ok_or_else(truncated)?;
-            at += end + 1;
+            let field = bytes.get(at..end).ok_or_else(truncated)?;
+            at += field.iter().position(|&b| b == 0).ok_or_else(truncated)? + 1;
         }
     }
     if flags & 2 != 0 {
         at += 2;
     }
-    let body = bytes.get(at..bytes.len() - 8).ok_or_else(truncated)?;
-    miniz_oxide::inflate::decompress_to_vec(body).map_err(|e| format!("corrupt gzip data ({e:?})"))
+    let body = bytes.get(at..end).ok_or_else(truncated)?;
+    // The trailer's size field bounds the output (no decompression bomb past it).
+    let size = u32::from_le_bytes(bytes[end + 4..].try_into().expect("4 bytes")) as usize;
+    miniz_oxide::inflate::decompress_to_vec_with_limit(body, size.max(1))
+        .map_err(|e| format!("corrupt gzip data ({:?})", e.status))
 }
 
 /// Parses an unsigned-byte IDX file: dimensions and data.
@@ -205,7 +218,10 @@ fn parse_idx(bytes: &[u8]) -> std::result::Result<(Vec<usize>, Vec<u8>), String>
     let dims: Vec<usize> = (0..ndim)
         .map(|i| u32::from_be_bytes(bytes[4 + 4 * i..8 + 4 * i].try_into().unwrap()) as usize)
         .collect();
-    let len: usize = dims.iter().product();
+    let len = dims
+        .iter()
+        .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+        .ok_or_else(|| format!("IDX dimensions {dims:?} overflow"))?;
     if bytes.len() - header != len {
         return Err(format!(
             "IDX data holds {} bytes, its header says {len}",

@@ -5,5 +5,7 @@ mod corpus;
 mod images;
 
 pub use batcher::{Batch, Batcher};
-pub use corpus::{Corpus, Vocab};
-pub use images::{ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES};
+pub use corpus::{Corpus, Vocab, SHAKESPEARE_FILE};
+pub use images::{
+    ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES, FASHION_FILES,
+};

@@ -237,6 +237,22 @@ impl Ire {
         })
     }
 
+    /// The buffers that carry state between refreshes, by name (what a checkpoint saves).
+    pub fn state_tensors(&self) -> Vec<(&'static str, &Tensor)> {
+        vec![("ire.fisher", &self.fisher), ("ire.mask", &self.mask)]
+    }
+
+    /// Refreshes so far, for training and for probes (their label streams' positions).
+    pub fn refresh_counters(&self) -> (u32, u32) {
+        (self.refreshes, self.probe_refreshes)
+    }
+
+    /// Continues the label streams from saved [`Ire::refresh_counters`].
+    pub fn set_refresh_counters(&mut self, (refreshes, probe_refreshes): (u32, u32)) {
+        self.refreshes = refreshes;
+        self.probe_refreshes = probe_refreshes;
+    }
+
     /// Queues new random labels for the next refresh; call before submitting [`Ire::refresh_plan`].
     /// Refreshes for probes draw from their own stream (`for_probe`), so that probing never changes
     /// the labels, hence the masks, of training refreshes.

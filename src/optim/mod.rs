@@ -131,6 +131,10 @@ pub struct Optimizer {
     pub steps_taken: u64,
     param_len: usize,
     decay_end: usize,
+    /// First moment (AdamW) or momentum buffer (SGD, SAM).
+    state1: Tensor,
+    /// Second moment (AdamW only; SGD binds a one-word placeholder).
+    state2: Tensor,
 }
 
 impl Optimizer {
@@ -177,6 +181,8 @@ impl Optimizer {
             steps_taken: 0,
             param_len: n,
             decay_end: params.decay_end,
+            state1,
+            state2,
         })
     }
 
@@ -198,6 +204,15 @@ impl Optimizer {
         };
         ctx.queue
             .write_buffer(&self.hyper, 0, bytemuck::bytes_of(&hyper));
+    }
+
+    /// The buffers that carry state from step to step, by name (what a checkpoint saves).
+    pub fn state_tensors(&self) -> Vec<(&'static str, &Tensor)> {
+        let mut out = vec![("optimizer.state1", &self.state1)];
+        if self.config.kind == OptimizerKind::AdamW {
+            out.push(("optimizer.state2", &self.state2));
+        }
+        out
     }
 
     /// The update dispatch.

@@ -66,6 +66,8 @@ pub struct Sharpness {
     /// Settings.
     pub config: SharpnessConfig,
     plan: Plan,
+    /// Power iteration's vector, warm-started from probe to probe.
+    power_vector: Tensor,
 }
 
 /// Records one finite-difference HVP of `direction` (scaled by `eps`) into `out`.
@@ -195,7 +197,16 @@ impl Sharpness {
             None,
             &params.params,
         ));
-        Ok(Self { config, plan })
+        Ok(Self {
+            config,
+            plan,
+            power_vector: v,
+        })
+    }
+
+    /// The buffers that carry state from probe to probe, by name (what a checkpoint saves).
+    pub fn state_tensors(&self) -> Vec<(&'static str, &Tensor)> {
+        vec![("probe.power_vector", &self.power_vector)]
     }
 
     /// The probe plan (runs on the batch in the model's token buffers).

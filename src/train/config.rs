@@ -5,6 +5,12 @@ use crate::optim::{IreConfig, LrSchedule, OptimizerConfig, OptimizerKind, Schedu
 use crate::probe::SharpnessConfig;
 use serde::{Deserialize, Serialize};
 
+/// Largest batch accepted (far beyond what any adapter's buffers hold; the model's own size
+/// check then decides). Bounds every product of sizes taken from flags and files.
+pub const MAX_BATCH: usize = 1 << 16;
+/// Largest step count accepted.
+pub const MAX_STEPS: usize = 1 << 30;
+
 /// Everything about a run except the model's shape.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -54,8 +60,17 @@ impl TrainConfig {
         if self.steps == 0 {
             return bad("steps must be at least 1".into());
         }
-        if self.batch == 0 {
-            return bad("batch must be at least 1".into());
+        if self.batch == 0 || self.batch > MAX_BATCH {
+            return bad(format!(
+                "batch must be between 1 and {MAX_BATCH}, got {}",
+                self.batch
+            ));
+        }
+        if self.steps > MAX_STEPS {
+            return bad(format!(
+                "steps must be at most {MAX_STEPS}, got {}",
+                self.steps
+            ));
         }
         if !(self.min_lr.is_finite() && self.min_lr >= 0.0) {
             return bad(format!(

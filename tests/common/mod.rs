@@ -244,3 +244,23 @@ pub fn assert_bits_equal(what: &str, before: &[f32], after: &[f32]) {
         "{what} changed"
     );
 }
+
+/// Runs the release binary with `args`.
+pub fn cli(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
+        .args(args)
+        .output()
+        .expect("binary runs")
+}
+
+/// Runs the binary and asserts a clean failure (non-zero exit, no panic) mentioning `needle`.
+pub fn assert_fails_with(args: &[&str], needle: &str) {
+    let out = cli(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{args:?} succeeded");
+    assert!(!stderr.contains("panicked"), "{args:?} panicked: {stderr}");
+    assert!(
+        stderr.contains(needle),
+        "{args:?}: expected '{needle}' in: {stderr}"
+    );
+}

@@ -1,18 +1,33 @@
 // End-to-end test of the web build in headless Chromium with WebGPU (SwiftShader):
 // serves dist/, opens the page with test settings in the URL hash, starts training with the
 // keyboard (Space), switches IRE on (I) after some steps, and checks from the page's status
-// element that the loss went down and the switch was recorded. Also checks that a browser
-// without WebGPU gets a clear explanation. Usage: node e2e.mjs DIST_DIR OUT_DIR
+// element that the loss went down and the switch was recorded. Then trains a ResNet (its data
+// set is fetched on demand). Serves gzip like a web server would and reports the bytes each
+// load transferred: the first load must stay under 5 MB, and a reload must take the data sets
+// from Cache Storage. Also checks that a browser without WebGPU gets a clear explanation.
+// Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
 import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
+import zlib from 'node:zlib';
 
 const dist = path.resolve(process.argv[2] ?? '../../dist');
 const outDir = path.resolve(process.argv[3] ?? '.');
 const MIN_STEPS = 36;
 const IRE_AT = 16;
 const TIMEOUT_MS = 15 * 60 * 1000;
+const FIRST_LOAD_LIMIT = 5 * 1000 * 1000;
+
+// Bytes sent per path since the last reset (after gzip, as transferred).
+let sent = new Map();
+function takeSent() {
+  const s = sent;
+  sent = new Map();
+  return s;
+}
+const total = (m) => [...m.values()].reduce((a, b) => a + b, 0);
+const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 
 const mime = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
   '.svg': 'image/svg+xml', '.json': 'application/json', '.css': 'text/css' };
@@ -25,7 +40,13 @@ function serve() {
     if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
     fs.readFile(file, (err, data) => {
       if (err) { res.writeHead(404).end(); return; }
-      res.writeHead(200, { 'content-type': mime[path.extname(file)] ?? 'application/octet-stream' });
+      const headers = { 'content-type': mime[path.extname(file)] ?? 'application/octet-stream' };
+      if (/gzip/.test(req.headers['accept-encoding'] ?? '')) {
+        data = zlib.gzipSync(data, { level: 9 });
+        headers['content-encoding'] = 'gzip';
+      }
+      sent.set(url.pathname, (sent.get(url.pathname) ?? 0) + data.length);
+      res.writeHead(200, headers);
       res.end(data);
     });
   });
@@ -93,9 +114,14 @@ try {
   page.on('console', (m) => { if (m.type() === 'error' || m.type() === 'warning') console.log(`[page ${m.type()}] ${m.text()}`); });
   page.on('pageerror', (e) => console.log(`[page error] ${e}`));
   const hash = encodeURIComponent(JSON.stringify(settings));
+  takeSent();
   await page.goto(`${origin}/index.html#${hash}`);
   await page.locator('#ire_canvas').waitFor({ state: 'visible' });
   await waitFor(page, 'the app to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
+  const first = takeSent();
+  console.log(`first load: ${mb(total(first))} transferred: ${[...first].map(([p, n]) => `${p} ${mb(n)}`).join(', ')}`);
+  check(total(first) < FIRST_LOAD_LIMIT, `first load under ${mb(FIRST_LOAD_LIMIT)} (${mb(total(first))})`);
+  check(![...first.keys()].some((p) => p.includes('fashion')), 'the image data set is not part of the first load');
   await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
   await page.keyboard.press('Space');
   await waitFor(page, `${IRE_AT} steps`, (s) => s.runs[0].steps >= IRE_AT);
@@ -110,6 +136,30 @@ try {
   check(run.events.some((e) => e.startsWith('ire_on@')), `IRE switch recorded: ${run.events.join(', ')}`);
   check(run.probes > 0, `probes ran (${run.probes})`);
   check(/toggle_at%22:%5B[0-9]/.test(new URL(page.url()).hash), 'the URL hash records the IRE switch');
+  const f = s.frames;
+  check(f && f.frames > 0 && f.steps_per_s > 0,
+    `frame timing published: ${f.steps_per_s.toFixed(1)} steps/s, update ${f.work_ms_mean.toFixed(1)} ms mean ` +
+    `(max ${f.work_ms_max.toFixed(1)}), frame interval ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader)`);
+
+  // 3. A ResNet: its data set arrives on demand; it trains and reports test accuracy.
+  const resnet = {
+    preset: 'resnet-tiny', compare: false,
+    train: { schedule: 'constant', steps: 200, batch: 4, warmup: 1, seed: 1, eval_every: 2, eval_batches: 1,
+      probe_every: 0, optimizer: { kind: 'sgd', lr: 0.05 }, ire: { enabled: false, kappa: 2.0, gamma: 0.9, mask_every: 5 } },
+  };
+  takeSent();
+  await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(resnet))}`);
+  await page.reload();
+  await waitFor(page, 'the ResNet to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
+  const second = takeSent();
+  console.log(`ResNet load: ${mb(total(second))} transferred: ${[...second].map(([p, n]) => `${p} ${mb(n)}`).join(', ')}`);
+  check(![...second.keys()].some((p) => p.includes('shakespeare')), 'a reload takes the corpus from Cache Storage');
+  check([...second.keys()].some((p) => p.includes('fashion')), 'the image data set was fetched when a ResNet was chosen');
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  const r = await waitFor(page, '4 ResNet steps with a test accuracy', (s) => s.runs[0].steps >= 4 && s.runs[0].last_val_acc != null);
+  await page.screenshot({ path: path.join(outDir, 'browser-resnet.png') });
+  check(r.runs[0].last_val_acc >= 0, `ResNet trained ${r.runs[0].steps} steps in the browser, test accuracy ${r.runs[0].last_val_acc.toFixed(1)}%`);
   await browser.close();
 } catch (e) {
   console.error(`FAILED: ${e.message ?? e}`);

@@ -1,8 +1,7 @@
-//! Building a run: from a configuration (transformer on text, ResNet on images) or from a
-//! checkpoint, and reading the weights back into a checkpoint.
+//! Building a run from a configuration: a transformer on text or a ResNet on images (runs from
+//! checkpoints are built in `state.rs`).
 
 use super::{Trainer, RING_SLOTS};
-use crate::checkpoint::Checkpoint;
 use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, ReadbackRing};
@@ -41,7 +40,21 @@ impl Trainer {
         data: Arc<ImageDataset>,
         augment: bool,
     ) -> Result<Self> {
+        let task = Self::resnet_task(ctx, model_config, &config, data, augment)?;
+        let trainer = Self::build(ctx, task, config, 0)?;
+        trainer.initialise_weights();
+        Ok(trainer)
+    }
+
+    pub(super) fn resnet_task(
+        ctx: &GpuContext,
+        model_config: ResNetConfig,
+        config: &TrainConfig,
+        data: Arc<ImageDataset>,
+        augment: bool,
+    ) -> Result<Task> {
         config.validate()?;
+        model_config.validate()?;
         if model_config.classes != data.classes {
             return Err(Error::InvalidConfig(format!(
                 "model has {} classes, the data {}",
@@ -53,18 +66,11 @@ impl Trainer {
             batch: config.batch,
             augment,
         };
-        let trainer = Self::build(
-            ctx,
-            Task::Images {
-                model: Box::new(model),
-                data,
-                batcher,
-            },
-            config,
-            0,
-        )?;
-        trainer.initialise_weights();
-        Ok(trainer)
+        Ok(Task::Images {
+            model: Box::new(model),
+            data,
+            batcher,
+        })
     }
 
     fn initialise_weights(&self) {
@@ -73,7 +79,7 @@ impl Trainer {
         network.load_flat(&self.ctx, &network.params().initial_values(&mut init_rng));
     }
 
-    fn text_task(
+    pub(super) fn text_task(
         ctx: &GpuContext,
         model_config: TransformerConfig,
         config: &TrainConfig,
@@ -99,30 +105,14 @@ impl Trainer {
         })
     }
 
-    /// Continues from a checkpoint: its weights, its step count (the schedule resumes there).
-    /// Optimizer moments start from zero (checkpoints hold weights only).
-    pub fn from_checkpoint(
-        ctx: &GpuContext,
-        checkpoint: &Checkpoint,
-        config: TrainConfig,
-        corpus: Arc<Corpus>,
-    ) -> Result<Self> {
-        if corpus.vocab != checkpoint.vocab {
-            return Err(Error::Data(
-                "the checkpoint's vocabulary differs from the corpus's".into(),
-            ));
-        }
-        let task = Self::text_task(ctx, checkpoint.config, &config, corpus)?;
-        let trainer = Self::build(ctx, task, config, checkpoint.step)?;
-        let network = trainer.network();
-        let flat = network.params().flatten(&checkpoint.tensors)?;
-        network.load_flat(ctx, &flat);
-        Ok(trainer)
-    }
-
     /// Wires the optimizer, IRE, SAM and the probes around a built task. The constructors have
     /// validated `config` before building the model.
-    fn build(ctx: &GpuContext, task: Task, config: TrainConfig, start_step: usize) -> Result<Self> {
+    pub(super) fn build(
+        ctx: &GpuContext,
+        task: Task,
+        config: TrainConfig,
+        start_step: usize,
+    ) -> Result<Self> {
         let model = task.network();
         let ire = Ire::new(ctx, model, &config.ire, config.seed)?;
         let optimizer = Optimizer::new(
@@ -170,30 +160,6 @@ impl Trainer {
             queued_events: Vec::new(),
             diverged_at: None,
             config,
-        })
-    }
-
-    /// Reads the weights back into a checkpoint (native; blocks until the GPU is idle).
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let Task::Text { model, corpus, .. } = &self.task else {
-            return Err(Error::InvalidConfig(
-                "checkpoints hold transformers only; ResNet weights cannot be saved yet".into(),
-            ));
-        };
-        let flat: Vec<f32> = model.params.params.read_blocking(&self.ctx)?;
-        let tensors = model
-            .params
-            .unflatten(&flat)
-            .into_iter()
-            .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
-            .collect();
-        Ok(Checkpoint {
-            config: model.config,
-            vocab: corpus.vocab.clone(),
-            step: self.next_step,
-            train_config: serde_json::to_string(&self.config).unwrap_or_default(),
-            tensors,
         })
     }
 }

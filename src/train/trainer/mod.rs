@@ -9,6 +9,7 @@
 
 mod build;
 mod readout;
+mod state;
 mod submit;
 
 use super::task::{HostBatch, Task};
@@ -19,6 +20,7 @@ use crate::models::Network;
 use crate::optim::{Ire, LrSchedule, Optimizer, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
+pub use state::TaskData;
 use std::collections::VecDeque;
 use web_time::Instant;
 
@@ -105,6 +107,12 @@ impl Trainer {
         self.next_step < self.config.steps
             && self.diverged_at.is_none()
             && self.ring.in_flight() + MAX_PER_STEP <= RING_SLOTS
+    }
+
+    /// Submissions whose results have not been polled yet (0: the run is between steps, and a
+    /// checkpoint may be taken).
+    pub fn in_flight(&self) -> usize {
+        self.pending.len()
     }
 
     /// Whether every step has been submitted and every result has arrived.

@@ -1,0 +1,247 @@
+//! Checkpoints of a run and runs from checkpoints. A full checkpoint holds everything a step
+//! reads that earlier steps wrote (weights, BatchNorm statistics, optimizer moments, IRE's
+//! Fisher estimate and mask, the probes' power-iteration vector, the data-order generator and
+//! the counters beside them), so a resumed run continues bit-identically.
+
+use super::Trainer;
+#[cfg(not(target_arch = "wasm32"))]
+use crate::checkpoint::HostState;
+use crate::checkpoint::{Checkpoint, ModelSpec, TrainState};
+use crate::data::{Corpus, ImageDataset};
+use crate::error::{Error, Result};
+use crate::gpu::{GpuContext, Tensor};
+use crate::rng::Rng;
+use crate::train::{Task, TrainConfig};
+use std::sync::Arc;
+
+/// The data a resumed run trains on (it must match the checkpoint's model family).
+#[derive(Clone)]
+pub enum TaskData {
+    /// A character corpus, for transformers.
+    Text(Arc<Corpus>),
+    /// An image set, for ResNets.
+    Images(Arc<ImageDataset>),
+}
+
+impl From<Arc<Corpus>> for TaskData {
+    fn from(c: Arc<Corpus>) -> Self {
+        Self::Text(c)
+    }
+}
+
+impl From<Arc<ImageDataset>> for TaskData {
+    fn from(d: Arc<ImageDataset>) -> Self {
+        Self::Images(d)
+    }
+}
+
+fn refuse(why: String) -> Error {
+    Error::InvalidConfig(why)
+}
+
+impl Trainer {
+    /// Every buffer that carries training state from step to step, by checkpoint name.
+    fn state_tensors(&self) -> Vec<(&'static str, &Tensor)> {
+        let mut out = self.optimizer.state_tensors();
+        out.extend(self.ire.state_tensors());
+        if let Some(sharpness) = &self.sharpness {
+            out.extend(sharpness.state_tensors());
+        }
+        out
+    }
+
+    /// The model's non-trained buffers (BatchNorm running statistics), per layer as
+    /// (PyTorch layer name, running mean then running variance).
+    fn model_buffers(&self) -> Vec<(String, &Tensor)> {
+        match &self.task {
+            Task::Text { .. } => Vec::new(),
+            Task::Images { model, .. } => model.running_stats(),
+        }
+    }
+
+    /// The run as a checkpoint: weights, buffers and the full training state, read back from
+    /// the GPU (native; blocks until the GPU is idle). Only between steps: every submitted
+    /// result must have been polled, and not after a divergence (the weights then mix applied
+    /// and skipped updates: see [`Trainer::weights_checkpoint`]).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn checkpoint(&self) -> Result<Checkpoint> {
+        if !self.pending.is_empty() {
+            return Err(Error::NotReady(
+                "results are still in flight; poll them all before saving".into(),
+            ));
+        }
+        if let Some(step) = self.diverged_at {
+            return Err(Error::NotReady(format!(
+                "the run diverged at step {step}; only its weights can be saved"
+            )));
+        }
+        let mut checkpoint = self.weights_checkpoint()?;
+        let mut tensors = Vec::new();
+        for (name, tensor) in self.state_tensors() {
+            tensors.push((name.to_string(), tensor.read_blocking::<f32>(&self.ctx)?));
+        }
+        checkpoint.state = Some(TrainState {
+            host: HostState {
+                next_step: self.next_step,
+                ire_on: self.ire_on,
+                last_ire_refresh: self.last_ire_refresh,
+                data_rng: self.data_rng.state(),
+                optimizer_steps: self.optimizer.steps_taken,
+                ire_refreshes: self.ire.refresh_counters(),
+                augment: matches!(&self.task, Task::Images { batcher, .. } if batcher.augment),
+            },
+            tensors,
+        });
+        Ok(checkpoint)
+    }
+
+    /// The weights and buffers only (what evaluation and PyTorch need), at any time.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn weights_checkpoint(&self) -> Result<Checkpoint> {
+        let network = self.task.network();
+        let flat: Vec<f32> = network.params().params.read_blocking(&self.ctx)?;
+        let tensors = network
+            .params()
+            .unflatten(&flat)
+            .into_iter()
+            .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
+            .collect();
+        let mut buffers = Vec::new();
+        for (layer, tensor) in self.model_buffers() {
+            let stats: Vec<f32> = tensor.read_blocking(&self.ctx)?;
+            let (mean, var) = stats.split_at(stats.len() / 2);
+            buffers.push((format!("{layer}.running_mean"), mean.to_vec()));
+            buffers.push((format!("{layer}.running_var"), var.to_vec()));
+        }
+        let model = match &self.task {
+            Task::Text { model, corpus, .. } => ModelSpec::Transformer {
+                config: model.config,
+                vocab: corpus.vocab.clone(),
+            },
+            Task::Images { model, .. } => ModelSpec::ResNet(model.config),
+        };
+        Ok(Checkpoint {
+            model,
+            step: self.next_step,
+            train_config: serde_json::to_string(&self.config).unwrap_or_default(),
+            tensors,
+            buffers,
+            state: None,
+        })
+    }
+
+    /// Continues a run from a checkpoint with `config` (whose `steps` may extend the run).
+    /// A full checkpoint continues bit-identically when `config` is the one it was saved with;
+    /// its optimizer must be the checkpoint's. A weights-only checkpoint restarts optimizer
+    /// moments and IRE's state from zero at the checkpoint's step.
+    pub fn from_checkpoint(
+        ctx: &GpuContext,
+        checkpoint: &Checkpoint,
+        config: TrainConfig,
+        data: impl Into<TaskData>,
+    ) -> Result<Self> {
+        let augment = checkpoint.state.as_ref().is_some_and(|s| s.host.augment);
+        let task = match (&checkpoint.model, data.into()) {
+            (
+                ModelSpec::Transformer {
+                    config: model,
+                    vocab,
+                },
+                TaskData::Text(corpus),
+            ) => {
+                if &corpus.vocab != vocab {
+                    return Err(Error::Data(
+                        "the checkpoint's vocabulary differs from the corpus's".into(),
+                    ));
+                }
+                Self::text_task(ctx, *model, &config, corpus)?
+            }
+            (ModelSpec::ResNet(model), TaskData::Images(images)) => {
+                Self::resnet_task(ctx, *model, &config, images, augment)?
+            }
+            (model, _) => {
+                return Err(refuse(format!(
+                    "the checkpoint holds a {} but the run was given the other family's data",
+                    model.family()
+                )))
+            }
+        };
+        if checkpoint.step >= config.steps {
+            return Err(refuse(format!(
+                "the checkpoint is at step {} and the run ends at step {}: nothing to train \
+                 (raise --steps)",
+                checkpoint.step, config.steps
+            )));
+        }
+        if let (Some(_), Ok(saved)) = (
+            &checkpoint.state,
+            serde_json::from_str::<TrainConfig>(&checkpoint.train_config),
+        ) {
+            if saved.optimizer.kind != config.optimizer.kind {
+                return Err(refuse(format!(
+                    "the checkpoint's optimizer state is {:?}'s; the run asks for {:?}",
+                    saved.optimizer.kind, config.optimizer.kind
+                )));
+            }
+        }
+        let mut trainer = Self::build(ctx, task, config, checkpoint.step)?;
+        let network = trainer.network();
+        let flat = network.params().flatten(&checkpoint.tensors)?;
+        network.load_flat(ctx, &flat);
+        for (layer, tensor) in trainer.model_buffers() {
+            let find = |suffix: &str| {
+                let name = format!("{layer}.{suffix}");
+                checkpoint
+                    .buffers
+                    .iter()
+                    .find(|(n, _)| *n == name)
+                    .map(|(_, v)| v.as_slice())
+                    .ok_or_else(|| refuse(format!("the checkpoint lacks {name}")))
+            };
+            let stats = [find("running_mean")?, find("running_var")?].concat();
+            if stats.len() != tensor.len {
+                return Err(refuse(format!(
+                    "{layer}'s running statistics have {} values, the model needs {}",
+                    stats.len(),
+                    tensor.len
+                )));
+            }
+            tensor.write(ctx, &stats);
+        }
+        if let Some(state) = &checkpoint.state {
+            trainer.restore(state)?;
+        }
+        Ok(trainer)
+    }
+
+    fn restore(&mut self, state: &TrainState) -> Result<()> {
+        let host = &state.host;
+        if host.next_step != self.next_step {
+            return Err(refuse(format!(
+                "the checkpoint's state is at step {} but its step says {}",
+                host.next_step, self.next_step
+            )));
+        }
+        for (name, tensor) in self.state_tensors() {
+            match state.tensor(name) {
+                Some(values) if values.len() == tensor.len => tensor.write(&self.ctx, values),
+                Some(values) => {
+                    return Err(refuse(format!(
+                        "the checkpoint's {name} has {} values, the run needs {}",
+                        values.len(),
+                        tensor.len
+                    )))
+                }
+                // Probes switched on at resume: power iteration starts afresh.
+                None if name.starts_with("probe.") => {}
+                None => return Err(refuse(format!("the checkpoint lacks the state {name}"))),
+            }
+        }
+        self.ire_on = host.ire_on;
+        self.last_ire_refresh = host.last_ire_refresh;
+        self.data_rng = Rng::from_state(host.data_rng);
+        self.optimizer.steps_taken = host.optimizer_steps;
+        self.ire.set_refresh_counters(host.ire_refreshes);
+        Ok(())
+    }
+}

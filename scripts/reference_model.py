@@ -4,7 +4,9 @@ Tensor names and layouts here are the checkpoint format: a checkpoint written by
 `ire-playground train --save f.safetensors` loads with
 
     model = GPT(GPTConfig.from_metadata(safetensors.safe_open(f, "pt").metadata()))
-    model.load_state_dict(safetensors.torch.load_file(f))
+    model.load_state_dict(load_weights(f))
+
+(`load_weights` leaves out the training state the file also carries, under `train_state.`).
 """
 import json
 import math
@@ -13,6 +15,18 @@ from dataclasses import dataclass
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+
+
+STATE_PREFIX = "train_state."
+
+
+def load_weights(path):
+    """The model's state dict from an ire-playground checkpoint: every tensor except the
+    training state (optimizer moments, IRE's Fisher estimate, ...) stored under `train_state.`."""
+    import safetensors.torch
+
+    tensors = safetensors.torch.load_file(path)
+    return {k: v for k, v in tensors.items() if not k.startswith(STATE_PREFIX)}
 
 
 @dataclass

@@ -333,3 +333,53 @@ fn divergence_is_logged_and_keeps_the_last_good_checkpoint() {
     assert!(text.contains("\"event\":\"diverged\""), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Ctrl-C with --save: the steps in flight finish, the log is complete, a final checkpoint at
+/// the last logged step is written, and the exit status says the run was interrupted.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_saves_a_final_checkpoint_and_a_complete_log() {
+    let dir = scratch("interrupt");
+    let save = dir.join("run.safetensors");
+    let log = dir.join("run.jsonl");
+    let args = train(&["--steps", "1000000", "--save", s(&save), "--log", s(&log)]);
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
+        .args(&args)
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let start = std::time::Instant::now();
+    while std::fs::read_to_string(&log).map_or(0, |t| t.lines().count()) < 3 {
+        assert!(start.elapsed().as_secs() < 120, "the run never logged");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(err.contains("interrupted at step"), "{err}");
+    assert!(err.contains("--resume it to continue"), "{err}");
+    let logged = logged_losses(&log);
+    let last = logged.last().unwrap().0;
+    assert_eq!(
+        logged.len() as u64,
+        last,
+        "every step up to the last is logged"
+    );
+    let out = succeed(&[
+        "eval",
+        "--checkpoint",
+        s(&save),
+        "--batches",
+        "1",
+        "--batch",
+        "4",
+    ]);
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["step"].as_u64(), Some(last), "{v}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -343,7 +343,7 @@ fn ctrl_c_saves_a_final_checkpoint_and_a_complete_log() {
     let save = dir.join("run.safetensors");
     let log = dir.join("run.jsonl");
     let args = train(&["--steps", "1000000", "--save", s(&save), "--log", s(&log)]);
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
         .args(&args)
         .stderr(std::process::Stdio::piped())
         .spawn()

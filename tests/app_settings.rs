@@ -82,3 +82,14 @@ fn a_link_with_recorded_switches_replays_them() {
     let amplified: Vec<usize> = (0..16).filter(|&i| kappas[i] > 0.0).collect();
     assert_eq!(amplified, (8..12).collect::<Vec<_>>());
 }
+
+/// A link asking for an absurd batch (the product with the sequence length used to wrap and
+/// divide by zero in the batcher) is refused with the reason, for both model families.
+#[test]
+fn a_link_with_an_absurd_batch_is_refused() {
+    for preset in ["tiny", "resnet-tiny"] {
+        let json = format!(r#"{{"preset":"{preset}","train":{{"batch":288230376151711744}}}}"#);
+        let err = Settings::from_url_hash(&json).unwrap_err();
+        assert!(err.contains("batch must be between 1 and 65536"), "{err}");
+    }
+}

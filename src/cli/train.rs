@@ -394,7 +394,13 @@ fn finish(
     match result {
         Ok(ended) => {
             if let Some(path) = &args.save {
-                trainer.checkpoint()?.save(path)?;
+                trainer.checkpoint()?.save(path).map_err(|e| {
+                    let kept = newest_periodic(path)
+                        .map_or("no periodic checkpoint was written".to_string(), |p| {
+                            format!("the latest periodic checkpoint is {}", p.display())
+                        });
+                    anyhow::anyhow!("{e}; the run's final state could not be saved ({kept})")
+                })?;
                 eprintln!(
                     "saved {} (step {})",
                     path.display(),
@@ -460,8 +466,8 @@ fn periodic_path(save: &Path, step: usize) -> PathBuf {
     sibling(save, &format!("step{step}"))
 }
 
-/// Deletes all but the newest `keep` periodic checkpoints of `save` (best effort).
-fn prune_periodic(save: &Path, keep: usize) {
+/// The periodic checkpoints of `save` on disk, oldest first.
+fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
     let stem = save
         .file_stem()
         .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
@@ -471,7 +477,7 @@ fn prune_periodic(save: &Path, keep: usize) {
         _ => PathBuf::from("."),
     };
     let Ok(entries) = std::fs::read_dir(&folder) else {
-        return;
+        return Vec::new();
     };
     let mut found: Vec<(usize, PathBuf)> = entries
         .filter_map(|e| e.ok())
@@ -486,6 +492,17 @@ fn prune_periodic(save: &Path, keep: usize) {
         })
         .collect();
     found.sort();
+    found
+}
+
+/// The newest periodic checkpoint of `save`, if any.
+fn newest_periodic(save: &Path) -> Option<PathBuf> {
+    periodic_files(save).pop().map(|(_, p)| p)
+}
+
+/// Deletes all but the newest `keep` periodic checkpoints of `save` (best effort).
+fn prune_periodic(save: &Path, keep: usize) {
+    let found = periodic_files(save);
     let excess = found.len().saturating_sub(keep);
     for (_, path) in found.into_iter().take(excess) {
         let _ = std::fs::remove_file(path);

@@ -88,8 +88,8 @@ mod imp {
         let path = std::env::current_dir()
             .map(|d| d.join(file_name))
             .map_err(|e| e.to_string())?;
-        std::fs::write(&path, contents)
-            .map_err(|e| format!("could not write {}: {e}", path.display()))?;
+        crate::files::write_atomic(&path, contents.as_bytes())
+            .map_err(|e| e.to_string())?;
         Ok(format!("saved {}", path.display()))
     }
 

@@ -135,7 +135,10 @@ fn train_pending(
                 Err(e) => eprintln!("  {}: {e:#}", run.name),
             }
             let done = dir.join(format!("{}.done", run.name));
-            std::fs::write(&done, serde_json::to_string(&run.config)?)?;
+            ire_playground::files::write_atomic(
+                &done,
+                serde_json::to_string(&run.config)?.as_bytes(),
+            )?;
         }
     }
     Ok(())
@@ -174,6 +177,8 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     }
     let dir = args.out.join(&args.name);
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
+    // Before any run: the folder must take files (the logs, `.done` markers and grid.json).
+    ire_playground::files::check_output(&dir.join("grid.json"))?;
     let ctx = super::open_gpu()?;
     let corpus = Arc::new(Corpus::shakespeare()?);
     let base_config = |lr: f32, seed: u64, ire: bool| TrainConfig {
@@ -261,7 +266,10 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             grid.push(grid[grid.len() - 1] * 2.0);
         }
     }
-    std::fs::write(dir.join("grid.json"), serde_json::to_string(&grid)?)?;
+    ire_playground::files::write_atomic(
+        &dir.join("grid.json"),
+        serde_json::to_string(&grid)?.as_bytes(),
+    )?;
     eprintln!(
         "done: logs in {}; run scripts/report_experiments.py",
         dir.display()

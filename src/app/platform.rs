@@ -88,8 +88,7 @@ mod imp {
         let path = std::env::current_dir()
             .map(|d| d.join(file_name))
             .map_err(|e| e.to_string())?;
-        crate::files::write_atomic(&path, contents.as_bytes())
-            .map_err(|e| e.to_string())?;
+        crate::files::write_atomic(&path, contents.as_bytes()).map_err(|e| e.to_string())?;
         Ok(format!("saved {}", path.display()))
     }
 

@@ -17,6 +17,24 @@ xvfb=$!
 trap 'kill $xvfb 2>/dev/null || true' EXIT
 sleep 1
 
+# check_run FILE LABEL CHECKS: reads a status the app printed, fails if its run failed, then runs
+# the JavaScript CHECKS with `s` (the status), `r` (its first run) and `fail(message)` in scope.
+check_run() {
+  node -e '
+const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
+const r = s.runs[0];
+const fail = (m) => { console.error(process.argv[2] + " FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
+if (r.error) fail(r.error);
+eval(process.argv[3]);
+' "$1" "$2" "$3"
+}
+
+# run_app NAME SETTINGS QUIT_AFTER: a scripted launch; its status goes to $out/NAME.json.
+run_app() {
+  DISPLAY=$display timeout 300 "$bin" app --settings "$2" --quit-after "$3" \
+    >"$out/$1.json" 2>"$out/$1.log" || { echo "the app failed:"; cat "$out/$1.log"; exit 1; }
+}
+
 # The app's settings format (src/app/settings.rs), percent-encoded like the web app's URL hash.
 settings='%7B%22preset%22%3A%22tiny%22%2C%22train%22%3A%7B%22steps%22%3A200%2C%22batch%22%3A8%2C%22warmup%22%3A2%2C%22eval_every%22%3A10%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A5%2C%22sharpness%22%3A%7B%22power_iters%22%3A2%2C%22hutchinson_samples%22%3A1%7D%7D%7D'
 DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --ire-on-at 6 --quit-after 16 \
@@ -32,46 +50,30 @@ while kill -0 $app 2>/dev/null; do
 done
 wait $app || { echo "the app failed:"; cat "$out/native.log"; exit 1; }
 
-node -e '
-const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const r = s.runs[0];
-const fail = (m) => { console.error("native smoke FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
-if (r.error) fail(r.error);
+check_run "$out/native-status.json" "native smoke" '
 if (r.steps < 16) fail("only " + r.steps + " steps");
 if (!r.events.some((e) => e.startsWith("ire_on@"))) fail("IRE switch not recorded");
 if (!(r.last_loss < r.first_loss)) fail("loss did not go down");
 console.log(`native smoke ok: ${r.steps} steps, loss ${r.first_loss.toFixed(3)} -> ${r.last_loss.toFixed(3)}, events ${r.events}`);
-' "$out/native-status.json"
+'
 test -s "$out/desktop.png" || { echo "no screenshot taken"; exit 1; }
 
 # A shared link with a recorded switch ("ire":{"toggle_at":[8]}) replays it without any flag.
 replay='%7B%22preset%22%3A%22tiny%22%2C%22train%22%3A%7B%22steps%22%3A40%2C%22batch%22%3A4%2C%22warmup%22%3A2%2C%22eval_every%22%3A0%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%2C%22ire%22%3A%7B%22toggle_at%22%3A%5B8%5D%7D%7D%7D'
-DISPLAY=$display timeout 300 "$bin" app --settings "$replay" --quit-after 12 \
-  >"$out/native-replay-status.json" 2>"$out/native-replay.log" \
-  || { echo "the app failed:"; cat "$out/native-replay.log"; exit 1; }
-node -e '
-const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const r = s.runs[0];
-const fail = (m) => { console.error("native replay FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
-if (r.error) fail(r.error);
+run_app native-replay "$replay" 12
+check_run "$out/native-replay.json" "native replay" '
 if (!r.events.includes("ire_on@8")) fail("the recorded switch at step 8 was not replayed");
 console.log(`native replay ok: events ${r.events}`);
-' "$out/native-replay-status.json"
+'
 
 # A ResNet on the embedded Fashion-MNIST subset: trains, evaluates and reports accuracy.
 resnet='%7B%22preset%22%3A%22resnet-tiny%22%2C%22train%22%3A%7B%22steps%22%3A40%2C%22batch%22%3A8%2C%22warmup%22%3A2%2C%22eval_every%22%3A5%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%2C%22optimizer%22%3A%7B%22kind%22%3A%22sgd%22%2C%22lr%22%3A0.05%7D%7D%7D'
-DISPLAY=$display timeout 300 "$bin" app --settings "$resnet" --quit-after 10 \
-  >"$out/native-resnet-status.json" 2>"$out/native-resnet.log" \
-  || { echo "the app failed:"; cat "$out/native-resnet.log"; exit 1; }
-node -e '
-const s = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
-const r = s.runs[0];
-const fail = (m) => { console.error("native ResNet FAILED: " + m + "\n" + JSON.stringify(s)); process.exit(1); };
-if (r.error) fail(r.error);
+run_app native-resnet "$resnet" 10
+check_run "$out/native-resnet.json" "native ResNet" '
 if (r.steps < 10) fail("only " + r.steps + " steps");
 if (r.last_val_acc == null) fail("no test accuracy reported");
 console.log(`native ResNet ok: ${r.steps} steps, test accuracy ${r.last_val_acc.toFixed(1)}%`);
-' "$out/native-resnet-status.json"
+'
 
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
 if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \

@@ -24,7 +24,7 @@ fn refuse(path: &Path, why: &str) -> Error {
 }
 
 /// The folder a file at `path` lives in (`.` for a bare file name).
-fn folder_of(path: &Path) -> &Path {
+pub fn folder_of(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -46,6 +46,21 @@ fn temp_beside(path: &Path) -> PathBuf {
 /// new files, and the path is not a folder, a device or another special file, nor a read-only
 /// file (which a rename would silently replace).
 pub fn check_output(path: &Path) -> Result<()> {
+    check_target(path)?;
+    // The only reliable test of a folder's permissions is to create a file in it.
+    let probe = temp_beside(path);
+    File::options()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(|e| refuse(path, &format!("its folder is not writable ({e})")))?;
+    let _ = fs::remove_file(&probe);
+    Ok(())
+}
+
+/// What [`check_output`] checks short of creating a file: a file path in an existing folder,
+/// not a folder, device, link or read-only file.
+fn check_target(path: &Path) -> Result<()> {
     if path.as_os_str().is_empty() || path.file_name().is_none() {
         return Err(refuse(path, "not a file path"));
     }
@@ -69,14 +84,6 @@ pub fn check_output(path: &Path) -> Result<()> {
             &format!("its folder {} does not exist", folder.display()),
         ));
     }
-    // The only reliable test of a folder's permissions is to create a file in it.
-    let probe = temp_beside(path);
-    File::options()
-        .write(true)
-        .create_new(true)
-        .open(&probe)
-        .map_err(|e| refuse(path, &format!("its folder is not writable ({e})")))?;
-    let _ = fs::remove_file(&probe);
     Ok(())
 }
 
@@ -102,7 +109,8 @@ pub fn check_distinct(paths: &[(&str, &Path)]) -> Result<()> {
 /// renamed over `path`. On failure the previous file (if any) is untouched and no temporary
 /// file is left behind.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    check_output(path)?;
+    // Creating the temporary file below is itself the test that the folder is writable.
+    check_target(path)?;
     let tmp = temp_beside(path);
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;

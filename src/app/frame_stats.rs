@@ -1,5 +1,5 @@
 //! Frame times and training throughput over the last few seconds, published with the run
-//! status so that tests (and users, in the toolbar) see whether training keeps the UI smooth.
+//! status so that the UI tests see whether training keeps the UI smooth.
 
 use serde::Serialize;
 use std::collections::VecDeque;

@@ -307,8 +307,8 @@ impl Checkpoint {
         })
     }
 
-    /// A state tensor by name (see [`TrainState::tensors`]).
-    pub fn state_tensor(&self, name: &str) -> Option<&[f32]> {
-        self.state.as_ref()?.tensor(name)
+    /// Whether the saved run augments its training images (ResNets; false without state).
+    pub fn augments_images(&self) -> bool {
+        self.state.as_ref().is_some_and(|s| s.host.augment)
     }
 }

@@ -28,7 +28,9 @@ pub struct EvalArgs {
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
-    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let mut checkpoint = Checkpoint::load(&args.checkpoint)?;
+    // Weights and buffers only: evaluation needs no optimizer state.
+    checkpoint.state = None;
     let (data, default_batches): (TaskData, usize) = match &checkpoint.model {
         ModelSpec::Transformer { .. } => {
             if args.data_dir.is_some() {
@@ -41,7 +43,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
                 None => ImageDataset::fashion_mnist_embedded()?,
             };
-            let all = (images.test.len() / args.batch.max(1)).max(1);
+            let all = images.test_batches(args.batch);
             (Arc::new(images).into(), all)
         }
     };
@@ -56,12 +58,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         probe_every: 0,
         ..TrainConfig::default()
     };
-    // Weights and buffers only: evaluation needs no optimizer state.
-    let weights = Checkpoint {
-        state: None,
-        ..checkpoint.clone()
-    };
-    let mut trainer = Trainer::from_checkpoint(&ctx, &weights, config, data)?;
+    let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, data)?;
     trainer.submit_eval(batches)?;
     loop {
         trainer.wait_for_oldest();

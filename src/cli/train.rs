@@ -453,12 +453,15 @@ fn finish(
     }
 }
 
+/// The file name of `save` without its extension (the prefix of the files written beside it).
+fn stem_of(save: &Path) -> String {
+    save.file_stem()
+        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned())
+}
+
 /// `<stem>-<tag>.safetensors` beside `save`.
 fn sibling(save: &Path, tag: &str) -> PathBuf {
-    let stem = save
-        .file_stem()
-        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
-    save.with_file_name(format!("{stem}-{tag}.safetensors"))
+    save.with_file_name(format!("{}-{tag}.safetensors", stem_of(save)))
 }
 
 /// Where the periodic checkpoint of step `step` goes.
@@ -468,15 +471,8 @@ fn periodic_path(save: &Path, step: usize) -> PathBuf {
 
 /// The periodic checkpoints of `save` on disk, oldest first.
 fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
-    let stem = save
-        .file_stem()
-        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned());
-    let prefix = format!("{stem}-step");
-    let folder = match save.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let Ok(entries) = std::fs::read_dir(&folder) else {
+    let prefix = format!("{}-step", stem_of(save));
+    let Ok(entries) = std::fs::read_dir(files::folder_of(save)) else {
         return Vec::new();
     };
     let mut found: Vec<(usize, PathBuf)> = entries
@@ -578,16 +574,13 @@ fn resnet_trainer(
         None => ImageDataset::fashion_mnist_embedded()?,
     };
     if args.eval_batches.is_none() && checkpoint.is_none() {
-        config.eval_batches = (data.test.len() / config.batch).max(1);
+        config.eval_batches = data.test_batches(config.batch);
     }
     let source = args
         .data_dir
         .as_ref()
         .map_or("embedded subset".to_string(), |d| d.display().to_string());
-    let augment = match checkpoint {
-        Some(c) => c.state.as_ref().is_some_and(|s| s.host.augment),
-        None => args.augment,
-    };
+    let augment = checkpoint.map_or(args.augment, Checkpoint::augments_images);
     let described = format!(
         "ResNet-{} ({} params) on Fashion-MNIST ({source}: {} train, {} test images; augmentation {})",
         model_config.depth(),

@@ -92,6 +92,11 @@ impl ImageDataset {
         Self::from_idx("embedded Fashion-MNIST", [ti, tl, vi, vl])
     }
 
+    /// Batches of `batch` test images that cover the test split (at least one).
+    pub fn test_batches(&self, batch: usize) -> usize {
+        (self.test.len() / batch.max(1)).max(1)
+    }
+
     /// The full set from a folder holding `{train,t10k}-{images-idx3,labels-idx1}-ubyte` files,
     /// gzip-compressed (`.gz`, as Debian's `dataset-fashion-mnist` has them) or not.
     #[cfg(not(target_arch = "wasm32"))]

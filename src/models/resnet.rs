@@ -65,24 +65,18 @@ impl ResNetConfig {
     /// Checks that the shape is well formed and of a size this engine can build (checkpoint
     /// metadata and flags are untrusted).
     pub fn validate(&self) -> Result<()> {
-        for (name, v, max) in [
-            ("blocks_per_stage", self.blocks_per_stage, 64),
-            ("width", self.width, 16),
-            ("in_channels", self.in_channels, 4),
-            ("image_size", self.image_size, 256),
-            ("classes", self.classes, 100_000),
+        for (name, v, min, max) in [
+            ("blocks_per_stage", self.blocks_per_stage, 1, 64),
+            ("width", self.width, 1, 16),
+            ("in_channels", self.in_channels, 1, 4),
+            ("image_size", self.image_size, 8, 256),
+            ("classes", self.classes, 1, 100_000),
         ] {
-            if v == 0 || v > max {
+            if !(min..=max).contains(&v) {
                 return Err(Error::InvalidConfig(format!(
-                    "ResNet {name} must be between 1 and {max}, got {v}"
+                    "ResNet {name} must be between {min} and {max}, got {v}"
                 )));
             }
-        }
-        if self.image_size < 8 {
-            return Err(Error::InvalidConfig(format!(
-                "ResNet image_size must be at least 8, got {}",
-                self.image_size
-            )));
         }
         Ok(())
     }

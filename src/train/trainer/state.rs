@@ -140,7 +140,7 @@ impl Trainer {
         config: TrainConfig,
         data: impl Into<TaskData>,
     ) -> Result<Self> {
-        let augment = checkpoint.state.as_ref().is_some_and(|s| s.host.augment);
+        let augment = checkpoint.augments_images();
         let task = match (&checkpoint.model, data.into()) {
             (
                 ModelSpec::Transformer {

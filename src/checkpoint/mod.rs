@@ -20,7 +20,9 @@ use safetensors::{Dtype, SafeTensors};
 use std::collections::HashMap;
 
 /// Value of the `format` metadata key.
-pub const FORMAT: &str = "ire-playground/checkpoint-v2";
+pub const FORMAT: &str = "ire-playground/checkpoint-v3";
+/// The previous format: training state in the writing adapter's padded layout, still read.
+pub const FORMAT_V2: &str = "ire-playground/checkpoint-v2";
 /// The first format (transformer weights only), still read.
 pub const FORMAT_V1: &str = "ire-playground/transformer-v1";
 /// Name prefix of the training-state tensors (not part of the model's state dict).
@@ -194,7 +196,7 @@ impl Checkpoint {
             })
         };
         let format = get("format")?;
-        if format != FORMAT && format != FORMAT_V1 {
+        if ![FORMAT, FORMAT_V2, FORMAT_V1].contains(&format.as_str()) {
             return Err(bad(
                 path,
                 format!("format is '{format}', expected '{FORMAT}'"),
@@ -294,6 +296,7 @@ impl Checkpoint {
                 host: serde_json::from_str(json)
                     .map_err(|e| bad(path, format!("bad train_state metadata: {e}")))?,
                 tensors: state_tensors,
+                padded: format == FORMAT_V2,
             }),
             None => None,
         };

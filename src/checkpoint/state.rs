@@ -29,8 +29,12 @@ pub struct TrainState {
     /// Counters and generator states.
     pub host: HostState,
     /// State buffers by name (`optimizer.state1`, `ire.fisher`, ...), stored under
-    /// [`super::STATE_PREFIX`].
+    /// [`super::STATE_PREFIX`]. Each holds one value per parameter, in the parameters'
+    /// declaration order without padding (PyTorch's order), unless `padded` says otherwise.
     pub tensors: Vec<(String, Vec<f32>)>,
+    /// Whether the tensors are in the writing adapter's padded flat layout (checkpoint-v2
+    /// files; they resume only on an adapter with the same alignment).
+    pub padded: bool,
 }
 
 impl TrainState {

@@ -157,6 +157,36 @@ impl ParamSet {
         Ok(flat)
     }
 
+    /// A flat buffer's real coordinates in declaration order, without alignment padding: the
+    /// adapter-independent layout in which checkpoints store training state (PyTorch's
+    /// `torch.cat([p.flatten() for p in params])` in the same order).
+    pub fn to_declaration_order(&self, flat: &[f32]) -> Vec<f32> {
+        self.unflatten(flat)
+            .into_iter()
+            .flat_map(|(_, values)| values.iter().copied())
+            .collect()
+    }
+
+    /// The inverse of [`ParamSet::to_declaration_order`]: a flat buffer (padding zero), or an
+    /// error when `values` does not hold exactly one value per parameter.
+    pub fn from_declaration_order(&self, values: &[f32]) -> Result<Vec<f32>> {
+        if values.len() != self.count() {
+            return Err(Error::Data(format!(
+                "{} values given for {} parameters",
+                values.len(),
+                self.count()
+            )));
+        }
+        let mut flat = vec![0.0; self.arena.total_len()];
+        let mut at = 0;
+        for spec in &self.specs {
+            let e = self.arena.entry(self.entry_index(&spec.name));
+            flat[e.offset..e.offset + e.len()].copy_from_slice(&values[at..at + e.len()]);
+            at += e.len();
+        }
+        Ok(flat)
+    }
+
     /// Splits a flat buffer's contents into named tensors, in declaration order.
     pub fn unflatten<'a>(&'a self, flat: &'a [f32]) -> Vec<(&'a ParamSpec, &'a [f32])> {
         self.specs

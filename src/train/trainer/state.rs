@@ -76,9 +76,11 @@ impl Trainer {
             )));
         }
         let mut checkpoint = self.weights_checkpoint()?;
+        let params = self.network().params();
         let mut tensors = Vec::new();
         for (name, tensor) in self.state_tensors() {
-            tensors.push((name.to_string(), tensor.read_blocking::<f32>(&self.ctx)?));
+            let flat = tensor.read_blocking::<f32>(&self.ctx)?;
+            tensors.push((name.to_string(), params.to_declaration_order(&flat)));
         }
         checkpoint.state = Some(TrainState {
             host: HostState {
@@ -91,6 +93,7 @@ impl Trainer {
                 augment: matches!(&self.task, Task::Images { batcher, .. } if batcher.augment),
             },
             tensors,
+            padded: false,
         });
         Ok(checkpoint)
     }
@@ -222,12 +225,24 @@ impl Trainer {
                 host.next_step, self.next_step
             )));
         }
+        let params = self.network().params();
         for (name, tensor) in self.state_tensors() {
             match state.tensor(name) {
-                Some(values) if values.len() == tensor.len => tensor.write(&self.ctx, values),
+                Some(values) if state.padded && values.len() == tensor.len => {
+                    tensor.write(&self.ctx, values)
+                }
+                Some(values) if !state.padded => {
+                    let flat = params.from_declaration_order(values).map_err(|e| {
+                        refuse(format!(
+                            "the checkpoint's {name} does not fit the model: {e}"
+                        ))
+                    })?;
+                    tensor.write(&self.ctx, &flat)
+                }
                 Some(values) => {
                     return Err(refuse(format!(
-                        "the checkpoint's {name} has {} values, the run needs {}",
+                        "the checkpoint's {name} has {} values in another adapter's layout; \
+                         this adapter needs {}",
                         values.len(),
                         tensor.len
                     )))

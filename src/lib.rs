@@ -9,6 +9,7 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod error;
+pub mod export;
 pub mod gpu;
 pub mod kernels;
 

@@ -4,7 +4,9 @@
 //! running statistics travel as PyTorch's `running_mean` / `running_var` buffers. A full
 //! checkpoint also holds the training state: tensors under [`STATE_PREFIX`] (optimizer moments,
 //! IRE's Fisher estimate and mask, the probes' power-iteration vector) and, in the metadata, the
-//! counters and random-number states that make a resumed run continue bit-identically.
+//! counters and random-number states that make a resumed run continue bit-identically. The
+//! state tensors hold one value per parameter in declaration order (the `parameters` metadata key
+//! lists it, with each tensor's weight-decay flag), whatever adapter wrote them.
 
 #[cfg(not(target_arch = "wasm32"))]
 mod file;
@@ -164,6 +166,18 @@ impl Checkpoint {
             ModelSpec::ResNet(config) => serde_json::to_string(config),
         };
         meta.insert("config".into(), config.expect("configs serialise"));
+        // The parameters' declaration order (that of the training-state tensors) and which of
+        // them are weight-decayed: what an exported PyTorch run needs to read the state.
+        let parameters: Vec<(String, bool)> = self
+            .model
+            .param_specs()
+            .into_iter()
+            .map(|s| (s.name, s.decay))
+            .collect();
+        meta.insert(
+            "parameters".into(),
+            serde_json::to_string(&parameters).expect("names serialise"),
+        );
         meta.insert("step".into(), self.step.to_string());
         meta.insert("train_config".into(), self.train_config.clone());
         if let Some(state) = &self.state {

@@ -6,6 +6,7 @@ mod bench;
 mod drive;
 mod eval;
 mod experiment;
+mod export;
 mod peer;
 mod train;
 
@@ -34,6 +35,9 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run a fair IRE-vs-base comparison (learning-rate sweeps, several seeds); resumable.
     Experiment(experiment::ExperimentArgs),
+    /// Write a PyTorch project (train.py, one process or torchrun) that continues a checkpoint's
+    /// run with the playground's semantics.
+    Export(export::ExportArgs),
 }
 
 /// The ids of the flags given on the command line of subcommand `name` (not defaults).
@@ -60,6 +64,7 @@ pub fn main() -> ExitCode {
         Some(Command::Eval(args)) => eval::run(args),
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Experiment(args)) => experiment::run(args),
+        Some(Command::Export(args)) => export::run(args),
         Some(Command::App(args)) => app::run(args),
         None => app::run(app::AppArgs::default()),
     };

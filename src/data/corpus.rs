@@ -96,6 +96,12 @@ impl Corpus {
         Self::from_zlib("embedded corpus", EMBEDDED_SHAKESPEARE)
     }
 
+    /// The embedded Shakespeare corpus as stored: zlib-compressed UTF-8 (what an export ships).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn shakespeare_zlib() -> &'static [u8] {
+        EMBEDDED_SHAKESPEARE
+    }
+
     /// A UTF-8 text compressed with zlib (`source` names it in errors).
     pub fn from_zlib(source: &str, compressed: &[u8]) -> Result<Self> {
         let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(compressed)

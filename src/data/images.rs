@@ -25,6 +25,14 @@ const STD: f32 = 0.3530;
 /// Zero padding before the random crop.
 const PAD: usize = 4;
 
+/// The IDX files of an image set: training images and labels, test images and labels.
+pub const IDX_NAMES: [&str; 4] = [
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+];
+
 /// The subset's file names under `data/fashion-mnist/` (the web build fetches them from there).
 pub const FASHION_FILES: [&str; 4] = [
     "train-images-idx3-ubyte.gz",
@@ -97,18 +105,18 @@ impl ImageDataset {
         (self.test.len() / batch.max(1)).max(1)
     }
 
-    /// The full set from a folder holding `{train,t10k}-{images-idx3,labels-idx1}-ubyte` files,
-    /// gzip-compressed (`.gz`, as Debian's `dataset-fashion-mnist` has them) or not.
+    /// The embedded subset's four IDX files (gzipped), in [`IDX_NAMES`] order.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn fashion_mnist_dir(dir: &std::path::Path) -> Result<Self> {
-        let names = [
-            "train-images-idx3-ubyte",
-            "train-labels-idx1-ubyte",
-            "t10k-images-idx3-ubyte",
-            "t10k-labels-idx1-ubyte",
-        ];
+    pub fn embedded_files() -> [&'static [u8]; 4] {
+        EMBEDDED
+    }
+
+    /// The four IDX files of a folder, in [`IDX_NAMES`] order, each gzip-compressed (`.gz`, as
+    /// Debian's `dataset-fashion-mnist` has them) or not.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn read_idx_files(dir: &std::path::Path) -> Result<Vec<Vec<u8>>> {
         let mut files = Vec::new();
-        for name in names {
+        for name in IDX_NAMES {
             let plain = dir.join(name);
             let gz = dir.join(format!("{name}.gz"));
             let path = if gz.exists() { gz } else { plain };
@@ -118,6 +126,13 @@ impl ImageDataset {
             })?;
             files.push(bytes);
         }
+        Ok(files)
+    }
+
+    /// The full set from a folder holding the [`IDX_NAMES`] files, gzipped or not.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn fashion_mnist_dir(dir: &std::path::Path) -> Result<Self> {
+        let files = Self::read_idx_files(dir)?;
         Self::from_idx(
             &dir.display().to_string(),
             [&files[0], &files[1], &files[2], &files[3]],

@@ -7,5 +7,5 @@ mod images;
 pub use batcher::{Batch, Batcher};
 pub use corpus::{Corpus, Vocab, SHAKESPEARE_FILE};
 pub use images::{
-    ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES, FASHION_FILES,
+    ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES, FASHION_FILES, IDX_NAMES,
 };

@@ -264,3 +264,22 @@ pub fn assert_fails_with(args: &[&str], needle: &str) {
         "{args:?}: expected '{needle}' in: {stderr}"
     );
 }
+
+/// A fresh, empty scratch folder for test `name` of this process.
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("ire-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// Runs the binary and asserts success, showing its stderr otherwise.
+pub fn succeed(args: &[&str]) -> std::process::Output {
+    let out = cli(args);
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}

@@ -1,0 +1,90 @@
+//! `ire-playground export`: a PyTorch project that continues a checkpoint's run.
+
+use anyhow::{bail, Context};
+use clap::Args;
+use ire_playground::checkpoint::{Checkpoint, ModelSpec};
+use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::export::{self, ExportData};
+use ire_playground::files;
+use std::path::PathBuf;
+
+#[derive(Args, Debug)]
+pub struct ExportArgs {
+    /// Checkpoint written by `train --save` or `--checkpoint-every` (a transformer or a ResNet).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// The project folder to create (it must not exist, or be empty); a name ending in `.zip`
+    /// writes one ZIP file instead.
+    #[arg(long)]
+    out: PathBuf,
+    /// ResNets trained with --data-dir: the same folder (its IDX files are copied along).
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+}
+
+pub fn run(args: ExportArgs) -> anyhow::Result<()> {
+    let as_zip = args.out.extension().is_some_and(|e| e == "zip");
+    if as_zip {
+        files::check_output(&args.out)?;
+    } else {
+        check_empty_folder(&args.out)?;
+    }
+    let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    let idx_files;
+    let data = match (&checkpoint.model, &args.data_dir) {
+        (ModelSpec::Transformer { .. }, Some(_)) => {
+            bail!("--data-dir applies to ResNet checkpoints only")
+        }
+        (ModelSpec::Transformer { .. }, None) => ExportData::Corpus(Corpus::shakespeare_zlib()),
+        (ModelSpec::ResNet(_), Some(dir)) => {
+            idx_files = ImageDataset::read_idx_files(dir)?;
+            ExportData::Images([&idx_files[0], &idx_files[1], &idx_files[2], &idx_files[3]])
+        }
+        (ModelSpec::ResNet(_), None) => ExportData::Images(ImageDataset::embedded_files()),
+    };
+    let project = export::project(&checkpoint, data)?;
+    if as_zip {
+        let entries: Vec<(String, Vec<u8>)> =
+            project.into_iter().map(|f| (f.path, f.bytes)).collect();
+        let bytes = export::zip(&entries)
+            .map_err(|_| anyhow::anyhow!("the project is too large for a ZIP file"))?;
+        files::write_atomic(&args.out, &bytes)?;
+    } else {
+        for file in &project {
+            let path = args.out.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            files::write_atomic(&path, &file.bytes)?;
+        }
+    }
+    eprintln!(
+        "exported step {} of the run to {}; see its README.md (python3 train.py --steps N ...)",
+        checkpoint.step,
+        args.out.display()
+    );
+    Ok(())
+}
+
+/// Refuses an existing file, or a folder with anything in it, before any work.
+fn check_empty_folder(out: &std::path::Path) -> anyhow::Result<()> {
+    if out.exists() {
+        if !out.is_dir() {
+            bail!("--out {} exists and is not a folder", out.display());
+        }
+        if std::fs::read_dir(out)?.next().is_some() {
+            bail!("--out {} is not empty; give a new folder", out.display());
+        }
+        return Ok(());
+    }
+    let parent = files::folder_of(out);
+    if !parent.is_dir() {
+        bail!(
+            "--out {}: the folder {} does not exist",
+            out.display(),
+            parent.display()
+        );
+    }
+    std::fs::create_dir(out).with_context(|| format!("cannot create {}", out.display()))
+}

@@ -1,0 +1,257 @@
+//! Export to PyTorch against the engine: from the same checkpoint, the exported `train.py`
+//! continues the run with the engine's losses (AdamW and SGD within 1e-4 relative, AdmIRE with
+//! mask refreshes within the window within 1e-3, a ResNet with augmented images), a 2-process
+//! gloo `torchrun` gives the single process's losses within 1e-5, and the script's checkpoints
+//! resume and evaluate in the playground.
+//!
+//! Needs Python with torch, safetensors and numpy: `IRE_PYTHON`, else `./.venv/bin/python`, else
+//! `python3`. Without them the tests say so and pass, unless `IRE_REQUIRE_TORCH=1` (CI sets it),
+//! which makes a missing PyTorch a failure.
+
+mod common;
+
+use common::{scratch, succeed};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn python() -> Option<PathBuf> {
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let candidates = [
+        std::env::var_os("IRE_PYTHON").map(PathBuf::from),
+        venv.exists().then_some(venv),
+        Some(PathBuf::from("python3")),
+    ];
+    for py in candidates.into_iter().flatten() {
+        let ok = Command::new(&py)
+            .args(["-c", "import torch, safetensors, numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(py);
+        }
+    }
+    let required = std::env::var("IRE_REQUIRE_TORCH").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "IRE_REQUIRE_TORCH=1 but no Python with torch, safetensors and numpy was found"
+    );
+    eprintln!("SKIPPED: no Python with torch (set IRE_PYTHON or create .venv)");
+    None
+}
+
+fn s(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+fn run_python(py: &Path, args: &[&str]) {
+    let out = Command::new(py)
+        .args(args)
+        .env("OMP_NUM_THREADS", "1")
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Step -> loss, and step -> validation loss, of a JSONL log.
+fn log_values(path: &Path) -> (BTreeMap<u64, f64>, BTreeMap<u64, f64>) {
+    let (mut losses, mut vals) = (BTreeMap::new(), BTreeMap::new());
+    for line in std::fs::read_to_string(path).unwrap().lines() {
+        let v: serde_json::Value = serde_json::from_str(line).unwrap();
+        let step = v["step"].as_u64().unwrap();
+        if let Some(l) = v.get("loss").and_then(|l| l.as_f64()) {
+            losses.insert(step, l);
+        }
+        if let Some(l) = v.get("val_loss").and_then(|l| l.as_f64()) {
+            vals.insert(step, l);
+        }
+    }
+    (losses, vals)
+}
+
+/// The largest relative difference over the steps of `b` (all of which `a` must have).
+fn worst_relative(a: &BTreeMap<u64, f64>, b: &BTreeMap<u64, f64>) -> f64 {
+    assert!(!b.is_empty());
+    b.iter()
+        .map(|(step, x)| {
+            let y = a.get(step).unwrap_or_else(|| panic!("step {step} missing"));
+            (x - y).abs() / y.abs().max(1e-12)
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Trains `steps` steps in the engine with a checkpoint every `every`, and exports the first
+/// checkpoint. Returns (engine log, exported project, that checkpoint).
+fn engine_run(dir: &Path, steps: usize, every: usize, extra: &[&str]) -> [PathBuf; 3] {
+    let (save, log) = (dir.join("run.safetensors"), dir.join("engine.jsonl"));
+    let (steps_s, every_s) = (steps.to_string(), every.to_string());
+    let mut args = vec!["train", "--steps", &steps_s, "--checkpoint-every", &every_s];
+    args.extend([
+        "--save",
+        s(&save),
+        "--log",
+        s(&log),
+        "--eval-every",
+        &every_s,
+    ]);
+    args.extend(extra);
+    succeed(&args);
+    let start = dir.join(format!("run-step{every}.safetensors"));
+    let project = dir.join("project");
+    succeed(&["export", "--checkpoint", s(&start), "--out", s(&project)]);
+    [log, project, start]
+}
+
+fn continue_in_python(py: &Path, project: &Path, start: &Path, steps: usize, out: &Path) {
+    let script = project.join("train.py");
+    let steps = steps.to_string();
+    let log = out.with_extension("jsonl");
+    let (log, out) = (s(&log), s(out));
+    run_python(
+        py,
+        &[
+            s(&script),
+            "--checkpoint",
+            s(start),
+            "--steps",
+            &steps,
+            "--log",
+            log,
+            "--save",
+            out,
+        ],
+    );
+}
+
+/// One optimizer's parity: returns the worst relative loss difference.
+fn parity(py: &Path, name: &str, extra: &[&str], tolerance: f64) -> (PathBuf, PathBuf) {
+    let dir = scratch(&format!("export-{name}"));
+    let [engine_log, project, start] = engine_run(&dir, 30, 10, extra);
+    let ours = dir.join("python.safetensors");
+    continue_in_python(py, &project, &start, 30, &ours);
+    let (engine, engine_val) = log_values(&engine_log);
+    let (python, python_val) = log_values(&ours.with_extension("jsonl"));
+    assert_eq!(
+        python.keys().copied().collect::<Vec<_>>(),
+        (11..=30).collect::<Vec<_>>()
+    );
+    let worst = worst_relative(&engine, &python);
+    let worst_val = worst_relative(&engine_val, &python_val);
+    eprintln!("{name}: 20 steps, worst relative loss difference {worst:.2e}, val {worst_val:.2e}");
+    assert!(worst <= tolerance, "{name}: {worst:.2e} > {tolerance:.0e}");
+    assert!(worst_val <= tolerance, "{name} validation: {worst_val:.2e}");
+    (dir, ours)
+}
+
+#[test]
+fn exported_adamw_continues_the_engines_run_and_comes_back() {
+    let Some(py) = python() else { return };
+    let (dir, ours) = parity(&py, "adamw", &[], 1e-4);
+    // Back in the playground: `eval` agrees with PyTorch's last validation loss, and `--resume`
+    // continues the script's run as it continues the engine's own.
+    let out = succeed(&["eval", "--checkpoint", s(&ours)]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (_, python_val) = log_values(&ours.with_extension("jsonl"));
+    let eval = report["val_loss"].as_f64().unwrap();
+    let torch = python_val[&30];
+    assert!(
+        (eval - torch).abs() / torch < 1e-5,
+        "eval {eval} vs PyTorch {torch}"
+    );
+    let (back, engine_back) = (dir.join("back.jsonl"), dir.join("engine-back.jsonl"));
+    let engine_final = dir.join("run.safetensors");
+    for (from, log) in [(&ours, &back), (&engine_final, &engine_back)] {
+        succeed(&[
+            "train",
+            "--resume",
+            s(from),
+            "--steps",
+            "35",
+            "--log",
+            s(log),
+        ]);
+    }
+    let worst = worst_relative(&log_values(&engine_back).0, &log_values(&back).0);
+    assert!(
+        worst < 1e-4,
+        "resumed from PyTorch's checkpoint: {worst:.2e}"
+    );
+}
+
+#[test]
+fn exported_sgd_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    parity(&py, "sgd", &["--optimizer", "sgd"], 1e-4);
+}
+
+#[test]
+fn exported_admire_with_mask_refreshes_and_probes_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    // Warm-up ends at step 3; refreshes at 15, 20 and 25 fall inside the compared window.
+    let extra = ["--ire", "--mask-every", "5", "--probe-every", "10"];
+    parity(&py, "admire", &extra, 1e-3);
+}
+
+#[test]
+fn exported_resnet_with_augmentation_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    let dir = scratch("export-resnet");
+    let extra = [
+        "--model",
+        "resnet",
+        "--batch",
+        "16",
+        "--eval-batches",
+        "2",
+        "--augment",
+    ];
+    let [engine_log, project, start] = engine_run(&dir, 12, 4, &extra);
+    let ours = dir.join("python.safetensors");
+    continue_in_python(&py, &project, &start, 12, &ours);
+    let worst = worst_relative(
+        &log_values(&engine_log).0,
+        &log_values(&ours.with_extension("jsonl")).0,
+    );
+    eprintln!("resnet: 8 steps, worst relative loss difference {worst:.2e}");
+    assert!(worst <= 1e-4, "resnet: {worst:.2e}");
+}
+
+#[test]
+fn torchrun_with_two_processes_is_the_same_run() {
+    let Some(py) = python() else { return };
+    let dir = scratch("export-ddp");
+    let [_, project, start] = engine_run(&dir, 20, 10, &["--ire", "--mask-every", "3"]);
+    let single = dir.join("single.safetensors");
+    continue_in_python(&py, &project, &start, 20, &single);
+    let (script, two) = (project.join("train.py"), dir.join("two.jsonl"));
+    // `--` keeps torchrun from reading the script's --log as one of its own options.
+    let args = [
+        "-m",
+        "torch.distributed.run",
+        "--nproc_per_node",
+        "2",
+        s(&script),
+        "--",
+    ];
+    let tail = [
+        "--checkpoint",
+        s(&start),
+        "--steps",
+        "20",
+        "--log",
+        s(&two),
+        "--device",
+        "cpu",
+    ];
+    run_python(&py, &[&args[..], &tail[..]].concat());
+    let worst = worst_relative(
+        &log_values(&single.with_extension("jsonl")).0,
+        &log_values(&two).0,
+    );
+    eprintln!("torchrun, 2 processes vs 1: worst relative loss difference {worst:.2e}");
+    assert!(worst <= 1e-5, "2 processes: {worst:.2e}");
+}

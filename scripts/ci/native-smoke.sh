@@ -29,9 +29,10 @@ eval(process.argv[3]);
 ' "$1" "$2" "$3"
 }
 
-# run_app NAME SETTINGS QUIT_AFTER: a scripted launch; its status goes to $out/NAME.json.
+# run_app NAME SETTINGS QUIT_AFTER [APP FLAGS...]: a scripted launch; its status goes to
+# $out/NAME.json.
 run_app() {
-  DISPLAY=$display timeout 300 "$bin" app --settings "$2" --quit-after "$3" \
+  DISPLAY=$display timeout 300 "$bin" app --settings "$2" --quit-after "$3" "${@:4}" \
     >"$out/$1.json" 2>"$out/$1.log" || { echo "the app failed:"; cat "$out/$1.log"; exit 1; }
 }
 
@@ -73,6 +74,20 @@ check_run "$out/native-resnet.json" "native ResNet" '
 if (r.steps < 10) fail("only " + r.steps + " steps");
 if (r.last_val_acc == null) fail("no test accuracy reported");
 console.log(`native ResNet ok: ${r.steps} steps, test accuracy ${r.last_val_acc.toFixed(1)}%`);
+'
+
+# A log from the CLI opened next to a live run: every record and the IRE switch arrive.
+"$bin" train --steps 30 --batch 4 --warmup 2 --eval-every 10 --eval-batches 1 --probe-every 10 \
+  --probe-iters 1 --probe-samples 1 --ire-toggle-at 15 --log "$out/cli-run.jsonl" \
+  2>"$out/cli-run.log" || { echo "the CLI run failed:"; cat "$out/cli-run.log"; exit 1; }
+run_app native-log "$replay" 4 --open-log "$out/cli-run.jsonl"
+check_run "$out/native-log.json" "native log view" '
+const l = s.logs[0];
+if (!l) fail("the log was not opened");
+if (l.steps !== 30 || l.probes !== 3 || l.last_val_loss == null) fail("records missing: " + JSON.stringify(l));
+if (!l.events.includes("ire_on@15")) fail("the logged IRE switch is missing");
+if (r.steps < 4) fail("the live run did not train next to the log");
+console.log(`native log view ok: ${l.label}, ${l.steps} steps, ${l.probes} probes, events ${l.events}`);
 '
 
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.

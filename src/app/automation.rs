@@ -68,9 +68,15 @@ impl PlaygroundApp {
                 ire_on: false,
                 runs: Vec::new(),
                 frames: Default::default(),
+                logs: Vec::new(),
             },
         };
         status.frames = self.frame_stats.summary();
+        status.logs = self
+            .logs
+            .iter()
+            .map(|l| super::RunStatus::of(&l.label, &l.series, l.events.clone(), None))
+            .collect();
         status
     }
 
@@ -83,7 +89,7 @@ impl PlaygroundApp {
             return;
         }
         self.last_status = Some(now);
-        if self.session.is_some() {
+        if self.session.is_some() || !self.logs.is_empty() {
             platform::publish_status(
                 &serde_json::to_string(&self.status_now()).unwrap_or_default(),
             );

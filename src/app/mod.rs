@@ -6,6 +6,7 @@ mod automation;
 mod controls;
 mod datasets;
 mod frame_stats;
+mod logs;
 pub mod platform;
 mod plots;
 mod runs_view;
@@ -15,6 +16,7 @@ mod settings;
 mod toolbar;
 
 pub use frame_stats::FrameSummary;
+pub use logs::LoggedRun;
 pub use series::Series;
 pub use session::{Datasets, Mode, RunStatus, Session, Status};
 pub use settings::{Settings, PRESETS};
@@ -51,6 +53,8 @@ pub struct LaunchOptions {
     /// Set when a scripted launch ended without reaching `quit_after` steps: why (the caller
     /// turns it into a failing exit status).
     pub failure: Arc<std::sync::Mutex<Option<String>>>,
+    /// Logs to open at start (desktop).
+    pub open_logs: Vec<std::path::PathBuf>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -84,6 +88,13 @@ pub struct PlaygroundApp {
     last_status: Option<Instant>,
     last_hash: String,
     frame_stats: frame_stats::FrameStats,
+    /// Runs opened from log files, shown next to the live ones.
+    logs: Vec<LoggedRun>,
+    /// Files picked or dropped, as they finish reading.
+    file_inbox: platform::FileInbox,
+    /// The desktop's "Open log" path field.
+    #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
+    log_path: String,
 }
 
 impl PlaygroundApp {
@@ -146,7 +157,15 @@ impl PlaygroundApp {
             last_status: None,
             last_hash: String::new(),
             frame_stats: Default::default(),
+            logs: Vec::new(),
+            file_inbox: Default::default(),
+            log_path: String::new(),
         };
+        platform::install_file_picker(app.file_inbox.clone());
+        #[cfg(not(target_arch = "wasm32"))]
+        for path in app.launch.open_logs.clone() {
+            app.open_log_path(&path);
+        }
         // Starts the run once the corpus is there (at once on the desktop), unless the
         // settings link was invalid: then the window shows why and nothing starts.
         app.adopt_data();
@@ -277,6 +296,7 @@ impl eframe::App for PlaygroundApp {
             }
         }
         self.handle_keys(ui);
+        self.take_files(ui);
         let hidden = platform::page_hidden();
         let mut busy = false;
         if let Some(session) = &mut self.session {

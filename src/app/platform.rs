@@ -8,6 +8,13 @@ use std::rc::Rc;
 /// Where a freshly requested device arrives (asynchronously on the web).
 pub type ContextSlot = Rc<RefCell<Option<Result<GpuContext, String>>>>;
 
+/// Files the user opened (file picker, drop, path field), as they finish reading: the file's
+/// name and its bytes, or why it could not be read.
+pub type FileInbox = Rc<RefCell<Vec<(String, Result<Vec<u8>, String>)>>>;
+
+/// The id of the web page's (hidden) file input for logs; the browser test fills it.
+pub const LOG_INPUT_ID: &str = "ire-log-input";
+
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::*;
@@ -62,6 +69,67 @@ mod imp {
         }
     }
 
+    /// Adds the hidden `<input type=file>` whose picks land in `inbox` (once per page).
+    pub fn install_file_picker(inbox: FileInbox) {
+        use wasm_bindgen::closure::Closure;
+        let Some(doc) = document() else { return };
+        if doc.get_element_by_id(LOG_INPUT_ID).is_some() {
+            return;
+        }
+        let Ok(input) = doc
+            .create_element("input")
+            .map(|e| e.unchecked_into::<web_sys::HtmlInputElement>())
+        else {
+            return;
+        };
+        input.set_type("file");
+        input.set_id(LOG_INPUT_ID);
+        input.set_accept(".jsonl,.json,.log,.txt");
+        input.set_multiple(true);
+        let _ = input.style().set_property("display", "none");
+        let target = input.clone();
+        let on_change = Closure::<dyn FnMut()>::new(move || {
+            let Some(files) = target.files() else { return };
+            for i in 0..files.length() {
+                if let Some(file) = files.get(i) {
+                    read_file(file, inbox.clone());
+                }
+            }
+            // The same file can be picked again later.
+            target.set_value("");
+        });
+        input.set_onchange(Some(on_change.as_ref().unchecked_ref()));
+        on_change.forget();
+        if let Some(body) = doc.body() {
+            let _ = body.append_child(&input);
+        }
+    }
+
+    fn read_file(file: web_sys::File, inbox: FileInbox) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let name = file.name();
+            let read = wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+                .await
+                .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
+                .map_err(|_| format!("the browser could not read {name}"));
+            inbox.borrow_mut().push((name, read));
+        });
+    }
+
+    pub fn pick_files() {
+        if let Some(input) = document().and_then(|d| d.get_element_by_id(LOG_INPUT_ID)) {
+            input.unchecked_into::<web_sys::HtmlElement>().click();
+        }
+    }
+
+    pub fn read_dropped(file: egui::DroppedFileHandle, inbox: FileInbox) {
+        wasm_bindgen_futures::spawn_local(async move {
+            let name = file.path().display().to_string();
+            let read = file.bytes_async().await;
+            inbox.borrow_mut().push((name, read));
+        });
+    }
+
     pub fn request_context(slot: ContextSlot) {
         wasm_bindgen_futures::spawn_local(async move {
             let result = GpuContext::new().await.map_err(|e| e.to_string());
@@ -93,6 +161,15 @@ mod imp {
     }
 
     pub fn publish_status(_json: &str) {}
+
+    pub fn install_file_picker(_inbox: FileInbox) {}
+
+    pub fn pick_files() {}
+
+    pub fn read_dropped(file: egui::DroppedFileHandle, inbox: FileInbox) {
+        let name = file.path().display().to_string();
+        inbox.borrow_mut().push((name, file.bytes()));
+    }
 
     pub fn request_context(slot: ContextSlot) {
         let result = pollster::block_on(GpuContext::new()).map_err(|e| e.to_string());
@@ -129,4 +206,20 @@ pub fn publish_status(json: &str) {
 /// Opens a fresh device of its own (after the shared one was lost); the result lands in `slot`.
 pub fn request_context(slot: ContextSlot) {
     imp::request_context(slot)
+}
+
+/// Web: adds the hidden file input behind "Open log" (its picks land in `inbox`). Desktop:
+/// nothing (logs are opened by path or dropped on the window).
+pub fn install_file_picker(inbox: FileInbox) {
+    imp::install_file_picker(inbox)
+}
+
+/// Web: opens the browser's file picker for logs. Desktop: nothing.
+pub fn pick_files() {
+    imp::pick_files()
+}
+
+/// Reads a file dropped on the window into `inbox` (asynchronously on the web).
+pub fn read_dropped(file: egui::DroppedFileHandle, inbox: FileInbox) {
+    imp::read_dropped(file, inbox)
 }

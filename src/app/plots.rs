@@ -2,15 +2,32 @@
 //! vertical lines, optionally uses a log y-axis, and shows values on hover.
 
 use super::series::{Point, Series};
-use super::session::LiveRun;
 use egui::Color32;
-use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, VLine};
+use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, PlotBounds, VLine};
 
-/// Run colours (base, IRE twin), readable on dark and light themes.
-pub const RUN_COLORS: [Color32; 2] = [
+/// Run colours (base, IRE twin, then opened logs), readable on dark and light themes.
+pub const RUN_COLORS: [Color32; 6] = [
     Color32::from_rgb(66, 135, 245),
     Color32::from_rgb(235, 110, 52),
+    Color32::from_rgb(46, 160, 90),
+    Color32::from_rgb(170, 90, 200),
+    Color32::from_rgb(200, 170, 40),
+    Color32::from_rgb(120, 120, 120),
 ];
+
+/// A run as the plots see it: its legend label and its series (live runs and opened logs alike).
+pub struct Shown<'a> {
+    /// Legend label.
+    pub label: &'a str,
+    /// Its series.
+    pub series: &'a Series,
+    /// Colour.
+    pub color: Color32,
+}
+
+/// Points drawn per line at most: a run of 10^5 steps is reduced to the visible range, then to
+/// the lowest and highest value per bucket (spikes stay visible), so frames stay fast.
+const MAX_POINTS_PER_LINE: usize = 2000;
 
 /// Plot options the user controls.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
@@ -94,7 +111,7 @@ const PANELS: [Panel; 7] = [
 ];
 
 /// All panels in a two-column grid, then the heatmap.
-pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
+pub fn plots_ui(ui: &mut egui::Ui, runs: &[Shown<'_>], options: PlotOptions) {
     let height = ((ui.available_height() - 260.0) / 3.0).clamp(120.0, 260.0);
     let width = (ui.available_width() / 2.0 - 8.0).max(200.0);
     egui::Grid::new("plots")
@@ -106,7 +123,7 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
                 p.id == "loss"
                     || runs
                         .iter()
-                        .any(|r| !p.lines.iter().all(|l| (l.1)(&r.series).is_empty()))
+                        .any(|r| !p.lines.iter().all(|l| (l.1)(r.series).is_empty()))
             });
             for (i, panel) in shown.enumerate() {
                 ui.vertical(|ui| {
@@ -120,7 +137,13 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[LiveRun], options: PlotOptions) {
         });
 }
 
-fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOptions, height: f32) {
+fn panel_ui(
+    ui: &mut egui::Ui,
+    panel: &Panel,
+    runs: &[Shown<'_>],
+    options: PlotOptions,
+    height: f32,
+) {
     let log = options.log_y && panel.log_allowed;
     ui.label(egui::RichText::new(panel.title).strong());
     let scale = |y: f64| if log { y.log10() } else { y };
@@ -149,14 +172,17 @@ fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOpt
         plot = plot.y_axis_formatter(|mark: GridMark, _| format_value(10f64.powf(mark.value)));
     }
     plot.show(ui, |plot_ui| {
-        for (r, run) in runs.iter().enumerate() {
-            let color = RUN_COLORS[r % RUN_COLORS.len()];
+        // While the plot follows the data (auto bounds), every step is in view; once the user
+        // zooms or pans, only the visible steps are drawn.
+        let view = (!plot_ui.auto_bounds().x).then(|| plot_ui.plot_bounds());
+        for run in runs {
+            let color = run.color;
             for (suffix, series, dashed) in panel.lines {
                 let divisor = if *suffix == "ktok/s" { 1e3 } else { 1.0 };
                 // A log axis cannot show values <= 0 (an early negative-curvature power
                 // iteration, say): leave them out rather than draw them at a floor.
-                let points: Vec<[f64; 2]> = series(&run.series)
-                    .iter()
+                let points: Vec<[f64; 2]> = decimate(series(run.series), view.as_ref())
+                    .into_iter()
                     .filter(|p| !log || p[1] > 0.0)
                     .map(|p| [p[0], scale(p[1] / divisor)])
                     .collect();
@@ -185,6 +211,39 @@ fn panel_ui(ui: &mut egui::Ui, panel: &Panel, runs: &[LiveRun], options: PlotOpt
     });
 }
 
+/// The points of `points` (sorted by step) worth drawing: with a `view`, those in its step range
+/// (and one on each side, so lines reach the edges), then at most about
+/// [`MAX_POINTS_PER_LINE`], keeping each bucket's lowest and highest value in step order.
+fn decimate(points: &[Point], view: Option<&PlotBounds>) -> Vec<Point> {
+    let (lo, hi) = view.map_or((f64::NAN, f64::NAN), |b| (b.min()[0], b.max()[0]));
+    let visible = if lo.is_finite() && hi.is_finite() && lo < hi {
+        let start = points.partition_point(|p| p[0] < lo).saturating_sub(1);
+        let end = (points.partition_point(|p| p[0] <= hi) + 1).min(points.len());
+        &points[start..end.max(start)]
+    } else {
+        points
+    };
+    let buckets = MAX_POINTS_PER_LINE / 2;
+    if visible.len() <= MAX_POINTS_PER_LINE {
+        return visible.to_vec();
+    }
+    let size = visible.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(2 * buckets);
+    for chunk in visible.chunks(size) {
+        let by_value = |a: &&Point, b: &&Point| a[1].total_cmp(&b[1]);
+        let (low, high) = (
+            chunk.iter().min_by(by_value).expect("chunks are not empty"),
+            chunk.iter().max_by(by_value).expect("chunks are not empty"),
+        );
+        if low[0] <= high[0] {
+            out.extend([*low, *high]);
+        } else {
+            out.extend([*high, *low]);
+        }
+    }
+    out
+}
+
 /// Compact number formatting for axes and readouts.
 pub fn format_value(v: f64) -> String {
     let a = v.abs();
@@ -200,8 +259,8 @@ pub fn format_value(v: f64) -> String {
 }
 
 /// Flat fraction per parameter tensor (rows) at each probe (columns), one heatmap per run.
-pub fn heatmap_ui(ui: &mut egui::Ui, run: &LiveRun) {
-    let s = &run.series;
+pub fn heatmap_ui(ui: &mut egui::Ui, run: &Shown<'_>) {
+    let s = run.series;
     ui.label(
         egui::RichText::new(format!(
             "{}: fraction of each tensor's coordinates marked flat, per probe",
@@ -335,4 +394,30 @@ pub fn image_grid_ui(
                 }
             }
         });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn long_series_are_cut_to_the_view_and_keep_their_extremes() {
+        let points: Vec<Point> = (0..100_000)
+            .map(|i| [i as f64, if i == 54_321 { 9.0 } else { 1.0 }])
+            .collect();
+        let all = PlotBounds::from_min_max([0.0, 0.0], [100_000.0, 10.0]);
+        let drawn = decimate(&points, None);
+        assert_eq!(decimate(&points, Some(&all)).len(), drawn.len());
+        assert!(drawn.len() <= MAX_POINTS_PER_LINE + 2, "{}", drawn.len());
+        assert!(drawn.iter().any(|p| p[1] == 9.0), "the spike survives");
+        assert!(
+            drawn.windows(2).all(|w| w[0][0] <= w[1][0]),
+            "in step order"
+        );
+        let view = PlotBounds::from_min_max([100.0, 0.0], [200.0, 10.0]);
+        let zoomed = decimate(&points, Some(&view));
+        assert_eq!(zoomed.first().unwrap()[0], 99.0);
+        assert_eq!(zoomed.last().unwrap()[0], 201.0);
+        assert_eq!(zoomed.len(), 103, "every point of a zoomed-in range");
+    }
 }

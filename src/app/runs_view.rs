@@ -87,47 +87,72 @@ impl PlaygroundApp {
             };
             ui.colored_label(color, text);
         }
+        let live = self.session.as_ref().map_or(&[][..], |s| &s.runs[..]);
+        if let Some(session) = &self.session {
+            for (i, run) in session.runs.iter().enumerate() {
+                let state = if let Some(e) = &run.error {
+                    format!("stopped: {e}")
+                } else if run.trainer.is_finished() {
+                    "finished".into()
+                } else if session.mode == Mode::Running {
+                    "running".into()
+                } else {
+                    "paused".into()
+                };
+                let steps = format!(
+                    "step {}/{}",
+                    run.series.loss.len(),
+                    run.trainer.config.steps
+                );
+                run_line(
+                    ui,
+                    plots::RUN_COLORS[i % 2],
+                    &run.label,
+                    &run.series,
+                    &steps,
+                    &state,
+                );
+            }
+        }
+        let mut close = None;
+        for (i, log) in self.logs.iter().enumerate() {
+            let color = log_color(i);
+            let steps = format!("step {}", log.series.loss.len());
+            ui.horizontal(|ui| {
+                run_line(ui, color, &log.label, &log.series, &steps, "from a log");
+                if ui.small_button("close").clicked() {
+                    close = Some(i);
+                }
+            });
+        }
+        if let Some(i) = close {
+            self.logs.remove(i);
+        }
+        if live.is_empty() && self.logs.is_empty() {
+            return;
+        }
+        let shown: Vec<plots::Shown<'_>> = live
+            .iter()
+            .enumerate()
+            .map(|(i, r)| plots::Shown {
+                label: &r.label,
+                series: &r.series,
+                color: plots::RUN_COLORS[i % 2],
+            })
+            .chain(self.logs.iter().enumerate().map(|(i, l)| plots::Shown {
+                label: &l.label,
+                series: &l.series,
+                color: log_color(i),
+            }))
+            .collect();
+        ui.separator();
+        plots::plots_ui(ui, &shown, self.plot_options);
+        for run in &shown {
+            plots::heatmap_ui(ui, run);
+        }
         let Some(session) = &self.session else {
             return;
         };
-        for (i, run) in session.runs.iter().enumerate() {
-            let s = &run.series;
-            let last = |p: &Vec<[f64; 2]>| {
-                p.last()
-                    .map_or("–".to_string(), |p| plots::format_value(p[1]))
-            };
-            let state = if let Some(e) = &run.error {
-                format!("stopped: {e}")
-            } else if run.trainer.is_finished() {
-                "finished".into()
-            } else if session.mode == Mode::Running {
-                "running".into()
-            } else {
-                "paused".into()
-            };
-            ui.horizontal_wrapped(|ui| {
-                ui.colored_label(
-                    plots::RUN_COLORS[i % 2],
-                    egui::RichText::new(&run.label).strong(),
-                );
-                ui.label(format!(
-                    "step {}/{} · loss {} · val {} · λmax {} · flat {} · {} steps/s · {}",
-                    s.loss.len(),
-                    run.trainer.config.steps,
-                    last(&s.loss),
-                    last(&s.val_loss),
-                    last(&s.lambda_max),
-                    last(&s.flat_count),
-                    last(&s.steps_per_s),
-                    state
-                ));
-            });
-        }
-        ui.separator();
-        plots::plots_ui(ui, &session.runs, self.plot_options);
-        for run in &session.runs {
-            plots::heatmap_ui(ui, run);
-        }
         ui.separator();
         let textures = &mut self.grid_textures;
         ui.columns(session.runs.len(), |cols| {
@@ -148,4 +173,35 @@ impl PlaygroundApp {
             }
         });
     }
+}
+
+/// Opened logs take the colours after the two live runs'.
+fn log_color(i: usize) -> egui::Color32 {
+    plots::RUN_COLORS[2 + i % (plots::RUN_COLORS.len() - 2)]
+}
+
+/// One run's summary line: label, steps, latest values, state.
+fn run_line(
+    ui: &mut egui::Ui,
+    color: egui::Color32,
+    label: &str,
+    s: &super::Series,
+    steps: &str,
+    state: &str,
+) {
+    let last = |p: &Vec<[f64; 2]>| {
+        p.last()
+            .map_or("–".to_string(), |p| plots::format_value(p[1]))
+    };
+    ui.horizontal_wrapped(|ui| {
+        ui.colored_label(color, egui::RichText::new(label).strong());
+        ui.label(format!(
+            "{steps} · loss {} · val {} · λmax {} · flat {} · {} steps/s · {state}",
+            last(&s.loss),
+            last(&s.val_loss),
+            last(&s.lambda_max),
+            last(&s.flat_count),
+            last(&s.steps_per_s),
+        ));
+    });
 }

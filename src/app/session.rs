@@ -300,32 +300,23 @@ impl Session {
     pub fn status(&self) -> Status {
         Status {
             frames: Default::default(),
+            logs: Vec::new(),
             mode: self.mode,
             ire_on: self.ire_on(),
             runs: self
                 .runs
                 .iter()
                 .map(|r| {
-                    let loss = r.series.loss_first_last(5);
-                    RunStatus {
-                        label: r.label.clone(),
-                        steps: r.series.loss.len(),
-                        first_loss: loss.map(|l| l.0),
-                        last_loss: loss.map(|l| l.1),
-                        last_val_loss: r.series.val_loss.last().map(|p| p[1]),
-                        last_val_acc: r.series.val_acc.last().map(|p| p[1]),
-                        probes: r.series.flat_count.len(),
-                        events: r
-                            .trainer
-                            .history
-                            .iter()
-                            .filter_map(|rec| match rec {
-                                Record::Event(e) => Some(format!("{}@{}", e.event, e.step)),
-                                _ => None,
-                            })
-                            .collect(),
-                        error: r.error.clone(),
-                    }
+                    let events = r
+                        .trainer
+                        .history
+                        .iter()
+                        .filter_map(|rec| match rec {
+                            Record::Event(e) => Some(format!("{}@{}", e.event, e.step)),
+                            _ => None,
+                        })
+                        .collect();
+                    RunStatus::of(&r.label, &r.series, events, r.error.clone())
                 })
                 .collect(),
         }
@@ -343,6 +334,8 @@ pub struct Status {
     pub runs: Vec<RunStatus>,
     /// Recent frame times and steps/s (filled in by the app).
     pub frames: super::FrameSummary,
+    /// Runs opened from log files (filled in by the app).
+    pub logs: Vec<RunStatus>,
 }
 
 /// One run's part of [`Status`].
@@ -366,4 +359,22 @@ pub struct RunStatus {
     pub events: Vec<String>,
     /// Why the run stopped, if it failed.
     pub error: Option<String>,
+}
+
+impl RunStatus {
+    /// The status of a run shown as `label` with `series`.
+    pub fn of(label: &str, series: &Series, events: Vec<String>, error: Option<String>) -> Self {
+        let loss = series.loss_first_last(5);
+        Self {
+            label: label.to_string(),
+            steps: series.loss.len(),
+            first_loss: loss.map(|l| l.0),
+            last_loss: loss.map(|l| l.1),
+            last_val_loss: series.val_loss.last().map(|p| p[1]),
+            last_val_acc: series.val_acc.last().map(|p| p[1]),
+            probes: series.flat_count.len(),
+            events,
+            error,
+        }
+    }
 }

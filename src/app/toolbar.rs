@@ -150,6 +150,8 @@ impl PlaygroundApp {
             if ui.button("Save JSONL").clicked() {
                 self.export(true);
             }
+            ui.separator();
+            self.open_log_ui(ui);
         });
     }
 }

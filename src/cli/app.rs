@@ -18,6 +18,10 @@ pub struct AppArgs {
     /// Close the window after this many steps and print the run status as JSON on stdout.
     #[arg(long, value_name = "STEPS")]
     quit_after: Option<usize>,
+    /// Open this JSONL log (a CLI --log, an exported train.py's log, or the app's own) and
+    /// show it next to the live runs; may be given several times.
+    #[arg(long, value_name = "FILE")]
+    open_log: Vec<std::path::PathBuf>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -42,6 +46,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         ire_on_at: args.ire_on_at,
         quit_after: args.quit_after,
         failure: Default::default(),
+        open_logs: args.open_log,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

@@ -5,6 +5,7 @@ mod context;
 mod pipelines;
 mod plan;
 mod readback;
+mod snapshot;
 mod tensor;
 
 pub use binding::{Access, Binding, Shader, WgslStruct};
@@ -12,4 +13,5 @@ pub use context::{AdapterSummary, GpuContext};
 pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache};
 pub use plan::{Dispatch, Plan};
 pub use readback::ReadbackRing;
+pub use snapshot::Snapshot;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};

@@ -18,4 +18,4 @@ pub use live::LiveParams;
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use recipe::Family;
 pub use task::{HostBatch, Task};
-pub use trainer::{TaskData, Trainer};
+pub use trainer::{PendingCheckpoint, TaskData, Trainer};

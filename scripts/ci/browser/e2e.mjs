@@ -4,7 +4,8 @@
 // element that the loss went down and the switch was recorded. Then trains a ResNet (its data
 // set is fetched on demand). Serves gzip like a web server would and reports the bytes each
 // load transferred: the first load must stay under 5 MB, and a reload must take the data sets
-// from Cache Storage. Also checks that a browser without WebGPU gets a clear explanation.
+// from Cache Storage. Opens logs through the file picker and by dropping one on the page. Also
+// checks that a browser without WebGPU gets a clear explanation.
 // Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
 import http from 'node:http';
@@ -140,6 +141,28 @@ try {
   check(f && f.frames > 0 && f.steps_per_s > 0,
     `frame timing published: ${f.steps_per_s.toFixed(1)} steps/s, update ${f.work_ms_mean.toFixed(1)} ms mean ` +
     `(max ${f.work_ms_max.toFixed(1)}), frame interval ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader)`);
+
+  // 2b. Logs from elsewhere (the CLI, an exported train.py) open through the file picker and by
+  // dropping them on the page, and show next to the live run.
+  const logText = (steps) => Array.from({ length: steps }, (_, i) =>
+    JSON.stringify({ step: i + 1, loss: 4 - i / steps, lr: 0.003, ms: 5, grad_norm: 1, ire_kappa: i >= 20 ? 2 : 0 }))
+    .concat([JSON.stringify({ step: 20, event: 'ire_on' }), JSON.stringify({ step: steps, val_loss: 3.1 })])
+    .join('\n') + '\n';
+  await page.setInputFiles('#ire-log-input', { name: 'picked.jsonl', mimeType: 'application/x-ndjson', buffer: Buffer.from(logText(40)) });
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'dropped.jsonl', { type: 'application/x-ndjson' }));
+    document.getElementById('ire_canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, logText(3000));
+  const logs = await waitFor(page, 'two opened logs', (s) => s.logs && s.logs.length === 2);
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: path.join(outDir, 'browser-logs.png') });
+  const picked = logs.logs.find((l) => l.label.startsWith('picked.jsonl'));
+  const dropped = logs.logs.find((l) => l.label.startsWith('dropped.jsonl'));
+  check(picked && picked.steps === 40 && picked.events.includes('ire_on@20') && picked.last_val_loss != null,
+    `a log opened with the file picker: ${JSON.stringify(picked)}`);
+  check(dropped && dropped.steps === 3000, `a 3000-step log dropped on the page: ${dropped && dropped.steps} steps`);
+  check(logs.runs.length === 1, 'the live run is still there next to the logs');
 
   // 3. A ResNet: its data set arrives on demand; it trains and reports test accuracy.
   const resnet = {

@@ -20,7 +20,7 @@ use crate::models::Network;
 use crate::optim::{Ire, LrSchedule, Optimizer, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
-pub use state::TaskData;
+pub use state::{PendingCheckpoint, TaskData};
 use std::collections::VecDeque;
 use web_time::Instant;
 

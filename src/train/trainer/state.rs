@@ -4,12 +4,11 @@
 //! the counters beside them), so a resumed run continues bit-identically.
 
 use super::Trainer;
-#[cfg(not(target_arch = "wasm32"))]
-use crate::checkpoint::HostState;
-use crate::checkpoint::{Checkpoint, ModelSpec, TrainState};
+use crate::checkpoint::{Checkpoint, HostState, ModelSpec, TrainState};
 use crate::data::{Corpus, ImageDataset};
 use crate::error::{Error, Result};
-use crate::gpu::{GpuContext, Tensor};
+use crate::gpu::{GpuContext, Snapshot, Tensor};
+use crate::nn::ParamSpec;
 use crate::rng::Rng;
 use crate::train::{Task, TrainConfig};
 use std::sync::Arc;
@@ -60,62 +59,48 @@ impl Trainer {
     }
 
     /// The run as a checkpoint: weights, buffers and the full training state, read back from
-    /// the GPU (native; blocks until the GPU is idle). Only between steps: every submitted
-    /// result must have been polled, and not after a divergence (the weights then mix applied
-    /// and skipped updates: see [`Trainer::weights_checkpoint`]).
+    /// the GPU (native; blocks until the GPU is idle). See [`Trainer::begin_checkpoint`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        if !self.pending.is_empty() {
+        let pending = self.begin_checkpoint(true)?;
+        let values = pending.snapshot.wait(&self.ctx)?;
+        pending.finish(values)
+    }
+
+    /// The weights and buffers only (what evaluation and PyTorch need), at any time (native;
+    /// blocks).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn weights_checkpoint(&self) -> Result<Checkpoint> {
+        let pending = self.begin_checkpoint(false)?;
+        let values = pending.snapshot.wait(&self.ctx)?;
+        pending.finish(values)
+    }
+
+    /// Starts reading the run back as a checkpoint without blocking (the app polls
+    /// [`PendingCheckpoint::poll`] each frame). `full`: with the training state, which is only
+    /// possible between steps (every submitted result polled) and not after a divergence (the
+    /// weights then mix applied and skipped updates); otherwise weights and buffers only.
+    pub fn begin_checkpoint(&self, full: bool) -> Result<PendingCheckpoint> {
+        if full && !self.pending.is_empty() {
             return Err(Error::NotReady(
                 "results are still in flight; poll them all before saving".into(),
             ));
         }
-        if let Some(step) = self.diverged_at {
+        if let (true, Some(step)) = (full, self.diverged_at) {
             return Err(Error::NotReady(format!(
                 "the run diverged at step {step}; only its weights can be saved"
             )));
         }
-        let mut checkpoint = self.weights_checkpoint()?;
-        let params = self.network().params();
-        let mut tensors = Vec::new();
-        for (name, tensor) in self.state_tensors() {
-            let flat = tensor.read_blocking::<f32>(&self.ctx)?;
-            tensors.push((name.to_string(), params.to_declaration_order(&flat)));
-        }
-        checkpoint.state = Some(TrainState {
-            host: HostState {
-                next_step: self.next_step,
-                ire_on: self.ire_on,
-                last_ire_refresh: self.last_ire_refresh,
-                data_rng: self.data_rng.state(),
-                optimizer_steps: self.optimizer.steps_taken,
-                ire_refreshes: self.ire.refresh_counters(),
-                augment: matches!(&self.task, Task::Images { batcher, .. } if batcher.augment),
-            },
-            tensors,
-            padded: false,
-        });
-        Ok(checkpoint)
-    }
-
-    /// The weights and buffers only (what evaluation and PyTorch need), at any time.
-    #[cfg(not(target_arch = "wasm32"))]
-    pub fn weights_checkpoint(&self) -> Result<Checkpoint> {
         let network = self.task.network();
-        let flat: Vec<f32> = network.params().params.read_blocking(&self.ctx)?;
-        let tensors = network
-            .params()
-            .unflatten(&flat)
-            .into_iter()
-            .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
-            .collect();
-        let mut buffers = Vec::new();
-        for (layer, tensor) in self.model_buffers() {
-            let stats: Vec<f32> = tensor.read_blocking(&self.ctx)?;
-            let (mean, var) = stats.split_at(stats.len() / 2);
-            buffers.push((format!("{layer}.running_mean"), mean.to_vec()));
-            buffers.push((format!("{layer}.running_var"), var.to_vec()));
-        }
+        let mut tensors = vec![&network.params().params];
+        let buffers = self.model_buffers();
+        tensors.extend(buffers.iter().map(|(_, t)| *t));
+        let state = if full {
+            self.state_tensors()
+        } else {
+            Vec::new()
+        };
+        tensors.extend(state.iter().map(|(_, t)| *t));
         let model = match &self.task {
             Task::Text { model, corpus, .. } => ModelSpec::Transformer {
                 config: model.config,
@@ -123,13 +108,40 @@ impl Trainer {
             },
             Task::Images { model, .. } => ModelSpec::ResNet(model.config),
         };
-        Ok(Checkpoint {
-            model,
-            step: self.next_step,
-            train_config: serde_json::to_string(&self.config).unwrap_or_default(),
-            tensors,
-            buffers,
-            state: None,
+        let host = full.then(|| HostState {
+            next_step: self.next_step,
+            ire_on: self.ire_on,
+            last_ire_refresh: self.last_ire_refresh,
+            data_rng: self.data_rng.state(),
+            optimizer_steps: self.optimizer.steps_taken,
+            ire_refreshes: self.ire.refresh_counters(),
+            augment: matches!(&self.task, Task::Images { batcher, .. } if batcher.augment),
+        });
+        let params = network.params();
+        Ok(PendingCheckpoint {
+            snapshot: Snapshot::take(&self.ctx, &tensors),
+            template: Checkpoint {
+                model,
+                step: self.next_step,
+                train_config: serde_json::to_string(&self.config).unwrap_or_default(),
+                tensors: Default::default(),
+                buffers: Vec::new(),
+                state: None,
+            },
+            layout: ParamLayout {
+                specs: params.specs.clone(),
+                ranges: params
+                    .specs
+                    .iter()
+                    .map(|s| {
+                        let view = params.param(&s.name);
+                        ((view.offset / 4) as usize, view.len)
+                    })
+                    .collect(),
+            },
+            buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),
+            state_names: state.into_iter().map(|(n, _)| n).collect(),
+            host,
         })
     }
 
@@ -258,5 +270,87 @@ impl Trainer {
         self.optimizer.steps_taken = host.optimizer_steps;
         self.ire.set_refresh_counters(host.ire_refreshes);
         Ok(())
+    }
+}
+
+/// Where each parameter lies in the flat buffer: the model's layout, kept so that a snapshot can
+/// be turned into named tensors after the trainer has moved on.
+struct ParamLayout {
+    specs: Vec<ParamSpec>,
+    /// (offset, len) in words of each spec's tensor.
+    ranges: Vec<(usize, usize)>,
+}
+
+impl ParamLayout {
+    fn tensors<'a>(&'a self, flat: &'a [f32]) -> impl Iterator<Item = (&'a ParamSpec, &'a [f32])> {
+        self.specs
+            .iter()
+            .zip(&self.ranges)
+            .map(move |(spec, &(offset, len))| (spec, &flat[offset..offset + len]))
+    }
+}
+
+/// A checkpoint on its way back from the GPU (see [`Trainer::begin_checkpoint`]).
+pub struct PendingCheckpoint {
+    snapshot: Snapshot,
+    template: Checkpoint,
+    layout: ParamLayout,
+    buffer_layers: Vec<String>,
+    state_names: Vec<&'static str>,
+    host: Option<HostState>,
+}
+
+impl PendingCheckpoint {
+    /// The checkpoint once its values have arrived (None: not yet; never blocks).
+    pub fn poll(self, ctx: &GpuContext) -> std::result::Result<Result<Checkpoint>, Self> {
+        match self.snapshot.try_take(ctx) {
+            None => Err(self),
+            Some(values) => Ok(values.and_then(|v| self.finish(v))),
+        }
+    }
+
+    /// Assembles the checkpoint from the snapshot's values: the flat parameters, then the
+    /// buffers' statistics, then the state tensors (in declaration order, without padding).
+    fn finish(self, values: Vec<Vec<f32>>) -> Result<Checkpoint> {
+        let mut values = values.into_iter();
+        let mut next = || {
+            values
+                .next()
+                .ok_or_else(|| Error::Readback("the snapshot is incomplete".into()))
+        };
+        let flat = next()?;
+        let mut checkpoint = self.template;
+        checkpoint.tensors = self
+            .layout
+            .tensors(&flat)
+            .map(|(spec, v)| (spec.name.clone(), v.to_vec()))
+            .collect();
+        for layer in &self.buffer_layers {
+            let stats = next()?;
+            let (mean, var) = stats.split_at(stats.len() / 2);
+            checkpoint
+                .buffers
+                .push((format!("{layer}.running_mean"), mean.to_vec()));
+            checkpoint
+                .buffers
+                .push((format!("{layer}.running_var"), var.to_vec()));
+        }
+        if let Some(host) = self.host {
+            let mut tensors = Vec::new();
+            for name in &self.state_names {
+                let padded = next()?;
+                let ordered = self
+                    .layout
+                    .tensors(&padded)
+                    .flat_map(|(_, v)| v.iter().copied());
+                tensors.push((name.to_string(), ordered.collect()));
+            }
+            checkpoint.state = Some(TrainState {
+                host,
+                tensors,
+                padded: false,
+            });
+        }
+        Ok(checkpoint)
     }
 }

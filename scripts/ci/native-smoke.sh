@@ -90,6 +90,29 @@ if (r.steps < 4) fail("the live run did not train next to the log");
 console.log(`native log view ok: ${l.label}, ${l.steps} steps, ${l.probes} probes, events ${l.events}`);
 '
 
+# Export to PyTorch from the app: a ZIP per run in the working folder, whose train.py continues
+# the run (when a Python with torch is at hand: IRE_PYTHON, as .ci/run provides).
+rm -rf "$out/export" && mkdir -p "$out/export"
+abs_bin=$(realpath "$bin")
+(cd "$out/export" && DISPLAY=$display timeout 300 "$abs_bin" app --settings "$replay" --export-at 6 \
+  --quit-after 6 >status.json 2>app.log) || { echo "the export launch failed:"; cat "$out/export/app.log"; exit 1; }
+zip=$(ls "$out"/export/*-pytorch.zip 2>/dev/null | head -1)
+test -n "$zip" || { echo "no ZIP exported:"; cat "$out/export/app.log"; exit 1; }
+(cd "$out/export" && python3 -m zipfile -e "$(basename "$zip")" unpacked)
+project="$out/export/unpacked/ire-playground-export"
+for f in train.py README.md checkpoint.safetensors data/corpus.txt.zlib playground/run.py; do
+  test -s "$project/$f" || { echo "the exported ZIP lacks $f"; exit 1; }
+done
+if [ -n "${IRE_PYTHON:-}" ]; then
+  "$IRE_PYTHON" "$project/train.py" --steps 16 --log "$out/export/continued.jsonl" --threads 2 \
+    2>"$out/export/python.log" || { echo "the exported train.py failed:"; cat "$out/export/python.log"; exit 1; }
+  rows=$(grep -c '"loss"' "$out/export/continued.jsonl")
+  [ "$rows" -ge 6 ] || { echo "the exported run logged $rows steps"; exit 1; }
+  echo "app export ok: $(basename "$zip") continued in PyTorch for $rows steps"
+else
+  echo "app export ok: $(basename "$zip") (no IRE_PYTHON: not run)"
+fi
+
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
 if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \
   >"$out/native-bad-link.json" 2>"$out/native-bad-link.log"; then

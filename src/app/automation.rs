@@ -15,9 +15,18 @@ impl PlaygroundApp {
                 self.launch.ire_on_at = None;
             }
         }
+        if let (Some(at), Some(session)) = (self.launch.export_at, &self.session) {
+            if session.steps_done() >= at {
+                self.launch.export_at = None;
+                self.start_export();
+            }
+        }
         let Some(n) = self.launch.quit_after else {
             return;
         };
+        if self.export_job.is_some() {
+            return; // quit once the export is written
+        }
         let failure = match &self.session {
             Some(session) => {
                 let done = session.steps_done();

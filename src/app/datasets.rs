@@ -14,14 +14,18 @@ pub struct Datasets {
     pub corpus: Arc<Corpus>,
     /// Fashion-MNIST subset (ResNets): None until it has arrived.
     pub images: Option<Arc<ImageDataset>>,
+    /// The corpus file as it came (zlib), for exports.
+    pub corpus_file: Arc<Vec<u8>>,
+    /// The image set's four IDX files as they came, for exports.
+    pub image_files: Option<Arc<Vec<Vec<u8>>>>,
 }
 
 /// A data set that has finished loading (or failed to).
 pub enum Arrival {
-    /// The text corpus.
-    Corpus(Result<Corpus, String>),
-    /// The image data set.
-    Images(Result<ImageDataset, String>),
+    /// The text corpus, and its file.
+    Corpus(Result<(Corpus, Vec<u8>), String>),
+    /// The image data set, and its four IDX files.
+    Images(Result<(ImageDataset, Vec<Vec<u8>>), String>),
 }
 
 /// Where loaded data sets land (at once on the desktop, asynchronously on the web).
@@ -42,12 +46,17 @@ mod imp {
     use super::*;
 
     pub fn load_corpus(slot: DataSlot) {
-        let corpus = Corpus::shakespeare().map_err(|e| e.to_string());
+        let corpus = Corpus::shakespeare()
+            .map(|c| (c, Corpus::shakespeare_zlib().to_vec()))
+            .map_err(|e| e.to_string());
         slot.borrow_mut().push(Arrival::Corpus(corpus));
     }
 
     pub fn load_images(slot: DataSlot) {
-        let images = ImageDataset::fashion_mnist_embedded().map_err(|e| e.to_string());
+        let files = ImageDataset::embedded_files().map(<[u8]>::to_vec).to_vec();
+        let images = ImageDataset::fashion_mnist_embedded()
+            .map(|d| (d, files))
+            .map_err(|e| e.to_string());
         slot.borrow_mut().push(Arrival::Images(images));
     }
 }
@@ -65,9 +74,11 @@ mod imp {
     pub fn load_corpus(slot: DataSlot) {
         wasm_bindgen_futures::spawn_local(async move {
             let url = format!("data/{SHAKESPEARE_FILE}");
-            let corpus = fetch_bytes(&url)
-                .await
-                .and_then(|bytes| Corpus::from_zlib(&url, &bytes).map_err(|e| e.to_string()));
+            let corpus = fetch_bytes(&url).await.and_then(|bytes| {
+                Corpus::from_zlib(&url, &bytes)
+                    .map(|c| (c, bytes))
+                    .map_err(|e| e.to_string())
+            });
             slot.borrow_mut().push(Arrival::Corpus(corpus));
         });
     }
@@ -90,6 +101,7 @@ mod imp {
                 None => {
                     let [ti, tl, vi, vl] = [&files[0], &files[1], &files[2], &files[3]];
                     ImageDataset::from_idx("Fashion-MNIST (data/fashion-mnist)", [ti, tl, vi, vl])
+                        .map(|d| (d, files.clone()))
                         .map_err(|e| e.to_string())
                 }
             };

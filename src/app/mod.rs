@@ -9,6 +9,7 @@ mod frame_stats;
 mod logs;
 pub mod platform;
 mod plots;
+mod pytorch_export;
 mod runs_view;
 mod series;
 mod session;
@@ -55,6 +56,8 @@ pub struct LaunchOptions {
     pub failure: Arc<std::sync::Mutex<Option<String>>>,
     /// Logs to open at start (desktop).
     pub open_logs: Vec<std::path::PathBuf>,
+    /// Export the runs to PyTorch once this many steps are done (as the E key does).
+    pub export_at: Option<usize>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -92,6 +95,8 @@ pub struct PlaygroundApp {
     logs: Vec<LoggedRun>,
     /// Files picked or dropped, as they finish reading.
     file_inbox: platform::FileInbox,
+    /// An "Export to PyTorch" in progress.
+    export_job: Option<pytorch_export::ExportJob>,
     /// The desktop's "Open log" path field.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     log_path: String,
@@ -158,6 +163,7 @@ impl PlaygroundApp {
             last_hash: String::new(),
             frame_stats: Default::default(),
             logs: Vec::new(),
+            export_job: None,
             file_inbox: Default::default(),
             log_path: String::new(),
         };
@@ -177,6 +183,7 @@ impl PlaygroundApp {
 
     fn reset(&mut self) {
         self.session = None;
+        self.export_job = None;
         let (Some(ctx), Some(data)) = (&self.ctx, &self.data) else {
             return;
         };
@@ -209,15 +216,18 @@ impl PlaygroundApp {
         let arrived: Vec<Arrival> = self.arrivals.borrow_mut().drain(..).collect();
         for arrival in arrived {
             match arrival {
-                Arrival::Corpus(Ok(corpus)) => {
+                Arrival::Corpus(Ok((corpus, file))) => {
                     self.data = Some(Datasets {
                         corpus: Arc::new(corpus),
                         images: None,
+                        corpus_file: Arc::new(file),
+                        image_files: None,
                     });
                 }
-                Arrival::Images(Ok(images)) => {
+                Arrival::Images(Ok((images, files))) => {
                     if let Some(data) = &mut self.data {
                         data.images = Some(Arc::new(images));
+                        data.image_files = Some(Arc::new(files));
                     }
                 }
                 Arrival::Corpus(Err(e)) => {
@@ -304,6 +314,7 @@ impl eframe::App for PlaygroundApp {
                 busy = session.advance(FRAME_BUDGET);
             }
         }
+        self.advance_export();
         self.automate(ui);
         self.publish();
 

@@ -42,12 +42,12 @@ mod imp {
         document().is_some_and(|d| d.hidden())
     }
 
-    pub fn save_text(file_name: &str, mime: &str, contents: &str) -> Result<String, String> {
+    pub fn save_bytes(file_name: &str, mime: &str, contents: &[u8]) -> Result<String, String> {
         let fail = |what: &str| format!("could not download {file_name}: {what}");
-        let parts = js_sys::Array::of1(&wasm_bindgen::JsValue::from_str(contents));
+        let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(contents));
         let options = web_sys::BlobPropertyBag::new();
         options.set_type(mime);
-        let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
             .map_err(|_| fail("Blob"))?;
         let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|_| fail("URL"))?;
         let doc = document().ok_or_else(|| fail("no document"))?;
@@ -152,11 +152,11 @@ mod imp {
         false
     }
 
-    pub fn save_text(file_name: &str, _mime: &str, contents: &str) -> Result<String, String> {
+    pub fn save_bytes(file_name: &str, _mime: &str, contents: &[u8]) -> Result<String, String> {
         let path = std::env::current_dir()
             .map(|d| d.join(file_name))
             .map_err(|e| e.to_string())?;
-        crate::files::write_atomic(&path, contents.as_bytes()).map_err(|e| e.to_string())?;
+        crate::files::write_atomic(&path, contents).map_err(|e| e.to_string())?;
         Ok(format!("saved {}", path.display()))
     }
 
@@ -195,7 +195,12 @@ pub fn page_hidden() -> bool {
 /// Downloads (web) or writes into the working directory (desktop) a text file; returns a
 /// message saying where it went.
 pub fn save_text(file_name: &str, mime: &str, contents: &str) -> Result<String, String> {
-    imp::save_text(file_name, mime, contents)
+    imp::save_bytes(file_name, mime, contents.as_bytes())
+}
+
+/// Like [`save_text`], for binary files (a ZIP).
+pub fn save_bytes(file_name: &str, mime: &str, contents: &[u8]) -> Result<String, String> {
+    imp::save_bytes(file_name, mime, contents)
 }
 
 /// Writes a JSON status into the page's `#ire-status` element (read by the browser test).

@@ -54,7 +54,9 @@ impl PlaygroundApp {
                 );
             }
             ui.separator();
-            ui.weak("Keys: Space run/pause · S step · I IRE switch · R reset");
+            ui.weak(
+                "Keys: Space run/pause · S step · I IRE switch · R reset · E export to PyTorch",
+            );
         });
     }
 

@@ -1,4 +1,5 @@
-//! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode, exports) and the keys
+//! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode, exports, opening logs) and
+//! the keys
 //! that do the same.
 
 use super::{platform, Mode, PlaygroundApp, Session};
@@ -32,14 +33,18 @@ impl PlaygroundApp {
         if ui.ctx().egui_wants_keyboard_input() {
             return;
         }
-        let (space, i, s, r) = ui.input(|inp| {
+        let (space, i, s, r, e) = ui.input(|inp| {
             (
                 inp.key_pressed(egui::Key::Space),
                 inp.key_pressed(egui::Key::I),
                 inp.key_pressed(egui::Key::S),
                 inp.key_pressed(egui::Key::R),
+                inp.key_pressed(egui::Key::E),
             )
         });
+        if e {
+            self.start_export();
+        }
         if space {
             let running = self
                 .session
@@ -149,6 +154,19 @@ impl PlaygroundApp {
             }
             if ui.button("Save JSONL").clicked() {
                 self.export(true);
+            }
+            if ui
+                .add_enabled(
+                    self.session.is_some(),
+                    egui::Button::new("Export to PyTorch"),
+                )
+                .on_hover_text(
+                    "E: a ZIP with train.py, the run's full state and its data, to continue the \
+                     run in PyTorch (one process or torchrun)",
+                )
+                .clicked()
+            {
+                self.start_export();
             }
             ui.separator();
             self.open_log_ui(ui);

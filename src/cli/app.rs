@@ -22,6 +22,10 @@ pub struct AppArgs {
     /// show it next to the live runs; may be given several times.
     #[arg(long, value_name = "FILE")]
     open_log: Vec<std::path::PathBuf>,
+    /// Export the runs to PyTorch (a ZIP per run in the working folder) once this many steps
+    /// are done.
+    #[arg(long, value_name = "STEPS")]
+    export_at: Option<usize>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -47,6 +51,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         quit_after: args.quit_after,
         failure: Default::default(),
         open_logs: args.open_log,
+        export_at: args.export_at,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

@@ -4,7 +4,7 @@
 // element that the loss went down and the switch was recorded. Then trains a ResNet (its data
 // set is fetched on demand). Serves gzip like a web server would and reports the bytes each
 // load transferred: the first load must stay under 5 MB, and a reload must take the data sets
-// from Cache Storage. Opens logs through the file picker and by dropping one on the page. Also
+// from Cache Storage. Exports a run to PyTorch (a ZIP download); opens logs through the file picker and by dropping one on the page. Also
 // checks that a browser without WebGPU gets a clear explanation.
 // Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
@@ -141,6 +141,15 @@ try {
   check(f && f.frames > 0 && f.steps_per_s > 0,
     `frame timing published: ${f.steps_per_s.toFixed(1)} steps/s, update ${f.work_ms_mean.toFixed(1)} ms mean ` +
     `(max ${f.work_ms_max.toFixed(1)}), frame interval ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader)`);
+
+  // 2a. Export to PyTorch (the E key): a ZIP download with train.py, the run's state and its data.
+  const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.keyboard.press('KeyE')]);
+  const zipPath = path.join(outDir, download.suggestedFilename());
+  await download.saveAs(zipPath);
+  const zip = fs.readFileSync(zipPath);
+  const has = (name) => zip.includes(Buffer.from(`ire-playground-export/${name}`));
+  check(/pytorch\.zip$/.test(zipPath) && ['train.py', 'checkpoint.safetensors', 'data/corpus.txt.zlib', 'playground/ire.py'].every(has),
+    `exported to PyTorch from the browser: ${download.suggestedFilename()} (${mb(zip.length)})`);
 
   // 2b. Logs from elsewhere (the CLI, an exported train.py) open through the file picker and by
   // dropping them on the page, and show next to the live run.

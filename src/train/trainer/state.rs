@@ -62,18 +62,14 @@ impl Trainer {
     /// the GPU (native; blocks until the GPU is idle). See [`Trainer::begin_checkpoint`].
     #[cfg(not(target_arch = "wasm32"))]
     pub fn checkpoint(&self) -> Result<Checkpoint> {
-        let pending = self.begin_checkpoint(true)?;
-        let values = pending.snapshot.wait(&self.ctx)?;
-        pending.finish(values)
+        self.begin_checkpoint(true)?.wait(&self.ctx)
     }
 
     /// The weights and buffers only (what evaluation and PyTorch need), at any time (native;
     /// blocks).
     #[cfg(not(target_arch = "wasm32"))]
     pub fn weights_checkpoint(&self) -> Result<Checkpoint> {
-        let pending = self.begin_checkpoint(false)?;
-        let values = pending.snapshot.wait(&self.ctx)?;
-        pending.finish(values)
+        self.begin_checkpoint(false)?.wait(&self.ctx)
     }
 
     /// Starts reading the run back as a checkpoint without blocking (the app polls
@@ -120,28 +116,30 @@ impl Trainer {
         let params = network.params();
         Ok(PendingCheckpoint {
             snapshot: Snapshot::take(&self.ctx, &tensors),
-            template: Checkpoint {
-                model,
-                step: self.next_step,
-                train_config: serde_json::to_string(&self.config).unwrap_or_default(),
-                tensors: Default::default(),
-                buffers: Vec::new(),
-                state: None,
-            },
-            layout: ParamLayout {
-                specs: params.specs.clone(),
-                ranges: params
-                    .specs
-                    .iter()
-                    .map(|s| {
-                        let view = params.param(&s.name);
-                        ((view.offset / 4) as usize, view.len)
-                    })
-                    .collect(),
-            },
-            buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),
-            state_names: state.into_iter().map(|(n, _)| n).collect(),
-            host,
+            parts: Some(Box::new(Parts {
+                template: Checkpoint {
+                    model,
+                    step: self.next_step,
+                    train_config: serde_json::to_string(&self.config).unwrap_or_default(),
+                    tensors: Default::default(),
+                    buffers: Vec::new(),
+                    state: None,
+                },
+                layout: ParamLayout {
+                    specs: params.specs.clone(),
+                    ranges: params
+                        .specs
+                        .iter()
+                        .map(|s| {
+                            let view = params.param(&s.name);
+                            ((view.offset / 4) as usize, view.len)
+                        })
+                        .collect(),
+                },
+                buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),
+                state_names: state.into_iter().map(|(n, _)| n).collect(),
+                host,
+            })),
         })
     }
 
@@ -293,6 +291,11 @@ impl ParamLayout {
 /// A checkpoint on its way back from the GPU (see [`Trainer::begin_checkpoint`]).
 pub struct PendingCheckpoint {
     snapshot: Snapshot,
+    /// What turns the values into a checkpoint (taken when they arrive).
+    parts: Option<Box<Parts>>,
+}
+
+struct Parts {
     template: Checkpoint,
     layout: ParamLayout,
     buffer_layers: Vec<String>,
@@ -301,14 +304,27 @@ pub struct PendingCheckpoint {
 }
 
 impl PendingCheckpoint {
-    /// The checkpoint once its values have arrived (None: not yet; never blocks).
-    pub fn poll(self, ctx: &GpuContext) -> std::result::Result<Result<Checkpoint>, Self> {
-        match self.snapshot.try_take(ctx) {
-            None => Err(self),
-            Some(values) => Ok(values.and_then(|v| self.finish(v))),
-        }
+    /// The checkpoint once its values have arrived (None: not yet; never blocks). It is handed
+    /// out once.
+    pub fn poll(&mut self, ctx: &GpuContext) -> Option<Result<Checkpoint>> {
+        let values = self.snapshot.try_take(ctx)?;
+        let parts = self.parts.take();
+        Some(values.and_then(|v| match parts {
+            Some(parts) => parts.finish(v),
+            None => Err(Error::NotReady("the checkpoint was already taken".into())),
+        }))
     }
 
+    /// Waits for the checkpoint (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn wait(mut self, ctx: &GpuContext) -> Result<Checkpoint> {
+        let values = self.snapshot.wait(ctx)?;
+        let parts = self.parts.take().expect("a fresh pending checkpoint");
+        parts.finish(values)
+    }
+}
+
+impl Parts {
     /// Assembles the checkpoint from the snapshot's values: the flat parameters, then the
     /// buffers' statistics, then the state tensors (in declaration order, without padding).
     fn finish(self, values: Vec<Vec<f32>>) -> Result<Checkpoint> {

@@ -1,0 +1,127 @@
+//! "Export to PyTorch" in the app: each run's full state becomes a ZIP holding the Python project
+//! `ire-playground export` writes (train.py, the checkpoint, the data), downloaded on the web and
+//! written to the working folder on the desktop. Training pauses; once every result in flight
+//! has arrived, the state is read back without blocking (a few frames), then zipped.
+
+use super::{platform, Mode, PlaygroundApp};
+use crate::export::{self, ExportData};
+use crate::train::PendingCheckpoint;
+
+/// An export in progress.
+pub enum ExportJob {
+    /// Waiting for the runs' results in flight.
+    Draining,
+    /// Reading the runs' state back: (label, its checkpoint on the way), per run.
+    Reading(Vec<(String, Option<PendingCheckpoint>)>),
+}
+
+impl PlaygroundApp {
+    /// Starts exporting every current run (the button and the E key).
+    pub(super) fn start_export(&mut self) {
+        if self.session.is_none() {
+            self.message = Some((true, "no run to export: press Reset first".into()));
+            return;
+        }
+        self.set_mode(Mode::Paused);
+        self.export_job = Some(ExportJob::Draining);
+        self.message = Some((false, "exporting to PyTorch…".into()));
+    }
+
+    /// Advances an export each frame; never blocks.
+    pub(super) fn advance_export(&mut self) {
+        let (Some(job), Some(session), Some(ctx)) =
+            (self.export_job.take(), &self.session, &self.ctx)
+        else {
+            return;
+        };
+        let job = match job {
+            ExportJob::Draining if session.runs.iter().any(|r| r.trainer.in_flight() > 0) => {
+                ExportJob::Draining
+            }
+            ExportJob::Draining => ExportJob::Reading(
+                session
+                    .runs
+                    .iter()
+                    .map(|r| {
+                        // A diverged run has no consistent state: its weights only.
+                        let full = r.trainer.diverged_at().is_none();
+                        let pending = r.trainer.begin_checkpoint(full).ok();
+                        (r.label.clone(), pending)
+                    })
+                    .collect(),
+            ),
+            ExportJob::Reading(mut runs) => {
+                let mut outcomes = Vec::new();
+                let mut waiting = false;
+                for (label, pending) in &mut runs {
+                    let Some(p) = pending else { continue };
+                    match p.poll(ctx) {
+                        None => waiting = true,
+                        Some(checkpoint) => {
+                            *pending = None;
+                            outcomes.push(
+                                checkpoint
+                                    .map_err(|e| e.to_string())
+                                    .and_then(|c| self.save_project(label, &c)),
+                            );
+                        }
+                    }
+                }
+                self.report_exports(outcomes);
+                if !waiting {
+                    return;
+                }
+                ExportJob::Reading(runs)
+            }
+        };
+        self.export_job = Some(job);
+    }
+
+    fn save_project(
+        &self,
+        label: &str,
+        checkpoint: &crate::checkpoint::Checkpoint,
+    ) -> Result<String, String> {
+        let data = self.data.as_ref().ok_or("no data set loaded")?;
+        let image_files;
+        let source = match &checkpoint.model {
+            crate::checkpoint::ModelSpec::Transformer { .. } => {
+                ExportData::Corpus(&data.corpus_file)
+            }
+            crate::checkpoint::ModelSpec::ResNet(_) => {
+                image_files = data
+                    .image_files
+                    .clone()
+                    .ok_or("the image set has not arrived")?;
+                ExportData::Images([
+                    &image_files[0],
+                    &image_files[1],
+                    &image_files[2],
+                    &image_files[3],
+                ])
+            }
+        };
+        let files: Vec<(String, Vec<u8>)> = export::project(checkpoint, source)
+            .map_err(|e| e.to_string())?
+            .into_iter()
+            .map(|f| (format!("ire-playground-export/{}", f.path), f.bytes))
+            .collect();
+        let zip =
+            export::zip(&files).map_err(|_| "the project is too large for a ZIP".to_string())?;
+        let name = label.to_lowercase().replace(' ', "-");
+        let file = format!("ire-playground-{name}-step{}-pytorch.zip", checkpoint.step);
+        platform::save_bytes(&file, "application/zip", &zip)
+    }
+
+    fn report_exports(&mut self, outcomes: Vec<Result<String, String>>) {
+        if outcomes.is_empty() {
+            return;
+        }
+        let failed = outcomes.iter().any(Result::is_err);
+        let text: Vec<String> = outcomes
+            .into_iter()
+            .map(|o| o.unwrap_or_else(|e| e))
+            .collect();
+        self.message = Some((failed, text.join("; ")));
+    }
+}

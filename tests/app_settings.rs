@@ -14,6 +14,10 @@ fn datasets() -> Datasets {
     Datasets {
         corpus: Arc::new(Corpus::shakespeare().unwrap()),
         images: Some(Arc::new(ImageDataset::fashion_mnist_embedded().unwrap())),
+        corpus_file: Arc::new(Corpus::shakespeare_zlib().to_vec()),
+        image_files: Some(Arc::new(
+            ImageDataset::embedded_files().map(<[u8]>::to_vec).to_vec(),
+        )),
     }
 }
 

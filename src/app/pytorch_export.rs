@@ -67,7 +67,7 @@ impl PlaygroundApp {
                         }
                     }
                 }
-                self.report_exports(outcomes);
+                self.report_saves(outcomes);
                 if !waiting {
                     return;
                 }
@@ -108,20 +108,8 @@ impl PlaygroundApp {
             .collect();
         let zip =
             export::zip(&files).map_err(|_| "the project is too large for a ZIP".to_string())?;
-        let name = label.to_lowercase().replace(' ', "-");
+        let name = super::toolbar::file_stem(label);
         let file = format!("ire-playground-{name}-step{}-pytorch.zip", checkpoint.step);
         platform::save_bytes(&file, "application/zip", &zip)
-    }
-
-    fn report_exports(&mut self, outcomes: Vec<Result<String, String>>) {
-        if outcomes.is_empty() {
-            return;
-        }
-        let failed = outcomes.iter().any(Result::is_err);
-        let text: Vec<String> = outcomes
-            .into_iter()
-            .map(|o| o.unwrap_or_else(|e| e))
-            .collect();
-        self.message = Some((failed, text.join("; ")));
     }
 }

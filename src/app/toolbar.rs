@@ -71,7 +71,7 @@ impl PlaygroundApp {
         };
         let mut outcomes = Vec::new();
         for run in &session.runs {
-            let name = run.label.to_lowercase().replace(' ', "-");
+            let name = file_stem(&run.label);
             let (file, mime, text) = if jsonl {
                 (
                     format!("ire-playground-{name}.jsonl"),
@@ -87,7 +87,15 @@ impl PlaygroundApp {
             };
             outcomes.push(platform::save_text(&file, mime, &text));
         }
-        // In compare mode both runs are saved; a failure must not hide behind the other's success.
+        self.report_saves(outcomes);
+    }
+
+    /// Shows what each save did. In compare mode both runs are saved; a failure must not hide
+    /// behind the other's success.
+    pub(super) fn report_saves(&mut self, outcomes: Vec<Result<String, String>>) {
+        if outcomes.is_empty() {
+            return;
+        }
         let failed = outcomes.iter().any(Result::is_err);
         let text: Vec<String> = outcomes
             .into_iter()
@@ -172,4 +180,9 @@ impl PlaygroundApp {
             self.open_log_ui(ui);
         });
     }
+}
+
+/// A run's label as part of a file name (`AdmIRE` -> `admire`).
+pub(super) fn file_stem(label: &str) -> String {
+    label.to_lowercase().replace(' ', "-")
 }

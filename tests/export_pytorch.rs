@@ -255,3 +255,51 @@ fn torchrun_with_two_processes_is_the_same_run() {
     eprintln!("torchrun, 2 processes vs 1: worst relative loss difference {worst:.2e}");
     assert!(worst <= 1e-5, "2 processes: {worst:.2e}");
 }
+
+#[test]
+fn the_exported_script_refuses_bad_input_with_a_reason() {
+    let Some(py) = python() else { return };
+    let dir = scratch("export-hostile");
+    let [_, project, start] = engine_run(&dir, 4, 2, &["--batch", "4", "--eval-batches", "1"]);
+    let script = project.join("train.py");
+    let garbage = dir.join("garbage.safetensors");
+    std::fs::write(&garbage, b"not a checkpoint").unwrap();
+    let cases: [(&[&str], &str); 4] = [
+        (
+            &["--checkpoint", s(&garbage)],
+            "not a readable safetensors checkpoint",
+        ),
+        (
+            &["--checkpoint", s(&start), "--steps", "1"],
+            "nothing to train",
+        ),
+        (
+            &["--checkpoint", s(&start), "--steps", "8", "--save", s(&dir)],
+            "is a folder",
+        ),
+        (
+            &[
+                "--checkpoint",
+                s(&start),
+                "--steps",
+                "8",
+                "--data",
+                s(&garbage),
+            ],
+            "cannot continue",
+        ),
+    ];
+    for (args, needle) in cases {
+        let out = Command::new(&py).arg(&script).args(args).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} succeeded");
+        assert!(
+            !stderr.contains("Traceback"),
+            "{args:?}: a traceback instead of a reason: {stderr}"
+        );
+        assert!(
+            stderr.contains(needle),
+            "{args:?}: expected '{needle}' in {stderr}"
+        );
+    }
+}

@@ -46,6 +46,12 @@ def load(path: str) -> Checkpoint:
         )
     if fmt != FORMAT:
         raise ValueError(f"{path}: format is {fmt!r}, expected {FORMAT!r}")
+    missing = [k for k in ("family", "config", "step", "train_config", "parameters") if k not in meta]
+    if missing:
+        raise ValueError(f"{path} lacks the metadata {missing}; not an ire-playground checkpoint")
+    bad = [k for k, v in tensors.items() if v.is_floating_point() and not torch.isfinite(v).all()]
+    if bad:
+        raise ValueError(f"{path}: tensor {bad[0]} holds a non-finite value")
     state = {k[len(STATE_PREFIX):]: v for k, v in tensors.items() if k.startswith(STATE_PREFIX)}
     model_tensors = {k: v for k, v in tensors.items() if not k.startswith(STATE_PREFIX)}
     host = json.loads(meta["train_state"]) if "train_state" in meta else None

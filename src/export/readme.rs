@@ -8,9 +8,9 @@ use crate::train::TrainConfig;
 pub fn readme(checkpoint: &Checkpoint, config: &TrainConfig) -> String {
     let model = match &checkpoint.model {
         ModelSpec::Transformer { config: c, .. } => format!(
-            "a character transformer ({} layers, d_model {}, {} heads, d_ff {}, context {}, \
+            "a character transformer (layers {}, d_model {}, heads {}, d_ff {}, context {}, \
              vocabulary {})",
-            c.n_layer, c.n_head, c.d_model, c.d_ff, c.seq_len, c.vocab
+            c.n_layer, c.d_model, c.n_head, c.d_ff, c.seq_len, c.vocab
         ),
         ModelSpec::ResNet(c) => format!(
             "a ResNet-{} (width {}) on {}x{} images, {} classes",
@@ -42,14 +42,27 @@ pub fn readme(checkpoint: &Checkpoint, config: &TrainConfig) -> String {
     } else {
         "with its weights only (optimizer moments and IRE's state start from zero)"
     };
-    let steps = config.steps;
     let (step, optimizer, batch) = (checkpoint.step, config.optimizer.kind, config.batch);
+    // A finished run can only be continued by raising its total (the schedule stretches).
+    let (steps, finished) = if step < config.steps {
+        (config.steps, String::new())
+    } else {
+        (
+            config.steps.saturating_mul(2).max(step + 1),
+            format!(
+                " The run had finished its {} steps; the commands below continue it to {} \
+                 (the learning-rate schedule is stretched to the new end).",
+                config.steps,
+                config.steps.saturating_mul(2).max(step + 1)
+            ),
+        )
+    };
     format!(
         r#"# An ire-playground run, exported to PyTorch
 
 This folder continues a run of ire-playground in PyTorch: {model},
-trained by {optimizer:?} (peak lr {lr}){ire}, batch {batch}, at step {step} of {steps},
-{state}.
+trained by {optimizer:?} (peak lr {lr}){ire}, batch {batch}, at step {step} of {total},
+{state}.{finished}
 
 `train.py` has the playground's semantics to the letter: the same model and parameter names, the
 same optimizers and IRE (labels sampled from the model with the same random stream, the exact
@@ -73,8 +86,10 @@ On several GPUs of one node (DistributedDataParallel over NCCL; gloo on CPUs), t
 of {batch} is split evenly over the processes, so it is the same run:
 
 ```sh
-.venv/bin/torchrun --nproc_per_node 8 train.py --steps {steps} --log run.jsonl --save run.safetensors
+.venv/bin/torchrun --nproc_per_node 8 train.py -- --steps {steps} --log run.jsonl --save run.safetensors
 ```
+
+(The `--` keeps torchrun from reading `--log` as an abbreviation of its own `--log-dir`.)
 
 Ctrl-C saves the state (with `--save`) and stops; run the same command again with
 `--checkpoint run.safetensors` to continue. A NaN/Inf loss stops the run with a `diverged` row in
@@ -97,6 +112,7 @@ next to live runs.
 - `data/`: the data the run trains on with their licence notices.
 "#,
         lr = config.optimizer.lr,
-        more = steps * 2,
+        total = config.steps,
+        more = steps.saturating_mul(2),
     )
 }

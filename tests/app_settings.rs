@@ -14,10 +14,8 @@ fn datasets() -> Datasets {
     Datasets {
         corpus: Arc::new(Corpus::shakespeare().unwrap()),
         images: Some(Arc::new(ImageDataset::fashion_mnist_embedded().unwrap())),
-        corpus_file: Arc::new(Corpus::shakespeare_zlib().to_vec()),
-        image_files: Some(Arc::new(
-            ImageDataset::embedded_files().map(<[u8]>::to_vec).to_vec(),
-        )),
+        corpus_file: Corpus::shakespeare_zlib().into(),
+        image_files: Some(ImageDataset::embedded_files().map(Into::into).to_vec()),
     }
 }
 

@@ -366,3 +366,44 @@ fn ctrl_c_saves_a_final_checkpoint_and_a_complete_log() {
     assert_eq!(v["step"].as_u64(), Some(last), "{v}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn export_checks_its_output_and_data_before_writing() {
+    let dir = scratch("export");
+    let save = dir.join("run.safetensors");
+    succeed(&train(&["--steps", "2", "--save", s(&save)]));
+    let busy = dir.join("busy");
+    std::fs::create_dir(&busy).unwrap();
+    std::fs::write(busy.join("keep.txt"), "mine").unwrap();
+    assert_fails_with(
+        &["export", "--checkpoint", s(&save), "--out", s(&busy)],
+        "is not empty",
+    );
+    assert_eq!(
+        std::fs::read_to_string(busy.join("keep.txt")).unwrap(),
+        "mine"
+    );
+    let fresh = dir.join("fresh");
+    assert_fails_with(
+        &[
+            "export",
+            "--checkpoint",
+            s(&save),
+            "--out",
+            s(&fresh),
+            "--data-dir",
+            s(&dir),
+        ],
+        "--data-dir applies to ResNet checkpoints only",
+    );
+    let zip = dir.join("run.zip");
+    succeed(&["export", "--checkpoint", s(&save), "--out", s(&zip)]);
+    let bytes = std::fs::read(&zip).unwrap();
+    assert!(bytes.starts_with(b"PK\x03\x04"), "not a ZIP");
+    for name in ["train.py", "checkpoint.safetensors", "data/corpus.txt.zlib"] {
+        assert!(
+            bytes.windows(name.len()).any(|w| w == name.as_bytes()),
+            "{name} missing"
+        );
+    }
+}

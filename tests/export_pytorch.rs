@@ -84,6 +84,14 @@ fn worst_relative(a: &BTreeMap<u64, f64>, b: &BTreeMap<u64, f64>) -> f64 {
         .fold(0.0, f64::max)
 }
 
+/// Asserts that the step losses of `log` agree with those of `reference` (which must hold every
+/// step of `log`) within `tolerance`, relative, and reports the worst difference.
+fn assert_losses_agree(what: &str, reference: &Path, log: &Path, tolerance: f64) {
+    let worst = worst_relative(&log_values(reference).0, &log_values(log).0);
+    eprintln!("{what}: worst relative loss difference {worst:.2e}");
+    assert!(worst <= tolerance, "{what}: {worst:.2e} > {tolerance:.0e}");
+}
+
 /// Trains `steps` steps in the engine with a checkpoint every `every`, and exports the first
 /// checkpoint. Returns (engine log, exported project, that checkpoint).
 fn engine_run(dir: &Path, steps: usize, every: usize, extra: &[&str]) -> [PathBuf; 3] {
@@ -127,7 +135,8 @@ fn continue_in_python(py: &Path, project: &Path, start: &Path, steps: usize, out
     );
 }
 
-/// One optimizer's parity: returns the worst relative loss difference.
+/// One optimizer's parity over steps 11-30 (losses and validation losses within `tolerance`);
+/// returns the scratch folder and the script's final checkpoint.
 fn parity(py: &Path, name: &str, extra: &[&str], tolerance: f64) -> (PathBuf, PathBuf) {
     let dir = scratch(&format!("export-{name}"));
     let [engine_log, project, start] = engine_run(&dir, 30, 10, extra);
@@ -212,12 +221,8 @@ fn exported_resnet_with_augmentation_continues_the_engines_run() {
     let [engine_log, project, start] = engine_run(&dir, 12, 4, &extra);
     let ours = dir.join("python.safetensors");
     continue_in_python(&py, &project, &start, 12, &ours);
-    let worst = worst_relative(
-        &log_values(&engine_log).0,
-        &log_values(&ours.with_extension("jsonl")).0,
-    );
-    eprintln!("resnet: 8 steps, worst relative loss difference {worst:.2e}");
-    assert!(worst <= 1e-4, "resnet: {worst:.2e}");
+    let ours_log = ours.with_extension("jsonl");
+    assert_losses_agree("resnet, 8 steps", &engine_log, &ours_log, 1e-4);
 }
 
 #[test]
@@ -248,12 +253,8 @@ fn torchrun_with_two_processes_is_the_same_run() {
         "cpu",
     ];
     run_python(&py, &[&args[..], &tail[..]].concat());
-    let worst = worst_relative(
-        &log_values(&single.with_extension("jsonl")).0,
-        &log_values(&two).0,
-    );
-    eprintln!("torchrun, 2 processes vs 1: worst relative loss difference {worst:.2e}");
-    assert!(worst <= 1e-5, "2 processes: {worst:.2e}");
+    let single_log = single.with_extension("jsonl");
+    assert_losses_agree("torchrun, 2 processes vs 1", &single_log, &two, 1e-5);
 }
 
 #[test]

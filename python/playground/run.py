@@ -2,13 +2,13 @@
 same schedule, IRE switch and refresh timing, SAM, clipping, NaN handling, evaluations and probes,
 on one process or sharded over torch.distributed ranks (the global batch split evenly, gradients
 averaged by DistributedDataParallel, so that it stays the same run)."""
+import contextlib
 import math
 import time
 
 import numpy as np
 import torch
 import torch.distributed as dist
-import torch.nn.functional as F
 
 from . import checkpoint as ckpt_io
 from .data import Corpus, ImageBatches, ImageData, TextBatches
@@ -145,13 +145,9 @@ class Run:
         """Mean loss over the global batch, its gradient (flat) and the gradient's norm."""
         for p in self.params:
             p.grad = None
-        if update_running:
+        with contextlib.nullcontext() if update_running else running_stats_frozen(self.model):
             _, loss = self.ddp(x, y)
             loss.backward()
-        else:
-            with running_stats_frozen(self.model):
-                _, loss = self.ddp(x, y)
-                loss.backward()
         grads = self.flat_grads()
         return self._mean_over_ranks(loss.detach()), grads, torch.linalg.vector_norm(grads)
 

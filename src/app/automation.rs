@@ -84,7 +84,7 @@ impl PlaygroundApp {
         status.logs = self
             .logs
             .iter()
-            .map(|l| super::RunStatus::of(&l.label, &l.series, l.events.clone(), None))
+            .map(|l| super::RunStatus::of(&l.label, &l.series, None))
             .collect();
         status
     }

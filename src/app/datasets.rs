@@ -14,18 +14,21 @@ pub struct Datasets {
     pub corpus: Arc<Corpus>,
     /// Fashion-MNIST subset (ResNets): None until it has arrived.
     pub images: Option<Arc<ImageDataset>>,
-    /// The corpus file as it came (zlib), for exports.
-    pub corpus_file: Arc<Vec<u8>>,
+    /// The corpus file as it came (zlib), for exports: the embedded bytes on the desktop.
+    pub corpus_file: DataFile,
     /// The image set's four IDX files as they came, for exports.
-    pub image_files: Option<Arc<Vec<Vec<u8>>>>,
+    pub image_files: Option<Vec<DataFile>>,
 }
+
+/// A data file's bytes: borrowed from the binary on the desktop, fetched on the web.
+pub type DataFile = std::borrow::Cow<'static, [u8]>;
 
 /// A data set that has finished loading (or failed to).
 pub enum Arrival {
     /// The text corpus, and its file.
-    Corpus(Result<(Corpus, Vec<u8>), String>),
+    Corpus(Result<(Corpus, DataFile), String>),
     /// The image data set, and its four IDX files.
-    Images(Result<(ImageDataset, Vec<Vec<u8>>), String>),
+    Images(Result<(ImageDataset, Vec<DataFile>), String>),
 }
 
 /// Where loaded data sets land (at once on the desktop, asynchronously on the web).
@@ -47,13 +50,15 @@ mod imp {
 
     pub fn load_corpus(slot: DataSlot) {
         let corpus = Corpus::shakespeare()
-            .map(|c| (c, Corpus::shakespeare_zlib().to_vec()))
+            .map(|c| (c, DataFile::Borrowed(Corpus::shakespeare_zlib())))
             .map_err(|e| e.to_string());
         slot.borrow_mut().push(Arrival::Corpus(corpus));
     }
 
     pub fn load_images(slot: DataSlot) {
-        let files = ImageDataset::embedded_files().map(<[u8]>::to_vec).to_vec();
+        let files = ImageDataset::embedded_files()
+            .map(DataFile::Borrowed)
+            .to_vec();
         let images = ImageDataset::fashion_mnist_embedded()
             .map(|d| (d, files))
             .map_err(|e| e.to_string());
@@ -76,7 +81,7 @@ mod imp {
             let url = format!("data/{SHAKESPEARE_FILE}");
             let corpus = fetch_bytes(&url).await.and_then(|bytes| {
                 Corpus::from_zlib(&url, &bytes)
-                    .map(|c| (c, bytes))
+                    .map(|c| (c, DataFile::Owned(bytes)))
                     .map_err(|e| e.to_string())
             });
             slot.borrow_mut().push(Arrival::Corpus(corpus));
@@ -100,8 +105,12 @@ mod imp {
                 Some(e) => Err(e),
                 None => {
                     let [ti, tl, vi, vl] = [&files[0], &files[1], &files[2], &files[3]];
-                    ImageDataset::from_idx("Fashion-MNIST (data/fashion-mnist)", [ti, tl, vi, vl])
-                        .map(|d| (d, files.clone()))
+                    let parsed = ImageDataset::from_idx(
+                        "Fashion-MNIST (data/fashion-mnist)",
+                        [ti, tl, vi, vl],
+                    );
+                    parsed
+                        .map(|d| (d, files.into_iter().map(DataFile::Owned).collect()))
                         .map_err(|e| e.to_string())
                 }
             };

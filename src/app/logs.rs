@@ -18,8 +18,6 @@ pub struct LoggedRun {
     pub series: Series,
     /// Lines that were not a record (skipped).
     pub skipped: usize,
-    /// Events in the log as `name@step` (IRE switches, divergence).
-    pub events: Vec<String>,
 }
 
 impl LoggedRun {
@@ -33,13 +31,9 @@ impl LoggedRun {
         }
         let mut series = Series::default();
         let (mut records, mut skipped) = (0usize, 0usize);
-        let mut events = Vec::new();
         for line in text.lines().filter(|l| !l.trim().is_empty()) {
             match serde_json::from_str::<Record>(line) {
                 Ok(record) => {
-                    if let Record::Event(e) = &record {
-                        events.push(format!("{}@{}", e.event, e.step));
-                    }
                     series.push(&record, 0.0);
                     records += 1;
                 }
@@ -58,7 +52,6 @@ impl LoggedRun {
             label: format!("{name} (log)"),
             series,
             skipped,
-            events,
         })
     }
 }
@@ -154,7 +147,7 @@ mod tests {
         assert_eq!(run.series.val_loss, vec![[2.0, 3.6f32 as f64]]);
         assert_eq!(run.series.lambda_max.len(), 1);
         assert_eq!(run.series.tensor_names, vec!["wte.weight"]);
-        assert_eq!(run.events, vec!["ire_on@1"]);
+        assert_eq!(run.series.events, vec![(1.0, "ire_on".to_string())]);
         assert_eq!(run.skipped, 1, "the half-written last line");
         assert!(run.series.steps_per_s.is_empty());
     }

@@ -220,14 +220,14 @@ impl PlaygroundApp {
                     self.data = Some(Datasets {
                         corpus: Arc::new(corpus),
                         images: None,
-                        corpus_file: Arc::new(file),
+                        corpus_file: file,
                         image_files: None,
                     });
                 }
                 Arrival::Images(Ok((images, files))) => {
                     if let Some(data) = &mut self.data {
                         data.images = Some(Arc::new(images));
-                        data.image_files = Some(Arc::new(files));
+                        data.image_files = Some(files);
                     }
                 }
                 Arrival::Corpus(Err(e)) => {

@@ -4,6 +4,7 @@
 //! has arrived, the state is read back without blocking (a few frames), then zipped.
 
 use super::{platform, Mode, PlaygroundApp};
+use crate::checkpoint::{Checkpoint, ModelSpec};
 use crate::export::{self, ExportData};
 use crate::train::PendingCheckpoint;
 
@@ -11,8 +12,15 @@ use crate::train::PendingCheckpoint;
 pub enum ExportJob {
     /// Waiting for the runs' results in flight.
     Draining,
-    /// Reading the runs' state back: (label, its checkpoint on the way), per run.
-    Reading(Vec<(String, Option<PendingCheckpoint>)>),
+    /// Reading the runs' state back, one entry per run.
+    Reading(Vec<RunExport>),
+}
+
+/// One run's export: its label, its checkpoint while on the way, then what became of it.
+pub struct RunExport {
+    label: String,
+    pending: Option<PendingCheckpoint>,
+    outcome: Option<Result<String, String>>,
 }
 
 impl PlaygroundApp {
@@ -45,60 +53,52 @@ impl PlaygroundApp {
                     .map(|r| {
                         // A diverged run has no consistent state: its weights only.
                         let full = r.trainer.diverged_at().is_none();
-                        let pending = r.trainer.begin_checkpoint(full).ok();
-                        (r.label.clone(), pending)
+                        let (pending, outcome) = match r.trainer.begin_checkpoint(full) {
+                            Ok(p) => (Some(p), None),
+                            Err(e) => (None, Some(Err(format!("{}: {e}", r.label)))),
+                        };
+                        RunExport {
+                            label: r.label.clone(),
+                            pending,
+                            outcome,
+                        }
                     })
                     .collect(),
             ),
             ExportJob::Reading(mut runs) => {
-                let mut outcomes = Vec::new();
-                let mut waiting = false;
-                for (label, pending) in &mut runs {
-                    let Some(p) = pending else { continue };
-                    match p.poll(ctx) {
-                        None => waiting = true,
-                        Some(checkpoint) => {
-                            *pending = None;
-                            outcomes.push(
-                                checkpoint
-                                    .map_err(|e| e.to_string())
-                                    .and_then(|c| self.save_project(label, &c)),
-                            );
-                        }
-                    }
+                for run in &mut runs {
+                    let Some(checkpoint) = run.pending.as_mut().and_then(|p| p.poll(ctx)) else {
+                        continue;
+                    };
+                    run.pending = None;
+                    run.outcome = Some(
+                        checkpoint
+                            .map_err(|e| e.to_string())
+                            .and_then(|c| self.save_project(&run.label, &c)),
+                    );
                 }
-                self.report_saves(outcomes);
-                if !waiting {
+                if runs.iter().any(|r| r.pending.is_some()) {
+                    ExportJob::Reading(runs)
+                } else {
+                    // All at once: in compare mode a failure must not hide behind a success.
+                    self.report_saves(runs.into_iter().filter_map(|r| r.outcome).collect());
                     return;
                 }
-                ExportJob::Reading(runs)
             }
         };
         self.export_job = Some(job);
     }
 
-    fn save_project(
-        &self,
-        label: &str,
-        checkpoint: &crate::checkpoint::Checkpoint,
-    ) -> Result<String, String> {
+    fn save_project(&self, label: &str, checkpoint: &Checkpoint) -> Result<String, String> {
         let data = self.data.as_ref().ok_or("no data set loaded")?;
-        let image_files;
         let source = match &checkpoint.model {
-            crate::checkpoint::ModelSpec::Transformer { .. } => {
-                ExportData::Corpus(&data.corpus_file)
-            }
-            crate::checkpoint::ModelSpec::ResNet(_) => {
-                image_files = data
+            ModelSpec::Transformer { .. } => ExportData::Corpus(&data.corpus_file),
+            ModelSpec::ResNet(_) => {
+                let files = data
                     .image_files
-                    .clone()
+                    .as_ref()
                     .ok_or("the image set has not arrived")?;
-                ExportData::Images([
-                    &image_files[0],
-                    &image_files[1],
-                    &image_files[2],
-                    &image_files[3],
-                ])
+                ExportData::Images([&files[0], &files[1], &files[2], &files[3]])
             }
         };
         let files: Vec<(String, Vec<u8>)> = export::project(checkpoint, source)

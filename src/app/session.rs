@@ -10,7 +10,7 @@ use crate::error::Error;
 use crate::gpu::GpuContext;
 use crate::models::{ResNetConfig, TransformerConfig};
 use crate::previews::{ImagePredictor, TextSampler};
-use crate::train::{Record, Task, Trainer};
+use crate::train::{Task, Trainer};
 use serde::Serialize;
 use web_time::{Duration, Instant};
 
@@ -306,18 +306,7 @@ impl Session {
             runs: self
                 .runs
                 .iter()
-                .map(|r| {
-                    let events = r
-                        .trainer
-                        .history
-                        .iter()
-                        .filter_map(|rec| match rec {
-                            Record::Event(e) => Some(format!("{}@{}", e.event, e.step)),
-                            _ => None,
-                        })
-                        .collect();
-                    RunStatus::of(&r.label, &r.series, events, r.error.clone())
-                })
+                .map(|r| RunStatus::of(&r.label, &r.series, r.error.clone()))
                 .collect(),
         }
     }
@@ -363,7 +352,7 @@ pub struct RunStatus {
 
 impl RunStatus {
     /// The status of a run shown as `label` with `series`.
-    pub fn of(label: &str, series: &Series, events: Vec<String>, error: Option<String>) -> Self {
+    pub fn of(label: &str, series: &Series, error: Option<String>) -> Self {
         let loss = series.loss_first_last(5);
         Self {
             label: label.to_string(),
@@ -373,7 +362,11 @@ impl RunStatus {
             last_val_loss: series.val_loss.last().map(|p| p[1]),
             last_val_acc: series.val_acc.last().map(|p| p[1]),
             probes: series.flat_count.len(),
-            events,
+            events: series
+                .events
+                .iter()
+                .map(|(step, event)| format!("{event}@{step}"))
+                .collect(),
             error,
         }
     }

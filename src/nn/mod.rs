@@ -19,5 +19,5 @@ pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::Mlp;
-pub use params::{Init, ParamSet, ParamSpec};
+pub use params::{Init, ParamLayout, ParamSet, ParamSpec};
 pub(crate) use residual_block::{Block, ConvBn, Gating, Relu, Scratch};

@@ -157,17 +157,23 @@ impl ParamSet {
         Ok(flat)
     }
 
-    /// A flat buffer's real coordinates in declaration order, without alignment padding: the
-    /// adapter-independent layout in which checkpoints store training state (PyTorch's
-    /// `torch.cat([p.flatten() for p in params])` in the same order).
-    pub fn to_declaration_order(&self, flat: &[f32]) -> Vec<f32> {
-        self.unflatten(flat)
-            .into_iter()
-            .flat_map(|(_, values)| values.iter().copied())
-            .collect()
+    /// Where each parameter lies in the flat buffers, detached from them (a checkpoint being
+    /// read back keeps it while training moves on).
+    pub fn detached_layout(&self) -> ParamLayout {
+        ParamLayout {
+            specs: self.specs.clone(),
+            ranges: self
+                .specs
+                .iter()
+                .map(|spec| {
+                    let e = self.arena.entry(self.entry_index(&spec.name));
+                    (e.offset, e.len())
+                })
+                .collect(),
+        }
     }
 
-    /// The inverse of [`ParamSet::to_declaration_order`]: a flat buffer (padding zero), or an
+    /// The inverse of [`ParamLayout::to_declaration_order`]: a flat buffer (padding zero), or an
     /// error when `values` does not hold exactly one value per parameter.
     pub fn from_declaration_order(&self, values: &[f32]) -> Result<Vec<f32>> {
         if values.len() != self.count() {
@@ -195,6 +201,35 @@ impl ParamSet {
                 let e = self.arena.entry(self.entry_index(&spec.name));
                 (spec, &flat[e.offset..e.offset + e.len()])
             })
+            .collect()
+    }
+}
+
+/// The parameters' places in a flat buffer: (offset, len) in elements per declaration.
+#[derive(Clone, Debug)]
+pub struct ParamLayout {
+    specs: Vec<ParamSpec>,
+    ranges: Vec<(usize, usize)>,
+}
+
+impl ParamLayout {
+    /// Each parameter's declaration and its values in `flat`, in declaration order.
+    pub fn tensors<'a>(
+        &'a self,
+        flat: &'a [f32],
+    ) -> impl Iterator<Item = (&'a ParamSpec, &'a [f32])> {
+        self.specs
+            .iter()
+            .zip(&self.ranges)
+            .map(move |(spec, &(offset, len))| (spec, &flat[offset..offset + len]))
+    }
+
+    /// A flat buffer's real coordinates in declaration order, without alignment padding: the
+    /// adapter-independent layout in which checkpoints store training state (PyTorch's
+    /// `torch.cat([p.flatten() for p in params])` in the same order).
+    pub fn to_declaration_order(&self, flat: &[f32]) -> Vec<f32> {
+        self.tensors(flat)
+            .flat_map(|(_, values)| values.iter().copied())
             .collect()
     }
 }

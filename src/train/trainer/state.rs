@@ -8,7 +8,7 @@ use crate::checkpoint::{Checkpoint, HostState, ModelSpec, TrainState};
 use crate::data::{Corpus, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Snapshot, Tensor};
-use crate::nn::ParamSpec;
+use crate::nn::ParamLayout;
 use crate::rng::Rng;
 use crate::train::{Task, TrainConfig};
 use std::sync::Arc;
@@ -113,7 +113,6 @@ impl Trainer {
             ire_refreshes: self.ire.refresh_counters(),
             augment: matches!(&self.task, Task::Images { batcher, .. } if batcher.augment),
         });
-        let params = network.params();
         Ok(PendingCheckpoint {
             snapshot: Snapshot::take(&self.ctx, &tensors),
             parts: Some(Box::new(Parts {
@@ -125,17 +124,7 @@ impl Trainer {
                     buffers: Vec::new(),
                     state: None,
                 },
-                layout: ParamLayout {
-                    specs: params.specs.clone(),
-                    ranges: params
-                        .specs
-                        .iter()
-                        .map(|s| {
-                            let view = params.param(&s.name);
-                            ((view.offset / 4) as usize, view.len)
-                        })
-                        .collect(),
-                },
+                layout: network.params().detached_layout(),
                 buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),
                 state_names: state.into_iter().map(|(n, _)| n).collect(),
                 host,
@@ -268,23 +257,6 @@ impl Trainer {
         self.optimizer.steps_taken = host.optimizer_steps;
         self.ire.set_refresh_counters(host.ire_refreshes);
         Ok(())
-    }
-}
-
-/// Where each parameter lies in the flat buffer: the model's layout, kept so that a snapshot can
-/// be turned into named tensors after the trainer has moved on.
-struct ParamLayout {
-    specs: Vec<ParamSpec>,
-    /// (offset, len) in words of each spec's tensor.
-    ranges: Vec<(usize, usize)>,
-}
-
-impl ParamLayout {
-    fn tensors<'a>(&'a self, flat: &'a [f32]) -> impl Iterator<Item = (&'a ParamSpec, &'a [f32])> {
-        self.specs
-            .iter()
-            .zip(&self.ranges)
-            .map(move |(spec, &(offset, len))| (spec, &flat[offset..offset + len]))
     }
 }
 

@@ -106,14 +106,7 @@ impl PlaygroundApp {
                     run.series.loss.len(),
                     run.trainer.config.steps
                 );
-                run_line(
-                    ui,
-                    plots::RUN_COLORS[i % 2],
-                    &run.label,
-                    &run.series,
-                    &steps,
-                    &state,
-                );
+                run_line(ui, live_color(i), &run.label, &run.series, &steps, &state);
             }
         }
         let mut close = None;
@@ -139,7 +132,7 @@ impl PlaygroundApp {
             .map(|(i, r)| plots::Shown {
                 label: &r.label,
                 series: &r.series,
-                color: plots::RUN_COLORS[i % 2],
+                color: live_color(i),
             })
             .chain(self.logs.iter().enumerate().map(|(i, l)| plots::Shown {
                 label: &l.label,
@@ -175,6 +168,11 @@ impl PlaygroundApp {
             }
         });
     }
+}
+
+/// The live runs' colours: the base run's, then its IRE twin's.
+fn live_color(i: usize) -> egui::Color32 {
+    plots::RUN_COLORS[i % 2]
 }
 
 /// Opened logs take the colours after the two live runs'.

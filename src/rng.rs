@@ -62,6 +62,21 @@ impl Rng {
     }
 }
 
+/// The shaders' PCG hash (shaders/common.wgsl), for values the host must draw exactly as a
+/// kernel would.
+pub fn pcg_hash(v: u32) -> u32 {
+    let state = v.wrapping_mul(747796405).wrapping_add(2891336453);
+    let word = ((state >> ((state >> 28) + 4)) ^ state).wrapping_mul(277803737);
+    (word >> 22) ^ word
+}
+
+/// The shaders' `uniform_at(seed, counter, index)`: a uniform in [0, 1) that depends only on its
+/// arguments (no stream state), identical on the host, in WGSL and in the exported script.
+pub fn uniform_at(seed: u32, counter: u32, index: u32) -> f32 {
+    let h = pcg_hash(seed ^ pcg_hash(counter ^ pcg_hash(index)));
+    (h >> 8) as f32 / 16777216.0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

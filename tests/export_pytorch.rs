@@ -206,6 +206,43 @@ fn exported_admire_with_mask_refreshes_and_probes_continues_the_engines_run() {
 }
 
 #[test]
+fn exported_random_mask_control_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    // The control of "flat directions" vs "bigger steps": kappa on a random gamma fraction,
+    // redrawn at each refresh. Equal losses need the same mask, coordinate for coordinate.
+    let extra = [
+        "--ire",
+        "--mask-every",
+        "5",
+        "--probe-every",
+        "10",
+        "--mask-rule",
+        "random",
+        "--gamma",
+        "0.5",
+    ];
+    let (dir, ours) = parity(&py, "random-mask", &extra, 1e-3);
+    // The applied mask is a random half of the coordinates, not the Fisher rule's exact count.
+    for log in [dir.join("engine.jsonl"), ours.with_extension("jsonl")] {
+        let text = std::fs::read_to_string(&log).unwrap();
+        let probes: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter(|v| v.get("flat_count").is_some())
+            .collect();
+        assert!(!probes.is_empty(), "{}: no probes", log.display());
+        for p in probes {
+            let flat = p["flat_count"].as_f64().unwrap();
+            assert!(
+                (flat / 64_832.0 - 0.5).abs() < 0.01 && flat != 32_416.0,
+                "{}: flat count {flat}",
+                log.display()
+            );
+        }
+    }
+}
+
+#[test]
 fn exported_resnet_with_augmentation_continues_the_engines_run() {
     let Some(py) = python() else { return };
     let dir = scratch("export-resnet");

@@ -12,6 +12,8 @@ from .rng import uniform_at
 
 f32 = np.float32
 PROBE_STREAM = 0x8000_0000
+# Added to the run's seed for the random mask rule's stream (RANDOM_MASK_SALT in src/optim/ire.rs).
+RANDOM_MASK_SALT = 0x9E37_79B9
 
 
 def sample_labels(logits: torch.Tensor, seed: int, counter: int, first_row: int) -> torch.Tensor:
@@ -33,9 +35,10 @@ class IreState:
     """The Fisher estimate and mask over the flat parameters, and the statistics of the latest
     refresh (what the probes report)."""
 
-    def __init__(self, cfg: dict, sizes: list, device):
+    def __init__(self, cfg: dict, sizes: list, device, seed: int):
         n = sum(sizes)
         self.cfg = cfg
+        self.seed = seed
         self.sizes = sizes
         self.fisher = torch.zeros(n, device=device)
         self.mask = torch.zeros(n, device=device)
@@ -44,14 +47,20 @@ class IreState:
     def state_tensors(self) -> dict:
         return {"ire.fisher": self.fisher, "ire.mask": self.mask}
 
-    def update(self, grads: torch.Tensor, rows: int) -> None:
-        """Folds a sampled-label gradient into the estimate and recomputes the mask."""
+    def update(self, grads: torch.Tensor, rows: int, counter: int) -> None:
+        """Folds a sampled-label gradient into the estimate and recomputes the mask (refresh
+        `counter` draws the random rule's mask)."""
         beta = f32(self.cfg["fisher_beta"])
         coef = float((f32(1) - beta) * f32(rows))
         self.fisher = float(beta) * self.fisher + coef * grads * grads
         n = self.fisher.numel()
         k = math.floor(float(f32(self.cfg["gamma"])) * n)
-        if k == 0:
+        if self.cfg.get("mask_rule", "fisher") == "random":
+            seed = (self.seed + RANDOM_MASK_SALT) & 0xFFFFFFFF
+            u = uniform_at(seed, counter, np.arange(n, dtype=np.uint32))
+            drawn = torch.from_numpy(u < f32(self.cfg["gamma"]))
+            self.mask = drawn.to(self.fisher.device, torch.float32)
+        elif k == 0:
             self.mask = torch.zeros_like(self.fisher)
         else:
             threshold = torch.kthvalue(self.fisher, k).values

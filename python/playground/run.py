@@ -68,8 +68,8 @@ class Run:
             self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
         self.opt = BaseOptimizer(self.cfg["optimizer"], sum(self.sizes), decay.to(self.device), self.device)
-        self.ire = IreState(self.cfg["ire"], self.sizes, self.device)
         self.seed = self.cfg["seed"]
+        self.ire = IreState(self.cfg["ire"], self.sizes, self.device, self.seed)
         if ckpt.family == "transformer":
             corpus = Corpus.from_file(data_path, ckpt.vocab)
             if corpus.vocab != ckpt.vocab:
@@ -158,7 +158,7 @@ class Run:
         with running_stats_frozen(self.model):
             logits, _ = model(x)
             sampled_label_loss(logits, self.seed, counter, first_row).backward()
-        self.ire.update(self.flat_grads(), rows)
+        self.ire.update(self.flat_grads(), rows, counter)
 
     def set_ire(self, on: bool):
         if on != self.ire_on:

@@ -8,7 +8,7 @@ use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::files;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
-use ire_playground::optim::{IreConfig, OptimizerConfig, OptimizerKind};
+use ire_playground::optim::{IreConfig, MaskRule, OptimizerConfig, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{EventRecord, Family, Record, Task, TrainConfig, Trainer};
 use std::path::{Path, PathBuf};
@@ -120,6 +120,10 @@ pub struct TrainArgs {
     /// IRE: scale kappa by lr_t / lr_max.
     #[arg(long)]
     prog_decay: bool,
+    /// IRE: which coordinates are amplified: fisher (the flattest, the algorithm) or random (a
+    /// random gamma fraction, redrawn at each refresh: a control for "bigger steps").
+    #[arg(long, default_value = "fisher")]
+    mask_rule: String,
     /// Switch IRE on/off at these steps (comma-separated), e.g. 200,400.
     #[arg(long, value_delimiter = ',')]
     ire_toggle_at: Vec<usize>,
@@ -180,6 +184,11 @@ impl TrainArgs {
                 start: self.ire_start,
                 prog_decay: self.prog_decay,
                 toggle_at: self.ire_toggle_at.clone(),
+                mask_rule: match self.mask_rule.as_str() {
+                    "fisher" => MaskRule::Fisher,
+                    "random" => MaskRule::Random,
+                    other => bail!("unknown --mask-rule '{other}'; choose fisher or random"),
+                },
                 ..recipe.ire
             },
             probe_every: self.probe_every,

@@ -21,6 +21,7 @@ use crate::kernels::reduce::{self, ReduceMode};
 use crate::kernels::segments::{segment_table, sum_segments};
 use crate::kernels::slot;
 use crate::models::Network;
+use crate::rng::uniform_at;
 use serde::{Deserialize, Serialize};
 
 /// IRE hyperparameters (names follow the paper).
@@ -45,7 +46,27 @@ pub struct IreConfig {
     pub toggle_at: Vec<usize>,
     /// A coordinate also counts as flat-by-threshold when `h < eps_rel * mean(h)`.
     pub eps_rel: f32,
+    /// Which coordinates are amplified: the flattest by the Fisher estimate (IRE), or a random
+    /// `gamma` fraction (a control that separates "flat directions" from "bigger steps").
+    pub mask_rule: MaskRule,
 }
+
+/// How IRE's mask is chosen at each refresh.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MaskRule {
+    /// The `gamma` fraction with the smallest Fisher values, ties included (the algorithm).
+    #[default]
+    Fisher,
+    /// Each coordinate independently with probability `gamma`, redrawn at every refresh from
+    /// the run's seed and the refresh counter (`uniform_at(seed + RANDOM_MASK_SALT, counter,
+    /// j) < gamma`, j the coordinate's index in declaration order). The Fisher estimate is still
+    /// refreshed, so the probes' statistics stay comparable.
+    Random,
+}
+
+/// Added to the run's seed for the random mask's stream (apart from the sampled labels').
+pub const RANDOM_MASK_SALT: u32 = 0x9E37_79B9;
 
 impl Default for IreConfig {
     fn default() -> Self {
@@ -59,6 +80,7 @@ impl Default for IreConfig {
             prog_decay: false,
             toggle_at: Vec::new(),
             eps_rel: 1e-3,
+            mask_rule: MaskRule::Fisher,
         }
     }
 }
@@ -118,6 +140,10 @@ pub struct Ire {
     refreshes: u32,
     probe_refreshes: u32,
     refresh: Plan,
+    /// The mask rule and, for [`MaskRule::Random`], what drawing it needs.
+    mask_rule: MaskRule,
+    gamma: f32,
+    entries: Vec<(usize, usize)>,
     /// Parameter tensor names, in the order of the per-tensor statistics.
     pub tensor_names: Vec<String>,
     /// Real (non-padding) coordinates per tensor.
@@ -140,6 +166,12 @@ impl Ire {
         let real = params.count();
         let fisher = Tensor::zeros(ctx, "fisher", n);
         let mask = Tensor::zeros(ctx, "ire mask", n);
+        // Under the random rule the host writes `mask` before each refresh; the Fisher rule's
+        // marking then goes to a buffer nobody applies.
+        let fisher_mask = match config.mask_rule {
+            MaskRule::Fisher => None,
+            MaskRule::Random => Some(Tensor::zeros(ctx, "ire fisher mask (unused)", n)),
+        };
         let below = Tensor::zeros(ctx, "fisher below eps", n);
         let sampled = Tensor::zeros(ctx, "sampled labels", model.head().rows);
         let sample_params = ctx.uniform(&SampleParams::default());
@@ -206,7 +238,7 @@ impl Ire {
                 fisher: &fisher,
                 state: &scratch.state,
                 scalars: &model.head().scalars,
-                mask: &mask,
+                mask: fisher_mask.as_ref().unwrap_or(&mask),
                 below: &below,
             },
             real,
@@ -232,8 +264,11 @@ impl Ire {
             refreshes: 0,
             probe_refreshes: 0,
             refresh,
+            mask_rule: config.mask_rule,
+            gamma: config.gamma,
             tensor_names: params.specs.iter().map(|s| s.name.clone()).collect(),
             tensor_sizes: entries.iter().map(|e| e.1).collect(),
+            entries,
         })
     }
 
@@ -272,6 +307,28 @@ impl Ire {
         };
         ctx.queue
             .write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&p));
+        if self.mask_rule == MaskRule::Random {
+            let mask = self.random_mask(counter);
+            self.mask.write(ctx, &mask);
+        }
+    }
+
+    /// The random rule's mask for refresh `counter`, in the flat (padded) layout.
+    fn random_mask(&self, counter: u32) -> Vec<f32> {
+        let seed = self.seed.wrapping_add(RANDOM_MASK_SALT);
+        let mut mask = vec![0.0f32; self.mask.len];
+        let mut j = 0u32;
+        for &(offset, len) in &self.entries {
+            for m in &mut mask[offset..offset + len] {
+                *m = if uniform_at(seed, counter, j) < self.gamma {
+                    1.0
+                } else {
+                    0.0
+                };
+                j = j.wrapping_add(1);
+            }
+        }
+        mask
     }
 
     /// Forward/backward with sampled labels, Fisher EMA, threshold, mask and per-tensor counts.

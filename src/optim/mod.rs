@@ -6,7 +6,7 @@ mod sam;
 mod schedule;
 mod sgd;
 
-pub use ire::{Ire, IreConfig};
+pub use ire::{Ire, IreConfig, MaskRule};
 pub use sam::Sam;
 pub use schedule::{LrSchedule, ScheduleKind};
 

@@ -4,275 +4,172 @@
 //! until the best is inside the range), IRE runs over the same grid (so both its result at the
 //! base's best learning rate and at its own best are available), every run with the same seeds,
 //! hence the same initial weights and data order. Each run's log is written as it goes to
-//! `OUT/NAME/<run>.jsonl`, and a finished run is marked by `<run>.done`, so an interrupted
-//! experiment resumes where it stopped. `scripts/report_experiments.py` turns the logs into the
-//! tables and plots of docs/RESULTS.md.
+//! `OUT/NAME/<run>.jsonl`, and a finished run is marked by `<run>.done` (holding its
+//! configuration), so an interrupted experiment resumes where it stopped. Runs train on the
+//! engine (`--backend engine`, `--jobs` runs interleaved on one adapter) or in the exported
+//! PyTorch script (`--backend pytorch`, `--jobs` processes). `scripts/report_experiments.py`
+//! turns the logs into the tables and plots of docs/RESULTS.md.
 
-use anyhow::{bail, Context};
+mod engine;
+mod outcome;
+mod plans;
+mod pytorch;
+mod workload;
+
+use anyhow::bail;
 use clap::Args;
-use ire_playground::data::Corpus;
 use ire_playground::gpu::GpuContext;
-use ire_playground::models::TransformerConfig;
-use ire_playground::optim::{IreConfig, OptimizerKind};
-use ire_playground::probe::SharpnessConfig;
-use ire_playground::train::concurrent::run_all;
-use ire_playground::train::{Family, Record, TrainConfig, Trainer};
+use outcome::{Criterion, RunSpec};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use workload::Workload;
 
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
-    /// adamw-vs-admire, sgd-vs-sgdire or sam-vs-samire.
+    /// adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire (short sweeps), admire-long (the long
+    /// AdamW/AdmIRE study: sweep, kappa x gamma, prog-decay, random-mask and lr controls) or
+    /// resnet-ire (SGD/SGD-IRE and SAM/SAM-IRE on a ResNet, by test accuracy).
     name: String,
     /// Where run logs go.
     #[arg(long, default_value = "runs")]
     out: PathBuf,
-    /// Model preset.
-    #[arg(long, default_value = "tiny")]
-    preset: String,
-    /// Steps per run.
-    #[arg(long, default_value_t = 200)]
-    steps: usize,
-    /// Sequences per batch.
-    #[arg(long, default_value_t = 16)]
-    batch: usize,
+    /// Model preset [default: tiny; resnet-ire: resnet-tiny].
+    #[arg(long)]
+    preset: Option<String>,
+    /// Steps per run [default: 200; admire-long: 10000; resnet-ire: from --epochs].
+    #[arg(long)]
+    steps: Option<usize>,
+    /// resnet-ire: epochs over the training set per run.
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    /// Examples per batch [default: 16; resnet-ire: 64].
+    #[arg(long)]
+    batch: Option<usize>,
     /// Seeds (initial weights and data order).
     #[arg(long, default_value_t = 3)]
     seeds: u64,
     /// Starting learning-rate grid (comma-separated) instead of the experiment's default.
     #[arg(long, value_delimiter = ',')]
     grid: Vec<f32>,
-    /// Runs trained at once on the adapter, their steps interleaved (1: one after another).
+    /// Runs trained at once (engine: steps interleaved on the adapter; pytorch: processes).
     #[arg(long, default_value_t = 1)]
     jobs: usize,
+    /// engine (the playground's WGSL engine) or pytorch (the exported script: on a CPU it is
+    /// much faster than a software adapter).
+    #[arg(long, default_value = "engine")]
+    backend: String,
+    /// The Python interpreter for --backend pytorch [default: $IRE_PYTHON, else python3].
+    #[arg(long)]
+    python: Option<PathBuf>,
+    /// CPU threads per PyTorch process.
+    #[arg(long, default_value_t = 1)]
+    threads: usize,
+    /// resnet-ire: the full Fashion-MNIST as IDX files (e.g. /usr/share/datasets/fashion-mnist)
+    /// instead of the embedded 10k/2k subset.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
 }
 
-struct Plan {
-    kind: OptimizerKind,
-    grid: Vec<f32>,
-    ire: IreConfig,
+/// Where runs are trained.
+enum Backend {
+    Engine { jobs: usize },
+    PyTorch(pytorch::PythonRunner),
 }
 
-fn plan(name: &str) -> anyhow::Result<Plan> {
-    let ire = IreConfig {
-        kappa: 2.0,
-        gamma: 0.9,
-        mask_every: 10,
-        ..IreConfig::default()
-    };
-    Ok(match name {
-        "adamw-vs-admire" => Plan {
-            kind: OptimizerKind::AdamW,
-            grid: vec![1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
-            ire,
-        },
-        "sgd-vs-sgdire" => Plan {
-            kind: OptimizerKind::Sgd,
-            grid: vec![0.25, 0.5, 1.0, 2.0],
-            ire,
-        },
-        "sam-vs-samire" => Plan {
-            kind: OptimizerKind::Sam,
-            grid: vec![0.25, 0.5, 1.0, 2.0],
-            ire,
-        },
-        other => bail!(
-            "unknown experiment '{other}'; choose adamw-vs-admire, sgd-vs-sgdire or sam-vs-samire"
-        ),
-    })
+/// Everything the experiment plans need: the model and data, the output folder, the backend
+/// and the adapter (the PyTorch backend uses it to write each run's step-0 state).
+pub struct Lab {
+    ctx: GpuContext,
+    workload: Workload,
+    dir: PathBuf,
+    backend: Backend,
+    /// Seeds per setting.
+    seeds: u64,
 }
 
-/// Final metrics of one run.
-struct Outcome {
-    /// Mean training loss of the last 10% of steps.
-    final_train: f32,
-}
-
-/// One run of the sweep: its name (the stem of its log) and configuration.
-struct RunSpec {
-    name: String,
-    config: TrainConfig,
-}
-
-/// Trains the runs that have no `.done` marker yet, `args.jobs` at a time, each logging as it
-/// goes. A run that diverges is a result too (its learning rate is too large): its log is kept.
-fn train_pending(
-    ctx: &GpuContext,
-    corpus: &Arc<Corpus>,
-    dir: &Path,
-    args: &ExperimentArgs,
-    runs: &[RunSpec],
-) -> anyhow::Result<()> {
-    let pending: Vec<&RunSpec> = runs
-        .iter()
-        .filter(|r| !dir.join(format!("{}.done", r.name)).exists())
-        .collect();
-    let model = TransformerConfig::preset(&args.preset, corpus.vocab.len())?;
-    for group in pending.chunks(args.jobs.max(1)) {
-        let mut trainers = Vec::new();
-        let mut logs = Vec::new();
-        for run in group {
-            trainers.push(Trainer::new(
-                ctx,
-                model,
-                run.config.clone(),
-                corpus.clone(),
-            )?);
-            let path = dir.join(format!("{}.jsonl", run.name));
-            let file = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
-            logs.push(std::io::BufWriter::new(file));
+impl Lab {
+    /// Trains those of `runs` that have not finished.
+    fn train(&self, runs: &[RunSpec]) -> anyhow::Result<()> {
+        let pending: Vec<&RunSpec> = runs.iter().filter(|r| !r.is_done(&self.dir)).collect();
+        if pending.is_empty() {
+            return Ok(());
         }
-        let started = std::time::Instant::now();
-        let outcomes = run_all(&mut trainers, |i, records| {
-            super::drive::write_to(&mut logs[i], records).map_err(|e| ire_playground::Error::Io {
-                path: group[i].name.clone(),
-                source: e,
-            })
-        });
-        for (run, outcome) in group.iter().zip(outcomes) {
-            match outcome {
-                Ok(()) => eprintln!("  {}: {:.0} s", run.name, started.elapsed().as_secs_f64()),
-                Err(e) => eprintln!("  {}: {e:#}", run.name),
+        eprintln!("{} run(s) to train", pending.len());
+        match &self.backend {
+            Backend::Engine { jobs } => {
+                engine::train(&self.ctx, &self.workload, &self.dir, *jobs, &pending)
             }
-            let done = dir.join(format!("{}.done", run.name));
-            ire_playground::files::write_atomic(
-                &done,
-                serde_json::to_string(&run.config)?.as_bytes(),
-            )?;
+            Backend::PyTorch(runner) => {
+                runner.train(&self.ctx, &self.workload, &self.dir, &pending)
+            }
         }
     }
-    Ok(())
-}
 
-/// The final training loss of a finished run, from its log (infinite if it diverged or stopped
-/// short).
-fn outcome(dir: &Path, args: &ExperimentArgs, name: &str) -> anyhow::Result<Outcome> {
-    let log_path = dir.join(format!("{name}.jsonl"));
-    let text =
-        std::fs::read_to_string(&log_path).with_context(|| log_path.display().to_string())?;
-    let losses: Vec<f32> = text
-        .lines()
-        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
-        .filter_map(|r| match r {
-            Record::Step(s) => Some(s.loss),
-            _ => None,
-        })
-        .collect();
-    let tail = (args.steps / 10).max(1);
-    let final_train = if losses.len() < args.steps || losses.iter().any(|l| !l.is_finite()) {
-        f32::INFINITY
-    } else {
-        losses[losses.len() - tail..].iter().sum::<f32>() / tail as f32
-    };
-    Ok(Outcome { final_train })
+    /// The mean score of a setting's runs (one per seed).
+    fn score(&self, criterion: Criterion, runs: &[RunSpec]) -> anyhow::Result<f32> {
+        outcome::mean_score(&self.dir, criterion, runs)
+    }
+
+    /// Writes a JSON summary of what the plan chose (read by the report script).
+    fn write_summary(&self, summary: &serde_json::Value) -> anyhow::Result<()> {
+        let text = serde_json::to_string_pretty(summary)?;
+        ire_playground::files::write_atomic(&self.dir.join("summary.json"), text.as_bytes())?;
+        Ok(())
+    }
+
+    fn dir(&self) -> &Path {
+        &self.dir
+    }
 }
 
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
-    let plan = plan(&args.name)?;
-    if args.jobs == 0 {
-        bail!("--jobs must be at least 1");
+    let plan = plans::Plan::named(&args.name)?;
+    if args.jobs == 0 || args.threads == 0 {
+        bail!("--jobs and --threads must be at least 1");
     }
     if args.seeds == 0 {
         bail!("--seeds must be at least 1 (a comparison needs runs)");
     }
-    let dir = args.out.join(&args.name);
-    std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
-    // Before any run: the folder must take files (the logs, `.done` markers and grid.json).
-    ire_playground::files::check_output(&dir.join("grid.json"))?;
-    let ctx = super::open_gpu()?;
-    let corpus = Arc::new(Corpus::shakespeare()?);
-    let base_config = |lr: f32, seed: u64, ire: bool| TrainConfig {
-        batch: args.batch,
-        seed,
-        eval_every: (args.steps / 4).max(1),
-        eval_batches: 8,
-        ire: IreConfig {
-            enabled: ire,
-            ..plan.ire.clone()
-        },
-        probe_every: (args.steps / 4).max(1),
-        sharpness: SharpnessConfig {
-            power_iters: 4,
-            hutchinson_samples: 0,
-            ..SharpnessConfig::default()
-        },
-        ..TrainConfig::recipe(Family::Transformer, plan.kind, args.steps).with_peak_lr(lr)
-    };
-    let kind = format!("{:?}", plan.kind).to_lowercase();
-    let mut grid = if args.grid.is_empty() {
-        plan.grid.clone()
-    } else {
-        args.grid.clone()
-    };
-    if grid.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
+    if args.grid.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
         bail!("learning rates in --grid must be positive");
     }
-    grid.sort_by(f32::total_cmp);
-    // Sweep both arms over the grid; widen it while either arm's best is at an edge.
-    let arm_name = |ire: bool| {
-        if ire {
-            format!("{kind}-ire")
-        } else {
-            kind.clone()
-        }
+    let backend = match args.backend.as_str() {
+        "engine" => Backend::Engine { jobs: args.jobs },
+        "pytorch" => Backend::PyTorch(pytorch::PythonRunner {
+            python: args
+                .python
+                .clone()
+                .or_else(|| std::env::var_os("IRE_PYTHON").map(PathBuf::from))
+                .unwrap_or_else(|| "python3".into()),
+            threads: args.threads,
+            jobs: args.jobs,
+        }),
+        other => bail!("unknown --backend '{other}'; choose engine or pytorch"),
     };
-    let run_name = |ire: bool, lr: f32, seed: u64| format!("{}_lr{lr:e}_s{seed}", arm_name(ire));
-    loop {
-        // Every run of this grid first (both arms, all seeds), `--jobs` at a time.
-        let mut runs = Vec::new();
-        for ire in [false, true] {
-            for &lr in &grid {
-                for seed in 0..args.seeds {
-                    runs.push(RunSpec {
-                        name: run_name(ire, lr, seed),
-                        config: base_config(lr, seed, ire),
-                    });
-                }
-            }
-        }
-        train_pending(&ctx, &corpus, &dir, &args, &runs)?;
-        let mut best = Vec::new();
-        for ire in [false, true] {
-            let arm = arm_name(ire);
-            let mut scores = Vec::new();
-            for &lr in &grid {
-                let mut total = 0.0;
-                for seed in 0..args.seeds {
-                    total += outcome(&dir, &args, &run_name(ire, lr, seed))?.final_train;
-                }
-                scores.push(total / args.seeds as f32);
-                eprintln!(
-                    "{arm} lr {lr:e}: mean final train loss {:.4}",
-                    total / args.seeds as f32
-                );
-            }
-            let i = scores
-                .iter()
-                .enumerate()
-                .min_by(|a, b| a.1.total_cmp(b.1))
-                .map(|(i, _)| i)
-                .unwrap_or(0);
-            best.push(i);
-        }
-        let at_low = best.contains(&0);
-        let at_high = best.contains(&(grid.len() - 1));
-        if !at_low && !at_high || grid.len() >= 9 {
-            break;
-        }
-        if at_low {
-            grid.insert(0, grid[0] / 2.0);
-        }
-        if at_high {
-            grid.push(grid[grid.len() - 1] * 2.0);
-        }
+    let dir = args.out.join(&args.name);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    // Before any run: the folder must take files (the logs, `.done` markers and summary).
+    ire_playground::files::check_output(&dir.join("summary.json"))?;
+    let preset = args.preset.clone().unwrap_or(plan.default_preset().into());
+    let workload = Workload::new(&preset, args.data_dir.as_deref())?;
+    if workload.family() != plan.family() {
+        bail!(
+            "experiment '{}' needs a {:?} preset, '{preset}' is not one",
+            args.name,
+            plan.family()
+        );
     }
-    ire_playground::files::write_atomic(
-        &dir.join("grid.json"),
-        serde_json::to_string(&grid)?.as_bytes(),
-    )?;
+    let lab = Lab {
+        ctx: super::open_gpu()?,
+        workload,
+        dir,
+        backend,
+        seeds: args.seeds,
+    };
+    plan.run(&lab, &args)?;
     eprintln!(
         "done: logs in {}; run scripts/report_experiments.py",
-        dir.display()
+        lab.dir().display()
     );
     Ok(())
 }

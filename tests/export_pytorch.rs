@@ -10,35 +10,10 @@
 
 mod common;
 
-use common::{scratch, succeed};
+use common::{python, scratch, succeed};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn python() -> Option<PathBuf> {
-    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
-    let candidates = [
-        std::env::var_os("IRE_PYTHON").map(PathBuf::from),
-        venv.exists().then_some(venv),
-        Some(PathBuf::from("python3")),
-    ];
-    for py in candidates.into_iter().flatten() {
-        let ok = Command::new(&py)
-            .args(["-c", "import torch, safetensors, numpy"])
-            .output()
-            .is_ok_and(|o| o.status.success());
-        if ok {
-            return Some(py);
-        }
-    }
-    let required = std::env::var("IRE_REQUIRE_TORCH").is_ok_and(|v| v == "1");
-    assert!(
-        !required,
-        "IRE_REQUIRE_TORCH=1 but no Python with torch, safetensors and numpy was found"
-    );
-    eprintln!("SKIPPED: no Python with torch (set IRE_PYTHON or create .venv)");
-    None
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()

@@ -283,3 +283,32 @@ pub fn succeed(args: &[&str]) -> std::process::Output {
     );
     out
 }
+
+/// A Python with torch, safetensors and numpy ($IRE_PYTHON, the repository's .venv, or
+/// python3); None (the test skips, saying so) unless IRE_REQUIRE_TORCH=1, which makes its
+/// absence a failure, as in CI.
+pub fn python() -> Option<std::path::PathBuf> {
+    use std::path::PathBuf;
+    let venv = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python");
+    let candidates = [
+        std::env::var_os("IRE_PYTHON").map(PathBuf::from),
+        venv.exists().then_some(venv),
+        Some(PathBuf::from("python3")),
+    ];
+    for py in candidates.into_iter().flatten() {
+        let ok = std::process::Command::new(&py)
+            .args(["-c", "import torch, safetensors, numpy"])
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if ok {
+            return Some(py);
+        }
+    }
+    let required = std::env::var("IRE_REQUIRE_TORCH").is_ok_and(|v| v == "1");
+    assert!(
+        !required,
+        "IRE_REQUIRE_TORCH=1 but no Python with torch, safetensors and numpy was found"
+    );
+    eprintln!("SKIPPED: no Python with torch (set IRE_PYTHON or create .venv)");
+    None
+}

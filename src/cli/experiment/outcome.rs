@@ -71,7 +71,10 @@ pub fn outcome(dir: &Path, spec: &RunSpec) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
     let mut losses = Vec::new();
     let mut final_acc = 0.0;
-    for record in text.lines().filter_map(|l| serde_json::from_str::<Record>(l).ok()) {
+    for record in text
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Record>(l).ok())
+    {
         match record {
             Record::Step(s) => losses.push(s.loss),
             Record::Eval(e) => final_acc = e.val_acc.unwrap_or(0.0),

@@ -211,7 +211,10 @@ impl PythonRunner {
             .arg(&files.log)
             .arg("--save")
             .arg(&files.save)
-            .args(["--checkpoint-every", &checkpoint_every(&run.config).to_string()])
+            .args([
+                "--checkpoint-every",
+                &checkpoint_every(&run.config).to_string(),
+            ])
             .args(["--threads", &self.threads.to_string()])
             .stdin(Stdio::null())
             .stdout(Stdio::null())

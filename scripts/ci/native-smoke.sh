@@ -113,6 +113,14 @@ else
   echo "app export ok: $(basename "$zip") (no IRE_PYTHON: not run)"
 fi
 
+# A finding of docs/RESULTS.md by name: the comparison it describes, both runs training.
+DISPLAY=$display timeout 300 "$bin" app --settings 'finding=untuned-lr' --quit-after 2 \
+  >"$out/native-finding.json" 2>"$out/native-finding.log" \
+  || { echo "the finding link failed:"; cat "$out/native-finding.log"; exit 1; }
+grep -q '"label":"AdamW".*"label":"AdmIRE"' "$out/native-finding.json" \
+  || { echo "the finding did not open AdamW vs AdmIRE:"; cat "$out/native-finding.json"; exit 1; }
+echo "finding link ok: finding=untuned-lr opened AdamW vs AdmIRE"
+
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
 if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \
   >"$out/native-bad-link.json" 2>"$out/native-bad-link.log"; then

@@ -5,6 +5,7 @@
 mod automation;
 mod controls;
 mod datasets;
+mod findings;
 mod frame_stats;
 mod logs;
 pub mod platform;
@@ -16,6 +17,7 @@ mod session;
 mod settings;
 mod toolbar;
 
+pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
 pub use logs::LoggedRun;
 pub use series::Series;

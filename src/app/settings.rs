@@ -2,6 +2,7 @@
 //! visits (eframe storage) and round-tripped through the page's URL hash, so a shared link
 //! reproduces the run.
 
+use super::findings::{Finding, FINDINGS};
 use crate::optim::OptimizerKind;
 use crate::train::{Family, TrainConfig};
 use serde::{Deserialize, Serialize};
@@ -113,11 +114,19 @@ impl Settings {
         percent_encode(&json)
     }
 
-    /// Settings from a URL hash fragment (with or without the `#`). Unknown fields are ignored
+    /// Settings from a URL hash fragment (with or without the `#`): the settings JSON, or
+    /// `finding=NAME` for one of docs/RESULTS.md's comparisons (see [`FINDINGS`]). Unknown fields are ignored
     /// and missing ones take their defaults; anything unreadable or invalid is an error that
     /// says why, so a broken link never starts a surprising run.
     pub fn from_url_hash(hash: &str) -> Result<Self, String> {
         let raw = hash.trim_start_matches('#');
+        if let Some(name) = raw.strip_prefix("finding=") {
+            let known: Vec<&str> = FINDINGS.iter().map(|f| f.name).collect();
+            return Finding::named(name).map(Finding::settings).ok_or(format!(
+                "the link names an unknown finding '{name}'; known: {}",
+                known.join(", ")
+            ));
+        }
         let json =
             percent_decode(raw).ok_or("the link's settings are not valid percent-encoding")?;
         let settings: Settings = serde_json::from_str(&json)

@@ -1,8 +1,7 @@
-//! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode, exports, opening logs) and
-//! the keys
-//! that do the same.
+//! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode and its findings, exports,
+//! opening logs) and the keys that do the same.
 
-use super::{platform, Mode, PlaygroundApp, Session};
+use super::{platform, Mode, PlaygroundApp, Session, FINDINGS};
 use crate::train::{to_csv, to_jsonl};
 
 impl PlaygroundApp {
@@ -155,6 +154,7 @@ impl PlaygroundApp {
             }
             ui.checkbox(&mut self.settings.compare, "compare")
                 .on_hover_text("Base optimizer and its IRE twin, same weights and data (on Reset)");
+            self.findings_ui(ui);
             ui.checkbox(&mut self.plot_options.log_y, "log y");
             ui.separator();
             if ui.button("Save CSV").clicked() {
@@ -179,6 +179,33 @@ impl PlaygroundApp {
             ui.separator();
             self.open_log_ui(ui);
         });
+    }
+}
+
+impl PlaygroundApp {
+    /// The "findings" menu: docs/RESULTS.md's comparisons as compare-mode presets; choosing one
+    /// replaces the settings and starts new runs (paused).
+    fn findings_ui(&mut self, ui: &mut egui::Ui) {
+        let mut chosen = None;
+        egui::ComboBox::from_id_salt("findings")
+            .selected_text("findings")
+            .show_ui(ui, |ui| {
+                for f in &FINDINGS {
+                    if ui
+                        .selectable_label(false, f.name)
+                        .on_hover_text(f.about)
+                        .clicked()
+                    {
+                        chosen = Some(f);
+                    }
+                }
+            })
+            .response
+            .on_hover_text("Comparisons from docs/RESULTS.md, ready to run (compare mode)");
+        if let Some(f) = chosen {
+            self.settings = f.settings();
+            self.reset();
+        }
     }
 }
 

@@ -192,6 +192,18 @@ try {
   const r = await waitFor(page, '4 ResNet steps with a test accuracy', (s) => s.runs[0].steps >= 4 && s.runs[0].last_val_acc != null);
   await page.screenshot({ path: path.join(outDir, 'browser-resnet.png') });
   check(r.runs[0].last_val_acc >= 0, `ResNet trained ${r.runs[0].steps} steps in the browser, test accuracy ${r.runs[0].last_val_acc.toFixed(1)}%`);
+
+  // 4. A finding of docs/RESULTS.md as a link: the comparison it names, ready to run.
+  await page.goto(`${origin}/index.html#finding=untuned-lr`);
+  await page.reload();
+  const found = await waitFor(page, 'the finding to start', (s) => s.runs.length === 2 && s.mode === 'Paused');
+  check(found.runs.map((r) => r.label).join(' vs ') === 'AdamW vs AdmIRE', `#finding=untuned-lr opens ${found.runs.map((r) => r.label).join(' vs ')}`);
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  await waitFor(page, 'both runs of the finding to step', (s) => s.runs.every((r) => r.steps >= 2));
+  const findingHash = decodeURIComponent(new URL(page.url()).hash);
+  check(/"compare":true/.test(findingHash) && /"lr":0\.001\b/.test(findingHash),
+    'the URL hash now holds the finding\'s full settings (compare mode, lr 0.001)');
   await browser.close();
 } catch (e) {
   console.error(`FAILED: ${e.message ?? e}`);

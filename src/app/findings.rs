@@ -21,7 +21,7 @@ pub struct Finding {
 }
 
 /// The findings, in menu order.
-pub const FINDINGS: [Finding; 6] = [
+pub static FINDINGS: [Finding; 6] = [
     Finding {
         name: "paper-style",
         about: "AdamW vs AdmIRE with kappa 2, gamma 0.8 at AdamW's tuned lr (tiny, 10,000 steps; \

@@ -7,7 +7,7 @@ import numpy as np
 
 from .logs import fmt, mean_std, smooth
 from .logs import same_lr as logs_same
-from .sweeps import best_lr, sweep_stats, sweep_table
+from .sweeps import sweep_stats, sweep_table
 from .verdict import Row, speedup_verdict
 
 
@@ -98,7 +98,7 @@ def section(exp, figs):
                  s["prog_decay"], b_lr))
     rows.append(("control: same kappa on a random gamma fraction", s["random_mask"], b_lr))
     scaled = s["lr_scaled"]["lr"]
-    rows.append((f"control: AdamW at lr x (1 + kappa gamma)", base, scaled))
+    rows.append(("control: AdamW at lr x (1 + kappa gamma)", base, scaled))
     for label, arm, lr in rows:
         if exp.setting(arm, lr):
             lines.append(setting_row(exp, label, base, b_lr, arm, lr))

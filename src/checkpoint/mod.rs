@@ -42,6 +42,9 @@ pub enum ModelSpec {
         config: TransformerConfig,
         /// Character vocabulary.
         vocab: Vocab,
+        /// The user's text it trained on ([`crate::data::Corpus::source`]); None: the embedded
+        /// Shakespeare.
+        corpus: Option<String>,
     },
     /// A ResNet image classifier.
     ResNet(ResNetConfig),
@@ -159,8 +162,15 @@ impl Checkpoint {
         meta.insert("format".into(), FORMAT.into());
         meta.insert("family".into(), self.model.family().into());
         let config = match &self.model {
-            ModelSpec::Transformer { config, vocab } => {
+            ModelSpec::Transformer {
+                config,
+                vocab,
+                corpus,
+            } => {
                 meta.insert("vocab".into(), vocab.as_string());
+                if let Some(corpus) = corpus {
+                    meta.insert("corpus".into(), corpus.clone());
+                }
                 serde_json::to_string(config)
             }
             ModelSpec::ResNet(config) => serde_json::to_string(config),
@@ -238,7 +248,12 @@ impl Checkpoint {
                         ),
                     ));
                 }
-                ModelSpec::Transformer { config, vocab }
+                let corpus = meta.get("corpus").cloned();
+                ModelSpec::Transformer {
+                    config,
+                    vocab,
+                    corpus,
+                }
             }
             "resnet" => {
                 let config: ResNetConfig = serde_json::from_str(get("config")?)

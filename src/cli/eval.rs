@@ -2,7 +2,7 @@
 
 use clap::Args;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::data::ImageDataset;
 use ire_playground::train::{Record, TaskData, TrainConfig, Trainer};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -25,6 +25,9 @@ pub struct EvalArgs {
     /// subset.
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Transformers trained on --text-file: the same text.
+    #[arg(long)]
+    text_file: Option<PathBuf>,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -32,13 +35,23 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     // Weights and buffers only: evaluation needs no optimizer state.
     checkpoint.state = None;
     let (data, default_batches): (TaskData, usize) = match &checkpoint.model {
-        ModelSpec::Transformer { .. } => {
+        ModelSpec::Transformer { config, .. } => {
             if args.data_dir.is_some() {
                 anyhow::bail!("--data-dir applies to ResNet checkpoints only");
             }
-            (Arc::new(Corpus::shakespeare()?).into(), 8)
+            let corpus = super::text::corpus(args.text_file.as_deref(), Some(&checkpoint))?;
+            // A short text may hold fewer than the usual 8 validation batches: use what it has.
+            let seq_len = config.seq_len;
+            let window = args.batch.max(1).saturating_mul(seq_len);
+            let available = corpus.val.len().saturating_sub(1) / window;
+            let batches = args.batches.unwrap_or(available.clamp(1, 8));
+            corpus.check_fits(seq_len, args.batch, batches)?;
+            (Arc::new(corpus).into(), batches)
         }
         ModelSpec::ResNet(_) => {
+            if args.text_file.is_some() {
+                anyhow::bail!("--text-file applies to transformer checkpoints only");
+            }
             let images = match &args.data_dir {
                 Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
                 None => ImageDataset::fashion_mnist_embedded()?,

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::data::ImageDataset;
 use ire_playground::export::{self, ExportData};
 use ire_playground::files;
 use std::path::PathBuf;
@@ -20,6 +20,9 @@ pub struct ExportArgs {
     /// ResNets trained with --data-dir: the same folder (its IDX files are copied along).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Transformers trained on --text-file: the same text (it ships with the project).
+    #[arg(long)]
+    text_file: Option<PathBuf>,
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
@@ -30,12 +33,21 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         check_empty_folder(&args.out)?;
     }
     let checkpoint = Checkpoint::load(&args.checkpoint)?;
-    let idx_files;
+    let (idx_files, text);
+    if args.text_file.is_some() && !matches!(checkpoint.model, ModelSpec::Transformer { .. }) {
+        bail!("--text-file applies to transformer checkpoints only");
+    }
     let data = match (&checkpoint.model, &args.data_dir) {
         (ModelSpec::Transformer { .. }, Some(_)) => {
             bail!("--data-dir applies to ResNet checkpoints only")
         }
-        (ModelSpec::Transformer { .. }, None) => ExportData::Corpus(Corpus::shakespeare_zlib()),
+        (ModelSpec::Transformer { corpus, .. }, None) => {
+            if let (Some(source), None) = (corpus, &args.text_file) {
+                bail!("the run trained on {source}; give that text with --text-file");
+            }
+            text = super::text::export_bytes(args.text_file.as_deref())?;
+            ExportData::Corpus(&text)
+        }
         (ModelSpec::ResNet(_), Some(dir)) => {
             idx_files = ImageDataset::read_idx_files(dir)?;
             ExportData::Images([&idx_files[0], &idx_files[1], &idx_files[2], &idx_files[3]])

@@ -8,6 +8,7 @@ mod eval;
 mod experiment;
 mod export;
 mod peer;
+mod text;
 mod train;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
@@ -27,7 +28,8 @@ struct Cli {
 enum Command {
     /// Open the desktop app (the default without a subcommand).
     App(app::AppArgs),
-    /// Train a model on the embedded Shakespeare corpus.
+    /// Train a model (a transformer on the embedded Shakespeare or --text-file; a ResNet on
+    /// Fashion-MNIST).
     Train(Box<train::TrainArgs>),
     /// Validation loss of a checkpoint on the fixed validation batches.
     Eval(eval::EvalArgs),

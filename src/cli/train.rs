@@ -5,7 +5,7 @@ use anyhow::{bail, Context};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::data::ImageDataset;
 use ire_playground::files;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, MaskRule, OptimizerConfig, OptimizerKind};
@@ -17,7 +17,8 @@ use std::sync::Arc;
 
 #[derive(Args, Debug)]
 pub struct TrainArgs {
-    /// Model family: transformer (on the embedded Shakespeare) or resnet (on Fashion-MNIST).
+    /// Model family: transformer (on the embedded Shakespeare, or --text-file) or resnet (on
+    /// Fashion-MNIST).
     #[arg(long, default_value = "transformer")]
     model: String,
     /// Model size. transformer: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128);
@@ -27,6 +28,11 @@ pub struct TrainArgs {
     /// ResNet channel multiplier: stages have 16/32/64 times this many channels.
     #[arg(long, default_value_t = 1)]
     width: usize,
+    /// Transformers: train on this UTF-8 text file instead of the embedded Shakespeare (its
+    /// characters become the vocabulary; the last 10% is held out for validation). A run
+    /// trained on a file resumes and evaluates only with the same text.
+    #[arg(long)]
+    text_file: Option<PathBuf>,
     /// Image data set for --model resnet (only fashion-mnist).
     #[arg(long, default_value = "fashion-mnist")]
     dataset: String,
@@ -205,13 +211,14 @@ impl TrainArgs {
 }
 
 /// Flags that may accompany `--resume` (the checkpoint fixes everything else).
-const RESUME_FLAGS: [&str; 6] = [
+const RESUME_FLAGS: [&str; 7] = [
     "resume",
     "steps",
     "log",
     "save",
     "checkpoint_every",
     "data_dir",
+    "text_file",
 ];
 /// Flags that apply to ResNets only.
 const RESNET_FLAGS: [&str; 4] = ["width", "dataset", "data_dir", "augment"];
@@ -239,10 +246,13 @@ fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<()> {
             bail!(
                 "--resume continues the checkpoint's run with its configuration; {} cannot \
                  change it (allowed with --resume: --steps, --log, --save, --checkpoint-every, \
-                 --data-dir)",
+                 --data-dir, --text-file)",
                 fixed.join(", ")
             );
         }
+    }
+    if args.is_resnet() && args.text_file.is_some() {
+        bail!("--text-file applies to transformers only");
     }
     if args.checkpoint_every == Some(0) {
         bail!("--checkpoint-every must be at least 1");
@@ -539,13 +549,18 @@ fn transformer_trainer(
     config: &TrainConfig,
     checkpoint: Option<&Checkpoint>,
 ) -> anyhow::Result<(Trainer, String)> {
-    let corpus = Arc::new(Corpus::shakespeare()?);
+    let corpus = super::text::corpus(args.text_file.as_deref(), checkpoint)?;
+    if let Some(source) = &corpus.source {
+        eprintln!("text: {source}, {} distinct characters", corpus.vocab.len());
+    }
+    let corpus = Arc::new(corpus);
     let ctx = super::open_gpu()?;
     let trainer = match checkpoint {
         Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
         None => {
             let preset = args.preset.as_deref().unwrap_or("tiny");
             let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+            corpus.check_fits(model.seq_len, config.batch, config.eval_batches)?;
             Trainer::new(&ctx, model, config.clone(), corpus)?
         }
     };

@@ -78,9 +78,20 @@ impl Vocab {
     }
 }
 
+/// Largest text a user may train on (64 MiB): enough for any book collection a playground
+/// model learns from, small enough to hold twice in memory on the web.
+pub const MAX_TEXT_BYTES: usize = 64 << 20;
+/// Most distinct characters a user's text may have (the embedding and output layer grow with
+/// it; a text with more is not character-level material).
+pub const MAX_VOCAB: usize = 4096;
+
 /// A tokenised corpus split into training and validation tokens.
 #[derive(Clone, Debug)]
 pub struct Corpus {
+    /// Where the text came from: None for the embedded Shakespeare, else a user's text as
+    /// "<name> (<characters> characters, CRC-32 <hex>)" (stored in checkpoints, so a resumed or
+    /// evaluated run can check it has the same text).
+    pub source: Option<String>,
     /// Vocabulary.
     pub vocab: Vocab,
     /// Training tokens (first 90%).
@@ -128,9 +139,89 @@ impl Corpus {
         }
         let split = ids.len() - (ids.len() as f64 * VALIDATION_FRACTION) as usize;
         Ok(Self {
+            source: None,
             vocab,
             train: ids[..split].to_vec(),
             val: ids[split..].to_vec(),
         })
+    }
+}
+
+impl Corpus {
+    /// A user's text (`name`: the file's name, for messages and the checkpoint): UTF-8, at most
+    /// [`MAX_TEXT_BYTES`] bytes and [`MAX_VOCAB`] distinct characters, its own vocabulary; with
+    /// `vocab` (a checkpoint's) the text must use only those characters.
+    pub fn from_user_text(name: &str, bytes: &[u8], vocab: Option<Vocab>) -> Result<Self> {
+        if bytes.len() > MAX_TEXT_BYTES {
+            return Err(Error::Data(format!(
+                "{name} has {} bytes; at most {} MiB of text can be trained on",
+                bytes.len(),
+                MAX_TEXT_BYTES >> 20
+            )));
+        }
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            Error::Data(format!(
+                "{name} is not UTF-8 text (invalid byte at offset {})",
+                e.valid_up_to()
+            ))
+        })?;
+        let own = Vocab::from_text(text);
+        if own.len() > MAX_VOCAB {
+            return Err(Error::Data(format!(
+                "{name} uses {} distinct characters; a character-level model here takes at most \
+                 {MAX_VOCAB}",
+                own.len()
+            )));
+        }
+        let vocab = vocab.unwrap_or(own);
+        let mut corpus = Self::with_vocab(text, vocab).map_err(|e| match e {
+            Error::Data(m) => Error::Data(format!("{name}: {m}")),
+            other => other,
+        })?;
+        corpus.source = Some(format!(
+            "{name} ({} characters, CRC-32 {:08x})",
+            text.chars().count(),
+            crate::files::crc32(bytes)
+        ));
+        Ok(corpus)
+    }
+
+    /// Whether two [`Corpus::source`]s name the same text: the embedded corpus on both sides, or
+    /// user texts of equal length and checksum (the file may have been renamed).
+    pub fn same_source(a: Option<&str>, b: Option<&str>) -> bool {
+        let identity = |s: &str| s.rsplit_once(" (").map(|(_, id)| id.to_string());
+        match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => identity(a) == identity(b),
+            _ => false,
+        }
+    }
+
+    /// The text as the embedded corpus is stored (zlib), e.g. for an export's data file.
+    pub fn compress(text: &[u8]) -> Vec<u8> {
+        miniz_oxide::deflate::compress_to_vec_zlib(text, 9)
+    }
+
+    /// Refuses, with a reason in terms of the text, a corpus too short for a model with windows
+    /// of `seq_len` at `batch` sequences per batch and `eval_batches` validation batches.
+    pub fn check_fits(&self, seq_len: usize, batch: usize, eval_batches: usize) -> Result<()> {
+        let name = self.source.as_deref().unwrap_or("the corpus");
+        let window = batch.saturating_mul(seq_len);
+        let val_needed = eval_batches.max(1).saturating_mul(window).saturating_add(1);
+        if self.train.len() <= seq_len + 1 || self.val.len() < val_needed {
+            let total = self.train.len() + self.val.len();
+            let fraction = VALIDATION_FRACTION;
+            let enough = (val_needed as f64 / fraction).ceil() as usize;
+            return Err(Error::Data(format!(
+                "{name} is too short for this model: {total} characters, of which the last \
+                 {:.0}% ({}) are held out for validation; {} evaluation batch(es) of {batch} x \
+                 {seq_len} characters need {val_needed} of them. Use a text of at least {enough} \
+                 characters, a smaller batch, or fewer evaluation batches",
+                fraction * 100.0,
+                self.val.len(),
+                eval_batches.max(1),
+            )));
+        }
+        Ok(())
     }
 }

@@ -5,7 +5,7 @@ mod corpus;
 mod images;
 
 pub use batcher::{Batch, Batcher};
-pub use corpus::{Corpus, Vocab, SHAKESPEARE_FILE};
+pub use corpus::{Corpus, Vocab, MAX_TEXT_BYTES, MAX_VOCAB, SHAKESPEARE_FILE};
 pub use images::{
     ImageBatch, ImageBatcher, ImageDataset, ImageSet, FASHION_CLASSES, FASHION_FILES, IDX_NAMES,
 };

@@ -113,18 +113,53 @@ pub fn project(checkpoint: &Checkpoint, data: ExportData) -> Result<Vec<ProjectF
     ));
     files.push(file("checkpoint.safetensors", checkpoint.to_bytes()?));
     match (&checkpoint.model, data) {
-        (ModelSpec::Transformer { vocab, .. }, ExportData::Corpus(zlib)) => {
-            let corpus = Corpus::from_zlib("the corpus", zlib)?;
+        (
+            ModelSpec::Transformer {
+                vocab,
+                corpus: source,
+                ..
+            },
+            ExportData::Corpus(zlib),
+        ) => {
+            let corpus = match source {
+                None => Corpus::from_zlib("the corpus", zlib)?,
+                Some(source) => {
+                    let text = miniz_oxide::inflate::decompress_to_vec_zlib(zlib)
+                        .map_err(|e| Error::Data(format!("the text is corrupt: {:?}", e.status)))?;
+                    let name = source.rsplit_once(" (").map_or("the text", |(n, _)| n);
+                    Corpus::from_user_text(name, &text, None)?
+                }
+            };
+            if !Corpus::same_source(source.as_deref(), corpus.source.as_deref()) {
+                return Err(Error::Data(format!(
+                    "the run trained on {} but the export was given {}",
+                    source.as_deref().unwrap_or("the embedded Shakespeare"),
+                    corpus
+                        .source
+                        .as_deref()
+                        .unwrap_or("the embedded Shakespeare")
+                )));
+            }
             if &corpus.vocab != vocab {
                 return Err(Error::Data(
                     "the corpus's vocabulary differs from the checkpoint's".into(),
                 ));
             }
             files.push(file(CORPUS_PATH, zlib.to_vec()));
-            files.push(file(
-                "data/LICENSE-shakespeare.md",
-                LICENSE_TEXT.as_bytes().to_vec(),
-            ));
+            match source {
+                None => files.push(file(
+                    "data/LICENSE-shakespeare.md",
+                    LICENSE_TEXT.as_bytes().to_vec(),
+                )),
+                Some(source) => files.push(file(
+                    "data/SOURCE.md",
+                    format!(
+                        "The run trained on the user's own text, {source}, stored here as \
+                         corpus.txt.zlib. Its licence is that of its source.\n"
+                    )
+                    .into_bytes(),
+                )),
+            }
         }
         (ModelSpec::ResNet(_), ExportData::Images(idx)) => {
             // Parse first: a broken file is refused here, not in the exported script.

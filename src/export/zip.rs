@@ -1,25 +1,6 @@
 //! A minimal ZIP writer (stored entries, no compression): enough to hand an exported project to
 //! the browser as one download. The checkpoint and the data are already dense or compressed.
 
-/// CRC-32 (IEEE), as ZIP requires.
-fn crc32(data: &[u8]) -> u32 {
-    let mut table = [0u32; 256];
-    for (i, entry) in table.iter_mut().enumerate() {
-        let mut c = i as u32;
-        for _ in 0..8 {
-            c = if c & 1 != 0 {
-                0xEDB8_8320 ^ (c >> 1)
-            } else {
-                c >> 1
-            };
-        }
-        *entry = c;
-    }
-    !data.iter().fold(!0u32, |c, &b| {
-        table[((c ^ b as u32) & 0xFF) as usize] ^ (c >> 8)
-    })
-}
-
 /// Why files cannot be zipped: ZIP without its 64-bit extension holds files below 4 GiB and
 /// at most 65,535 entries.
 #[derive(Debug)]
@@ -33,7 +14,11 @@ pub fn zip(files: &[(String, Vec<u8>)]) -> Result<Vec<u8>, TooLarge> {
     let mut central = Vec::new();
     for (name, data) in files {
         let offset = small(out.len())?;
-        let (crc, size, name_len) = (crc32(data), small(data.len())?, name.len() as u16);
+        let (crc, size, name_len) = (
+            crate::files::crc32(data),
+            small(data.len())?,
+            name.len() as u16,
+        );
         // Local header: signature, version 2.0, no flags, stored, no time/date.
         let mut header = Vec::with_capacity(30 + name.len());
         header.extend_from_slice(&0x0403_4b50u32.to_le_bytes());
@@ -77,7 +62,7 @@ mod tests {
 
     #[test]
     fn crc_of_the_standard_check_string() {
-        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+        assert_eq!(crate::files::crc32(b"123456789"), 0xCBF4_3926);
     }
 
     #[test]

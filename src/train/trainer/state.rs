@@ -101,6 +101,7 @@ impl Trainer {
             Task::Text { model, corpus, .. } => ModelSpec::Transformer {
                 config: model.config,
                 vocab: corpus.vocab.clone(),
+                corpus: corpus.source.clone(),
             },
             Task::Images { model, .. } => ModelSpec::ResNet(model.config),
         };
@@ -148,9 +149,20 @@ impl Trainer {
                 ModelSpec::Transformer {
                     config: model,
                     vocab,
+                    corpus: source,
                 },
                 TaskData::Text(corpus),
             ) => {
+                if !Corpus::same_source(source.as_deref(), corpus.source.as_deref()) {
+                    return Err(Error::Data(format!(
+                        "the checkpoint trained on {} but the run was given {}",
+                        source.as_deref().unwrap_or("the embedded Shakespeare"),
+                        corpus
+                            .source
+                            .as_deref()
+                            .unwrap_or("the embedded Shakespeare")
+                    )));
+                }
                 if &corpus.vocab != vocab {
                     return Err(Error::Data(
                         "the checkpoint's vocabulary differs from the corpus's".into(),

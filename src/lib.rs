@@ -15,6 +15,7 @@ pub mod kernels;
 
 pub use error::{Error, Result};
 pub mod checkpoint;
+pub mod checksum;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod files;

@@ -121,6 +121,19 @@ grep -q '"label":"AdamW".*"label":"AdmIRE"' "$out/native-finding.json" \
   || { echo "the finding did not open AdamW vs AdmIRE:"; cat "$out/native-finding.json"; exit 1; }
 echo "finding link ok: finding=untuned-lr opened AdamW vs AdmIRE"
 
+# The user's own text: the transformer trains on it, and the status names it.
+python3 - "$out/own-text.txt" <<'PY'
+import sys
+line = "the quick brown fox jumps over the lazy dog; 0123456789\n"
+open(sys.argv[1], "w").write("".join(f"{i}: {line}" for i in range(600)))
+PY
+DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --text-file "$out/own-text.txt" --quit-after 3 \
+  >"$out/native-text.json" 2>"$out/native-text.log" \
+  || { echo "training on a text file failed:"; cat "$out/native-text.log"; exit 1; }
+grep -q '"text":"own-text.txt (' "$out/native-text.json" \
+  || { echo "the app did not train on the text file:"; cat "$out/native-text.json"; exit 1; }
+echo "own text ok: $(grep -o '"text":"[^"]*"' "$out/native-text.json")"
+
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
 if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \
   >"$out/native-bad-link.json" 2>"$out/native-bad-link.log"; then

@@ -78,9 +78,11 @@ impl PlaygroundApp {
                 runs: Vec::new(),
                 frames: Default::default(),
                 logs: Vec::new(),
+                text: None,
             },
         };
         status.frames = self.frame_stats.summary();
+        status.text = self.text_source();
         status.logs = self
             .logs
             .iter()

@@ -56,6 +56,15 @@ impl LoggedRun {
     }
 }
 
+/// Whether `bytes` hold at least one training record (a run log rather than a text).
+pub(super) fn has_records(bytes: &[u8]) -> bool {
+    std::str::from_utf8(bytes).is_ok_and(|text| {
+        text.lines()
+            .take(1000)
+            .any(|l| serde_json::from_str::<crate::train::Record>(l).is_ok())
+    })
+}
+
 impl PlaygroundApp {
     /// Reads files dropped on the window, and opens every file that has finished reading.
     pub(super) fn take_files(&mut self, ui: &egui::Ui) {
@@ -65,7 +74,7 @@ impl PlaygroundApp {
         }
         let arrived: Vec<_> = self.file_inbox.borrow_mut().drain(..).collect();
         for (name, bytes) in arrived {
-            self.open_log(&name, bytes);
+            self.open_file(&name, bytes);
         }
     }
 
@@ -93,12 +102,13 @@ impl PlaygroundApp {
         });
     }
 
-    /// Desktop: opens the log at `path` (the path field, `app --open-log`).
+    /// Desktop: opens the log (or the text to train on) at `path` (the path field,
+    /// `app --open-log`).
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn open_log_path(&mut self, path: &std::path::Path) {
         let bytes =
             crate::files::read_bounded(path, MAX_LOG_BYTES as u64).map_err(|e| e.to_string());
-        self.open_log(&path.display().to_string(), bytes);
+        self.open_file(&path.display().to_string(), bytes);
     }
 
     /// The "Open log" controls: a path field on the desktop, the file picker on the web.
@@ -106,7 +116,7 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let field = egui::TextEdit::singleline(&mut self.log_path)
-                .hint_text("run.jsonl (or drop a log here)")
+                .hint_text("run.jsonl or a .txt (or drop one here)")
                 .desired_width(170.0);
             let response = ui.add(field);
             let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -119,7 +129,8 @@ impl PlaygroundApp {
         if ui
             .button("Open log…")
             .on_hover_text(
-                "A JSONL log (CLI --log, exported train.py, Save JSONL); or drop one here",
+                "A JSONL log (CLI --log, exported train.py, Save JSONL), or a text to train on; \
+                 or drop one here",
             )
             .clicked()
         {

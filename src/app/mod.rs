@@ -16,6 +16,7 @@ mod series;
 mod session;
 mod settings;
 mod toolbar;
+mod user_text;
 
 pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
@@ -60,6 +61,8 @@ pub struct LaunchOptions {
     pub open_logs: Vec<std::path::PathBuf>,
     /// Export the runs to PyTorch once this many steps are done (as the E key does).
     pub export_at: Option<usize>,
+    /// Train on this text instead of the embedded corpus (desktop).
+    pub text_file: Option<std::path::PathBuf>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -102,6 +105,8 @@ pub struct PlaygroundApp {
     /// The desktop's "Open log" path field.
     #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
     log_path: String,
+    /// The user's own text, when the transformer trains on one.
+    user_text: user_text::UserText,
 }
 
 impl PlaygroundApp {
@@ -168,6 +173,7 @@ impl PlaygroundApp {
             export_job: None,
             file_inbox: Default::default(),
             log_path: String::new(),
+            user_text: Default::default(),
         };
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -177,6 +183,10 @@ impl PlaygroundApp {
         // Starts the run once the corpus is there (at once on the desktop), unless the
         // settings link was invalid: then the window shows why and nothing starts.
         app.adopt_data();
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(path) = app.launch.text_file.clone() {
+            app.use_text_path(&path);
+        }
         if app.launch.run {
             app.set_mode(Mode::Running);
         }

@@ -36,6 +36,9 @@ impl PlaygroundApp {
                 .default_open(true)
                 .show(ui, |ui| {
                     controls::model_ui(ui, &mut self.settings);
+                    if !self.settings.is_resnet() {
+                        self.user_text_ui(ui);
+                    }
                 });
             egui::CollapsingHeader::new("Schedule")
                 .default_open(true)

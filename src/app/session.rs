@@ -301,6 +301,7 @@ impl Session {
         Status {
             frames: Default::default(),
             logs: Vec::new(),
+            text: None,
             mode: self.mode,
             ire_on: self.ire_on(),
             runs: self
@@ -325,6 +326,9 @@ pub struct Status {
     pub frames: super::FrameSummary,
     /// Runs opened from log files (filled in by the app).
     pub logs: Vec<RunStatus>,
+    /// The user's text the transformer trains on (None: the embedded corpus; filled in by the
+    /// app).
+    pub text: Option<String>,
 }
 
 /// One run's part of [`Status`].

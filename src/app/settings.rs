@@ -78,6 +78,11 @@ impl Settings {
         self.preset.starts_with("resnet")
     }
 
+    /// The transformer preset's window (characters per sequence); 0 for a ResNet.
+    pub fn seq_len(&self) -> usize {
+        crate::models::TransformerConfig::preset(&self.preset, 1).map_or(0, |c| c.seq_len)
+    }
+
     /// The model family of the preset.
     pub fn family(&self) -> Family {
         Family::of_preset(&self.preset)

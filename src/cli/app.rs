@@ -26,6 +26,9 @@ pub struct AppArgs {
     /// are done.
     #[arg(long, value_name = "STEPS")]
     export_at: Option<usize>,
+    /// Train the transformer on this UTF-8 text instead of the embedded Shakespeare.
+    #[arg(long, value_name = "FILE")]
+    text_file: Option<std::path::PathBuf>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -52,6 +55,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         failure: Default::default(),
         open_logs: args.open_log,
         export_at: args.export_at,
+        text_file: args.text_file,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

@@ -181,7 +181,7 @@ impl Corpus {
         corpus.source = Some(format!(
             "{name} ({} characters, CRC-32 {:08x})",
             text.chars().count(),
-            crate::files::crc32(bytes)
+            crate::checksum::crc32(bytes)
         ));
         Ok(corpus)
     }

@@ -173,6 +173,19 @@ try {
   check(dropped && dropped.steps === 3000, `a 3000-step log dropped on the page: ${dropped && dropped.steps} steps`);
   check(logs.runs.length === 1, 'the live run is still there next to the logs');
 
+  // 2c. The user's own text, dropped on the page: the transformer trains on it.
+  const ownText = Array.from({ length: 600 }, (_, i) => `${i}: the quick brown fox jumps over the lazy dog\n`).join('');
+  await page.evaluate((text) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([text], 'own-text.txt', { type: 'text/plain' }));
+    document.getElementById('ire_canvas').dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+  }, ownText);
+  await waitFor(page, 'the app to take the dropped text', (s) => s.text && s.text.startsWith('own-text.txt ('));
+  await page.keyboard.press('Space');
+  const onText = await waitFor(page, '3 steps on the dropped text', (s) => s.text && s.runs.length > 0 && s.runs[0].steps >= 3);
+  check(onText.runs[0].steps >= 3, `trained ${onText.runs[0].steps} steps on a dropped text: ${onText.text}`);
+  await page.keyboard.press('Space');
+
   // 3. A ResNet: its data set arrives on demand; it trains and reports test accuracy.
   const resnet = {
     preset: 'resnet-tiny', compare: false,

@@ -79,10 +79,12 @@ impl PlaygroundApp {
                 frames: Default::default(),
                 logs: Vec::new(),
                 text: None,
+                guide: false,
             },
         };
         status.frames = self.frame_stats.summary();
         status.text = self.text_source();
+        status.guide = !self.guide_seen;
         status.logs = self
             .logs
             .iter()

@@ -7,6 +7,8 @@ mod controls;
 mod datasets;
 mod findings;
 mod frame_stats;
+mod guide;
+mod ire_panel;
 mod logs;
 pub mod platform;
 mod plots;
@@ -70,6 +72,8 @@ pub struct LaunchOptions {
 struct Persisted {
     settings: Option<Settings>,
     plots: PlotOptions,
+    /// The first-visit guide was closed.
+    guide_seen: bool,
 }
 
 /// The application state.
@@ -107,6 +111,8 @@ pub struct PlaygroundApp {
     log_path: String,
     /// The user's own text, when the transformer trains on one.
     user_text: user_text::UserText,
+    /// The first-visit guide was closed (or the launch is scripted).
+    guide_seen: bool,
 }
 
 impl PlaygroundApp {
@@ -174,6 +180,7 @@ impl PlaygroundApp {
             file_inbox: Default::default(),
             log_path: String::new(),
             user_text: Default::default(),
+            guide_seen: persisted.guide_seen,
         };
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -338,6 +345,7 @@ impl eframe::App for PlaygroundApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.runs_ui(ui));
         });
+        guide::guide_ui(ui.ctx(), &mut self.guide_seen);
         let steps = self.session.as_ref().map_or(0, |s| s.steps_done());
         self.frame_stats.end(steps);
         if busy && !hidden {
@@ -352,6 +360,7 @@ impl eframe::App for PlaygroundApp {
         let persisted = Persisted {
             settings: Some(self.settings.clone()),
             plots: self.plot_options,
+            guide_seen: self.guide_seen,
         };
         eframe::set_value(storage, STORAGE_KEY, &persisted);
     }

@@ -48,6 +48,8 @@ type PanelLine = (&'static str, fn(&Series) -> &[Point], bool);
 /// Which series a panel shows, and how to name it.
 struct Panel {
     title: &'static str,
+    /// "How to read this": what the panel shows and what to look for, in a few sentences.
+    help: &'static str,
     id: &'static str,
     lines: &'static [PanelLine],
     log_allowed: bool,
@@ -56,6 +58,7 @@ struct Panel {
 const PANELS: [Panel; 7] = [
     Panel {
         title: "Loss (solid: train, dashed: validation)",
+        help: "Cross-entropy per token (nats; for images, per image). Train is each step's batch, noisy; validation is fixed held-out batches. In compare mode, the run that reaches a given loss in fewer steps is faster; compare at the same loss, not only at the end.",
         id: "loss",
         lines: &[
             ("train", |s| &s.loss, false),
@@ -65,12 +68,14 @@ const PANELS: [Panel; 7] = [
     },
     Panel {
         title: "Test accuracy (%)",
+        help: "Share of the test images classified correctly, at each evaluation. With BatchNorm, early evaluations can lag the training loss (running statistics trail fast-moving weights).",
         id: "accuracy",
         lines: &[("acc", |s| &s.val_acc, false)],
         log_allowed: false,
     },
     Panel {
         title: "Sharpness: λ_max (solid), Hessian trace (dashed)",
+        help: "λ_max is the largest eigenvalue of the loss Hessian on a fixed probe batch (power iteration); the trace sums all eigenvalues (Hutchinson estimate). Smaller means a flatter region. IRE aims to lower both; a run whose λ_max sits near 2/lr is at the edge of stability.",
         id: "sharpness",
         lines: &[
             ("λmax", |s| &s.lambda_max, false),
@@ -80,12 +85,14 @@ const PANELS: [Panel; 7] = [
     },
     Panel {
         title: "Fisher trace",
+        help: "Sum of IRE's diagonal Fisher estimate (gradients under labels sampled from the model itself): the total curvature the mask is chosen from. It falls as the model becomes confident.",
         id: "fisher",
         lines: &[("Fisher tr", |s| &s.fisher_trace, false)],
         log_allowed: true,
     },
     Panel {
         title: "Flat directions: IRE's mask (solid), Fisher < 1e-3·mean (dashed)",
+        help: "Solid: how many coordinates IRE's mask marks flat (the γ fraction with the smallest Fisher values, ties included): the coordinates whose steps are amplified by 1 + κ. Dashed: coordinates whose Fisher value is below 1e-3 of the mean, a scale-free flatness count that compares runs with and without IRE.",
         id: "flat",
         lines: &[
             ("flat", |s| &s.flat_count, false),
@@ -95,12 +102,14 @@ const PANELS: [Panel; 7] = [
     },
     Panel {
         title: "Learning rate",
+        help: "The learning rate of each step: linear warm-up, then the schedule (cosine by default). With prog-decay, IRE's κ shrinks with it.",
         id: "lr",
         lines: &[("lr", |s| &s.lr, false)],
         log_allowed: false,
     },
     Panel {
         title: "Throughput: steps/s (solid), k tokens or images/s (dashed)",
+        help: "Training throughput as results arrive from the GPU. Compare mode and probes share the adapter, so each run's rate is lower than alone.",
         id: "speed",
         lines: &[
             ("steps/s", |s| &s.steps_per_s, false),
@@ -145,7 +154,10 @@ fn panel_ui(
     height: f32,
 ) {
     let log = options.log_y && panel.log_allowed;
-    ui.label(egui::RichText::new(panel.title).strong());
+    ui.horizontal(|ui| {
+        ui.label(egui::RichText::new(panel.title).strong());
+        ui.weak("(?)").on_hover_text(panel.help);
+    });
     let scale = |y: f64| if log { y.log10() } else { y };
     let mut plot = Plot::new(panel.id)
         .height(height)
@@ -267,6 +279,11 @@ pub fn heatmap_ui(ui: &mut egui::Ui, run: &Shown<'_>) {
             run.label
         ))
         .strong(),
+    )
+    .on_hover_text(
+        "Each row is a parameter tensor, each column a probe; brighter means more of that \
+         tensor's coordinates are in IRE's flat set. It shows where the flat directions live \
+         (often embeddings and LayerNorm parameters) and how that changes as training goes on.",
     );
     if s.flat_fractions.is_empty() {
         ui.weak("No probe yet (probes run every 'probe every' steps).");

@@ -26,6 +26,8 @@ impl PlaygroundApp {
                             }
                         }
                     }
+                    ui.separator();
+                    super::ire_panel::update_rule_ui(ui, &self.settings, self.session.as_ref());
                 });
             egui::CollapsingHeader::new("Optimizer")
                 .default_open(true)

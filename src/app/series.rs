@@ -37,6 +37,8 @@ pub struct Series {
     pub tensor_names: Vec<String>,
     /// Flat fraction per tensor (in `tensor_names` order) at each probe's step.
     pub flat_fractions: Vec<(f64, Vec<f32>)>,
+    /// The latest step and the IRE amplification it applied (0 while IRE is off).
+    pub last_kappa: Option<(f64, f64)>,
     smoothed_ms: Option<f64>,
 }
 
@@ -48,6 +50,7 @@ impl Series {
                 let x = s.step as f64;
                 self.loss.push([x, s.loss as f64]);
                 self.lr.push([x, s.lr as f64]);
+                self.last_kappa = Some((x, s.ire_kappa as f64));
                 if s.ms > 0.0 {
                     // An exponential average: single-step timings jitter with the frame clock.
                     let ms = match self.smoothed_ms {

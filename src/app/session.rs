@@ -302,6 +302,7 @@ impl Session {
             frames: Default::default(),
             logs: Vec::new(),
             text: None,
+            guide: false,
             mode: self.mode,
             ire_on: self.ire_on(),
             runs: self
@@ -329,6 +330,8 @@ pub struct Status {
     /// The user's text the transformer trains on (None: the embedded corpus; filled in by the
     /// app).
     pub text: Option<String>,
+    /// Whether the first-visit guide is showing (filled in by the app).
+    pub guide: bool,
 }
 
 /// One run's part of [`Status`].

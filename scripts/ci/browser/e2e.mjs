@@ -123,6 +123,7 @@ try {
   console.log(`first load: ${mb(total(first))} transferred: ${[...first].map(([p, n]) => `${p} ${mb(n)}`).join(', ')}`);
   check(total(first) < FIRST_LOAD_LIMIT, `first load under ${mb(FIRST_LOAD_LIMIT)} (${mb(total(first))})`);
   check(![...first.keys()].some((p) => p.includes('fashion')), 'the image data set is not part of the first load');
+  check((await status(page)).guide === true, 'a first visit shows the three-step guide');
   await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
   await page.keyboard.press('Space');
   await waitFor(page, `${IRE_AT} steps`, (s) => s.runs[0].steps >= IRE_AT);

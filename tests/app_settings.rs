@@ -103,3 +103,54 @@ fn a_link_with_an_absurd_batch_is_refused() {
         assert!(err.contains("batch must be between 1 and 65536"), "{err}");
     }
 }
+
+/// "Tune both": three learning rates per arm until a tenth of the run, then the best of each
+/// continues to the end, and the status reports the speed-up between the two survivors.
+#[test]
+fn tune_both_sweeps_then_continues_the_best_of_each_arm() {
+    let mut settings = Settings::for_adapter(true);
+    settings.train.steps = 50;
+    settings.train.batch = 2;
+    settings.train.warmup = 2;
+    settings.train.eval_every = 0;
+    settings.train.eval_batches = 1;
+    settings.train.probe_every = 0;
+    settings.compare = true;
+    settings.tune = true;
+    let session = run_to_end(&settings);
+    let tuning = session.tuning.as_ref().expect("tuning");
+    assert!(tuning.decided);
+    assert_eq!(tuning.sweep_steps, 5);
+    assert_eq!(tuning.scores.len(), 6, "{:?}", tuning.scores);
+    assert!(tuning.scores.iter().all(|(_, s)| s.is_finite()));
+    let labels: Vec<&str> = session.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels.len(), 2, "{labels:?}");
+    assert!(
+        labels[0].starts_with("AdamW lr") && labels[0].ends_with("(tuned)"),
+        "{labels:?}"
+    );
+    assert!(
+        labels[1].starts_with("AdmIRE lr") && labels[1].ends_with("(tuned)"),
+        "{labels:?}"
+    );
+    for run in &session.runs {
+        assert_eq!(run.series.loss.len(), 50, "{}", run.label);
+    }
+    // The kept runs are the best of their arm at the end of the sweep.
+    let score = |label: &str| {
+        let stem = label.trim_end_matches(" (tuned)");
+        tuning.scores.iter().find(|(l, _)| l == stem).unwrap().1
+    };
+    let best_of = |arm: &str| {
+        tuning
+            .scores
+            .iter()
+            .filter(|(l, _)| l.starts_with(arm))
+            .map(|(_, s)| *s)
+            .fold(f64::INFINITY, f64::min)
+    };
+    assert_eq!(score(labels[0]), best_of("AdamW "));
+    assert_eq!(score(labels[1]), best_of("AdmIRE "));
+    let status = serde_json::to_value(session.status()).unwrap();
+    assert_eq!(status["speed_up"]["base_step"], 50);
+}

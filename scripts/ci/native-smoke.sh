@@ -134,6 +134,15 @@ grep -q '"text":"own-text.txt (' "$out/native-text.json" \
   || { echo "the app did not train on the text file:"; cat "$out/native-text.json"; exit 1; }
 echo "own text ok: $(grep -o '"text":"[^"]*"' "$out/native-text.json")"
 
+# "Tune both": three learning rates per arm for a tenth of the run, then the best of each.
+tune='%7B%22preset%22%3A%22tiny%22%2C%22compare%22%3Atrue%2C%22tune%22%3Atrue%2C%22train%22%3A%7B%22steps%22%3A60%2C%22batch%22%3A4%2C%22warmup%22%3A2%2C%22eval_every%22%3A0%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%7D%7D'
+DISPLAY=$display timeout 300 "$bin" app --settings "$tune" --quit-after 8 \
+  >"$out/native-tune.json" 2>"$out/native-tune.log" \
+  || { echo "tune both failed:"; cat "$out/native-tune.log"; exit 1; }
+grep -q '"decided":true' "$out/native-tune.json" && grep -q '(tuned)' "$out/native-tune.json" \
+  || { echo "tune both did not pick the best of each arm:"; cat "$out/native-tune.json"; exit 1; }
+echo "tune both ok: $(grep -o '"speed_up":{[^}]*}' "$out/native-tune.json")"
+
 # A link that does not parse: the window shows why, nothing trains, and --quit-after still ends.
 if DISPLAY=$display timeout 60 "$bin" app --settings 'not-json{' --quit-after 5 \
   >"$out/native-bad-link.json" 2>"$out/native-bad-link.log"; then

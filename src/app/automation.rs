@@ -80,6 +80,8 @@ impl PlaygroundApp {
                 logs: Vec::new(),
                 text: None,
                 guide: false,
+                tuning: None,
+                speed_up: None,
             },
         };
         status.frames = self.frame_stats.summary();

@@ -122,6 +122,7 @@ impl Finding {
             preset: self.preset.into(),
             train,
             compare: true,
+            tune: false,
             augment: family == Family::ResNet,
         }
     }

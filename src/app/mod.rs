@@ -18,6 +18,7 @@ mod series;
 mod session;
 mod settings;
 mod toolbar;
+mod tune;
 mod user_text;
 
 pub use findings::{Finding, FINDINGS};

@@ -111,8 +111,16 @@ impl PlaygroundApp {
                     run.series.loss.len(),
                     run.trainer.config.steps
                 );
-                run_line(ui, live_color(i), &run.label, &run.series, &steps, &state);
+                run_line(
+                    ui,
+                    live_color(i, session.runs.len()),
+                    &run.label,
+                    &run.series,
+                    &steps,
+                    &state,
+                );
             }
+            super::tune::comparison_ui(ui, session);
         }
         let mut close = None;
         for (i, log) in self.logs.iter().enumerate() {
@@ -137,7 +145,7 @@ impl PlaygroundApp {
             .map(|(i, r)| plots::Shown {
                 label: &r.label,
                 series: &r.series,
-                color: live_color(i),
+                color: live_color(i, live.len()),
             })
             .chain(self.logs.iter().enumerate().map(|(i, l)| plots::Shown {
                 label: &l.label,
@@ -176,8 +184,16 @@ impl PlaygroundApp {
 }
 
 /// The live runs' colours: the base run's, then its IRE twin's.
-fn live_color(i: usize) -> egui::Color32 {
-    plots::RUN_COLORS[i % 2]
+fn live_color(i: usize, runs: usize) -> egui::Color32 {
+    match runs {
+        // Tuning both: each arm in its colour, brighter with the learning rate.
+        n if n > 2 => {
+            let arm = n / 2;
+            plots::RUN_COLORS[(i / arm) % 2]
+                .gamma_multiply(0.45 + 0.55 * ((i % arm) as f32 + 1.0) / arm as f32)
+        }
+        _ => plots::RUN_COLORS[i % 2],
+    }
 }
 
 /// Opened logs take the colours after the two live runs'.

@@ -175,14 +175,30 @@ pub enum Mode {
     Paused,
 }
 
+/// "Tune both" in progress or decided (see `app::tune`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Tuning {
+    /// Steps of the sweep.
+    pub sweep_steps: usize,
+    /// The base arm's runs are `runs[..arm_size]`, the IRE arm's the rest (while sweeping).
+    arm_size: usize,
+    /// Each candidate's label and its mean training loss at the end of the sweep.
+    pub scores: Vec<(String, f64)>,
+    /// Whether the best of each arm has been chosen.
+    pub decided: bool,
+}
+
 /// The app's current runs and whether they are training.
 pub struct Session {
-    /// One run, or the base run and the IRE run in compare mode.
+    /// One run, or the base run and the IRE run in compare mode (while tuning both: each arm
+    /// at three learning rates, base first).
     pub runs: Vec<LiveRun>,
     /// Running or paused.
     pub mode: Mode,
     /// Index of the run the IRE switch controls.
     pub ire_run: usize,
+    /// "Tune both", when the comparison was started with it.
+    pub tuning: Option<Tuning>,
     next_run: usize,
 }
 
@@ -199,6 +215,9 @@ impl Session {
             return Err(Error::InvalidConfig(problem));
         }
         let (base, ire) = settings.optimizer_names();
+        if settings.compare && settings.tune {
+            return Self::tune_both(ctx, settings, data);
+        }
         let runs = if settings.compare {
             vec![
                 LiveRun::new(ctx, base.into(), settings, false, data)?,
@@ -212,8 +231,87 @@ impl Session {
             ire_run: runs.len() - 1,
             runs,
             mode: Mode::Paused,
+            tuning: None,
             next_run: 0,
         })
+    }
+
+    /// Both arms at each of [`super::tune::FACTORS`] times the peak learning rate, same seed.
+    fn tune_both(ctx: &GpuContext, settings: &Settings, data: &Datasets) -> crate::Result<Self> {
+        let (base, ire) = settings.optimizer_names();
+        let mut runs = Vec::new();
+        for (name, on) in [(base, false), (ire, true)] {
+            for factor in super::tune::FACTORS {
+                let mut s = settings.clone();
+                let lr = settings.train.optimizer.lr * factor;
+                s.train = s.train.with_peak_lr(lr);
+                runs.push(LiveRun::new(
+                    ctx,
+                    format!("{name} lr {lr:.3e}"),
+                    &s,
+                    on,
+                    data,
+                )?);
+            }
+        }
+        let arm_size = super::tune::FACTORS.len();
+        Ok(Self {
+            ire_run: arm_size,
+            runs,
+            mode: Mode::Paused,
+            tuning: Some(Tuning {
+                sweep_steps: super::tune::sweep_steps(settings.train.steps),
+                arm_size,
+                scores: Vec::new(),
+                decided: false,
+            }),
+            next_run: 0,
+        })
+    }
+
+    /// Whether run `i` may take a step now (while sweeping, no run goes past the sweep).
+    fn may_step(&self, i: usize) -> bool {
+        let run = &self.runs[i];
+        let held = self
+            .tuning
+            .as_ref()
+            .is_some_and(|t| !t.decided && run.trainer.steps_submitted() >= t.sweep_steps);
+        run.can_step() && !held
+    }
+
+    /// Ends the sweep once every candidate has finished it: the best of each arm continues
+    /// (labelled with its learning rate), the others stop.
+    fn decide_tuning(&mut self) {
+        let Some(t) = &mut self.tuning else { return };
+        let swept = |r: &LiveRun| r.series.loss.len() >= t.sweep_steps || r.is_done();
+        if t.decided || !self.runs.iter().all(swept) {
+            return;
+        }
+        let n = super::tune::window(t.sweep_steps * 10);
+        let scores: Vec<f64> = self
+            .runs
+            .iter()
+            .map(|r| super::tune::recent_loss(&r.series.loss, n, r.error.is_some()))
+            .collect();
+        t.scores = self
+            .runs
+            .iter()
+            .map(|r| r.label.clone())
+            .zip(scores.iter().copied())
+            .collect();
+        let b = super::tune::best(&scores[..t.arm_size]);
+        let i = t.arm_size + super::tune::best(&scores[t.arm_size..]);
+        t.decided = true;
+        let mut kept: Vec<LiveRun> = Vec::new();
+        for (k, mut run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
+            if k == b || k == i {
+                run.label = format!("{} (tuned)", run.label);
+                kept.push(run);
+            }
+        }
+        self.runs = kept;
+        self.ire_run = 1;
+        self.next_run = 0;
     }
 
     /// Collects results, then (when running) submits steps until `budget` is spent or no run
@@ -224,12 +322,13 @@ impl Session {
         for run in &mut self.runs {
             run.collect();
         }
+        self.decide_tuning();
         if self.mode == Mode::Running {
             while start.elapsed() < budget {
                 let n = self.runs.len();
                 let Some(i) = (0..n)
                     .map(|k| (self.next_run + k) % n)
-                    .find(|&i| self.runs[i].can_step())
+                    .find(|&i| self.may_step(i))
                 else {
                     break;
                 };
@@ -252,9 +351,9 @@ impl Session {
     /// Submits exactly one step of every run that can take one (the Step button).
     pub fn step_once(&mut self) {
         self.mode = Mode::Paused;
-        for run in &mut self.runs {
-            if run.can_step() {
-                run.submit_step();
+        for i in 0..self.runs.len() {
+            if self.may_step(i) {
+                self.runs[i].submit_step();
             }
         }
     }
@@ -303,6 +402,15 @@ impl Session {
             logs: Vec::new(),
             text: None,
             guide: false,
+            tuning: self.tuning.clone(),
+            speed_up: match &self.runs[..] {
+                [base, ire] => super::tune::speed_up(
+                    &base.series,
+                    &ire.series,
+                    super::tune::window(base.trainer.config.steps),
+                ),
+                _ => None,
+            },
             mode: self.mode,
             ire_on: self.ire_on(),
             runs: self
@@ -332,6 +440,10 @@ pub struct Status {
     pub text: Option<String>,
     /// Whether the first-visit guide is showing (filled in by the app).
     pub guide: bool,
+    /// "Tune both": the sweep and its outcome.
+    pub tuning: Option<Tuning>,
+    /// Compare mode: the IRE run's speed-up at the base run's current loss.
+    pub speed_up: Option<super::tune::SpeedUp>,
 }
 
 /// One run's part of [`Status`].

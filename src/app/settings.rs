@@ -20,6 +20,9 @@ pub struct Settings {
     pub train: TrainConfig,
     /// Train the base optimizer and its IRE twin side by side from the same start.
     pub compare: bool,
+    /// In compare mode: sweep each arm's peak learning rate (x0.5, x1, x2) over the first tenth
+    /// of the run, then continue the best of each (see `app::tune`).
+    pub tune: bool,
     /// ResNets: random crops and flips of the training images.
     pub augment: bool,
 }
@@ -47,6 +50,7 @@ impl Settings {
             preset: if is_cpu { "tiny" } else { "small" }.into(),
             train,
             compare: false,
+            tune: false,
             augment: false,
         }
     }

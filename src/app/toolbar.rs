@@ -154,6 +154,14 @@ impl PlaygroundApp {
             }
             ui.checkbox(&mut self.settings.compare, "compare")
                 .on_hover_text("Base optimizer and its IRE twin, same weights and data (on Reset)");
+            ui.add_enabled(
+                self.settings.compare,
+                egui::Checkbox::new(&mut self.settings.tune, "tune both"),
+            )
+            .on_hover_text(
+                "Compare fairly: each arm starts at x0.5, x1 and x2 the learning rate; after a \
+                 tenth of the run the best of each continues (on Reset)",
+            );
             self.findings_ui(ui);
             ui.checkbox(&mut self.plot_options.log_y, "log y");
             ui.separator();

@@ -218,6 +218,18 @@ try {
   const findingHash = decodeURIComponent(new URL(page.url()).hash);
   check(/"compare":true/.test(findingHash) && /"lr":0\.001\b/.test(findingHash),
     'the URL hash now holds the finding\'s full settings (compare mode, lr 0.001)');
+
+  // 5. "Tune both": each arm at three learning rates, then the best of each continues.
+  const tune = { preset: 'tiny', compare: true, tune: true,
+    train: { steps: 60, batch: 4, warmup: 2, eval_every: 0, eval_batches: 1, probe_every: 0 } };
+  await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(tune))}`);
+  await page.reload();
+  await waitFor(page, 'six tuning runs', (s) => s.runs.length === 6 && s.tuning && !s.tuning.decided);
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  const tuned = await waitFor(page, 'the best of each arm', (s) => s.tuning && s.tuning.decided && s.runs.length === 2 && s.runs[1].steps >= 8);
+  check(tuned.runs.every((r) => r.label.endsWith('(tuned)')),
+    `tune both kept ${tuned.runs.map((r) => r.label).join(' and ')}; speed-up ${JSON.stringify(tuned.speed_up)}`);
   await browser.close();
 } catch (e) {
   console.error(`FAILED: ${e.message ?? e}`);

@@ -52,7 +52,7 @@ fn a_run_on_the_users_text_resumes_evaluates_and_exports_only_with_that_text() {
     );
     assert_fails_with(
         &["eval", "--checkpoint", s(&save), "--text-file", s(&other)],
-        "but the run was given other.txt",
+        "but was given other.txt",
     );
     assert_fails_with(
         &["train", "--resume", s(&save), "--steps", "8"],

@@ -197,6 +197,25 @@ impl Corpus {
         }
     }
 
+    /// Refuses this corpus for a model that trained on `source` ([`Corpus::source`]) with
+    /// `vocab`: a checkpoint continued, evaluated or exported with other text.
+    pub fn check_trained_on(&self, source: Option<&str>, vocab: &Vocab) -> Result<()> {
+        let name = |s: Option<&str>| s.unwrap_or("the embedded Shakespeare").to_string();
+        if !Self::same_source(source, self.source.as_deref()) {
+            return Err(Error::Data(format!(
+                "the checkpoint trained on {} but was given {}",
+                name(source),
+                name(self.source.as_deref())
+            )));
+        }
+        if &self.vocab != vocab {
+            return Err(Error::Data(
+                "the checkpoint's vocabulary differs from the corpus's".into(),
+            ));
+        }
+        Ok(())
+    }
+
     /// The text as the embedded corpus is stored (zlib), e.g. for an export's data file.
     pub fn compress(text: &[u8]) -> Vec<u8> {
         miniz_oxide::deflate::compress_to_vec_zlib(text, 9)

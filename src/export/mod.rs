@@ -130,21 +130,7 @@ pub fn project(checkpoint: &Checkpoint, data: ExportData) -> Result<Vec<ProjectF
                     Corpus::from_user_text(name, &text, None)?
                 }
             };
-            if !Corpus::same_source(source.as_deref(), corpus.source.as_deref()) {
-                return Err(Error::Data(format!(
-                    "the run trained on {} but the export was given {}",
-                    source.as_deref().unwrap_or("the embedded Shakespeare"),
-                    corpus
-                        .source
-                        .as_deref()
-                        .unwrap_or("the embedded Shakespeare")
-                )));
-            }
-            if &corpus.vocab != vocab {
-                return Err(Error::Data(
-                    "the corpus's vocabulary differs from the checkpoint's".into(),
-                ));
-            }
+            corpus.check_trained_on(source.as_deref(), vocab)?;
             files.push(file(CORPUS_PATH, zlib.to_vec()));
             match source {
                 None => files.push(file(

@@ -153,21 +153,7 @@ impl Trainer {
                 },
                 TaskData::Text(corpus),
             ) => {
-                if !Corpus::same_source(source.as_deref(), corpus.source.as_deref()) {
-                    return Err(Error::Data(format!(
-                        "the checkpoint trained on {} but the run was given {}",
-                        source.as_deref().unwrap_or("the embedded Shakespeare"),
-                        corpus
-                            .source
-                            .as_deref()
-                            .unwrap_or("the embedded Shakespeare")
-                    )));
-                }
-                if &corpus.vocab != vocab {
-                    return Err(Error::Data(
-                        "the checkpoint's vocabulary differs from the corpus's".into(),
-                    ));
-                }
+                corpus.check_trained_on(source.as_deref(), vocab)?;
                 Self::text_task(ctx, *model, &config, corpus)?
             }
             (ModelSpec::ResNet(model), TaskData::Images(images)) => {

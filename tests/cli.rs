@@ -30,6 +30,19 @@ fn bad_arguments_are_rejected_with_clear_messages() {
         "--jobs must be at least 1",
     );
     assert_fails_with(
+        &["experiment", "adamw-vs-admire", "--backend", "jax"],
+        "unknown --backend 'jax'; choose engine or pytorch",
+    );
+    assert_fails_with(
+        &["experiment", "resnet-ire", "--preset", "tiny"],
+        "needs a ResNet preset, 'tiny' is not one",
+    );
+    assert_fails_with(
+        &["experiment", "admire-long", "--grid", "0.001,-1"],
+        "learning rates in --grid must be positive",
+    );
+    assert_fails_with(&["experiment", "nope"], "unknown experiment 'nope'");
+    assert_fails_with(
         &["train", "--steps", "10", "--warmup", "20"],
         "warmup (20) exceeds steps (10)",
     );

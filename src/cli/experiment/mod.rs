@@ -19,6 +19,7 @@ mod workload;
 use anyhow::bail;
 use clap::Args;
 use ire_playground::gpu::GpuContext;
+use ire_playground::train::Family;
 use outcome::{Criterion, RunSpec};
 use std::path::{Path, PathBuf};
 use workload::Workload;
@@ -123,8 +124,11 @@ impl Lab {
 
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     let plan = plans::Plan::named(&args.name)?;
-    if args.jobs == 0 || args.threads == 0 {
-        bail!("--jobs and --threads must be at least 1");
+    if args.jobs == 0 {
+        bail!("--jobs must be at least 1");
+    }
+    if args.threads == 0 {
+        bail!("--threads must be at least 1");
     }
     if args.seeds == 0 {
         bail!("--seeds must be at least 1 (a comparison needs runs)");
@@ -145,20 +149,20 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
         }),
         other => bail!("unknown --backend '{other}'; choose engine or pytorch"),
     };
-    let dir = args.out.join(&args.name);
-    std::fs::create_dir_all(&dir)
-        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
-    // Before any run: the folder must take files (the logs, `.done` markers and summary).
-    ire_playground::files::check_output(&dir.join("summary.json"))?;
     let preset = args.preset.clone().unwrap_or(plan.default_preset().into());
-    let workload = Workload::new(&preset, args.data_dir.as_deref())?;
-    if workload.family() != plan.family() {
+    if Family::of_preset(&preset) != plan.family() {
         bail!(
             "experiment '{}' needs a {:?} preset, '{preset}' is not one",
             args.name,
             plan.family()
         );
     }
+    let workload = Workload::new(&preset, args.data_dir.as_deref())?;
+    let dir = args.out.join(&args.name);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;
+    // Before any run: the folder must take files (the logs, `.done` markers and summary).
+    ire_playground::files::check_output(&dir.join("summary.json"))?;
     let lab = Lab {
         ctx: super::open_gpu()?,
         workload,

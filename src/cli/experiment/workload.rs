@@ -57,14 +57,6 @@ impl Workload {
         })
     }
 
-    /// The model family.
-    pub fn family(&self) -> Family {
-        match self {
-            Self::Text { .. } => Family::Transformer,
-            Self::Images { .. } => Family::ResNet,
-        }
-    }
-
     /// Training examples per epoch (windows are drawn at random for text, so None).
     pub fn train_len(&self) -> Option<usize> {
         match self {

@@ -43,15 +43,21 @@ fn run_to_end(settings: &Settings) -> Session {
     session
 }
 
-#[test]
-fn a_link_with_recorded_switches_replays_them() {
+/// A short, cheap run: batch 2, no evaluations or probes.
+fn small_settings(steps: usize) -> Settings {
     let mut settings = Settings::for_adapter(true);
-    settings.train.steps = 16;
+    settings.train.steps = steps;
     settings.train.batch = 2;
     settings.train.warmup = 2;
     settings.train.eval_every = 0;
     settings.train.eval_batches = 1;
     settings.train.probe_every = 0;
+    settings
+}
+
+#[test]
+fn a_link_with_recorded_switches_replays_them() {
+    let mut settings = small_settings(16);
     settings.train.ire.enabled = false;
     settings.train.ire.start = Some(0);
     settings.train.ire.toggle_at = vec![8, 12];
@@ -108,13 +114,7 @@ fn a_link_with_an_absurd_batch_is_refused() {
 /// continues to the end, and the status reports the speed-up between the two survivors.
 #[test]
 fn tune_both_sweeps_then_continues_the_best_of_each_arm() {
-    let mut settings = Settings::for_adapter(true);
-    settings.train.steps = 50;
-    settings.train.batch = 2;
-    settings.train.warmup = 2;
-    settings.train.eval_every = 0;
-    settings.train.eval_batches = 1;
-    settings.train.probe_every = 0;
+    let mut settings = small_settings(50);
     settings.compare = true;
     settings.tune = true;
     let session = run_to_end(&settings);

@@ -287,7 +287,7 @@ impl Session {
         if t.decided || !self.runs.iter().all(swept) {
             return;
         }
-        let n = super::tune::window(t.sweep_steps * 10);
+        let n = super::tune::window(self.runs[0].trainer.config.steps);
         let scores: Vec<f64> = self
             .runs
             .iter()

@@ -24,13 +24,17 @@ pub fn recent_loss(loss: &[Point], n: usize, failed: bool) -> f64 {
     if failed || loss.is_empty() {
         return f64::INFINITY;
     }
-    let tail = &loss[loss.len().saturating_sub(n.max(1))..];
-    let mean = tail.iter().map(|p| p[1]).sum::<f64>() / tail.len() as f64;
+    let mean = mean(&loss[loss.len().saturating_sub(n.max(1))..]);
     if mean.is_finite() {
         mean
     } else {
         f64::INFINITY
     }
+}
+
+/// Mean of the values of `points` (non-empty).
+fn mean(points: &[Point]) -> f64 {
+    points.iter().map(|p| p[1]).sum::<f64>() / points.len() as f64
 }
 
 /// Index of the lowest score (the first of equals).
@@ -57,24 +61,23 @@ pub struct SpeedUp {
 /// Steps for `ire` to reach the smoothed training loss `base` has now (`window`-step moving
 /// averages on both sides).
 pub fn speed_up(base: &Series, ire: &Series, window: usize) -> Option<SpeedUp> {
-    let smoothed = |s: &[Point]| -> Vec<(usize, f64)> {
-        let w = window.max(1);
-        (w..=s.len())
-            .map(|end| {
-                let part = &s[end - w..end];
-                (
-                    part[w - 1][0] as usize,
-                    part.iter().map(|p| p[1]).sum::<f64>() / w as f64,
-                )
-            })
-            .collect()
-    };
-    let b = smoothed(&base.loss);
-    let &(base_step, target) = b.last()?;
-    let ire_step = smoothed(&ire.loss)
-        .into_iter()
-        .find(|&(_, l)| l <= target)
-        .map(|(s, _)| s);
+    // The app calls this every frame: one pass over IRE's curve with a running window sum,
+    // and only the base's last window.
+    let w = window.max(1);
+    let tail = base.loss.get(base.loss.len().checked_sub(w)?..)?;
+    let (base_step, target) = (tail[w - 1][0] as usize, mean(tail));
+    let mut sum = 0.0;
+    let mut ire_step = None;
+    for (k, p) in ire.loss.iter().enumerate() {
+        sum += p[1];
+        if k >= w {
+            sum -= ire.loss[k - w][1];
+        }
+        if k + 1 >= w && sum / w as f64 <= target {
+            ire_step = Some(p[0] as usize);
+            break;
+        }
+    }
     Some(SpeedUp {
         base_step,
         target,
@@ -159,6 +162,9 @@ mod tests {
         let s = speed_up(&base, &ire, 1).unwrap();
         assert_eq!((s.base_step, s.target, s.ire_step), (4, 1.0, Some(3)));
         assert!((s.factor.unwrap() - 4.0 / 3.0).abs() < 1e-12);
+        // Two-step averages: the base ends at 1.5; IRE's windows read 2.25 at step 2, 1.25 at 3.
+        let s = speed_up(&base, &ire, 2).unwrap();
+        assert_eq!((s.base_step, s.target, s.ire_step), (4, 1.5, Some(3)));
         let slow = series(&[4.0, 4.0, 4.0, 4.0]);
         assert_eq!(speed_up(&base, &slow, 2).unwrap().ire_step, None);
         assert!(speed_up(&series(&[]), &ire, 1).is_none());

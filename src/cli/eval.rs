@@ -2,7 +2,7 @@
 
 use clap::Args;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::ImageDataset;
+use ire_playground::data::{Batcher, ImageDataset};
 use ire_playground::train::{Record, TaskData, TrainConfig, Trainer};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -42,8 +42,11 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             let corpus = super::text::corpus(args.text_file.as_deref(), Some(&checkpoint))?;
             // A short text may hold fewer than the usual 8 validation batches: use what it has.
             let seq_len = config.seq_len;
-            let window = args.batch.max(1).saturating_mul(seq_len);
-            let available = corpus.val.len().saturating_sub(1) / window;
+            let batcher = Batcher {
+                batch: args.batch.max(1),
+                seq_len,
+            };
+            let available = batcher.val_batches_available(&corpus.val);
             let batches = args.batches.unwrap_or(available.clamp(1, 8));
             corpus.check_fits(seq_len, args.batch, batches)?;
             (Arc::new(corpus).into(), batches)

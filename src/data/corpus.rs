@@ -225,9 +225,16 @@ impl Corpus {
     /// of `seq_len` at `batch` sequences per batch and `eval_batches` validation batches.
     pub fn check_fits(&self, seq_len: usize, batch: usize, eval_batches: usize) -> Result<()> {
         let name = self.source.as_deref().unwrap_or("the corpus");
+        // The batcher's own counts, so this says no exactly when training or evaluation would.
+        let batcher = super::Batcher {
+            batch: batch.max(1),
+            seq_len,
+        };
         let window = batch.saturating_mul(seq_len);
         let val_needed = eval_batches.max(1).saturating_mul(window).saturating_add(1);
-        if self.train.len() <= seq_len + 1 || self.val.len() < val_needed {
+        if self.train.len() <= seq_len + 1
+            || batcher.val_batches_available(&self.val) < eval_batches.max(1)
+        {
             let total = self.train.len() + self.val.len();
             let fraction = VALIDATION_FRACTION;
             let enough = (val_needed as f64 / fraction).ceil() as usize;

@@ -102,6 +102,14 @@ fn a_killed_pytorch_experiment_resumes_into_the_same_logs() {
     assert!(rerun.status.success(), "{said}");
     assert!(said.contains("resuming at step"), "{said}");
     let dir = killed.join("adamw-vs-admire");
+    // Finished runs keep their final state only, not the checkpoints they resumed from.
+    let left: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| checkpointed(n))
+        .collect();
+    assert!(left.is_empty(), "periodic checkpoints left: {left:?}");
     for entry in std::fs::read_dir(whole.join("adamw-vs-admire")).unwrap() {
         let path = entry.unwrap().path();
         if path.extension().is_none_or(|x| x != "jsonl") {

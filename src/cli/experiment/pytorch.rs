@@ -44,12 +44,19 @@ impl RunFiles {
         }
     }
 
-    /// The newest periodic checkpoint `train.py --checkpoint-every` left, with its step.
-    fn newest_periodic(&self) -> Option<(usize, PathBuf)> {
-        let stem = self.save.file_stem()?.to_str()?.to_string();
+    /// The periodic checkpoints `train.py --checkpoint-every` left, with their steps.
+    fn periodic(&self) -> Vec<(usize, PathBuf)> {
+        let (Some(stem), Some(folder)) = (
+            self.save.file_stem().and_then(|s| s.to_str()),
+            self.save.parent(),
+        ) else {
+            return Vec::new();
+        };
         let prefix = format!("{stem}-step");
-        std::fs::read_dir(self.save.parent()?)
-            .ok()?
+        let Ok(entries) = std::fs::read_dir(folder) else {
+            return Vec::new();
+        };
+        entries
             .filter_map(|e| e.ok())
             .filter_map(|e| {
                 let name = e.file_name().to_str()?.to_string();
@@ -60,14 +67,18 @@ impl RunFiles {
                     .ok()?;
                 Some((step, e.path()))
             })
-            .max_by_key(|(step, _)| *step)
+            .collect()
     }
 
+    /// The newest periodic checkpoint, with its step.
+    fn newest_periodic(&self) -> Option<(usize, PathBuf)> {
+        self.periodic().into_iter().max_by_key(|(step, _)| *step)
+    }
+
+    /// Best effort: a finished run's periodic checkpoints are no longer needed.
     fn remove_periodic(&self) {
-        while let Some((_, path)) = self.newest_periodic() {
-            if std::fs::remove_file(&path).is_err() {
-                break;
-            }
+        for (_, path) in self.periodic() {
+            let _ = std::fs::remove_file(path);
         }
     }
 }

@@ -21,7 +21,7 @@ use clap::Args;
 use ire_playground::gpu::GpuContext;
 use ire_playground::train::Family;
 use outcome::{Criterion, RunSpec};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use workload::Workload;
 
 #[derive(Args, Debug)]
@@ -116,10 +116,6 @@ impl Lab {
         ire_playground::files::write_atomic(&self.dir.join("summary.json"), text.as_bytes())?;
         Ok(())
     }
-
-    fn dir(&self) -> &Path {
-        &self.dir
-    }
 }
 
 pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
@@ -173,7 +169,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     plan.run(&lab, &args)?;
     eprintln!(
         "done: logs in {}; run scripts/report_experiments.py",
-        lab.dir().display()
+        lab.dir.display()
     );
     Ok(())
 }

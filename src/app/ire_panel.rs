@@ -27,7 +27,8 @@ pub fn update_rule_ui(ui: &mut egui::Ui, settings: &Settings, session: Option<&S
     } else {
         ""
     };
-    match run.and_then(|r| r.series.last_kappa) {
+    let last_kappa = run.and_then(|r| r.series.last_kappa);
+    match last_kappa {
         Some((step, k)) if k > 0.0 => {
             ui.label(format!(
                 "κ = {:.2}{decay}: {k:.2} at step {step:.0}",
@@ -54,9 +55,7 @@ pub fn update_rule_ui(ui: &mut egui::Ui, settings: &Settings, session: Option<&S
     ));
     if let (Some(n), Some((step, count))) = (params, flat) {
         let fraction = count / n.max(1) as f64;
-        let kappa = run
-            .and_then(|r| r.series.last_kappa)
-            .map_or(0.0, |(_, k)| k);
+        let kappa = last_kappa.map_or(0.0, |(_, k)| k);
         ui.label(format!(
             "at step {step:.0}: {count:.0} of {n} coordinates flat ({:.1}%); mean step scale \
              1 + κ·|m|/n = {:.2}",

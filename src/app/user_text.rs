@@ -35,16 +35,18 @@ impl PlaygroundApp {
                 return;
             }
         };
-        if self.settings.family() != Family::Transformer {
-            self.settings.preset = "tiny".into();
-            self.settings.apply_family_recipe();
+        // A text needs a transformer; the settings change only if the text is taken.
+        let mut settings = self.settings.clone();
+        if settings.family() != Family::Transformer {
+            settings.preset = "tiny".into();
+            settings.apply_family_recipe();
         }
-        let seq_len = self.settings.seq_len();
-        let (batch, eval) = (self.settings.train.batch, self.settings.train.eval_batches);
-        if let Err(e) = corpus.check_fits(seq_len, batch, eval) {
+        let (batch, eval) = (settings.train.batch, settings.train.eval_batches);
+        if let Err(e) = corpus.check_fits(settings.seq_len(), batch, eval) {
             self.message = Some((true, e.to_string()));
             return;
         }
+        self.settings = settings;
         let source = corpus.source.clone().unwrap_or_default();
         let file: DataFile = Corpus::compress(bytes).into();
         let old = std::mem::replace(&mut data.corpus, Arc::new(corpus));

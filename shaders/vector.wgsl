@@ -5,6 +5,11 @@
 //   `normalize`:   out = v / sqrt(scalars[norm_slot]) (unchanged when the norm is zero)
 //   `rademacher`:  out = +-1 on real coordinates (valid = 1), 0 on padding; hashed, deterministic
 //   `dot_partial`: partials[t] = sum over chunk t of a * b (finished by reduce.wgsl's `finish`)
+// and, for the analyses (loss-landscape slices, Lanczos):
+//   `axpy2`:       out = a + alpha * b + beta * c     (c bound where `scalars` usually is)
+//   `axpy_slot`:   out = a + alpha * scalars[norm_slot] * b (a coefficient computed on the GPU)
+//   `set_slot`:    out[norm_slot] = alpha             (one invocation)
+//   `add_slot`:    out[counter] += alpha * scalars[norm_slot] (one invocation)
 // Bindings and uniform struct: declared once in src/kernels/vector.rs (generated into this module).
 
 const NONE: u32 = 0xffffffffu;
@@ -68,4 +73,33 @@ fn dot_partial(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc += a[i] * b[i];
     }
     out[t] = acc;
+}
+
+@compute @workgroup_size(256)
+fn axpy2(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    // `scalars` is the third vector here.
+    out[i] = a[i] + params.alpha * b[i] + params.beta * scalars[i];
+}
+
+@compute @workgroup_size(256)
+fn axpy_slot(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    let i = flat_index(gid, nwg);
+    if (i >= params.n) {
+        return;
+    }
+    out[i] = a[i] + params.alpha * scalars[params.norm_slot] * b[i];
+}
+
+@compute @workgroup_size(1)
+fn set_slot() {
+    out[params.norm_slot] = params.alpha;
+}
+
+@compute @workgroup_size(1)
+fn add_slot() {
+    out[params.counter] += params.alpha * scalars[params.norm_slot];
 }

@@ -61,6 +61,10 @@ pub enum Error {
         "GPU device failure: {0}. Press Reset (or restart the command) to start on a fresh device"
     )]
     DeviceFault(String),
+    /// A loss-landscape slice or spectrum could not be computed (non-finite values near the
+    /// weights, or a request the model cannot serve).
+    #[error("analysis failed: {0}")]
+    Analysis(String),
     /// I/O failure with the path that caused it.
     #[error("{path}: {source}")]
     Io {

@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod kernels;
 
 pub use error::{Error, Result};
+pub mod analysis;
 pub mod checkpoint;
 pub mod checksum;
 pub mod data;

@@ -4,7 +4,7 @@ use clap::Args;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::data::{Batcher, ImageDataset};
 use ire_playground::train::{Record, TaskData, TrainConfig, Trainer};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 #[derive(Args, Debug)]
@@ -34,35 +34,12 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     let mut checkpoint = Checkpoint::load(&args.checkpoint)?;
     // Weights and buffers only: evaluation needs no optimizer state.
     checkpoint.state = None;
-    let (data, default_batches): (TaskData, usize) = match &checkpoint.model {
-        ModelSpec::Transformer { config, .. } => {
-            if args.data_dir.is_some() {
-                anyhow::bail!("--data-dir applies to ResNet checkpoints only");
-            }
-            let corpus = super::text::corpus(args.text_file.as_deref(), Some(&checkpoint))?;
-            // A short text may hold fewer than the usual 8 validation batches: use what it has.
-            let seq_len = config.seq_len;
-            let batcher = Batcher {
-                batch: args.batch.max(1),
-                seq_len,
-            };
-            let available = batcher.val_batches_available(&corpus.val);
-            let batches = args.batches.unwrap_or(available.clamp(1, 8));
-            corpus.check_fits(seq_len, args.batch, batches)?;
-            (Arc::new(corpus).into(), batches)
-        }
-        ModelSpec::ResNet(_) => {
-            if args.text_file.is_some() {
-                anyhow::bail!("--text-file applies to transformer checkpoints only");
-            }
-            let images = match &args.data_dir {
-                Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
-                None => ImageDataset::fashion_mnist_embedded()?,
-            };
-            let all = images.test_batches(args.batch);
-            (Arc::new(images).into(), all)
-        }
-    };
+    let (data, default_batches) = checkpoint_data(
+        &checkpoint,
+        args.text_file.as_deref(),
+        args.data_dir.as_deref(),
+        (args.batch, args.batches),
+    )?;
     let batches = args.batches.unwrap_or(default_batches);
     let ctx = super::open_gpu()?;
     let config = TrainConfig {
@@ -95,4 +72,43 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// The data a checkpoint's model was trained on (its text or the image set) and the number of
+/// evaluation batches of size `batch` to use by default (`batches` when given: checked to fit).
+pub(super) fn checkpoint_data(
+    checkpoint: &Checkpoint,
+    text_file: Option<&Path>,
+    data_dir: Option<&Path>,
+    (batch, batches): (usize, Option<usize>),
+) -> anyhow::Result<(TaskData, usize)> {
+    Ok(match &checkpoint.model {
+        ModelSpec::Transformer { config, .. } => {
+            if data_dir.is_some() {
+                anyhow::bail!("--data-dir applies to ResNet checkpoints only");
+            }
+            let corpus = super::text::corpus(text_file, Some(checkpoint))?;
+            // A short text may hold fewer than the usual 8 validation batches: use what it has.
+            let seq_len = config.seq_len;
+            let batcher = Batcher {
+                batch: batch.max(1),
+                seq_len,
+            };
+            let available = batcher.val_batches_available(&corpus.val);
+            let batches = batches.unwrap_or(available.clamp(1, 8));
+            corpus.check_fits(seq_len, batch, batches)?;
+            (Arc::new(corpus).into(), batches)
+        }
+        ModelSpec::ResNet(_) => {
+            if text_file.is_some() {
+                anyhow::bail!("--text-file applies to transformer checkpoints only");
+            }
+            let images = match data_dir {
+                Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
+                None => ImageDataset::fashion_mnist_embedded()?,
+            };
+            let all = images.test_batches(batch);
+            (Arc::new(images).into(), all)
+        }
+    })
 }

@@ -1,6 +1,7 @@
 //! Command-line interface. Errors end here: they are printed with their cause and the process
 //! exits non-zero, never with a panic.
 
+mod analyse;
 mod app;
 mod bench;
 mod drive;
@@ -40,6 +41,12 @@ enum Command {
     /// Write a PyTorch project (train.py, one process or torchrun) that continues a checkpoint's
     /// run with the playground's semantics.
     Export(export::ExportArgs),
+    /// Loss-landscape slice of a checkpoint: the loss on a 1-D or 2-D grid around its weights,
+    /// along random filter-normalised or Hessian directions, as JSON.
+    Landscape(Box<analyse::LandscapeArgs>),
+    /// The Hessian's spectrum at a checkpoint: top eigenvalues (Lanczos) and the eigenvalue
+    /// density (stochastic Lanczos quadrature), as JSON.
+    Spectrum(analyse::SpectrumArgs),
 }
 
 /// The ids of the flags given on the command line of subcommand `name` (not defaults).
@@ -67,6 +74,8 @@ pub fn main() -> ExitCode {
         Some(Command::Bench(args)) => bench::run(args),
         Some(Command::Experiment(args)) => experiment::run(args),
         Some(Command::Export(args)) => export::run(args),
+        Some(Command::Landscape(args)) => analyse::landscape(*args),
+        Some(Command::Spectrum(args)) => analyse::spectrum(args),
         Some(Command::App(args)) => app::run(args),
         None => app::run(app::AppArgs::default()),
     };

@@ -25,7 +25,7 @@ crate::wgsl_struct! {
         seed: u32,
         counter: u32,
         chunk: u32,
-        _pad0: u32,
+        beta: f32,
         _pad1: u32,
     }
 }
@@ -144,4 +144,62 @@ pub fn dot(
         grid_items(partials_len(n), 64),
     );
     [first, reduce::finish(ctx, mode, n, partials, scalars)]
+}
+
+/// `out = a + alpha * b + beta * c` (a point `theta + x d1 + y d2` of a landscape slice).
+pub fn axpy2(
+    ctx: &GpuContext,
+    a: &Tensor,
+    (alpha, b): (f32, &Tensor),
+    (beta, c): (f32, &Tensor),
+    out: &Tensor,
+) -> Dispatch {
+    let mut p = params(out.len);
+    p.alpha = alpha;
+    p.beta = beta;
+    run_over_out(ctx, "axpy2", p, [a, b, c], out)
+}
+
+/// `out = a + alpha * coefficients[slot] * b`, with a coefficient a reduction left on the GPU
+/// (Gram-Schmidt without a round trip to the host).
+pub fn axpy_slot(
+    ctx: &GpuContext,
+    a: &Tensor,
+    alpha: f32,
+    (coefficients, slot): (&Tensor, usize),
+    b: &Tensor,
+    out: &Tensor,
+) -> Dispatch {
+    let mut p = params(out.len);
+    p.alpha = alpha;
+    p.norm_slot = slot as u32;
+    run_over_out(ctx, "axpy_slot", p, [a, b, coefficients], out)
+}
+
+/// `out[slot] = value` (one invocation).
+pub fn set_slot(ctx: &GpuContext, out: &Tensor, slot: usize, value: f32) -> Dispatch {
+    assert!(slot < out.len, "slot {slot} outside a buffer of {}", out.len);
+    let mut p = params(1);
+    p.norm_slot = slot as u32;
+    p.alpha = value;
+    // A buffer may not be bound for reading and writing in one dispatch: bind a placeholder.
+    let unused = Tensor::zeros(ctx, "unused input", 1);
+    let ins = [&unused, &unused, &unused];
+    run(ctx, "set_slot", p, ins, out, [1, 1, 1])
+}
+
+/// `out[index] += scale * scalars[slot]` (one invocation): collects one result per grid point.
+pub fn add_slot(
+    ctx: &GpuContext,
+    (scalars, slot): (&Tensor, usize),
+    scale: f32,
+    out: &Tensor,
+    index: usize,
+) -> Dispatch {
+    assert!(index < out.len, "index {index} outside a buffer of {}", out.len);
+    let mut p = params(1);
+    p.norm_slot = slot as u32;
+    p.counter = index as u32;
+    p.alpha = scale;
+    run(ctx, "add_slot", p, [scalars, scalars, scalars], out, [1, 1, 1])
 }

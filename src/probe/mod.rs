@@ -19,7 +19,20 @@ use crate::kernels::slot;
 use crate::kernels::vector;
 use crate::models::Network;
 use crate::rng::Rng;
+pub(crate) use hvp::Hvp;
+
+mod hvp;
 use serde::{Deserialize, Serialize};
+
+/// 1 on the flat buffer's real coordinates, 0 on alignment padding (what random probe vectors
+/// are drawn over).
+pub(crate) fn valid_coordinates(params: &crate::nn::ParamSet) -> Vec<f32> {
+    let mut valid = vec![0.0f32; params.params.len];
+    for e in params.arena.entries() {
+        valid[e.offset..e.offset + e.len()].fill(1.0);
+    }
+    valid
+}
 
 /// Probe settings.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -70,42 +83,6 @@ pub struct Sharpness {
     power_vector: Tensor,
 }
 
-/// Records one finite-difference HVP of `direction` (scaled by `eps`) into `out`.
-struct Hvp<'a> {
-    ctx: &'a GpuContext,
-    model: &'a dyn Network,
-    backup: &'a Tensor,
-    plus_grad: &'a Tensor,
-}
-
-impl Hvp<'_> {
-    fn record(&self, plan: &mut Plan, direction: &Tensor, eps: f32, out: &Tensor) {
-        let (ctx, params) = (self.ctx, self.model.params());
-        // theta + step * direction, from the saved weights.
-        let move_to =
-            |step: f32| vector::axpy(ctx, self.backup, step, direction, None, &params.params);
-        plan.push(move_to(eps));
-        plan.extend(self.model.curvature_train_plan());
-        plan.push(vector::axpy(
-            ctx,
-            &params.grads,
-            0.0,
-            &params.grads,
-            None,
-            self.plus_grad,
-        ));
-        plan.push(move_to(-eps));
-        plan.extend(self.model.curvature_train_plan());
-        plan.push(vector::scaled_difference(
-            ctx,
-            self.plus_grad,
-            &params.grads,
-            0.5 / eps,
-            out,
-        ));
-    }
-}
-
 impl Sharpness {
     /// Allocates the probe vectors and records the plan. The plan leaves the weights exactly as it
     /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]` and `scalars[slot::TRACE]`.
@@ -118,12 +95,11 @@ impl Sharpness {
         config.validate()?;
         let params = model.params();
         let n = params.params.len;
-        // 1 on real coordinates, 0 on alignment padding; the start vector of power iteration.
-        let mut valid = vec![0.0f32; n];
+        let valid = valid_coordinates(params);
+        // The start vector of power iteration.
         let mut start = vec![0.0f32; n];
         let mut rng = Rng::new(seed).fork(4);
         for e in params.arena.entries() {
-            valid[e.offset..e.offset + e.len()].fill(1.0);
             for v in &mut start[e.offset..e.offset + e.len()] {
                 *v = rng.normal();
             }

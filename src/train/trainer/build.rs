@@ -159,6 +159,7 @@ impl Trainer {
             history: Vec::new(),
             queued_events: Vec::new(),
             diverged_at: None,
+            analysis: None,
             config,
         })
     }

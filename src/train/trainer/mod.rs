@@ -7,6 +7,7 @@
 //! (`readout.rs`: turning readbacks into records). This file holds the state and the live
 //! controls.
 
+mod analysis;
 mod build;
 mod readout;
 mod state;
@@ -89,6 +90,7 @@ pub struct Trainer {
     pub history: Vec<Record>,
     queued_events: Vec<EventRecord>,
     diverged_at: Option<usize>,
+    analysis: Option<analysis::AnalysisJob>,
 }
 
 impl Trainer {
@@ -106,6 +108,7 @@ impl Trainer {
     pub fn can_submit(&self) -> bool {
         self.next_step < self.config.steps
             && self.diverged_at.is_none()
+            && self.analysis.is_none()
             && self.ring.in_flight() + MAX_PER_STEP <= RING_SLOTS
     }
 

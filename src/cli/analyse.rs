@@ -1,0 +1,213 @@
+//! `ire-playground landscape` and `ire-playground spectrum`: a checkpoint's loss-landscape slice
+//! and Hessian spectrum, computed on the GPU and written as JSON.
+
+use clap::{Args, ValueEnum};
+use ire_playground::analysis::{
+    AnalysisRequest, AnalysisResult, DirectionKind, LandscapeConfig, SliceData, SliceKind,
+    SpectrumConfig,
+};
+use ire_playground::checkpoint::Checkpoint;
+use ire_playground::files;
+use ire_playground::train::{TrainConfig, Trainer};
+use std::path::PathBuf;
+
+/// The checkpoint and its data.
+#[derive(Args, Debug)]
+pub struct Source {
+    /// Checkpoint written by `train --save` or `--checkpoint-every` (a transformer or a ResNet).
+    #[arg(long)]
+    checkpoint: PathBuf,
+    /// Transformers trained on --text-file: the same text.
+    #[arg(long)]
+    text_file: Option<PathBuf>,
+    /// ResNets: read the full Fashion-MNIST from this folder instead of the embedded subset.
+    #[arg(long)]
+    data_dir: Option<PathBuf>,
+    /// Sequences (or images) per batch [default: the run's training batch, so that the probe
+    /// batch is the one the run's probes used].
+    #[arg(long)]
+    batch: Option<usize>,
+    /// Where the JSON goes.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct LandscapeArgs {
+    #[command(flatten)]
+    source: Source,
+    /// A line (`slice1d`) or a plane (`slice2d`).
+    #[arg(long, value_enum, default_value_t = Kind::Slice1d)]
+    kind: Kind,
+    /// Random filter-normalised directions, or the Hessian's top eigenvectors (Lanczos).
+    #[arg(long, value_enum, default_value_t = Directions::Random)]
+    directions: Directions,
+    /// Points per axis (odd).
+    #[arg(long, default_value_t = 21)]
+    grid: usize,
+    /// Coordinates from -span to span (filter-normalised units for random directions, a
+    /// distance in weight space for Hessian ones) [default: 1 random, 0.5 Hessian].
+    #[arg(long)]
+    span: Option<f32>,
+    /// Seed of the random directions (equal seeds: comparable slices of two runs).
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// The loss on the run's probe batch (training data) or on validation batches (what `eval`
+    /// measures).
+    #[arg(long, value_enum, default_value_t = Data::Probe)]
+    data: Data,
+    /// Validation batches (with --data validation).
+    #[arg(long, default_value_t = 1)]
+    batches: usize,
+    /// Random directions: move biases and normalisation parameters too.
+    #[arg(long)]
+    include_bias_norm: bool,
+    /// Hessian directions: Lanczos steps.
+    #[arg(long, default_value_t = 20)]
+    lanczos_steps: usize,
+}
+
+#[derive(Args, Debug)]
+pub struct SpectrumArgs {
+    #[command(flatten)]
+    source: Source,
+    /// Lanczos steps per run.
+    #[arg(long, default_value_t = 20)]
+    lanczos_steps: usize,
+    /// Random start vectors averaged into the density.
+    #[arg(long, default_value_t = 2)]
+    vectors: usize,
+    /// Top eigenvalues reported.
+    #[arg(long, default_value_t = 5)]
+    top_k: usize,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Kind {
+    Slice1d,
+    Slice2d,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Directions {
+    Random,
+    Hessian,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Data {
+    Probe,
+    Validation,
+}
+
+pub fn landscape(args: LandscapeArgs) -> anyhow::Result<()> {
+    let directions = match args.directions {
+        Directions::Random => DirectionKind::Random,
+        Directions::Hessian => DirectionKind::Hessian,
+    };
+    let config = LandscapeConfig {
+        kind: match args.kind {
+            Kind::Slice1d => SliceKind::Line,
+            Kind::Slice2d => SliceKind::Plane,
+        },
+        directions,
+        grid: args.grid,
+        span: args.span.unwrap_or(match directions {
+            DirectionKind::Random => 1.0,
+            DirectionKind::Hessian => 0.5,
+        }),
+        seed: args.seed,
+        data: match args.data {
+            Data::Probe => SliceData::Probe,
+            Data::Validation => SliceData::Validation,
+        },
+        batches: args.batches,
+        include_bias_norm: args.include_bias_norm,
+        lanczos_steps: args.lanczos_steps,
+        ..LandscapeConfig::default()
+    };
+    config.validate()?;
+    let eval_batches = match config.data {
+        SliceData::Probe => None,
+        SliceData::Validation => Some(config.batches),
+    };
+    let result = analyse(&args.source, eval_batches, AnalysisRequest::Landscape(config))?;
+    let AnalysisResult::Landscape(slice) = result else {
+        unreachable!("a slice was requested")
+    };
+    let mut summary = serde_json::json!({
+        "step": slice.step,
+        "center_loss": slice.center(),
+        "min_loss": slice.loss.iter().copied().fold(f32::INFINITY, f32::min),
+        "max_loss": slice.loss.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        "center_curvature": slice.center_curvature(),
+        "out": args.source.out,
+    });
+    if !slice.eigenvalues.is_empty() {
+        summary["eigenvalues"] = serde_json::json!(slice.eigenvalues);
+    }
+    files::write_atomic(&args.source.out, &serde_json::to_vec_pretty(&slice)?)?;
+    println!("{summary}");
+    Ok(())
+}
+
+pub fn spectrum(args: SpectrumArgs) -> anyhow::Result<()> {
+    let config = SpectrumConfig {
+        lanczos_steps: args.lanczos_steps,
+        vectors: args.vectors,
+        top_k: args.top_k,
+        ..SpectrumConfig::default()
+    };
+    config.validate()?;
+    let result = analyse(&args.source, None, AnalysisRequest::Spectrum(config))?;
+    let AnalysisResult::Spectrum(spectrum) = result else {
+        unreachable!("a spectrum was requested")
+    };
+    files::write_atomic(&args.source.out, &serde_json::to_vec_pretty(&spectrum)?)?;
+    println!(
+        "{}",
+        serde_json::json!({
+            "step": spectrum.step,
+            "top": spectrum.top,
+            "trace": spectrum.trace,
+            "params": spectrum.params,
+            "out": args.source.out,
+        })
+    );
+    Ok(())
+}
+
+/// Builds the checkpoint's run (weights and buffers; the run's seed and batch, so that its
+/// probe batch is the run's) and computes `request` on it.
+fn analyse(
+    source: &Source,
+    eval_batches: Option<usize>,
+    request: AnalysisRequest,
+) -> anyhow::Result<AnalysisResult> {
+    files::check_output(&source.out)?;
+    let mut checkpoint = Checkpoint::load(&source.checkpoint)?;
+    // Weights and buffers only: no optimizer state is needed.
+    checkpoint.state = None;
+    let run: TrainConfig = serde_json::from_str(&checkpoint.train_config).unwrap_or_default();
+    let batch = source.batch.unwrap_or(run.batch);
+    let (data, _) = super::eval::checkpoint_data(
+        &checkpoint,
+        source.text_file.as_deref(),
+        source.data_dir.as_deref(),
+        (batch, Some(eval_batches.unwrap_or(1))),
+    )?;
+    let ctx = super::open_gpu()?;
+    let config = TrainConfig {
+        batch,
+        seed: run.seed,
+        eval_batches: eval_batches.unwrap_or(1),
+        // Nothing is trained: one step past the checkpoint's, never taken.
+        steps: checkpoint.step + 1,
+        warmup: 0,
+        probe_every: 0,
+        ..TrainConfig::default()
+    };
+    let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, data)?;
+    trainer.start_analysis(request)?;
+    Ok(trainer.finish_analysis()?)
+}

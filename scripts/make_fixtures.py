@@ -292,6 +292,11 @@ def sharpness():
             # Standard deviation of one Rademacher sample z^T H z: sqrt(2 (||H||_F^2 - sum H_ii^2)).
             off = float((hess ** 2).sum() - (hess.diagonal() ** 2).sum())
             t["micro.trace"] = torch.tensor([trace])
+            # The exact spectrum's ends, for Lanczos: the 6 largest eigenvalues (descending) and
+            # the 3 smallest (ascending).
+            eig = torch.linalg.eigvalsh(hess)
+            t["micro.eigenvalues_top"] = eig.flip(0)[:6].contiguous()
+            t["micro.eigenvalues_bottom"] = eig[:3].contiguous()
             # One SAM step (SGD + momentum base, decay on matrices/embeddings), PyTorch reference.
             rho, lr = 0.05, 0.1
             sam_net = GPT(cfg).double()

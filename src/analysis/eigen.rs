@@ -47,20 +47,14 @@ pub fn symmetric_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
                 let t = if theta == 0.0 { 1.0 } else { t };
                 let c = 1.0 / (t * t + 1.0).sqrt();
                 let s = t * c;
-                for k in 0..n {
-                    let (akp, akq) = (a[k][p], a[k][q]);
-                    a[k][p] = c * akp - s * akq;
-                    a[k][q] = s * akp + c * akq;
+                // A <- J^T A J: columns p and q, then rows p and q; V <- V J.
+                for row in a.iter_mut().chain(v.iter_mut()) {
+                    rotate(row, p, q, c, s);
                 }
-                for k in 0..n {
-                    let (apk, aqk) = (a[p][k], a[q][k]);
+                let (row_p, row_q) = (a[p].clone(), a[q].clone());
+                for (k, (&apk, &aqk)) in row_p.iter().zip(&row_q).enumerate() {
                     a[p][k] = c * apk - s * aqk;
                     a[q][k] = s * apk + c * aqk;
-                }
-                for row in v.iter_mut() {
-                    let (vkp, vkq) = (row[p], row[q]);
-                    row[p] = c * vkp - s * vkq;
-                    row[q] = s * vkp + c * vkq;
                 }
             }
         }
@@ -73,6 +67,13 @@ pub fn symmetric_eigen(mut a: Vec<Vec<f64>>) -> (Vec<f64>, Vec<Vec<f64>>) {
         .map(|&i| v.iter().map(|row| row[i]).collect())
         .collect();
     (values, vectors)
+}
+
+/// `(x_p, x_q) <- (c x_p - s x_q, s x_p + c x_q)`.
+fn rotate(x: &mut [f64], p: usize, q: usize, c: f64, s: f64) {
+    let (xp, xq) = (x[p], x[q]);
+    x[p] = c * xp - s * xq;
+    x[q] = s * xp + c * xq;
 }
 
 #[cfg(test)]

@@ -105,7 +105,13 @@ impl Lanczos {
         plan.push(vector::rademacher(ctx, &self.valid, seed, counter, w0));
         plan.extend_dispatches(self.dot(ctx, w0, w0, scratch));
         let coefficients = &self.coefficients;
-        plan.push(vector::normalize(ctx, w0, coefficients, scratch, &self.basis[0]));
+        plan.push(vector::normalize(
+            ctx,
+            w0,
+            coefficients,
+            scratch,
+            &self.basis[0],
+        ));
         plan
     }
 
@@ -139,7 +145,13 @@ impl Lanczos {
         let w = &self.work[current];
         plan.extend_dispatches(self.dot(ctx, w, w, m + j));
         let coefficients = &self.coefficients;
-        plan.push(vector::normalize(ctx, w, coefficients, m + j, &self.basis[j + 1]));
+        plan.push(vector::normalize(
+            ctx,
+            w,
+            coefficients,
+            m + j,
+            &self.basis[j + 1],
+        ));
         plan
     }
 

@@ -109,7 +109,10 @@ impl LandscapeConfig {
             ));
         }
         if !(self.span.is_finite() && self.span > 0.0 && self.span <= 1e4) {
-            return bad(format!("the slice span must be in (0, 1e4], got {}", self.span));
+            return bad(format!(
+                "the slice span must be in (0, 1e4], got {}",
+                self.span
+            ));
         }
         if self.data == SliceData::Validation && !(1..=1000).contains(&self.batches) {
             return bad(format!(
@@ -226,7 +229,9 @@ pub fn filter_normalized(
             d_row.iter_mut().for_each(|v| *v = rng.normal());
             let norm = |x: &[f32]| x.iter().map(|v| (*v as f64).powi(2)).sum::<f64>().sqrt();
             let scale = norm(w_row) / (norm(d_row) + 1e-10);
-            d_row.iter_mut().for_each(|v| *v = (*v as f64 * scale) as f32);
+            d_row
+                .iter_mut()
+                .for_each(|v| *v = (*v as f64 * scale) as f32);
         }
     }
     direction
@@ -310,7 +315,14 @@ impl SliceBuffers {
     pub fn finish_plan(&self, ctx: &GpuContext, model: &dyn Network) -> Plan {
         let mut plan = Plan::new();
         let params = &model.params().params;
-        plan.push(vector::axpy(ctx, &self.backup, 0.0, &self.backup, None, params));
+        plan.push(vector::axpy(
+            ctx,
+            &self.backup,
+            0.0,
+            &self.backup,
+            None,
+            params,
+        ));
         plan
     }
 }

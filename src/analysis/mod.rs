@@ -5,8 +5,8 @@
 //! (`Trainer::start_analysis`), without blocking, so the app can show them live.
 
 pub mod eigen;
-pub mod landscape;
 pub mod lanczos;
+pub mod landscape;
 pub mod spectrum;
 
 pub use landscape::{DirectionKind, LandscapeConfig, LandscapeResult, SliceData, SliceKind};

@@ -119,7 +119,8 @@ impl SpectrumResult {
             .first()
             .map(|r| r.values.iter().take(config.top_k).copied().collect())
             .unwrap_or_default();
-        let mean_moment = ritz.iter().map(|r| r.first_moment).sum::<f64>() / ritz.len().max(1) as f64;
+        let mean_moment =
+            ritz.iter().map(|r| r.first_moment).sum::<f64>() / ritz.len().max(1) as f64;
         Self {
             step,
             config,

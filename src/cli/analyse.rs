@@ -131,7 +131,11 @@ pub fn landscape(args: LandscapeArgs) -> anyhow::Result<()> {
         SliceData::Probe => None,
         SliceData::Validation => Some(config.batches),
     };
-    let result = analyse(&args.source, eval_batches, AnalysisRequest::Landscape(config))?;
+    let result = analyse(
+        &args.source,
+        eval_batches,
+        AnalysisRequest::Landscape(config),
+    )?;
     let AnalysisResult::Landscape(slice) = result else {
         unreachable!("a slice was requested")
     };

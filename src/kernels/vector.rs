@@ -178,7 +178,11 @@ pub fn axpy_slot(
 
 /// `out[slot] = value` (one invocation).
 pub fn set_slot(ctx: &GpuContext, out: &Tensor, slot: usize, value: f32) -> Dispatch {
-    assert!(slot < out.len, "slot {slot} outside a buffer of {}", out.len);
+    assert!(
+        slot < out.len,
+        "slot {slot} outside a buffer of {}",
+        out.len
+    );
     let mut p = params(1);
     p.norm_slot = slot as u32;
     p.alpha = value;
@@ -196,10 +200,21 @@ pub fn add_slot(
     out: &Tensor,
     index: usize,
 ) -> Dispatch {
-    assert!(index < out.len, "index {index} outside a buffer of {}", out.len);
+    assert!(
+        index < out.len,
+        "index {index} outside a buffer of {}",
+        out.len
+    );
     let mut p = params(1);
     p.norm_slot = slot as u32;
     p.counter = index as u32;
     p.alpha = scale;
-    run(ctx, "add_slot", p, [scalars, scalars, scalars], out, [1, 1, 1])
+    run(
+        ctx,
+        "add_slot",
+        p,
+        [scalars, scalars, scalars],
+        out,
+        [1, 1, 1],
+    )
 }

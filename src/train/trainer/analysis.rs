@@ -228,8 +228,12 @@ impl Trainer {
                 let params = network.params();
                 let seed = config.seed;
                 let extra = config.include_bias_norm;
-                slice.d1.write(&ctx, &filter_normalized(params, &weights, seed, 0, extra));
-                slice.d2.write(&ctx, &filter_normalized(params, &weights, seed, 1, extra));
+                slice
+                    .d1
+                    .write(&ctx, &filter_normalized(params, &weights, seed, 0, extra));
+                slice
+                    .d2
+                    .write(&ctx, &filter_normalized(params, &weights, seed, 1, extra));
                 job.finished.fetch_add(1, Ordering::Relaxed);
                 job.submitted += 1;
                 job.stage = Stage::Grid(GridStage {
@@ -393,9 +397,15 @@ impl Trainer {
                 }
                 let network = self.task.network();
                 let slice = SliceBuffers::new(&self.ctx, network, &config);
-                let mut prelude = stage.lanczos.combine(&self.ctx, &ritz.vectors[0], &slice.d1);
+                let mut prelude = stage
+                    .lanczos
+                    .combine(&self.ctx, &ritz.vectors[0], &slice.d1);
                 if wanted == 2 {
-                    prelude.extend(&stage.lanczos.combine(&self.ctx, &ritz.vectors[1], &slice.d2));
+                    prelude.extend(
+                        &stage
+                            .lanczos
+                            .combine(&self.ctx, &ritz.vectors[1], &slice.d2),
+                    );
                 }
                 job.stage = Stage::Grid(GridStage {
                     slice,

@@ -134,6 +134,27 @@ grep -q '"text":"own-text.txt (' "$out/native-text.json" \
   || { echo "the app did not train on the text file:"; cat "$out/native-text.json"; exit 1; }
 echo "own text ok: $(grep -o '"text":"[^"]*"' "$out/native-text.json")"
 
+# Loss-landscape slices and Hessian spectra of both compare-mode runs (what the L and H keys
+# request), taken at the same step: a 7 x 7 plane along random directions (same seed for both
+# runs) and a 6-step Lanczos spectrum; then a 1-D slice along the top Hessian eigenvector.
+analysis='{"preset":"tiny","compare":true,"train":{"steps":100,"batch":4,"warmup":2,"eval_every":0,"eval_batches":1,"probe_every":0},"analysis":{"slice":{"kind":"slice2d","grid":7,"span":0.5},"spectrum":{"lanczos_steps":6,"vectors":1,"top_k":3}}}'
+run_app native-analysis "$analysis" 4 --analyse-at 4
+check_run "$out/native-analysis.json" "native analyses" '
+for (const run of s.runs) {
+  const a = run.analysis, l = a && a.landscape, sp = a && a.spectrum;
+  if (!l || l.points !== 49 || l.kind !== "slice2d" || !(l.min_loss <= l.center_loss)) fail(run.label + ": no 7 x 7 slice");
+  if (!sp || sp.top.length !== 3 || !(sp.top[0] >= sp.top[2]) || !(sp.density_points > 0)) fail(run.label + ": no spectrum");
+  if (l.step !== sp.step) fail(run.label + ": slice and spectrum at different steps");
+}
+console.log(`native analyses ok: ${s.runs.map((x) => `${x.label} step ${x.analysis.landscape.step}, centre ${x.analysis.landscape.center_loss.toFixed(3)}, top ${x.analysis.spectrum.top[0].toFixed(2)}`).join("; ")}`);
+'
+hessian='{"preset":"tiny","train":{"steps":100,"batch":4,"warmup":2,"eval_every":0,"eval_batches":1,"probe_every":0},"analysis":{"slice":{"kind":"slice1d","directions":"hessian","grid":9,"span":0.2,"lanczos_steps":6},"spectrum":{"lanczos_steps":4,"vectors":1,"top_k":2}}}'
+run_app native-hessian-slice "$hessian" 3 --analyse-at 3
+check_run "$out/native-hessian-slice.json" "native Hessian slice" '
+const l = r.analysis.landscape;
+if (!l || l.points !== 9 || l.directions !== "hessian" || l.eigenvalues.length !== 1) fail("no 1-D Hessian slice");
+console.log(`native Hessian slice ok: lambda ${l.eigenvalues[0].toFixed(2)}, loss ${l.min_loss.toFixed(3)}..${l.max_loss.toFixed(3)}`);
+'
 # "Tune both": three learning rates per arm for a tenth of the run, then the best of each.
 tune='%7B%22preset%22%3A%22tiny%22%2C%22compare%22%3Atrue%2C%22tune%22%3Atrue%2C%22train%22%3A%7B%22steps%22%3A60%2C%22batch%22%3A4%2C%22warmup%22%3A2%2C%22eval_every%22%3A0%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A0%7D%7D'
 DISPLAY=$display timeout 300 "$bin" app --settings "$tune" --quit-after 8 \

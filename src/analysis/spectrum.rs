@@ -133,7 +133,9 @@ impl SpectrumResult {
     }
 }
 
-/// The runs' average quadrature spread by Gaussians of width 1% of the nodes' range.
+/// The runs' average quadrature spread by Gaussians: 1% of the nodes' range wide, or wider when
+/// each run has few nodes (half the mean gap between `m` nodes), so that a short run gives a
+/// density rather than a comb.
 fn density(runs: &[Quadrature]) -> Density {
     let nodes = || runs.iter().flat_map(|r| r.nodes.iter().copied());
     let lo = nodes().fold(f64::INFINITY, f64::min);
@@ -145,7 +147,9 @@ fn density(runs: &[Quadrature]) -> Density {
             density: Vec::new(),
         };
     }
-    let sigma = ((hi - lo) * 0.01).max(1e-6 * hi.abs().max(1.0));
+    let nodes_per_run = runs.iter().map(|r| r.nodes.len()).max().unwrap_or(1).max(1);
+    let relative = (0.5 / nodes_per_run as f64).max(0.01);
+    let sigma = ((hi - lo) * relative).max(1e-6 * hi.abs().max(1.0));
     let (start, end) = (lo - 5.0 * sigma, hi + 5.0 * sigma);
     let lambda: Vec<f64> = (0..DENSITY_POINTS)
         .map(|i| start + (end - start) * i as f64 / (DENSITY_POINTS - 1) as f64)

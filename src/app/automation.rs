@@ -21,11 +21,26 @@ impl PlaygroundApp {
                 self.start_export();
             }
         }
+        if let (Some(at), Some(session)) = (self.launch.analyse_at, &self.session) {
+            if session.steps_done() >= at {
+                self.launch.analyse_at = None;
+                self.request_slice();
+                self.request_spectrum();
+            }
+        }
         let Some(n) = self.launch.quit_after else {
             return;
         };
         if self.export_job.is_some() {
             return; // quit once the export is written
+        }
+        // Quit once the requested analyses are in (unless the runs cannot get there).
+        let waiting = self.session.as_ref().is_some_and(|s| {
+            let healthy = s.runs.iter().all(|r| !r.is_done());
+            s.analyses_busy() || (healthy && self.launch.analyse_at.is_some_and(|at| at <= n))
+        });
+        if waiting {
+            return;
         }
         let failure = match &self.session {
             Some(session) => {

@@ -124,6 +124,7 @@ impl Finding {
             compare: true,
             tune: false,
             augment: family == Family::ResNet,
+            analysis: Default::default(),
         }
     }
 }

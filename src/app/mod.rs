@@ -2,6 +2,8 @@
 //! in the middle. It trains on eframe's own wgpu device, a few milliseconds per frame, and never
 //! waits for the GPU. The engine knows nothing about this module.
 
+mod analyses;
+mod analysis_view;
 mod automation;
 mod controls;
 mod datasets;
@@ -21,6 +23,7 @@ mod toolbar;
 mod tune;
 mod user_text;
 
+pub use analyses::AnalysisOptions;
 pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
 pub use logs::LoggedRun;
@@ -66,6 +69,9 @@ pub struct LaunchOptions {
     pub export_at: Option<usize>,
     /// Train on this text instead of the embedded corpus (desktop).
     pub text_file: Option<std::path::PathBuf>,
+    /// Compute a loss-landscape slice and a spectrum of every run once this many steps are
+    /// done (as the L and H keys do); `quit_after` then waits for them.
+    pub analyse_at: Option<usize>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -114,6 +120,8 @@ pub struct PlaygroundApp {
     user_text: user_text::UserText,
     /// The first-visit guide was closed (or the launch is scripted).
     guide_seen: bool,
+    /// The "Loss landscape and Hessian spectrum" window is open.
+    show_analysis: bool,
 }
 
 impl PlaygroundApp {
@@ -159,6 +167,7 @@ impl PlaygroundApp {
         };
         let arrivals = DataSlot::default();
         datasets::load_corpus(arrivals.clone());
+        let scripted = launch.quit_after.is_some();
         let mut app = Self {
             settings,
             plot_options: persisted.plots,
@@ -181,7 +190,9 @@ impl PlaygroundApp {
             file_inbox: Default::default(),
             log_path: String::new(),
             user_text: Default::default(),
-            guide_seen: persisted.guide_seen,
+            // Scripted launches (the smoke test, screenshots) need no guided start.
+            guide_seen: persisted.guide_seen || scripted,
+            show_analysis: false,
         };
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -334,6 +345,7 @@ impl eframe::App for PlaygroundApp {
                 busy = session.advance(FRAME_BUDGET);
             }
         }
+        self.refresh_analyses();
         self.advance_export();
         self.automate(ui);
         self.publish();
@@ -346,6 +358,14 @@ impl eframe::App for PlaygroundApp {
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.runs_ui(ui));
         });
+        let mut show_analysis = self.show_analysis;
+        egui::Window::new("Loss landscape and Hessian spectrum")
+            .open(&mut show_analysis)
+            .default_size([940.0, 560.0])
+            .default_pos([300.0, 120.0])
+            .vscroll(true)
+            .show(ui.ctx(), |ui| self.analysis_ui(ui));
+        self.show_analysis = show_analysis;
         guide::guide_ui(ui.ctx(), &mut self.guide_seen);
         let steps = self.session.as_ref().map_or(0, |s| s.steps_done());
         self.frame_stats.end(steps);

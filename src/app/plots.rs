@@ -333,7 +333,7 @@ pub fn heatmap_ui(ui: &mut egui::Ui, run: &Shown<'_>) {
 }
 
 /// Dark blue (no flat coordinates) through teal to yellow (all flat).
-fn heat_color(f: f32) -> Color32 {
+pub(super) fn heat_color(f: f32) -> Color32 {
     let f = f.clamp(0.0, 1.0);
     let lerp = |a: f32, b: f32, t: f32| (a + (b - a) * t) as u8;
     if f < 0.5 {

@@ -43,7 +43,12 @@ impl PlaygroundApp {
             return;
         };
         let job = match job {
-            ExportJob::Draining if session.runs.iter().any(|r| r.trainer.in_flight() > 0) => {
+            ExportJob::Draining
+                if session
+                    .runs
+                    .iter()
+                    .any(|r| r.trainer.in_flight() > 0 || r.trainer.analysis_running()) =>
+            {
                 ExportJob::Draining
             }
             ExportJob::Draining => ExportJob::Reading(

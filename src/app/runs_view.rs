@@ -72,6 +72,8 @@ impl PlaygroundApp {
         };
         let mut same_training = old.clone();
         same_training.train = self.settings.train.clone();
+        // Analyses are requested per run; their settings never need a new run.
+        same_training.analysis = self.settings.analysis;
         same_training != self.settings
             || LiveParams::needs_new_run(&old.train, &self.settings.train)
     }
@@ -184,7 +186,7 @@ impl PlaygroundApp {
 }
 
 /// The live runs' colours: the base run's, then its IRE twin's.
-fn live_color(i: usize, runs: usize) -> egui::Color32 {
+pub(super) fn live_color(i: usize, runs: usize) -> egui::Color32 {
     match runs {
         // Tuning both: each arm in its colour, brighter with the learning rate.
         n if n > 2 => {

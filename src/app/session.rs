@@ -36,6 +36,8 @@ pub struct LiveRun {
     /// Why the run stopped early (divergence, device failure), if it did.
     pub error: Option<String>,
     tokens_per_step: f64,
+    /// Loss-landscape slices and spectra: queued, running, latest.
+    pub analyses: super::analyses::RunAnalyses,
     /// When text or predictions were last requested (a run has one of the two).
     last_view_request: Option<Instant>,
 }
@@ -79,6 +81,7 @@ impl LiveRun {
             sampler,
             predictor,
             series: Series::default(),
+            analyses: Default::default(),
             error: None,
             tokens_per_step,
             last_view_request: None,
@@ -321,6 +324,7 @@ impl Session {
         let start = Instant::now();
         for run in &mut self.runs {
             run.collect();
+            run.analyses.advance(&mut run.trainer);
         }
         self.decide_tuning();
         if self.mode == Mode::Running {
@@ -341,11 +345,28 @@ impl Session {
         }
         let now = Instant::now();
         for run in &mut self.runs {
-            // A run has either a sampler (transformer) or a predictor (ResNet).
-            run.sample(now);
-            run.predict(now);
+            // A run has either a sampler (transformer) or a predictor (ResNet). Neither looks
+            // while an analysis has the weights somewhere on its grid.
+            if !run.trainer.analysis_running() {
+                run.sample(now);
+                run.predict(now);
+            }
         }
-        self.mode == Mode::Running || self.runs.iter().any(|r| !r.trainer.is_finished())
+        self.mode == Mode::Running
+            || self.analyses_busy()
+            || self.runs.iter().any(|r| !r.trainer.is_finished())
+    }
+
+    /// Queues `request` for every healthy run (in compare mode both get the same directions).
+    pub fn request_analysis(&mut self, request: crate::analysis::AnalysisRequest) {
+        for run in self.runs.iter_mut().filter(|r| r.error.is_none()) {
+            run.analyses.request(request);
+        }
+    }
+
+    /// Whether any run has an analysis queued or running.
+    pub fn analyses_busy(&self) -> bool {
+        self.runs.iter().any(|r| r.analyses.busy(&r.trainer))
     }
 
     /// Submits exactly one step of every run that can take one (the Step button).
@@ -416,7 +437,10 @@ impl Session {
             runs: self
                 .runs
                 .iter()
-                .map(|r| RunStatus::of(&r.label, &r.series, r.error.clone()))
+                .map(|r| RunStatus {
+                    analysis: Some(r.analyses.status(&r.trainer)),
+                    ..RunStatus::of(&r.label, &r.series, r.error.clone())
+                })
                 .collect(),
         }
     }
@@ -467,6 +491,9 @@ pub struct RunStatus {
     pub events: Vec<String>,
     /// Why the run stopped, if it failed.
     pub error: Option<String>,
+    /// Live runs: their loss-landscape slices and spectra.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<super::analyses::AnalysisStatus>,
 }
 
 impl RunStatus {
@@ -487,6 +514,7 @@ impl RunStatus {
                 .map(|(step, event)| format!("{event}@{step}"))
                 .collect(),
             error,
+            analysis: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct Settings {
     pub tune: bool,
     /// ResNets: random crops and flips of the training images.
     pub augment: bool,
+    /// Loss-landscape slices and spectra (what the L and H keys compute).
+    pub analysis: super::AnalysisOptions,
 }
 
 impl Default for Settings {
@@ -52,6 +54,7 @@ impl Settings {
             compare: false,
             tune: false,
             augment: false,
+            analysis: Default::default(),
         }
     }
 

@@ -41,6 +41,13 @@ impl PlaygroundApp {
                 inp.key_pressed(egui::Key::E),
             )
         });
+        let (l, h) = ui.input(|inp| (inp.key_pressed(egui::Key::L), inp.key_pressed(egui::Key::H)));
+        if l {
+            self.request_slice();
+        }
+        if h {
+            self.request_spectrum();
+        }
         if e {
             self.start_export();
         }
@@ -184,6 +191,11 @@ impl PlaygroundApp {
             {
                 self.start_export();
             }
+            ui.toggle_value(&mut self.show_analysis, "Landscape")
+                .on_hover_text(
+                    "Loss-landscape slices and the Hessian spectrum of each run (L: compute a \
+                     slice, H: a spectrum)",
+                );
             ui.separator();
             self.open_log_ui(ui);
         });

@@ -29,6 +29,10 @@ pub struct AppArgs {
     /// Train the transformer on this UTF-8 text instead of the embedded Shakespeare.
     #[arg(long, value_name = "FILE")]
     text_file: Option<std::path::PathBuf>,
+    /// Compute a loss-landscape slice and a Hessian spectrum of every run once this many steps
+    /// are done (as the L and H keys do); with --quit-after the window waits for them.
+    #[arg(long, value_name = "STEPS")]
+    analyse_at: Option<usize>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -56,6 +60,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         open_logs: args.open_log,
         export_at: args.export_at,
         text_file: args.text_file,
+        analyse_at: args.analyse_at,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

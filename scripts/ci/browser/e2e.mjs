@@ -70,6 +70,7 @@ const settings = {
   train: { schedule: 'cosine', steps: 400, batch: 4, warmup: 5, min_lr: 3e-4, seed: 1, eval_every: 20, eval_batches: 1,
     probe_every: 10, sharpness: { power_iters: 2, hutchinson_samples: 1 },
     optimizer: { kind: 'adamw', lr: 3e-3 }, ire: { enabled: false, kappa: 2.0, gamma: 0.9, mask_every: 5 } },
+  analysis: { slice: { kind: 'slice2d', grid: 5, span: 0.5 }, spectrum: { lanczos_steps: 4, vectors: 1, top_k: 3 } },
 };
 
 async function status(page) {
@@ -142,6 +143,21 @@ try {
   check(f && f.frames > 0 && f.steps_per_s > 0,
     `frame timing published: ${f.steps_per_s.toFixed(1)} steps/s, update ${f.work_ms_mean.toFixed(1)} ms mean ` +
     `(max ${f.work_ms_max.toFixed(1)}), frame interval ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader)`);
+
+  // 2a'. Loss-landscape slice (L) and Hessian spectrum (H) of the live run, from the browser.
+  await page.keyboard.press('Space'); // pause: the analyses see one step
+  await page.keyboard.press('KeyL');
+  await page.keyboard.press('KeyH');
+  const analysed = await waitFor(page, 'a slice and a spectrum', (s) => {
+    const a = s.runs[0].analysis;
+    return a && a.landscape && a.spectrum && !a.running && a.queued === 0;
+  });
+  await page.waitForTimeout(1000);
+  await page.screenshot({ path: path.join(outDir, 'browser-landscape.png') });
+  const a = analysed.runs[0].analysis;
+  check(a.landscape.points === 25 && a.landscape.min_loss <= a.landscape.center_loss && a.spectrum.top.length === 3 && a.spectrum.top[0] >= a.spectrum.top[2],
+    `slice (5 x 5, centre ${a.landscape.center_loss.toFixed(3)}) and spectrum (top ${a.spectrum.top.map((v) => v.toFixed(2)).join(', ')}) computed in the browser at step ${a.landscape.step}`);
+  check(a.landscape.step === a.spectrum.step, 'both at the same step');
 
   // 2a. Export to PyTorch (the E key): a ZIP download with train.py, the run's state and its data.
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.keyboard.press('KeyE')]);

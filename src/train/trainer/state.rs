@@ -77,6 +77,12 @@ impl Trainer {
     /// possible between steps (every submitted result polled) and not after a divergence (the
     /// weights then mix applied and skipped updates); otherwise weights and buffers only.
     pub fn begin_checkpoint(&self, full: bool) -> Result<PendingCheckpoint> {
+        if self.analysis.is_some() {
+            // The weights are somewhere on the analysis' grid until it ends.
+            return Err(Error::NotReady(
+                "an analysis is running; save once it has finished".into(),
+            ));
+        }
         if full && !self.pending.is_empty() {
             return Err(Error::NotReady(
                 "results are still in flight; poll them all before saving".into(),

@@ -185,6 +185,12 @@ def main():
         if log:
             log.close()
         if world > 1:
+            # Every rank waits for the others (rank 0 may still be writing the checkpoint):
+            # tearing gloo down while a peer is busy can abort that peer at exit.
+            try:
+                dist.barrier()
+            except RuntimeError:
+                pass
             dist.destroy_process_group()
     sys.exit(status)
 

@@ -326,10 +326,68 @@ def sharpness():
     save_file(f32(t), os.path.join(OUT, "sharpness.safetensors"), metadata=meta)
 
 
+def llama():
+    """The Llama-style pieces: RMSNorm, rotary embeddings on a packed qkv buffer and SwiGLU, each
+    forward and backward by autograd in float64; and a whole 2-block Llama-style model's loss and
+    every gradient."""
+    from reference_model import rotate
+    t = {}
+    rows, cols = 21, 40
+    x = rand(rows, cols).requires_grad_()
+    gam = (1.0 + rand(cols, scale=0.1)).requires_grad_()
+    y = F.rms_norm(x, (cols,), gam, eps=1e-5)
+    dy = rand(rows, cols)
+    y.backward(dy)
+    t.update({"rms.x": x, "rms.gamma": gam, "rms.y": y, "rms.dy": dy, "rms.dx": x.grad,
+              "rms.dgamma": gam.grad})
+    # Rotary embeddings on q and k of a packed [batch * seq, 3 * heads * head_dim] buffer.
+    batch, seq, heads, hd = 2, 7, 3, 6
+    dim = heads * hd
+    qkv = rand(batch * seq, 3 * dim).requires_grad_()
+    q, k, v = qkv.view(batch, seq, 3 * dim).split(dim, dim=2)
+    q, k = (rotate(z.view(batch, seq, heads, hd).transpose(1, 2)).transpose(1, 2).reshape(batch, seq, dim)
+            for z in (q, k))
+    out = torch.cat([q, k, v], dim=2).reshape(batch * seq, 3 * dim)
+    dout = rand(batch * seq, 3 * dim)
+    out.backward(dout)
+    t.update({"rope.qkv": qkv, "rope.out": out, "rope.dout": dout, "rope.dqkv": qkv.grad})
+    # SwiGLU.
+    n = 37 * 5
+    a = rand(n, scale=3.0).requires_grad_()
+    b = rand(n).requires_grad_()
+    h = F.silu(a) * b
+    dh = rand(n)
+    h.backward(dh)
+    t.update({"swiglu.a": a, "swiglu.b": b, "swiglu.h": h, "swiglu.dh": dh, "swiglu.da": a.grad,
+              "swiglu.db": b.grad})
+    # The whole model.
+    cfg = GPTConfig(n_layer=2, n_head=4, d_model=32, d_ff=48, seq_len=16, vocab=23, arch="llama")
+    torch.manual_seed(7)
+    net = GPT(cfg).double()
+    with torch.no_grad():
+        for name, p in net.named_parameters():
+            p.copy_(torch.randn(p.shape, generator=g, dtype=torch.float64) * (0.3 if p.dim() > 1 else 0.1)
+                    + (1.0 if name.endswith(("ln1.weight", "ln2.weight", "ln_f.weight")) else 0.0))
+    tokens = torch.randint(0, cfg.vocab, (3, cfg.seq_len + 1), generator=g)
+    idx, targets = tokens[:, :-1], tokens[:, 1:]
+    _, loss = net(idx, targets)
+    loss.backward()
+    for name, p in net.named_parameters():
+        t["model." + name] = p
+        t["model.grad." + name] = p.grad
+    t["model.idx"] = idx.to(torch.int32).contiguous()
+    t["model.targets"] = targets.to(torch.int32).contiguous()
+    t["model.loss"] = loss.reshape(1)
+    meta = {k: str(v) for k, v in cfg.__dict__.items()}
+    meta["batch"] = "3"
+    save_file(f32({k: v.detach() for k, v in t.items()}), os.path.join(OUT, "llama.safetensors"), metadata=meta)
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     kernels()
     model()
     ire()
     sharpness()
+    llama()
     print("fixtures written to", os.path.normpath(OUT))

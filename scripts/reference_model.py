@@ -16,14 +16,14 @@ import sys
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
 
 from playground.checkpoint import STATE_PREFIX  # noqa: E402,F401
-from playground.models import GPT, GPTConfig as _GPTConfig  # noqa: E402,F401
+from playground.models import GPT, GPTConfig as _GPTConfig, rotate  # noqa: E402,F401
 
 
 class GPTConfig(_GPTConfig):
     @staticmethod
     def from_metadata(meta: dict) -> "_GPTConfig":
         cfg = json.loads(meta["config"])
-        return _GPTConfig(**{k: cfg[k] for k in _GPTConfig.__dataclass_fields__})
+        return _GPTConfig(**{k: cfg[k] for k in _GPTConfig.__dataclass_fields__ if k in cfg})
 
 
 def load_weights(path):

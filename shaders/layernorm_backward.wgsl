@@ -2,6 +2,8 @@
 // Bindings and uniform struct: declared once in src/kernels/layernorm.rs (generated into this module).
 
 override HAS_RESIDUAL: bool = false;
+// RMSNorm: the mean was not subtracted, so its gradient term drops out.
+override RMS: bool = false;
 
 @compute @workgroup_size(64)
 fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
@@ -19,7 +21,7 @@ fn backward_input(@builtin(global_invocation_id) gid: vec3<u32>) {
         mean_g += g;
         mean_gx += g * (x[base + c] - mean) * rstd;
     }
-    mean_g /= f32(dims.cols);
+    mean_g = select(mean_g / f32(dims.cols), 0.0, RMS);
     mean_gx /= f32(dims.cols);
     for (var c = 0u; c < dims.cols; c++) {
         let xhat = (x[base + c] - mean) * rstd;

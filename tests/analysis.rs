@@ -38,6 +38,7 @@ fn micro(ctx: &GpuContext, f: &Fixture) -> Transformer {
         d_ff: m("d_ff"),
         seq_len: m("seq_len"),
         vocab: m("vocab"),
+        arch: Default::default(),
     };
     let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
     let named: HashMap<String, Vec<f32>> = model

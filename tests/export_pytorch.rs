@@ -181,6 +181,14 @@ fn exported_admire_with_mask_refreshes_and_probes_continues_the_engines_run() {
 }
 
 #[test]
+fn exported_llama_admire_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    // Rotary embeddings, RMSNorm and SwiGLU, with IRE's refreshes inside the window.
+    let extra = ["--preset", "llama-tiny", "--ire", "--mask-every", "5"];
+    parity(&py, "llama", &extra, 1e-3);
+}
+
+#[test]
 fn exported_random_mask_control_continues_the_engines_run() {
     let Some(py) = python() else { return };
     // The control of "flat directions" vs "bigger steps": kappa on a random gamma fraction,

@@ -161,7 +161,15 @@ fn layernorm_forward_and_backward() {
     let dgamma = Tensor::zeros(&ctx, "dgamma", cols);
     let dbeta = Tensor::zeros(&ctx, "dbeta", cols);
     let mut d = vec![layernorm::forward(
-        &ctx, rows, cols, &x, &gamma, &beta, &y, &stats,
+        &ctx,
+        layernorm::NormKind::Layer,
+        rows,
+        cols,
+        &x,
+        &gamma,
+        &beta,
+        &y,
+        &stats,
     )];
     for (res, out) in [(Some(&dres), &dx), (None, &dx_nores)] {
         let grads = layernorm::LayerNormGrads {
@@ -174,7 +182,13 @@ fn layernorm_forward_and_backward() {
             dgamma: &dgamma,
             dbeta: &dbeta,
         };
-        d.extend(layernorm::backward(&ctx, rows, cols, grads));
+        d.extend(layernorm::backward(
+            &ctx,
+            layernorm::NormKind::Layer,
+            rows,
+            cols,
+            grads,
+        ));
     }
     run(&ctx, d);
     assert_close("ln y", &read(&ctx, &y), f.f("ln.y"), 1e-4, 1e-4);

@@ -22,6 +22,7 @@ fn fixture_config(f: &Fixture) -> (TransformerConfig, usize) {
             d_ff: m("d_ff"),
             seq_len: m("seq_len"),
             vocab: m("vocab"),
+            arch: Default::default(),
         },
         m("batch"),
     )

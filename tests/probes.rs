@@ -22,6 +22,7 @@ fn load_model(ctx: &GpuContext, f: &Fixture, tag: &str) -> Transformer {
         d_ff: m("d_ff"),
         seq_len: m("seq_len"),
         vocab: m("vocab"),
+        arch: Default::default(),
     };
     let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
     let named: HashMap<String, Vec<f32>> = model

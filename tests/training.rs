@@ -188,6 +188,7 @@ fn oversized_models_are_refused_before_allocation() {
         d_ff: 256,
         seq_len: 4096,
         vocab: 80,
+        arch: Default::default(),
     };
     match Transformer::new(&ctx, huge, 64, 1.0) {
         Err(Error::TooLarge(msg)) => assert!(msg.contains("attention probabilities"), "{msg}"),

@@ -1,6 +1,7 @@
 """The playground's models in PyTorch, with the engine's exact semantics and parameter names (a
-checkpoint's tensors load with `load_state_dict`): the GPT-style character transformer and the
-CIFAR-style ResNet for 1x28x28 images."""
+checkpoint's tensors load with `load_state_dict`): the character transformer (GPT-2 style, or
+Llama style: rotary positions, RMSNorm, SwiGLU, no biases) and the CIFAR-style ResNet for
+1x28x28 images."""
 import contextlib
 import math
 from dataclasses import dataclass
@@ -18,20 +19,40 @@ class GPTConfig:
     d_ff: int
     seq_len: int
     vocab: int
+    arch: str = "gpt"
+
+
+ROPE_BASE = 10000.0
+NORM_EPS = 1e-5
+
+
+def rotate(x):
+    """Rotary position embedding of `x` [batch, heads, seq, head_dim] in the rotate-half layout:
+    channel j < head_dim / 2 pairs with j + head_dim / 2 and turns by pos * base^(-2j / head_dim)."""
+    t, hd = x.shape[-2], x.shape[-1]
+    half = hd // 2
+    inv_freq = 1.0 / ROPE_BASE ** (torch.arange(half, device=x.device, dtype=x.dtype) * 2 / hd)
+    angle = torch.arange(t, device=x.device, dtype=x.dtype)[:, None] * inv_freq[None, :]
+    cos, sin = angle.cos(), angle.sin()
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat([x1 * cos - x2 * sin, x2 * cos + x1 * sin], dim=-1)
 
 
 class Attention(nn.Module):
     def __init__(self, c: GPTConfig):
         super().__init__()
         self.n_head = c.n_head
-        self.qkv = nn.Linear(c.d_model, 3 * c.d_model)
-        self.proj = nn.Linear(c.d_model, c.d_model)
+        self.llama = c.arch == "llama"
+        self.qkv = nn.Linear(c.d_model, 3 * c.d_model, bias=not self.llama)
+        self.proj = nn.Linear(c.d_model, c.d_model, bias=not self.llama)
 
     def forward(self, x):
         b, t, d = x.shape
         q, k, v = self.qkv(x).split(d, dim=2)
         hd = d // self.n_head
         q, k, v = (z.view(b, t, self.n_head, hd).transpose(1, 2) for z in (q, k, v))
+        if self.llama:
+            q, k = rotate(q), rotate(k)
         att = (q @ k.transpose(-2, -1)) / math.sqrt(hd)
         mask = torch.ones(t, t, dtype=torch.bool, device=x.device).tril()
         att = att.masked_fill(~mask, float("-inf")).softmax(dim=-1)
@@ -49,13 +70,30 @@ class MLP(nn.Module):
         return self.proj(F.gelu(self.fc(x), approximate="tanh"))
 
 
+class SwiGLU(nn.Module):
+    def __init__(self, c: GPTConfig):
+        super().__init__()
+        self.gate = nn.Linear(c.d_model, c.d_ff, bias=False)
+        self.up = nn.Linear(c.d_model, c.d_ff, bias=False)
+        self.down = nn.Linear(c.d_ff, c.d_model, bias=False)
+
+    def forward(self, x):
+        return self.down(F.silu(self.gate(x)) * self.up(x))
+
+
+def norm(c: GPTConfig):
+    if c.arch == "llama":
+        return nn.RMSNorm(c.d_model, eps=NORM_EPS)
+    return nn.LayerNorm(c.d_model)
+
+
 class Block(nn.Module):
     def __init__(self, c: GPTConfig):
         super().__init__()
-        self.ln1 = nn.LayerNorm(c.d_model)
+        self.ln1 = norm(c)
         self.attn = Attention(c)
-        self.ln2 = nn.LayerNorm(c.d_model)
-        self.mlp = MLP(c)
+        self.ln2 = norm(c)
+        self.mlp = SwiGLU(c) if c.arch == "llama" else MLP(c)
 
     def forward(self, x):
         x = x + self.attn(self.ln1(x))
@@ -63,20 +101,24 @@ class Block(nn.Module):
 
 
 class GPT(nn.Module):
-    """Pre-LayerNorm GPT: token + position embeddings, blocks, final LayerNorm, untied head."""
+    """Pre-norm transformer: token (+ position, GPT) embeddings, blocks, final norm, untied
+    head."""
 
     def __init__(self, c: GPTConfig):
         super().__init__()
         self.config = c
         self.wte = nn.Embedding(c.vocab, c.d_model)
-        self.wpe = nn.Embedding(c.seq_len, c.d_model)
+        if c.arch != "llama":
+            self.wpe = nn.Embedding(c.seq_len, c.d_model)
         self.blocks = nn.ModuleList(Block(c) for _ in range(c.n_layer))
-        self.ln_f = nn.LayerNorm(c.d_model)
+        self.ln_f = norm(c)
         self.lm_head = nn.Linear(c.d_model, c.vocab, bias=False)
 
     def forward(self, idx, targets=None):
         t = idx.shape[1]
-        x = self.wte(idx) + self.wpe(torch.arange(t, device=idx.device))
+        x = self.wte(idx)
+        if self.config.arch != "llama":
+            x = x + self.wpe(torch.arange(t, device=idx.device))
         for block in self.blocks:
             x = block(x)
         logits = self.lm_head(self.ln_f(x))
@@ -155,7 +197,9 @@ def running_stats_frozen(model: nn.Module):
 def build(family: str, config: dict) -> nn.Module:
     """The model a checkpoint's `family` and `config` metadata describe."""
     if family == "transformer":
-        return GPT(GPTConfig(**{k: config[k] for k in GPTConfig.__dataclass_fields__}))
+        # Checkpoints from before the Llama preset carry no `arch`: GPT.
+        keys = [k for k in GPTConfig.__dataclass_fields__ if k in config]
+        return GPT(GPTConfig(**{k: config[k] for k in keys}))
     if family == "resnet":
         keys = ("blocks_per_stage", "width", "classes", "in_channels", "image_size")
         return ResNet(**{k: config[k] for k in keys})

@@ -8,7 +8,14 @@ use crate::train::{Family, TrainConfig};
 use serde::{Deserialize, Serialize};
 
 /// Model presets the app offers: transformers on Shakespeare, ResNets on Fashion-MNIST.
-pub const PRESETS: [&str; 4] = ["tiny", "small", "resnet-tiny", "resnet20"];
+pub const PRESETS: [&str; 6] = [
+    "tiny",
+    "small",
+    "llama-tiny",
+    "llama-small",
+    "resnet-tiny",
+    "resnet20",
+];
 
 /// Everything needed to start (and reproduce) a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

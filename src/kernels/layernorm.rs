@@ -1,4 +1,4 @@
-//! LayerNorm forward and backward (shaders/layernorm*.wgsl).
+//! LayerNorm and RMSNorm forward and backward (shaders/layernorm*.wgsl).
 
 use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
@@ -41,8 +41,24 @@ const PARAMS: Shader = shader!(
     ],
 );
 
-/// PyTorch's default LayerNorm epsilon.
+/// PyTorch's default LayerNorm epsilon (also the playground's RMSNorm epsilon).
 pub const EPS: f32 = 1e-5;
+
+/// Which normalisation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NormKind {
+    /// `(x - mean) / std * gamma + beta` (GPT).
+    Layer,
+    /// `x / rms * gamma` (Llama): the same kernels with the mean taken as zero; `beta` must be
+    /// bound to zeros.
+    Rms,
+}
+
+impl NormKind {
+    fn constant(self) -> (&'static str, f64) {
+        ("RMS", if self == NormKind::Rms { 1.0 } else { 0.0 })
+    }
+}
 
 crate::wgsl_struct! {
     struct Dims {
@@ -66,6 +82,7 @@ fn dims(rows: usize, cols: usize) -> Dims {
 #[allow(clippy::too_many_arguments)]
 pub fn forward(
     ctx: &GpuContext,
+    kind: NormKind,
     rows: usize,
     cols: usize,
     x: &Tensor,
@@ -77,7 +94,7 @@ pub fn forward(
     ctx.launch(
         &FORWARD,
         "forward",
-        &[],
+        &[kind.constant()],
         &dims(rows, cols),
         &[x, gamma, beta, y, stats],
         grid_items(rows, 64),
@@ -107,6 +124,7 @@ pub struct LayerNormGrads<'a> {
 /// Input and parameter gradients of LayerNorm; two dispatches.
 pub fn backward(
     ctx: &GpuContext,
+    kind: NormKind,
     rows: usize,
     cols: usize,
     g: LayerNormGrads<'_>,
@@ -120,7 +138,7 @@ pub fn backward(
     let input = ctx.launch(
         &BACKWARD,
         "backward_input",
-        &[("HAS_RESIDUAL", has_residual)],
+        &[("HAS_RESIDUAL", has_residual), kind.constant()],
         &dims(rows, cols),
         &[g.x, g.gamma, g.stats, g.dy, &dresidual, g.dx],
         grid_items(rows, 64),

@@ -15,9 +15,11 @@ pub mod matmul;
 pub mod optimizer;
 pub mod reduce;
 pub mod relu_pool;
+pub mod rope;
 pub mod sam;
 pub mod segments;
 pub mod slot;
+pub mod swiglu;
 pub mod vector;
 
 /// A deterministic 256-wide workgroup sum, for kernels that reduce in workgroup memory.

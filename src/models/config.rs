@@ -5,7 +5,19 @@ use crate::kernels::reduce;
 use crate::nn::{ParamSet, ParamSpec};
 use serde::{Deserialize, Serialize};
 
-/// Shape of a GPT-2-style character model.
+/// The transformer's block design.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Arch {
+    /// GPT-2: learned position embeddings, LayerNorm, GELU feed-forward, biases.
+    #[default]
+    Gpt,
+    /// Llama: rotary position embeddings, RMSNorm, SwiGLU feed-forward, no biases (the
+    /// architecture of the IRE paper's language-model experiments).
+    Llama,
+}
+
+/// Shape of a character transformer (GPT-2 or Llama style).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TransformerConfig {
     /// Transformer blocks.
@@ -20,25 +32,40 @@ pub struct TransformerConfig {
     pub seq_len: usize,
     /// Vocabulary size.
     pub vocab: usize,
+    /// Block design (checkpoints from before Llama have none: GPT).
+    #[serde(default)]
+    pub arch: Arch,
 }
 
 /// Names accepted by [`TransformerConfig::preset`].
-pub const PRESETS: &[&str] = &["tiny", "small"];
+pub const PRESETS: &[&str] = &["tiny", "small", "llama-tiny", "llama-small"];
 
 impl TransformerConfig {
     /// A named preset for a vocabulary of `vocab` tokens:
     /// `tiny` (1 layer, d 64, 4 heads, d_ff 256, T 64) for tests and CPU adapters;
-    /// `small` (2 layers, d 128, 8 heads, d_ff 512, T 128), the IRE paper's small transformer.
+    /// `small` (2 layers, d 128, 8 heads, d_ff 512, T 128), the IRE paper's small transformer;
+    /// `llama-tiny` and `llama-small`: the same sizes in Llama's design, the SwiGLU width chosen
+    /// (8/3 d, rounded up to a multiple of 8) so that the parameter count matches.
     pub fn preset(name: &str, vocab: usize) -> Result<Self> {
         let (n_layer, d_model, n_head, d_ff, seq_len) = match name {
-            "tiny" => (1, 64, 4, 256, 64),
-            "small" => (2, 128, 8, 512, 128),
+            "tiny" | "llama-tiny" => (1, 64, 4, 256, 64),
+            "small" | "llama-small" => (2, 128, 8, 512, 128),
             other => {
                 return Err(Error::InvalidConfig(format!(
                     "unknown preset '{other}'; choose one of: {}",
                     PRESETS.join(", ")
                 )))
             }
+        };
+        let arch = if name.starts_with("llama") {
+            Arch::Llama
+        } else {
+            Arch::Gpt
+        };
+        let d_ff = match arch {
+            Arch::Gpt => d_ff,
+            // Three matrices of d x d_ff match GPT's two of d x 4d.
+            Arch::Llama => (8 * d_model / 3usize).div_ceil(8) * 8,
         };
         let c = Self {
             n_layer,
@@ -47,6 +74,7 @@ impl TransformerConfig {
             d_ff,
             seq_len,
             vocab,
+            arch,
         };
         c.validate()?;
         Ok(c)
@@ -76,6 +104,12 @@ impl TransformerConfig {
                 self.d_model, self.n_head
             ));
         }
+        if self.arch == Arch::Llama && !self.head_dim().is_multiple_of(2) {
+            return bad(format!(
+                "rotary embeddings turn channel pairs: head_dim ({}) must be even",
+                self.head_dim()
+            ));
+        }
         Ok(())
     }
 
@@ -84,32 +118,35 @@ impl TransformerConfig {
         self.d_model / self.n_head
     }
 
-    /// Parameter declarations in PyTorch `named_parameters()` order (scripts/reference_model.py),
+    /// Parameter declarations in PyTorch `named_parameters()` order (python/playground/models.py),
     /// with GPT-2 initialisation: N(0, 0.02), residual projections N(0, 0.02 / sqrt(2 n_layer)).
     pub fn param_specs(&self) -> Vec<ParamSpec> {
-        use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp};
+        use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Linear, Mlp, SwiGlu};
         let std = 0.02;
         let proj_std = 0.02 / (2.0 * self.n_layer as f32).sqrt();
-        let mut v = Embedding::specs(self.vocab, self.seq_len, self.d_model, std);
+        let llama = self.arch == Arch::Llama;
+        let d = self.d_model;
+        let norm = |prefix: &str| match self.arch {
+            Arch::Gpt => LayerNorm::specs(prefix, d),
+            Arch::Llama => LayerNorm::rms_specs(prefix, d),
+        };
+        let mut v = match self.arch {
+            Arch::Gpt => Embedding::specs(self.vocab, self.seq_len, d, std),
+            Arch::Llama => Embedding::token_specs(self.vocab, d, std),
+        };
         for l in 0..self.n_layer {
             let p = format!("blocks.{l}");
-            v.extend(LayerNorm::specs(&format!("{p}.ln1"), self.d_model));
-            v.extend(CausalSelfAttention::specs(
-                &format!("{p}.attn"),
-                self.d_model,
-                std,
-                proj_std,
-            ));
-            v.extend(LayerNorm::specs(&format!("{p}.ln2"), self.d_model));
-            v.extend(Mlp::specs(
-                &format!("{p}.mlp"),
-                self.d_model,
-                self.d_ff,
-                std,
-                proj_std,
-            ));
+            v.extend(norm(&format!("{p}.ln1")));
+            let attn = format!("{p}.attn");
+            v.extend(CausalSelfAttention::specs(&attn, d, std, proj_std, !llama));
+            v.extend(norm(&format!("{p}.ln2")));
+            let (mlp, f) = (format!("{p}.mlp"), self.d_ff);
+            v.extend(match self.arch {
+                Arch::Gpt => Mlp::specs(&mlp, d, f, std, proj_std),
+                Arch::Llama => SwiGlu::specs(&mlp, d, f, std, proj_std),
+            });
         }
-        v.extend(LayerNorm::specs("ln_f", self.d_model));
+        v.extend(norm("ln_f"));
         v.extend(Linear::specs(
             "lm_head",
             self.d_model,

@@ -8,7 +8,7 @@ mod network;
 mod resnet;
 mod transformer;
 
-pub use config::TransformerConfig;
+pub use config::{Arch, TransformerConfig};
 pub use head::ClassifierHead;
 pub use network::Network;
 pub use resnet::{ResNet, ResNetConfig, RESNET_PRESETS};

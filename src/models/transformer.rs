@@ -1,25 +1,69 @@
-//! GPT-2-style causal character model (scripts/reference_model.py is its PyTorch twin).
+//! Causal character transformer, GPT-2 or Llama style (python/playground/models.py is its
+//! PyTorch twin): Llama's blocks swap learned positions for rotary ones, LayerNorm for RMSNorm,
+//! the GELU feed-forward for SwiGLU, and drop the biases.
 //!
 //! Everything is allocated in [`Transformer::new`], which also records the dispatch plans: a
 //! training step replays `train_plan` (forward, loss, backward, gradient norm) and the
 //! optimizer's plan in one submission.
 
 use super::ClassifierHead;
-use super::TransformerConfig;
+use super::{Arch, TransformerConfig};
 use crate::data::Batch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::embedding::{EmbeddingShape, TokenIndex};
-use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet};
+use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet, SwiGlu};
+
+/// GPT's GELU feed-forward or Llama's SwiGLU.
+enum FeedForward {
+    Gelu(Box<Mlp>),
+    SwiGlu(Box<SwiGlu>),
+}
+
+impl FeedForward {
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<crate::gpu::Dispatch> {
+        match self {
+            FeedForward::Gelu(m) => m.forward(ctx, x, y),
+            FeedForward::SwiGlu(m) => m.forward(ctx, x, y),
+        }
+    }
+
+    fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: &Tensor,
+    ) -> Vec<crate::gpu::Dispatch> {
+        match self {
+            FeedForward::Gelu(m) => m.backward(ctx, x, dy, dx),
+            FeedForward::SwiGlu(m) => m.backward(ctx, x, dy, dx),
+        }
+    }
+}
+
+/// The model's normalisation layer `prefix` over `rows` rows.
+fn norm(
+    ctx: &GpuContext,
+    params: &ParamSet,
+    c: &TransformerConfig,
+    prefix: &str,
+    rows: usize,
+) -> LayerNorm {
+    match c.arch {
+        Arch::Gpt => LayerNorm::new(ctx, params, prefix, rows, c.d_model),
+        Arch::Llama => LayerNorm::rms(ctx, params, prefix, rows, c.d_model),
+    }
+}
 
 /// One pre-norm block: `x + attn(ln1(x))`, then `+ mlp(ln2(.))`.
 struct Block {
     ln1: LayerNorm,
     attn: CausalSelfAttention,
     ln2: LayerNorm,
-    mlp: Mlp,
+    mlp: FeedForward,
     ln1_out: Tensor,
     attn_out: Tensor,
     x_mid: Tensor,
@@ -47,11 +91,18 @@ impl Block {
             heads: c.n_head,
             head_dim: c.head_dim(),
         };
+        let llama = c.arch == Arch::Llama;
+        let (mlp, d, f) = (format!("{p}.mlp"), c.d_model, c.d_ff);
         Self {
-            ln1: LayerNorm::new(ctx, params, &format!("{p}.ln1"), rows, c.d_model),
-            attn: CausalSelfAttention::new(ctx, params, &format!("{p}.attn"), shape),
-            ln2: LayerNorm::new(ctx, params, &format!("{p}.ln2"), rows, c.d_model),
-            mlp: Mlp::new(ctx, params, &format!("{p}.mlp"), rows, c.d_model, c.d_ff),
+            ln1: norm(ctx, params, c, &format!("{p}.ln1"), rows),
+            attn: CausalSelfAttention::new(ctx, params, &format!("{p}.attn"), shape, llama),
+            ln2: norm(ctx, params, c, &format!("{p}.ln2"), rows),
+            mlp: match c.arch {
+                Arch::Gpt => FeedForward::Gelu(Box::new(Mlp::new(ctx, params, &mlp, rows, d, f))),
+                Arch::Llama => {
+                    FeedForward::SwiGlu(Box::new(SwiGlu::new(ctx, params, &mlp, rows, d, f)))
+                }
+            },
             ln1_out: act("ln1 out"),
             attn_out: act("attn out"),
             x_mid: act("residual mid"),
@@ -153,19 +204,20 @@ impl Transformer {
         let c = config;
         let rows = batch * c.seq_len;
         let params = ParamSet::new(ctx, c.param_specs());
-        let embedding = Embedding::new(
-            &params,
-            EmbeddingShape {
-                rows,
-                seq: c.seq_len,
-                dim: c.d_model,
-                vocab: c.vocab,
-            },
-        );
+        let shape = EmbeddingShape {
+            rows,
+            seq: c.seq_len,
+            dim: c.d_model,
+            vocab: c.vocab,
+        };
+        let embedding = match c.arch {
+            Arch::Gpt => Embedding::new(&params, shape),
+            Arch::Llama => Embedding::tokens_only(ctx, &params, shape),
+        };
         let blocks: Vec<Block> = (0..c.n_layer)
             .map(|l| Block::new(ctx, &params, &c, l, batch))
             .collect();
-        let ln_f = LayerNorm::new(ctx, &params, "ln_f", rows, c.d_model);
+        let ln_f = norm(ctx, &params, &c, "ln_f", rows);
 
         let act = |name: &str| Tensor::zeros(ctx, name, rows * c.d_model);
         let xs: Vec<Tensor> = (0..=c.n_layer).map(|_| act("residual")).collect();

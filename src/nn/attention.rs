@@ -1,11 +1,14 @@
-//! Causal multi-head self-attention: packed qkv projection, attention, output projection.
+//! Causal multi-head self-attention: packed qkv projection, optional rotary position embeddings
+//! on q and k (Llama), attention, output projection.
 
 use super::{Linear, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::attention::{self, AttentionShape};
+use crate::kernels::rope::{self, RopeShape};
 
 /// Self-attention block (`{prefix}.qkv`, `{prefix}.proj`).
 pub struct CausalSelfAttention {
+    rotary: Option<RopeShape>,
     qkv: Linear,
     proj: Linear,
     shape: AttentionShape,
@@ -19,26 +22,41 @@ pub struct CausalSelfAttention {
 }
 
 impl CausalSelfAttention {
-    /// Declarations; the output projection uses GPT-2's residual-scaled init `proj_std`.
-    pub fn specs(prefix: &str, dim: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
-        let mut v = Linear::specs(&format!("{prefix}.qkv"), dim, 3 * dim, true, std);
+    /// Declarations (with or without biases); the output projection uses GPT-2's residual-scaled
+    /// init `proj_std`.
+    pub fn specs(prefix: &str, dim: usize, std: f32, proj_std: f32, bias: bool) -> Vec<ParamSpec> {
+        let mut v = Linear::specs(&format!("{prefix}.qkv"), dim, 3 * dim, bias, std);
         v.extend(Linear::specs(
             &format!("{prefix}.proj"),
             dim,
             dim,
-            true,
+            bias,
             proj_std,
         ));
         v
     }
 
-    /// Binds parameters and allocates activations for `shape`.
-    pub fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, shape: AttentionShape) -> Self {
+    /// Binds parameters and allocates activations for `shape`; `llama` drops the biases and
+    /// rotates q and k by their positions.
+    pub fn new(
+        ctx: &GpuContext,
+        params: &ParamSet,
+        prefix: &str,
+        shape: AttentionShape,
+        llama: bool,
+    ) -> Self {
         let dim = shape.heads * shape.head_dim;
         let rows = shape.batch * shape.seq;
+        let bias = !llama;
         Self {
-            qkv: Linear::new(params, &format!("{prefix}.qkv"), dim, 3 * dim, true),
-            proj: Linear::new(params, &format!("{prefix}.proj"), dim, dim, true),
+            rotary: llama.then_some(RopeShape {
+                rows,
+                seq: shape.seq,
+                heads: shape.heads,
+                head_dim: shape.head_dim,
+            }),
+            qkv: Linear::new(params, &format!("{prefix}.qkv"), dim, 3 * dim, bias),
+            proj: Linear::new(params, &format!("{prefix}.proj"), dim, dim, bias),
             shape,
             rows,
             qkv_out: Tensor::zeros(ctx, "qkv", rows * 3 * dim),
@@ -52,11 +70,19 @@ impl CausalSelfAttention {
 
     /// `y = proj(attention(qkv(x)))`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
-        vec![
-            self.qkv.forward(ctx, self.rows, x, &self.qkv_out),
-            attention::forward(ctx, self.shape, &self.qkv_out, &self.probs, &self.heads_out),
-            self.proj.forward(ctx, self.rows, &self.heads_out, y),
-        ]
+        let mut out = vec![self.qkv.forward(ctx, self.rows, x, &self.qkv_out)];
+        if let Some(rotary) = self.rotary {
+            out.push(rope::forward(ctx, rotary, &self.qkv_out));
+        }
+        out.push(attention::forward(
+            ctx,
+            self.shape,
+            &self.qkv_out,
+            &self.probs,
+            &self.heads_out,
+        ));
+        out.push(self.proj.forward(ctx, self.rows, &self.heads_out, y));
+        out
     }
 
     /// Gradients of all parameters, and `dx`.
@@ -79,6 +105,10 @@ impl CausalSelfAttention {
             &self.dscores,
             &self.dqkv,
         ));
+        if let Some(rotary) = self.rotary {
+            // The gradient of the rotated q and k, turned back to the projection's output.
+            out.push(rope::backward(ctx, rotary, &self.dqkv));
+        }
         out.extend(self.qkv.backward(ctx, self.rows, x, &self.dqkv, Some(dx)));
         out
     }

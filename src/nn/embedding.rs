@@ -1,4 +1,5 @@
-//! Token and learned position embeddings (`wte`, `wpe`).
+//! Token and learned position embeddings (`wte`, `wpe`), or token embeddings alone (models
+//! whose attention rotates positions in).
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
@@ -20,6 +21,29 @@ impl Embedding {
             ParamSpec::new("wte.weight", &[vocab, dim], true, Init::Normal(std)),
             ParamSpec::new("wpe.weight", &[seq, dim], true, Init::Normal(std)),
         ]
+    }
+
+    /// `wte.weight [vocab, dim]` alone, N(0, std).
+    pub fn token_specs(vocab: usize, dim: usize, std: f32) -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            "wte.weight",
+            &[vocab, dim],
+            true,
+            Init::Normal(std),
+        )]
+    }
+
+    /// Token embeddings alone: the kernels add a zero position table (and write its gradient
+    /// into a scratch buffer nobody reads).
+    pub fn tokens_only(ctx: &GpuContext, params: &ParamSet, shape: EmbeddingShape) -> Self {
+        let zeros = |label: &str| Tensor::zeros(ctx, label, shape.seq * shape.dim);
+        Self {
+            wte: params.param("wte.weight"),
+            wpe: zeros("zero position table"),
+            dwte: params.grad("wte.weight"),
+            dwpe: zeros("unused position gradient"),
+            shape,
+        }
     }
 
     /// Binds parameters.

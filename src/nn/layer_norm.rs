@@ -1,11 +1,12 @@
-//! LayerNorm over the model dimension, with its saved statistics.
+//! LayerNorm (GPT) or RMSNorm (Llama) over the model dimension, with its saved statistics.
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
-use crate::kernels::layernorm;
+use crate::kernels::layernorm::{self, NormKind};
 
-/// LayerNorm of `rows` rows of width `dim`.
+/// LayerNorm or RMSNorm of `rows` rows of width `dim`.
 pub struct LayerNorm {
+    kind: NormKind,
     gamma: Tensor,
     beta: Tensor,
     dgamma: Tensor,
@@ -24,9 +25,35 @@ impl LayerNorm {
         ]
     }
 
+    /// RMSNorm's `{prefix}.weight` (ones), not decayed: no bias.
+    pub fn rms_specs(prefix: &str, dim: usize) -> Vec<ParamSpec> {
+        vec![ParamSpec::new(
+            format!("{prefix}.weight"),
+            &[dim],
+            false,
+            Init::Ones,
+        )]
+    }
+
+    /// An RMSNorm: the LayerNorm kernels without the mean, `beta` a zero buffer (and its
+    /// gradient a scratch buffer nobody reads).
+    pub fn rms(ctx: &GpuContext, params: &ParamSet, prefix: &str, rows: usize, dim: usize) -> Self {
+        Self {
+            kind: NormKind::Rms,
+            gamma: params.param(&format!("{prefix}.weight")),
+            beta: Tensor::zeros(ctx, "rmsnorm zero beta", dim),
+            dgamma: params.grad(&format!("{prefix}.weight")),
+            dbeta: Tensor::zeros(ctx, "rmsnorm unused dbeta", dim),
+            stats: Tensor::zeros(ctx, "rmsnorm stats", rows * 2),
+            rows,
+            dim,
+        }
+    }
+
     /// Binds parameters and allocates the per-row statistics.
     pub fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, rows: usize, dim: usize) -> Self {
         Self {
+            kind: NormKind::Layer,
             gamma: params.param(&format!("{prefix}.weight")),
             beta: params.param(&format!("{prefix}.bias")),
             dgamma: params.grad(&format!("{prefix}.weight")),
@@ -41,6 +68,7 @@ impl LayerNorm {
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Dispatch {
         layernorm::forward(
             ctx,
+            self.kind,
             self.rows,
             self.dim,
             x,
@@ -62,6 +90,7 @@ impl LayerNorm {
     ) -> [Dispatch; 2] {
         layernorm::backward(
             ctx,
+            self.kind,
             self.rows,
             self.dim,
             layernorm::LayerNormGrads {

@@ -11,6 +11,7 @@ mod linear;
 mod mlp;
 mod params;
 mod residual_block;
+mod swiglu;
 
 pub use attention::CausalSelfAttention;
 pub use batch_norm::BatchNorm2d;
@@ -21,3 +22,4 @@ pub use linear::Linear;
 pub use mlp::Mlp;
 pub use params::{Init, ParamLayout, ParamSet, ParamSpec};
 pub(crate) use residual_block::{Block, ConvBn, Gating, Relu, Scratch};
+pub use swiglu::SwiGlu;

@@ -218,9 +218,19 @@ pub fn assert_grads_match(
     f: &Fixture,
     params: &ire_playground::nn::ParamSet,
 ) -> Vec<f32> {
+    assert_grads_match_at(ctx, f, params, "grad.")
+}
+
+/// [`assert_grads_match`] with the fixture's gradients under `{key_prefix}{name}`.
+pub fn assert_grads_match_at(
+    ctx: &GpuContext,
+    f: &Fixture,
+    params: &ire_playground::nn::ParamSet,
+    key_prefix: &str,
+) -> Vec<f32> {
     let grads = read(ctx, &params.grads);
     for (spec, got) in params.unflatten(&grads) {
-        let want = f.f(&format!("grad.{}", spec.name));
+        let want = f.f(&format!("{key_prefix}{}", spec.name));
         let scale = want.iter().fold(0f32, |m, v| m.max(v.abs()));
         assert_close(
             &format!("grad of {}", spec.name),

@@ -1,0 +1,111 @@
+//! Llama's feed-forward block: `down(silu(gate(x)) * up(x))`, no biases.
+
+use super::{Linear, ParamSet, ParamSpec};
+use crate::gpu::{Dispatch, GpuContext, Tensor};
+use crate::kernels::elementwise::residual_add;
+use crate::kernels::swiglu;
+
+/// The gated feed-forward block.
+pub struct SwiGlu {
+    gate: Linear,
+    up: Linear,
+    down: Linear,
+    rows: usize,
+    gate_out: Tensor,
+    up_out: Tensor,
+    hidden: Tensor,
+    d_hidden: Tensor,
+    d_gate: Tensor,
+    d_up: Tensor,
+    dx_gate: Tensor,
+    dx_up: Tensor,
+}
+
+impl SwiGlu {
+    /// Declarations (`{prefix}.gate`, `{prefix}.up`, `{prefix}.down` with the residual-scaled
+    /// init).
+    pub fn specs(prefix: &str, dim: usize, d_ff: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
+        let mut v = Linear::specs(&format!("{prefix}.gate"), dim, d_ff, false, std);
+        v.extend(Linear::specs(
+            &format!("{prefix}.up"),
+            dim,
+            d_ff,
+            false,
+            std,
+        ));
+        v.extend(Linear::specs(
+            &format!("{prefix}.down"),
+            d_ff,
+            dim,
+            false,
+            proj_std,
+        ));
+        v
+    }
+
+    /// Binds parameters and allocates activations.
+    pub fn new(
+        ctx: &GpuContext,
+        params: &ParamSet,
+        prefix: &str,
+        rows: usize,
+        dim: usize,
+        d_ff: usize,
+    ) -> Self {
+        let hidden = |label: &str| Tensor::zeros(ctx, label, rows * d_ff);
+        let model = |label: &str| Tensor::zeros(ctx, label, rows * dim);
+        Self {
+            gate: Linear::new(params, &format!("{prefix}.gate"), dim, d_ff, false),
+            up: Linear::new(params, &format!("{prefix}.up"), dim, d_ff, false),
+            down: Linear::new(params, &format!("{prefix}.down"), d_ff, dim, false),
+            rows,
+            gate_out: hidden("swiglu gate"),
+            up_out: hidden("swiglu up"),
+            hidden: hidden("swiglu hidden"),
+            d_hidden: hidden("d swiglu hidden"),
+            d_gate: hidden("d swiglu gate"),
+            d_up: hidden("d swiglu up"),
+            dx_gate: model("d x via gate"),
+            dx_up: model("d x via up"),
+        }
+    }
+
+    /// `y = down(silu(gate(x)) * up(x))`.
+    pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
+        vec![
+            self.gate.forward(ctx, self.rows, x, &self.gate_out),
+            self.up.forward(ctx, self.rows, x, &self.up_out),
+            swiglu::forward(ctx, &self.gate_out, &self.up_out, &self.hidden),
+            self.down.forward(ctx, self.rows, &self.hidden, y),
+        ]
+    }
+
+    /// Parameter gradients and `dx` (the sum of both projections' input gradients).
+    pub fn backward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: &Tensor,
+    ) -> Vec<Dispatch> {
+        let mut out = self
+            .down
+            .backward(ctx, self.rows, &self.hidden, dy, Some(&self.d_hidden));
+        out.extend(swiglu::backward(
+            ctx,
+            (&self.gate_out, &self.up_out),
+            &self.d_hidden,
+            (&self.d_gate, &self.d_up),
+        ));
+        out.extend(
+            self.gate
+                .backward(ctx, self.rows, x, &self.d_gate, Some(&self.dx_gate)),
+        );
+        out.extend(
+            self.up
+                .backward(ctx, self.rows, x, &self.d_up, Some(&self.dx_up)),
+        );
+        out.push(residual_add(ctx, &self.dx_gate, &self.dx_up, dx));
+        out
+    }
+}

@@ -16,13 +16,19 @@ fn datasets() -> Datasets {
         images: Some(Arc::new(ImageDataset::fashion_mnist_embedded().unwrap())),
         corpus_file: Corpus::shakespeare_zlib().into(),
         image_files: Some(ImageDataset::embedded_files().map(Into::into).to_vec()),
+        image_source: None,
     }
 }
 
 fn run_to_end(settings: &Settings) -> Session {
     let ctx = common::ctx();
-    let mut session = Session::new(&ctx, settings, settings.train.ire.enabled, &datasets())
+    let session = Session::new(&ctx, settings, settings.train.ire.enabled, &datasets())
         .expect("the settings start a run");
+    drive(session)
+}
+
+/// Runs `session` until nothing is left to do (steps, results, analyses).
+fn drive(mut session: Session) -> Session {
     session.mode = Mode::Running;
     // Bounded by time, not by a count of calls: `advance` returns at once while the adapter is
     // busy, so a call count runs out early on a slow software adapter (it did in CI).
@@ -153,4 +159,36 @@ fn tune_both_sweeps_then_continues_the_best_of_each_arm() {
     assert_eq!(score(labels[1]), best_of("AdmIRE "));
     let status = serde_json::to_value(session.status()).unwrap();
     assert_eq!(status["speed_up"]["base_step"], 50);
+}
+
+#[test]
+fn analyses_in_compare_mode_see_both_runs_at_the_same_step_and_training_goes_on() {
+    use ire_playground::analysis::{AnalysisRequest, LandscapeConfig, SliceKind, SpectrumConfig};
+    let mut settings = small_settings(6);
+    settings.compare = true;
+    let ctx = common::ctx();
+    let mut session = Session::new(&ctx, &settings, true, &datasets()).unwrap();
+    session.request_analysis(AnalysisRequest::Landscape(LandscapeConfig {
+        kind: SliceKind::Plane,
+        grid: 3,
+        ..Default::default()
+    }));
+    session.request_analysis(AnalysisRequest::Spectrum(SpectrumConfig {
+        lanczos_steps: 3,
+        vectors: 1,
+        top_k: 2,
+        ..Default::default()
+    }));
+    let session = drive(session);
+    for run in &session.runs {
+        let a = &run.analyses;
+        assert!(a.error.is_none(), "{:?}", a.error);
+        let (slice, spectrum) = (a.landscape.as_ref().unwrap(), a.spectrum.as_ref().unwrap());
+        assert_eq!((slice.step, spectrum.step), (0, 0), "{}", run.label);
+        assert_eq!(slice.loss.len(), 9);
+        assert_eq!(run.series.loss.len(), 6, "training went on afterwards");
+    }
+    // Same start, same directions: the two runs' slices at step 0 are the same numbers.
+    let [a, b] = [&session.runs[0], &session.runs[1]].map(|r| r.analyses.landscape.clone().unwrap());
+    assert_eq!(a.loss, b.loss);
 }

@@ -134,6 +134,36 @@ grep -q '"text":"own-text.txt (' "$out/native-text.json" \
   || { echo "the app did not train on the text file:"; cat "$out/native-text.json"; exit 1; }
 echo "own text ok: $(grep -o '"text":"[^"]*"' "$out/native-text.json")"
 
+# An image set of the user's (four IDX files in a folder, MNIST-style names): the ResNet trains on
+# it instead of Fashion-MNIST.
+python3 - "$out/idx" <<'PY'
+import os, struct, sys
+d = sys.argv[1]
+os.makedirs(d, exist_ok=True)
+def write(name, dims, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(bytes([0, 0, 8, len(dims)]) + b"".join(struct.pack(">I", n) for n in dims) + bytes(data))
+for split, n in (("train", 96), ("t10k", 32)):
+    labels = [i % 10 for i in range(n)]
+    # Class c: a bright horizontal bar at row 2c + 4 (learnable in a few steps).
+    pixels = [255 if r // 2 == labels[i] + 2 else 0 for i in range(n) for r in range(28) for _ in range(28)]
+    write(f"{split}-images-idx3-ubyte", (n, 28, 28), pixels)
+    write(f"{split}-labels-idx1-ubyte", (n,), labels)
+PY
+resnet_own='{"preset":"resnet-tiny","train":{"steps":40,"batch":8,"warmup":1,"eval_every":2,"eval_batches":1,"probe_every":0,"optimizer":{"kind":"sgd","lr":0.05}}}'
+run_app native-idx "$resnet_own" 3 --data-dir "$out/idx"
+check_run "$out/native-idx.json" "native own images" '
+if (!s.images || !s.images.includes("96 training, 32 test images")) fail("the IDX folder was not taken: " + s.images);
+if (r.steps < 3 || r.last_val_acc == null) fail("the ResNet did not train on it");
+console.log(`own images ok: ${s.images}, ${r.steps} steps, test accuracy ${r.last_val_acc.toFixed(1)}%`);
+'
+# The Llama-style preset (rotary embeddings, RMSNorm, SwiGLU) with AdmIRE in compare mode.
+llama='{"preset":"llama-tiny","compare":true,"train":{"steps":100,"batch":4,"warmup":2,"eval_every":4,"eval_batches":1,"probe_every":4,"sharpness":{"power_iters":1,"hutchinson_samples":1}}}'
+run_app native-llama "$llama" 8
+check_run "$out/native-llama.json" "native llama-tiny" '
+if (s.runs.length !== 2 || s.runs.some((x) => x.steps < 8 || x.error || x.last_val_loss == null || x.probes < 1)) fail("both llama-tiny runs should train, evaluate and probe");
+console.log(`native llama-tiny ok: ${s.runs.map((x) => `${x.label} ${x.steps} steps, val ${x.last_val_loss.toFixed(3)}`).join("; ")}`);
+'
 # Loss-landscape slices and Hessian spectra of both compare-mode runs (what the L and H keys
 # request), taken at the same step: a 7 x 7 plane along random directions (same seed for both
 # runs) and a 6-step Lanczos spectrum; then a 1-D slice along the top Hessian eigenvector.

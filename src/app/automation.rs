@@ -94,6 +94,7 @@ impl PlaygroundApp {
                 frames: Default::default(),
                 logs: Vec::new(),
                 text: None,
+                images: None,
                 guide: false,
                 tuning: None,
                 speed_up: None,
@@ -101,6 +102,7 @@ impl PlaygroundApp {
         };
         status.frames = self.frame_stats.summary();
         status.text = self.text_source();
+        status.images = self.image_source();
         status.guide = !self.guide_seen;
         status.logs = self
             .logs

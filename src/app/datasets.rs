@@ -18,6 +18,8 @@ pub struct Datasets {
     pub corpus_file: DataFile,
     /// The image set's four IDX files as they came, for exports.
     pub image_files: Option<Vec<DataFile>>,
+    /// The user's image set replacing Fashion-MNIST, by name (None: Fashion-MNIST).
+    pub image_source: Option<String>,
 }
 
 /// A data file's bytes: borrowed from the binary on the desktop, fetched on the web.

@@ -106,6 +106,11 @@ impl PlaygroundApp {
     /// `app --open-log`).
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn open_log_path(&mut self, path: &std::path::Path) {
+        if path.is_dir() {
+            // A folder holds an image set's four IDX files.
+            self.use_image_dir(path);
+            return;
+        }
         let bytes =
             crate::files::read_bounded(path, MAX_LOG_BYTES as u64).map_err(|e| e.to_string());
         self.open_file(&path.display().to_string(), bytes);
@@ -116,7 +121,7 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let field = egui::TextEdit::singleline(&mut self.log_path)
-                .hint_text("run.jsonl or a .txt (or drop one here)")
+                .hint_text("run.jsonl, a .txt or an IDX folder (or drop files here)")
                 .desired_width(170.0);
             let response = ui.add(field);
             let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));

@@ -21,6 +21,7 @@ mod session;
 mod settings;
 mod toolbar;
 mod tune;
+mod user_images;
 mod user_text;
 
 pub use analyses::AnalysisOptions;
@@ -72,6 +73,8 @@ pub struct LaunchOptions {
     /// Compute a loss-landscape slice and a spectrum of every run once this many steps are
     /// done (as the L and H keys do); `quit_after` then waits for them.
     pub analyse_at: Option<usize>,
+    /// Train the ResNets on the four IDX files in this folder (desktop).
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
@@ -122,6 +125,8 @@ pub struct PlaygroundApp {
     guide_seen: bool,
     /// The "Loss landscape and Hessian spectrum" window is open.
     show_analysis: bool,
+    /// IDX files of the user's image set received so far.
+    pending_images: user_images::PendingImages,
 }
 
 impl PlaygroundApp {
@@ -193,6 +198,7 @@ impl PlaygroundApp {
             // Scripted launches (the smoke test, screenshots) need no guided start.
             guide_seen: persisted.guide_seen || scripted,
             show_analysis: false,
+            pending_images: Default::default(),
         };
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -205,6 +211,10 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(path) = app.launch.text_file.clone() {
             app.use_text_path(&path);
+        }
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(dir) = app.launch.data_dir.clone() {
+            app.use_image_dir(&dir);
         }
         if app.launch.run {
             app.set_mode(Mode::Running);
@@ -253,10 +263,12 @@ impl PlaygroundApp {
                         images: None,
                         corpus_file: file,
                         image_files: None,
+                        image_source: None,
                     });
                 }
                 Arrival::Images(Ok((images, files))) => {
-                    if let Some(data) = &mut self.data {
+                    // The user's own set, taken while Fashion-MNIST was on its way, stays.
+                    if let Some(data) = self.data.as_mut().filter(|d| d.image_source.is_none()) {
                         data.images = Some(Arc::new(images));
                         data.image_files = Some(files);
                     }

@@ -422,6 +422,7 @@ impl Session {
             frames: Default::default(),
             logs: Vec::new(),
             text: None,
+            images: None,
             guide: false,
             tuning: self.tuning.clone(),
             speed_up: match &self.runs[..] {
@@ -462,6 +463,8 @@ pub struct Status {
     /// The user's text the transformer trains on (None: the embedded corpus; filled in by the
     /// app).
     pub text: Option<String>,
+    /// The user's image set the ResNets train on (None: Fashion-MNIST; filled in by the app).
+    pub images: Option<String>,
     /// Whether the first-visit guide is showing (filled in by the app).
     pub guide: bool,
     /// "Tune both": the sweep and its outcome.

@@ -129,6 +129,14 @@ impl PlaygroundApp {
     /// A picked or dropped file: a run log if it holds training records (or is named `.jsonl`),
     /// otherwise, if it is text, a corpus to train on.
     pub(super) fn open_file(&mut self, name: &str, bytes: Result<Vec<u8>, String>) {
+        if let Ok(b) = &bytes {
+            let file = super::user_images::idx_file(name, b);
+            if !matches!(file, super::user_images::IdxFile::No) {
+                let b = bytes.unwrap_or_default();
+                self.take_idx_file(name, file, b);
+                return;
+            }
+        }
         let lower = name.to_lowercase();
         let is_log_name = lower.ends_with(".jsonl") || lower.ends_with(".json");
         match bytes {

@@ -33,6 +33,11 @@ pub struct AppArgs {
     /// are done (as the L and H keys do); with --quit-after the window waits for them.
     #[arg(long, value_name = "STEPS")]
     analyse_at: Option<usize>,
+    /// Train the ResNets on the four IDX files of this folder (train-images-idx3-ubyte,
+    /// train-labels-idx1-ubyte, t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte; gzipped or not)
+    /// instead of the embedded Fashion-MNIST subset.
+    #[arg(long, value_name = "DIR")]
+    data_dir: Option<std::path::PathBuf>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -61,6 +66,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         export_at: args.export_at,
         text_file: args.text_file,
         analyse_at: args.analyse_at,
+        data_dir: args.data_dir,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

@@ -21,8 +21,10 @@ pub struct TrainArgs {
     /// Fashion-MNIST).
     #[arg(long, default_value = "transformer")]
     model: String,
-    /// Model size. transformer: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128);
-    /// resnet: resnet-tiny (ResNet-8), resnet20 or resnet56 [default: tiny / resnet-tiny].
+    /// Model size. transformer: tiny (1 layer, d 64, T 64) or small (2 layers, d 128, T 128), and
+    /// llama-tiny / llama-small (the same sizes, Llama-style: rotary embeddings, RMSNorm, SwiGLU,
+    /// no biases); resnet: resnet-tiny (ResNet-8), resnet20 or resnet56 [default: tiny /
+    /// resnet-tiny].
     #[arg(long)]
     preset: Option<String>,
     /// ResNet channel multiplier: stages have 16/32/64 times this many channels.

@@ -203,6 +203,41 @@ try {
   check(onText.runs[0].steps >= 3, `trained ${onText.runs[0].steps} steps on a dropped text: ${onText.text}`);
   await page.keyboard.press('Space');
 
+  // 2d. An image set of the user's: four IDX files picked together; a ResNet trains on them.
+  const idx = (dims, data) => {
+    const header = Buffer.alloc(4 + 4 * dims.length);
+    header.writeUInt32BE(0x0800 + dims.length, 0);
+    dims.forEach((n, i) => header.writeUInt32BE(n, 4 + 4 * i));
+    return Buffer.concat([header, Buffer.from(data)]);
+  };
+  const idxFiles = [['train', 64], ['t10k', 16]].flatMap(([split, n]) => {
+    const labels = Array.from({ length: n }, (_, i) => i % 10);
+    const pixels = labels.flatMap((l) => Array.from({ length: 28 * 28 }, (_, p) => (Math.floor(p / 56) === l + 2 ? 255 : 0)));
+    return [
+      { name: `${split}-images-idx3-ubyte`, mimeType: 'application/octet-stream', buffer: idx([n, 28, 28], pixels) },
+      { name: `${split}-labels-idx1-ubyte`, mimeType: 'application/octet-stream', buffer: idx([n], labels) },
+    ];
+  });
+  await page.setInputFiles('#ire-log-input', idxFiles);
+  const onImages = await waitFor(page, 'a ResNet on the picked IDX files', (s) => s.images && s.runs.length === 1);
+  check(onImages.images.includes('64 training, 16 test images'), `picked IDX files became the image set: ${onImages.images}`);
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  const trainedImages = await waitFor(page, '2 ResNet steps on the picked images', (s) => s.runs[0].steps >= 2);
+  check(!trainedImages.runs[0].error, `the ResNet trained ${trainedImages.runs[0].steps} steps on the user's images`);
+  await page.keyboard.press('Space');
+
+  // 2e. The Llama-style preset trains in the browser too.
+  const llama = { ...settings, preset: 'llama-tiny', analysis: undefined };
+  await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(llama))}`);
+  await page.reload();
+  await waitFor(page, 'llama-tiny to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
+  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.keyboard.press('Space');
+  const onLlama = await waitFor(page, '4 llama-tiny steps', (s) => s.runs[0].steps >= 4);
+  check(onLlama.runs[0].steps >= 4 && !onLlama.runs[0].error, `llama-tiny trained ${onLlama.runs[0].steps} steps in the browser`);
+  await page.keyboard.press('Space');
+
   // 3. A ResNet: its data set arrives on demand; it trains and reports test accuracy.
   const resnet = {
     preset: 'resnet-tiny', compare: false,

@@ -189,6 +189,7 @@ fn analyses_in_compare_mode_see_both_runs_at_the_same_step_and_training_goes_on(
         assert_eq!(run.series.loss.len(), 6, "training went on afterwards");
     }
     // Same start, same directions: the two runs' slices at step 0 are the same numbers.
-    let [a, b] = [&session.runs[0], &session.runs[1]].map(|r| r.analyses.landscape.clone().unwrap());
+    let [a, b] =
+        [&session.runs[0], &session.runs[1]].map(|r| r.analyses.landscape.clone().unwrap());
     assert_eq!(a.loss, b.loss);
 }

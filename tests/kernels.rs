@@ -135,8 +135,9 @@ fn linear_forward_and_backward() {
                     trans_b: false,
                 },
             ),
-            matmul::bias_backward(&ctx, &dy, &db, rows, fout),
-        ],
+        ]
+        .into_iter()
+        .chain(matmul::bias_backward(&ctx, &dy, &db, rows, fout)),
     );
     assert_close("linear y", &read(&ctx, &y), f.f("lin.y"), 1e-4, 1e-4);
     assert_close("linear dx", &read(&ctx, &dx), f.f("lin.dx"), 1e-4, 1e-4);
@@ -511,4 +512,63 @@ fn adamw_matches_torch_optim() {
 #[test]
 fn sgd_momentum_matches_torch_optim() {
     optimizer_three_steps(optimizer::UpdateRule::Sgd, "opt.sgd");
+}
+
+/// The two-stage column reductions (bias and LayerNorm parameter gradients) over several row
+/// slices, the last one partial: against sums taken on the host in f64 (the fixtures' batches
+/// fit in one slice).
+#[test]
+fn column_reductions_cover_every_row_slice() {
+    let ctx = ctx();
+    let (rows, cols) = (3 * matmul::COLUMN_SLICE + 17, 70);
+    let mut rng = ire_playground::rng::Rng::new(5);
+    let mut draw = |n: usize| (0..n).map(|_| rng.normal()).collect::<Vec<f32>>();
+    let (dy_h, x_h) = (draw(rows * cols), draw(rows * cols));
+    // Per-row mean and rstd as the forward pass would have saved them.
+    let stats_h: Vec<f32> = (0..rows)
+        .flat_map(|r| [0.1 * r as f32 / rows as f32, 1.5])
+        .collect();
+    let t = |v: &[f32]| Tensor::from_slice(&ctx, "input", v);
+    let (dy, x, stats) = (t(&dy_h), t(&x_h), t(&stats_h));
+    let z = |n: usize| Tensor::zeros(&ctx, "out", n);
+    let (db, dgamma, dbeta, dx, gamma) = (
+        z(cols),
+        z(cols),
+        z(cols),
+        z(rows * cols),
+        t(&vec![1.0; cols]),
+    );
+    let grads = layernorm::LayerNormGrads {
+        x: &x,
+        gamma: &gamma,
+        stats: &stats,
+        dy: &dy,
+        dresidual: None,
+        dx: &dx,
+        dgamma: &dgamma,
+        dbeta: &dbeta,
+    };
+    let mut d = matmul::bias_backward(&ctx, &dy, &db, rows, cols).to_vec();
+    d.extend(layernorm::backward(
+        &ctx,
+        layernorm::NormKind::Layer,
+        rows,
+        cols,
+        grads,
+    ));
+    run(&ctx, d);
+    let column = |f: &dyn Fn(usize) -> f64| -> Vec<f32> {
+        (0..cols)
+            .map(|c| (0..rows).map(|r| f(r * cols + c)).sum::<f64>() as f32)
+            .collect()
+    };
+    let sum_dy = column(&|i| dy_h[i] as f64);
+    let xhat = |i: usize| {
+        let r = i / cols;
+        (x_h[i] as f64 - stats_h[2 * r] as f64) * stats_h[2 * r + 1] as f64
+    };
+    let sum_dy_xhat = column(&|i| dy_h[i] as f64 * xhat(i));
+    assert_close("bias gradient", &read(&ctx, &db), &sum_dy, 1e-4, 1e-5);
+    assert_close("dbeta", &read(&ctx, &dbeta), &sum_dy, 1e-4, 1e-5);
+    assert_close("dgamma", &read(&ctx, &dgamma), &sum_dy_xhat, 1e-4, 1e-5);
 }

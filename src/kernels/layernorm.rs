@@ -1,5 +1,6 @@
 //! LayerNorm and RMSNorm forward and backward (shaders/layernorm*.wgsl).
 
+use super::matmul::{column_grid, COLUMN_SLICE};
 use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
@@ -38,6 +39,7 @@ const PARAMS: Shader = shader!(
         read("dy"),
         write("dgamma"),
         write("dbeta"),
+        write("partials"),
     ],
 );
 
@@ -121,14 +123,14 @@ pub struct LayerNormGrads<'a> {
     pub dbeta: &'a Tensor,
 }
 
-/// Input and parameter gradients of LayerNorm; two dispatches.
+/// Input and parameter gradients of LayerNorm; three dispatches.
 pub fn backward(
     ctx: &GpuContext,
     kind: NormKind,
     rows: usize,
     cols: usize,
     g: LayerNormGrads<'_>,
-) -> [Dispatch; 2] {
+) -> [Dispatch; 3] {
     let has_residual = if g.dresidual.is_some() { 1.0 } else { 0.0 };
     // Without a residual gradient the slot is bound but never read.
     let dresidual = g
@@ -143,13 +145,19 @@ pub fn backward(
         &[g.x, g.gamma, g.stats, g.dy, &dresidual, g.dx],
         grid_items(rows, 64),
     );
-    let params = ctx.launch(
+    // The parameter gradients in two stages (slices of rows, then their sum per column).
+    let slices = rows.div_ceil(COLUMN_SLICE).max(1);
+    let partials = Tensor::zeros(ctx, "layernorm gradient partials", 2 * slices * cols);
+    let tensors = [g.x, g.stats, g.dy, g.dgamma, g.dbeta, &partials];
+    let d = dims(rows, cols);
+    let partial = ctx.launch(
         &PARAMS,
-        "backward_params",
+        "partial",
         &[],
-        &dims(rows, cols),
-        &[g.x, g.stats, g.dy, g.dgamma, g.dbeta],
-        grid_items(cols, 64),
+        &d,
+        &tensors,
+        column_grid(cols, slices),
     );
-    [input, params]
+    let finish = ctx.launch(&PARAMS, "finish", &[], &d, &tensors, grid_items(cols, 64));
+    [input, partial, finish]
 }

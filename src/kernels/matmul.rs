@@ -33,8 +33,13 @@ const BIAS: Shader = shader!(
         uniform("dims", "BiasDims"),
         read("dy"),
         write("db"),
+        write("partials"),
     ],
 );
+
+/// Rows each first-stage invocation of a column reduction sums (`SLICE` in bias.wgsl and
+/// layernorm_params.wgsl).
+pub const COLUMN_SLICE: usize = 64;
 
 /// Which matmul kernel runs: chosen per adapter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -176,25 +181,38 @@ crate::wgsl_struct! {
     }
 }
 
-/// `db[c] = sum_r dy[r, c]` for `dy` of shape `[rows, cols]`.
+/// `db[c] = sum_r dy[r, c]` for `dy` of shape `[rows, cols]`: per-slice partial sums, then
+/// their sum per column (two dispatches; the scratch is allocated here, when the plan is built).
 pub fn bias_backward(
     ctx: &GpuContext,
     dy: &Tensor,
     db: &Tensor,
     rows: usize,
     cols: usize,
-) -> Dispatch {
+) -> [Dispatch; 2] {
     let dims = BiasDims {
         rows: rows as u32,
         cols: cols as u32,
         ..bytemuck::Zeroable::zeroed()
     };
-    ctx.launch(
-        &BIAS,
-        "backward",
-        &[],
-        &dims,
-        &[dy, db],
-        grid_items(cols, 64),
-    )
+    let slices = rows.div_ceil(COLUMN_SLICE).max(1);
+    let partials = Tensor::zeros(ctx, "bias gradient partials", slices * cols);
+    let tensors = [dy, db, &partials];
+    let columns = grid_items(cols, 64);
+    [
+        ctx.launch(
+            &BIAS,
+            "partial",
+            &[],
+            &dims,
+            &tensors,
+            column_grid(cols, slices),
+        ),
+        ctx.launch(&BIAS, "finish", &[], &dims, &tensors, columns),
+    ]
+}
+
+/// Workgroups of 64 columns by `slices` row slices.
+pub fn column_grid(cols: usize, slices: usize) -> [u32; 3] {
+    [cols.div_ceil(64) as u32, slices as u32, 1]
 }

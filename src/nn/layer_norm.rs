@@ -87,7 +87,7 @@ impl LayerNorm {
         dy: &Tensor,
         dresidual: Option<&Tensor>,
         dx: &Tensor,
-    ) -> [Dispatch; 2] {
+    ) -> [Dispatch; 3] {
         layernorm::backward(
             ctx,
             self.kind,

@@ -89,7 +89,7 @@ impl Linear {
             },
         )];
         if let Some(db) = &self.dbias {
-            out.push(bias_backward(ctx, dy, db, rows, self.fan_out));
+            out.extend(bias_backward(ctx, dy, db, rows, self.fan_out));
         }
         if let Some(dx) = dx {
             out.push(matmul(

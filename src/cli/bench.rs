@@ -54,15 +54,22 @@ fn profile(
     };
     let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
     let rows = trainer.network().train_plan().profile(ctx);
-    let total: f64 = rows.iter().map(|r| r.1).sum();
-    let mut by_kernel: std::collections::BTreeMap<&str, (f64, usize)> = Default::default();
-    for (label, ms) in &rows {
-        let e = by_kernel.entry(label.as_ref()).or_default();
-        e.0 += ms;
+    let total: f64 = rows.iter().map(|r| r.ms).sum();
+    // Per kernel: time, count, and the work of its dispatches.
+    let mut by_kernel: std::collections::BTreeMap<&str, (f64, usize, f64, f64)> =
+        Default::default();
+    for r in &rows {
+        let e = by_kernel.entry(r.label.as_ref()).or_default();
+        e.0 += r.ms;
         e.1 += 1;
+        e.2 += r.work.flops;
+        e.3 += r.work.bytes;
     }
     let mut kernels: Vec<_> = by_kernel.into_iter().collect();
     kernels.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0));
+    // Achieved rates: GFLOP/s where the kernel declares its operations (products, attention),
+    // and GB/s over the bytes of the buffers it binds (each touched once: a lower bound).
+    let rate = |amount: f64, ms: f64| (amount > 0.0 && ms > 0.0).then(|| amount / ms / 1e6);
     // The parameter update alone, as the base optimizer and with IRE amplifying (kappa 2): the
     // only work IRE adds to a step without a mask refresh.
     let mut optimizer = Optimizer::new(
@@ -77,7 +84,7 @@ fn profile(
         let mut total = 0.0;
         for _ in 0..reps {
             optimizer.prepare_step(ctx, 1e-3, kappa);
-            total += optimizer.plan().profile(ctx)[0].1;
+            total += optimizer.plan().profile(ctx)[0].ms;
         }
         total / reps as f64
     };
@@ -92,7 +99,18 @@ fn profile(
         "update_ms_base": base_update,
         "update_ms_with_ire": ire_update,
         "ire_overhead_percent_of_step": (ire_update - base_update) / total * 100.0,
-        "by_kernel": kernels.iter().map(|(k, (ms, n))| json!({"kernel": k, "ms": ms, "count": n})).collect::<Vec<_>>(),
+        "by_kernel": kernels
+            .iter()
+            .map(|(k, (ms, n, flops, bytes))| {
+                json!({
+                    "kernel": k,
+                    "ms": ms,
+                    "count": n,
+                    "gflop_per_s": rate(*flops, *ms),
+                    "gb_per_s": rate(*bytes, *ms),
+                })
+            })
+            .collect::<Vec<_>>(),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

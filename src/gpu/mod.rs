@@ -11,7 +11,7 @@ mod tensor;
 pub use binding::{Access, Binding, Shader, WgslStruct};
 pub use context::{AdapterSummary, GpuContext};
 pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache};
-pub use plan::{Dispatch, Plan};
+pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;
 pub use snapshot::Snapshot;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};

@@ -150,7 +150,9 @@ impl GpuContext {
             std::iter::once(uniform.as_entire_binding())
                 .chain(tensors.iter().map(|t| t.binding()))
                 .collect();
-        kernel.dispatch(self, &resources, workgroups)
+        let mut dispatch = kernel.dispatch(self, &resources, workgroups);
+        dispatch.work.bytes = tensors.iter().map(|t| t.bytes() as f64).sum();
+        dispatch
     }
 
     /// [`grid_1d`] for this device's dispatch limit.
@@ -202,6 +204,7 @@ impl Kernel {
             pipeline: self.pipeline.clone(),
             bind_group,
             workgroups,
+            work: Default::default(),
         }
     }
 }

@@ -9,6 +9,38 @@ pub struct Dispatch {
     pub(crate) pipeline: wgpu::ComputePipeline,
     pub(crate) bind_group: wgpu::BindGroup,
     pub(crate) workgroups: [u32; 3],
+    /// The work it does, for achieved rates in profiles.
+    pub work: Work,
+}
+
+/// A dispatch's work: floating-point operations (kernels that declare them: products and
+/// attention) and the bytes of every buffer bound to it (each read or written once: a lower
+/// bound on its memory traffic).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Work {
+    /// Floating-point operations (a multiply-add counts two).
+    pub flops: f64,
+    /// Bytes of the tensors bound.
+    pub bytes: f64,
+}
+
+impl Dispatch {
+    /// The same dispatch, declaring `flops` floating-point operations.
+    pub fn with_flops(mut self, flops: f64) -> Self {
+        self.work.flops = flops;
+        self
+    }
+}
+
+/// One dispatch's time in a profile.
+#[derive(Clone, Debug)]
+pub struct Timed {
+    /// Kernel label.
+    pub label: std::sync::Arc<str>,
+    /// Milliseconds, alone in its submission.
+    pub ms: f64,
+    /// Its work.
+    pub work: Work,
 }
 
 /// An ordered list of dispatches (a forward pass, a backward pass, an optimizer step).
@@ -67,10 +99,10 @@ impl Plan {
         }
     }
 
-    /// Runs each dispatch in its own submission and waits for it, returning (label, milliseconds)
-    /// per dispatch. For profiling only: it serialises everything.
+    /// Runs each dispatch in its own submission and waits for it, returning its time and work.
+    /// For profiling only: it serialises everything.
     #[cfg(not(target_arch = "wasm32"))]
-    pub fn profile(&self, ctx: &super::GpuContext) -> Vec<(std::sync::Arc<str>, f64)> {
+    pub fn profile(&self, ctx: &super::GpuContext) -> Vec<Timed> {
         ctx.wait_idle();
         self.dispatches
             .iter()
@@ -85,7 +117,11 @@ impl Plan {
                 }
                 ctx.queue.submit([encoder.finish()]);
                 ctx.wait_idle();
-                (d.label.clone(), t.elapsed().as_secs_f64() * 1e3)
+                Timed {
+                    label: d.label.clone(),
+                    ms: t.elapsed().as_secs_f64() * 1e3,
+                    work: d.work,
+                }
             })
             .collect()
     }

@@ -58,6 +58,13 @@ pub struct AttentionShape {
 }
 
 impl AttentionShape {
+    /// Floating-point operations of the two products of a forward pass (`q k^T` and `p v`),
+    /// causal: each query sees its own and earlier positions, half the square on average.
+    pub fn flops(&self) -> f64 {
+        let (b, h, t, d) = (self.batch, self.heads, self.seq, self.head_dim);
+        2.0 * 2.0 * (b * h) as f64 * (t * (t + 1) / 2) as f64 * d as f64
+    }
+
     /// Elements of the saved probability tensor `[B, H, T, T]`.
     pub fn probs_len(&self) -> usize {
         self.batch * self.heads * self.seq * self.seq
@@ -112,10 +119,13 @@ pub fn forward(
         let unused_read = Tensor::zeros(ctx, "unused", 4);
         let unused_write = Tensor::zeros(ctx, "unused", 4);
         let tensors = [qkv, probs, &unused_read, &unused_write, out];
-        return ctx.launch(&VEC4, "forward", &[], &shape.dims(), &tensors, grid);
+        return ctx
+            .launch(&VEC4, "forward", &[], &shape.dims(), &tensors, grid)
+            .with_flops(shape.flops());
     }
     let tensors = [qkv, probs, out];
     ctx.launch(&FORWARD, "forward", &[], &shape.dims(), &tensors, grid)
+        .with_flops(shape.flops())
 }
 
 /// Gradient of [`forward`] with respect to the packed `qkv`, given `dout`. `dscores` is scratch of
@@ -132,6 +142,10 @@ pub fn backward(
     let shader = if shape.vec4() { &VEC4 } else { &BACKWARD };
     let tensors = [qkv, probs, dout, dscores, dqkv];
     let grid = grid_items(shape.rows(), 64);
-    ["backward_query", "backward_key"]
-        .map(|entry| ctx.launch(shader, entry, &[], &shape.dims(), &tensors, grid))
+    // Each side does two products of the forward pass's size (query: dP = dO V^T, dQ = dS K;
+    // key: dK = dS^T Q, dV = P^T dO).
+    ["backward_query", "backward_key"].map(|entry| {
+        ctx.launch(shader, entry, &[], &shape.dims(), &tensors, grid)
+            .with_flops(shape.flops())
+    })
 }

@@ -170,6 +170,7 @@ pub fn matmul_variant(
         .cloned()
         .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
     ctx.launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
+        .with_flops(2.0 * m as f64 * n as f64 * k as f64)
 }
 
 crate::wgsl_struct! {

@@ -3,8 +3,13 @@
 // Layouts: qkv [B*T, 3*D] (q, k, v blocks; head h at columns h*hd..), out [B*T, D],
 // probs [B, H, T, T].
 
+// The head's lanes fixed when the pipeline is built (0: read them from the uniform). A constant
+// trip count lets the shader compiler unroll the per-channel loops and keep a row's q, output
+// and gradient accumulators in registers (llvmpipe spills dynamically indexed arrays).
+override HEAD_LANES: u32 = 0u;
+
 fn head_lanes() -> u32 {
-    return dims.head_dim / LANES;
+    return select(dims.head_dim / LANES, HEAD_LANES, HEAD_LANES > 0u);
 }
 
 fn model_lanes() -> u32 {

@@ -70,6 +70,11 @@ impl AttentionShape {
         self.batch * self.heads * self.seq * self.seq
     }
 
+    /// The vec4 kernels' pipeline constant: the head's vec4 lanes, fixed at build time.
+    fn lanes(&self) -> [(&'static str, f64); 1] {
+        [("HEAD_LANES", (self.head_dim / 4) as f64)]
+    }
+
     /// Whether the vec4 kernels apply (head_dim a multiple of 4, at most 64).
     pub fn vec4(&self) -> bool {
         self.head_dim.is_multiple_of(4) && self.head_dim <= 64
@@ -120,7 +125,14 @@ pub fn forward(
         let unused_write = Tensor::zeros(ctx, "unused", 4);
         let tensors = [qkv, probs, &unused_read, &unused_write, out];
         return ctx
-            .launch(&VEC4, "forward", &[], &shape.dims(), &tensors, grid)
+            .launch(
+                &VEC4,
+                "forward",
+                &shape.lanes(),
+                &shape.dims(),
+                &tensors,
+                grid,
+            )
             .with_flops(shape.flops());
     }
     let tensors = [qkv, probs, out];
@@ -145,7 +157,12 @@ pub fn backward(
     // Each side does two products of the forward pass's size (query: dP = dO V^T, dQ = dS K;
     // key: dK = dS^T Q, dV = P^T dO).
     ["backward_query", "backward_key"].map(|entry| {
-        ctx.launch(shader, entry, &[], &shape.dims(), &tensors, grid)
+        let lanes = if shape.vec4() {
+            shape.lanes()
+        } else {
+            [("HEAD_LANES", 0.0)]
+        };
+        ctx.launch(shader, entry, &lanes, &shape.dims(), &tensors, grid)
             .with_flops(shape.flops())
     })
 }

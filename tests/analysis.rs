@@ -17,48 +17,19 @@ use ire_playground::analysis::{
     AnalysisRequest, AnalysisResult, DirectionKind, LandscapeConfig, SliceData, SliceKind,
     SpectrumConfig,
 };
-use ire_playground::data::{Batch, Corpus};
+use ire_playground::data::Corpus;
 use ire_playground::gpu::GpuContext;
 use ire_playground::kernels::slot;
 use ire_playground::models::{Transformer, TransformerConfig};
 use ire_playground::optim::OptimizerKind;
 use ire_playground::probe::{Sharpness, SharpnessConfig};
 use ire_playground::train::{Family, TrainConfig, Trainer};
-use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 
 /// The micro transformer of the sharpness fixture, its weights and batch loaded.
 fn micro(ctx: &GpuContext, f: &Fixture) -> Transformer {
-    let m = |k: &str| f.metadata[&format!("micro_{k}")].parse::<usize>().unwrap();
-    let config = TransformerConfig {
-        n_layer: m("n_layer"),
-        n_head: m("n_head"),
-        d_model: m("d_model"),
-        d_ff: m("d_ff"),
-        seq_len: m("seq_len"),
-        vocab: m("vocab"),
-        arch: Default::default(),
-    };
-    let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
-    let named: HashMap<String, Vec<f32>> = model
-        .params
-        .specs
-        .iter()
-        .map(|s| {
-            (
-                s.name.clone(),
-                f.f(&format!("micro.param.{}", s.name)).to_vec(),
-            )
-        })
-        .collect();
-    model.load_flat(ctx, &model.params.flatten(&named).unwrap());
-    let batch = Batch {
-        inputs: f.u("micro.idx").to_vec(),
-        targets: f.u("micro.targets").to_vec(),
-    };
-    model.set_batch(ctx, &batch).unwrap();
-    model
+    common::fixture_transformer(ctx, f, "micro")
 }
 
 /// One Lanczos run of `steps` steps from Rademacher sample (`seed`, `counter`).

@@ -5,51 +5,15 @@
 
 mod common;
 
-use common::{ctx, read, Fixture};
-use ire_playground::data::Batch;
-use ire_playground::gpu::GpuContext;
+use common::{ctx, fixture_transformer, read, Fixture};
 use ire_playground::kernels::slot;
-use ire_playground::models::{Transformer, TransformerConfig};
 use ire_playground::probe::{Sharpness, SharpnessConfig};
-use std::collections::HashMap;
-
-fn load_model(ctx: &GpuContext, f: &Fixture, tag: &str) -> Transformer {
-    let m = |k: &str| f.metadata[&format!("{tag}_{k}")].parse::<usize>().unwrap();
-    let config = TransformerConfig {
-        n_layer: m("n_layer"),
-        n_head: m("n_head"),
-        d_model: m("d_model"),
-        d_ff: m("d_ff"),
-        seq_len: m("seq_len"),
-        vocab: m("vocab"),
-        arch: Default::default(),
-    };
-    let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
-    let named: HashMap<String, Vec<f32>> = model
-        .params
-        .specs
-        .iter()
-        .map(|s| {
-            (
-                s.name.clone(),
-                f.f(&format!("{tag}.param.{}", s.name)).to_vec(),
-            )
-        })
-        .collect();
-    model.load_flat(ctx, &model.params.flatten(&named).unwrap());
-    let batch = Batch {
-        inputs: f.u(&format!("{tag}.idx")).to_vec(),
-        targets: f.u(&format!("{tag}.targets")).to_vec(),
-    };
-    model.set_batch(ctx, &batch).unwrap();
-    model
-}
 
 #[test]
 fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
     let ctx = ctx();
     let f = Fixture::load("sharpness.safetensors");
-    let model = load_model(&ctx, &f, "tiny");
+    let model = fixture_transformer(&ctx, &f, "tiny");
     let before = read(&ctx, &model.params.params);
     let config = SharpnessConfig {
         power_iters: 60,
@@ -74,7 +38,7 @@ fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
 fn hutchinson_trace_within_10_percent_of_the_exact_trace() {
     let ctx = ctx();
     let f = Fixture::load("sharpness.safetensors");
-    let model = load_model(&ctx, &f, "micro");
+    let model = fixture_transformer(&ctx, &f, "micro");
     let samples = 256;
     let config = SharpnessConfig {
         power_iters: 0,
@@ -104,7 +68,7 @@ fn sam_step_matches_pytorch() {
     use ire_playground::optim::{Optimizer, OptimizerConfig, OptimizerKind, Sam};
     let ctx = ctx();
     let f = Fixture::load("sharpness.safetensors");
-    let model = load_model(&ctx, &f, "micro");
+    let model = fixture_transformer(&ctx, &f, "micro");
     let config = OptimizerConfig {
         kind: OptimizerKind::Sam,
         lr: 0.1,

@@ -43,7 +43,7 @@ DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --ire-on-at 6 --q
 app=$!
 # Screenshots while it trains; the last one taken before the window closes is kept.
 while kill -0 $app 2>/dev/null; do
-  sleep 3
+  sleep 1
   if kill -0 $app 2>/dev/null; then
     DISPLAY=$display import -window root "$out/desktop-tmp.png" 2>/dev/null \
       && mv "$out/desktop-tmp.png" "$out/desktop.png" || true

@@ -96,30 +96,8 @@ impl PlaygroundApp {
                     ui.colored_label(ui.visuals().error_fg_color, format!("{}: {e}", run.label));
                 }
             }
-            let slices: Vec<_> = session
-                .runs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    Some((
-                        r.label.as_str(),
-                        live_color(i, n),
-                        r.analyses.landscape.as_ref()?,
-                    ))
-                })
-                .collect();
-            let spectra: Vec<_> = session
-                .runs
-                .iter()
-                .enumerate()
-                .filter_map(|(i, r)| {
-                    Some((
-                        r.label.as_str(),
-                        live_color(i, n),
-                        r.analyses.spectrum.as_ref()?,
-                    ))
-                })
-                .collect();
+            let slices = each_run(session, |a| a.landscape.as_ref());
+            let spectra = each_run(session, |a| a.spectrum.as_ref());
             ui.separator();
             ui.columns(2, |cols| {
                 slices_ui(&mut cols[0], &slices);
@@ -205,6 +183,20 @@ impl PlaygroundApp {
             self.request_spectrum();
         }
     }
+}
+
+/// Each run's label, colour and result `pick` chooses, for the runs that have one.
+fn each_run<'a, T>(
+    session: &'a super::Session,
+    pick: impl Fn(&'a super::analyses::RunAnalyses) -> Option<&'a T>,
+) -> Vec<(&'a str, egui::Color32, &'a T)> {
+    let n = session.runs.len();
+    session
+        .runs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, r)| Some((r.label.as_str(), live_color(i, n), pick(&r.analyses)?)))
+        .collect()
 }
 
 /// One slice per run: lines together in one plot, planes side by side on one colour scale.

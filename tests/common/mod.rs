@@ -322,3 +322,43 @@ pub fn python() -> Option<std::path::PathBuf> {
     eprintln!("SKIPPED: no Python with torch (set IRE_PYTHON or create .venv)");
     None
 }
+
+/// A transformer of a fixture whose metadata holds `{tag}_n_layer` ... `{tag}_batch`, with the
+/// weights `{tag}.param.{name}` loaded and the batch `{tag}.idx` / `{tag}.targets` uploaded.
+#[allow(dead_code)]
+pub fn fixture_transformer(
+    ctx: &GpuContext,
+    f: &Fixture,
+    tag: &str,
+) -> ire_playground::models::Transformer {
+    use ire_playground::models::{Transformer, TransformerConfig};
+    let m = |k: &str| f.metadata[&format!("{tag}_{k}")].parse::<usize>().unwrap();
+    let config = TransformerConfig {
+        n_layer: m("n_layer"),
+        n_head: m("n_head"),
+        d_model: m("d_model"),
+        d_ff: m("d_ff"),
+        seq_len: m("seq_len"),
+        vocab: m("vocab"),
+        arch: Default::default(),
+    };
+    let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
+    let named: HashMap<String, Vec<f32>> = model
+        .params
+        .specs
+        .iter()
+        .map(|s| {
+            (
+                s.name.clone(),
+                f.f(&format!("{tag}.param.{}", s.name)).to_vec(),
+            )
+        })
+        .collect();
+    model.load_flat(ctx, &model.params.flatten(&named).unwrap());
+    let batch = ire_playground::data::Batch {
+        inputs: f.u(&format!("{tag}.idx")).to_vec(),
+        targets: f.u(&format!("{tag}.targets")).to_vec(),
+    };
+    model.set_batch(ctx, &batch).unwrap();
+    model
+}

@@ -125,18 +125,9 @@ fn swiglu_forward_and_backward_match_pytorch() {
 fn llama_loss_and_all_gradients_match_pytorch() {
     let ctx = ctx();
     let f = Fixture::load("llama.safetensors");
-    let m = |k: &str| f.metadata[k].parse::<usize>().unwrap();
-    assert_eq!(f.metadata["arch"], "llama");
-    let config = TransformerConfig {
-        n_layer: m("n_layer"),
-        n_head: m("n_head"),
-        d_model: m("d_model"),
-        d_ff: m("d_ff"),
-        seq_len: m("seq_len"),
-        vocab: m("vocab"),
-        arch: Arch::Llama,
-    };
-    let model = Transformer::new(&ctx, config, m("batch"), 0.0).unwrap();
+    let (config, batch) = common::fixture_config(&f, "");
+    assert_eq!(config.arch, Arch::Llama);
+    let model = Transformer::new(&ctx, config, batch, 0.0).unwrap();
     // Exactly the reference's parameters: no biases, no position table.
     load_fixture_params(&ctx, &f, &model.params, "model.", |n| {
         n.starts_with("model.")

@@ -10,29 +10,13 @@ mod common;
 use common::{assert_close, assert_grads_match, ctx, load_fixture_params, read, Fixture};
 use ire_playground::data::Batch;
 use ire_playground::kernels::slot;
-use ire_playground::models::{Transformer, TransformerConfig};
-
-fn fixture_config(f: &Fixture) -> (TransformerConfig, usize) {
-    let m = |k: &str| f.metadata[k].parse::<usize>().unwrap();
-    (
-        TransformerConfig {
-            n_layer: m("n_layer"),
-            n_head: m("n_head"),
-            d_model: m("d_model"),
-            d_ff: m("d_ff"),
-            seq_len: m("seq_len"),
-            vocab: m("vocab"),
-            arch: Default::default(),
-        },
-        m("batch"),
-    )
-}
+use ire_playground::models::Transformer;
 
 #[test]
 fn transformer_loss_and_all_gradients_match_pytorch() {
     let ctx = ctx();
     let f = Fixture::load("model_small.safetensors");
-    let (config, batch) = fixture_config(&f);
+    let (config, batch) = common::fixture_config(&f, "");
     let model = Transformer::new(&ctx, config, batch, 0.0).unwrap();
 
     // The model declares exactly the reference model's parameters, with the same shapes.

@@ -331,18 +331,9 @@ pub fn fixture_transformer(
     f: &Fixture,
     tag: &str,
 ) -> ire_playground::models::Transformer {
-    use ire_playground::models::{Transformer, TransformerConfig};
-    let m = |k: &str| f.metadata[&format!("{tag}_{k}")].parse::<usize>().unwrap();
-    let config = TransformerConfig {
-        n_layer: m("n_layer"),
-        n_head: m("n_head"),
-        d_model: m("d_model"),
-        d_ff: m("d_ff"),
-        seq_len: m("seq_len"),
-        vocab: m("vocab"),
-        arch: Default::default(),
-    };
-    let model = Transformer::new(ctx, config, m("batch"), 0.0).unwrap();
+    use ire_playground::models::Transformer;
+    let (config, batch) = fixture_config(f, &format!("{tag}_"));
+    let model = Transformer::new(ctx, config, batch, 0.0).unwrap();
     let named: HashMap<String, Vec<f32>> = model
         .params
         .specs
@@ -361,4 +352,33 @@ pub fn fixture_transformer(
     };
     model.set_batch(ctx, &batch).unwrap();
     model
+}
+
+/// The transformer shape and batch a fixture's metadata gives under `{prefix}n_layer`, ...,
+/// `{prefix}batch` (and `{prefix}arch`, GPT when absent).
+#[allow(dead_code)]
+pub fn fixture_config(
+    f: &Fixture,
+    prefix: &str,
+) -> (ire_playground::models::TransformerConfig, usize) {
+    use ire_playground::models::{Arch, TransformerConfig};
+    let m = |k: &str| {
+        f.metadata[&format!("{prefix}{k}")]
+            .parse::<usize>()
+            .unwrap()
+    };
+    let arch = match f.metadata.get(&format!("{prefix}arch")).map(String::as_str) {
+        Some("llama") => Arch::Llama,
+        _ => Arch::Gpt,
+    };
+    let config = TransformerConfig {
+        n_layer: m("n_layer"),
+        n_head: m("n_head"),
+        d_model: m("d_model"),
+        d_ff: m("d_ff"),
+        seq_len: m("seq_len"),
+        vocab: m("vocab"),
+        arch,
+    };
+    (config, m("batch"))
 }

@@ -2,7 +2,10 @@
 // dwpe[t, d] = sum over the batch of dx[b*T + t, d]. Deterministic gathers, no atomics: token v's
 // rows come from a host-built index (rows_by_token[token_starts[v]..token_starts[v + 1]], rows
 // ascending), so each invocation reads only its own token's rows.
+// Without POSITIONS there is no position table: the grid covers the token table only.
 // Bindings and uniform struct: declared once in src/kernels/embedding.rs (generated into this module).
+
+override POSITIONS: bool = true;
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
@@ -17,7 +20,7 @@ fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgrou
             acc += dx[rows_by_token[k] * dims.dim + d];
         }
         dwte[i] = acc;
-    } else if (i < wte_n + wpe_n) {
+    } else if (POSITIONS && i < wte_n + wpe_n) {
         let j = i - wte_n;
         let t = j / dims.dim;
         let d = j % dims.dim;

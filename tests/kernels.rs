@@ -318,8 +318,8 @@ fn embedding_forward_and_backward() {
     run(
         &ctx,
         [
-            embedding::forward(&ctx, shape, &tokens, &wte, &wpe, &x),
-            embedding::backward(&ctx, shape, &index, &dx, &dwte, &dwpe),
+            embedding::forward(&ctx, shape, &tokens, &wte, Some(&wpe), &x),
+            embedding::backward(&ctx, shape, &index, &dx, &dwte, Some(&dwpe)),
         ],
     );
     assert_close("embedding x", &read(&ctx, &x), f.f("emb.x"), 1e-6, 1e-6);

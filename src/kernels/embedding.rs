@@ -60,18 +60,41 @@ impl EmbeddingShape {
     }
 }
 
-/// `x[r] = wte[tokens[r]] + wpe[r % T]`.
+/// `x[r] = wte[tokens[r]] + wpe[r % T]` (without `wpe`: the token embedding alone).
 pub fn forward(
     ctx: &GpuContext,
     shape: EmbeddingShape,
     tokens: &Tensor,
     wte: &Tensor,
-    wpe: &Tensor,
+    wpe: Option<&Tensor>,
     x: &Tensor,
 ) -> Dispatch {
     let grid = ctx.grid_1d(shape.rows * shape.dim);
-    let tensors = [tokens, wte, wpe, x];
-    ctx.launch(&FORWARD, "forward", &[], &shape.dims(), &tensors, grid)
+    let (wpe, positions) = bound_or_placeholder(ctx, wpe);
+    let tensors = [tokens, wte, &wpe, x];
+    ctx.launch(
+        &FORWARD,
+        "forward",
+        &positions,
+        &shape.dims(),
+        &tensors,
+        grid,
+    )
+}
+
+/// The position table (or its gradient) when the model has one; otherwise a one-word
+/// placeholder for its binding slot and `POSITIONS` switched off.
+fn bound_or_placeholder(
+    ctx: &GpuContext,
+    t: Option<&Tensor>,
+) -> (Tensor, [(&'static str, f64); 1]) {
+    match t {
+        Some(t) => (t.clone(), [("POSITIONS", 1.0)]),
+        None => (
+            Tensor::zeros(ctx, "no position table", 1),
+            [("POSITIONS", 0.0)],
+        ),
+    }
 }
 
 /// Where each token id occurs in a batch, for the token table's gradient: the row indices
@@ -124,18 +147,28 @@ pub fn index_tokens(tokens: &[u32], vocab: usize) -> (Vec<u32>, Vec<u32>) {
     (rows_by_token, starts)
 }
 
-/// Gradients of both tables from `dx`, with the batch's token `index`.
+/// Gradients of the token table and, when there is one, the position table from `dx`, with the
+/// batch's token `index`.
 pub fn backward(
     ctx: &GpuContext,
     shape: EmbeddingShape,
     index: &TokenIndex,
     dx: &Tensor,
     dwte: &Tensor,
-    dwpe: &Tensor,
+    dwpe: Option<&Tensor>,
 ) -> Dispatch {
-    let grid = ctx.grid_1d((shape.vocab + shape.seq) * shape.dim);
-    let tensors = [&index.rows_by_token, &index.starts, dx, dwte, dwpe];
-    ctx.launch(&BACKWARD, "backward", &[], &shape.dims(), &tensors, grid)
+    let position_rows = if dwpe.is_some() { shape.seq } else { 0 };
+    let grid = ctx.grid_1d((shape.vocab + position_rows) * shape.dim);
+    let (dwpe, positions) = bound_or_placeholder(ctx, dwpe);
+    let tensors = [&index.rows_by_token, &index.starts, dx, dwte, &dwpe];
+    ctx.launch(
+        &BACKWARD,
+        "backward",
+        &positions,
+        &shape.dims(),
+        &tensors,
+        grid,
+    )
 }
 
 #[cfg(test)]

@@ -212,7 +212,7 @@ impl Transformer {
         };
         let embedding = match c.arch {
             Arch::Gpt => Embedding::new(&params, shape),
-            Arch::Llama => Embedding::tokens_only(ctx, &params, shape),
+            Arch::Llama => Embedding::tokens_only(&params, shape),
         };
         let blocks: Vec<Block> = (0..c.n_layer)
             .map(|l| Block::new(ctx, &params, &c, l, batch))

@@ -5,12 +5,12 @@ use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::embedding::{self, EmbeddingShape, TokenIndex};
 
-/// `x = wte[tokens] + wpe[position]`.
+/// `x = wte[tokens] + wpe[position]` (or `wte[tokens]` alone).
 pub struct Embedding {
     wte: Tensor,
-    wpe: Tensor,
     dwte: Tensor,
-    dwpe: Tensor,
+    /// The position table and its gradient, when the model has one.
+    positions: Option<(Tensor, Tensor)>,
     shape: EmbeddingShape,
 }
 
@@ -33,15 +33,12 @@ impl Embedding {
         )]
     }
 
-    /// Token embeddings alone: the kernels add a zero position table (and write its gradient
-    /// into a scratch buffer nobody reads).
-    pub fn tokens_only(ctx: &GpuContext, params: &ParamSet, shape: EmbeddingShape) -> Self {
-        let zeros = |label: &str| Tensor::zeros(ctx, label, shape.seq * shape.dim);
+    /// Token embeddings alone (the kernels skip positions).
+    pub fn tokens_only(params: &ParamSet, shape: EmbeddingShape) -> Self {
         Self {
             wte: params.param("wte.weight"),
-            wpe: zeros("zero position table"),
             dwte: params.grad("wte.weight"),
-            dwpe: zeros("unused position gradient"),
+            positions: None,
             shape,
         }
     }
@@ -50,20 +47,21 @@ impl Embedding {
     pub fn new(params: &ParamSet, shape: EmbeddingShape) -> Self {
         Self {
             wte: params.param("wte.weight"),
-            wpe: params.param("wpe.weight"),
             dwte: params.grad("wte.weight"),
-            dwpe: params.grad("wpe.weight"),
+            positions: Some((params.param("wpe.weight"), params.grad("wpe.weight"))),
             shape,
         }
     }
 
     /// Embeds `tokens` into `x`.
     pub fn forward(&self, ctx: &GpuContext, tokens: &Tensor, x: &Tensor) -> Dispatch {
-        embedding::forward(ctx, self.shape, tokens, &self.wte, &self.wpe, x)
+        let wpe = self.positions.as_ref().map(|p| &p.0);
+        embedding::forward(ctx, self.shape, tokens, &self.wte, wpe, x)
     }
 
-    /// Gradients of both tables; `index` tells where each token occurs in the batch.
+    /// Gradients of the tables; `index` tells where each token occurs in the batch.
     pub fn backward(&self, ctx: &GpuContext, index: &TokenIndex, dx: &Tensor) -> Dispatch {
-        embedding::backward(ctx, self.shape, index, dx, &self.dwte, &self.dwpe)
+        let dwpe = self.positions.as_ref().map(|p| &p.1);
+        embedding::backward(ctx, self.shape, index, dx, &self.dwte, dwpe)
     }
 }

@@ -189,14 +189,7 @@ impl Trainer {
     }
 
     fn submit(&self, job: &mut AnalysisJob, plans: &[&Plan]) {
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            for plan in plans {
-                plan.record(&mut pass);
-            }
-        }
-        self.ctx.queue.submit([encoder.finish()]);
+        super::submit::submit_plans(&self.ctx, plans, None);
         let finished = job.finished.clone();
         self.ctx.queue.on_submitted_work_done(move || {
             finished.fetch_add(1, Ordering::Relaxed);
@@ -245,16 +238,18 @@ impl Trainer {
                 });
                 Ok(Progress::Moved)
             }
-            Stage::Lanczos(mut stage) => {
-                let progress = self.advance_lanczos(job, &mut stage, room)?;
-                match progress {
-                    LanczosProgress::Running(p) => {
-                        job.stage = Stage::Lanczos(stage);
-                        Ok(p)
-                    }
-                    LanczosProgress::Done => self.after_lanczos(job, stage),
+            Stage::Lanczos(mut stage) => match self.advance_lanczos(job, &mut stage, room) {
+                Ok(LanczosProgress::Running(p)) => {
+                    job.stage = Stage::Lanczos(stage);
+                    Ok(p)
                 }
-            }
+                Ok(LanczosProgress::Done) => self.after_lanczos(job, stage),
+                Err(e) => {
+                    // Back in place for the failure path, which restores the weights from it.
+                    job.stage = Stage::Lanczos(stage);
+                    Err(e)
+                }
+            },
             Stage::Grid(mut grid) => {
                 let AnalysisRequest::Landscape(config) = job.request else {
                     unreachable!("only slices have a grid")
@@ -279,9 +274,11 @@ impl Trainer {
                     job.stage = Stage::Grid(grid);
                     return Ok(Progress::Waiting);
                 }
-                self.submit_grid_unit(job, &mut grid, &config)?;
+                // The stage goes back before any error is passed on, so that the failure path
+                // finds the slice's weight copy and restores the weights.
+                let submitted = self.submit_grid_unit(job, &mut grid, &config);
                 job.stage = Stage::Grid(grid);
-                Ok(Progress::Moved)
+                submitted.map(|()| Progress::Moved)
             }
             Stage::Done => unreachable!("a finished job is not advanced"),
         }

@@ -161,7 +161,7 @@ impl Trainer {
 
 /// Records `plans` into one compute pass, optionally followed by a copy of `scalars` into the
 /// readback ring, and submits them as one command buffer.
-fn submit_plans(
+pub(super) fn submit_plans(
     ctx: &GpuContext,
     plans: &[&Plan],
     readback: Option<(&mut ReadbackRing, &crate::gpu::Tensor)>,

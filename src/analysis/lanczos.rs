@@ -80,7 +80,7 @@ impl Lanczos {
         self.steps
     }
 
-    /// The coefficient buffer (read it back after [`Lanczos::plan`] ran).
+    /// The coefficient buffer (read it back after [`Lanczos::finish_plan`] ran).
     pub fn coefficients(&self) -> &Tensor {
         &self.coefficients
     }
@@ -97,7 +97,7 @@ impl Lanczos {
     ) -> Plan {
         let params = model.params();
         let mut plan = Plan::new();
-        plan.push(copy(ctx, &params.params, &self.backup));
+        plan.push(vector::copy(ctx, &params.params, &self.backup));
         if let Some(anchor) = model.curvature_anchor_plan() {
             plan.extend(anchor);
         }
@@ -158,7 +158,7 @@ impl Lanczos {
     /// The last part of a run: the weights back from their copy.
     pub fn finish_plan(&self, ctx: &GpuContext, model: &dyn Network) -> Plan {
         let mut plan = Plan::new();
-        plan.push(copy(ctx, &self.backup, &model.params().params));
+        plan.push(vector::copy(ctx, &self.backup, &model.params().params));
         plan
     }
 
@@ -220,12 +220,7 @@ impl Lanczos {
             plan.push(vector::axpy2(ctx, from, pair[0], second, to));
             current = 1 - current;
         }
-        plan.push(copy(ctx, &self.work[current], out));
+        plan.push(vector::copy(ctx, &self.work[current], out));
         plan
     }
-}
-
-/// `to = from` (exactly: `from + 0 * from`).
-fn copy(ctx: &GpuContext, from: &Tensor, to: &Tensor) -> Dispatch {
-    vector::axpy(ctx, from, 0.0, from, None, to)
 }

@@ -267,6 +267,8 @@ impl SliceBuffers {
             SliceData::Validation => config.batches,
         };
         let scalars = &model.head().scalars;
+        // The same dispatch before every point (it zeroes the evaluation sum): recorded once.
+        let clear = vector::set_slot(ctx, scalars, slot::EVAL_LOSS, 0.0);
         let ys: Vec<f32> = match config.kind {
             SliceKind::Line => vec![0.0],
             SliceKind::Plane => axis.clone(),
@@ -279,7 +281,7 @@ impl SliceBuffers {
                 for (column, &x) in axis.iter().enumerate() {
                     let point = (x, &d1);
                     plan.push(vector::axpy2(ctx, &backup, point, (y, &d2), &params.params));
-                    plan.push(vector::set_slot(ctx, scalars, slot::EVAL_LOSS, 0.0));
+                    plan.push(clear.clone());
                     plan.extend(model.eval_plan());
                     let index = row * config.grid + column;
                     let scale = 1.0 / batches as f32;
@@ -302,7 +304,7 @@ impl SliceBuffers {
     pub fn start_plan(&self, ctx: &GpuContext, model: &dyn Network) -> Plan {
         let mut plan = Plan::new();
         let params = &model.params().params;
-        plan.push(vector::axpy(ctx, params, 0.0, params, None, &self.backup));
+        plan.push(vector::copy(ctx, params, &self.backup));
         plan
     }
 
@@ -315,14 +317,7 @@ impl SliceBuffers {
     pub fn finish_plan(&self, ctx: &GpuContext, model: &dyn Network) -> Plan {
         let mut plan = Plan::new();
         let params = &model.params().params;
-        plan.push(vector::axpy(
-            ctx,
-            &self.backup,
-            0.0,
-            &self.backup,
-            None,
-            params,
-        ));
+        plan.push(vector::copy(ctx, &self.backup, params));
         plan
     }
 }

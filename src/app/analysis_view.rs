@@ -73,37 +73,35 @@ impl PlaygroundApp {
 
     /// The window's contents.
     pub(super) fn analysis_ui(&mut self, ui: &mut egui::Ui) {
-        {
-            self.analysis_controls_ui(ui);
-            let Some(session) = &self.session else {
-                return;
-            };
-            let n = session.runs.len();
-            for (i, run) in session.runs.iter().enumerate() {
-                let color = live_color(i, n);
-                if let Some(p) = run.trainer.analysis_progress() {
-                    ui.horizontal(|ui| {
-                        ui.colored_label(color, &run.label);
-                        ui.add(
-                            egui::ProgressBar::new(p)
-                                .show_percentage()
-                                .desired_width(240.0),
-                        )
-                        .on_hover_text("training waits while its weights are analysed");
-                    });
-                }
-                if let Some(e) = &run.analyses.error {
-                    ui.colored_label(ui.visuals().error_fg_color, format!("{}: {e}", run.label));
-                }
+        self.analysis_controls_ui(ui);
+        let Some(session) = &self.session else {
+            return;
+        };
+        let n = session.runs.len();
+        for (i, run) in session.runs.iter().enumerate() {
+            let color = live_color(i, n);
+            if let Some(p) = run.trainer.analysis_progress() {
+                ui.horizontal(|ui| {
+                    ui.colored_label(color, &run.label);
+                    ui.add(
+                        egui::ProgressBar::new(p)
+                            .show_percentage()
+                            .desired_width(240.0),
+                    )
+                    .on_hover_text("training waits while its weights are analysed");
+                });
             }
-            let slices = each_run(session, |a| a.landscape.as_ref());
-            let spectra = each_run(session, |a| a.spectrum.as_ref());
-            ui.separator();
-            ui.columns(2, |cols| {
-                slices_ui(&mut cols[0], &slices);
-                spectra_ui(&mut cols[1], &spectra);
-            });
+            if let Some(e) = &run.analyses.error {
+                ui.colored_label(ui.visuals().error_fg_color, format!("{}: {e}", run.label));
+            }
         }
+        let slices = each_run(session, |a| a.landscape.as_ref());
+        let spectra = each_run(session, |a| a.spectrum.as_ref());
+        ui.separator();
+        ui.columns(2, |cols| {
+            slices_ui(&mut cols[0], &slices);
+            spectra_ui(&mut cols[1], &spectra);
+        });
     }
 
     fn analysis_controls_ui(&mut self, ui: &mut egui::Ui) {

@@ -70,9 +70,11 @@ impl AttentionShape {
         self.batch * self.heads * self.seq * self.seq
     }
 
-    /// The vec4 kernels' pipeline constant: the head's vec4 lanes, fixed at build time.
+    /// The pipeline constant fixing the head's lanes at build time: its vec4 lanes for the vec4
+    /// kernels, 0 (read from the uniform) for the scalar ones.
     fn lanes(&self) -> [(&'static str, f64); 1] {
-        [("HEAD_LANES", (self.head_dim / 4) as f64)]
+        let lanes = if self.vec4() { self.head_dim / 4 } else { 0 };
+        [("HEAD_LANES", lanes as f64)]
     }
 
     /// Whether the vec4 kernels apply (head_dim a multiple of 4, at most 64).
@@ -157,12 +159,7 @@ pub fn backward(
     // Each side does two products of the forward pass's size (query: dP = dO V^T, dQ = dS K;
     // key: dK = dS^T Q, dV = P^T dO).
     ["backward_query", "backward_key"].map(|entry| {
-        let lanes = if shape.vec4() {
-            shape.lanes()
-        } else {
-            [("HEAD_LANES", 0.0)]
-        };
-        ctx.launch(shader, entry, &lanes, &shape.dims(), &tensors, grid)
+        ctx.launch(shader, entry, &shape.lanes(), &shape.dims(), &tensors, grid)
             .with_flops(shape.flops())
     })
 }

@@ -25,12 +25,31 @@ const RESIDUAL: Shader = shader!(
 );
 
 crate::wgsl_struct! {
-    struct Len {
+    /// The uniform of elementwise kernels: the element count.
+    pub(super) struct Len {
         n: u32,
         _pad0: u32,
         _pad1: u32,
         _pad2: u32,
     }
+}
+
+/// One invocation per element of `out`, the inputs bound before it in order (the shader's
+/// uniform is [`Len`]).
+pub(super) fn over_out(
+    ctx: &GpuContext,
+    shader: &Shader,
+    entry: &'static str,
+    inputs: &[&Tensor],
+    out: &Tensor,
+) -> Dispatch {
+    let n = out.len;
+    let len = Len {
+        n: n as u32,
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let tensors: Vec<&Tensor> = inputs.iter().copied().chain([out]).collect();
+    ctx.launch(shader, entry, &[], &len, &tensors, ctx.grid_1d(n))
 }
 
 fn three_operand(
@@ -40,13 +59,7 @@ fn three_operand(
     inputs: [&Tensor; 2],
     out: &Tensor,
 ) -> Dispatch {
-    let n = out.len;
-    let len = Len {
-        n: n as u32,
-        ..bytemuck::Zeroable::zeroed()
-    };
-    let tensors = [inputs[0], inputs[1], out];
-    ctx.launch(shader, entry, &[], &len, &tensors, ctx.grid_1d(n))
+    over_out(ctx, shader, entry, &inputs, out)
 }
 
 /// `out = gelu_tanh(x)`.

@@ -1,5 +1,6 @@
 //! SwiGLU, Llama's feed-forward gate (shaders/swiglu.wgsl).
 
+use super::elementwise::{over_out, Len};
 use super::shader;
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
 
@@ -15,29 +16,8 @@ const SHADER: Shader = shader!(
     ],
 );
 
-crate::wgsl_struct! {
-    struct Len {
-        n: u32,
-        _pad0: u32,
-        _pad1: u32,
-        _pad2: u32,
-    }
-}
-
 fn run(ctx: &GpuContext, entry: &'static str, ins: [&Tensor; 3], out: &Tensor) -> Dispatch {
-    let n = out.len;
-    let len = Len {
-        n: n as u32,
-        ..bytemuck::Zeroable::zeroed()
-    };
-    ctx.launch(
-        &SHADER,
-        entry,
-        &[],
-        &len,
-        &[ins[0], ins[1], ins[2], out],
-        ctx.grid_1d(n),
-    )
+    over_out(ctx, &SHADER, entry, &ins, out)
 }
 
 /// `h = silu(gate) * up`.

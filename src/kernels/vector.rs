@@ -85,6 +85,12 @@ pub fn axpy(
     run_over_out(ctx, "axpy", p, [base, v, scalars], out)
 }
 
+/// `out = from`, exactly (`from + 0 * from`): saving and restoring weights, gradients,
+/// activations.
+pub fn copy(ctx: &GpuContext, from: &Tensor, out: &Tensor) -> Dispatch {
+    axpy(ctx, from, 0.0, from, None, out)
+}
+
 /// `out = (a - b) * alpha`.
 pub fn scaled_difference(
     ctx: &GpuContext,

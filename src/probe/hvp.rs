@@ -23,14 +23,7 @@ impl Hvp<'_> {
             |step: f32| vector::axpy(ctx, self.backup, step, direction, None, &params.params);
         plan.push(move_to(eps));
         plan.extend(self.model.curvature_train_plan());
-        plan.push(vector::axpy(
-            ctx,
-            &params.grads,
-            0.0,
-            &params.grads,
-            None,
-            self.plus_grad,
-        ));
+        plan.push(vector::copy(ctx, &params.grads, self.plus_grad));
         plan.push(move_to(-eps));
         plan.extend(self.model.curvature_train_plan());
         plan.push(vector::scaled_difference(

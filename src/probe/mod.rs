@@ -121,14 +121,7 @@ impl Sharpness {
         let (partials, scalars) = (&model.head().partials, &model.head().scalars);
 
         let mut plan = Plan::new();
-        plan.push(vector::axpy(
-            ctx,
-            &params.params,
-            0.0,
-            &params.params,
-            None,
-            &backup,
-        ));
+        plan.push(vector::copy(ctx, &params.params, &backup));
         if let Some(anchor) = model.curvature_anchor_plan() {
             plan.extend(anchor);
         }
@@ -165,14 +158,7 @@ impl Sharpness {
             };
             plan.extend_dispatches(vector::dot(ctx, &z, &hv, partials, scalars, mode));
         }
-        plan.push(vector::axpy(
-            ctx,
-            &backup,
-            0.0,
-            &backup,
-            None,
-            &params.params,
-        ));
+        plan.push(vector::copy(ctx, &backup, &params.params));
         Ok(Self {
             config,
             plan,

@@ -144,7 +144,26 @@ def kernels():
             pd.grad, pn.grad = gi[:decay_end].clone(), gi[decay_end:].clone()
             opt.step()
         t[f"opt.{name}"] = torch.cat([pd.detach(), pn.detach()])
+    t.update(aligned_matmul())
     save_file(f32(t), os.path.join(OUT, "kernels.safetensors"))
+
+
+def aligned_matmul():
+    """Shapes the vec4 and texel matmuls take (contiguous dimensions multiples of 4), with
+    ragged row/column blocks and, for `tn`, an inner dimension that is not. Its own generator,
+    so that adding it left every other fixture's numbers unchanged."""
+    g4 = torch.Generator().manual_seed(4321)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g4, dtype=torch.float64)
+
+    m, k, n = 36, 28, 76
+    a, b, bias, b_t = r(m, k), r(k, n), r(n), r(n + 1, k)
+    k_tail = 29
+    a_tail, b_tail = r(k_tail, m), r(k_tail, n)
+    return {"mm4.a": a, "mm4.b": b, "mm4.bias": bias, "mm4.nn": a @ b, "mm4.nn_bias": a @ b + bias,
+            "mm4.b_t": b_t, "mm4.nt": a @ b_t.t(),
+            "mm4.a_tail": a_tail, "mm4.b_tail": b_tail, "mm4.tn": a_tail.t() @ b_tail}
 
 
 def model():

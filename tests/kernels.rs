@@ -7,7 +7,8 @@ mod common;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::{
-    attention, cross_entropy, elementwise, embedding, layernorm, matmul, optimizer, reduce, slot,
+    attention, cross_entropy, elementwise, embedding, layernorm, matmul, matmul_lanes, optimizer,
+    reduce, slot,
 };
 use matmul::{MatmulShape, MatmulVariant};
 
@@ -62,9 +63,83 @@ fn matmul_all_transposes_and_variants() {
             };
             run(
                 &ctx,
-                [matmul::matmul_variant(
-                    &ctx, variant, aa, bb, bias, &c, shape,
-                )],
+                matmul::matmul_variant(&ctx, variant, aa, bb, bias, &c, shape),
+            );
+            assert_close(
+                &format!("{want} {variant:?}"),
+                &read(&ctx, &c),
+                f.f(want),
+                1e-4,
+                1e-4,
+            );
+        }
+    }
+}
+
+/// Shapes the vec4 and texel (`Lanes`) kernels take: contiguous dimensions multiples of 4, with
+/// partial row and column blocks, an odd column count for `nt` and an inner dimension that is not
+/// a multiple of 4 for `tn`.
+#[test]
+fn matmul_aligned_shapes_every_variant() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (m, k, n, k_tail) = (36, 28, 76, 29);
+    let a = f.tensor(&ctx, "mm4.a");
+    let b = f.tensor(&ctx, "mm4.b");
+    let bias = f.tensor(&ctx, "mm4.bias");
+    let b_t = f.tensor(&ctx, "mm4.b_t");
+    let a_tail = f.tensor(&ctx, "mm4.a_tail");
+    let b_tail = f.tensor(&ctx, "mm4.b_tail");
+    // lavapipe has 8-lane subgroups: the texel kernel must really run there, not fall back.
+    if ctx.adapter.name.contains("llvmpipe") {
+        assert!(
+            matmul_lanes::available(&ctx),
+            "lavapipe should run the texel matmul"
+        );
+    }
+    type Case<'a> = (
+        &'a Tensor,
+        &'a Tensor,
+        Option<&'a Tensor>,
+        MatmulShape,
+        &'a str,
+    );
+    let shape = |n, k, trans_a, trans_b| MatmulShape {
+        m,
+        n,
+        k,
+        trans_a,
+        trans_b,
+    };
+    let cases: [Case; 4] = [
+        (&a, &b, None, shape(n, k, false, false), "mm4.nn"),
+        (
+            &a,
+            &b,
+            Some(&bias),
+            shape(n, k, false, false),
+            "mm4.nn_bias",
+        ),
+        (&a, &b_t, None, shape(n + 1, k, false, true), "mm4.nt"),
+        (
+            &a_tail,
+            &b_tail,
+            None,
+            shape(n, k_tail, true, false),
+            "mm4.tn",
+        ),
+    ];
+    for variant in [
+        MatmulVariant::Lanes,
+        MatmulVariant::Vec4,
+        MatmulVariant::Blocked,
+        MatmulVariant::Tiled,
+    ] {
+        for (aa, bb, bias, shape, want) in cases {
+            let c = Tensor::zeros(&ctx, "c", shape.m * shape.n);
+            run(
+                &ctx,
+                matmul::matmul_variant(&ctx, variant, aa, bb, bias, &c, shape),
             );
             assert_close(
                 &format!("{want} {variant:?}"),
@@ -137,6 +212,7 @@ fn linear_forward_and_backward() {
             ),
         ]
         .into_iter()
+        .flatten()
         .chain(matmul::bias_backward(&ctx, &dy, &db, rows, fout)),
     );
     assert_close("linear y", &read(&ctx, &y), f.f("lin.y"), 1e-4, 1e-4);

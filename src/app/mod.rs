@@ -137,6 +137,8 @@ impl PlaygroundApp {
         setup.device_descriptor = Arc::new(|adapter: &wgpu::Adapter| wgpu::DeviceDescriptor {
             label: Some("ire-playground (egui + training)"),
             required_limits: adapter.limits(),
+            // Subgroup operations when the adapter has them: the CPU-adapter matmul uses them.
+            required_features: adapter.features() & wgpu::Features::SUBGROUP,
             ..Default::default()
         });
         egui_wgpu::WgpuConfiguration {

@@ -16,6 +16,10 @@ pub enum Access {
     Read,
     /// `var<storage, read_write>`.
     ReadWrite,
+    /// A sampled 2-D `rgba32float` texture read with `textureLoad` ([`crate::gpu::Texels`]).
+    Texels,
+    /// A write-only 2-D `rgba32float` storage texture ([`crate::gpu::Texels`]).
+    TexelsOut,
 }
 
 /// One binding of a kernel family: its WGSL name, access and type.
@@ -63,6 +67,24 @@ pub const fn write_as(name: &'static str, ty: &'static str) -> Binding {
         name,
         access: Access::ReadWrite,
         ty,
+    }
+}
+
+/// A sampled texture of texels (see [`Access::Texels`]).
+pub const fn texels(name: &'static str) -> Binding {
+    Binding {
+        name,
+        access: Access::Texels,
+        ty: "texture_2d<f32>",
+    }
+}
+
+/// A write-only storage texture of texels (see [`Access::TexelsOut`]).
+pub const fn texels_out(name: &'static str) -> Binding {
+    Binding {
+        name,
+        access: Access::TexelsOut,
+        ty: "texture_storage_2d<rgba32float, write>",
     }
 }
 
@@ -126,13 +148,14 @@ impl Shader {
         }
         for (i, b) in self.bindings.iter().enumerate() {
             let space = match b.access {
-                Access::Uniform => "uniform",
-                Access::Read => "storage, read",
-                Access::ReadWrite => "storage, read_write",
+                Access::Uniform => "<uniform>",
+                Access::Read => "<storage, read>",
+                Access::ReadWrite => "<storage, read_write>",
+                Access::Texels | Access::TexelsOut => "",
             };
             let _ = writeln!(
                 text,
-                "@group(0) @binding({i}) var<{space}> {}: {};",
+                "@group(0) @binding({i}) var{space} {}: {};",
                 b.name, b.ty
             );
         }

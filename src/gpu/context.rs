@@ -61,6 +61,9 @@ pub struct GpuContext {
     pub limits: wgpu::Limits,
     /// Adapter description.
     pub adapter: Arc<AdapterSummary>,
+    /// The smallest subgroup the device may run, or 0 when subgroup operations are not
+    /// enabled on it (kernels that rely on 8 lanes check this first).
+    pub subgroup_min_lanes: u32,
     pub(crate) pipelines: Arc<PipelineCache>,
     fault: Arc<Mutex<Option<String>>>,
 }
@@ -106,7 +109,8 @@ impl GpuContext {
         let limits = adapter.limits();
         let desc = wgpu::DeviceDescriptor {
             label: Some("ire-playground"),
-            required_features: wgpu::Features::empty(),
+            // Subgroup operations when the adapter has them: the CPU-adapter matmul uses them.
+            required_features: adapter.features() & wgpu::Features::SUBGROUP,
             required_limits: limits.clone(),
             experimental_features: wgpu::ExperimentalFeatures::disabled(),
             memory_hints: wgpu::MemoryHints::Performance,
@@ -116,7 +120,8 @@ impl GpuContext {
             .request_device(&desc)
             .await
             .map_err(|e| Error::RequestDevice(e.to_string()))?;
-        Ok(Self::adopt(device, queue, limits, summary))
+        let lanes = subgroup_min_lanes(&device, &info);
+        Ok(Self::adopt(device, queue, limits, summary, lanes))
     }
 
     /// Adopts a device opened elsewhere (eframe's renderer). The caller must have opened it with
@@ -133,7 +138,8 @@ impl GpuContext {
         {
             return Err(Error::NoCompute(summary.name));
         }
-        Ok(Self::adopt(device, queue, limits, summary))
+        let lanes = subgroup_min_lanes(&device, info);
+        Ok(Self::adopt(device, queue, limits, summary, lanes))
     }
 
     fn adopt(
@@ -141,6 +147,7 @@ impl GpuContext {
         queue: wgpu::Queue,
         limits: wgpu::Limits,
         summary: AdapterSummary,
+        subgroup_min_lanes: u32,
     ) -> Self {
         // wgpu's default reaction to an uncaptured error or a lost device is a panic, which in
         // the browser kills the page and every result with it. Record it instead; the trainer
@@ -162,6 +169,7 @@ impl GpuContext {
             queue,
             limits,
             adapter: Arc::new(summary),
+            subgroup_min_lanes,
             pipelines: Arc::default(),
             fault,
         }
@@ -198,5 +206,14 @@ impl GpuContext {
 fn record_fault(slot: &Mutex<Option<String>>, message: String) {
     if let Ok(mut slot) = slot.lock() {
         slot.get_or_insert(message);
+    }
+}
+
+/// The device's smallest subgroup size when subgroup operations are enabled on it, else 0.
+fn subgroup_min_lanes(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> u32 {
+    if device.features().contains(wgpu::Features::SUBGROUP) {
+        info.subgroup_min_size
+    } else {
+        0
     }
 }

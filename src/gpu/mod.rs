@@ -7,6 +7,7 @@ mod plan;
 mod readback;
 mod snapshot;
 mod tensor;
+mod texels;
 
 pub use binding::{Access, Binding, Shader, WgslStruct};
 pub use context::{AdapterSummary, GpuContext};
@@ -15,3 +16,4 @@ pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;
 pub use snapshot::Snapshot;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};
+pub use texels::{Texels, TEXEL_ROW, TEXEL_ROW_WGSL};

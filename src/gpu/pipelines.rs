@@ -89,6 +89,16 @@ impl GpuContext {
                         has_dynamic_offset: false,
                         min_binding_size: None,
                     },
+                    Access::Texels => wgpu::BindingType::Texture {
+                        sample_type: wgpu::TextureSampleType::Float { filterable: false },
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                        multisampled: false,
+                    },
+                    Access::TexelsOut => wgpu::BindingType::StorageTexture {
+                        access: wgpu::StorageTextureAccess::WriteOnly,
+                        format: super::texels::FORMAT,
+                        view_dimension: wgpu::TextureViewDimension::D2,
+                    },
                 },
                 count: None,
             })

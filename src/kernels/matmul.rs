@@ -52,6 +52,10 @@ pub enum MatmulVariant {
     Blocked,
     /// 64x64 workgroup-memory tiles: fastest on real GPUs when C has many rows.
     Tiled,
+    /// Operands packed into textures, 16x64 blocks per 8-lane subgroup
+    /// ([`super::matmul_lanes`]): fastest on CPU adapters with 8-lane subgroups. Falls back to
+    /// [`MatmulVariant::Vec4`] where the adapter or shape rules it out.
+    Lanes,
 }
 
 impl MatmulVariant {
@@ -62,7 +66,9 @@ impl MatmulVariant {
     /// convolutions (16 to 64 output channels as rows) faster with vec4 (ResNet-20: 49.6 vs
     /// 78.8 ms), where 64-row tiles would sit mostly idle.
     pub fn for_shape(ctx: &GpuContext, m: usize) -> Self {
-        if ctx.adapter.is_cpu || m < 64 {
+        if super::matmul_lanes::available(ctx) {
+            Self::Lanes
+        } else if ctx.adapter.is_cpu || m < 64 {
             Self::Vec4
         } else {
             Self::Tiled
@@ -91,7 +97,7 @@ pub struct MatmulShape {
 }
 
 crate::wgsl_struct! {
-    struct Dims {
+    pub(super) struct Dims {
         m: u32,
         n: u32,
         k: u32,
@@ -99,7 +105,20 @@ crate::wgsl_struct! {
     }
 }
 
-/// `c = op(a) op(b) (+ bias)` with the adapter's preferred variant.
+impl Dims {
+    /// The uniform for `shape`.
+    pub(super) fn of(shape: &MatmulShape) -> Self {
+        Self {
+            m: shape.m as u32,
+            n: shape.n as u32,
+            k: shape.k as u32,
+            ..bytemuck::Zeroable::zeroed()
+        }
+    }
+}
+
+/// `c = op(a) op(b) (+ bias)` with the adapter's preferred variant: one dispatch, or three
+/// with [`MatmulVariant::Lanes`] (its operands are packed first).
 pub fn matmul(
     ctx: &GpuContext,
     a: &Tensor,
@@ -107,7 +126,7 @@ pub fn matmul(
     bias: Option<&Tensor>,
     c: &Tensor,
     shape: MatmulShape,
-) -> Dispatch {
+) -> Vec<Dispatch> {
     matmul_variant(
         ctx,
         MatmulVariant::for_shape(ctx, shape.m),
@@ -128,7 +147,7 @@ pub fn matmul_variant(
     bias: Option<&Tensor>,
     c: &Tensor,
     shape: MatmulShape,
-) -> Dispatch {
+) -> Vec<Dispatch> {
     let MatmulShape {
         m,
         n,
@@ -140,6 +159,11 @@ pub fn matmul_variant(
         a.len >= m * k && b.len >= k * n && c.len >= m * n,
         "matmul operand too small"
     );
+    if variant == MatmulVariant::Lanes {
+        if let Some(dispatches) = super::matmul_lanes::matmul_lanes(ctx, a, b, bias, c, shape) {
+            return dispatches;
+        }
+    }
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let vec4_entry = match (trans_a, trans_b) {
         (false, false) if k % 4 == 0 && n % 4 == 0 => Some("nn"),
@@ -154,23 +178,21 @@ pub fn matmul_variant(
         ("HAS_BIAS", flag(bias.is_some())),
     ];
     let (shader, entry, flags, tile): (_, _, &[_], _) = match (variant, vec4_entry) {
-        (MatmulVariant::Vec4, Some(entry)) => (&MATMUL_VEC4, entry, &bias_flag, 32),
+        (MatmulVariant::Vec4 | MatmulVariant::Lanes, Some(entry)) => {
+            (&MATMUL_VEC4, entry, &bias_flag, 32)
+        }
         (MatmulVariant::Tiled, _) => (&MATMUL, "main_tiled", &all_flags, 64),
         _ => (&MATMUL, "main_blocked", &all_flags, 32),
     };
     let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1];
-    let dims = Dims {
-        m: m as u32,
-        n: n as u32,
-        k: k as u32,
-        ..bytemuck::Zeroable::zeroed()
-    };
+    let dims = Dims::of(&shape);
     // The bias slot must be bound even when unused.
     let bias = bias
         .cloned()
         .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
-    ctx.launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
-        .with_flops(2.0 * m as f64 * n as f64 * k as f64)
+    vec![ctx
+        .launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
+        .with_flops(2.0 * m as f64 * n as f64 * k as f64)]
 }
 
 crate::wgsl_struct! {

@@ -12,6 +12,7 @@ pub mod embedding;
 pub mod ire;
 pub mod layernorm;
 pub mod matmul;
+pub mod matmul_lanes;
 pub mod optimizer;
 pub mod reduce;
 pub mod relu_pool;
@@ -32,7 +33,7 @@ const WORKGROUP_SUM: &str = include_str!("../../shaders/workgroup_sum.wgsl");
 macro_rules! shader {
     ($file:literal, structs: [$($s:ty),* $(,)?], bindings: [$($b:expr),* $(,)?] $(, preludes: [$($p:expr),* $(,)?])? $(,)?) => {{
         #[allow(unused_imports)]
-        use $crate::gpu::binding::{read, read_as, uniform, write, write_as};
+        use $crate::gpu::binding::{read, read_as, texels, texels_out, uniform, write, write_as};
         $crate::gpu::Shader {
             name: $file,
             source: include_str!(concat!("../../shaders/", $file)),

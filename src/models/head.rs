@@ -57,7 +57,7 @@ impl ClassifierHead {
     }
 
     /// Logits from the features `x` (`[rows, features]`).
-    pub fn forward(&self, ctx: &GpuContext, x: &Tensor) -> Dispatch {
+    pub fn forward(&self, ctx: &GpuContext, x: &Tensor) -> Vec<Dispatch> {
         self.linear.forward(ctx, self.rows, x, &self.logits)
     }
 

@@ -275,7 +275,7 @@ impl ResNet {
                 x = block.out().clone();
             }
             plan.push(pool_forward(ctx, c[2], batch, pixels, &x, &pooled));
-            plan.push(head.forward(ctx, &pooled));
+            plan.extend_dispatches(head.forward(ctx, &pooled));
             plan
         };
 

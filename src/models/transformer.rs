@@ -234,7 +234,7 @@ impl Transformer {
             block.forward(ctx, &xs[l], &xs[l + 1], &mut forward);
         }
         forward.push(ln_f.forward(ctx, &xs[c.n_layer], &final_norm));
-        forward.push(head.forward(ctx, &final_norm));
+        forward.extend_dispatches(head.forward(ctx, &final_norm));
         let loss = head.train_plan(ctx);
 
         let mut backward = Plan::new();

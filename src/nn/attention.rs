@@ -70,7 +70,7 @@ impl CausalSelfAttention {
 
     /// `y = proj(attention(qkv(x)))`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
-        let mut out = vec![self.qkv.forward(ctx, self.rows, x, &self.qkv_out)];
+        let mut out = self.qkv.forward(ctx, self.rows, x, &self.qkv_out);
         if let Some(rotary) = self.rotary {
             out.push(rope::forward(ctx, rotary, &self.qkv_out));
         }
@@ -81,7 +81,7 @@ impl CausalSelfAttention {
             &self.probs,
             &self.heads_out,
         ));
-        out.push(self.proj.forward(ctx, self.rows, &self.heads_out, y));
+        out.extend(self.proj.forward(ctx, self.rows, &self.heads_out, y));
         out
     }
 

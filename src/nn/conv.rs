@@ -48,23 +48,22 @@ impl Conv2d {
     /// `y[co, positions] = W x col(x)`; `col` is scratch of at least `patch_len * positions`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor, col: &Tensor) -> Vec<Dispatch> {
         let s = self.shape;
-        vec![
-            im2col(ctx, s, x, col),
-            matmul(
-                ctx,
-                &self.weight,
-                col,
-                None,
-                y,
-                MatmulShape {
-                    m: s.out_channels,
-                    n: s.positions(),
-                    k: s.patch_len(),
-                    trans_a: false,
-                    trans_b: false,
-                },
-            ),
-        ]
+        let mut out = vec![im2col(ctx, s, x, col)];
+        out.extend(matmul(
+            ctx,
+            &self.weight,
+            col,
+            None,
+            y,
+            MatmulShape {
+                m: s.out_channels,
+                n: s.positions(),
+                k: s.patch_len(),
+                trans_a: false,
+                trans_b: false,
+            },
+        ));
+        out
     }
 
     /// `dW = dy col(x)^T`, and `dx = col2im(W^T dy)` when `dx` is given. Rebuilds `col(x)` in
@@ -79,25 +78,23 @@ impl Conv2d {
         dcol: &Tensor,
     ) -> Vec<Dispatch> {
         let s = self.shape;
-        let mut out = vec![
-            im2col(ctx, s, x, col),
-            matmul(
-                ctx,
-                dy,
-                col,
-                None,
-                &self.dweight,
-                MatmulShape {
-                    m: s.out_channels,
-                    n: s.patch_len(),
-                    k: s.positions(),
-                    trans_a: false,
-                    trans_b: true,
-                },
-            ),
-        ];
+        let mut out = vec![im2col(ctx, s, x, col)];
+        out.extend(matmul(
+            ctx,
+            dy,
+            col,
+            None,
+            &self.dweight,
+            MatmulShape {
+                m: s.out_channels,
+                n: s.patch_len(),
+                k: s.positions(),
+                trans_a: false,
+                trans_b: true,
+            },
+        ));
         if let Some(dx) = dx {
-            out.push(matmul(
+            out.extend(matmul(
                 ctx,
                 &self.weight,
                 dy,

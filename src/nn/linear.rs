@@ -54,7 +54,7 @@ impl Linear {
     }
 
     /// `y[rows, out] = x[rows, in] W^T + b`.
-    pub fn forward(&self, ctx: &GpuContext, rows: usize, x: &Tensor, y: &Tensor) -> Dispatch {
+    pub fn forward(&self, ctx: &GpuContext, rows: usize, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
         let shape = MatmulShape {
             m: rows,
             n: self.fan_out,
@@ -74,7 +74,7 @@ impl Linear {
         dy: &Tensor,
         dx: Option<&Tensor>,
     ) -> Vec<Dispatch> {
-        let mut out = vec![matmul(
+        let mut out = matmul(
             ctx,
             dy,
             x,
@@ -87,12 +87,12 @@ impl Linear {
                 trans_a: true,
                 trans_b: false,
             },
-        )];
+        );
         if let Some(db) = &self.dbias {
             out.extend(bias_backward(ctx, dy, db, rows, self.fan_out));
         }
         if let Some(dx) = dx {
-            out.push(matmul(
+            out.extend(matmul(
                 ctx,
                 dy,
                 &self.weight,

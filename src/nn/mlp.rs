@@ -51,11 +51,10 @@ impl Mlp {
 
     /// `y = proj(gelu(fc(x)))`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
-        vec![
-            self.fc.forward(ctx, self.rows, x, &self.hidden),
-            gelu_forward(ctx, &self.hidden, &self.activated),
-            self.proj.forward(ctx, self.rows, &self.activated, y),
-        ]
+        let mut out = self.fc.forward(ctx, self.rows, x, &self.hidden);
+        out.push(gelu_forward(ctx, &self.hidden, &self.activated));
+        out.extend(self.proj.forward(ctx, self.rows, &self.activated, y));
+        out
     }
 
     /// Parameter gradients and `dx`.

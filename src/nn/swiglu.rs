@@ -72,12 +72,16 @@ impl SwiGlu {
 
     /// `y = down(silu(gate(x)) * up(x))`.
     pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
-        vec![
-            self.gate.forward(ctx, self.rows, x, &self.gate_out),
-            self.up.forward(ctx, self.rows, x, &self.up_out),
-            swiglu::forward(ctx, &self.gate_out, &self.up_out, &self.hidden),
-            self.down.forward(ctx, self.rows, &self.hidden, y),
-        ]
+        let mut out = self.gate.forward(ctx, self.rows, x, &self.gate_out);
+        out.extend(self.up.forward(ctx, self.rows, x, &self.up_out));
+        out.push(swiglu::forward(
+            ctx,
+            &self.gate_out,
+            &self.up_out,
+            &self.hidden,
+        ));
+        out.extend(self.down.forward(ctx, self.rows, &self.hidden, y));
+        out
     }
 
     /// Parameter gradients and `dx` (the sum of both projections' input gradients).

@@ -1,0 +1,231 @@
+// C[M,N] = op(A) op(B) (+ bias), same contract as matmul.wgsl, for CPU adapters whose subgroups
+// are at least 8 lanes wide (lavapipe: one 256-bit SIMD register per 8 invocations).
+//
+// Why this shape: llvmpipe turns every storage-buffer load whose address differs per invocation
+// into a loop over the lanes, each with its own bounds check and branch (7 instructions per
+// float per lane), which capped the register-blocked kernels at 4-8 GFLOP/s. A texel fetch
+// from a sampled texture instead loads each lane's 16 bytes at once and transposes them in
+// registers. So both operands are first copied into rgba32float textures (pack_texels.wgsl, in
+// the same compute pass) and read here as texels, each laid out flat: texel i of a tensor sits at
+// (i % TEXEL_ROW, i / TEXEL_ROW).
+//
+// A workgroup is one subgroup of 8 lanes computing a 16-row by 64-column block of C: each lane
+// owns 8 columns (two vec4) for all 16 rows (32 vec4 accumulators). Per 4 steps of k, a lane
+// fetches its 8 texels of op(B) and two texels of op(A), then takes op(A)'s 16 rows from the
+// lanes that fetched them with subgroupBroadcast (a register shuffle), so op(A) costs two fetches
+// per lane instead of sixteen. k is summed in order, so results are deterministic.
+//   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
+//   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
+//   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
+// Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
+
+override LAYOUT: u32 = 0u;
+override HAS_BIAS: bool = false;
+
+// Four consecutive k of op(B) for this lane's two column blocks: lo_q and hi_q hold columns
+// col0..col0+3 and col0+4..col0+7 at k = 4 kk + q.
+struct Panel {
+    lo0: vec4<f32>, lo1: vec4<f32>, lo2: vec4<f32>, lo3: vec4<f32>,
+    hi0: vec4<f32>, hi1: vec4<f32>, hi2: vec4<f32>, hi3: vec4<f32>,
+}
+
+// One row of this lane's block of C.
+struct Acc {
+    lo: vec4<f32>,
+    hi: vec4<f32>,
+}
+
+fn texel_a(i: u32) -> vec4<f32> {
+    return textureLoad(a, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
+}
+
+fn texel_b(i: u32) -> vec4<f32> {
+    return textureLoad(b, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
+}
+
+// acc += x[0] B[k0] + x[1] B[k0+1] + x[2] B[k0+2] + x[3] B[k0+3], k in order.
+fn mac(acc: Acc, x: vec4<f32>, p: Panel) -> Acc {
+    return Acc(
+        fma(vec4(x.w), p.lo3, fma(vec4(x.z), p.lo2, fma(vec4(x.y), p.lo1, fma(vec4(x.x), p.lo0, acc.lo)))),
+        fma(vec4(x.w), p.hi3, fma(vec4(x.z), p.hi2, fma(vec4(x.y), p.hi1, fma(vec4(x.x), p.hi0, acc.hi)))),
+    );
+}
+
+// op(B) stored [K,N] (`nn`, `tn`): one texel per k and column block; rows past K (the last
+// partial step of `tn`) read row K-1, and op(A) is zero there.
+fn panel_rows(kk: u32, cb: u32) -> Panel {
+    let n4 = dims.n / 4u;
+    let last = dims.k - 1u;
+    let k0 = kk * 4u;
+    let r0 = min(k0, last) * n4 + cb;
+    let r1 = min(k0 + 1u, last) * n4 + cb;
+    let r2 = min(k0 + 2u, last) * n4 + cb;
+    let r3 = min(k0 + 3u, last) * n4 + cb;
+    let hi = min(cb + 1u, n4 - 1u) - cb;
+    return Panel(
+        texel_b(r0), texel_b(r1), texel_b(r2), texel_b(r3),
+        texel_b(r0 + hi), texel_b(r1 + hi), texel_b(r2 + hi), texel_b(r3 + hi),
+    );
+}
+
+// op(B) stored [N,K] (`nt`): one texel holds four k of one column; transposed in registers.
+fn panel_cols(kk: u32, col0: u32) -> Panel {
+    let k4 = dims.k / 4u;
+    let last = dims.n - 1u;
+    let t0 = texel_b(min(col0, last) * k4 + kk);
+    let t1 = texel_b(min(col0 + 1u, last) * k4 + kk);
+    let t2 = texel_b(min(col0 + 2u, last) * k4 + kk);
+    let t3 = texel_b(min(col0 + 3u, last) * k4 + kk);
+    let t4 = texel_b(min(col0 + 4u, last) * k4 + kk);
+    let t5 = texel_b(min(col0 + 5u, last) * k4 + kk);
+    let t6 = texel_b(min(col0 + 6u, last) * k4 + kk);
+    let t7 = texel_b(min(col0 + 7u, last) * k4 + kk);
+    return Panel(
+        vec4(t0.x, t1.x, t2.x, t3.x), vec4(t0.y, t1.y, t2.y, t3.y),
+        vec4(t0.z, t1.z, t2.z, t3.z), vec4(t0.w, t1.w, t2.w, t3.w),
+        vec4(t4.x, t5.x, t6.x, t7.x), vec4(t4.y, t5.y, t6.y, t7.y),
+        vec4(t4.z, t5.z, t6.z, t7.z), vec4(t4.w, t5.w, t6.w, t7.w),
+    );
+}
+
+fn put(row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0: u32) {
+    if (row >= dims.m) {
+        return;
+    }
+    let lo = acc.lo + bias0;
+    let hi = acc.hi + bias1;
+    for (var j = 0u; j < 4u; j++) {
+        if (col0 + j < dims.n) {
+            c[row * dims.n + col0 + j] = lo[j];
+        }
+        if (col0 + 4u + j < dims.n) {
+            c[row * dims.n + col0 + 4u + j] = hi[j];
+        }
+    }
+}
+
+fn bias_at(col: u32) -> f32 {
+    if (HAS_BIAS && col < dims.n) {
+        return bias[col];
+    }
+    return 0.0;
+}
+
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+    let row0 = wg.y * 16u;
+    let col0 = (wg.x * 8u + lane) * 8u;
+    // Column block of `nn`/`tn` (vec4 index), clamped: lanes past N compute and discard.
+    let cb = min(col0 / 4u, dims.n / 4u - 1u);
+    let k4 = (dims.k + 3u) / 4u;
+    let m4 = dims.m / 4u;
+    let last_row = dims.m - 1u;
+    // `nn`/`nt`: this lane fetches rows row0 + lane and row0 + 8 + lane of A.
+    let a_row0 = min(row0 + lane, last_row) * k4;
+    let a_row1 = min(row0 + 8u + lane, last_row) * k4;
+    // `tn`: this lane fetches k = 4 kk + lane / 4 (and + 2) for rows row0 + 4 (lane % 4) .. + 3.
+    let a_q = lane / 4u;
+    let a_block = min(row0 / 4u + lane % 4u, m4 - 1u);
+    var acc: array<Acc, 16>;
+    var x: array<vec4<f32>, 16>;
+    for (var kk = 0u; kk < k4; kk++) {
+        var p: Panel;
+        if (LAYOUT == 1u) {
+            p = panel_cols(kk, col0);
+        } else {
+            p = panel_rows(kk, cb);
+        }
+        if (LAYOUT == 2u) {
+            let k0 = kk * 4u + a_q;
+            let last_k = dims.k - 1u;
+            let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * m4 + a_block), k0 < dims.k);
+            let a1 = select(vec4(0.0), texel_a(min(k0 + 2u, last_k) * m4 + a_block), k0 + 2u < dims.k);
+            let u0 = subgroupBroadcast(a0, 0u);
+            let v0 = subgroupBroadcast(a0, 4u);
+            let w0 = subgroupBroadcast(a1, 0u);
+            let z0 = subgroupBroadcast(a1, 4u);
+            let u1 = subgroupBroadcast(a0, 1u);
+            let v1 = subgroupBroadcast(a0, 5u);
+            let w1 = subgroupBroadcast(a1, 1u);
+            let z1 = subgroupBroadcast(a1, 5u);
+            let u2 = subgroupBroadcast(a0, 2u);
+            let v2 = subgroupBroadcast(a0, 6u);
+            let w2 = subgroupBroadcast(a1, 2u);
+            let z2 = subgroupBroadcast(a1, 6u);
+            let u3 = subgroupBroadcast(a0, 3u);
+            let v3 = subgroupBroadcast(a0, 7u);
+            let w3 = subgroupBroadcast(a1, 3u);
+            let z3 = subgroupBroadcast(a1, 7u);
+            x[0] = vec4<f32>(u0.x, v0.x, w0.x, z0.x);
+            x[1] = vec4<f32>(u0.y, v0.y, w0.y, z0.y);
+            x[2] = vec4<f32>(u0.z, v0.z, w0.z, z0.z);
+            x[3] = vec4<f32>(u0.w, v0.w, w0.w, z0.w);
+            x[4] = vec4<f32>(u1.x, v1.x, w1.x, z1.x);
+            x[5] = vec4<f32>(u1.y, v1.y, w1.y, z1.y);
+            x[6] = vec4<f32>(u1.z, v1.z, w1.z, z1.z);
+            x[7] = vec4<f32>(u1.w, v1.w, w1.w, z1.w);
+            x[8] = vec4<f32>(u2.x, v2.x, w2.x, z2.x);
+            x[9] = vec4<f32>(u2.y, v2.y, w2.y, z2.y);
+            x[10] = vec4<f32>(u2.z, v2.z, w2.z, z2.z);
+            x[11] = vec4<f32>(u2.w, v2.w, w2.w, z2.w);
+            x[12] = vec4<f32>(u3.x, v3.x, w3.x, z3.x);
+            x[13] = vec4<f32>(u3.y, v3.y, w3.y, z3.y);
+            x[14] = vec4<f32>(u3.z, v3.z, w3.z, z3.z);
+            x[15] = vec4<f32>(u3.w, v3.w, w3.w, z3.w);
+        } else {
+            let a0 = texel_a(a_row0 + kk);
+            let a1 = texel_a(a_row1 + kk);
+            x[0] = subgroupBroadcast(a0, 0u);
+            x[1] = subgroupBroadcast(a0, 1u);
+            x[2] = subgroupBroadcast(a0, 2u);
+            x[3] = subgroupBroadcast(a0, 3u);
+            x[4] = subgroupBroadcast(a0, 4u);
+            x[5] = subgroupBroadcast(a0, 5u);
+            x[6] = subgroupBroadcast(a0, 6u);
+            x[7] = subgroupBroadcast(a0, 7u);
+            x[8] = subgroupBroadcast(a1, 0u);
+            x[9] = subgroupBroadcast(a1, 1u);
+            x[10] = subgroupBroadcast(a1, 2u);
+            x[11] = subgroupBroadcast(a1, 3u);
+            x[12] = subgroupBroadcast(a1, 4u);
+            x[13] = subgroupBroadcast(a1, 5u);
+            x[14] = subgroupBroadcast(a1, 6u);
+            x[15] = subgroupBroadcast(a1, 7u);
+        }
+        acc[0] = mac(acc[0], x[0], p);
+        acc[1] = mac(acc[1], x[1], p);
+        acc[2] = mac(acc[2], x[2], p);
+        acc[3] = mac(acc[3], x[3], p);
+        acc[4] = mac(acc[4], x[4], p);
+        acc[5] = mac(acc[5], x[5], p);
+        acc[6] = mac(acc[6], x[6], p);
+        acc[7] = mac(acc[7], x[7], p);
+        acc[8] = mac(acc[8], x[8], p);
+        acc[9] = mac(acc[9], x[9], p);
+        acc[10] = mac(acc[10], x[10], p);
+        acc[11] = mac(acc[11], x[11], p);
+        acc[12] = mac(acc[12], x[12], p);
+        acc[13] = mac(acc[13], x[13], p);
+        acc[14] = mac(acc[14], x[14], p);
+        acc[15] = mac(acc[15], x[15], p);
+    }
+    let bias0 = vec4(bias_at(col0), bias_at(col0 + 1u), bias_at(col0 + 2u), bias_at(col0 + 3u));
+    let bias1 = vec4(bias_at(col0 + 4u), bias_at(col0 + 5u), bias_at(col0 + 6u), bias_at(col0 + 7u));
+    put(row0 + 0u, acc[0], bias0, bias1, col0);
+    put(row0 + 1u, acc[1], bias0, bias1, col0);
+    put(row0 + 2u, acc[2], bias0, bias1, col0);
+    put(row0 + 3u, acc[3], bias0, bias1, col0);
+    put(row0 + 4u, acc[4], bias0, bias1, col0);
+    put(row0 + 5u, acc[5], bias0, bias1, col0);
+    put(row0 + 6u, acc[6], bias0, bias1, col0);
+    put(row0 + 7u, acc[7], bias0, bias1, col0);
+    put(row0 + 8u, acc[8], bias0, bias1, col0);
+    put(row0 + 9u, acc[9], bias0, bias1, col0);
+    put(row0 + 10u, acc[10], bias0, bias1, col0);
+    put(row0 + 11u, acc[11], bias0, bias1, col0);
+    put(row0 + 12u, acc[12], bias0, bias1, col0);
+    put(row0 + 13u, acc[13], bias0, bias1, col0);
+    put(row0 + 14u, acc[14], bias0, bias1, col0);
+    put(row0 + 15u, acc[15], bias0, bias1, col0);
+
+}

@@ -5,9 +5,9 @@
 // into a loop over the lanes, each with its own bounds check and branch (7 instructions per
 // float per lane), which capped the register-blocked kernels at 4-8 GFLOP/s. A texel fetch
 // from a sampled texture instead loads each lane's 16 bytes at once and transposes them in
-// registers. So both operands are first copied into rgba32float textures (pack_texels.wgsl, in
-// the same compute pass) and read here as texels, each laid out flat: texel i of a tensor sits at
-// (i % TEXEL_ROW, i / TEXEL_ROW).
+// registers. So both operands are first copied into rgba32float textures (a buffer-to-texture
+// copy in the plan, src/gpu/texels.rs) and read here as texels, each laid out flat: texel i of a
+// tensor sits at (i % TEXEL_ROW, i / TEXEL_ROW).
 //
 // A workgroup is one subgroup of 8 lanes computing a 16-row by 64-column block of C: each lane
 // owns 8 columns (two vec4) for all 16 rows (32 vec4 accumulators). Per 4 steps of k, a lane

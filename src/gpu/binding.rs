@@ -18,8 +18,6 @@ pub enum Access {
     ReadWrite,
     /// A sampled 2-D `rgba32float` texture read with `textureLoad` ([`crate::gpu::Texels`]).
     Texels,
-    /// A write-only 2-D `rgba32float` storage texture ([`crate::gpu::Texels`]).
-    TexelsOut,
 }
 
 /// One binding of a kernel family: its WGSL name, access and type.
@@ -76,15 +74,6 @@ pub const fn texels(name: &'static str) -> Binding {
         name,
         access: Access::Texels,
         ty: "texture_2d<f32>",
-    }
-}
-
-/// A write-only storage texture of texels (see [`Access::TexelsOut`]).
-pub const fn texels_out(name: &'static str) -> Binding {
-    Binding {
-        name,
-        access: Access::TexelsOut,
-        ty: "texture_storage_2d<rgba32float, write>",
     }
 }
 
@@ -151,7 +140,7 @@ impl Shader {
                 Access::Uniform => "<uniform>",
                 Access::Read => "<storage, read>",
                 Access::ReadWrite => "<storage, read_write>",
-                Access::Texels | Access::TexelsOut => "",
+                Access::Texels => "",
             };
             let _ = writeln!(
                 text,

@@ -2,7 +2,7 @@
 //! layouts (explicit so that a binding an override constant switches off still has its slot).
 
 use super::binding::{Access, Shader, WgslStruct};
-use super::plan::Dispatch;
+use super::plan::{Dispatch, Op};
 use super::tensor::Tensor;
 use super::GpuContext;
 use std::collections::HashMap;
@@ -93,11 +93,6 @@ impl GpuContext {
                         sample_type: wgpu::TextureSampleType::Float { filterable: false },
                         view_dimension: wgpu::TextureViewDimension::D2,
                         multisampled: false,
-                    },
-                    Access::TexelsOut => wgpu::BindingType::StorageTexture {
-                        access: wgpu::StorageTextureAccess::WriteOnly,
-                        format: super::texels::FORMAT,
-                        view_dimension: wgpu::TextureViewDimension::D2,
                     },
                 },
                 count: None,
@@ -211,9 +206,11 @@ impl Kernel {
         });
         Dispatch {
             label: self.name.clone(),
-            pipeline: self.pipeline.clone(),
-            bind_group,
-            workgroups,
+            op: Op::Compute {
+                pipeline: self.pipeline.clone(),
+                bind_group,
+                workgroups,
+            },
             work: Default::default(),
         }
     }

@@ -1,16 +1,35 @@
 //! Pre-built compute dispatches. Everything a dispatch needs (pipeline, bind group, uniform
 //! values, grid size) is created when a model is built; a training step only replays them.
 
-/// One compute dispatch, ready to record. Cloning shares the pipeline and bind group.
+/// One step of a plan, ready to record: a compute dispatch, or a copy of a tensor into a
+/// texture of texels (what the texel matmul reads). Cloning shares the GPU objects.
 #[derive(Clone)]
 pub struct Dispatch {
     /// What it computes, for debugging and profiling.
     pub label: std::sync::Arc<str>,
-    pub(crate) pipeline: wgpu::ComputePipeline,
-    pub(crate) bind_group: wgpu::BindGroup,
-    pub(crate) workgroups: [u32; 3],
+    pub(crate) op: Op,
     /// The work it does, for achieved rates in profiles.
     pub work: Work,
+}
+
+/// What a [`Dispatch`] records.
+#[derive(Clone)]
+pub(crate) enum Op {
+    /// A compute dispatch.
+    Compute {
+        pipeline: wgpu::ComputePipeline,
+        bind_group: wgpu::BindGroup,
+        workgroups: [u32; 3],
+    },
+    /// A buffer-to-texture copy (outside any compute pass): `rows` full texture rows, then
+    /// `tail` texels of one more row.
+    CopyToTexels {
+        buffer: wgpu::Buffer,
+        offset: u64,
+        texture: wgpu::Texture,
+        rows: u32,
+        tail: u32,
+    },
 }
 
 /// A dispatch's work: floating-point operations (kernels that declare them: products and
@@ -29,6 +48,61 @@ impl Dispatch {
     pub fn with_flops(mut self, flops: f64) -> Self {
         self.work.flops = flops;
         self
+    }
+
+    fn record_compute(&self, pass: &mut wgpu::ComputePass<'_>) {
+        if let Op::Compute {
+            pipeline,
+            bind_group,
+            workgroups,
+        } = &self.op
+        {
+            pass.set_pipeline(pipeline);
+            pass.set_bind_group(0, bind_group, &[]);
+            pass.dispatch_workgroups(workgroups[0], workgroups[1], workgroups[2]);
+        }
+    }
+
+    fn record_copy(&self, encoder: &mut wgpu::CommandEncoder) {
+        let Op::CopyToTexels {
+            buffer,
+            offset,
+            texture,
+            rows,
+            tail,
+        } = &self.op
+        else {
+            return;
+        };
+        let width = texture.width();
+        let row_bytes = u64::from(width) * super::texels::TEXEL_BYTES;
+        // Full rows, then the last partial row: the buffer holds no bytes past the tensor.
+        for (y, w, h) in [(0, width, *rows), (*rows, *tail, 1)] {
+            if w == 0 || h == 0 {
+                continue;
+            }
+            encoder.copy_buffer_to_texture(
+                wgpu::TexelCopyBufferInfo {
+                    buffer,
+                    layout: wgpu::TexelCopyBufferLayout {
+                        offset: offset + u64::from(y) * row_bytes,
+                        bytes_per_row: Some(row_bytes as u32),
+                        rows_per_image: None,
+                    },
+                },
+                wgpu::TexelCopyTextureInfo {
+                    texture,
+                    mip_level: 0,
+                    origin: wgpu::Origin3d { x: 0, y, z: 0 },
+                    aspect: wgpu::TextureAspect::All,
+                },
+                wgpu::Extent3d {
+                    width: w,
+                    height: h,
+                    depth_or_array_layers: 1,
+                },
+            );
+        }
     }
 }
 
@@ -89,13 +163,20 @@ impl Plan {
         self.dispatches.is_empty()
     }
 
-    /// Records every dispatch, in order, into `pass`. wgpu makes each dispatch in a compute pass
-    /// see the writes of the ones before it.
-    pub fn record(&self, pass: &mut wgpu::ComputePass<'_>) {
-        for d in &self.dispatches {
-            pass.set_pipeline(&d.pipeline);
-            pass.set_bind_group(0, &d.bind_group, &[]);
-            pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
+    /// Records every step, in order, into `encoder`: runs of dispatches as one compute pass
+    /// each, copies between them. wgpu makes each step see the writes of the ones before it.
+    pub fn record(&self, encoder: &mut wgpu::CommandEncoder) {
+        let mut steps = self.dispatches.iter().peekable();
+        while steps.peek().is_some() {
+            {
+                let mut pass = encoder.begin_compute_pass(&Default::default());
+                while let Some(d) = steps.next_if(|d| matches!(d.op, Op::Compute { .. })) {
+                    d.record_compute(&mut pass);
+                }
+            }
+            while let Some(d) = steps.next_if(|d| !matches!(d.op, Op::Compute { .. })) {
+                d.record_copy(encoder);
+            }
         }
     }
 
@@ -109,12 +190,9 @@ impl Plan {
             .map(|d| {
                 let t = std::time::Instant::now();
                 let mut encoder = ctx.device.create_command_encoder(&Default::default());
-                {
-                    let mut pass = encoder.begin_compute_pass(&Default::default());
-                    pass.set_pipeline(&d.pipeline);
-                    pass.set_bind_group(0, &d.bind_group, &[]);
-                    pass.dispatch_workgroups(d.workgroups[0], d.workgroups[1], d.workgroups[2]);
-                }
+                let mut one = Plan::new();
+                one.push(d.clone());
+                one.record(&mut encoder);
                 ctx.queue.submit([encoder.finish()]);
                 ctx.wait_idle();
                 Timed {
@@ -126,13 +204,10 @@ impl Plan {
             .collect()
     }
 
-    /// Encodes the plan as one compute pass and submits it (tests and benchmarks).
+    /// Encodes the plan and submits it (tests and benchmarks).
     pub fn submit(&self, ctx: &super::GpuContext) {
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.record(&mut pass);
-        }
+        self.record(&mut encoder);
         ctx.queue.submit([encoder.finish()]);
     }
 }

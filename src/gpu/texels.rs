@@ -1,9 +1,11 @@
 //! A tensor's copy in an `rgba32float` texture, four floats per texel, laid out flat: texel `i`
 //! at `(i % TEXEL_ROW, i / TEXEL_ROW)`. CPU adapters fetch a texel for each of a SIMD register's
 //! lanes in one go, where a storage-buffer load goes lane by lane (see shaders/matmul_lanes.wgsl),
-//! so the matmul for those adapters reads its operands from such copies.
+//! so the matmul for those adapters reads its operands from such copies, refreshed by a
+//! buffer-to-texture copy in the plan before each product (a plain memory copy on CPU adapters).
 
-use super::GpuContext;
+use super::plan::{Dispatch, Op, Work};
+use super::{GpuContext, Tensor};
 
 /// Texels per texture row. The WGSL side gets it from [`TEXEL_ROW_WGSL`].
 pub const TEXEL_ROW: usize = 256;
@@ -11,23 +13,31 @@ pub const TEXEL_ROW: usize = 256;
 /// [`TEXEL_ROW`] as a WGSL constant, for the kernels that index texels.
 pub const TEXEL_ROW_WGSL: &str = "const TEXEL_ROW: u32 = 256u;\n";
 
-/// The texture format: four f32 per texel, readable with `textureLoad` and writable as storage.
+/// The texture format: four f32 per texel, readable with `textureLoad`.
 pub const FORMAT: wgpu::TextureFormat = wgpu::TextureFormat::Rgba32Float;
 
-/// A texture holding `len` floats (see the module docs), written by a pack kernel and read as
-/// a sampled texture.
+/// Bytes of one texel.
+pub const TEXEL_BYTES: u64 = 16;
+
+/// A texture holding `len` floats (see the module docs), filled from a tensor by
+/// [`Texels::fill_from`] and read by kernels as a sampled texture.
 #[derive(Clone, Debug)]
 pub struct Texels {
-    /// The view bound by kernels (both as sampled texture and as storage texture).
+    texture: wgpu::Texture,
+    /// The view kernels bind.
     pub view: wgpu::TextureView,
-    /// Floats it holds (the tail of the last texel is zero).
+    /// Floats it holds: a multiple of 4, as copies move whole texels.
     pub len: usize,
 }
 
 impl Texels {
-    /// A texture for `len` floats, or `None` when it would exceed the adapter's texture limit.
+    /// A texture for `len` floats, or `None` when `len` is not a multiple of 4 or the texture
+    /// would exceed the adapter's size limit.
     pub fn for_len(ctx: &GpuContext, label: &str, len: usize) -> Option<Self> {
-        let texels = len.div_ceil(4).max(1);
+        if len % 4 != 0 || len == 0 {
+            return None;
+        }
+        let texels = len / 4;
         let rows = texels.div_ceil(TEXEL_ROW);
         let max = ctx.limits.max_texture_dimension_2d as usize;
         if rows > max || TEXEL_ROW > max {
@@ -44,18 +54,35 @@ impl Texels {
             sample_count: 1,
             dimension: wgpu::TextureDimension::D2,
             format: FORMAT,
-            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::STORAGE_BINDING,
+            usage: wgpu::TextureUsages::TEXTURE_BINDING | wgpu::TextureUsages::COPY_DST,
             view_formats: &[],
         });
         Some(Self {
             view: texture.create_view(&Default::default()),
+            texture,
             len,
         })
     }
 
-    /// Texels it holds.
-    pub fn texels(&self) -> usize {
-        self.len.div_ceil(4).max(1)
+    /// The plan step that copies `tensor`'s first [`Texels::len`] floats in.
+    pub fn fill_from(&self, tensor: &Tensor) -> Dispatch {
+        assert!(tensor.len >= self.len, "tensor smaller than its texels");
+        let texels = (self.len / 4) as u32;
+        let row = TEXEL_ROW as u32;
+        Dispatch {
+            label: "copy to texels".into(),
+            op: Op::CopyToTexels {
+                buffer: tensor.buffer.clone(),
+                offset: tensor.offset,
+                texture: self.texture.clone(),
+                rows: texels / row,
+                tail: texels % row,
+            },
+            work: Work {
+                flops: 0.0,
+                bytes: 2.0 * self.bytes() as f64,
+            },
+        }
     }
 
     /// Bytes of the floats it holds (for a dispatch's work).

@@ -52,7 +52,7 @@ pub enum MatmulVariant {
     Blocked,
     /// 64x64 workgroup-memory tiles: fastest on real GPUs when C has many rows.
     Tiled,
-    /// Operands packed into textures, 16x64 blocks per 8-lane subgroup
+    /// Operands copied into textures, 16x64 blocks per 8-lane subgroup
     /// ([`super::matmul_lanes`]): fastest on CPU adapters with 8-lane subgroups. Falls back to
     /// [`MatmulVariant::Vec4`] where the adapter or shape rules it out.
     Lanes,
@@ -118,7 +118,7 @@ impl Dims {
 }
 
 /// `c = op(a) op(b) (+ bias)` with the adapter's preferred variant: one dispatch, or three
-/// with [`MatmulVariant::Lanes`] (its operands are packed first).
+/// with [`MatmulVariant::Lanes`] (its operands are copied into textures first).
 pub fn matmul(
     ctx: &GpuContext,
     a: &Tensor,

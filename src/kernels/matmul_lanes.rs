@@ -1,5 +1,5 @@
 //! The matmul for CPU adapters with subgroups of at least 8 lanes (shaders/matmul_lanes.wgsl):
-//! both operands are packed into textures (shaders/pack_texels.wgsl) and multiplied there.
+//! both operands are copied into textures ([`Texels`]) and multiplied from there.
 //! Chosen by [`super::matmul::MatmulVariant::for_shape`]; shapes it cannot take fall back.
 
 use super::matmul::{Dims, MatmulShape};
@@ -18,30 +18,11 @@ const MATMUL_LANES: Shader = shader!(
     ],
     preludes: [TEXEL_ROW_WGSL],
 );
-const PACK: Shader = shader!(
-    "pack_texels.wgsl",
-    structs: [PackDims],
-    bindings: [
-        uniform("pack", "PackDims"),
-        read("src"),
-        texels_out("dst"),
-    ],
-    preludes: [TEXEL_ROW_WGSL],
-);
 
 /// Lanes of one workgroup (one subgroup), rows and columns of C it computes.
 const LANES: u32 = 8;
 const BLOCK_ROWS: usize = 16;
 const BLOCK_COLS: usize = 64;
-
-crate::wgsl_struct! {
-    struct PackDims {
-        texels: u32,
-        len: u32,
-        _pad0: u32,
-        _pad1: u32,
-    }
-}
 
 /// Whether this adapter runs the kernel: a CPU adapter whose subgroups hold a whole workgroup.
 pub fn available(ctx: &GpuContext) -> bool {
@@ -65,29 +46,7 @@ fn layout(shape: &MatmulShape) -> Option<u32> {
     }
 }
 
-/// Copies `tensor`'s first `len` floats into `texels` (one dispatch).
-pub fn pack(ctx: &GpuContext, tensor: &Tensor, texels: &Texels) -> Dispatch {
-    let dims = PackDims {
-        texels: texels.texels() as u32,
-        len: texels.len as u32,
-        ..bytemuck::Zeroable::zeroed()
-    };
-    let kernel = ctx.kernel(&PACK, "main", &[]);
-    let uniform = ctx.uniform(&dims);
-    let mut dispatch = kernel.dispatch(
-        ctx,
-        &[
-            uniform.as_entire_binding(),
-            tensor.binding(),
-            wgpu::BindingResource::TextureView(&texels.view),
-        ],
-        ctx.grid_1d(texels.texels()),
-    );
-    dispatch.work.bytes = 2.0 * texels.bytes() as f64;
-    dispatch
-}
-
-/// `c = op(a) op(b) (+ bias)`: packs `a` and `b` into textures made here, then multiplies. `None`
+/// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`
 /// when the adapter, the shape's alignment or the texture size limit rules it out.
 pub fn matmul_lanes(
     ctx: &GpuContext,
@@ -133,8 +92,8 @@ pub fn matmul_lanes(
     );
     product.work.bytes = (a_texels.bytes() + b_texels.bytes() + bias.bytes() + c.bytes()) as f64;
     Some(vec![
-        pack(ctx, a, &a_texels),
-        pack(ctx, b, &b_texels),
+        a_texels.fill_from(a),
+        b_texels.fill_from(b),
         product.with_flops(2.0 * m as f64 * n as f64 * k as f64),
     ])
 }

@@ -33,7 +33,7 @@ const WORKGROUP_SUM: &str = include_str!("../../shaders/workgroup_sum.wgsl");
 macro_rules! shader {
     ($file:literal, structs: [$($s:ty),* $(,)?], bindings: [$($b:expr),* $(,)?] $(, preludes: [$($p:expr),* $(,)?])? $(,)?) => {{
         #[allow(unused_imports)]
-        use $crate::gpu::binding::{read, read_as, texels, texels_out, uniform, write, write_as};
+        use $crate::gpu::binding::{read, read_as, texels, uniform, write, write_as};
         $crate::gpu::Shader {
             name: $file,
             source: include_str!(concat!("../../shaders/", $file)),

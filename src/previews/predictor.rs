@@ -64,10 +64,7 @@ impl ImagePredictor {
         {
             from.record_copy_to(&mut encoder, to);
         }
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.model.eval_plan_forward_only().record(&mut pass);
-        }
+        self.model.eval_plan_forward_only().record(&mut encoder);
         let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
         self.ctx.queue.submit([encoder.finish()]);
         self.ring.submitted(slot, 0);

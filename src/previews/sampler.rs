@@ -97,10 +97,7 @@ impl TextSampler {
 
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         weights.params.record_copy_to(&mut encoder, own);
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            self.model.forward_plan().record(&mut pass);
-        }
+        self.model.forward_plan().record(&mut encoder);
         let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
         self.ctx.queue.submit([encoder.finish()]);
         self.ring.submitted(slot, 0);

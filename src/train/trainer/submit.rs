@@ -159,7 +159,7 @@ impl Trainer {
     }
 }
 
-/// Records `plans` into one compute pass, optionally followed by a copy of `scalars` into the
+/// Records `plans` in order, optionally followed by a copy of `scalars` into the
 /// readback ring, and submits them as one command buffer.
 pub(super) fn submit_plans(
     ctx: &GpuContext,
@@ -167,11 +167,8 @@ pub(super) fn submit_plans(
     readback: Option<(&mut ReadbackRing, &crate::gpu::Tensor)>,
 ) -> (Option<usize>, wgpu::SubmissionIndex) {
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
-    {
-        let mut pass = encoder.begin_compute_pass(&Default::default());
-        for plan in plans {
-            plan.record(&mut pass);
-        }
+    for plan in plans {
+        plan.record(&mut encoder);
     }
     let slot = readback.map(|(ring, scalars)| ring.record_copy(&mut encoder, scalars));
     let index = ctx.queue.submit([encoder.finish()]);

@@ -34,7 +34,7 @@ impl Texels {
     /// A texture for `len` floats, or `None` when `len` is not a multiple of 4 or the texture
     /// would exceed the adapter's size limit.
     pub fn for_len(ctx: &GpuContext, label: &str, len: usize) -> Option<Self> {
-        if len % 4 != 0 || len == 0 {
+        if !len.is_multiple_of(4) || len == 0 {
             return None;
         }
         let texels = len / 4;

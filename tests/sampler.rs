@@ -40,12 +40,7 @@ fn greedy_sampler_follows_the_source_models_predictions() {
         let mut tokens = text.clone();
         tokens.resize(2 * config.seq_len, 0);
         source.tokens.write(&ctx, &tokens);
-        let mut encoder = ctx.device.create_command_encoder(&Default::default());
-        {
-            let mut pass = encoder.begin_compute_pass(&Default::default());
-            source.forward_plan().record(&mut pass);
-        }
-        ctx.queue.submit([encoder.finish()]);
+        source.forward_plan().submit(&ctx);
         let logits: Vec<f32> = source.head.logits.read_blocking(&ctx).unwrap();
         let row = text.len() - 1;
         let v = config.vocab;

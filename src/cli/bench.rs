@@ -37,7 +37,8 @@ pub struct BenchArgs {
     /// `IRE_BENCH_PYTHON` or `python3`).
     #[arg(long)]
     no_pytorch: bool,
-    /// Instead of the benchmark, time each dispatch of one training step of the first preset.
+    /// Instead of the benchmark, time each dispatch of one training step of the first preset
+    /// (a transformer, or a ResNet preset such as `resnet-tiny`; `--batch` sets its batch).
     #[arg(long)]
     profile: bool,
 }
@@ -48,12 +49,22 @@ fn profile(
     preset: &str,
     batch: usize,
 ) -> anyhow::Result<()> {
-    let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
-    let config = TrainConfig {
-        batch,
-        ..TrainConfig::default()
+    let trainer = if preset.starts_with("resnet") {
+        let model = ResNetConfig::preset(preset)?;
+        let config = TrainConfig {
+            batch,
+            ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, 10)
+        };
+        let data = Arc::new(ImageDataset::fashion_mnist_embedded()?);
+        Trainer::resnet(ctx, model, config, data, true)?
+    } else {
+        let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+        let config = TrainConfig {
+            batch,
+            ..TrainConfig::default()
+        };
+        Trainer::new(ctx, model, config, corpus.clone())?
     };
-    let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
     let rows = trainer.network().train_plan().profile(ctx);
     let total: f64 = rows.iter().map(|r| r.ms).sum();
     // Per kernel: time, count, and the work of its dispatches.

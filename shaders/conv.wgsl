@@ -4,31 +4,45 @@
 // which the adapter-tuned matmul kernels run. `im2col` gathers the input patches into `col`;
 // `col2im` is its adjoint, gathering the patch gradients back into the input gradient (each
 // input element sums the few (kh, kw) taps that read it, so no atomics are needed).
+// The geometry comes as pipeline constants (one pipeline per layer shape, a handful per model),
+// so that the index arithmetic divides by constants, which compiles to multiplies and shifts;
+// divisions by uniform values are a scalar division per SIMD lane on CPU adapters (lavapipe),
+// which made these gathers cost more than the products.
 // Bindings and uniform struct: declared once in src/kernels/conv.rs (generated into this module).
+
+override CHANNELS: u32;
+override BATCH: u32;
+override HEIGHT: u32;
+override WIDTH: u32;
+override OUT_H: u32;
+override OUT_W: u32;
+override KERNEL: u32;
+override STRIDE: u32;
+override PAD: u32;
 
 // One invocation per element of col [channels * k * k, batch * out_h * out_w].
 @compute @workgroup_size(256)
 fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
-    let cols = d.batch * d.out_h * d.out_w;
-    let kk = d.kernel * d.kernel;
-    if (i >= d.channels * kk * cols) {
+    let cols = BATCH * OUT_H * OUT_W;
+    let kk = KERNEL * KERNEL;
+    if (i >= d.n) {
         return;
     }
     let row = i / cols;
     let col = i % cols;
     let c = row / kk;
-    let kh = (row % kk) / d.kernel;
-    let kw = row % d.kernel;
-    let n = col / (d.out_h * d.out_w);
-    let oh = (col / d.out_w) % d.out_h;
-    let ow = col % d.out_w;
+    let kh = (row % kk) / KERNEL;
+    let kw = row % KERNEL;
+    let n = col / (OUT_H * OUT_W);
+    let oh = (col / OUT_W) % OUT_H;
+    let ow = col % OUT_W;
     // Signed arithmetic: padding makes the top-left taps negative.
-    let ih = i32(oh * d.stride + kh) - i32(d.pad);
-    let iw = i32(ow * d.stride + kw) - i32(d.pad);
+    let ih = i32(oh * STRIDE + kh) - i32(PAD);
+    let iw = i32(ow * STRIDE + kw) - i32(PAD);
     var v = 0.0;
-    if (ih >= 0 && iw >= 0 && ih < i32(d.height) && iw < i32(d.width)) {
-        v = src[((c * d.batch + n) * d.height + u32(ih)) * d.width + u32(iw)];
+    if (ih >= 0 && iw >= 0 && ih < i32(HEIGHT) && iw < i32(WIDTH)) {
+        v = src[((c * BATCH + n) * HEIGHT + u32(ih)) * WIDTH + u32(iw)];
     }
     dst[i] = v;
 }
@@ -37,35 +51,35 @@ fn im2col(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups
 @compute @workgroup_size(256)
 fn col2im(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
     let i = flat_index(gid, nwg);
-    if (i >= d.channels * d.batch * d.height * d.width) {
+    if (i >= d.n) {
         return;
     }
-    let iw = i % d.width;
-    let ih = (i / d.width) % d.height;
-    let n = (i / (d.width * d.height)) % d.batch;
-    let c = i / (d.width * d.height * d.batch);
-    let cols = d.batch * d.out_h * d.out_w;
+    let iw = i % WIDTH;
+    let ih = (i / WIDTH) % HEIGHT;
+    let n = (i / (WIDTH * HEIGHT)) % BATCH;
+    let c = i / (WIDTH * HEIGHT * BATCH);
+    let cols = BATCH * OUT_H * OUT_W;
     var acc = 0.0;
-    for (var kh = 0u; kh < d.kernel; kh++) {
-        let th = i32(ih + d.pad) - i32(kh);
-        if (th < 0 || th % i32(d.stride) != 0) {
+    for (var kh = 0u; kh < KERNEL; kh++) {
+        let th = i32(ih + PAD) - i32(kh);
+        if (th < 0 || th % i32(STRIDE) != 0) {
             continue;
         }
-        let oh = u32(th) / d.stride;
-        if (oh >= d.out_h) {
+        let oh = u32(th) / STRIDE;
+        if (oh >= OUT_H) {
             continue;
         }
-        for (var kw = 0u; kw < d.kernel; kw++) {
-            let tw = i32(iw + d.pad) - i32(kw);
-            if (tw < 0 || tw % i32(d.stride) != 0) {
+        for (var kw = 0u; kw < KERNEL; kw++) {
+            let tw = i32(iw + PAD) - i32(kw);
+            if (tw < 0 || tw % i32(STRIDE) != 0) {
                 continue;
             }
-            let ow = u32(tw) / d.stride;
-            if (ow >= d.out_w) {
+            let ow = u32(tw) / STRIDE;
+            if (ow >= OUT_W) {
                 continue;
             }
-            let row = (c * d.kernel + kh) * d.kernel + kw;
-            acc += src[row * cols + (n * d.out_h + oh) * d.out_w + ow];
+            let row = (c * KERNEL + kh) * KERNEL + kw;
+            acc += src[row * cols + (n * OUT_H + oh) * OUT_W + ow];
         }
     }
     dst[i] = acc;

@@ -43,11 +43,13 @@ fn texel_b(i: u32) -> vec4<f32> {
     return textureLoad(b, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
 }
 
-// acc += x[0] B[k0] + x[1] B[k0+1] + x[2] B[k0+2] + x[3] B[k0+3], k in order.
+// acc += (x[0] B[k0] + x[1] B[k0+1]) + (x[2] B[k0+2] + x[3] B[k0+3]): the four products are
+// summed pairwise before joining the running sum, which keeps long sums (a convolution's weight
+// gradient adds thousands of positions) as accurate as the vec4 kernel's; the order is fixed.
 fn mac(acc: Acc, x: vec4<f32>, p: Panel) -> Acc {
     return Acc(
-        fma(vec4(x.w), p.lo3, fma(vec4(x.z), p.lo2, fma(vec4(x.y), p.lo1, fma(vec4(x.x), p.lo0, acc.lo)))),
-        fma(vec4(x.w), p.hi3, fma(vec4(x.z), p.hi2, fma(vec4(x.y), p.hi1, fma(vec4(x.x), p.hi0, acc.hi)))),
+        acc.lo + ((x.x * p.lo0 + x.y * p.lo1) + (x.z * p.lo2 + x.w * p.lo3)),
+        acc.hi + ((x.x * p.hi0 + x.y * p.hi1) + (x.z * p.hi2 + x.w * p.hi3)),
     );
 }
 

@@ -69,15 +69,7 @@ impl ConvShape {
 
 crate::wgsl_struct! {
     struct Dims {
-        channels: u32,
-        batch: u32,
-        height: u32,
-        width: u32,
-        out_h: u32,
-        out_w: u32,
-        kernel: u32,
-        stride: u32,
-        pad: u32,
+        n: u32,
         _pad0: u32,
         _pad1: u32,
         _pad2: u32,
@@ -93,18 +85,23 @@ fn gather(
     n: usize,
 ) -> Dispatch {
     let dims = Dims {
-        channels: s.channels as u32,
-        batch: s.batch as u32,
-        height: s.height as u32,
-        width: s.width as u32,
-        out_h: s.out_h() as u32,
-        out_w: s.out_w() as u32,
-        kernel: s.kernel as u32,
-        stride: s.stride as u32,
-        pad: s.pad as u32,
+        n: n as u32,
         ..bytemuck::Zeroable::zeroed()
     };
-    ctx.launch(&CONV, entry, &[], &dims, &[src, dst], ctx.grid_1d(n))
+    // The geometry as pipeline constants (see conv.wgsl); the element count stays a uniform.
+    let geometry = [
+        ("CHANNELS", s.channels),
+        ("BATCH", s.batch),
+        ("HEIGHT", s.height),
+        ("WIDTH", s.width),
+        ("OUT_H", s.out_h()),
+        ("OUT_W", s.out_w()),
+        ("KERNEL", s.kernel),
+        ("STRIDE", s.stride),
+        ("PAD", s.pad),
+    ]
+    .map(|(name, v)| (name, v as f64));
+    ctx.launch(&CONV, entry, &geometry, &dims, &[src, dst], ctx.grid_1d(n))
 }
 
 /// `col[patch_len, positions]` from the input `x` (zero outside the image).

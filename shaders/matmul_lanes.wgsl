@@ -17,10 +17,17 @@
 //   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
+// Operands may be strided views (row strides `lda`/`ldb` in texels, `ldc` in floats) and batched
+// over workgroups' z = batch * heads + head, each with its own offsets: attention's per-head
+// products read q, k and v straight out of the packed qkv rows.
+// CAUSAL (attention, M = N = K = T, positions i >= j kept): `nt` skips blocks wholly above the
+// diagonal (their scores are never read); `nn` (P V, dS K) stops k at the block's last row and
+// `tn` (P^T dO, dS^T Q) starts it at the block's first row, as P and dS are zero beyond.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
+override CAUSAL: bool = false;
 
 // Four consecutive k of op(B) for this lane's two column blocks: lo_q and hi_q hold columns
 // col0..col0+3 and col0+4..col0+7 at k = 4 kk + q.
@@ -35,12 +42,18 @@ struct Acc {
     hi: vec4<f32>,
 }
 
+// This workgroup's operand offsets (texels for A and B, floats for C).
+var<private> a_base: u32;
+var<private> b_base: u32;
+
 fn texel_a(i: u32) -> vec4<f32> {
-    return textureLoad(a, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
+    let t = a_base + i;
+    return textureLoad(a, vec2<u32>(t % TEXEL_ROW, t / TEXEL_ROW), 0);
 }
 
 fn texel_b(i: u32) -> vec4<f32> {
-    return textureLoad(b, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
+    let t = b_base + i;
+    return textureLoad(b, vec2<u32>(t % TEXEL_ROW, t / TEXEL_ROW), 0);
 }
 
 // acc += (x[0] B[k0] + x[1] B[k0+1]) + (x[2] B[k0+2] + x[3] B[k0+3]): the four products are
@@ -59,10 +72,10 @@ fn panel_rows(kk: u32, cb: u32) -> Panel {
     let n4 = dims.n / 4u;
     let last = dims.k - 1u;
     let k0 = kk * 4u;
-    let r0 = min(k0, last) * n4 + cb;
-    let r1 = min(k0 + 1u, last) * n4 + cb;
-    let r2 = min(k0 + 2u, last) * n4 + cb;
-    let r3 = min(k0 + 3u, last) * n4 + cb;
+    let r0 = min(k0, last) * dims.ldb + cb;
+    let r1 = min(k0 + 1u, last) * dims.ldb + cb;
+    let r2 = min(k0 + 2u, last) * dims.ldb + cb;
+    let r3 = min(k0 + 3u, last) * dims.ldb + cb;
     let hi = min(cb + 1u, n4 - 1u) - cb;
     return Panel(
         texel_b(r0), texel_b(r1), texel_b(r2), texel_b(r3),
@@ -72,16 +85,16 @@ fn panel_rows(kk: u32, cb: u32) -> Panel {
 
 // op(B) stored [N,K] (`nt`): one texel holds four k of one column; transposed in registers.
 fn panel_cols(kk: u32, col0: u32) -> Panel {
-    let k4 = dims.k / 4u;
+    let ld = dims.ldb;
     let last = dims.n - 1u;
-    let t0 = texel_b(min(col0, last) * k4 + kk);
-    let t1 = texel_b(min(col0 + 1u, last) * k4 + kk);
-    let t2 = texel_b(min(col0 + 2u, last) * k4 + kk);
-    let t3 = texel_b(min(col0 + 3u, last) * k4 + kk);
-    let t4 = texel_b(min(col0 + 4u, last) * k4 + kk);
-    let t5 = texel_b(min(col0 + 5u, last) * k4 + kk);
-    let t6 = texel_b(min(col0 + 6u, last) * k4 + kk);
-    let t7 = texel_b(min(col0 + 7u, last) * k4 + kk);
+    let t0 = texel_b(min(col0, last) * ld + kk);
+    let t1 = texel_b(min(col0 + 1u, last) * ld + kk);
+    let t2 = texel_b(min(col0 + 2u, last) * ld + kk);
+    let t3 = texel_b(min(col0 + 3u, last) * ld + kk);
+    let t4 = texel_b(min(col0 + 4u, last) * ld + kk);
+    let t5 = texel_b(min(col0 + 5u, last) * ld + kk);
+    let t6 = texel_b(min(col0 + 6u, last) * ld + kk);
+    let t7 = texel_b(min(col0 + 7u, last) * ld + kk);
     return Panel(
         vec4(t0.x, t1.x, t2.x, t3.x), vec4(t0.y, t1.y, t2.y, t3.y),
         vec4(t0.z, t1.z, t2.z, t3.z), vec4(t0.w, t1.w, t2.w, t3.w),
@@ -90,18 +103,19 @@ fn panel_cols(kk: u32, col0: u32) -> Panel {
     );
 }
 
-fn put(row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0: u32) {
+fn put(c_base: u32, row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0: u32) {
     if (row >= dims.m) {
         return;
     }
     let lo = acc.lo + bias0;
     let hi = acc.hi + bias1;
+    let at = c_base + row * dims.ldc + col0;
     for (var j = 0u; j < 4u; j++) {
         if (col0 + j < dims.n) {
-            c[row * dims.n + col0 + j] = lo[j];
+            c[at + j] = lo[j];
         }
         if (col0 + 4u + j < dims.n) {
-            c[row * dims.n + col0 + 4u + j] = hi[j];
+            c[at + 4u + j] = hi[j];
         }
     }
 }
@@ -116,21 +130,36 @@ fn bias_at(col: u32) -> f32 {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let row0 = wg.y * 16u;
+    if (CAUSAL && LAYOUT == 1u && wg.x * 64u > row0 + 15u) {
+        return;
+    }
     let col0 = (wg.x * 8u + lane) * 8u;
+    let batch = wg.z / dims.heads;
+    let head = wg.z % dims.heads;
+    a_base = batch * dims.a_batch + head * dims.a_head;
+    b_base = batch * dims.b_batch + head * dims.b_head;
+    let c_base = batch * dims.c_batch + head * dims.c_head;
     // Column block of `nn`/`tn` (vec4 index), clamped: lanes past N compute and discard.
     let cb = min(col0 / 4u, dims.n / 4u - 1u);
-    let k4 = (dims.k + 3u) / 4u;
+    var k_end = (dims.k + 3u) / 4u;
+    var k_begin = 0u;
+    if (CAUSAL && LAYOUT == 0u) {
+        k_end = min(k_end, (row0 + 16u + 3u) / 4u);
+    }
+    if (CAUSAL && LAYOUT == 2u) {
+        k_begin = row0 / 4u;
+    }
     let m4 = dims.m / 4u;
     let last_row = dims.m - 1u;
     // `nn`/`nt`: this lane fetches rows row0 + lane and row0 + 8 + lane of A.
-    let a_row0 = min(row0 + lane, last_row) * k4;
-    let a_row1 = min(row0 + 8u + lane, last_row) * k4;
+    let a_row0 = min(row0 + lane, last_row) * dims.lda;
+    let a_row1 = min(row0 + 8u + lane, last_row) * dims.lda;
     // `tn`: this lane fetches k = 4 kk + lane / 4 (and + 2) for rows row0 + 4 (lane % 4) .. + 3.
     let a_q = lane / 4u;
     let a_block = min(row0 / 4u + lane % 4u, m4 - 1u);
     var acc: array<Acc, 16>;
     var x: array<vec4<f32>, 16>;
-    for (var kk = 0u; kk < k4; kk++) {
+    for (var kk = k_begin; kk < k_end; kk++) {
         var p: Panel;
         if (LAYOUT == 1u) {
             p = panel_cols(kk, col0);
@@ -140,8 +169,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
         if (LAYOUT == 2u) {
             let k0 = kk * 4u + a_q;
             let last_k = dims.k - 1u;
-            let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * m4 + a_block), k0 < dims.k);
-            let a1 = select(vec4(0.0), texel_a(min(k0 + 2u, last_k) * m4 + a_block), k0 + 2u < dims.k);
+            let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * dims.lda + a_block), k0 < dims.k);
+            let a1 = select(vec4(0.0), texel_a(min(k0 + 2u, last_k) * dims.lda + a_block), k0 + 2u < dims.k);
             let u0 = subgroupBroadcast(a0, 0u);
             let v0 = subgroupBroadcast(a0, 4u);
             let w0 = subgroupBroadcast(a1, 0u);
@@ -213,21 +242,21 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     }
     let bias0 = vec4(bias_at(col0), bias_at(col0 + 1u), bias_at(col0 + 2u), bias_at(col0 + 3u));
     let bias1 = vec4(bias_at(col0 + 4u), bias_at(col0 + 5u), bias_at(col0 + 6u), bias_at(col0 + 7u));
-    put(row0 + 0u, acc[0], bias0, bias1, col0);
-    put(row0 + 1u, acc[1], bias0, bias1, col0);
-    put(row0 + 2u, acc[2], bias0, bias1, col0);
-    put(row0 + 3u, acc[3], bias0, bias1, col0);
-    put(row0 + 4u, acc[4], bias0, bias1, col0);
-    put(row0 + 5u, acc[5], bias0, bias1, col0);
-    put(row0 + 6u, acc[6], bias0, bias1, col0);
-    put(row0 + 7u, acc[7], bias0, bias1, col0);
-    put(row0 + 8u, acc[8], bias0, bias1, col0);
-    put(row0 + 9u, acc[9], bias0, bias1, col0);
-    put(row0 + 10u, acc[10], bias0, bias1, col0);
-    put(row0 + 11u, acc[11], bias0, bias1, col0);
-    put(row0 + 12u, acc[12], bias0, bias1, col0);
-    put(row0 + 13u, acc[13], bias0, bias1, col0);
-    put(row0 + 14u, acc[14], bias0, bias1, col0);
-    put(row0 + 15u, acc[15], bias0, bias1, col0);
+    put(c_base, row0 + 0u, acc[0], bias0, bias1, col0);
+    put(c_base, row0 + 1u, acc[1], bias0, bias1, col0);
+    put(c_base, row0 + 2u, acc[2], bias0, bias1, col0);
+    put(c_base, row0 + 3u, acc[3], bias0, bias1, col0);
+    put(c_base, row0 + 4u, acc[4], bias0, bias1, col0);
+    put(c_base, row0 + 5u, acc[5], bias0, bias1, col0);
+    put(c_base, row0 + 6u, acc[6], bias0, bias1, col0);
+    put(c_base, row0 + 7u, acc[7], bias0, bias1, col0);
+    put(c_base, row0 + 8u, acc[8], bias0, bias1, col0);
+    put(c_base, row0 + 9u, acc[9], bias0, bias1, col0);
+    put(c_base, row0 + 10u, acc[10], bias0, bias1, col0);
+    put(c_base, row0 + 11u, acc[11], bias0, bias1, col0);
+    put(c_base, row0 + 12u, acc[12], bias0, bias1, col0);
+    put(c_base, row0 + 13u, acc[13], bias0, bias1, col0);
+    put(c_base, row0 + 14u, acc[14], bias0, bias1, col0);
+    put(c_base, row0 + 15u, acc[15], bias0, bias1, col0);
 
 }

@@ -97,7 +97,7 @@ pub struct MatmulShape {
 }
 
 crate::wgsl_struct! {
-    pub(super) struct Dims {
+    struct Dims {
         m: u32,
         n: u32,
         k: u32,
@@ -107,7 +107,7 @@ crate::wgsl_struct! {
 
 impl Dims {
     /// The uniform for `shape`.
-    pub(super) fn of(shape: &MatmulShape) -> Self {
+    fn of(shape: &MatmulShape) -> Self {
         Self {
             m: shape.m as u32,
             n: shape.n as u32,

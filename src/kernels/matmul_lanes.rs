@@ -1,16 +1,16 @@
 //! The matmul for CPU adapters with subgroups of at least 8 lanes (shaders/matmul_lanes.wgsl):
-//! both operands are copied into textures ([`Texels`]) and multiplied from there.
-//! Chosen by [`super::matmul::MatmulVariant::for_shape`]; shapes it cannot take fall back.
+//! operands are copied into textures ([`Texels`]) and multiplied from there, optionally as
+//! strided views batched over (batch, head) pairs (attention's per-head products).
 
-use super::matmul::{Dims, MatmulShape};
+use super::matmul::MatmulShape;
 use super::shader;
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
 
 const MATMUL_LANES: Shader = shader!(
     "matmul_lanes.wgsl",
-    structs: [Dims],
+    structs: [LanesDims],
     bindings: [
-        uniform("dims", "Dims"),
+        uniform("dims", "LanesDims"),
         texels("a"),
         texels("b"),
         read("bias"),
@@ -24,26 +24,179 @@ const LANES: u32 = 8;
 const BLOCK_ROWS: usize = 16;
 const BLOCK_COLS: usize = 64;
 
+crate::wgsl_struct! {
+    struct LanesDims {
+        m: u32,
+        n: u32,
+        k: u32,
+        heads: u32,
+        lda: u32,
+        ldb: u32,
+        ldc: u32,
+        _pad0: u32,
+        a_batch: u32,
+        a_head: u32,
+        b_batch: u32,
+        b_head: u32,
+        c_batch: u32,
+        c_head: u32,
+        _pad1: u32,
+        _pad2: u32,
+    }
+}
+
 /// Whether this adapter runs the kernel: a CPU adapter whose subgroups hold a whole workgroup.
 pub fn available(ctx: &GpuContext) -> bool {
     ctx.adapter.is_cpu && ctx.subgroup_min_lanes >= LANES
 }
 
-/// The kernel's layout for `shape` (`nn` 0, `nt` 1, `tn` 2), when its alignment allows it.
-fn layout(shape: &MatmulShape) -> Option<u32> {
-    let MatmulShape {
-        m,
-        n,
-        k,
-        trans_a,
-        trans_b,
-    } = *shape;
-    match (trans_a, trans_b) {
-        (false, false) if k % 4 == 0 && n % 4 == 0 => Some(0),
-        (false, true) if k % 4 == 0 => Some(1),
-        (true, false) if m % 4 == 0 && n % 4 == 0 => Some(2),
-        _ => None,
+/// How the operands are stored (see matmul_lanes.wgsl for the alignment each needs).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    /// A `[M,K]`, B `[K,N]`.
+    Nn,
+    /// A `[M,K]`, B `[N,K]`.
+    Nt,
+    /// A `[K,M]`, B `[K,N]`.
+    Tn,
+}
+
+impl Layout {
+    /// The layout of `shape`, when its alignment allows the kernel.
+    pub fn of(shape: &MatmulShape) -> Option<Self> {
+        let MatmulShape {
+            m,
+            n,
+            k,
+            trans_a,
+            trans_b,
+        } = *shape;
+        let four = |x: usize| x.is_multiple_of(4);
+        match (trans_a, trans_b) {
+            (false, false) if four(k) && four(n) => Some(Self::Nn),
+            (false, true) if four(k) => Some(Self::Nt),
+            (true, false) if four(m) && four(n) => Some(Self::Tn),
+            _ => None,
+        }
     }
+
+    fn constant(self) -> f64 {
+        match self {
+            Self::Nn => 0.0,
+            Self::Nt => 1.0,
+            Self::Tn => 2.0,
+        }
+    }
+}
+
+/// An operand in texels: row stride and offsets per batch and per head, all in texels.
+#[derive(Clone, Copy, Debug)]
+pub struct TexelView<'a> {
+    /// The texels.
+    pub texels: &'a Texels,
+    /// Texels from one stored row to the next.
+    pub ld: usize,
+    /// Offset of each batch entry.
+    pub batch: usize,
+    /// Offset of each head.
+    pub head: usize,
+}
+
+/// The result's view: row stride and offsets per batch and per head, in floats.
+#[derive(Clone, Copy, Debug)]
+pub struct OutView<'a> {
+    /// Where C goes.
+    pub tensor: &'a Tensor,
+    /// Floats from one row to the next.
+    pub ld: usize,
+    /// Offset of each batch entry.
+    pub batch: usize,
+    /// Offset of each head.
+    pub head: usize,
+}
+
+/// One product: `C[m,n] = op(A) op(B) (+ bias)` for each of `batch * heads` (batch, head) pairs.
+#[derive(Clone, Copy, Debug)]
+pub struct Product<'a> {
+    /// Storage of the operands.
+    pub layout: Layout,
+    /// Rows, columns and inner dimension of each C.
+    pub m: usize,
+    /// Columns of C.
+    pub n: usize,
+    /// Inner dimension.
+    pub k: usize,
+    /// op(A)'s texels.
+    pub a: TexelView<'a>,
+    /// op(B)'s texels.
+    pub b: TexelView<'a>,
+    /// Added to every row of C.
+    pub bias: Option<&'a Tensor>,
+    /// The result.
+    pub c: OutView<'a>,
+    /// Batch entries.
+    pub batch: usize,
+    /// Heads per batch entry.
+    pub heads: usize,
+    /// Attention's causal structure (see matmul_lanes.wgsl).
+    pub causal: bool,
+}
+
+fn u32_of(x: usize) -> u32 {
+    u32::try_from(x).expect("matmul size exceeds u32")
+}
+
+/// The dispatch of `p` (its operands must already hold their texels).
+pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
+    let dims = LanesDims {
+        m: u32_of(p.m),
+        n: u32_of(p.n),
+        k: u32_of(p.k),
+        heads: u32_of(p.heads.max(1)),
+        lda: u32_of(p.a.ld),
+        ldb: u32_of(p.b.ld),
+        ldc: u32_of(p.c.ld),
+        a_batch: u32_of(p.a.batch),
+        a_head: u32_of(p.a.head),
+        b_batch: u32_of(p.b.batch),
+        b_head: u32_of(p.b.head),
+        c_batch: u32_of(p.c.batch),
+        c_head: u32_of(p.c.head),
+        ..bytemuck::Zeroable::zeroed()
+    };
+    let flag = |b: bool| if b { 1.0 } else { 0.0 };
+    let constants = [
+        ("LAYOUT", p.layout.constant()),
+        ("HAS_BIAS", flag(p.bias.is_some())),
+        ("CAUSAL", flag(p.causal)),
+    ];
+    let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
+    let uniform = ctx.uniform(&dims);
+    // The bias slot must be bound even when unused.
+    let bias = p
+        .bias
+        .cloned()
+        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
+    let grid = [
+        u32_of(p.n.div_ceil(BLOCK_COLS)),
+        u32_of(p.m.div_ceil(BLOCK_ROWS)),
+        u32_of(p.batch * p.heads),
+    ];
+    let mut dispatch = kernel.dispatch(
+        ctx,
+        &[
+            uniform.as_entire_binding(),
+            wgpu::BindingResource::TextureView(&p.a.texels.view),
+            wgpu::BindingResource::TextureView(&p.b.texels.view),
+            bias.binding(),
+            p.c.tensor.binding(),
+        ],
+        grid,
+    );
+    dispatch.work.bytes =
+        (p.a.texels.bytes() + p.b.texels.bytes() + bias.bytes() + p.c.tensor.bytes()) as f64;
+    let pairs = (p.batch * p.heads) as f64;
+    dispatch.with_flops(2.0 * pairs * p.m as f64 * p.n as f64 * p.k as f64)
 }
 
 /// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`
@@ -59,41 +212,42 @@ pub fn matmul_lanes(
     if !available(ctx) {
         return None;
     }
-    let layout = layout(&shape)?;
+    let layout = Layout::of(&shape)?;
     let MatmulShape { m, n, k, .. } = shape;
     let a_texels = Texels::for_len(ctx, "matmul a texels", m.checked_mul(k)?)?;
     let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
-    let dims = Dims::of(&shape);
-    let constants = [
-        ("LAYOUT", f64::from(layout)),
-        ("HAS_BIAS", if bias.is_some() { 1.0 } else { 0.0 }),
-    ];
-    let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
-    let uniform = ctx.uniform(&dims);
-    // The bias slot must be bound even when unused.
-    let bias = bias
-        .cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
-    let grid = [
-        n.div_ceil(BLOCK_COLS) as u32,
-        m.div_ceil(BLOCK_ROWS) as u32,
-        1,
-    ];
-    let mut product = kernel.dispatch(
+    // Row strides in texels of the stored (not transposed) operands.
+    let (lda, ldb) = match layout {
+        Layout::Nn => (k / 4, n / 4),
+        Layout::Nt => (k / 4, k / 4),
+        Layout::Tn => (m / 4, n / 4),
+    };
+    let view = |texels, ld| TexelView {
+        texels,
+        ld,
+        batch: 0,
+        head: 0,
+    };
+    let product = product(
         ctx,
-        &[
-            uniform.as_entire_binding(),
-            wgpu::BindingResource::TextureView(&a_texels.view),
-            wgpu::BindingResource::TextureView(&b_texels.view),
-            bias.binding(),
-            c.binding(),
-        ],
-        grid,
+        &Product {
+            layout,
+            m,
+            n,
+            k,
+            a: view(&a_texels, lda),
+            b: view(&b_texels, ldb),
+            bias,
+            c: OutView {
+                tensor: c,
+                ld: n,
+                batch: 0,
+                head: 0,
+            },
+            batch: 1,
+            heads: 1,
+            causal: false,
+        },
     );
-    product.work.bytes = (a_texels.bytes() + b_texels.bytes() + bias.bytes() + c.bytes()) as f64;
-    Some(vec![
-        a_texels.fill_from(a),
-        b_texels.fill_from(b),
-        product.with_flops(2.0 * m as f64 * n as f64 * k as f64),
-    ])
+    Some(vec![a_texels.fill_from(a), b_texels.fill_from(b), product])
 }

@@ -161,9 +161,26 @@ def aligned_matmul():
     a, b, bias, b_t = r(m, k), r(k, n), r(n), r(n + 1, k)
     k_tail = 29
     a_tail, b_tail = r(k_tail, m), r(k_tail, n)
-    return {"mm4.a": a, "mm4.b": b, "mm4.bias": bias, "mm4.nn": a @ b, "mm4.nn_bias": a @ b + bias,
-            "mm4.b_t": b_t, "mm4.nt": a @ b_t.t(),
-            "mm4.a_tail": a_tail, "mm4.b_tail": b_tail, "mm4.tn": a_tail.t() @ b_tail}
+    t = {"mm4.a": a, "mm4.b": b, "mm4.bias": bias, "mm4.nn": a @ b, "mm4.nn_bias": a @ b + bias,
+         "mm4.b_t": b_t, "mm4.nt": a @ b_t.t(),
+         "mm4.a_tail": a_tail, "mm4.b_tail": b_tail, "mm4.tn": a_tail.t() @ b_tail}
+
+    # Causal attention whose sequence length is a multiple of 4 (the texel products' shapes),
+    # with two row blocks of 16, the second partial.
+    B, T, H, hd = 2, 20, 2, 8
+    D = H * hd
+    qkv = r(B * T, 3 * D).requires_grad_()
+    q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
+    q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
+    att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
+    out = (probs @ v).transpose(1, 2).reshape(B * T, D)
+    dout = r(B * T, D)
+    out.backward(dout)
+    t.update({"att20.qkv": qkv.detach(), "att20.out": out.detach(), "att20.probs": probs.detach(),
+              "att20.dout": dout, "att20.dqkv": qkv.grad})
+    return t
 
 
 def model():

@@ -136,9 +136,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     let col0 = (wg.x * 8u + lane) * 8u;
     let batch = wg.z / dims.heads;
     let head = wg.z % dims.heads;
-    a_base = batch * dims.a_batch + head * dims.a_head;
-    b_base = batch * dims.b_batch + head * dims.b_head;
-    let c_base = batch * dims.c_batch + head * dims.c_head;
+    a_base = dims.a_offset + batch * dims.a_batch + head * dims.a_head;
+    b_base = dims.b_offset + batch * dims.b_batch + head * dims.b_head;
+    let c_base = dims.c_offset + batch * dims.c_batch + head * dims.c_head;
     // Column block of `nn`/`tn` (vec4 index), clamped: lanes past N compute and discard.
     let cb = min(col0 / 4u, dims.n / 4u - 1u);
     var k_end = (dims.k + 3u) / 4u;

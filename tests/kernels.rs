@@ -7,8 +7,8 @@ mod common;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::{
-    attention, cross_entropy, elementwise, embedding, layernorm, matmul, matmul_lanes, optimizer,
-    reduce, slot,
+    attention, attention_lanes, cross_entropy, elementwise, embedding, layernorm, matmul,
+    matmul_lanes, optimizer, reduce, slot,
 };
 use matmul::{MatmulShape, MatmulVariant};
 
@@ -327,8 +327,15 @@ fn residual_add() {
 fn attention_forward_and_backward() {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
-    // head_dim 5 runs the scalar kernels, head_dim 8 the vec4 ones.
-    for (tag, (batch, seq, heads, head_dim)) in [("att", (2, 7, 3, 5)), ("att8", (2, 9, 2, 8))] {
+    // head_dim 5 runs the scalar kernels, head_dim 8 the vec4 ones; att20 (sequence length a
+    // multiple of 4) runs the vec4 kernels and, where the adapter has 8-lane subgroups, the
+    // texel products too.
+    let cases = [
+        ("att", (2, 7, 3, 5)),
+        ("att8", (2, 9, 2, 8)),
+        ("att20", (2, 20, 2, 8)),
+    ];
+    for (tag, (batch, seq, heads, head_dim)) in cases {
         let shape = attention::AttentionShape {
             batch,
             seq,
@@ -336,39 +343,52 @@ fn attention_forward_and_backward() {
             head_dim,
         };
         assert_eq!(shape.vec4(), head_dim == 8);
-        let d = heads * head_dim;
-        let qkv = f.tensor(&ctx, &format!("{tag}.qkv"));
-        let dout = f.tensor(&ctx, &format!("{tag}.dout"));
-        let probs = Tensor::zeros(&ctx, "probs", shape.probs_len());
-        let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
-        let out = Tensor::zeros(&ctx, "out", batch * seq * d);
-        let dqkv = Tensor::zeros(&ctx, "dqkv", batch * seq * 3 * d);
-        let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
-        ds.extend(attention::backward(
-            &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
-        ));
-        run(&ctx, ds);
-        assert_close(
-            &format!("{tag} out"),
-            &read(&ctx, &out),
-            f.f(&format!("{tag}.out")),
-            1e-5,
-            1e-4,
-        );
-        assert_close(
-            &format!("{tag} probs"),
-            &read(&ctx, &probs),
-            f.f(&format!("{tag}.probs")),
-            1e-6,
-            1e-4,
-        );
-        assert_close(
-            &format!("{tag} dqkv"),
-            &read(&ctx, &dqkv),
-            f.f(&format!("{tag}.dqkv")),
-            1e-5,
-            1e-4,
-        );
+        let lanes = attention_lanes::AttentionTexels::new(&ctx, shape);
+        if tag == "att20" && ctx.adapter.name.contains("llvmpipe") {
+            assert!(lanes.is_some(), "lavapipe should run the texel attention");
+        } else if tag != "att20" {
+            assert!(
+                lanes.is_none(),
+                "{tag}: sequence length not a multiple of 4"
+            );
+        }
+        for texels in [None, lanes.as_ref()] {
+            let d = heads * head_dim;
+            let qkv = f.tensor(&ctx, &format!("{tag}.qkv"));
+            let dout = f.tensor(&ctx, &format!("{tag}.dout"));
+            let probs = Tensor::zeros(&ctx, "probs", shape.probs_len());
+            let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
+            let out = Tensor::zeros(&ctx, "out", batch * seq * d);
+            let dqkv = Tensor::zeros(&ctx, "dqkv", batch * seq * 3 * d);
+            let ds = match texels {
+                Some(t) => {
+                    let mut ds = attention_lanes::forward(&ctx, shape, t, &qkv, &probs, &out);
+                    ds.extend(attention_lanes::backward(
+                        &ctx, shape, t, &probs, &dout, &dscores, &dqkv,
+                    ));
+                    ds
+                }
+                None => {
+                    let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
+                    ds.extend(attention::backward(
+                        &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
+                    ));
+                    ds
+                }
+            };
+            run(&ctx, ds);
+            let name = |what: &str| format!("{tag} {what} (texels: {})", texels.is_some());
+            let want = |what: &str| f.f(&format!("{tag}.{what}"));
+            assert_close(&name("out"), &read(&ctx, &out), want("out"), 1e-5, 1e-4);
+            assert_close(
+                &name("probs"),
+                &read(&ctx, &probs),
+                want("probs"),
+                1e-6,
+                1e-4,
+            );
+            assert_close(&name("dqkv"), &read(&ctx, &dqkv), want("dqkv"), 1e-5, 1e-4);
+        }
     }
 }
 

@@ -33,15 +33,15 @@ crate::wgsl_struct! {
         lda: u32,
         ldb: u32,
         ldc: u32,
-        _pad0: u32,
+        a_offset: u32,
         a_batch: u32,
         a_head: u32,
         b_batch: u32,
         b_head: u32,
         c_batch: u32,
         c_head: u32,
-        _pad1: u32,
-        _pad2: u32,
+        b_offset: u32,
+        c_offset: u32,
     }
 }
 
@@ -89,11 +89,14 @@ impl Layout {
     }
 }
 
-/// An operand in texels: row stride and offsets per batch and per head, all in texels.
+/// An operand in texels: first texel, row stride and offsets per batch and per head, all in
+/// texels.
 #[derive(Clone, Copy, Debug)]
 pub struct TexelView<'a> {
     /// The texels.
     pub texels: &'a Texels,
+    /// Texel of element (0, 0) of the first batch entry and head.
+    pub offset: usize,
     /// Texels from one stored row to the next.
     pub ld: usize,
     /// Offset of each batch entry.
@@ -102,11 +105,13 @@ pub struct TexelView<'a> {
     pub head: usize,
 }
 
-/// The result's view: row stride and offsets per batch and per head, in floats.
+/// The result's view: first element, row stride and offsets per batch and per head, in floats.
 #[derive(Clone, Copy, Debug)]
 pub struct OutView<'a> {
     /// Where C goes.
     pub tensor: &'a Tensor,
+    /// Element (0, 0) of the first batch entry and head.
+    pub offset: usize,
     /// Floats from one row to the next.
     pub ld: usize,
     /// Offset of each batch entry.
@@ -156,13 +161,15 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
         lda: u32_of(p.a.ld),
         ldb: u32_of(p.b.ld),
         ldc: u32_of(p.c.ld),
+        a_offset: u32_of(p.a.offset),
+        b_offset: u32_of(p.b.offset),
+        c_offset: u32_of(p.c.offset),
         a_batch: u32_of(p.a.batch),
         a_head: u32_of(p.a.head),
         b_batch: u32_of(p.b.batch),
         b_head: u32_of(p.b.head),
         c_batch: u32_of(p.c.batch),
         c_head: u32_of(p.c.head),
-        ..bytemuck::Zeroable::zeroed()
     };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let constants = [
@@ -224,6 +231,7 @@ pub fn matmul_lanes(
     };
     let view = |texels, ld| TexelView {
         texels,
+        offset: 0,
         ld,
         batch: 0,
         head: 0,
@@ -240,6 +248,7 @@ pub fn matmul_lanes(
             bias,
             c: OutView {
                 tensor: c,
+                offset: 0,
                 ld: n,
                 batch: 0,
                 head: 0,

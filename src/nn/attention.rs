@@ -4,6 +4,7 @@
 use super::{Linear, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::attention::{self, AttentionShape};
+use crate::kernels::attention_lanes::{self, AttentionTexels};
 use crate::kernels::rope::{self, RopeShape};
 
 /// Self-attention block (`{prefix}.qkv`, `{prefix}.proj`).
@@ -19,6 +20,8 @@ pub struct CausalSelfAttention {
     d_heads_out: Tensor,
     dscores: Tensor,
     dqkv: Tensor,
+    /// Texture copies for the texel-product attention, where the adapter runs it.
+    texels: Option<AttentionTexels>,
 }
 
 impl CausalSelfAttention {
@@ -65,6 +68,7 @@ impl CausalSelfAttention {
             d_heads_out: Tensor::zeros(ctx, "d attention heads", rows * dim),
             dscores: Tensor::zeros(ctx, "d attention scores", shape.probs_len()),
             dqkv: Tensor::zeros(ctx, "dqkv", rows * 3 * dim),
+            texels: AttentionTexels::new(ctx, shape),
         }
     }
 
@@ -74,13 +78,23 @@ impl CausalSelfAttention {
         if let Some(rotary) = self.rotary {
             out.push(rope::forward(ctx, rotary, &self.qkv_out));
         }
-        out.push(attention::forward(
-            ctx,
-            self.shape,
-            &self.qkv_out,
-            &self.probs,
-            &self.heads_out,
-        ));
+        match &self.texels {
+            Some(texels) => out.extend(attention_lanes::forward(
+                ctx,
+                self.shape,
+                texels,
+                &self.qkv_out,
+                &self.probs,
+                &self.heads_out,
+            )),
+            None => out.push(attention::forward(
+                ctx,
+                self.shape,
+                &self.qkv_out,
+                &self.probs,
+                &self.heads_out,
+            )),
+        }
         out.extend(self.proj.forward(ctx, self.rows, &self.heads_out, y));
         out
     }
@@ -96,15 +110,28 @@ impl CausalSelfAttention {
         let mut out =
             self.proj
                 .backward(ctx, self.rows, &self.heads_out, dy, Some(&self.d_heads_out));
-        out.extend(attention::backward(
-            ctx,
-            self.shape,
-            &self.qkv_out,
-            &self.probs,
-            &self.d_heads_out,
-            &self.dscores,
-            &self.dqkv,
-        ));
+        match &self.texels {
+            // The texels of qkv and the probabilities are this step's: the forward pass, earlier
+            // in the same submission, copied them.
+            Some(texels) => out.extend(attention_lanes::backward(
+                ctx,
+                self.shape,
+                texels,
+                &self.probs,
+                &self.d_heads_out,
+                &self.dscores,
+                &self.dqkv,
+            )),
+            None => out.extend(attention::backward(
+                ctx,
+                self.shape,
+                &self.qkv_out,
+                &self.probs,
+                &self.d_heads_out,
+                &self.dscores,
+                &self.dqkv,
+            )),
+        }
         if let Some(rotary) = self.rotary {
             // The gradient of the rotated q and k, turned back to the projection's output.
             out.push(rope::backward(ctx, rotary, &self.dqkv));

@@ -203,7 +203,16 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     dispatch.work.bytes =
         (p.a.texels.bytes() + p.b.texels.bytes() + bias.bytes() + p.c.tensor.bytes()) as f64;
     let pairs = (p.batch * p.heads) as f64;
-    dispatch.with_flops(2.0 * pairs * p.m as f64 * p.n as f64 * p.k as f64)
+    let full = 2.0 * pairs * p.m as f64 * p.n as f64 * p.k as f64;
+    // A causal product's useful work: each query pairs with itself and the positions before it,
+    // (T + 1) / 2T of the square (the kernel skips most, not all, of the rest).
+    let useful = if p.causal {
+        let t = p.m.max(1) as f64;
+        full * (t + 1.0) / (2.0 * t)
+    } else {
+        full
+    };
+    dispatch.with_flops(useful)
 }
 
 /// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`

@@ -17,17 +17,23 @@
 //   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
+//   LAYOUT 3, `tt`: A [K,M], B [N,K]   needs M % 4 == 0 and K % 4 == 0
+// TRANS_C stores C transposed (element (i, j) at j * ldc + i): attention's products whose result
+// has only a head's width of columns run as C^T = op(B)^T op(A)^T, so that the narrow side fills
+// 16-row blocks instead of leaving most of each 64-column block idle.
 // Operands may be strided views (row strides `lda`/`ldb` in texels, `ldc` in floats) and batched
 // over workgroups' z = batch * heads + head, each with its own offsets: attention's per-head
 // products read q, k and v straight out of the packed qkv rows.
-// CAUSAL (attention, M = N = K = T, positions i >= j kept): `nt` skips blocks wholly above the
-// diagonal (their scores are never read); `nn` (P V, dS K) stops k at the block's last row and
-// `tn` (P^T dO, dS^T Q) starts it at the block's first row, as P and dS are zero beyond.
+// CAUSAL (attention, positions i >= j kept), 1 where i is C's row: `nt` (scores) skips blocks
+// wholly above the diagonal (never read), `nn` stops k at the block's last row and `tn` starts it
+// at the block's first row, as P and dS are zero beyond; 2 where i is C's column (the transposed
+// products): `tt` stops k at the block's last column, `tn` starts it at its first column.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
-override CAUSAL: bool = false;
+override CAUSAL: u32 = 0u;
+override TRANS_C: bool = false;
 
 // Four consecutive k of op(B) for this lane's two column blocks: lo_q and hi_q hold columns
 // col0..col0+3 and col0+4..col0+7 at k = 4 kk + q.
@@ -109,15 +115,21 @@ fn put(c_base: u32, row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0
     }
     let lo = acc.lo + bias0;
     let hi = acc.hi + bias1;
-    let at = c_base + row * dims.ldc + col0;
     for (var j = 0u; j < 4u; j++) {
         if (col0 + j < dims.n) {
-            c[at + j] = lo[j];
+            c[c_at(c_base, row, col0 + j)] = lo[j];
         }
         if (col0 + 4u + j < dims.n) {
-            c[at + 4u + j] = hi[j];
+            c[c_at(c_base, row, col0 + 4u + j)] = hi[j];
         }
     }
+}
+
+fn c_at(c_base: u32, row: u32, col: u32) -> u32 {
+    if (TRANS_C) {
+        return c_base + col * dims.ldc + row;
+    }
+    return c_base + row * dims.ldc + col;
 }
 
 fn bias_at(col: u32) -> f32 {
@@ -130,7 +142,7 @@ fn bias_at(col: u32) -> f32 {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let row0 = wg.y * 16u;
-    if (CAUSAL && LAYOUT == 1u && wg.x * 64u > row0 + 15u) {
+    if (CAUSAL == 1u && LAYOUT == 1u && wg.x * 64u > row0 + 15u) {
         return;
     }
     let col0 = (wg.x * 8u + lane) * 8u;
@@ -143,11 +155,17 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     let cb = min(col0 / 4u, dims.n / 4u - 1u);
     var k_end = (dims.k + 3u) / 4u;
     var k_begin = 0u;
-    if (CAUSAL && LAYOUT == 0u) {
+    if (CAUSAL == 1u && LAYOUT == 0u) {
         k_end = min(k_end, (row0 + 16u + 3u) / 4u);
     }
-    if (CAUSAL && LAYOUT == 2u) {
+    if (CAUSAL == 1u && LAYOUT == 2u) {
         k_begin = row0 / 4u;
+    }
+    if (CAUSAL == 2u && LAYOUT == 3u) {
+        k_end = min(k_end, (wg.x * 64u + 64u + 3u) / 4u);
+    }
+    if (CAUSAL == 2u && LAYOUT == 2u) {
+        k_begin = wg.x * 64u / 4u;
     }
     let m4 = dims.m / 4u;
     let last_row = dims.m - 1u;
@@ -161,12 +179,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     var x: array<vec4<f32>, 16>;
     for (var kk = k_begin; kk < k_end; kk++) {
         var p: Panel;
-        if (LAYOUT == 1u) {
+        if (LAYOUT == 1u || LAYOUT == 3u) {
             p = panel_cols(kk, col0);
         } else {
             p = panel_rows(kk, cb);
         }
-        if (LAYOUT == 2u) {
+        if (LAYOUT == 2u || LAYOUT == 3u) {
             let k0 = kk * 4u + a_q;
             let last_k = dims.k - 1u;
             let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * dims.lda + a_block), k0 < dims.k);

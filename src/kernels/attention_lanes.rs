@@ -1,12 +1,13 @@
 //! Causal attention as texel products for CPU adapters with 8-lane subgroups (see
 //! shaders/matmul_lanes.wgsl): per (batch, head), `S = q k^T`, a row softmax, `O = P v`; backward
 //! `dP = dO v^T`, the softmax's gradient, `dq = dS k`, `dk = dS^T q`, `dv = P^T dO`, each product
-//! reading q, k and v straight out of the packed qkv rows. Same contract as
+//! reading q, k and v straight out of the packed qkv rows (the four a head wide computed
+//! transposed). Same contract as
 //! [`super::attention::forward`] and [`super::attention::backward`]; the row-per-invocation
 //! kernels stay for adapters without subgroups and for shapes this one cannot take.
 
 use super::attention::AttentionShape;
-use super::matmul_lanes::{self, Layout, OutView, Product, TexelView};
+use super::matmul_lanes::{self, Causal, Layout, OutView, Product, TexelView};
 use super::shader;
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels};
 
@@ -125,10 +126,11 @@ impl Views {
         }
     }
 
-    /// The product `layout` with per-head sizes `m x n x k`.
+    /// The product `layout` with per-head sizes `m x n x k`: the scores' kind (`Rows`: as
+    /// stored, a query per row) or a head's width of rows stored transposed (`Cols`).
     fn product<'a>(
         &self,
-        layout: Layout,
+        (layout, causal): (Layout, Causal),
         (m, n, k): (usize, usize, usize),
         a: TexelView<'a>,
         b: TexelView<'a>,
@@ -145,7 +147,8 @@ impl Views {
             c,
             batch: self.shape.batch,
             heads: self.shape.heads,
-            causal: true,
+            causal,
+            trans_c: causal == Causal::Cols,
         }
     }
 }
@@ -185,18 +188,20 @@ pub fn forward(
 ) -> Vec<Dispatch> {
     let v = Views { shape };
     let (t, hd, d) = (shape.seq, shape.head_dim, shape.heads * shape.head_dim);
+    // Products whose result is a head's width wide run transposed (O^T = v^T P^T), so that the
+    // 16 channels of a head fill a block's rows rather than a quarter of its columns.
     let scores = v.product(
-        Layout::Nt,
+        (Layout::Nt, Causal::Rows),
         (t, t, hd),
         v.qkv(&texels.qkv, 0),
         v.qkv(&texels.qkv, 1),
         v.square_out(probs),
     );
     let values = v.product(
-        Layout::Nn,
-        (t, hd, t),
-        v.square(&texels.probs),
+        (Layout::Tt, Causal::Cols),
+        (hd, t, t),
         v.qkv(&texels.qkv, 2),
+        v.square(&texels.probs),
         v.rows_out(out, d, 0),
     );
     vec![
@@ -229,31 +234,32 @@ pub fn backward(
     let v = Views { shape };
     let (t, hd, d) = (shape.seq, shape.head_dim, shape.heads * shape.head_dim);
     let dp = v.product(
-        Layout::Nt,
+        (Layout::Nt, Causal::Rows),
         (t, t, hd),
         v.rows(&texels.dout),
         v.qkv(&texels.qkv, 2),
         v.square_out(dscores),
     );
+    // dq^T = k^T dS^T, dk^T = q^T dS, dv^T = dO^T P, each stored transposed into its part of dqkv.
     let dq = v.product(
-        Layout::Nn,
-        (t, hd, t),
-        v.square(&texels.dscores),
+        (Layout::Tt, Causal::Cols),
+        (hd, t, t),
         v.qkv(&texels.qkv, 1),
+        v.square(&texels.dscores),
         v.rows_out(dqkv, 3 * d, 0),
     );
     let dk = v.product(
-        Layout::Tn,
-        (t, hd, t),
-        v.square(&texels.dscores),
+        (Layout::Tn, Causal::Cols),
+        (hd, t, t),
         v.qkv(&texels.qkv, 0),
+        v.square(&texels.dscores),
         v.rows_out(dqkv, 3 * d, d),
     );
     let dv = v.product(
-        Layout::Tn,
-        (t, hd, t),
-        v.square(&texels.probs),
+        (Layout::Tn, Causal::Cols),
+        (hd, t, t),
         v.rows(&texels.dout),
+        v.square(&texels.probs),
         v.rows_out(dqkv, 3 * d, 2 * d),
     );
     vec![

@@ -59,6 +59,19 @@ pub enum Layout {
     Nt,
     /// A `[K,M]`, B `[K,N]`.
     Tn,
+    /// A `[K,M]`, B `[N,K]` (attention's transposed products; never chosen by [`Layout::of`]).
+    Tt,
+}
+
+/// Which causal structure a product has (see matmul_lanes.wgsl).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Causal {
+    /// A plain product.
+    None = 0,
+    /// Positions `i >= j` kept, `i` being C's row.
+    Rows = 1,
+    /// Positions `i >= j` kept, `i` being C's column (products stored transposed).
+    Cols = 2,
 }
 
 impl Layout {
@@ -85,6 +98,7 @@ impl Layout {
             Self::Nn => 0.0,
             Self::Nt => 1.0,
             Self::Tn => 2.0,
+            Self::Tt => 3.0,
         }
     }
 }
@@ -143,8 +157,10 @@ pub struct Product<'a> {
     pub batch: usize,
     /// Heads per batch entry.
     pub heads: usize,
-    /// Attention's causal structure (see matmul_lanes.wgsl).
-    pub causal: bool,
+    /// Attention's causal structure.
+    pub causal: Causal,
+    /// C is stored transposed: element `(i, j)` at `j * ld + i` of [`Product::c`].
+    pub trans_c: bool,
 }
 
 fn u32_of(x: usize) -> u32 {
@@ -175,7 +191,8 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     let constants = [
         ("LAYOUT", p.layout.constant()),
         ("HAS_BIAS", flag(p.bias.is_some())),
-        ("CAUSAL", flag(p.causal)),
+        ("CAUSAL", p.causal as u32 as f64),
+        ("TRANS_C", flag(p.trans_c)),
     ];
     let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
     let uniform = ctx.uniform(&dims);
@@ -206,8 +223,8 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     let full = 2.0 * pairs * p.m as f64 * p.n as f64 * p.k as f64;
     // A causal product's useful work: each query pairs with itself and the positions before it,
     // (T + 1) / 2T of the square (the kernel skips most, not all, of the rest).
-    let useful = if p.causal {
-        let t = p.m.max(1) as f64;
+    let useful = if p.causal != Causal::None {
+        let t = p.m.max(p.n).max(1) as f64;
         full * (t + 1.0) / (2.0 * t)
     } else {
         full
@@ -237,6 +254,7 @@ pub fn matmul_lanes(
         Layout::Nn => (k / 4, n / 4),
         Layout::Nt => (k / 4, k / 4),
         Layout::Tn => (m / 4, n / 4),
+        Layout::Tt => (m / 4, k / 4),
     };
     let view = |texels, ld| TexelView {
         texels,
@@ -264,7 +282,8 @@ pub fn matmul_lanes(
             },
             batch: 1,
             heads: 1,
-            causal: false,
+            causal: Causal::None,
+            trans_c: false,
         },
     );
     Some(vec![a_texels.fill_from(a), b_texels.fill_from(b), product])

@@ -180,6 +180,13 @@ def aligned_matmul():
     out.backward(dout)
     t.update({"att20.qkv": qkv.detach(), "att20.out": out.detach(), "att20.probs": probs.detach(),
               "att20.dout": dout, "att20.dqkv": qkv.grad})
+
+    # Enough rows for the texel kernel's 32-row blocks (72: two full blocks and a partial one).
+    m, k, n = 72, 28, 44
+    a, b, b_t = r(m, k), r(k, n), r(n + 1, k)
+    a_tail, b_tail = r(k_tail, m), r(k_tail, n)
+    t.update({"mm72.a": a, "mm72.b": b, "mm72.nn": a @ b, "mm72.b_t": b_t, "mm72.nt": a @ b_t.t(),
+              "mm72.a_tail": a_tail, "mm72.b_tail": b_tail, "mm72.tn": a_tail.t() @ b_tail})
     return t
 
 

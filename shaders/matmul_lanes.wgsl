@@ -9,11 +9,13 @@
 // copy in the plan, src/gpu/texels.rs) and read here as texels, each laid out flat: texel i of a
 // tensor sits at (i % TEXEL_ROW, i / TEXEL_ROW).
 //
-// A workgroup is one subgroup of 8 lanes computing a 16-row by 64-column block of C: each lane
-// owns 8 columns (two vec4) for all 16 rows (32 vec4 accumulators). Per 4 steps of k, a lane
-// fetches its 8 texels of op(B) and two texels of op(A), then takes op(A)'s 16 rows from the
-// lanes that fetched them with subgroupBroadcast (a register shuffle), so op(A) costs two fetches
-// per lane instead of sixteen. k is summed in order, so results are deterministic.
+// A workgroup is one subgroup of 8 lanes computing a block of C of ROWS (16 or 32) rows by 64
+// columns: each lane owns 8 columns (two vec4) for all the block's rows. Per 4 steps of k, a lane
+// fetches its 8 texels of op(B) and ROWS / 8 texels of op(A), then takes op(A)'s rows from the
+// lanes that fetched them with subgroupBroadcast (a register shuffle), so op(A) costs a few
+// fetches per lane instead of one per row. 32-row blocks fetch op(B) half as often per product
+// and run faster; 16-row blocks serve products with few rows. k is summed in order, so results
+// are deterministic.
 //   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
@@ -33,6 +35,8 @@
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
 override CAUSAL: u32 = 0u;
+// Rows of C per workgroup: 16 or 32.
+override ROWS: u32 = 16u;
 override TRANS_C: bool = false;
 
 // Four consecutive k of op(B) for this lane's two column blocks: lo_q and hi_q hold columns
@@ -141,8 +145,8 @@ fn bias_at(col: u32) -> f32 {
 
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
-    let row0 = wg.y * 16u;
-    if (CAUSAL == 1u && LAYOUT == 1u && wg.x * 64u > row0 + 15u) {
+    let row0 = wg.y * ROWS;
+    if (CAUSAL == 1u && LAYOUT == 1u && wg.x * 64u > row0 + ROWS - 1u) {
         return;
     }
     let col0 = (wg.x * 8u + lane) * 8u;
@@ -156,7 +160,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     var k_end = (dims.k + 3u) / 4u;
     var k_begin = 0u;
     if (CAUSAL == 1u && LAYOUT == 0u) {
-        k_end = min(k_end, (row0 + 16u + 3u) / 4u);
+        k_end = min(k_end, (row0 + ROWS + 3u) / 4u);
     }
     if (CAUSAL == 1u && LAYOUT == 2u) {
         k_begin = row0 / 4u;
@@ -169,14 +173,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     }
     let m4 = dims.m / 4u;
     let last_row = dims.m - 1u;
-    // `nn`/`nt`: this lane fetches rows row0 + lane and row0 + 8 + lane of A.
+    // `nn`/`nt`: this lane fetches rows row0 + 8 g + lane of A, g < ROWS / 8.
     let a_row0 = min(row0 + lane, last_row) * dims.lda;
     let a_row1 = min(row0 + 8u + lane, last_row) * dims.lda;
-    // `tn`: this lane fetches k = 4 kk + lane / 4 (and + 2) for rows row0 + 4 (lane % 4) .. + 3.
-    let a_q = lane / 4u;
-    let a_block = min(row0 / 4u + lane % 4u, m4 - 1u);
-    var acc: array<Acc, 16>;
-    var x: array<vec4<f32>, 16>;
+    let a_row2 = min(row0 + 16u + lane, last_row) * dims.lda;
+    let a_row3 = min(row0 + 24u + lane, last_row) * dims.lda;
+    // `tn`/`tt`: this lane fetches k = 4 kk + h (h < 4) for rows row0 + 4 lane .. + 3.
+    let a_block = min(row0 / 4u + lane, m4 - 1u);
+    var acc: array<Acc, 32>;
+    var x: array<vec4<f32>, 32>;
     for (var kk = k_begin; kk < k_end; kk++) {
         var p: Panel;
         if (LAYOUT == 1u || LAYOUT == 3u) {
@@ -185,42 +190,79 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
             p = panel_rows(kk, cb);
         }
         if (LAYOUT == 2u || LAYOUT == 3u) {
-            let k0 = kk * 4u + a_q;
+            let k0 = kk * 4u;
             let last_k = dims.k - 1u;
             let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * dims.lda + a_block), k0 < dims.k);
-            let a1 = select(vec4(0.0), texel_a(min(k0 + 2u, last_k) * dims.lda + a_block), k0 + 2u < dims.k);
+            let a1 = select(vec4(0.0), texel_a(min(k0 + 1u, last_k) * dims.lda + a_block), k0 + 1u < dims.k);
+            let a2 = select(vec4(0.0), texel_a(min(k0 + 2u, last_k) * dims.lda + a_block), k0 + 2u < dims.k);
+            let a3 = select(vec4(0.0), texel_a(min(k0 + 3u, last_k) * dims.lda + a_block), k0 + 3u < dims.k);
+            // Row 4 b + c is component c of lane b's texels, one per k.
             let u0 = subgroupBroadcast(a0, 0u);
-            let v0 = subgroupBroadcast(a0, 4u);
-            let w0 = subgroupBroadcast(a1, 0u);
-            let z0 = subgroupBroadcast(a1, 4u);
-            let u1 = subgroupBroadcast(a0, 1u);
-            let v1 = subgroupBroadcast(a0, 5u);
-            let w1 = subgroupBroadcast(a1, 1u);
-            let z1 = subgroupBroadcast(a1, 5u);
-            let u2 = subgroupBroadcast(a0, 2u);
-            let v2 = subgroupBroadcast(a0, 6u);
-            let w2 = subgroupBroadcast(a1, 2u);
-            let z2 = subgroupBroadcast(a1, 6u);
-            let u3 = subgroupBroadcast(a0, 3u);
-            let v3 = subgroupBroadcast(a0, 7u);
-            let w3 = subgroupBroadcast(a1, 3u);
-            let z3 = subgroupBroadcast(a1, 7u);
+            let v0 = subgroupBroadcast(a1, 0u);
+            let w0 = subgroupBroadcast(a2, 0u);
+            let z0 = subgroupBroadcast(a3, 0u);
             x[0] = vec4<f32>(u0.x, v0.x, w0.x, z0.x);
             x[1] = vec4<f32>(u0.y, v0.y, w0.y, z0.y);
             x[2] = vec4<f32>(u0.z, v0.z, w0.z, z0.z);
             x[3] = vec4<f32>(u0.w, v0.w, w0.w, z0.w);
+            let u1 = subgroupBroadcast(a0, 1u);
+            let v1 = subgroupBroadcast(a1, 1u);
+            let w1 = subgroupBroadcast(a2, 1u);
+            let z1 = subgroupBroadcast(a3, 1u);
             x[4] = vec4<f32>(u1.x, v1.x, w1.x, z1.x);
             x[5] = vec4<f32>(u1.y, v1.y, w1.y, z1.y);
             x[6] = vec4<f32>(u1.z, v1.z, w1.z, z1.z);
             x[7] = vec4<f32>(u1.w, v1.w, w1.w, z1.w);
+            let u2 = subgroupBroadcast(a0, 2u);
+            let v2 = subgroupBroadcast(a1, 2u);
+            let w2 = subgroupBroadcast(a2, 2u);
+            let z2 = subgroupBroadcast(a3, 2u);
             x[8] = vec4<f32>(u2.x, v2.x, w2.x, z2.x);
             x[9] = vec4<f32>(u2.y, v2.y, w2.y, z2.y);
             x[10] = vec4<f32>(u2.z, v2.z, w2.z, z2.z);
             x[11] = vec4<f32>(u2.w, v2.w, w2.w, z2.w);
+            let u3 = subgroupBroadcast(a0, 3u);
+            let v3 = subgroupBroadcast(a1, 3u);
+            let w3 = subgroupBroadcast(a2, 3u);
+            let z3 = subgroupBroadcast(a3, 3u);
             x[12] = vec4<f32>(u3.x, v3.x, w3.x, z3.x);
             x[13] = vec4<f32>(u3.y, v3.y, w3.y, z3.y);
             x[14] = vec4<f32>(u3.z, v3.z, w3.z, z3.z);
             x[15] = vec4<f32>(u3.w, v3.w, w3.w, z3.w);
+            if (ROWS > 16u) {
+                let u4 = subgroupBroadcast(a0, 4u);
+                let v4 = subgroupBroadcast(a1, 4u);
+                let w4 = subgroupBroadcast(a2, 4u);
+                let z4 = subgroupBroadcast(a3, 4u);
+                x[16] = vec4<f32>(u4.x, v4.x, w4.x, z4.x);
+                x[17] = vec4<f32>(u4.y, v4.y, w4.y, z4.y);
+                x[18] = vec4<f32>(u4.z, v4.z, w4.z, z4.z);
+                x[19] = vec4<f32>(u4.w, v4.w, w4.w, z4.w);
+                let u5 = subgroupBroadcast(a0, 5u);
+                let v5 = subgroupBroadcast(a1, 5u);
+                let w5 = subgroupBroadcast(a2, 5u);
+                let z5 = subgroupBroadcast(a3, 5u);
+                x[20] = vec4<f32>(u5.x, v5.x, w5.x, z5.x);
+                x[21] = vec4<f32>(u5.y, v5.y, w5.y, z5.y);
+                x[22] = vec4<f32>(u5.z, v5.z, w5.z, z5.z);
+                x[23] = vec4<f32>(u5.w, v5.w, w5.w, z5.w);
+                let u6 = subgroupBroadcast(a0, 6u);
+                let v6 = subgroupBroadcast(a1, 6u);
+                let w6 = subgroupBroadcast(a2, 6u);
+                let z6 = subgroupBroadcast(a3, 6u);
+                x[24] = vec4<f32>(u6.x, v6.x, w6.x, z6.x);
+                x[25] = vec4<f32>(u6.y, v6.y, w6.y, z6.y);
+                x[26] = vec4<f32>(u6.z, v6.z, w6.z, z6.z);
+                x[27] = vec4<f32>(u6.w, v6.w, w6.w, z6.w);
+                let u7 = subgroupBroadcast(a0, 7u);
+                let v7 = subgroupBroadcast(a1, 7u);
+                let w7 = subgroupBroadcast(a2, 7u);
+                let z7 = subgroupBroadcast(a3, 7u);
+                x[28] = vec4<f32>(u7.x, v7.x, w7.x, z7.x);
+                x[29] = vec4<f32>(u7.y, v7.y, w7.y, z7.y);
+                x[30] = vec4<f32>(u7.z, v7.z, w7.z, z7.z);
+                x[31] = vec4<f32>(u7.w, v7.w, w7.w, z7.w);
+            }
         } else {
             let a0 = texel_a(a_row0 + kk);
             let a1 = texel_a(a_row1 + kk);
@@ -240,6 +282,26 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
             x[13] = subgroupBroadcast(a1, 5u);
             x[14] = subgroupBroadcast(a1, 6u);
             x[15] = subgroupBroadcast(a1, 7u);
+            if (ROWS > 16u) {
+                let a2 = texel_a(a_row2 + kk);
+                let a3 = texel_a(a_row3 + kk);
+                x[16] = subgroupBroadcast(a2, 0u);
+                x[17] = subgroupBroadcast(a2, 1u);
+                x[18] = subgroupBroadcast(a2, 2u);
+                x[19] = subgroupBroadcast(a2, 3u);
+                x[20] = subgroupBroadcast(a2, 4u);
+                x[21] = subgroupBroadcast(a2, 5u);
+                x[22] = subgroupBroadcast(a2, 6u);
+                x[23] = subgroupBroadcast(a2, 7u);
+                x[24] = subgroupBroadcast(a3, 0u);
+                x[25] = subgroupBroadcast(a3, 1u);
+                x[26] = subgroupBroadcast(a3, 2u);
+                x[27] = subgroupBroadcast(a3, 3u);
+                x[28] = subgroupBroadcast(a3, 4u);
+                x[29] = subgroupBroadcast(a3, 5u);
+                x[30] = subgroupBroadcast(a3, 6u);
+                x[31] = subgroupBroadcast(a3, 7u);
+            }
         }
         acc[0] = mac(acc[0], x[0], p);
         acc[1] = mac(acc[1], x[1], p);
@@ -257,6 +319,24 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
         acc[13] = mac(acc[13], x[13], p);
         acc[14] = mac(acc[14], x[14], p);
         acc[15] = mac(acc[15], x[15], p);
+        if (ROWS > 16u) {
+            acc[16] = mac(acc[16], x[16], p);
+            acc[17] = mac(acc[17], x[17], p);
+            acc[18] = mac(acc[18], x[18], p);
+            acc[19] = mac(acc[19], x[19], p);
+            acc[20] = mac(acc[20], x[20], p);
+            acc[21] = mac(acc[21], x[21], p);
+            acc[22] = mac(acc[22], x[22], p);
+            acc[23] = mac(acc[23], x[23], p);
+            acc[24] = mac(acc[24], x[24], p);
+            acc[25] = mac(acc[25], x[25], p);
+            acc[26] = mac(acc[26], x[26], p);
+            acc[27] = mac(acc[27], x[27], p);
+            acc[28] = mac(acc[28], x[28], p);
+            acc[29] = mac(acc[29], x[29], p);
+            acc[30] = mac(acc[30], x[30], p);
+            acc[31] = mac(acc[31], x[31], p);
+        }
     }
     let bias0 = vec4(bias_at(col0), bias_at(col0 + 1u), bias_at(col0 + 2u), bias_at(col0 + 3u));
     let bias1 = vec4(bias_at(col0 + 4u), bias_at(col0 + 5u), bias_at(col0 + 6u), bias_at(col0 + 7u));
@@ -276,5 +356,22 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     put(c_base, row0 + 13u, acc[13], bias0, bias1, col0);
     put(c_base, row0 + 14u, acc[14], bias0, bias1, col0);
     put(c_base, row0 + 15u, acc[15], bias0, bias1, col0);
-
+    if (ROWS > 16u) {
+        put(c_base, row0 + 16u, acc[16], bias0, bias1, col0);
+        put(c_base, row0 + 17u, acc[17], bias0, bias1, col0);
+        put(c_base, row0 + 18u, acc[18], bias0, bias1, col0);
+        put(c_base, row0 + 19u, acc[19], bias0, bias1, col0);
+        put(c_base, row0 + 20u, acc[20], bias0, bias1, col0);
+        put(c_base, row0 + 21u, acc[21], bias0, bias1, col0);
+        put(c_base, row0 + 22u, acc[22], bias0, bias1, col0);
+        put(c_base, row0 + 23u, acc[23], bias0, bias1, col0);
+        put(c_base, row0 + 24u, acc[24], bias0, bias1, col0);
+        put(c_base, row0 + 25u, acc[25], bias0, bias1, col0);
+        put(c_base, row0 + 26u, acc[26], bias0, bias1, col0);
+        put(c_base, row0 + 27u, acc[27], bias0, bias1, col0);
+        put(c_base, row0 + 28u, acc[28], bias0, bias1, col0);
+        put(c_base, row0 + 29u, acc[29], bias0, bias1, col0);
+        put(c_base, row0 + 30u, acc[30], bias0, bias1, col0);
+        put(c_base, row0 + 31u, acc[31], bias0, bias1, col0);
+    }
 }

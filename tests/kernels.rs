@@ -83,13 +83,6 @@ fn matmul_all_transposes_and_variants() {
 fn matmul_aligned_shapes_every_variant() {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
-    let (m, k, n, k_tail) = (36, 28, 76, 29);
-    let a = f.tensor(&ctx, "mm4.a");
-    let b = f.tensor(&ctx, "mm4.b");
-    let bias = f.tensor(&ctx, "mm4.bias");
-    let b_t = f.tensor(&ctx, "mm4.b_t");
-    let a_tail = f.tensor(&ctx, "mm4.a_tail");
-    let b_tail = f.tensor(&ctx, "mm4.b_tail");
     // lavapipe has 8-lane subgroups: the texel kernel must really run there, not fall back.
     if ctx.adapter.name.contains("llvmpipe") {
         assert!(
@@ -97,12 +90,30 @@ fn matmul_aligned_shapes_every_variant() {
             "lavapipe should run the texel matmul"
         );
     }
+    // 36 rows run the texel kernel's 16-row blocks, 72 rows its 32-row blocks.
+    for (tag, m, n) in [("mm4", 36, 76), ("mm72", 72, 44)] {
+        matmul_aligned_case(&ctx, &f, tag, m, n);
+    }
+}
+
+fn matmul_aligned_case(
+    ctx: &ire_playground::gpu::GpuContext,
+    f: &Fixture,
+    tag: &str,
+    m: usize,
+    n: usize,
+) {
+    let (k, k_tail) = (28, 29);
+    let t = |name: &str| f.tensor(ctx, &format!("{tag}.{name}"));
+    let (a, b, b_t) = (t("a"), t("b"), t("b_t"));
+    let (a_tail, b_tail) = (t("a_tail"), t("b_tail"));
+    let bias = f.tensor(ctx, "mm4.bias");
     type Case<'a> = (
         &'a Tensor,
         &'a Tensor,
         Option<&'a Tensor>,
         MatmulShape,
-        &'a str,
+        String,
     );
     let shape = |n, k, trans_a, trans_b| MatmulShape {
         m,
@@ -111,39 +122,43 @@ fn matmul_aligned_shapes_every_variant() {
         trans_a,
         trans_b,
     };
-    let cases: [Case; 4] = [
-        (&a, &b, None, shape(n, k, false, false), "mm4.nn"),
-        (
-            &a,
-            &b,
-            Some(&bias),
-            shape(n, k, false, false),
-            "mm4.nn_bias",
-        ),
-        (&a, &b_t, None, shape(n + 1, k, false, true), "mm4.nt"),
+    let name = |case: &str| format!("{tag}.{case}");
+    let mut cases: Vec<Case> = vec![
+        (&a, &b, None, shape(n, k, false, false), name("nn")),
+        (&a, &b_t, None, shape(n + 1, k, false, true), name("nt")),
         (
             &a_tail,
             &b_tail,
             None,
             shape(n, k_tail, true, false),
-            "mm4.tn",
+            name("tn"),
         ),
     ];
+    // The bias case (its bias has 76 columns) only for the first shape.
+    if tag == "mm4" {
+        cases.push((
+            &a,
+            &b,
+            Some(&bias),
+            shape(n, k, false, false),
+            name("nn_bias"),
+        ));
+    }
     for variant in [
         MatmulVariant::Lanes,
         MatmulVariant::Vec4,
         MatmulVariant::Blocked,
         MatmulVariant::Tiled,
     ] {
-        for (aa, bb, bias, shape, want) in cases {
-            let c = Tensor::zeros(&ctx, "c", shape.m * shape.n);
+        for (aa, bb, bias, shape, want) in &cases {
+            let c = Tensor::zeros(ctx, "c", shape.m * shape.n);
             run(
-                &ctx,
-                matmul::matmul_variant(&ctx, variant, aa, bb, bias, &c, shape),
+                ctx,
+                matmul::matmul_variant(ctx, variant, aa, bb, *bias, &c, *shape),
             );
             assert_close(
                 &format!("{want} {variant:?}"),
-                &read(&ctx, &c),
+                &read(ctx, &c),
                 f.f(want),
                 1e-4,
                 1e-4,

@@ -138,6 +138,27 @@ pub fn matmul(
     )
 }
 
+/// Several products reading the same `a`, with the adapter's preferred variant; with
+/// [`MatmulVariant::Lanes`] `a` is copied into texels once for all of them.
+pub fn matmuls_sharing_a(
+    ctx: &GpuContext,
+    a: &Tensor,
+    products: &[super::matmul_lanes::Operands],
+) -> Vec<Dispatch> {
+    let lanes = products
+        .iter()
+        .all(|p| MatmulVariant::for_shape(ctx, p.3.m) == MatmulVariant::Lanes);
+    if lanes {
+        if let Some(dispatches) = super::matmul_lanes::matmul_lanes_sharing_a(ctx, a, products) {
+            return dispatches;
+        }
+    }
+    products
+        .iter()
+        .flat_map(|&(b, bias, c, shape)| matmul(ctx, a, b, bias, c, shape))
+        .collect()
+}
+
 /// `c = op(a) op(b) (+ bias)` with an explicit kernel variant.
 pub fn matmul_variant(
     ctx: &GpuContext,

@@ -243,6 +243,9 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     dispatch.with_flops(useful)
 }
 
+/// One product of [`matmul_lanes_sharing_a`]: `c = op(a) op(b) (+ bias)`.
+pub type Operands<'a> = (&'a Tensor, Option<&'a Tensor>, &'a Tensor, MatmulShape);
+
 /// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`
 /// when the adapter, the shape's alignment or the texture size limit rules it out.
 pub fn matmul_lanes(
@@ -253,49 +256,70 @@ pub fn matmul_lanes(
     c: &Tensor,
     shape: MatmulShape,
 ) -> Option<Vec<Dispatch>> {
+    matmul_lanes_sharing_a(ctx, a, &[(b, bias, c, shape)])
+}
+
+/// Several products with the same `a` (stored the same way, as `m * k` floats): `a` is copied
+/// into texels once for all of them (a linear layer's backward pass: `dW = dy^T x` and
+/// `dx = dy W` both read `dy`). `None` when any of them cannot run here.
+pub fn matmul_lanes_sharing_a(
+    ctx: &GpuContext,
+    a: &Tensor,
+    products: &[Operands],
+) -> Option<Vec<Dispatch>> {
     if !available(ctx) {
         return None;
     }
-    let layout = Layout::of(&shape)?;
-    let MatmulShape { m, n, k, .. } = shape;
-    let a_texels = Texels::for_len(ctx, "matmul a texels", m.checked_mul(k)?)?;
-    let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
-    // Row strides in texels of the stored (not transposed) operands.
-    let (lda, ldb) = match layout {
-        Layout::Nn => (k / 4, n / 4),
-        Layout::Nt => (k / 4, k / 4),
-        Layout::Tn => (m / 4, n / 4),
-        Layout::Tt => (m / 4, k / 4),
-    };
-    let view = |texels, ld| TexelView {
-        texels,
-        offset: 0,
-        ld,
-        batch: 0,
-        head: 0,
-    };
-    let product = product(
-        ctx,
-        &Product {
-            layout,
-            m,
-            n,
-            k,
-            a: view(&a_texels, lda),
-            b: view(&b_texels, ldb),
-            bias,
-            c: OutView {
-                tensor: c,
-                offset: 0,
-                ld: n,
-                batch: 0,
-                head: 0,
+    let (_, _, _, first) = products.first()?;
+    let a_len = first.m.checked_mul(first.k)?;
+    let a_texels = Texels::for_len(ctx, "matmul a texels", a_len)?;
+    let mut out = vec![a_texels.fill_from(a)];
+    for &(b, bias, c, shape) in products {
+        let layout = Layout::of(&shape)?;
+        let MatmulShape { m, n, k, .. } = shape;
+        if m.checked_mul(k)? != a_len {
+            return None;
+        }
+        let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
+        // Row strides in texels of the stored (not transposed) operands.
+        let (lda, ldb) = match layout {
+            Layout::Nn => (k / 4, n / 4),
+            Layout::Nt => (k / 4, k / 4),
+            Layout::Tn => (m / 4, n / 4),
+            Layout::Tt => (m / 4, k / 4),
+        };
+        let view = |texels, ld| TexelView {
+            texels,
+            offset: 0,
+            ld,
+            batch: 0,
+            head: 0,
+        };
+        let dispatch = product(
+            ctx,
+            &Product {
+                layout,
+                m,
+                n,
+                k,
+                a: view(&a_texels, lda),
+                b: view(&b_texels, ldb),
+                bias,
+                c: OutView {
+                    tensor: c,
+                    offset: 0,
+                    ld: n,
+                    batch: 0,
+                    head: 0,
+                },
+                batch: 1,
+                heads: 1,
+                causal: Causal::None,
+                trans_c: false,
             },
-            batch: 1,
-            heads: 1,
-            causal: Causal::None,
-            trans_c: false,
-        },
-    );
-    Some(vec![a_texels.fill_from(a), b_texels.fill_from(b), product])
+        );
+        out.push(b_texels.fill_from(b));
+        out.push(dispatch);
+    }
+    Some(out)
 }

@@ -2,7 +2,7 @@
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
-use crate::kernels::matmul::{bias_backward, matmul, MatmulShape};
+use crate::kernels::matmul::{bias_backward, matmul, matmuls_sharing_a, MatmulShape};
 
 /// A fully connected layer over `rows` rows.
 pub struct Linear {
@@ -74,38 +74,28 @@ impl Linear {
         dy: &Tensor,
         dx: Option<&Tensor>,
     ) -> Vec<Dispatch> {
-        let mut out = matmul(
-            ctx,
-            dy,
-            x,
-            None,
-            &self.dweight,
-            MatmulShape {
-                m: self.fan_out,
+        let weight_grad = MatmulShape {
+            m: self.fan_out,
+            n: self.fan_in,
+            k: rows,
+            trans_a: true,
+            trans_b: false,
+        };
+        let mut products = vec![(x, None, &self.dweight, weight_grad)];
+        if let Some(dx) = dx {
+            let input_grad = MatmulShape {
+                m: rows,
                 n: self.fan_in,
-                k: rows,
-                trans_a: true,
+                k: self.fan_out,
+                trans_a: false,
                 trans_b: false,
-            },
-        );
+            };
+            products.push((&self.weight, None, dx, input_grad));
+        }
+        // Both products read dy: copied into texels once where the adapter uses them.
+        let mut out = matmuls_sharing_a(ctx, dy, &products);
         if let Some(db) = &self.dbias {
             out.extend(bias_backward(ctx, dy, db, rows, self.fan_out));
-        }
-        if let Some(dx) = dx {
-            out.extend(matmul(
-                ctx,
-                dy,
-                &self.weight,
-                None,
-                dx,
-                MatmulShape {
-                    m: rows,
-                    n: self.fan_in,
-                    k: self.fan_out,
-                    trans_a: false,
-                    trans_b: false,
-                },
-            ));
         }
         out
     }

@@ -77,19 +77,8 @@ def kernels():
     t.update({"res.a": a, "res.b": b, "res.out": a + b})
 
     # Causal attention on packed qkv: head_dim 5 (scalar kernels) and 8 (vec4 kernels).
-    for tag, (B, T, H, hd) in (("att", (2, 7, 3, 5)), ("att8", (2, 9, 2, 8))):
-        D = H * hd
-        qkv = rand(B * T, 3 * D).requires_grad_()
-        q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
-        q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
-        att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
-        mask = torch.ones(T, T, dtype=torch.bool).tril()
-        probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
-        out = (probs @ v).transpose(1, 2).reshape(B * T, D)
-        dout = rand(B * T, D)
-        out.backward(dout)
-        t.update({f"{tag}.qkv": qkv, f"{tag}.out": out, f"{tag}.probs": probs, f"{tag}.dout": dout,
-                  f"{tag}.dqkv": qkv.grad})
+    for tag, shape in (("att", (2, 7, 3, 5)), ("att8", (2, 9, 2, 8))):
+        t.update(attention_case(tag, shape, rand))
 
     # Embedding (token ids repeat, so gathers sum several rows).
     B, T, D, V = 3, 6, 8, 11
@@ -148,6 +137,24 @@ def kernels():
     save_file(f32(t), os.path.join(OUT, "kernels.safetensors"))
 
 
+def attention_case(tag, shape, rnd):
+    """Causal attention on packed qkv [B*T, 3*D] with inputs drawn from `rnd`: output,
+    probabilities and the qkv gradient for a random output gradient."""
+    B, T, H, hd = shape
+    D = H * hd
+    qkv = rnd(B * T, 3 * D).requires_grad_()
+    q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
+    q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
+    att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
+    mask = torch.ones(T, T, dtype=torch.bool).tril()
+    probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
+    out = (probs @ v).transpose(1, 2).reshape(B * T, D)
+    dout = rnd(B * T, D)
+    out.backward(dout)
+    return {f"{tag}.qkv": qkv.detach(), f"{tag}.out": out.detach(), f"{tag}.probs": probs.detach(),
+            f"{tag}.dout": dout, f"{tag}.dqkv": qkv.grad}
+
+
 def aligned_matmul():
     """Shapes the vec4 and texel matmuls take (contiguous dimensions multiples of 4), with
     ragged row/column blocks and, for `tn`, an inner dimension that is not. Its own generator,
@@ -167,19 +174,7 @@ def aligned_matmul():
 
     # Causal attention whose sequence length is a multiple of 4 (the texel products' shapes),
     # with two row blocks of 16, the second partial.
-    B, T, H, hd = 2, 20, 2, 8
-    D = H * hd
-    qkv = r(B * T, 3 * D).requires_grad_()
-    q, kk, v = qkv.view(B, T, 3 * D).split(D, dim=2)
-    q, kk, v = (z.reshape(B, T, H, hd).transpose(1, 2) for z in (q, kk, v))
-    att = (q @ kk.transpose(-2, -1)) / math.sqrt(hd)
-    mask = torch.ones(T, T, dtype=torch.bool).tril()
-    probs = att.masked_fill(~mask, float("-inf")).softmax(-1)
-    out = (probs @ v).transpose(1, 2).reshape(B * T, D)
-    dout = r(B * T, D)
-    out.backward(dout)
-    t.update({"att20.qkv": qkv.detach(), "att20.out": out.detach(), "att20.probs": probs.detach(),
-              "att20.dout": dout, "att20.dqkv": qkv.grad})
+    t.update(attention_case("att20", (2, 20, 2, 8), r))
 
     # Enough rows for the texel kernel's 32-row blocks (72: two full blocks and a partial one).
     m, k, n = 72, 28, 44

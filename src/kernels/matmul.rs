@@ -207,13 +207,17 @@ pub fn matmul_variant(
     };
     let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1];
     let dims = Dims::of(&shape);
-    // The bias slot must be bound even when unused.
-    let bias = bias
-        .cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
+    let bias = bias_binding(ctx, bias);
     vec![ctx
         .launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
         .with_flops(2.0 * m as f64 * n as f64 * k as f64)]
+}
+
+/// The tensor bound to a matmul's bias slot: the bias, or a placeholder, as the slot must be
+/// bound even when unused.
+pub(super) fn bias_binding(ctx: &GpuContext, bias: Option<&Tensor>) -> Tensor {
+    bias.cloned()
+        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1))
 }
 
 crate::wgsl_struct! {

@@ -207,11 +207,7 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     ];
     let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
     let uniform = ctx.uniform(&dims);
-    // The bias slot must be bound even when unused.
-    let bias = p
-        .bias
-        .cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1));
+    let bias = super::matmul::bias_binding(ctx, p.bias);
     let grid = [
         u32_of(p.n.div_ceil(BLOCK_COLS)),
         u32_of(p.m.div_ceil(block_rows(p.m))),

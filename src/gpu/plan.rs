@@ -166,16 +166,18 @@ impl Plan {
     /// Records every step, in order, into `encoder`: runs of dispatches as one compute pass
     /// each, copies between them. wgpu makes each step see the writes of the ones before it.
     pub fn record(&self, encoder: &mut wgpu::CommandEncoder) {
+        let is_compute = |d: &&Dispatch| matches!(d.op, Op::Compute { .. });
         let mut steps = self.dispatches.iter().peekable();
-        while steps.peek().is_some() {
-            {
+        while let Some(next) = steps.peek() {
+            if is_compute(next) {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
-                while let Some(d) = steps.next_if(|d| matches!(d.op, Op::Compute { .. })) {
+                while let Some(d) = steps.next_if(is_compute) {
                     d.record_compute(&mut pass);
                 }
-            }
-            while let Some(d) = steps.next_if(|d| !matches!(d.op, Op::Compute { .. })) {
-                d.record_copy(encoder);
+            } else {
+                while let Some(d) = steps.next_if(|d| !is_compute(d)) {
+                    d.record_copy(encoder);
+                }
             }
         }
     }

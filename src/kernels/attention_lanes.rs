@@ -64,17 +64,23 @@ struct Views {
 }
 
 impl Views {
-    /// Part `part` (0 q, 1 k, 2 v) of the packed qkv texels.
-    fn qkv<'a>(&self, texels: &'a Texels, part: usize) -> TexelView<'a> {
+    /// Part `part` of `[B*T, parts * D]` texels: q, k or v (0, 1, 2) of the packed qkv
+    /// (`parts` 3), or the output's gradient (`parts` 1).
+    fn packed<'a>(&self, texels: &'a Texels, parts: usize, part: usize) -> TexelView<'a> {
         let s = self.shape;
-        let width = 3 * s.heads * s.head_dim / 4;
+        let model = s.heads * s.head_dim / 4;
         TexelView {
             texels,
-            offset: part * s.heads * s.head_dim / 4,
-            ld: width,
-            batch: s.seq * width,
+            offset: part * model,
+            ld: parts * model,
+            batch: s.seq * parts * model,
             head: s.head_dim / 4,
         }
+    }
+
+    /// Part `part` (0 q, 1 k, 2 v) of the packed qkv texels.
+    fn qkv<'a>(&self, texels: &'a Texels, part: usize) -> TexelView<'a> {
+        self.packed(texels, 3, part)
     }
 
     /// `[B, H, T, T]` texels (probabilities or their gradient).
@@ -91,15 +97,7 @@ impl Views {
 
     /// `[B*T, D]` texels (the output's gradient).
     fn rows<'a>(&self, texels: &'a Texels) -> TexelView<'a> {
-        let s = self.shape;
-        let width = s.heads * s.head_dim / 4;
-        TexelView {
-            texels,
-            offset: 0,
-            ld: width,
-            batch: s.seq * width,
-            head: s.head_dim / 4,
-        }
+        self.packed(texels, 1, 0)
     }
 
     /// A `[B, H, T, T]` result.

@@ -1,6 +1,7 @@
 //! Matrix multiply with optional transposes and fused bias (shaders/matmul.wgsl), and the bias
 //! gradient (shaders/bias.wgsl).
 
+use super::matmul_lanes::Layout;
 use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
@@ -52,7 +53,7 @@ pub enum MatmulVariant {
     Blocked,
     /// 64x64 workgroup-memory tiles: fastest on real GPUs when C has many rows.
     Tiled,
-    /// Operands copied into textures, 16x64 blocks per 8-lane subgroup
+    /// Operands copied into textures, 32x64 (or 16x64) blocks per 8-lane subgroup
     /// ([`super::matmul_lanes`]): fastest on CPU adapters with 8-lane subgroups. Falls back to
     /// [`MatmulVariant::Vec4`] where the adapter or shape rules it out.
     Lanes,
@@ -186,12 +187,12 @@ pub fn matmul_variant(
         }
     }
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
-    let vec4_entry = match (trans_a, trans_b) {
-        (false, false) if k % 4 == 0 && n % 4 == 0 => Some("nn"),
-        (false, true) if k % 4 == 0 => Some("nt"),
-        (true, false) if m % 4 == 0 && n % 4 == 0 => Some("tn"),
-        _ => None,
-    };
+    // The vec4 kernel needs the same alignment as the texel one.
+    let vec4_entry = Layout::of(&shape).map(|layout| match layout {
+        Layout::Nn => "nn",
+        Layout::Nt => "nt",
+        Layout::Tn | Layout::Tt => "tn",
+    });
     let bias_flag = [("HAS_BIAS", flag(bias.is_some()))];
     let all_flags = [
         ("TRANS_A", flag(trans_a)),

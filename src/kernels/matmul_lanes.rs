@@ -268,14 +268,18 @@ pub fn matmul_lanes_sharing_a(
     }
     let (_, _, _, first) = products.first()?;
     let a_len = first.m.checked_mul(first.k)?;
+    // Every product's alignment and its `a` checked before any texture is made.
+    let layouts = products
+        .iter()
+        .map(|(_, _, _, shape)| {
+            let same_a = shape.m.checked_mul(shape.k)? == a_len;
+            same_a.then(|| Layout::of(shape)).flatten()
+        })
+        .collect::<Option<Vec<_>>>()?;
     let a_texels = Texels::for_len(ctx, "matmul a texels", a_len)?;
     let mut out = vec![a_texels.fill_from(a)];
-    for &(b, bias, c, shape) in products {
-        let layout = Layout::of(&shape)?;
+    for (&(b, bias, c, shape), layout) in products.iter().zip(layouts) {
         let MatmulShape { m, n, k, .. } = shape;
-        if m.checked_mul(k)? != a_len {
-            return None;
-        }
         let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
         // Row strides in texels of the stored (not transposed) operands.
         let (lda, ldb) = match layout {

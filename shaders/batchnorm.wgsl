@@ -46,14 +46,16 @@ fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     }
 }
 
-// One invocation per element.
+// Elementwise (RUN elements per invocation, see common.wgsl).
 @compute @workgroup_size(256)
 fn forward_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= d.channels * d.len) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.channels * d.len) {
+            return;
+        }
+        let c = i / d.len;
+        let inv_std = inverseSqrt(running[d.channels + c] + d.eps);
+        y[i] = (x[i] - running[c]) * inv_std * gamma[c] + beta[c];
     }
-    let c = i / d.len;
-    let inv_std = inverseSqrt(running[d.channels + c] + d.eps);
-    y[i] = (x[i] - running[c]) * inv_std * gamma[c] + beta[c];
 }

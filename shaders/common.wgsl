@@ -6,6 +6,17 @@ fn flat_index(gid: vec3<u32>, nwg: vec3<u32>) -> u32 {
     return gid.x + gid.y * nwg.x * 256u;
 }
 
+// Elements per invocation of the elementwise kernels, which visit element `run_index(.., r)` for
+// r < RUN (grid-strided, so neighbouring invocations still touch neighbouring elements on a GPU).
+// 1 on GPUs; more on CPU adapters (`GpuContext::elementwise_run`), where an invocation carries a
+// fixed cost of its own: llvmpipe starts every 8-lane chunk by computing its local ids with
+// scalar integer divisions, which cost more than a ReLU's or im2col's element.
+override RUN: u32 = 1u;
+
+fn run_index(gid: vec3<u32>, nwg: vec3<u32>, r: u32) -> u32 {
+    return flat_index(gid, nwg) + r * nwg.x * nwg.y * 256u;
+}
+
 // WGSL has no isNan/isInf; test the exponent bits instead (the compiler may not fold these away).
 fn is_finite(x: f32) -> bool {
     return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;

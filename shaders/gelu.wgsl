@@ -11,25 +11,29 @@ fn safe_tanh(u: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        let v = x[i];
+        let t = safe_tanh(SQRT_2_OVER_PI * (v + COEF * v * v * v));
+        out[i] = 0.5 * v * (1.0 + t);
     }
-    let v = x[i];
-    let t = safe_tanh(SQRT_2_OVER_PI * (v + COEF * v * v * v));
-    out[i] = 0.5 * v * (1.0 + t);
 }
 
 @compute @workgroup_size(256)
 fn backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        let v = x[i];
+        let u = SQRT_2_OVER_PI * (v + COEF * v * v * v);
+        let t = safe_tanh(u);
+        let du = SQRT_2_OVER_PI * (1.0 + 3.0 * COEF * v * v);
+        let grad = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
+        out[i] = dy[i] * grad;
     }
-    let v = x[i];
-    let u = SQRT_2_OVER_PI * (v + COEF * v * v * v);
-    let t = safe_tanh(u);
-    let du = SQRT_2_OVER_PI * (1.0 + 3.0 * COEF * v * v);
-    let grad = 0.5 * (1.0 + t) + 0.5 * v * (1.0 - t * t) * du;
-    out[i] = dy[i] * grad;
 }

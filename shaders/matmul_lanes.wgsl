@@ -32,6 +32,22 @@
 // products): `tt` stops k at the block's last column, `tn` starts it at its first column.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
+// CONV_B (`nn` and `nt` only): op(B) is the patch matrix of a convolution, never stored: its
+// texels are assembled from the convolution's input, held in texels in its CNHW layout, as the
+// product reads them (`patch_texel`). Only "same" convolutions at stride 1 whose width is a
+// multiple of 4 take this path (checked on the Rust side): four consecutive output positions
+// then lie in one image row, and their inputs are four consecutive floats of one input row,
+// shifted by the tap's column offset, so two texel fetches and a shuffle give one patch texel.
+// It saves writing the patch matrix (9 times the input) and copying it into texels; on llvmpipe
+// those writes cost more than the product.
+override CONV_B: bool = false;
+override CONV_CHANNELS: u32 = 1u;
+override CONV_BATCH: u32 = 1u;
+override CONV_HEIGHT: u32 = 1u;
+override CONV_WIDTH: u32 = 4u;
+override CONV_KERNEL: u32 = 1u;
+override CONV_PAD: u32 = 0u;
+
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
 override CAUSAL: u32 = 0u;
@@ -76,12 +92,53 @@ fn mac(acc: Acc, x: vec4<f32>, p: Panel) -> Acc {
     );
 }
 
+// Texel `block` (output positions 4 block .. 4 block + 3) of patch-matrix row `row`
+// (channel c, tap kh, kw) of the convolution CONV_B describes: input row ih = oh + kh - pad, from
+// column ow0 + kw - pad on, zero outside the image.
+fn patch_texel(row: u32, block: u32) -> vec4<f32> {
+    let taps = CONV_KERNEL * CONV_KERNEL;
+    let c = row / taps;
+    let kh = (row % taps) / CONV_KERNEL;
+    let kw = row % CONV_KERNEL;
+    let w4 = CONV_WIDTH / 4u;
+    let q0 = block % w4;
+    let oh = (block / w4) % CONV_HEIGHT;
+    let n = block / (w4 * CONV_HEIGHT);
+    let ih = i32(oh + kh) - i32(CONV_PAD);
+    let row_ok = ih >= 0 && ih < i32(CONV_HEIGHT);
+    let base = ((c * CONV_BATCH + n) * CONV_HEIGHT + u32(clamp(ih, 0, i32(CONV_HEIGHT) - 1))) * w4;
+    // The shift s = kw - pad (|s| < 4) splits into a texel step (-1 or 0) and a lane shift sh.
+    let s = i32(kw) - i32(CONV_PAD);
+    let sh = u32(s + 4) % 4u;
+    let tq = i32(q0) + (s - i32(sh)) / 4;
+    let lo_ok = row_ok && tq >= 0;
+    let hi_ok = row_ok && tq + 1 < i32(w4);
+    let lo = select(vec4(0.0), texel_b(base + u32(max(tq, 0))), lo_ok);
+    let hi = select(vec4(0.0), texel_b(base + u32(min(tq + 1, i32(w4) - 1))), hi_ok);
+    var v = lo;
+    v = select(v, vec4(lo.y, lo.z, lo.w, hi.x), sh == 1u);
+    v = select(v, vec4(lo.z, lo.w, hi.x, hi.y), sh == 2u);
+    v = select(v, vec4(lo.w, hi.x, hi.y, hi.z), sh == 3u);
+    return v;
+}
+
 // op(B) stored [K,N] (`nn`, `tn`): one texel per k and column block; rows past K (the last
 // partial step of `tn`) read row K-1, and op(A) is zero there.
 fn panel_rows(kk: u32, cb: u32) -> Panel {
     let n4 = dims.n / 4u;
     let last = dims.k - 1u;
     let k0 = kk * 4u;
+    if (CONV_B) {
+        let r0 = min(k0, last);
+        let r1 = min(k0 + 1u, last);
+        let r2 = min(k0 + 2u, last);
+        let r3 = min(k0 + 3u, last);
+        let ch = min(cb + 1u, n4 - 1u);
+        return Panel(
+            patch_texel(r0, cb), patch_texel(r1, cb), patch_texel(r2, cb), patch_texel(r3, cb),
+            patch_texel(r0, ch), patch_texel(r1, ch), patch_texel(r2, ch), patch_texel(r3, ch),
+        );
+    }
     let r0 = min(k0, last) * dims.ldb + cb;
     let r1 = min(k0 + 1u, last) * dims.ldb + cb;
     let r2 = min(k0 + 2u, last) * dims.ldb + cb;
@@ -95,16 +152,35 @@ fn panel_rows(kk: u32, cb: u32) -> Panel {
 
 // op(B) stored [N,K] (`nt`): one texel holds four k of one column; transposed in registers.
 fn panel_cols(kk: u32, col0: u32) -> Panel {
-    let ld = dims.ldb;
     let last = dims.n - 1u;
-    let t0 = texel_b(min(col0, last) * ld + kk);
-    let t1 = texel_b(min(col0 + 1u, last) * ld + kk);
-    let t2 = texel_b(min(col0 + 2u, last) * ld + kk);
-    let t3 = texel_b(min(col0 + 3u, last) * ld + kk);
-    let t4 = texel_b(min(col0 + 4u, last) * ld + kk);
-    let t5 = texel_b(min(col0 + 5u, last) * ld + kk);
-    let t6 = texel_b(min(col0 + 6u, last) * ld + kk);
-    let t7 = texel_b(min(col0 + 7u, last) * ld + kk);
+    var t0: vec4<f32>;
+    var t1: vec4<f32>;
+    var t2: vec4<f32>;
+    var t3: vec4<f32>;
+    var t4: vec4<f32>;
+    var t5: vec4<f32>;
+    var t6: vec4<f32>;
+    var t7: vec4<f32>;
+    if (CONV_B) {
+        t0 = patch_texel(min(col0, last), kk);
+        t1 = patch_texel(min(col0 + 1u, last), kk);
+        t2 = patch_texel(min(col0 + 2u, last), kk);
+        t3 = patch_texel(min(col0 + 3u, last), kk);
+        t4 = patch_texel(min(col0 + 4u, last), kk);
+        t5 = patch_texel(min(col0 + 5u, last), kk);
+        t6 = patch_texel(min(col0 + 6u, last), kk);
+        t7 = patch_texel(min(col0 + 7u, last), kk);
+    } else {
+        let ld = dims.ldb;
+        t0 = texel_b(min(col0, last) * ld + kk);
+        t1 = texel_b(min(col0 + 1u, last) * ld + kk);
+        t2 = texel_b(min(col0 + 2u, last) * ld + kk);
+        t3 = texel_b(min(col0 + 3u, last) * ld + kk);
+        t4 = texel_b(min(col0 + 4u, last) * ld + kk);
+        t5 = texel_b(min(col0 + 5u, last) * ld + kk);
+        t6 = texel_b(min(col0 + 6u, last) * ld + kk);
+        t7 = texel_b(min(col0 + 7u, last) * ld + kk);
+    }
     return Panel(
         vec4(t0.x, t1.x, t2.x, t3.x), vec4(t0.y, t1.y, t2.y, t3.y),
         vec4(t0.z, t1.z, t2.z, t3.z), vec4(t0.w, t1.w, t2.w, t3.w),

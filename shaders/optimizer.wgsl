@@ -29,31 +29,35 @@ fn decay_for(i: u32) -> f32 {
 
 @compute @workgroup_size(256)
 fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
+            return;
+        }
+        let g = grads[i] * scalars[S_CLIP_SCALE];
+        let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
+        let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
+        state1[i] = m;
+        state2[i] = v;
+        let old = params[i];
+        var p = old * (1.0 - hyper.lr * decay_for(i));
+        let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
+        p -= (hyper.lr / hyper.bias_correction1) * m / denom;
+        apply(i, old, p);
     }
-    let g = grads[i] * scalars[S_CLIP_SCALE];
-    let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
-    let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
-    state1[i] = m;
-    state2[i] = v;
-    let old = params[i];
-    var p = old * (1.0 - hyper.lr * decay_for(i));
-    let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
-    p -= (hyper.lr / hyper.bias_correction1) * m / denom;
-    apply(i, old, p);
 }
 
 @compute @workgroup_size(256)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
+            return;
+        }
+        let p = params[i];
+        let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
+        let buf = hyper.momentum * state1[i] + g;
+        state1[i] = buf;
+        apply(i, p, p - hyper.lr * buf);
     }
-    let p = params[i];
-    let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
-    let buf = hyper.momentum * state1[i] + g;
-    state1[i] = buf;
-    apply(i, p, p - hyper.lr * buf);
 }

@@ -4,8 +4,11 @@
 
 @compute @workgroup_size(256)
 fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < d.n) {
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.n) {
+            return;
+        }
         out[i] = max(a[i], 0.0);
     }
 }
@@ -15,8 +18,11 @@ fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_work
 // their finite differences see the Hessian PyTorch's autograd sees, without ReLU kinks.
 @compute @workgroup_size(256)
 fn relu_forward_gated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < d.n) {
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.n) {
+            return;
+        }
         out[i] = select(0.0, a[i], b[i] > 0.0);
     }
 }
@@ -24,8 +30,11 @@ fn relu_forward_gated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(nu
 // a: the gate, the ReLU's output (positive exactly where the input was), b: dy.
 @compute @workgroup_size(256)
 fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i < d.n) {
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.n) {
+            return;
+        }
         out[i] = select(0.0, b[i], a[i] > 0.0);
     }
 }
@@ -50,11 +59,13 @@ fn pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 // b: dy [batch, channels]; out: dx [channels, batch, pixels].
 @compute @workgroup_size(256)
 fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= d.n * d.batch * d.pixels) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.n * d.batch * d.pixels) {
+            return;
+        }
+        let c = i / (d.batch * d.pixels);
+        let n = (i / d.pixels) % d.batch;
+        out[i] = b[n * d.n + c] / f32(d.pixels);
     }
-    let c = i / (d.batch * d.pixels);
-    let n = (i / d.pixels) % d.batch;
-    out[i] = b[n * d.n + c] / f32(d.pixels);
 }

@@ -4,9 +4,11 @@
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        out[i] = a[i] + b[i];
     }
-    out[i] = a[i] + b[i];
 }

@@ -10,28 +10,34 @@ fn sigmoid(v: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        out[i] = a[i] * sigmoid(a[i]) * b[i];
     }
-    out[i] = a[i] * sigmoid(a[i]) * b[i];
 }
 
 @compute @workgroup_size(256)
 fn backward_gate(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        let s = sigmoid(a[i]);
+        out[i] = dh[i] * b[i] * s * (1.0 + a[i] * (1.0 - s));
     }
-    let s = sigmoid(a[i]);
-    out[i] = dh[i] * b[i] * s * (1.0 + a[i] * (1.0 - s));
 }
 
 @compute @workgroup_size(256)
 fn backward_up(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.n) {
-        return;
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= dims.n) {
+            return;
+        }
+        out[i] = dh[i] * a[i] * sigmoid(a[i]);
     }
-    out[i] = dh[i] * a[i] * sigmoid(a[i]);
 }

@@ -10,7 +10,7 @@ use ire_playground::gpu::{GpuContext, Plan, Tensor};
 use ire_playground::kernels::batchnorm::{self, BatchNormBuffers, BatchNormMode};
 use ire_playground::kernels::conv::ConvShape;
 use ire_playground::kernels::relu_pool;
-use ire_playground::nn::Conv2d;
+use ire_playground::nn::{Conv2d, ConvScratch};
 
 fn run(ctx: &GpuContext, dispatches: impl IntoIterator<Item = ire_playground::gpu::Dispatch>) {
     let mut plan = Plan::new();
@@ -18,6 +18,38 @@ fn run(ctx: &GpuContext, dispatches: impl IntoIterator<Item = ire_playground::gp
         plan.push(d);
     }
     plan.submit(ctx);
+}
+
+/// Runs one convolution forward and backward on the fixture's `{tag}.*` tensors, checks `y`,
+/// `dx` and `dW` against PyTorch, and returns the labels of the dispatches it ran.
+fn check_convolution(
+    ctx: &GpuContext,
+    f: &Fixture,
+    x: &Tensor,
+    tag: &str,
+    shape: ConvShape,
+) -> Vec<String> {
+    let w = f.tensor(ctx, &format!("{tag}.w"));
+    let dw = Tensor::zeros(ctx, "dw", w.len);
+    let conv = Conv2d::from_tensors(w, dw.clone(), shape);
+    let y = Tensor::zeros(ctx, "y", shape.output_len());
+    let dx = Tensor::zeros(ctx, "dx", shape.input_len());
+    let scratch = ConvScratch::new(ctx, shape.patch_len() * shape.positions());
+    let dy = f.tensor(ctx, &format!("{tag}.dy"));
+    let mut d = conv.forward(ctx, x, &y, &scratch);
+    d.extend(conv.backward(ctx, x, &dy, Some(&dx), &scratch));
+    let labels = d.iter().map(|d| d.label.to_string()).collect();
+    run(ctx, d);
+    for (what, got, tol) in [("y", &y, 1e-4), ("dx", &dx, 1e-4), ("dw", &dw, 2e-4)] {
+        assert_close(
+            &format!("{tag} {what}"),
+            &read(ctx, got),
+            f.f(&format!("{tag}.{what}")),
+            tol,
+            1e-4,
+        );
+    }
+    labels
 }
 
 #[test]
@@ -36,38 +68,44 @@ fn convolution_forward_and_gradients() {
             stride,
             pad,
         };
-        let w = f.tensor(&ctx, &format!("{tag}.w"));
-        let dw = Tensor::zeros(&ctx, "dw", w.len);
-        let conv = Conv2d::from_tensors(w, dw.clone(), shape);
-        let y = Tensor::zeros(&ctx, "y", shape.output_len());
-        let dx = Tensor::zeros(&ctx, "dx", shape.input_len());
-        let col = Tensor::zeros(&ctx, "col", shape.patch_len() * shape.positions());
-        let dcol = Tensor::zeros(&ctx, "dcol", col.len);
-        let dy = f.tensor(&ctx, &format!("{tag}.dy"));
-        let mut d = conv.forward(&ctx, &x, &y, &col);
-        d.extend(conv.backward(&ctx, &x, &dy, Some(&dx), &col, &dcol));
-        run(&ctx, d);
-        assert_close(
-            &format!("{tag} y"),
-            &read(&ctx, &y),
-            f.f(&format!("{tag}.y")),
-            1e-4,
-            1e-4,
-        );
-        assert_close(
-            &format!("{tag} dx"),
-            &read(&ctx, &dx),
-            f.f(&format!("{tag}.dx")),
-            1e-4,
-            1e-4,
-        );
-        assert_close(
-            &format!("{tag} dw"),
-            &read(&ctx, &dw),
-            f.f(&format!("{tag}.dw")),
-            2e-4,
-            1e-4,
-        );
+        check_convolution(&ctx, &f, &x, tag, shape);
+    }
+}
+
+/// Shapes the texel matmul takes (CPU adapters with 8-lane subgroups): "same" convolutions at
+/// stride 1 assemble their patches inside the product, and their input gradient is a
+/// convolution of dy (no im2col, no col2im) unless the turned weight's patch length is not a
+/// multiple of 4; stride 2 writes its patches. On lavapipe the test also checks that those
+/// paths really ran.
+#[test]
+fn convolution_texel_paths() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_kernels.safetensors");
+    let x = f.tensor(&ctx, "aligned.x");
+    let lanes = ire_playground::kernels::matmul_lanes::available(&ctx);
+    for (tag, out_channels, kernel, stride, pad, im2cols, col2ims) in [
+        ("a3s1", 8, 3, 1, 1, 0, 0),
+        ("a5s1", 8, 5, 1, 2, 0, 0),
+        ("a1s1", 6, 1, 1, 0, 0, 1),
+        ("a3s2", 8, 3, 2, 1, 2, 1),
+    ] {
+        let shape = ConvShape {
+            channels: 4,
+            out_channels,
+            batch: 2,
+            height: 6,
+            width: 8,
+            kernel,
+            stride,
+            pad,
+        };
+        let labels = check_convolution(&ctx, &f, &x, tag, shape);
+        if lanes {
+            let count = |kernel: &str| labels.iter().filter(|l| l.as_str() == kernel).count();
+            assert_eq!(count("matmul_lanes:main"), 3, "{tag}: {labels:?}");
+            assert_eq!(count("conv:im2col"), im2cols, "{tag}: {labels:?}");
+            assert_eq!(count("conv:col2im"), col2ims, "{tag}: {labels:?}");
+        }
     }
 }
 

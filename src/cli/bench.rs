@@ -65,8 +65,22 @@ fn profile(
         };
         Trainer::new(ctx, model, config, corpus.clone())?
     };
-    let rows = trainer.network().train_plan().profile(ctx);
+    let plan = trainer.network().train_plan();
+    let rows = plan.profile(ctx);
     let total: f64 = rows.iter().map(|r| r.ms).sum();
+    // The same plan submitted whole, as a training step submits it (the median of a few runs:
+    // this figure is for comparing builds on a noisy machine); the per-dispatch timing above
+    // adds each submission's own start-up to every row.
+    let mut whole: Vec<f64> = (0..7)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            plan.submit(ctx);
+            ctx.wait_idle();
+            started.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    whole.sort_by(f64::total_cmp);
+    let whole = whole[whole.len() / 2];
     // Per kernel: time, count, and the work of its dispatches.
     let mut by_kernel: std::collections::BTreeMap<&str, (f64, usize, f64, f64)> =
         Default::default();
@@ -108,6 +122,7 @@ fn profile(
         "batch": batch,
         "dispatches": rows.len(),
         "total_ms_serialised": total,
+        "plan_ms_whole_median": whole,
         "update_ms_base": base_update,
         "update_ms_with_ire": ire_update,
         "ire_overhead_percent_of_step": (ire_update - base_update) / total * 100.0,
@@ -120,6 +135,18 @@ fn profile(
                     "count": n,
                     "gflop_per_s": rate(*flops, *ms),
                     "gb_per_s": rate(*bytes, *ms),
+                })
+            })
+            .collect::<Vec<_>>(),
+        // Each dispatch in plan order, so that one product or gather can be told from another.
+        "by_dispatch": rows
+            .iter()
+            .map(|r| {
+                json!({
+                    "kernel": r.label.as_ref(),
+                    "ms": r.ms,
+                    "gflop_per_s": rate(r.work.flops, r.ms),
+                    "gb_per_s": rate(r.work.bytes, r.ms),
                 })
             })
             .collect::<Vec<_>>(),

@@ -160,6 +160,53 @@ impl GpuContext {
         dispatch
     }
 
+    /// Elements per invocation for the elementwise kernels (`RUN` in shaders/common.wgsl): 16
+    /// on CPU adapters, where each invocation has a fixed start-up cost (A/B on lavapipe,
+    /// ResNet-8 step: see docs/BENCHMARKS.md), 1 on GPUs, whose kernels are unchanged.
+    pub fn elementwise_run(&self) -> usize {
+        if self.adapter.is_cpu {
+            16
+        } else {
+            1
+        }
+    }
+
+    /// [`launch`](Self::launch) of an elementwise kernel over `n` elements: the kernel visits
+    /// `run_index(gid, nwg, r)` for `r < RUN` (shaders/common.wgsl), and the grid covers `n`
+    /// in runs of [`elementwise_run`](Self::elementwise_run).
+    pub fn launch_elementwise<U: WgslStruct>(
+        &self,
+        shader: &Shader,
+        entry: &'static str,
+        constants: &[(&'static str, f64)],
+        params: &U,
+        tensors: &[&Tensor],
+        n: usize,
+    ) -> Dispatch {
+        let mut with_run = constants.to_vec();
+        with_run.push(self.run_constant());
+        self.launch(
+            shader,
+            entry,
+            &with_run,
+            params,
+            tensors,
+            self.elementwise_grid(n),
+        )
+    }
+
+    /// The `RUN` pipeline constant of an elementwise kernel (see
+    /// [`launch_elementwise`](Self::launch_elementwise)).
+    pub fn run_constant(&self) -> (&'static str, f64) {
+        ("RUN", self.elementwise_run() as f64)
+    }
+
+    /// The grid of an elementwise kernel over `n` elements (see
+    /// [`launch_elementwise`](Self::launch_elementwise)).
+    pub fn elementwise_grid(&self, n: usize) -> [u32; 3] {
+        self.grid_1d(n.div_ceil(self.elementwise_run()))
+    }
+
     /// [`grid_1d`] for this device's dispatch limit.
     pub fn grid_1d(&self, n: usize) -> [u32; 3] {
         grid_1d(n, self.limits.max_compute_workgroups_per_dimension)

@@ -66,8 +66,17 @@ impl Texels {
 
     /// The plan step that copies `tensor`'s first [`Texels::len`] floats in.
     pub fn fill_from(&self, tensor: &Tensor) -> Dispatch {
-        assert!(tensor.len >= self.len, "tensor smaller than its texels");
-        let texels = (self.len / 4) as u32;
+        self.fill_prefix_from(tensor, self.len)
+    }
+
+    /// The plan step that copies `tensor`'s first `len` floats into the first `len / 4` texels
+    /// (a scratch texture shared by operands of different sizes).
+    pub fn fill_prefix_from(&self, tensor: &Tensor, len: usize) -> Dispatch {
+        assert!(
+            len.is_multiple_of(4) && len <= self.len && tensor.len >= len,
+            "texel copy out of range"
+        );
+        let texels = (len / 4) as u32;
         let row = TEXEL_ROW as u32;
         Dispatch {
             label: "copy to texels".into(),
@@ -80,7 +89,7 @@ impl Texels {
             },
             work: Work {
                 flops: 0.0,
-                bytes: 2.0 * self.bytes() as f64,
+                bytes: 8.0 * len as f64,
             },
         }
     }

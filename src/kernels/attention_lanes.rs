@@ -147,6 +147,7 @@ impl Views {
             heads: self.shape.heads,
             causal,
             trans_c: causal == Causal::Cols,
+            conv_b: None,
         }
     }
 }

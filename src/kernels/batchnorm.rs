@@ -90,14 +90,17 @@ pub fn forward(
     y: &Tensor,
     b: &BatchNormBuffers,
 ) -> Dispatch {
-    let update = [(
-        "UPDATE_RUNNING",
-        if mode == BatchNormMode::Train {
-            1.0
-        } else {
-            0.0
-        },
-    )];
+    let update = [
+        (
+            "UPDATE_RUNNING",
+            if mode == BatchNormMode::Train {
+                1.0
+            } else {
+                0.0
+            },
+        ),
+        ctx.run_constant(),
+    ];
     let entry = if mode == BatchNormMode::Eval {
         "forward_eval"
     } else {
@@ -105,7 +108,7 @@ pub fn forward(
     };
     // Training statistics: one workgroup per channel; evaluation is elementwise.
     let grid = if mode == BatchNormMode::Eval {
-        ctx.grid_1d(channels * len)
+        ctx.elementwise_grid(channels * len)
     } else {
         [channels as u32, 1, 1]
     };

@@ -91,6 +91,7 @@ fn gather(
     // The geometry as pipeline constants (see conv.wgsl); the element count stays a uniform.
     let geometry = [
         ("CHANNELS", s.channels),
+        ("OUT_CHANNELS", s.out_channels),
         ("BATCH", s.batch),
         ("HEIGHT", s.height),
         ("WIDTH", s.width),
@@ -101,7 +102,7 @@ fn gather(
         ("PAD", s.pad),
     ]
     .map(|(name, v)| (name, v as f64));
-    ctx.launch(&CONV, entry, &geometry, &dims, &[src, dst], ctx.grid_1d(n))
+    ctx.launch_elementwise(&CONV, entry, &geometry, &dims, &[src, dst], n)
 }
 
 /// `col[patch_len, positions]` from the input `x` (zero outside the image).
@@ -112,6 +113,15 @@ pub fn im2col(ctx: &GpuContext, shape: ConvShape, x: &Tensor, col: &Tensor) -> D
         "im2col operand too small"
     );
     gather(ctx, "im2col", shape, x, col, n)
+}
+
+/// The weight of the input gradient's convolution, `w_t[ci, co, kh, kw] = w[co, ci, K-1-kh,
+/// K-1-kw]`: for a "same" convolution at stride 1, `dx` is the convolution of `dy` with `w_t`
+/// (same geometry, channels swapped), so it needs no patch gradient and no col2im.
+pub fn turn_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, w_t: &Tensor) -> Dispatch {
+    let n = shape.out_channels * shape.patch_len();
+    assert!(w.len >= n && w_t.len >= n, "turn_weight operand too small");
+    gather(ctx, "turn_weight", shape, w, w_t, n)
 }
 
 /// The input gradient from the patch gradient `dcol[patch_len, positions]` (im2col's adjoint).

@@ -34,7 +34,7 @@ crate::wgsl_struct! {
     }
 }
 
-/// One invocation per element of `out`, the inputs bound before it in order (the shader's
+/// Elementwise over `out` ([`GpuContext::launch_elementwise`]), the inputs bound before it in order (the shader's
 /// uniform is [`Len`]).
 pub(super) fn over_out(
     ctx: &GpuContext,
@@ -49,7 +49,7 @@ pub(super) fn over_out(
         ..bytemuck::Zeroable::zeroed()
     };
     let tensors: Vec<&Tensor> = inputs.iter().copied().chain([out]).collect();
-    ctx.launch(shader, entry, &[], &len, &tensors, ctx.grid_1d(n))
+    ctx.launch_elementwise(shader, entry, &[], &len, &tensors, n)
 }
 
 fn three_operand(

@@ -2,6 +2,7 @@
 //! operands are copied into textures ([`Texels`]) and multiplied from there, optionally as
 //! strided views batched over (batch, head) pairs (attention's per-head products).
 
+use super::conv::ConvShape;
 use super::matmul::MatmulShape;
 use super::shader;
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
@@ -103,6 +104,17 @@ impl Layout {
         }
     }
 
+    /// Row strides in texels `(lda, ldb)` of the stored (not transposed) operands of a dense
+    /// `m x n x k` product.
+    pub fn strides(self, m: usize, n: usize, k: usize) -> (usize, usize) {
+        match self {
+            Self::Nn => (k / 4, n / 4),
+            Self::Nt => (k / 4, k / 4),
+            Self::Tn => (m / 4, n / 4),
+            Self::Tt => (m / 4, k / 4),
+        }
+    }
+
     fn constant(self) -> f64 {
         match self {
             Self::Nn => 0.0,
@@ -129,6 +141,19 @@ pub struct TexelView<'a> {
     pub head: usize,
 }
 
+impl<'a> TexelView<'a> {
+    /// A whole texture as one operand with rows `ld` texels apart.
+    pub fn whole(texels: &'a Texels, ld: usize) -> Self {
+        Self {
+            texels,
+            offset: 0,
+            ld,
+            batch: 0,
+            head: 0,
+        }
+    }
+}
+
 /// The result's view: first element, row stride and offsets per batch and per head, in floats.
 #[derive(Clone, Copy, Debug)]
 pub struct OutView<'a> {
@@ -142,6 +167,19 @@ pub struct OutView<'a> {
     pub batch: usize,
     /// Offset of each head.
     pub head: usize,
+}
+
+impl<'a> OutView<'a> {
+    /// A whole tensor as C with rows `ld` floats apart.
+    pub fn whole(tensor: &'a Tensor, ld: usize) -> Self {
+        Self {
+            tensor,
+            offset: 0,
+            ld,
+            batch: 0,
+            head: 0,
+        }
+    }
 }
 
 /// One product: `C[m,n] = op(A) op(B) (+ bias)` for each of `batch * heads` (batch, head) pairs.
@@ -171,6 +209,52 @@ pub struct Product<'a> {
     pub causal: Causal,
     /// C is stored transposed: element `(i, j)` at `j * ld + i` of [`Product::c`].
     pub trans_c: bool,
+    /// op(B) is this convolution's patch matrix, assembled from its input's texels ([`Product::b`])
+    /// as the product reads them (see [`implicit_patches`]).
+    pub conv_b: Option<ConvShape>,
+}
+
+/// Whether the texel matmul can read `shape`'s patch matrix straight from the input's texels
+/// (`CONV_B` in matmul_lanes.wgsl): a "same" convolution at stride 1 (odd kernel, padding half
+/// of it, at most 3) over rows whose width is a multiple of 4, with a patch length that is one
+/// too. Other convolutions write the patch matrix out (im2col).
+pub fn implicit_patches(shape: &ConvShape) -> bool {
+    let k = shape.kernel;
+    k % 2 == 1
+        && shape.pad == k / 2
+        && shape.pad < 4
+        && shape.stride == 1
+        && shape.width.is_multiple_of(4)
+        && shape.patch_len().is_multiple_of(4)
+}
+
+impl<'a> Product<'a> {
+    /// A dense product `C[m,n] = op(A) op(B)` of whole textures laid out as `layout` says, C
+    /// stored row-major.
+    pub fn dense(
+        layout: Layout,
+        [m, n, k]: [usize; 3],
+        a: &'a Texels,
+        b: &'a Texels,
+        c: &'a Tensor,
+    ) -> Self {
+        let (lda, ldb) = layout.strides(m, n, k);
+        Self {
+            layout,
+            m,
+            n,
+            k,
+            a: TexelView::whole(a, lda),
+            b: TexelView::whole(b, ldb),
+            bias: None,
+            c: OutView::whole(c, n),
+            batch: 1,
+            heads: 1,
+            causal: Causal::None,
+            trans_c: false,
+            conv_b: None,
+        }
+    }
 }
 
 fn u32_of(x: usize) -> u32 {
@@ -205,6 +289,26 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
         ("TRANS_C", flag(p.trans_c)),
         ("ROWS", block_rows(p.m) as f64),
     ];
+    let mut constants = constants.to_vec();
+    if let Some(s) = p.conv_b {
+        assert!(
+            implicit_patches(&s) && matches!(p.layout, Layout::Nn | Layout::Nt),
+            "convolution operand not supported: {s:?}, {:?}",
+            p.layout
+        );
+        constants.extend(
+            [
+                ("CONV_B", 1),
+                ("CONV_CHANNELS", s.channels),
+                ("CONV_BATCH", s.batch),
+                ("CONV_HEIGHT", s.height),
+                ("CONV_WIDTH", s.width),
+                ("CONV_KERNEL", s.kernel),
+                ("CONV_PAD", s.pad),
+            ]
+            .map(|(name, v)| (name, v as f64)),
+        );
+    }
     let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
     let uniform = ctx.uniform(&dims);
     let bias = super::matmul::bias_binding(ctx, p.bias);
@@ -281,41 +385,11 @@ pub fn matmul_lanes_sharing_a(
     for (&(b, bias, c, shape), layout) in products.iter().zip(layouts) {
         let MatmulShape { m, n, k, .. } = shape;
         let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
-        // Row strides in texels of the stored (not transposed) operands.
-        let (lda, ldb) = match layout {
-            Layout::Nn => (k / 4, n / 4),
-            Layout::Nt => (k / 4, k / 4),
-            Layout::Tn => (m / 4, n / 4),
-            Layout::Tt => (m / 4, k / 4),
-        };
-        let view = |texels, ld| TexelView {
-            texels,
-            offset: 0,
-            ld,
-            batch: 0,
-            head: 0,
-        };
         let dispatch = product(
             ctx,
             &Product {
-                layout,
-                m,
-                n,
-                k,
-                a: view(&a_texels, lda),
-                b: view(&b_texels, ldb),
                 bias,
-                c: OutView {
-                    tensor: c,
-                    offset: 0,
-                    ld: n,
-                    batch: 0,
-                    head: 0,
-                },
-                batch: 1,
-                heads: 1,
-                causal: Causal::None,
-                trans_c: false,
+                ..Product::dense(layout, [m, n, k], &a_texels, &b_texels, c)
             },
         );
         out.push(b_texels.fill_from(b));

@@ -82,7 +82,7 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
         UpdateRule::AdamW => "adamw",
         UpdateRule::Sgd => "sgd",
     };
-    let kernel = ctx.kernel(&SHADER, entry, &[]);
+    let kernel = ctx.kernel(&SHADER, entry, &[ctx.run_constant()]);
     kernel.dispatch(
         ctx,
         &[
@@ -94,6 +94,6 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
             b.state2.binding(),
             b.ire_mask.binding(),
         ],
-        ctx.grid_1d(b.params.len),
+        ctx.elementwise_grid(b.params.len),
     )
 }

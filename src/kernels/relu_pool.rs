@@ -23,14 +23,15 @@ crate::wgsl_struct! {
     }
 }
 
-fn launch(
+/// Elementwise over `n` outputs ([`GpuContext::launch_elementwise`]).
+fn elementwise(
     ctx: &GpuContext,
     entry: &'static str,
     dims: Dims,
     [a, b, out]: [&Tensor; 3],
-    grid: [u32; 3],
+    n: usize,
 ) -> Dispatch {
-    ctx.launch(&RELU_POOL, entry, &[], &dims, &[a, b, out], grid)
+    ctx.launch_elementwise(&RELU_POOL, entry, &[], &dims, &[a, b, out], n)
 }
 
 fn elements(n: usize) -> Dims {
@@ -51,28 +52,20 @@ fn pooling(channels: usize, batch: usize, pixels: usize) -> Dims {
 
 /// `y = max(x, 0)` over `y.len` elements.
 pub fn relu_forward(ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Dispatch {
-    let grid = ctx.grid_1d(y.len);
-    launch(ctx, "relu_forward", elements(y.len), [x, x, y], grid)
+    elementwise(ctx, "relu_forward", elements(y.len), [x, x, y], y.len)
 }
 
 /// `y = x` where `gate` (the ReLU's output at an anchor point) is positive, else 0: the ReLU
 /// with its activation pattern held fixed.
 pub fn relu_forward_gated(ctx: &GpuContext, x: &Tensor, gate: &Tensor, y: &Tensor) -> Dispatch {
-    let grid = ctx.grid_1d(y.len);
-    launch(
-        ctx,
-        "relu_forward_gated",
-        elements(y.len),
-        [x, gate, y],
-        grid,
-    )
+    let n = y.len;
+    elementwise(ctx, "relu_forward_gated", elements(n), [x, gate, y], n)
 }
 
 /// `dx = dy` where the ReLU's output `y` (or, with the pattern held fixed, the gate) is
 /// positive, else 0.
 pub fn relu_backward(ctx: &GpuContext, y: &Tensor, dy: &Tensor, dx: &Tensor) -> Dispatch {
-    let grid = ctx.grid_1d(dx.len);
-    launch(ctx, "relu_backward", elements(dx.len), [y, dy, dx], grid)
+    elementwise(ctx, "relu_backward", elements(dx.len), [y, dy, dx], dx.len)
 }
 
 /// Mean over pixels: `x[channels, batch, pixels]` to `y[batch, channels]`.
@@ -86,7 +79,7 @@ pub fn pool_forward(
 ) -> Dispatch {
     let dims = pooling(channels, batch, pixels);
     let grid = grid_items(channels * batch, 64);
-    launch(ctx, "pool_forward", dims, [x, x, y], grid)
+    ctx.launch(&RELU_POOL, "pool_forward", &[], &dims, &[x, x, y], grid)
 }
 
 /// `dx[c, n, p] = dy[n, c] / pixels`.
@@ -99,6 +92,6 @@ pub fn pool_backward(
     dx: &Tensor,
 ) -> Dispatch {
     let dims = pooling(channels, batch, pixels);
-    let grid = ctx.grid_1d(channels * batch * pixels);
-    launch(ctx, "pool_backward", dims, [dy, dy, dx], grid)
+    let n = channels * batch * pixels;
+    elementwise(ctx, "pool_backward", dims, [dy, dy, dx], n)
 }

@@ -16,7 +16,7 @@ use crate::kernels::reduce::{self, ReduceMode};
 use crate::kernels::relu_pool::{pool_backward, pool_forward};
 use crate::kernels::slot;
 use crate::nn::{
-    BatchNorm2d, Block, Conv2d, ConvBn, Gating, Init, ParamSet, ParamSpec, Relu, Scratch,
+    BatchNorm2d, Block, Conv2d, ConvBn, ConvScratch, Gating, Init, ParamSet, ParamSpec, Relu,
 };
 use serde::{Deserialize, Serialize};
 
@@ -252,7 +252,7 @@ impl ResNet {
                 blocks.push(block);
             }
         }
-        let scratch = Scratch::new(ctx, largest_patch);
+        let scratch = ConvScratch::new(ctx, largest_patch);
         let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
         let pixels = hw * hw;
         let stem_relu = Relu::new(ctx, "stem relu", stem_shape.output_len());

@@ -1,9 +1,34 @@
 //! A bias-free 2-D convolution layer (ResNets put a BatchNorm after every convolution).
 
 use super::{Init, ParamSet, ParamSpec};
-use crate::gpu::{Dispatch, GpuContext, Tensor};
-use crate::kernels::conv::{col2im, im2col, ConvShape};
+use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
+use crate::kernels::conv::{col2im, im2col, turn_weight, ConvShape};
 use crate::kernels::matmul::{matmul, MatmulShape};
+use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
+
+/// Patch matrices shared by every convolution of a network (rebuilt in the backward pass
+/// rather than kept per layer).
+pub struct ConvScratch {
+    col: Tensor,
+    dcol: Tensor,
+    /// The patch matrix as texels, where the adapter runs the texel matmul (a copy of `col`,
+    /// for the convolutions whose patches the product cannot assemble itself).
+    col_texels: Option<Texels>,
+}
+
+impl ConvScratch {
+    /// Scratch for convolutions whose patch matrix has at most `len` elements.
+    pub fn new(ctx: &GpuContext, len: usize) -> Self {
+        let col_texels = matmul_lanes::available(ctx)
+            .then(|| Texels::for_len(ctx, "patch matrix texels", len.next_multiple_of(4)))
+            .flatten();
+        Self {
+            col: Tensor::zeros(ctx, "patch matrix", len),
+            dcol: Tensor::zeros(ctx, "patch gradient", len),
+            col_texels,
+        }
+    }
+}
 
 /// Convolution weights `[out_channels, channels, k, k]` and the layer's geometry.
 pub struct Conv2d {
@@ -45,14 +70,23 @@ impl Conv2d {
         }
     }
 
-    /// `y[co, positions] = W x col(x)`; `col` is scratch of at least `patch_len * positions`.
-    pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor, col: &Tensor) -> Vec<Dispatch> {
+    /// `y[co, positions] = W x col(x)`.
+    pub fn forward(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        y: &Tensor,
+        scratch: &ConvScratch,
+    ) -> Vec<Dispatch> {
+        if let Some(out) = self.forward_texels(ctx, x, y, scratch) {
+            return out;
+        }
         let s = self.shape;
-        let mut out = vec![im2col(ctx, s, x, col)];
+        let mut out = vec![im2col(ctx, s, x, &scratch.col)];
         out.extend(matmul(
             ctx,
             &self.weight,
-            col,
+            &scratch.col,
             None,
             y,
             MatmulShape {
@@ -74,10 +108,14 @@ impl Conv2d {
         x: &Tensor,
         dy: &Tensor,
         dx: Option<&Tensor>,
-        col: &Tensor,
-        dcol: &Tensor,
+        scratch: &ConvScratch,
     ) -> Vec<Dispatch> {
+        if let Some(out) = self.backward_texels(ctx, x, dy, dx, scratch) {
+            return out;
+        }
         let s = self.shape;
+        let [co, positions, patch] = self.forward_dims();
+        let (col, dcol) = (&scratch.col, &scratch.dcol);
         let mut out = vec![im2col(ctx, s, x, col)];
         out.extend(matmul(
             ctx,
@@ -86,9 +124,9 @@ impl Conv2d {
             None,
             &self.dweight,
             MatmulShape {
-                m: s.out_channels,
-                n: s.patch_len(),
-                k: s.positions(),
+                m: co,
+                n: patch,
+                k: positions,
                 trans_a: false,
                 trans_b: true,
             },
@@ -101,9 +139,9 @@ impl Conv2d {
                 None,
                 dcol,
                 MatmulShape {
-                    m: s.patch_len(),
-                    n: s.positions(),
-                    k: s.out_channels,
+                    m: patch,
+                    n: positions,
+                    k: co,
                     trans_a: true,
                     trans_b: false,
                 },
@@ -112,4 +150,147 @@ impl Conv2d {
         }
         out
     }
+
+    /// The forward product's `[m, n, k]`: output channels, positions, patch length.
+    fn forward_dims(&self) -> [usize; 3] {
+        let s = self.shape;
+        [s.out_channels, s.positions(), s.patch_len()]
+    }
+
+    /// Whether the texel matmul runs this layer: the adapter has it, and the patch length and
+    /// the positions are multiples of 4.
+    fn texel_path(&self, ctx: &GpuContext) -> bool {
+        let [_, positions, patch] = self.forward_dims();
+        matmul_lanes::available(ctx) && patch.is_multiple_of(4) && positions.is_multiple_of(4)
+    }
+
+    /// The forward pass on the texel matmul (`None` where it does not run).
+    fn forward_texels(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        y: &Tensor,
+        scratch: &ConvScratch,
+    ) -> Option<Vec<Dispatch>> {
+        if !self.texel_path(ctx) {
+            return None;
+        }
+        let [co, _, patch] = self.forward_dims();
+        let w = Texels::for_len(ctx, "conv weight texels", co * patch)?;
+        let mut patches = self.patches(ctx, x, scratch)?;
+        let y_product = Product {
+            conv_b: patches.conv_b,
+            ..Product::dense(Layout::Nn, self.forward_dims(), &w, &patches.texels, y)
+        };
+        patches.steps.push(w.fill_from(&self.weight));
+        patches.steps.push(product(ctx, &y_product));
+        Some(patches.steps)
+    }
+
+    /// The backward pass on the texel matmul (`None` where it does not run): `dW` reads the
+    /// patches as the forward pass does; `dx` is, for a "same" convolution at stride 1, the
+    /// convolution of `dy` with the turned weight (no patch gradient, no col2im), else
+    /// `col2im(W^T dy)`.
+    fn backward_texels(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: Option<&Tensor>,
+        scratch: &ConvScratch,
+    ) -> Option<Vec<Dispatch>> {
+        if !self.texel_path(ctx) {
+            return None;
+        }
+        let s = self.shape;
+        let [co, positions, patch] = self.forward_dims();
+        let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
+        let w_len = co * patch;
+        let turned = ConvShape {
+            channels: s.out_channels,
+            out_channels: s.channels,
+            ..s
+        };
+        let dx_steps = match dx {
+            None => Vec::new(),
+            Some(dx) if implicit_patches(&s) && implicit_patches(&turned) => {
+                let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
+                let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
+                let dims = [s.channels, positions, turned.patch_len()];
+                let dx_product = Product {
+                    conv_b: Some(turned),
+                    ..Product::dense(Layout::Nn, dims, &w_texels, &dy_texels, dx)
+                };
+                vec![
+                    turn_weight(ctx, s, &self.weight, &w_turned),
+                    w_texels.fill_from(&w_turned),
+                    product(ctx, &dx_product),
+                ]
+            }
+            Some(dx) => {
+                let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
+                let dims = [patch, positions, co];
+                let dcol = Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol);
+                vec![
+                    w_texels.fill_from(&self.weight),
+                    product(ctx, &dcol),
+                    col2im(ctx, s, &scratch.dcol, dx),
+                ]
+            }
+        };
+        let patches = self.patches(ctx, x, scratch)?;
+        // dW [co, patch] = dy [co, positions] col^T, col stored [patch, positions].
+        let dw = Product {
+            conv_b: patches.conv_b,
+            ..Product::dense(
+                Layout::Nt,
+                [co, patch, positions],
+                &dy_texels,
+                &patches.texels,
+                &self.dweight,
+            )
+        };
+        let mut out = patches.steps;
+        out.push(dy_texels.fill_from(dy));
+        out.push(product(ctx, &dw));
+        out.extend(dx_steps);
+        Some(out)
+    }
+
+    /// op(B) of the products that read `x`'s patches: `x` itself in texels when the product
+    /// can assemble the patches ([`implicit_patches`]), else the patch matrix written by
+    /// im2col and copied into the scratch texels.
+    fn patches(&self, ctx: &GpuContext, x: &Tensor, scratch: &ConvScratch) -> Option<Patches> {
+        let s = self.shape;
+        if implicit_patches(&s) {
+            let texels = Texels::for_len(ctx, "conv input texels", s.input_len())?;
+            return Some(Patches {
+                steps: vec![texels.fill_from(x)],
+                texels,
+                conv_b: Some(s),
+            });
+        }
+        let texels = scratch.col_texels.clone()?;
+        let len = s.patch_len().checked_mul(s.positions())?;
+        if len > texels.len {
+            return None;
+        }
+        Some(Patches {
+            steps: vec![
+                im2col(ctx, s, x, &scratch.col),
+                texels.fill_prefix_from(&scratch.col, len),
+            ],
+            texels,
+            conv_b: None,
+        })
+    }
+}
+
+/// See [`Conv2d::patches`].
+struct Patches {
+    /// The plan steps that fill [`Patches::texels`].
+    steps: Vec<Dispatch>,
+    texels: Texels,
+    /// The convolution whose patches the product assembles from `texels`, if it does.
+    conv_b: Option<ConvShape>,
 }

@@ -15,11 +15,11 @@ mod swiglu;
 
 pub use attention::CausalSelfAttention;
 pub use batch_norm::BatchNorm2d;
-pub use conv::Conv2d;
+pub use conv::{Conv2d, ConvScratch};
 pub use embedding::Embedding;
 pub use layer_norm::LayerNorm;
 pub use linear::Linear;
 pub use mlp::Mlp;
 pub use params::{Init, ParamLayout, ParamSet, ParamSpec};
-pub(crate) use residual_block::{Block, ConvBn, Gating, Relu, Scratch};
+pub(crate) use residual_block::{Block, ConvBn, Gating, Relu};
 pub use swiglu::SwiGlu;

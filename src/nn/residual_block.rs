@@ -4,7 +4,7 @@
 //! shape changes (`Block`). Each owns its activation and gradient buffers and records its
 //! forward and backward dispatches; `models::resnet` stacks them.
 
-use super::{BatchNorm2d, Conv2d, ParamSet};
+use super::{BatchNorm2d, Conv2d, ConvScratch, ParamSet};
 use crate::gpu::{Dispatch, GpuContext, Plan, Tensor};
 use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
@@ -97,10 +97,10 @@ impl ConvBn {
         ctx: &GpuContext,
         mode: BatchNormMode,
         x: &Tensor,
-        s: &Scratch,
+        s: &ConvScratch,
         plan: &mut Plan,
     ) {
-        plan.extend_dispatches(self.conv.forward(ctx, x, &self.conv_out, &s.col));
+        plan.extend_dispatches(self.conv.forward(ctx, x, &self.conv_out, s));
         plan.push(self.bn.forward(ctx, mode, &self.conv_out, &self.bn_out));
     }
 
@@ -111,33 +111,14 @@ impl ConvBn {
         x: &Tensor,
         d_bn_out: &Tensor,
         dx: Option<&Tensor>,
-        s: &Scratch,
+        s: &ConvScratch,
         plan: &mut Plan,
     ) {
         plan.push(
             self.bn
                 .backward(ctx, &self.conv_out, d_bn_out, &self.d_conv_out),
         );
-        plan.extend_dispatches(
-            self.conv
-                .backward(ctx, x, &self.d_conv_out, dx, &s.col, &s.dcol),
-        );
-    }
-}
-
-/// Patch matrices shared by every convolution (recomputed in the backward pass).
-pub(crate) struct Scratch {
-    col: Tensor,
-    dcol: Tensor,
-}
-
-impl Scratch {
-    /// Patch buffers for convolutions whose patch matrix has at most `len` elements.
-    pub(crate) fn new(ctx: &GpuContext, len: usize) -> Self {
-        Self {
-            col: Tensor::zeros(ctx, "patch matrix", len),
-            dcol: Tensor::zeros(ctx, "patch gradient", len),
-        }
+        plan.extend_dispatches(self.conv.backward(ctx, x, &self.d_conv_out, dx, s));
     }
 }
 
@@ -230,7 +211,7 @@ impl Block {
         ctx: &GpuContext,
         (mode, gating): (BatchNormMode, Gating),
         x: &Tensor,
-        s: &Scratch,
+        s: &ConvScratch,
         plan: &mut Plan,
     ) {
         self.a.forward(ctx, mode, x, s, plan);
@@ -256,7 +237,7 @@ impl Block {
         x: &Tensor,
         d_out: &Tensor,
         dx: &Tensor,
-        s: &Scratch,
+        s: &ConvScratch,
         plan: &mut Plan,
     ) {
         plan.push(self.out.backward(ctx, d_out, &self.d_sum, gating));

@@ -77,24 +77,25 @@ def kernels():
     y.backward(dy)
     t.update({"pool.x": cnhw(x), "pool.y": y, "pool.dy": dy, "pool.dx": cnhw(x.grad)})
 
-    # Convolutions the texel matmul runs (CPU adapters): widths and patch lengths that are
-    # multiples of 4. "Same" convolutions at stride 1 (3x3, 5x5, 1x1) have their patches
-    # assembled inside the product; 1x1 with 6 filters turns into a 6-channel gradient
-    # convolution, which takes the patch-gradient path instead; stride 2 writes the patches.
-    # Their own generator, so that the values above stay as they were.
+    # Convolutions the texel matmul runs (CPU adapters): patch lengths that are multiples of 4.
+    # With a batch of 4 the product assembles the patches itself; the "same" convolutions at
+    # stride 1 (3x3, 5x5) also take dx as a convolution of dy, while 1x1 with 6 filters (a
+    # turned patch of 6) and stride 2 go through the patch gradient. With a batch of 2 the
+    # patches are written out (e3s1). Their own generator, so the values above stay as they were.
     g2 = torch.Generator().manual_seed(8765)
-    n, ci, h, w = 2, 4, 6, 8
-    x = torch.randn(n, ci, h, w, generator=g2, dtype=torch.float64)
-    t["aligned.x"] = cnhw(x)
-    for tag, co, k, stride, pad in (("a3s1", 8, 3, 1, 1), ("a5s1", 8, 5, 1, 2),
-                                    ("a1s1", 6, 1, 1, 0), ("a3s2", 8, 3, 2, 1)):
-        xx = x.clone().requires_grad_()
-        wt = (torch.randn(co, ci, k, k, generator=g2, dtype=torch.float64) * 0.3).requires_grad_()
-        y = F.conv2d(xx, wt, stride=stride, padding=pad)
-        dy = torch.randn(*y.shape, generator=g2, dtype=torch.float64)
-        y.backward(dy)
-        t.update({f"{tag}.w": wt, f"{tag}.y": cnhw(y), f"{tag}.dy": cnhw(dy),
-                  f"{tag}.dx": cnhw(xx.grad), f"{tag}.dw": wt.grad})
+    for prefix, n, cases in (("aligned", 4, (("a3s1", 8, 3, 1, 1), ("a5s1", 8, 5, 1, 2),
+                                             ("a1s1", 6, 1, 1, 0), ("a3s2", 8, 3, 2, 1))),
+                             ("explicit", 2, (("e3s1", 8, 3, 1, 1),))):
+        x = torch.randn(n, 4, 6, 8, generator=g2, dtype=torch.float64)
+        t[f"{prefix}.x"] = cnhw(x)
+        for tag, co, k, stride, pad in cases:
+            xx = x.clone().requires_grad_()
+            wt = (torch.randn(co, 4, k, k, generator=g2, dtype=torch.float64) * 0.3).requires_grad_()
+            y = F.conv2d(xx, wt, stride=stride, padding=pad)
+            dy = torch.randn(*y.shape, generator=g2, dtype=torch.float64)
+            y.backward(dy)
+            t.update({f"{tag}.w": wt, f"{tag}.y": cnhw(y), f"{tag}.dy": cnhw(dy),
+                      f"{tag}.dx": cnhw(xx.grad), f"{tag}.dw": wt.grad})
     save_file(f32(t), os.path.join(OUT, "resnet_kernels.safetensors"))
 
 

@@ -107,3 +107,21 @@ fn turn_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workg
         dst[i] = src[(co * CHANNELS + ci) * kk + (kk - 1u - tap)];
     }
 }
+
+// A tensor [CHANNELS, BATCH, HEIGHT, WIDTH] (CNHW) reordered to [CHANNELS, HEIGHT, WIDTH, BATCH]
+// (CHWN), so that four images' values at one pixel make one texel: the texel matmul assembles a
+// convolution's patches from that (CONV_B in matmul_lanes.wgsl). Elementwise over dst.
+@compute @workgroup_size(256)
+fn to_chwn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+    for (var r = 0u; r < RUN; r++) {
+        let i = run_index(gid, nwg, r);
+        if (i >= d.n) {
+            return;
+        }
+        let pixels = HEIGHT * WIDTH;
+        let n = i % BATCH;
+        let pixel = (i / BATCH) % pixels;
+        let c = i / (BATCH * pixels);
+        dst[i] = src[(c * BATCH + n) * pixels + pixel];
+    }
+}

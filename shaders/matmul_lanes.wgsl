@@ -32,21 +32,26 @@
 // products): `tt` stops k at the block's last column, `tn` starts it at its first column.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
-// CONV_B (`nn` and `nt` only): op(B) is the patch matrix of a convolution, never stored: its
-// texels are assembled from the convolution's input, held in texels in its CNHW layout, as the
-// product reads them (`patch_texel`). Only "same" convolutions at stride 1 whose width is a
-// multiple of 4 take this path (checked on the Rust side): four consecutive output positions
-// then lie in one image row, and their inputs are four consecutive floats of one input row,
-// shifted by the tap's column offset, so two texel fetches and a shuffle give one patch texel.
-// It saves writing the patch matrix (9 times the input) and copying it into texels; on llvmpipe
-// those writes cost more than the product.
+// CONV_B (`nn` and `nt` only): op(B) is the patch matrix of a convolution, never stored, with
+// its positions ordered (output pixel, image), images fastest. It is assembled from the
+// convolution's input held in texels as [channels, height, width, batch] (CHWN, made by
+// `to_chwn` in conv.wgsl): the patch texel of row (c, kh, kw) for four images at one output
+// pixel is one texel of that input, or zero in the padding, for any kernel, stride and padding
+// (batch a multiple of 4). It saves writing the patch matrix (kernel^2 times the input) and
+// copying it into texels; on llvmpipe those writes cost more than the product.
 override CONV_B: bool = false;
-override CONV_CHANNELS: u32 = 1u;
-override CONV_BATCH: u32 = 1u;
+override CONV_BATCH: u32 = 4u;
 override CONV_HEIGHT: u32 = 1u;
-override CONV_WIDTH: u32 = 4u;
+override CONV_WIDTH: u32 = 1u;
+override CONV_OUT_W: u32 = 1u;
 override CONV_KERNEL: u32 = 1u;
+override CONV_STRIDE: u32 = 1u;
 override CONV_PAD: u32 = 0u;
+// PERMUTED_C: C's columns are positions in that (pixel, image) order; column j is stored at
+// its CNHW place, image * PERM_PIXELS + pixel, with image = j % PERM_BATCH.
+override PERMUTED_C: bool = false;
+override PERM_BATCH: u32 = 1u;
+override PERM_PIXELS: u32 = 1u;
 
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
@@ -92,34 +97,25 @@ fn mac(acc: Acc, x: vec4<f32>, p: Panel) -> Acc {
     );
 }
 
-// Texel `block` (output positions 4 block .. 4 block + 3) of patch-matrix row `row`
-// (channel c, tap kh, kw) of the convolution CONV_B describes: input row ih = oh + kh - pad, from
-// column ow0 + kw - pad on, zero outside the image.
+// Texel `block` (four images at output pixel block / (batch / 4)) of patch-matrix row `row`
+// (channel c, tap kh, kw) of the convolution CONV_B describes.
 fn patch_texel(row: u32, block: u32) -> vec4<f32> {
     let taps = CONV_KERNEL * CONV_KERNEL;
     let c = row / taps;
     let kh = (row % taps) / CONV_KERNEL;
     let kw = row % CONV_KERNEL;
-    let w4 = CONV_WIDTH / 4u;
-    let q0 = block % w4;
-    let oh = (block / w4) % CONV_HEIGHT;
-    let n = block / (w4 * CONV_HEIGHT);
-    let ih = i32(oh + kh) - i32(CONV_PAD);
-    let row_ok = ih >= 0 && ih < i32(CONV_HEIGHT);
-    let base = ((c * CONV_BATCH + n) * CONV_HEIGHT + u32(clamp(ih, 0, i32(CONV_HEIGHT) - 1))) * w4;
-    // The shift s = kw - pad (|s| < 4) splits into a texel step (-1 or 0) and a lane shift sh.
-    let s = i32(kw) - i32(CONV_PAD);
-    let sh = u32(s + 4) % 4u;
-    let tq = i32(q0) + (s - i32(sh)) / 4;
-    let lo_ok = row_ok && tq >= 0;
-    let hi_ok = row_ok && tq + 1 < i32(w4);
-    let lo = select(vec4(0.0), texel_b(base + u32(max(tq, 0))), lo_ok);
-    let hi = select(vec4(0.0), texel_b(base + u32(min(tq + 1, i32(w4) - 1))), hi_ok);
-    var v = lo;
-    v = select(v, vec4(lo.y, lo.z, lo.w, hi.x), sh == 1u);
-    v = select(v, vec4(lo.z, lo.w, hi.x, hi.y), sh == 2u);
-    v = select(v, vec4(lo.w, hi.x, hi.y, hi.z), sh == 3u);
-    return v;
+    let n4 = CONV_BATCH / 4u;
+    let pixel = block / n4;
+    let oh = pixel / CONV_OUT_W;
+    let ow = pixel % CONV_OUT_W;
+    // Signed: padding makes the first taps negative.
+    let ih = i32(oh * CONV_STRIDE + kh) - i32(CONV_PAD);
+    let iw = i32(ow * CONV_STRIDE + kw) - i32(CONV_PAD);
+    let inside = ih >= 0 && iw >= 0 && ih < i32(CONV_HEIGHT) && iw < i32(CONV_WIDTH);
+    let ih_in = u32(clamp(ih, 0, i32(CONV_HEIGHT) - 1));
+    let iw_in = u32(clamp(iw, 0, i32(CONV_WIDTH) - 1));
+    let at = (c * CONV_HEIGHT + ih_in) * CONV_WIDTH + iw_in;
+    return select(vec4(0.0), texel_b(at * n4 + block % n4), inside);
 }
 
 // op(B) stored [K,N] (`nn`, `tn`): one texel per k and column block; rows past K (the last
@@ -208,6 +204,9 @@ fn put(c_base: u32, row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0
 fn c_at(c_base: u32, row: u32, col: u32) -> u32 {
     if (TRANS_C) {
         return c_base + col * dims.ldc + row;
+    }
+    if (PERMUTED_C) {
+        return c_base + row * dims.ldc + (col % PERM_BATCH) * PERM_PIXELS + col / PERM_BATCH;
     }
     return c_base + row * dims.ldc + col;
 }

@@ -34,7 +34,7 @@ fn check_convolution(
     let conv = Conv2d::from_tensors(w, dw.clone(), shape);
     let y = Tensor::zeros(ctx, "y", shape.output_len());
     let dx = Tensor::zeros(ctx, "dx", shape.input_len());
-    let scratch = ConvScratch::new(ctx, shape.patch_len() * shape.positions());
+    let scratch = ConvScratch::new(ctx, &[shape]);
     let dy = f.tensor(ctx, &format!("{tag}.dy"));
     let mut d = conv.forward(ctx, x, &y, &scratch);
     d.extend(conv.backward(ctx, x, &dy, Some(&dx), &scratch));
@@ -72,34 +72,34 @@ fn convolution_forward_and_gradients() {
     }
 }
 
-/// Shapes the texel matmul takes (CPU adapters with 8-lane subgroups): "same" convolutions at
-/// stride 1 assemble their patches inside the product, and their input gradient is a
-/// convolution of dy (no im2col, no col2im) unless the turned weight's patch length is not a
-/// multiple of 4; stride 2 writes its patches. On lavapipe the test also checks that those
-/// paths really ran.
+/// Shapes the texel matmul takes (CPU adapters with 8-lane subgroups). With a batch of 4 the
+/// product assembles the patches from the input's texels; "same" convolutions at stride 1 also
+/// take dx as a convolution of dy unless the turned weight's patch length is not a multiple of
+/// 4 (a1s1), and stride 2 goes through the patch gradient. With a batch of 2 the patches are
+/// written out (e3s1). On lavapipe the test also checks that those paths really ran.
 #[test]
 fn convolution_texel_paths() {
     let ctx = ctx();
     let f = Fixture::load("resnet_kernels.safetensors");
-    let x = f.tensor(&ctx, "aligned.x");
     let lanes = ire_playground::kernels::matmul_lanes::available(&ctx);
-    for (tag, out_channels, kernel, stride, pad, im2cols, col2ims) in [
-        ("a3s1", 8, 3, 1, 1, 0, 0),
-        ("a5s1", 8, 5, 1, 2, 0, 0),
-        ("a1s1", 6, 1, 1, 0, 0, 1),
-        ("a3s2", 8, 3, 2, 1, 2, 1),
+    for (x, batch, tag, out_channels, kernel, stride, pad, im2cols, col2ims) in [
+        ("aligned.x", 4, "a3s1", 8, 3, 1, 1, 0, 0),
+        ("aligned.x", 4, "a5s1", 8, 5, 1, 2, 0, 0),
+        ("aligned.x", 4, "a1s1", 6, 1, 1, 0, 0, 1),
+        ("aligned.x", 4, "a3s2", 8, 3, 2, 1, 0, 1),
+        ("explicit.x", 2, "e3s1", 8, 3, 1, 1, 2, 1),
     ] {
         let shape = ConvShape {
             channels: 4,
             out_channels,
-            batch: 2,
+            batch,
             height: 6,
             width: 8,
             kernel,
             stride,
             pad,
         };
-        let labels = check_convolution(&ctx, &f, &x, tag, shape);
+        let labels = check_convolution(&ctx, &f, &f.tensor(&ctx, x), tag, shape);
         if lanes {
             let count = |kernel: &str| labels.iter().filter(|l| l.as_str() == kernel).count();
             assert_eq!(count("matmul_lanes:main"), 3, "{tag}: {labels:?}");

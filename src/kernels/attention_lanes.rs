@@ -148,6 +148,7 @@ impl Views {
             causal,
             trans_c: causal == Causal::Cols,
             conv_b: None,
+            permuted_c: None,
         }
     }
 }

@@ -124,6 +124,29 @@ pub fn turn_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, w_t: &Tensor)
     gather(ctx, "turn_weight", shape, w, w_t, n)
 }
 
+/// `src` `[channels, batch, height, width]` (CNHW) reordered into `dst` as `[channels,
+/// height, width, batch]` (CHWN; see `to_chwn` in shaders/conv.wgsl).
+pub fn to_chwn(
+    ctx: &GpuContext,
+    [channels, batch, height, width]: [usize; 4],
+    src: &Tensor,
+    dst: &Tensor,
+) -> Dispatch {
+    let n = channels * batch * height * width;
+    assert!(src.len >= n && dst.len >= n, "to_chwn operand too small");
+    let shape = ConvShape {
+        channels,
+        out_channels: channels,
+        batch,
+        height,
+        width,
+        kernel: 1,
+        stride: 1,
+        pad: 0,
+    };
+    gather(ctx, "to_chwn", shape, src, dst, n)
+}
+
 /// The input gradient from the patch gradient `dcol[patch_len, positions]` (im2col's adjoint).
 pub fn col2im(ctx: &GpuContext, shape: ConvShape, dcol: &Tensor, dx: &Tensor) -> Dispatch {
     let n = shape.input_len();

@@ -209,23 +209,20 @@ pub struct Product<'a> {
     pub causal: Causal,
     /// C is stored transposed: element `(i, j)` at `j * ld + i` of [`Product::c`].
     pub trans_c: bool,
-    /// op(B) is this convolution's patch matrix, assembled from its input's texels ([`Product::b`])
-    /// as the product reads them (see [`implicit_patches`]).
+    /// op(B) is this convolution's patch matrix with positions ordered (pixel, image),
+    /// assembled from its input's texels in CHWN order ([`Product::b`]) as the product reads
+    /// them (see [`implicit_patches`]).
     pub conv_b: Option<ConvShape>,
+    /// C's columns are positions ordered (pixel, image), stored at their CNHW place: the
+    /// `[batch, pixels]` of that layout.
+    pub permuted_c: Option<[usize; 2]>,
 }
 
-/// Whether the texel matmul can read `shape`'s patch matrix straight from the input's texels
-/// (`CONV_B` in matmul_lanes.wgsl): a "same" convolution at stride 1 (odd kernel, padding half
-/// of it, at most 3) over rows whose width is a multiple of 4, with a patch length that is one
-/// too. Other convolutions write the patch matrix out (im2col).
+/// Whether the texel matmul can read `shape`'s patch matrix straight from the input's texels in
+/// CHWN order (`CONV_B` in matmul_lanes.wgsl): the batch and the patch length are multiples of 4.
+/// Other convolutions write the patch matrix out (im2col).
 pub fn implicit_patches(shape: &ConvShape) -> bool {
-    let k = shape.kernel;
-    k % 2 == 1
-        && shape.pad == k / 2
-        && shape.pad < 4
-        && shape.stride == 1
-        && shape.width.is_multiple_of(4)
-        && shape.patch_len().is_multiple_of(4)
+    shape.batch.is_multiple_of(4) && shape.patch_len().is_multiple_of(4)
 }
 
 impl<'a> Product<'a> {
@@ -253,6 +250,7 @@ impl<'a> Product<'a> {
             causal: Causal::None,
             trans_c: false,
             conv_b: None,
+            permuted_c: None,
         }
     }
 }
@@ -299,15 +297,24 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
         constants.extend(
             [
                 ("CONV_B", 1),
-                ("CONV_CHANNELS", s.channels),
                 ("CONV_BATCH", s.batch),
                 ("CONV_HEIGHT", s.height),
                 ("CONV_WIDTH", s.width),
+                ("CONV_OUT_W", s.out_w()),
                 ("CONV_KERNEL", s.kernel),
+                ("CONV_STRIDE", s.stride),
                 ("CONV_PAD", s.pad),
             ]
             .map(|(name, v)| (name, v as f64)),
         );
+    }
+    if let Some([batch, pixels]) = p.permuted_c {
+        assert!(!p.trans_c, "a permuted C is stored row-major");
+        constants.extend([
+            ("PERMUTED_C", 1.0),
+            ("PERM_BATCH", batch as f64),
+            ("PERM_PIXELS", pixels as f64),
+        ]);
     }
     let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
     let uniform = ctx.uniform(&dims);

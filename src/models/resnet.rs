@@ -229,7 +229,7 @@ impl ResNet {
         let stem = ConvBn::new(ctx, &params, "conv1", "bn1", stem_shape);
         let mut blocks = Vec::new();
         let (mut cin, mut hw) = (c[0], size);
-        let mut largest_patch = stem_shape.patch_len() * stem_shape.positions();
+        let mut conv_shapes = vec![stem_shape];
         for (stage, &cout) in c.iter().enumerate() {
             for b in 0..config.blocks_per_stage {
                 let stride = if stage > 0 && b == 0 { 2 } else { 1 };
@@ -244,15 +244,13 @@ impl ResNet {
                     pad: 1,
                 };
                 let block = Block::new(ctx, &params, &format!("layer{}.{b}", stage + 1), input);
-                for shape in [block.a.conv.shape, block.b.conv.shape] {
-                    largest_patch = largest_patch.max(shape.patch_len() * shape.positions());
-                }
+                conv_shapes.extend(block.conv_shapes());
                 hw = block.a.conv.shape.out_h();
                 cin = cout;
                 blocks.push(block);
             }
         }
-        let scratch = ConvScratch::new(ctx, largest_patch);
+        let scratch = ConvScratch::new(ctx, &conv_shapes);
         let z = |label: &str, n: usize| Tensor::zeros(ctx, label, n);
         let pixels = hw * hw;
         let stem_relu = Relu::new(ctx, "stem relu", stem_shape.output_len());

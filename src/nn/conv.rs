@@ -2,7 +2,7 @@
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
-use crate::kernels::conv::{col2im, im2col, turn_weight, ConvShape};
+use crate::kernels::conv::{col2im, im2col, to_chwn, turn_weight, ConvShape};
 use crate::kernels::matmul::{matmul, MatmulShape};
 use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
 
@@ -11,20 +11,27 @@ use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Prod
 pub struct ConvScratch {
     col: Tensor,
     dcol: Tensor,
+    /// An activation or its gradient reordered to CHWN on its way into texels (texel matmul).
+    chwn: Tensor,
     /// The patch matrix as texels, where the adapter runs the texel matmul (a copy of `col`,
     /// for the convolutions whose patches the product cannot assemble itself).
     col_texels: Option<Texels>,
 }
 
 impl ConvScratch {
-    /// Scratch for convolutions whose patch matrix has at most `len` elements.
-    pub fn new(ctx: &GpuContext, len: usize) -> Self {
-        let col_texels = matmul_lanes::available(ctx)
+    /// Scratch for `shapes`.
+    pub fn new(ctx: &GpuContext, shapes: &[ConvShape]) -> Self {
+        let largest = |f: fn(&ConvShape) -> usize| shapes.iter().map(f).max().unwrap_or(0);
+        let len = largest(|s| s.patch_len() * s.positions());
+        let activation = largest(|s| s.input_len().max(s.output_len()));
+        let lanes = matmul_lanes::available(ctx);
+        let col_texels = lanes
             .then(|| Texels::for_len(ctx, "patch matrix texels", len.next_multiple_of(4)))
             .flatten();
         Self {
             col: Tensor::zeros(ctx, "patch matrix", len),
             dcol: Tensor::zeros(ctx, "patch gradient", len),
+            chwn: Tensor::zeros(ctx, "chwn activation", if lanes { activation } else { 1 }),
             col_texels,
         }
     }
@@ -180,6 +187,7 @@ impl Conv2d {
         let mut patches = self.patches(ctx, x, scratch)?;
         let y_product = Product {
             conv_b: patches.conv_b,
+            permuted_c: patches.permuted,
             ..Product::dense(Layout::Nn, self.forward_dims(), &w, &patches.texels, y)
         };
         patches.steps.push(w.fill_from(&self.weight));
@@ -188,9 +196,9 @@ impl Conv2d {
     }
 
     /// The backward pass on the texel matmul (`None` where it does not run): `dW` reads the
-    /// patches as the forward pass does; `dx` is, for a "same" convolution at stride 1, the
-    /// convolution of `dy` with the turned weight (no patch gradient, no col2im), else
-    /// `col2im(W^T dy)`.
+    /// patches as the forward pass does; `dx` is, for a "same" convolution at stride 1 whose
+    /// patches the product assembles, the convolution of `dy` with the turned weight (no patch
+    /// gradient, no col2im), else `col2im(W^T dy)`.
     fn backward_texels(
         &self,
         ctx: &GpuContext,
@@ -204,41 +212,17 @@ impl Conv2d {
         }
         let s = self.shape;
         let [co, positions, patch] = self.forward_dims();
-        let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
-        let w_len = co * patch;
-        let turned = ConvShape {
-            channels: s.out_channels,
-            out_channels: s.channels,
-            ..s
-        };
-        let dx_steps = match dx {
-            None => Vec::new(),
-            Some(dx) if implicit_patches(&s) && implicit_patches(&turned) => {
-                let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
-                let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
-                let dims = [s.channels, positions, turned.patch_len()];
-                let dx_product = Product {
-                    conv_b: Some(turned),
-                    ..Product::dense(Layout::Nn, dims, &w_texels, &dy_texels, dx)
-                };
-                vec![
-                    turn_weight(ctx, s, &self.weight, &w_turned),
-                    w_texels.fill_from(&w_turned),
-                    product(ctx, &dx_product),
-                ]
-            }
-            Some(dx) => {
-                let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
-                let dims = [patch, positions, co];
-                let dcol = Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol);
-                vec![
-                    w_texels.fill_from(&self.weight),
-                    product(ctx, &dcol),
-                    col2im(ctx, s, &scratch.dcol, dx),
-                ]
-            }
-        };
         let patches = self.patches(ctx, x, scratch)?;
+        let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
+        let mut out = patches.steps;
+        if patches.conv_b.is_some() {
+            // dy in the products' (pixel, image) order, as the patches are.
+            let dy_shape = [co, s.batch, s.out_h(), s.out_w()];
+            out.push(to_chwn(ctx, dy_shape, dy, &scratch.chwn));
+            out.push(dy_texels.fill_prefix_from(&scratch.chwn, co * positions));
+        } else {
+            out.push(dy_texels.fill_from(dy));
+        }
         // dW [co, patch] = dy [co, positions] col^T, col stored [patch, positions].
         let dw = Product {
             conv_b: patches.conv_b,
@@ -250,24 +234,60 @@ impl Conv2d {
                 &self.dweight,
             )
         };
-        let mut out = patches.steps;
-        out.push(dy_texels.fill_from(dy));
         out.push(product(ctx, &dw));
-        out.extend(dx_steps);
+        let Some(dx) = dx else {
+            return Some(out);
+        };
+        let w_len = co * patch;
+        let turned = ConvShape {
+            channels: s.out_channels,
+            out_channels: s.channels,
+            ..s
+        };
+        let same = s.stride == 1 && 2 * s.pad + 1 == s.kernel;
+        if patches.conv_b.is_some() && same && implicit_patches(&turned) {
+            let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
+            let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
+            let dims = [s.channels, positions, turned.patch_len()];
+            let dx_product = Product {
+                conv_b: Some(turned),
+                permuted_c: patches.permuted,
+                ..Product::dense(Layout::Nn, dims, &w_texels, &dy_texels, dx)
+            };
+            out.push(turn_weight(ctx, s, &self.weight, &w_turned));
+            out.push(w_texels.fill_from(&w_turned));
+            out.push(product(ctx, &dx_product));
+        } else {
+            let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
+            let dims = [patch, positions, co];
+            let dcol = Product {
+                permuted_c: patches.permuted,
+                ..Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol)
+            };
+            out.push(w_texels.fill_from(&self.weight));
+            out.push(product(ctx, &dcol));
+            out.push(col2im(ctx, s, &scratch.dcol, dx));
+        }
         Some(out)
     }
 
-    /// op(B) of the products that read `x`'s patches: `x` itself in texels when the product
-    /// can assemble the patches ([`implicit_patches`]), else the patch matrix written by
-    /// im2col and copied into the scratch texels.
+    /// op(B) of the products that read `x`'s patches: `x` itself in texels, reordered to CHWN,
+    /// when the product can assemble the patches ([`implicit_patches`]), else the patch matrix
+    /// written by im2col and copied into the scratch texels.
     fn patches(&self, ctx: &GpuContext, x: &Tensor, scratch: &ConvScratch) -> Option<Patches> {
         let s = self.shape;
         if implicit_patches(&s) {
-            let texels = Texels::for_len(ctx, "conv input texels", s.input_len())?;
+            let len = s.input_len();
+            let texels = Texels::for_len(ctx, "conv input texels", len)?;
+            let x_shape = [s.channels, s.batch, s.height, s.width];
             return Some(Patches {
-                steps: vec![texels.fill_from(x)],
+                steps: vec![
+                    to_chwn(ctx, x_shape, x, &scratch.chwn),
+                    texels.fill_prefix_from(&scratch.chwn, len),
+                ],
                 texels,
                 conv_b: Some(s),
+                permuted: Some([s.batch, s.out_h() * s.out_w()]),
             });
         }
         let texels = scratch.col_texels.clone()?;
@@ -282,6 +302,7 @@ impl Conv2d {
             ],
             texels,
             conv_b: None,
+            permuted: None,
         })
     }
 }
@@ -293,4 +314,7 @@ struct Patches {
     texels: Texels,
     /// The convolution whose patches the product assembles from `texels`, if it does.
     conv_b: Option<ConvShape>,
+    /// With `conv_b`, the products' positions run (pixel, image): a result over positions is
+    /// stored back in CNHW ([`Product::permuted_c`]).
+    permuted: Option<[usize; 2]>,
 }

@@ -196,6 +196,15 @@ impl Block {
     }
 
     /// The block's output.
+    /// The geometry of each of its convolutions (the shortcut's too, where it has one).
+    pub(crate) fn conv_shapes(&self) -> Vec<ConvShape> {
+        let shortcut = self.shortcut.as_ref().map(|s| s.conv.shape);
+        [Some(self.a.conv.shape), Some(self.b.conv.shape), shortcut]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
     pub(crate) fn out(&self) -> &Tensor {
         &self.out.out
     }

@@ -85,12 +85,15 @@ def kernels():
     g2 = torch.Generator().manual_seed(8765)
     for prefix, n, cases in (("aligned", 4, (("a3s1", 8, 3, 1, 1), ("a5s1", 8, 5, 1, 2),
                                              ("a1s1", 6, 1, 1, 0), ("a3s2", 8, 3, 2, 1))),
-                             ("explicit", 2, (("e3s1", 8, 3, 1, 1),))):
-        x = torch.randn(n, 4, 6, 8, generator=g2, dtype=torch.float64)
+                             ("explicit", 2, (("e3s1", 8, 3, 1, 1),)),
+                             ("stem", 4, (("s3s1", 8, 3, 1, 1),))):
+        # The stem's case: one input channel, a patch of 9 (the weight is padded to 12).
+        ci = 1 if prefix == "stem" else 4
+        x = torch.randn(n, ci, 6, 8, generator=g2, dtype=torch.float64)
         t[f"{prefix}.x"] = cnhw(x)
         for tag, co, k, stride, pad in cases:
             xx = x.clone().requires_grad_()
-            wt = (torch.randn(co, 4, k, k, generator=g2, dtype=torch.float64) * 0.3).requires_grad_()
+            wt = (torch.randn(co, ci, k, k, generator=g2, dtype=torch.float64) * 0.3).requires_grad_()
             y = F.conv2d(xx, wt, stride=stride, padding=pad)
             dy = torch.randn(*y.shape, generator=g2, dtype=torch.float64)
             y.backward(dy)

@@ -40,6 +40,7 @@
 // (batch a multiple of 4). It saves writing the patch matrix (kernel^2 times the input) and
 // copying it into texels; on llvmpipe those writes cost more than the product.
 override CONV_B: bool = false;
+override CONV_CHANNELS: u32 = 1u;
 override CONV_BATCH: u32 = 4u;
 override CONV_HEIGHT: u32 = 1u;
 override CONV_WIDTH: u32 = 1u;
@@ -111,10 +112,12 @@ fn patch_texel(row: u32, block: u32) -> vec4<f32> {
     // Signed: padding makes the first taps negative.
     let ih = i32(oh * CONV_STRIDE + kh) - i32(CONV_PAD);
     let iw = i32(ow * CONV_STRIDE + kw) - i32(CONV_PAD);
-    let inside = ih >= 0 && iw >= 0 && ih < i32(CONV_HEIGHT) && iw < i32(CONV_WIDTH);
+    // Rows past the patch length (a k padded to a multiple of 4) read as zero too.
+    let in_patch = c < CONV_CHANNELS;
+    let inside = in_patch && ih >= 0 && iw >= 0 && ih < i32(CONV_HEIGHT) && iw < i32(CONV_WIDTH);
     let ih_in = u32(clamp(ih, 0, i32(CONV_HEIGHT) - 1));
     let iw_in = u32(clamp(iw, 0, i32(CONV_WIDTH) - 1));
-    let at = (c * CONV_HEIGHT + ih_in) * CONV_WIDTH + iw_in;
+    let at = (min(c, CONV_CHANNELS - 1u) * CONV_HEIGHT + ih_in) * CONV_WIDTH + iw_in;
     return select(vec4(0.0), texel_b(at * n4 + block % n4), inside);
 }
 

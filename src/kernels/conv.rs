@@ -70,7 +70,8 @@ impl ConvShape {
 crate::wgsl_struct! {
     struct Dims {
         n: u32,
-        _pad0: u32,
+        /// `pad_weight`'s unpadded patch length (not `patch`: a reserved word in WGSL).
+        inner: u32,
         _pad1: u32,
         _pad2: u32,
     }
@@ -85,11 +86,15 @@ fn gather(
     n: usize,
 ) -> Dispatch {
     let dims = Dims {
-        n: n as u32,
+        n: u32::try_from(n).expect("convolution size exceeds u32"),
         ..bytemuck::Zeroable::zeroed()
     };
-    // The geometry as pipeline constants (see conv.wgsl); the element count stays a uniform.
-    let geometry = [
+    ctx.launch_elementwise(&CONV, entry, &geometry(s), &dims, &[src, dst], n)
+}
+
+/// The geometry as pipeline constants (see conv.wgsl); counts stay in the uniform.
+fn geometry(s: ConvShape) -> [(&'static str, f64); 10] {
+    [
         ("CHANNELS", s.channels),
         ("OUT_CHANNELS", s.out_channels),
         ("BATCH", s.batch),
@@ -101,8 +106,7 @@ fn gather(
         ("STRIDE", s.stride),
         ("PAD", s.pad),
     ]
-    .map(|(name, v)| (name, v as f64));
-    ctx.launch_elementwise(&CONV, entry, &geometry, &dims, &[src, dst], n)
+    .map(|(name, v)| (name, v as f64))
 }
 
 /// `col[patch_len, positions]` from the input `x` (zero outside the image).
@@ -122,6 +126,29 @@ pub fn turn_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, w_t: &Tensor)
     let n = shape.out_channels * shape.patch_len();
     assert!(w.len >= n && w_t.len >= n, "turn_weight operand too small");
     gather(ctx, "turn_weight", shape, w, w_t, n)
+}
+
+/// The weight `[out_channels, patch_len]` with zero columns up to a multiple of 4 (the texel
+/// matmul's k steps by 4), into `padded`.
+pub fn pad_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, padded: &Tensor) -> Dispatch {
+    let n = shape.out_channels * shape.patch_len().next_multiple_of(4);
+    assert!(
+        w.len >= shape.out_channels * shape.patch_len() && padded.len >= n,
+        "pad_weight operand too small"
+    );
+    let dims = Dims {
+        n: u32::try_from(n).expect("convolution size exceeds u32"),
+        inner: u32::try_from(shape.patch_len()).expect("convolution size exceeds u32"),
+        ..bytemuck::Zeroable::zeroed()
+    };
+    ctx.launch_elementwise(
+        &CONV,
+        "pad_weight",
+        &geometry(shape),
+        &dims,
+        &[w, padded],
+        n,
+    )
 }
 
 /// `src` `[channels, batch, height, width]` (CNHW) reordered into `dst` as `[channels,

@@ -219,10 +219,10 @@ pub struct Product<'a> {
 }
 
 /// Whether the texel matmul can read `shape`'s patch matrix straight from the input's texels in
-/// CHWN order (`CONV_B` in matmul_lanes.wgsl): the batch and the patch length are multiples of 4.
-/// Other convolutions write the patch matrix out (im2col).
+/// CHWN order (`CONV_B` in matmul_lanes.wgsl): the batch is a multiple of 4. Other convolutions
+/// write the patch matrix out (im2col).
 pub fn implicit_patches(shape: &ConvShape) -> bool {
-    shape.batch.is_multiple_of(4) && shape.patch_len().is_multiple_of(4)
+    shape.batch.is_multiple_of(4)
 }
 
 impl<'a> Product<'a> {
@@ -297,6 +297,7 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
         constants.extend(
             [
                 ("CONV_B", 1),
+                ("CONV_CHANNELS", s.channels),
                 ("CONV_BATCH", s.batch),
                 ("CONV_HEIGHT", s.height),
                 ("CONV_WIDTH", s.width),

@@ -2,7 +2,7 @@
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
-use crate::kernels::conv::{col2im, im2col, to_chwn, turn_weight, ConvShape};
+use crate::kernels::conv::{col2im, im2col, pad_weight, to_chwn, turn_weight, ConvShape};
 use crate::kernels::matmul::{matmul, MatmulShape};
 use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
 
@@ -168,7 +168,9 @@ impl Conv2d {
     /// the positions are multiples of 4.
     fn texel_path(&self, ctx: &GpuContext) -> bool {
         let [_, positions, patch] = self.forward_dims();
-        matmul_lanes::available(ctx) && patch.is_multiple_of(4) && positions.is_multiple_of(4)
+        // An assembled patch matrix may have any length (the weight is padded to match).
+        let aligned = patch.is_multiple_of(4) || implicit_patches(&self.shape);
+        matmul_lanes::available(ctx) && aligned && positions.is_multiple_of(4)
     }
 
     /// The forward pass on the texel matmul (`None` where it does not run).
@@ -182,15 +184,26 @@ impl Conv2d {
         if !self.texel_path(ctx) {
             return None;
         }
-        let [co, _, patch] = self.forward_dims();
-        let w = Texels::for_len(ctx, "conv weight texels", co * patch)?;
+        let [co, positions, patch] = self.forward_dims();
         let mut patches = self.patches(ctx, x, scratch)?;
+        // The product's k steps by 4: a patch length that is not a multiple of 4 (the stem's
+        // 9) reads a weight padded with zero columns, and the patch rows past the end as zero.
+        let k = patch.next_multiple_of(4);
+        let w = Texels::for_len(ctx, "conv weight texels", co * k)?;
+        if k == patch {
+            patches.steps.push(w.fill_from(&self.weight));
+        } else {
+            let padded = Tensor::zeros(ctx, "padded conv weight", co * k);
+            patches
+                .steps
+                .push(pad_weight(ctx, self.shape, &self.weight, &padded));
+            patches.steps.push(w.fill_from(&padded));
+        }
         let y_product = Product {
             conv_b: patches.conv_b,
             permuted_c: patches.permuted,
-            ..Product::dense(Layout::Nn, self.forward_dims(), &w, &patches.texels, y)
+            ..Product::dense(Layout::Nn, [co, positions, k], &w, &patches.texels, y)
         };
-        patches.steps.push(w.fill_from(&self.weight));
         patches.steps.push(product(ctx, &y_product));
         Some(patches.steps)
     }
@@ -245,7 +258,11 @@ impl Conv2d {
             ..s
         };
         let same = s.stride == 1 && 2 * s.pad + 1 == s.kernel;
-        if patches.conv_b.is_some() && same && implicit_patches(&turned) {
+        if !patch.is_multiple_of(4) {
+            // Neither the turned weight nor W^T (a patch-length side) steps by 4.
+            return None;
+        }
+        if patches.conv_b.is_some() && same && turned.patch_len().is_multiple_of(4) {
             let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
             let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
             let dims = [s.channels, positions, turned.patch_len()];

@@ -7,18 +7,20 @@ override POSITIONS: bool = true;
 
 @compute @workgroup_size(256)
 fn forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    let i = flat_index(gid, nwg);
-    if (i >= dims.rows * dims.dim) {
-        return;
+    for (var run = 0u; run < RUN; run++) {
+        let i = run_index(gid, nwg, run);
+        if (i >= dims.rows * dims.dim) {
+            return;
+        }
+        let r = i / dims.dim;
+        let d = i % dims.dim;
+        let t = r % dims.seq;
+        // Tokens are validated on the host; the clamp only guards memory safety.
+        let tok = min(tokens[r], dims.vocab - 1u);
+        var v = wte[tok * dims.dim + d];
+        if (POSITIONS) {
+            v += wpe[t * dims.dim + d];
+        }
+        x[i] = v;
     }
-    let r = i / dims.dim;
-    let d = i % dims.dim;
-    let t = r % dims.seq;
-    // Tokens are validated on the host; the clamp only guards memory safety.
-    let tok = min(tokens[r], dims.vocab - 1u);
-    var v = wte[tok * dims.dim + d];
-    if (POSITIONS) {
-        v += wpe[t * dims.dim + d];
-    }
-    x[i] = v;
 }

@@ -69,16 +69,16 @@ pub fn forward(
     wpe: Option<&Tensor>,
     x: &Tensor,
 ) -> Dispatch {
-    let grid = ctx.grid_1d(shape.rows * shape.dim);
+    let n = shape.rows * shape.dim;
     let (wpe, positions) = bound_or_placeholder(ctx, wpe);
     let tensors = [tokens, wte, &wpe, x];
-    ctx.launch(
+    ctx.launch_elementwise(
         &FORWARD,
         "forward",
         &positions,
         &shape.dims(),
         &tensors,
-        grid,
+        n,
     )
 }
 

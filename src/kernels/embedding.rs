@@ -72,14 +72,7 @@ pub fn forward(
     let n = shape.rows * shape.dim;
     let (wpe, positions) = bound_or_placeholder(ctx, wpe);
     let tensors = [tokens, wte, &wpe, x];
-    ctx.launch_elementwise(
-        &FORWARD,
-        "forward",
-        &positions,
-        &shape.dims(),
-        &tensors,
-        n,
-    )
+    ctx.launch_elementwise(&FORWARD, "forward", &positions, &shape.dims(), &tensors, n)
 }
 
 /// The position table (or its gradient) when the model has one; otherwise a one-word

@@ -1,0 +1,182 @@
+//! [`Conv2d`] on the texel matmul (CPU adapters with 8-lane subgroups, see
+//! shaders/matmul_lanes.wgsl): the patches assembled inside the product from the input in CHWN
+//! order, or written by im2col where the batch is not a multiple of 4; the input gradient as a
+//! convolution of dy with the turned weight where the layer allows it.
+
+use super::{Conv2d, ConvScratch};
+use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
+use crate::kernels::conv::{col2im, im2col, pad_weight, to_chwn, turn_weight, ConvShape};
+use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
+
+impl Conv2d {
+    /// Whether the texel matmul runs this layer: the adapter has it, and the patch length and
+    /// the positions are multiples of 4.
+    fn texel_path(&self, ctx: &GpuContext) -> bool {
+        let [_, positions, patch] = self.forward_dims();
+        // An assembled patch matrix may have any length (the weight is padded to match).
+        let aligned = patch.is_multiple_of(4) || implicit_patches(&self.shape);
+        matmul_lanes::available(ctx) && aligned && positions.is_multiple_of(4)
+    }
+
+    /// The forward pass on the texel matmul (`None` where it does not run).
+    pub(super) fn forward_texels(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        y: &Tensor,
+        scratch: &ConvScratch,
+    ) -> Option<Vec<Dispatch>> {
+        if !self.texel_path(ctx) {
+            return None;
+        }
+        let [co, positions, patch] = self.forward_dims();
+        let mut patches = self.patches(ctx, x, scratch)?;
+        // The product's k steps by 4: a patch length that is not a multiple of 4 (the stem's
+        // 9) reads a weight padded with zero columns, and the patch rows past the end as zero.
+        let k = patch.next_multiple_of(4);
+        let w = Texels::for_len(ctx, "conv weight texels", co * k)?;
+        if k == patch {
+            patches.steps.push(w.fill_from(&self.weight));
+        } else {
+            let padded = Tensor::zeros(ctx, "padded conv weight", co * k);
+            patches
+                .steps
+                .push(pad_weight(ctx, self.shape, &self.weight, &padded));
+            patches.steps.push(w.fill_from(&padded));
+        }
+        let y_product = Product {
+            conv_b: patches.conv_b,
+            permuted_c: patches.permuted,
+            ..Product::dense(Layout::Nn, [co, positions, k], &w, &patches.texels, y)
+        };
+        patches.steps.push(product(ctx, &y_product));
+        Some(patches.steps)
+    }
+
+    /// The backward pass on the texel matmul (`None` where it does not run): `dW` reads the
+    /// patches as the forward pass does; `dx` is, for a "same" convolution at stride 1 whose
+    /// patches the product assembles, the convolution of `dy` with the turned weight (no patch
+    /// gradient, no col2im), else `col2im(W^T dy)`.
+    pub(super) fn backward_texels(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        dy: &Tensor,
+        dx: Option<&Tensor>,
+        scratch: &ConvScratch,
+    ) -> Option<Vec<Dispatch>> {
+        if !self.texel_path(ctx) {
+            return None;
+        }
+        let s = self.shape;
+        let [co, positions, patch] = self.forward_dims();
+        let patches = self.patches(ctx, x, scratch)?;
+        let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
+        let mut out = patches.steps;
+        if patches.conv_b.is_some() {
+            // dy in the products' (pixel, image) order, as the patches are.
+            let dy_shape = [co, s.batch, s.out_h(), s.out_w()];
+            out.push(to_chwn(ctx, dy_shape, dy, &scratch.chwn));
+            out.push(dy_texels.fill_prefix_from(&scratch.chwn, co * positions));
+        } else {
+            out.push(dy_texels.fill_from(dy));
+        }
+        // dW [co, patch] = dy [co, positions] col^T, col stored [patch, positions].
+        let dw = Product {
+            conv_b: patches.conv_b,
+            ..Product::dense(
+                Layout::Nt,
+                [co, patch, positions],
+                &dy_texels,
+                &patches.texels,
+                &self.dweight,
+            )
+        };
+        out.push(product(ctx, &dw));
+        let Some(dx) = dx else {
+            return Some(out);
+        };
+        let w_len = co * patch;
+        let turned = ConvShape {
+            channels: s.out_channels,
+            out_channels: s.channels,
+            ..s
+        };
+        let same = s.stride == 1 && 2 * s.pad + 1 == s.kernel;
+        if !patch.is_multiple_of(4) {
+            // Neither the turned weight nor W^T (a patch-length side) steps by 4.
+            return None;
+        }
+        if patches.conv_b.is_some() && same && turned.patch_len().is_multiple_of(4) {
+            let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
+            let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
+            let dims = [s.channels, positions, turned.patch_len()];
+            let dx_product = Product {
+                conv_b: Some(turned),
+                permuted_c: patches.permuted,
+                ..Product::dense(Layout::Nn, dims, &w_texels, &dy_texels, dx)
+            };
+            out.push(turn_weight(ctx, s, &self.weight, &w_turned));
+            out.push(w_texels.fill_from(&w_turned));
+            out.push(product(ctx, &dx_product));
+        } else {
+            let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
+            let dims = [patch, positions, co];
+            let dcol = Product {
+                permuted_c: patches.permuted,
+                ..Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol)
+            };
+            out.push(w_texels.fill_from(&self.weight));
+            out.push(product(ctx, &dcol));
+            out.push(col2im(ctx, s, &scratch.dcol, dx));
+        }
+        Some(out)
+    }
+
+    /// op(B) of the products that read `x`'s patches: `x` itself in texels, reordered to CHWN,
+    /// when the product can assemble the patches ([`implicit_patches`]), else the patch matrix
+    /// written by im2col and copied into the scratch texels.
+    fn patches(&self, ctx: &GpuContext, x: &Tensor, scratch: &ConvScratch) -> Option<Patches> {
+        let s = self.shape;
+        if implicit_patches(&s) {
+            let len = s.input_len();
+            let texels = Texels::for_len(ctx, "conv input texels", len)?;
+            let x_shape = [s.channels, s.batch, s.height, s.width];
+            return Some(Patches {
+                steps: vec![
+                    to_chwn(ctx, x_shape, x, &scratch.chwn),
+                    texels.fill_prefix_from(&scratch.chwn, len),
+                ],
+                texels,
+                conv_b: Some(s),
+                permuted: Some([s.batch, s.out_h() * s.out_w()]),
+            });
+        }
+        let texels = scratch.col_texels.clone()?;
+        let len = s.patch_len().checked_mul(s.positions())?;
+        if len > texels.len {
+            return None;
+        }
+        Some(Patches {
+            steps: vec![
+                im2col(ctx, s, x, &scratch.col),
+                texels.fill_prefix_from(&scratch.col, len),
+            ],
+            texels,
+            conv_b: None,
+            permuted: None,
+        })
+    }
+}
+
+/// See [`Conv2d::patches`].
+struct Patches {
+    /// The plan steps that fill [`Patches::texels`].
+    steps: Vec<Dispatch>,
+    texels: Texels,
+    /// The convolution whose patches the product assembles from `texels`, if it does.
+    conv_b: Option<ConvShape>,
+    /// With `conv_b`, the products' positions run (pixel, image): a result over positions is
+    /// stored back in CNHW ([`Product::permuted_c`]).
+    permuted: Option<[usize; 2]>,
+}

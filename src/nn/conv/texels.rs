@@ -9,8 +9,8 @@ use crate::kernels::conv::{col2im, im2col, pad_weight, to_chwn, turn_weight, Con
 use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
 
 impl Conv2d {
-    /// Whether the texel matmul runs this layer: the adapter has it, and the patch length and
-    /// the positions are multiples of 4.
+    /// Whether the texel matmul runs this layer: the adapter has it, the positions are a
+    /// multiple of 4, and so is the patch length unless the product assembles the patches.
     fn texel_path(&self, ctx: &GpuContext) -> bool {
         let [_, positions, patch] = self.forward_dims();
         // An assembled patch matrix may have any length (the weight is padded to match).

@@ -85,8 +85,23 @@ fn gather(
     dst: &Tensor,
     n: usize,
 ) -> Dispatch {
+    launch(ctx, entry, s, [src, dst], n, 0)
+}
+
+/// A conv.wgsl kernel over `n` elements: the geometry as pipeline constants; the element count,
+/// and `pad_weight`'s patch length (`inner`, 0 elsewhere), in the uniform.
+fn launch(
+    ctx: &GpuContext,
+    entry: &'static str,
+    s: ConvShape,
+    [src, dst]: [&Tensor; 2],
+    n: usize,
+    inner: usize,
+) -> Dispatch {
+    let count = |v: usize| u32::try_from(v).expect("convolution size exceeds u32");
     let dims = Dims {
-        n: u32::try_from(n).expect("convolution size exceeds u32"),
+        n: count(n),
+        inner: count(inner),
         ..bytemuck::Zeroable::zeroed()
     };
     ctx.launch_elementwise(&CONV, entry, &geometry(s), &dims, &[src, dst], n)
@@ -136,19 +151,7 @@ pub fn pad_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, padded: &Tenso
         w.len >= shape.out_channels * shape.patch_len() && padded.len >= n,
         "pad_weight operand too small"
     );
-    let dims = Dims {
-        n: u32::try_from(n).expect("convolution size exceeds u32"),
-        inner: u32::try_from(shape.patch_len()).expect("convolution size exceeds u32"),
-        ..bytemuck::Zeroable::zeroed()
-    };
-    ctx.launch_elementwise(
-        &CONV,
-        "pad_weight",
-        &geometry(shape),
-        &dims,
-        &[w, padded],
-        n,
-    )
+    launch(ctx, "pad_weight", shape, [w, padded], n, shape.patch_len())
 }
 
 /// `src` `[channels, batch, height, width]` (CNHW) reordered into `dst` as `[channels,

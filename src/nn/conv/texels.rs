@@ -46,7 +46,7 @@ impl Conv2d {
         }
         let y_product = Product {
             conv_b: patches.conv_b,
-            permuted_c: patches.permuted,
+            permuted_c: patches.permuted(),
             ..Product::dense(Layout::Nn, [co, positions, k], &w, &patches.texels, y)
         };
         patches.steps.push(product(ctx, &y_product));
@@ -70,8 +70,13 @@ impl Conv2d {
         }
         let s = self.shape;
         let [co, positions, patch] = self.forward_dims();
+        if dx.is_some() && !patch.is_multiple_of(4) {
+            // Neither the turned weight nor W^T (a patch-length side) steps by 4.
+            return None;
+        }
         let patches = self.patches(ctx, x, scratch)?;
         let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
+        let permuted = patches.permuted();
         let mut out = patches.steps;
         if patches.conv_b.is_some() {
             // dy in the products' (pixel, image) order, as the patches are.
@@ -103,17 +108,13 @@ impl Conv2d {
             ..s
         };
         let same = s.stride == 1 && 2 * s.pad + 1 == s.kernel;
-        if !patch.is_multiple_of(4) {
-            // Neither the turned weight nor W^T (a patch-length side) steps by 4.
-            return None;
-        }
         if patches.conv_b.is_some() && same && turned.patch_len().is_multiple_of(4) {
             let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
             let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
             let dims = [s.channels, positions, turned.patch_len()];
             let dx_product = Product {
                 conv_b: Some(turned),
-                permuted_c: patches.permuted,
+                permuted_c: permuted,
                 ..Product::dense(Layout::Nn, dims, &w_texels, &dy_texels, dx)
             };
             out.push(turn_weight(ctx, s, &self.weight, &w_turned));
@@ -123,7 +124,7 @@ impl Conv2d {
             let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
             let dims = [patch, positions, co];
             let dcol = Product {
-                permuted_c: patches.permuted,
+                permuted_c: permuted,
                 ..Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol)
             };
             out.push(w_texels.fill_from(&self.weight));
@@ -149,7 +150,6 @@ impl Conv2d {
                 ],
                 texels,
                 conv_b: Some(s),
-                permuted: Some([s.batch, s.out_h() * s.out_w()]),
             });
         }
         let texels = scratch.col_texels.clone()?;
@@ -164,7 +164,6 @@ impl Conv2d {
             ],
             texels,
             conv_b: None,
-            permuted: None,
         })
     }
 }
@@ -176,7 +175,12 @@ struct Patches {
     texels: Texels,
     /// The convolution whose patches the product assembles from `texels`, if it does.
     conv_b: Option<ConvShape>,
-    /// With `conv_b`, the products' positions run (pixel, image): a result over positions is
-    /// stored back in CNHW ([`Product::permuted_c`]).
-    permuted: Option<[usize; 2]>,
+}
+
+impl Patches {
+    /// With assembled patches the products' positions run (pixel, image): a result over
+    /// positions is stored back in CNHW ([`Product::permuted_c`]).
+    fn permuted(&self) -> Option<[usize; 2]> {
+        self.conv_b.map(|s| [s.batch, s.out_h() * s.out_w()])
+    }
 }

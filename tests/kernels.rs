@@ -7,7 +7,7 @@ mod common;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::{
-    attention, attention_lanes, cross_entropy, elementwise, embedding, layernorm, matmul,
+    attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul,
     matmul_lanes, optimizer, reduce, slot,
 };
 use matmul::{MatmulShape, MatmulVariant};
@@ -342,9 +342,9 @@ fn residual_add() {
 fn attention_forward_and_backward() {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
-    // head_dim 5 runs the scalar kernels, head_dim 8 the vec4 ones; att20 (sequence length a
-    // multiple of 4) runs the vec4 kernels and, where the adapter has 8-lane subgroups, the
-    // texel products too.
+    // head_dim 5 runs the scalar kernels, head_dim 8 the vec4 ones and, where the adapter has
+    // 8-lane subgroups, the fused ones (att8's 9 rows leave the last 8-row block one row long,
+    // att20 has three blocks).
     let cases = [
         ("att", (2, 7, 3, 5)),
         ("att8", (2, 9, 2, 8)),
@@ -358,16 +358,15 @@ fn attention_forward_and_backward() {
             head_dim,
         };
         assert_eq!(shape.vec4(), head_dim == 8);
-        let lanes = attention_lanes::AttentionTexels::new(&ctx, shape);
-        if tag == "att20" && ctx.adapter.name.contains("llvmpipe") {
-            assert!(lanes.is_some(), "lavapipe should run the texel attention");
-        } else if tag != "att20" {
-            assert!(
-                lanes.is_none(),
-                "{tag}: sequence length not a multiple of 4"
-            );
+        let fused = attention_fused::FusedTexels::new(&ctx, shape);
+        if ctx.adapter.name.contains("llvmpipe") {
+            assert_eq!(fused.is_some(), shape.vec4(), "{tag}: fused kernels");
         }
-        for texels in [None, lanes.as_ref()] {
+        let mut paths = vec!["rows"];
+        if fused.is_some() {
+            paths.push("fused");
+        }
+        for path in paths {
             let d = heads * head_dim;
             let qkv = f.tensor(&ctx, &format!("{tag}.qkv"));
             let dout = f.tensor(&ctx, &format!("{tag}.dout"));
@@ -375,15 +374,16 @@ fn attention_forward_and_backward() {
             let dscores = Tensor::zeros(&ctx, "dscores", shape.probs_len());
             let out = Tensor::zeros(&ctx, "out", batch * seq * d);
             let dqkv = Tensor::zeros(&ctx, "dqkv", batch * seq * 3 * d);
-            let ds = match texels {
-                Some(t) => {
-                    let mut ds = attention_lanes::forward(&ctx, shape, t, &qkv, &probs, &out);
-                    ds.extend(attention_lanes::backward(
-                        &ctx, shape, t, &probs, &dout, &dscores, &dqkv,
+            let ds = match path {
+                "fused" => {
+                    let t = fused.as_ref().unwrap();
+                    let mut ds = attention_fused::forward(&ctx, shape, t, &qkv, &out);
+                    ds.extend(attention_fused::backward(
+                        &ctx, shape, t, &out, &dout, &dqkv,
                     ));
                     ds
                 }
-                None => {
+                _ => {
                     let mut ds = vec![attention::forward(&ctx, shape, &qkv, &probs, &out)];
                     ds.extend(attention::backward(
                         &ctx, shape, &qkv, &probs, &dout, &dscores, &dqkv,
@@ -392,16 +392,20 @@ fn attention_forward_and_backward() {
                 }
             };
             run(&ctx, ds);
-            let name = |what: &str| format!("{tag} {what} (texels: {})", texels.is_some());
+            let name = |what: &str| format!("{tag} {what} ({path})");
             let want = |what: &str| f.f(&format!("{tag}.{what}"));
             assert_close(&name("out"), &read(&ctx, &out), want("out"), 1e-5, 1e-4);
-            assert_close(
-                &name("probs"),
-                &read(&ctx, &probs),
-                want("probs"),
-                1e-6,
-                1e-4,
-            );
+            // The fused kernels store no probabilities: their backward pass recomputes them
+            // from the saved log-sum-exp, so dqkv below checks that too.
+            if path != "fused" {
+                assert_close(
+                    &name("probs"),
+                    &read(&ctx, &probs),
+                    want("probs"),
+                    1e-6,
+                    1e-4,
+                );
+            }
             assert_close(&name("dqkv"), &read(&ctx, &dqkv), want("dqkv"), 1e-5, 1e-4);
         }
     }

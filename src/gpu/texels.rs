@@ -94,6 +94,11 @@ impl Texels {
         }
     }
 
+    /// The binding of this texture's view, for a kernel's `texels` slot.
+    pub fn binding(&self) -> wgpu::BindingResource<'_> {
+        wgpu::BindingResource::TextureView(&self.view)
+    }
+
     /// Bytes of the floats it holds (for a dispatch's work).
     pub fn bytes(&self) -> u64 {
         self.len as u64 * 4

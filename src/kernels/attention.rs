@@ -4,7 +4,7 @@ use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
 /// Index helpers shared by the three attention files.
-const INDEX: &str = include_str!("../../shaders/attention_index.wgsl");
+pub(super) const INDEX: &str = include_str!("../../shaders/attention_index.wgsl");
 
 const FORWARD: Shader = shader!(
     "attention.wgsl",
@@ -72,7 +72,7 @@ impl AttentionShape {
 
     /// The pipeline constant fixing the head's lanes at build time: its vec4 lanes for the vec4
     /// kernels, 0 (read from the uniform) for the scalar ones.
-    fn lanes(&self) -> [(&'static str, f64); 1] {
+    pub(super) fn lanes(&self) -> [(&'static str, f64); 1] {
         let lanes = if self.vec4() { self.head_dim / 4 } else { 0 };
         [("HEAD_LANES", lanes as f64)]
     }
@@ -86,7 +86,7 @@ impl AttentionShape {
         self.batch * self.heads * self.seq
     }
 
-    fn dims(&self) -> Dims {
+    pub(super) fn dims(&self) -> Dims {
         Dims {
             batch: self.batch as u32,
             seq: self.seq as u32,
@@ -99,7 +99,7 @@ impl AttentionShape {
 }
 
 crate::wgsl_struct! {
-    struct Dims {
+    pub(super) struct Dims {
         batch: u32,
         seq: u32,
         heads: u32,

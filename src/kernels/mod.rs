@@ -4,7 +4,7 @@
 //! ready [`Dispatch`](crate::gpu::Dispatch)es. [`slot`] is the one table of the scalars buffer.
 
 pub mod attention;
-pub mod attention_lanes;
+pub mod attention_fused;
 pub mod batchnorm;
 pub mod conv;
 pub mod cross_entropy;

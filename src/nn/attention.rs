@@ -4,7 +4,7 @@
 use super::{Linear, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::attention::{self, AttentionShape};
-use crate::kernels::attention_lanes::{self, AttentionTexels};
+use crate::kernels::attention_fused::{self, FusedTexels};
 use crate::kernels::rope::{self, RopeShape};
 
 /// Self-attention block (`{prefix}.qkv`, `{prefix}.proj`).
@@ -15,13 +15,30 @@ pub struct CausalSelfAttention {
     shape: AttentionShape,
     rows: usize,
     qkv_out: Tensor,
-    probs: Tensor,
     heads_out: Tensor,
     d_heads_out: Tensor,
-    dscores: Tensor,
     dqkv: Tensor,
-    /// Texture copies for the texel-product attention, where the adapter runs it.
-    texels: Option<AttentionTexels>,
+    kernels: Kernels,
+}
+
+/// Which attention kernels the adapter runs, with the scratch each needs.
+enum Kernels {
+    /// Fused kernels (CPU adapters with 8-lane subgroups), with their texel copies.
+    Fused(Box<FusedTexels>),
+    /// Kernels that store the `[B, H, T, T]` probabilities and their gradient.
+    Stored { probs: Tensor, dscores: Tensor },
+}
+
+impl Kernels {
+    fn new(ctx: &GpuContext, shape: AttentionShape) -> Self {
+        if let Some(texels) = FusedTexels::new(ctx, shape) {
+            return Self::Fused(Box::new(texels));
+        }
+        Self::Stored {
+            probs: Tensor::zeros(ctx, "attention probs", shape.probs_len()),
+            dscores: Tensor::zeros(ctx, "d attention scores", shape.probs_len()),
+        }
+    }
 }
 
 impl CausalSelfAttention {
@@ -63,12 +80,10 @@ impl CausalSelfAttention {
             shape,
             rows,
             qkv_out: Tensor::zeros(ctx, "qkv", rows * 3 * dim),
-            probs: Tensor::zeros(ctx, "attention probs", shape.probs_len()),
             heads_out: Tensor::zeros(ctx, "attention heads", rows * dim),
             d_heads_out: Tensor::zeros(ctx, "d attention heads", rows * dim),
-            dscores: Tensor::zeros(ctx, "d attention scores", shape.probs_len()),
             dqkv: Tensor::zeros(ctx, "dqkv", rows * 3 * dim),
-            texels: AttentionTexels::new(ctx, shape),
+            kernels: Kernels::new(ctx, shape),
         }
     }
 
@@ -78,22 +93,14 @@ impl CausalSelfAttention {
         if let Some(rotary) = self.rotary {
             out.push(rope::forward(ctx, rotary, &self.qkv_out));
         }
-        match &self.texels {
-            Some(texels) => out.extend(attention_lanes::forward(
-                ctx,
-                self.shape,
-                texels,
-                &self.qkv_out,
-                &self.probs,
-                &self.heads_out,
-            )),
-            None => out.push(attention::forward(
-                ctx,
-                self.shape,
-                &self.qkv_out,
-                &self.probs,
-                &self.heads_out,
-            )),
+        let (shape, qkv, heads) = (self.shape, &self.qkv_out, &self.heads_out);
+        match &self.kernels {
+            Kernels::Fused(texels) => {
+                out.extend(attention_fused::forward(ctx, shape, texels, qkv, heads));
+            }
+            Kernels::Stored { probs, .. } => {
+                out.push(attention::forward(ctx, shape, qkv, probs, heads));
+            }
         }
         out.extend(self.proj.forward(ctx, self.rows, &self.heads_out, y));
         out
@@ -110,26 +117,16 @@ impl CausalSelfAttention {
         let mut out =
             self.proj
                 .backward(ctx, self.rows, &self.heads_out, dy, Some(&self.d_heads_out));
-        match &self.texels {
-            // The texels of qkv and the probabilities are this step's: the forward pass, earlier
-            // in the same submission, copied them.
-            Some(texels) => out.extend(attention_lanes::backward(
-                ctx,
-                self.shape,
-                texels,
-                &self.probs,
-                &self.d_heads_out,
-                &self.dscores,
-                &self.dqkv,
+        let (shape, qkv, heads) = (self.shape, &self.qkv_out, &self.heads_out);
+        let (dheads, dqkv) = (&self.d_heads_out, &self.dqkv);
+        match &self.kernels {
+            // The qkv texels are this step's: the forward pass, earlier in the same submission,
+            // copied them.
+            Kernels::Fused(texels) => out.extend(attention_fused::backward(
+                ctx, shape, texels, heads, dheads, dqkv,
             )),
-            None => out.extend(attention::backward(
-                ctx,
-                self.shape,
-                &self.qkv_out,
-                &self.probs,
-                &self.d_heads_out,
-                &self.dscores,
-                &self.dqkv,
+            Kernels::Stored { probs, dscores } => out.extend(attention::backward(
+                ctx, shape, qkv, probs, dheads, dscores, dqkv,
             )),
         }
         if let Some(rotary) = self.rotary {

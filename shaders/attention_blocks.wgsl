@@ -1,0 +1,28 @@
+// Row blocks of the fused attention kernels (attention_fused*.wgsl): a workgroup of BLOCK
+// invocations takes BLOCK consecutive rows of one (batch, head). Its grid is
+// [ceil(T / BLOCK), H, B].
+
+const BLOCK: u32 = 8u;
+
+// `row`: this invocation's row, clamped into the sequence so that its loads stay in bounds
+// (`valid` says whether it stores); `first` and `end`: the block's first row and one past its
+// last.
+struct Block {
+    b: u32,
+    h: u32,
+    row: u32,
+    valid: bool,
+    first: u32,
+    end: u32,
+}
+
+fn block_of(wg: vec3<u32>, lane: u32) -> Block {
+    let first = wg.x * BLOCK;
+    let i = first + lane;
+    return Block(wg.z, wg.y, min(i, dims.seq - 1u), i < dims.seq, first, min(first + BLOCK, dims.seq));
+}
+
+// Index of a per-row statistic, [B, H, T].
+fn stat_index(b: u32, h: u32, i: u32) -> u32 {
+    return (b * dims.heads + h) * dims.seq + i;
+}

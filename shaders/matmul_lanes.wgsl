@@ -19,17 +19,7 @@
 //   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
-//   LAYOUT 3, `tt`: A [K,M], B [N,K]   needs M % 4 == 0 and K % 4 == 0
-// TRANS_C stores C transposed (element (i, j) at j * ldc + i): attention's products whose result
-// has only a head's width of columns run as C^T = op(B)^T op(A)^T, so that the narrow side fills
-// 16-row blocks instead of leaving most of each 64-column block idle.
-// Operands may be strided views (row strides `lda`/`ldb` in texels, `ldc` in floats) and batched
-// over workgroups' z = batch * heads + head, each with its own offsets: attention's per-head
-// products read q, k and v straight out of the packed qkv rows.
-// CAUSAL (attention, positions i >= j kept), 1 where i is C's row: `nt` (scores) skips blocks
-// wholly above the diagonal (never read), `nn` stops k at the block's last row and `tn` starts it
-// at the block's first row, as P and dS are zero beyond; 2 where i is C's column (the transposed
-// products): `tt` stops k at the block's last column, `tn` starts it at its first column.
+// Row strides `lda`/`ldb` are in texels; C is stored row-major, N floats per row.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
 // CONV_B (`nn` and `nt` only): op(B) is the patch matrix of a convolution, never stored, with
@@ -56,10 +46,8 @@ override PERM_PIXELS: u32 = 1u;
 
 override LAYOUT: u32 = 0u;
 override HAS_BIAS: bool = false;
-override CAUSAL: u32 = 0u;
 // Rows of C per workgroup: 16 or 32.
 override ROWS: u32 = 16u;
-override TRANS_C: bool = false;
 
 // Four consecutive k of op(B) for this lane's two column blocks: lo_q and hi_q hold columns
 // col0..col0+3 and col0+4..col0+7 at k = 4 kk + q.
@@ -74,18 +62,12 @@ struct Acc {
     hi: vec4<f32>,
 }
 
-// This workgroup's operand offsets (texels for A and B, floats for C).
-var<private> a_base: u32;
-var<private> b_base: u32;
-
 fn texel_a(i: u32) -> vec4<f32> {
-    let t = a_base + i;
-    return textureLoad(a, vec2<u32>(t % TEXEL_ROW, t / TEXEL_ROW), 0);
+    return textureLoad(a, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
 }
 
 fn texel_b(i: u32) -> vec4<f32> {
-    let t = b_base + i;
-    return textureLoad(b, vec2<u32>(t % TEXEL_ROW, t / TEXEL_ROW), 0);
+    return textureLoad(b, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
 }
 
 // acc += (x[0] B[k0] + x[1] B[k0+1]) + (x[2] B[k0+2] + x[3] B[k0+3]): the four products are
@@ -188,7 +170,7 @@ fn panel_cols(kk: u32, col0: u32) -> Panel {
     );
 }
 
-fn put(c_base: u32, row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0: u32) {
+fn put(row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0: u32) {
     if (row >= dims.m) {
         return;
     }
@@ -196,22 +178,19 @@ fn put(c_base: u32, row: u32, acc: Acc, bias0: vec4<f32>, bias1: vec4<f32>, col0
     let hi = acc.hi + bias1;
     for (var j = 0u; j < 4u; j++) {
         if (col0 + j < dims.n) {
-            c[c_at(c_base, row, col0 + j)] = lo[j];
+            c[c_at(row, col0 + j)] = lo[j];
         }
         if (col0 + 4u + j < dims.n) {
-            c[c_at(c_base, row, col0 + 4u + j)] = hi[j];
+            c[c_at(row, col0 + 4u + j)] = hi[j];
         }
     }
 }
 
-fn c_at(c_base: u32, row: u32, col: u32) -> u32 {
-    if (TRANS_C) {
-        return c_base + col * dims.ldc + row;
-    }
+fn c_at(row: u32, col: u32) -> u32 {
     if (PERMUTED_C) {
-        return c_base + row * dims.ldc + (col % PERM_BATCH) * PERM_PIXELS + col / PERM_BATCH;
+        return row * dims.n + (col % PERM_BATCH) * PERM_PIXELS + col / PERM_BATCH;
     }
-    return c_base + row * dims.ldc + col;
+    return row * dims.n + col;
 }
 
 fn bias_at(col: u32) -> f32 {
@@ -224,31 +203,10 @@ fn bias_at(col: u32) -> f32 {
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
     let row0 = wg.y * ROWS;
-    if (CAUSAL == 1u && LAYOUT == 1u && wg.x * 64u > row0 + ROWS - 1u) {
-        return;
-    }
     let col0 = (wg.x * 8u + lane) * 8u;
-    let batch = wg.z / dims.heads;
-    let head = wg.z % dims.heads;
-    a_base = dims.a_offset + batch * dims.a_batch + head * dims.a_head;
-    b_base = dims.b_offset + batch * dims.b_batch + head * dims.b_head;
-    let c_base = dims.c_offset + batch * dims.c_batch + head * dims.c_head;
     // Column block of `nn`/`tn` (vec4 index), clamped: lanes past N compute and discard.
     let cb = min(col0 / 4u, dims.n / 4u - 1u);
-    var k_end = (dims.k + 3u) / 4u;
-    var k_begin = 0u;
-    if (CAUSAL == 1u && LAYOUT == 0u) {
-        k_end = min(k_end, (row0 + ROWS + 3u) / 4u);
-    }
-    if (CAUSAL == 1u && LAYOUT == 2u) {
-        k_begin = row0 / 4u;
-    }
-    if (CAUSAL == 2u && LAYOUT == 3u) {
-        k_end = min(k_end, (wg.x * 64u + 64u + 3u) / 4u);
-    }
-    if (CAUSAL == 2u && LAYOUT == 2u) {
-        k_begin = wg.x * 64u / 4u;
-    }
+    let k_end = (dims.k + 3u) / 4u;
     let m4 = dims.m / 4u;
     let last_row = dims.m - 1u;
     // `nn`/`nt`: this lane fetches rows row0 + 8 g + lane of A, g < ROWS / 8.
@@ -256,18 +214,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     let a_row1 = min(row0 + 8u + lane, last_row) * dims.lda;
     let a_row2 = min(row0 + 16u + lane, last_row) * dims.lda;
     let a_row3 = min(row0 + 24u + lane, last_row) * dims.lda;
-    // `tn`/`tt`: this lane fetches k = 4 kk + h (h < 4) for rows row0 + 4 lane .. + 3.
+    // `tn`: this lane fetches k = 4 kk + h (h < 4) for rows row0 + 4 lane .. + 3.
     let a_block = min(row0 / 4u + lane, m4 - 1u);
     var acc: array<Acc, 32>;
     var x: array<vec4<f32>, 32>;
-    for (var kk = k_begin; kk < k_end; kk++) {
+    for (var kk = 0u; kk < k_end; kk++) {
         var p: Panel;
-        if (LAYOUT == 1u || LAYOUT == 3u) {
+        if (LAYOUT == 1u) {
             p = panel_cols(kk, col0);
         } else {
             p = panel_rows(kk, cb);
         }
-        if (LAYOUT == 2u || LAYOUT == 3u) {
+        if (LAYOUT == 2u) {
             let k0 = kk * 4u;
             let last_k = dims.k - 1u;
             let a0 = select(vec4(0.0), texel_a(min(k0, last_k) * dims.lda + a_block), k0 < dims.k);
@@ -418,38 +376,38 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     }
     let bias0 = vec4(bias_at(col0), bias_at(col0 + 1u), bias_at(col0 + 2u), bias_at(col0 + 3u));
     let bias1 = vec4(bias_at(col0 + 4u), bias_at(col0 + 5u), bias_at(col0 + 6u), bias_at(col0 + 7u));
-    put(c_base, row0 + 0u, acc[0], bias0, bias1, col0);
-    put(c_base, row0 + 1u, acc[1], bias0, bias1, col0);
-    put(c_base, row0 + 2u, acc[2], bias0, bias1, col0);
-    put(c_base, row0 + 3u, acc[3], bias0, bias1, col0);
-    put(c_base, row0 + 4u, acc[4], bias0, bias1, col0);
-    put(c_base, row0 + 5u, acc[5], bias0, bias1, col0);
-    put(c_base, row0 + 6u, acc[6], bias0, bias1, col0);
-    put(c_base, row0 + 7u, acc[7], bias0, bias1, col0);
-    put(c_base, row0 + 8u, acc[8], bias0, bias1, col0);
-    put(c_base, row0 + 9u, acc[9], bias0, bias1, col0);
-    put(c_base, row0 + 10u, acc[10], bias0, bias1, col0);
-    put(c_base, row0 + 11u, acc[11], bias0, bias1, col0);
-    put(c_base, row0 + 12u, acc[12], bias0, bias1, col0);
-    put(c_base, row0 + 13u, acc[13], bias0, bias1, col0);
-    put(c_base, row0 + 14u, acc[14], bias0, bias1, col0);
-    put(c_base, row0 + 15u, acc[15], bias0, bias1, col0);
+    put(row0 + 0u, acc[0], bias0, bias1, col0);
+    put(row0 + 1u, acc[1], bias0, bias1, col0);
+    put(row0 + 2u, acc[2], bias0, bias1, col0);
+    put(row0 + 3u, acc[3], bias0, bias1, col0);
+    put(row0 + 4u, acc[4], bias0, bias1, col0);
+    put(row0 + 5u, acc[5], bias0, bias1, col0);
+    put(row0 + 6u, acc[6], bias0, bias1, col0);
+    put(row0 + 7u, acc[7], bias0, bias1, col0);
+    put(row0 + 8u, acc[8], bias0, bias1, col0);
+    put(row0 + 9u, acc[9], bias0, bias1, col0);
+    put(row0 + 10u, acc[10], bias0, bias1, col0);
+    put(row0 + 11u, acc[11], bias0, bias1, col0);
+    put(row0 + 12u, acc[12], bias0, bias1, col0);
+    put(row0 + 13u, acc[13], bias0, bias1, col0);
+    put(row0 + 14u, acc[14], bias0, bias1, col0);
+    put(row0 + 15u, acc[15], bias0, bias1, col0);
     if (ROWS > 16u) {
-        put(c_base, row0 + 16u, acc[16], bias0, bias1, col0);
-        put(c_base, row0 + 17u, acc[17], bias0, bias1, col0);
-        put(c_base, row0 + 18u, acc[18], bias0, bias1, col0);
-        put(c_base, row0 + 19u, acc[19], bias0, bias1, col0);
-        put(c_base, row0 + 20u, acc[20], bias0, bias1, col0);
-        put(c_base, row0 + 21u, acc[21], bias0, bias1, col0);
-        put(c_base, row0 + 22u, acc[22], bias0, bias1, col0);
-        put(c_base, row0 + 23u, acc[23], bias0, bias1, col0);
-        put(c_base, row0 + 24u, acc[24], bias0, bias1, col0);
-        put(c_base, row0 + 25u, acc[25], bias0, bias1, col0);
-        put(c_base, row0 + 26u, acc[26], bias0, bias1, col0);
-        put(c_base, row0 + 27u, acc[27], bias0, bias1, col0);
-        put(c_base, row0 + 28u, acc[28], bias0, bias1, col0);
-        put(c_base, row0 + 29u, acc[29], bias0, bias1, col0);
-        put(c_base, row0 + 30u, acc[30], bias0, bias1, col0);
-        put(c_base, row0 + 31u, acc[31], bias0, bias1, col0);
+        put(row0 + 16u, acc[16], bias0, bias1, col0);
+        put(row0 + 17u, acc[17], bias0, bias1, col0);
+        put(row0 + 18u, acc[18], bias0, bias1, col0);
+        put(row0 + 19u, acc[19], bias0, bias1, col0);
+        put(row0 + 20u, acc[20], bias0, bias1, col0);
+        put(row0 + 21u, acc[21], bias0, bias1, col0);
+        put(row0 + 22u, acc[22], bias0, bias1, col0);
+        put(row0 + 23u, acc[23], bias0, bias1, col0);
+        put(row0 + 24u, acc[24], bias0, bias1, col0);
+        put(row0 + 25u, acc[25], bias0, bias1, col0);
+        put(row0 + 26u, acc[26], bias0, bias1, col0);
+        put(row0 + 27u, acc[27], bias0, bias1, col0);
+        put(row0 + 28u, acc[28], bias0, bias1, col0);
+        put(row0 + 29u, acc[29], bias0, bias1, col0);
+        put(row0 + 30u, acc[30], bias0, bias1, col0);
+        put(row0 + 31u, acc[31], bias0, bias1, col0);
     }
 }

@@ -191,7 +191,7 @@ pub fn matmul_variant(
     let vec4_entry = Layout::of(&shape).map(|layout| match layout {
         Layout::Nn => "nn",
         Layout::Nt => "nt",
-        Layout::Tn | Layout::Tt => "tn",
+        Layout::Tn => "tn",
     });
     let bias_flag = [("HAS_BIAS", flag(bias.is_some()))];
     let all_flags = [

@@ -1,6 +1,5 @@
 //! The matmul for CPU adapters with subgroups of at least 8 lanes (shaders/matmul_lanes.wgsl):
-//! operands are copied into textures ([`Texels`]) and multiplied from there, optionally as
-//! strided views batched over (batch, head) pairs (attention's per-head products).
+//! operands are copied into textures ([`Texels`]) and multiplied from there.
 
 use super::conv::ConvShape;
 use super::matmul::MatmulShape;
@@ -40,19 +39,11 @@ crate::wgsl_struct! {
         m: u32,
         n: u32,
         k: u32,
-        heads: u32,
         lda: u32,
         ldb: u32,
-        ldc: u32,
-        a_offset: u32,
-        a_batch: u32,
-        a_head: u32,
-        b_batch: u32,
-        b_head: u32,
-        c_batch: u32,
-        c_head: u32,
-        b_offset: u32,
-        c_offset: u32,
+        _pad0: u32,
+        _pad1: u32,
+        _pad2: u32,
     }
 }
 
@@ -70,19 +61,6 @@ pub enum Layout {
     Nt,
     /// A `[K,M]`, B `[K,N]`.
     Tn,
-    /// A `[K,M]`, B `[N,K]` (attention's transposed products; never chosen by [`Layout::of`]).
-    Tt,
-}
-
-/// Which causal structure a product has (see matmul_lanes.wgsl).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Causal {
-    /// A plain product.
-    None = 0,
-    /// Positions `i >= j` kept, `i` being C's row.
-    Rows = 1,
-    /// Positions `i >= j` kept, `i` being C's column (products stored transposed).
-    Cols = 2,
 }
 
 impl Layout {
@@ -111,7 +89,6 @@ impl Layout {
             Self::Nn => (k / 4, n / 4),
             Self::Nt => (k / 4, k / 4),
             Self::Tn => (m / 4, n / 4),
-            Self::Tt => (m / 4, k / 4),
         }
     }
 
@@ -120,95 +97,29 @@ impl Layout {
             Self::Nn => 0.0,
             Self::Nt => 1.0,
             Self::Tn => 2.0,
-            Self::Tt => 3.0,
         }
     }
 }
 
-/// An operand in texels: first texel, row stride and offsets per batch and per head, all in
-/// texels.
-#[derive(Clone, Copy, Debug)]
-pub struct TexelView<'a> {
-    /// The texels.
-    pub texels: &'a Texels,
-    /// Texel of element (0, 0) of the first batch entry and head.
-    pub offset: usize,
-    /// Texels from one stored row to the next.
-    pub ld: usize,
-    /// Offset of each batch entry.
-    pub batch: usize,
-    /// Offset of each head.
-    pub head: usize,
-}
-
-impl<'a> TexelView<'a> {
-    /// A whole texture as one operand with rows `ld` texels apart.
-    pub fn whole(texels: &'a Texels, ld: usize) -> Self {
-        Self {
-            texels,
-            offset: 0,
-            ld,
-            batch: 0,
-            head: 0,
-        }
-    }
-}
-
-/// The result's view: first element, row stride and offsets per batch and per head, in floats.
-#[derive(Clone, Copy, Debug)]
-pub struct OutView<'a> {
-    /// Where C goes.
-    pub tensor: &'a Tensor,
-    /// Element (0, 0) of the first batch entry and head.
-    pub offset: usize,
-    /// Floats from one row to the next.
-    pub ld: usize,
-    /// Offset of each batch entry.
-    pub batch: usize,
-    /// Offset of each head.
-    pub head: usize,
-}
-
-impl<'a> OutView<'a> {
-    /// A whole tensor as C with rows `ld` floats apart.
-    pub fn whole(tensor: &'a Tensor, ld: usize) -> Self {
-        Self {
-            tensor,
-            offset: 0,
-            ld,
-            batch: 0,
-            head: 0,
-        }
-    }
-}
-
-/// One product: `C[m,n] = op(A) op(B) (+ bias)` for each of `batch * heads` (batch, head) pairs.
+/// One product: `C[m,n] = op(A) op(B) (+ bias)`, C stored row-major.
 #[derive(Clone, Copy, Debug)]
 pub struct Product<'a> {
     /// Storage of the operands.
     pub layout: Layout,
-    /// Rows, columns and inner dimension of each C.
+    /// Rows of C.
     pub m: usize,
     /// Columns of C.
     pub n: usize,
     /// Inner dimension.
     pub k: usize,
-    /// op(A)'s texels.
-    pub a: TexelView<'a>,
-    /// op(B)'s texels.
-    pub b: TexelView<'a>,
+    /// A's texels.
+    pub a: &'a Texels,
+    /// B's texels (a convolution's input when [`Product::conv_b`] is set).
+    pub b: &'a Texels,
     /// Added to every row of C.
     pub bias: Option<&'a Tensor>,
     /// The result.
-    pub c: OutView<'a>,
-    /// Batch entries.
-    pub batch: usize,
-    /// Heads per batch entry.
-    pub heads: usize,
-    /// Attention's causal structure.
-    pub causal: Causal,
-    /// C is stored transposed: element `(i, j)` at `j * ld + i` of [`Product::c`].
-    pub trans_c: bool,
+    pub c: &'a Tensor,
     /// op(B) is this convolution's patch matrix with positions ordered (pixel, image),
     /// assembled from its input's texels in CHWN order ([`Product::b`]) as the product reads
     /// them (see [`implicit_patches`]).
@@ -226,8 +137,7 @@ pub fn implicit_patches(shape: &ConvShape) -> bool {
 }
 
 impl<'a> Product<'a> {
-    /// A dense product `C[m,n] = op(A) op(B)` of whole textures laid out as `layout` says, C
-    /// stored row-major.
+    /// A dense product `C[m,n] = op(A) op(B)` of textures laid out as `layout` says.
     pub fn dense(
         layout: Layout,
         [m, n, k]: [usize; 3],
@@ -235,20 +145,15 @@ impl<'a> Product<'a> {
         b: &'a Texels,
         c: &'a Tensor,
     ) -> Self {
-        let (lda, ldb) = layout.strides(m, n, k);
         Self {
             layout,
             m,
             n,
             k,
-            a: TexelView::whole(a, lda),
-            b: TexelView::whole(b, ldb),
+            a,
+            b,
             bias: None,
-            c: OutView::whole(c, n),
-            batch: 1,
-            heads: 1,
-            causal: Causal::None,
-            trans_c: false,
+            c,
             conv_b: None,
             permuted_c: None,
         }
@@ -261,30 +166,19 @@ fn u32_of(x: usize) -> u32 {
 
 /// The dispatch of `p` (its operands must already hold their texels).
 pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
+    let (lda, ldb) = p.layout.strides(p.m, p.n, p.k);
     let dims = LanesDims {
         m: u32_of(p.m),
         n: u32_of(p.n),
         k: u32_of(p.k),
-        heads: u32_of(p.heads.max(1)),
-        lda: u32_of(p.a.ld),
-        ldb: u32_of(p.b.ld),
-        ldc: u32_of(p.c.ld),
-        a_offset: u32_of(p.a.offset),
-        b_offset: u32_of(p.b.offset),
-        c_offset: u32_of(p.c.offset),
-        a_batch: u32_of(p.a.batch),
-        a_head: u32_of(p.a.head),
-        b_batch: u32_of(p.b.batch),
-        b_head: u32_of(p.b.head),
-        c_batch: u32_of(p.c.batch),
-        c_head: u32_of(p.c.head),
+        lda: u32_of(lda),
+        ldb: u32_of(ldb),
+        ..bytemuck::Zeroable::zeroed()
     };
     let flag = |b: bool| if b { 1.0 } else { 0.0 };
     let constants = [
         ("LAYOUT", p.layout.constant()),
         ("HAS_BIAS", flag(p.bias.is_some())),
-        ("CAUSAL", p.causal as u32 as f64),
-        ("TRANS_C", flag(p.trans_c)),
         ("ROWS", block_rows(p.m) as f64),
     ];
     let mut constants = constants.to_vec();
@@ -310,7 +204,6 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
         );
     }
     if let Some([batch, pixels]) = p.permuted_c {
-        assert!(!p.trans_c, "a permuted C is stored row-major");
         constants.extend([
             ("PERMUTED_C", 1.0),
             ("PERM_BATCH", batch as f64),
@@ -323,32 +216,21 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     let grid = [
         u32_of(p.n.div_ceil(BLOCK_COLS)),
         u32_of(p.m.div_ceil(block_rows(p.m))),
-        u32_of(p.batch * p.heads),
+        1,
     ];
     let mut dispatch = kernel.dispatch(
         ctx,
         &[
             uniform.as_entire_binding(),
-            wgpu::BindingResource::TextureView(&p.a.texels.view),
-            wgpu::BindingResource::TextureView(&p.b.texels.view),
+            p.a.binding(),
+            p.b.binding(),
             bias.binding(),
-            p.c.tensor.binding(),
+            p.c.binding(),
         ],
         grid,
     );
-    dispatch.work.bytes =
-        (p.a.texels.bytes() + p.b.texels.bytes() + bias.bytes() + p.c.tensor.bytes()) as f64;
-    let pairs = (p.batch * p.heads) as f64;
-    let full = 2.0 * pairs * p.m as f64 * p.n as f64 * p.k as f64;
-    // A causal product's useful work: each query pairs with itself and the positions before it,
-    // (T + 1) / 2T of the square (the kernel skips most, not all, of the rest).
-    let useful = if p.causal != Causal::None {
-        let t = p.m.max(p.n).max(1) as f64;
-        full * (t + 1.0) / (2.0 * t)
-    } else {
-        full
-    };
-    dispatch.with_flops(useful)
+    dispatch.work.bytes = (p.a.bytes() + p.b.bytes() + bias.bytes() + p.c.bytes()) as f64;
+    dispatch.with_flops(2.0 * p.m as f64 * p.n as f64 * p.k as f64)
 }
 
 /// One product of [`matmul_lanes_sharing_a`]: `c = op(a) op(b) (+ bias)`.

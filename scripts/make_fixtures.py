@@ -134,6 +134,7 @@ def kernels():
             opt.step()
         t[f"opt.{name}"] = torch.cat([pd.detach(), pn.detach()])
     t.update(aligned_matmul())
+    t.update(padded_matmul())
     save_file(f32(t), os.path.join(OUT, "kernels.safetensors"))
 
 
@@ -183,6 +184,23 @@ def aligned_matmul():
     t.update({"mm72.a": a, "mm72.b": b, "mm72.nn": a @ b, "mm72.b_t": b_t, "mm72.nt": a @ b_t.t(),
               "mm72.a_tail": a_tail, "mm72.b_tail": b_tail, "mm72.tn": a_tail.t() @ b_tail})
     return t
+
+
+def padded_matmul():
+    """Products whose A rows are not whole texels (the texel matmul pads them): `nn` with an
+    inner dimension of 29 and `tn` with 37 rows (the head's 83-symbol vocabulary in small).
+    Its own generator, so every other fixture's numbers stay unchanged."""
+    g5 = torch.Generator().manual_seed(5678)
+
+    def r(*shape):
+        return torch.randn(*shape, generator=g5, dtype=torch.float64)
+
+    m, k, n = 40, 29, 44
+    a, b = r(m, k), r(k, n)
+    m_t = 37
+    a_t = r(k, m_t)
+    return {"mmpad.a": a, "mmpad.b": b, "mmpad.nn": a @ b,
+            "mmpad.a_t": a_t, "mmpad.tn": a_t.t() @ b}
 
 
 def model():

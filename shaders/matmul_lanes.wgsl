@@ -16,9 +16,9 @@
 // fetches per lane instead of one per row. 32-row blocks fetch op(B) half as often per product
 // and run faster; 16-row blocks serve products with few rows. k is summed in order, so results
 // are deterministic.
-//   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
+//   LAYOUT 0, `nn`: A [M,K], B [K,N]   needs N % 4 == 0 (A's rows padded to whole texels)
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
-//   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0 (any K)
+//   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs N % 4 == 0 (any K; A's rows padded likewise)
 // Row strides `lda`/`ldb` are in texels; C is stored row-major, N floats per row.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
@@ -207,7 +207,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
     // Column block of `nn`/`tn` (vec4 index), clamped: lanes past N compute and discard.
     let cb = min(col0 / 4u, dims.n / 4u - 1u);
     let k_end = (dims.k + 3u) / 4u;
-    let m4 = dims.m / 4u;
+    let m4 = (dims.m + 3u) / 4u;
     let last_row = dims.m - 1u;
     // `nn`/`nt`: this lane fetches rows row0 + 8 g + lane of A, g < ROWS / 8.
     let a_row0 = min(row0 + lane, last_row) * dims.lda;

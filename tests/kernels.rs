@@ -167,6 +167,57 @@ fn matmul_aligned_case(
     }
 }
 
+/// Products whose A rows are not whole texels: the texel kernel pads them with zero columns
+/// (`nn` with K = 29, `tn` with M = 37, as the head's 83-symbol vocabulary in `small`).
+#[test]
+fn matmul_padded_a_every_variant() {
+    let ctx = ctx();
+    let f = Fixture::load("kernels.safetensors");
+    let (a, a_t, b) = (
+        f.tensor(&ctx, "mmpad.a"),
+        f.tensor(&ctx, "mmpad.a_t"),
+        f.tensor(&ctx, "mmpad.b"),
+    );
+    let (k, n) = (29, 44);
+    let cases = [(&a, 40, false, "mmpad.nn"), (&a_t, 37, true, "mmpad.tn")];
+    for (aa, m, trans_a, want) in cases {
+        let shape = MatmulShape {
+            m,
+            n,
+            k,
+            trans_a,
+            trans_b: false,
+        };
+        assert!(
+            matmul_lanes::Layout::of(&shape).is_none(),
+            "{want}: A is ragged"
+        );
+        for variant in [
+            MatmulVariant::Lanes,
+            MatmulVariant::Vec4,
+            MatmulVariant::Blocked,
+        ] {
+            let c = Tensor::zeros(&ctx, "c", m * n);
+            let dispatches = matmul::matmul_variant(&ctx, variant, aa, &b, None, &c, shape);
+            if variant == MatmulVariant::Lanes && matmul_lanes::available(&ctx) {
+                let kernels: Vec<_> = dispatches.iter().map(|d| d.label.to_string()).collect();
+                assert!(
+                    kernels.iter().any(|k| k == "pad_columns:pad_columns"),
+                    "{want}: the texel kernel should pad A, ran {kernels:?}"
+                );
+            }
+            run(&ctx, dispatches);
+            assert_close(
+                &format!("{want} {variant:?}"),
+                &read(&ctx, &c),
+                f.f(want),
+                1e-4,
+                1e-4,
+            );
+        }
+    }
+}
+
 #[test]
 fn linear_forward_and_backward() {
     let ctx = ctx();

@@ -34,6 +34,21 @@ fn block_rows(m: usize) -> usize {
     }
 }
 
+const PAD_COLUMNS: Shader = shader!(
+    "pad_columns.wgsl",
+    structs: [PadDims],
+    bindings: [uniform("d", "PadDims"), read("a"), write("out")],
+);
+
+crate::wgsl_struct! {
+    struct PadDims {
+        n: u32,
+        cols: u32,
+        padded: u32,
+        last: u32,
+    }
+}
+
 crate::wgsl_struct! {
     struct LanesDims {
         m: u32,
@@ -64,8 +79,15 @@ pub enum Layout {
 }
 
 impl Layout {
-    /// The layout of `shape`, when its alignment allows the kernel.
+    /// The layout of `shape`, when its alignment allows the kernel with A as stored.
     pub fn of(shape: &MatmulShape) -> Option<Self> {
+        Self::padding_a(shape).and_then(|(layout, a_row)| a_row.is_multiple_of(4).then_some(layout))
+    }
+
+    /// The layout of `shape` when A's stored rows may be padded to whole texels (see
+    /// [`pad_columns`]), and the length of those rows: K for `nn` (any K), M for `tn` (any M);
+    /// `nt` reads K-long rows of both operands, so K must be a multiple of 4.
+    pub fn padding_a(shape: &MatmulShape) -> Option<(Self, usize)> {
         let MatmulShape {
             m,
             n,
@@ -75,20 +97,20 @@ impl Layout {
         } = *shape;
         let four = |x: usize| x.is_multiple_of(4);
         match (trans_a, trans_b) {
-            (false, false) if four(k) && four(n) => Some(Self::Nn),
-            (false, true) if four(k) => Some(Self::Nt),
-            (true, false) if four(m) && four(n) => Some(Self::Tn),
+            (false, false) if four(n) => Some((Self::Nn, k)),
+            (false, true) if four(k) => Some((Self::Nt, k)),
+            (true, false) if four(n) => Some((Self::Tn, m)),
             _ => None,
         }
     }
 
     /// Row strides in texels `(lda, ldb)` of the stored (not transposed) operands of a dense
-    /// `m x n x k` product.
+    /// `m x n x k` product, A's rows padded to whole texels.
     pub fn strides(self, m: usize, n: usize, k: usize) -> (usize, usize) {
         match self {
-            Self::Nn => (k / 4, n / 4),
+            Self::Nn => (k.div_ceil(4), n / 4),
             Self::Nt => (k / 4, k / 4),
-            Self::Tn => (m / 4, n / 4),
+            Self::Tn => (m.div_ceil(4), n / 4),
         }
     }
 
@@ -262,17 +284,31 @@ pub fn matmul_lanes_sharing_a(
     }
     let (_, _, _, first) = products.first()?;
     let a_len = first.m.checked_mul(first.k)?;
-    // Every product's alignment and its `a` checked before any texture is made.
+    // Every product's alignment and its `a` checked before any texture is made; all read `a`
+    // with the same row length (a linear layer's dy: `dy^T` in one product, `dy` in the other).
     let layouts = products
         .iter()
         .map(|(_, _, _, shape)| {
             let same_a = shape.m.checked_mul(shape.k)? == a_len;
-            same_a.then(|| Layout::of(shape)).flatten()
+            same_a.then(|| Layout::padding_a(shape)).flatten()
         })
         .collect::<Option<Vec<_>>>()?;
-    let a_texels = Texels::for_len(ctx, "matmul a texels", a_len)?;
-    let mut out = vec![a_texels.fill_from(a)];
-    for (&(b, bias, c, shape), layout) in products.iter().zip(layouts) {
+    let a_row = layouts[0].1;
+    if a_row == 0 || layouts.iter().any(|&(_, row)| row != a_row) {
+        return None;
+    }
+    let padded_row = a_row.div_ceil(4) * 4;
+    let a_rows = a_len / a_row;
+    let a_texels = Texels::for_len(ctx, "matmul a texels", a_rows.checked_mul(padded_row)?)?;
+    let mut out = Vec::new();
+    if padded_row == a_row {
+        out.push(a_texels.fill_from(a));
+    } else {
+        let padded = Tensor::zeros(ctx, "matmul a padded", a_rows * padded_row);
+        out.push(pad_columns(ctx, a, [a_rows, a_row], &padded));
+        out.push(a_texels.fill_from(&padded));
+    }
+    for (&(b, bias, c, shape), (layout, _)) in products.iter().zip(layouts) {
         let MatmulShape { m, n, k, .. } = shape;
         let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
         let dispatch = product(
@@ -286,4 +322,26 @@ pub fn matmul_lanes_sharing_a(
         out.push(dispatch);
     }
     Some(out)
+}
+
+/// `padded [rows, cols rounded up to 4]` = `a [rows, cols]` with zero columns appended.
+pub fn pad_columns(
+    ctx: &GpuContext,
+    a: &Tensor,
+    [rows, cols]: [usize; 2],
+    padded: &Tensor,
+) -> Dispatch {
+    let width = cols.div_ceil(4) * 4;
+    let n = rows * width;
+    assert!(
+        a.len >= rows * cols && padded.len >= n,
+        "pad_columns: buffers too small"
+    );
+    let dims = PadDims {
+        n: u32_of(n),
+        cols: u32_of(cols),
+        padded: u32_of(width),
+        last: u32_of((rows * cols).max(1) - 1),
+    };
+    ctx.launch_elementwise(&PAD_COLUMNS, "pad_columns", &[], &dims, &[a, padded], n)
 }

@@ -7,6 +7,7 @@ use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
 use crate::kernels::conv::{col2im, im2col, ConvShape};
 use crate::kernels::matmul::{matmul, MatmulShape};
 use crate::kernels::matmul_lanes;
+use std::sync::OnceLock;
 
 /// Patch matrices shared by every convolution of a network (rebuilt in the backward pass
 /// rather than kept per layer).
@@ -45,6 +46,10 @@ pub struct Conv2d {
     dweight: Tensor,
     /// Geometry (input shape, kernel, stride, padding).
     pub shape: ConvShape,
+    /// The layer's input in CHWN order as texels, where the texel product assembles its patches
+    /// from it: made by the first plan built, filled by every forward pass and read again by the
+    /// backward pass, which always runs after its forward pass in the same plan.
+    input_texels: OnceLock<Option<Texels>>,
 }
 
 impl Conv2d {
@@ -76,6 +81,7 @@ impl Conv2d {
             weight,
             dweight,
             shape,
+            input_texels: OnceLock::new(),
         }
     }
 
@@ -110,7 +116,9 @@ impl Conv2d {
     }
 
     /// `dW = dy col(x)^T`, and `dx = col2im(W^T dy)` when `dx` is given. Rebuilds `col(x)` in
-    /// the shared scratch rather than keeping every layer's patches alive.
+    /// the shared scratch rather than keeping every layer's patches alive, except on the texel
+    /// path with assembled patches, which reads the texels of `x` that this layer's forward
+    /// pass filled: record it after that forward pass, in the same plan, on the same `x`.
     pub fn backward(
         &self,
         ctx: &GpuContext,

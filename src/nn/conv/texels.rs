@@ -30,7 +30,7 @@ impl Conv2d {
             return None;
         }
         let [co, positions, patch] = self.forward_dims();
-        let mut patches = self.patches(ctx, x, scratch)?;
+        let mut patches = self.patches(ctx, x, scratch, Pass::Forward)?;
         // The product's k steps by 4: a patch length that is not a multiple of 4 (the stem's
         // 9) reads a weight padded with zero columns, and the patch rows past the end as zero.
         let k = patch.next_multiple_of(4);
@@ -74,7 +74,7 @@ impl Conv2d {
             // Neither the turned weight nor W^T (a patch-length side) steps by 4.
             return None;
         }
-        let patches = self.patches(ctx, x, scratch)?;
+        let patches = self.patches(ctx, x, scratch, Pass::Backward)?;
         let dy_texels = Texels::for_len(ctx, "conv dy texels", co * positions)?;
         let permuted = patches.permuted();
         let mut out = patches.steps;
@@ -135,19 +135,33 @@ impl Conv2d {
     }
 
     /// op(B) of the products that read `x`'s patches: `x` itself in texels, reordered to CHWN,
-    /// when the product can assemble the patches ([`implicit_patches`]), else the patch matrix
-    /// written by im2col and copied into the scratch texels.
-    fn patches(&self, ctx: &GpuContext, x: &Tensor, scratch: &ConvScratch) -> Option<Patches> {
+    /// when the product can assemble the patches ([`implicit_patches`]; the layer's own texels,
+    /// which the backward pass finds filled by the forward pass), else the patch matrix written
+    /// by im2col and copied into the scratch texels.
+    fn patches(
+        &self,
+        ctx: &GpuContext,
+        x: &Tensor,
+        scratch: &ConvScratch,
+        pass: Pass,
+    ) -> Option<Patches> {
         let s = self.shape;
         if implicit_patches(&s) {
             let len = s.input_len();
-            let texels = Texels::for_len(ctx, "conv input texels", len)?;
+            let texels = self
+                .input_texels
+                .get_or_init(|| Texels::for_len(ctx, "conv input texels", len))
+                .clone()?;
             let x_shape = [s.channels, s.batch, s.height, s.width];
-            return Some(Patches {
-                steps: vec![
+            let steps = match pass {
+                Pass::Forward => vec![
                     to_chwn(ctx, x_shape, x, &scratch.chwn),
                     texels.fill_prefix_from(&scratch.chwn, len),
                 ],
+                Pass::Backward => Vec::new(),
+            };
+            return Some(Patches {
+                steps,
                 texels,
                 conv_b: Some(s),
             });
@@ -166,6 +180,13 @@ impl Conv2d {
             conv_b: None,
         })
     }
+}
+
+/// Which pass asks for [`Conv2d::patches`].
+#[derive(Clone, Copy)]
+enum Pass {
+    Forward,
+    Backward,
 }
 
 /// See [`Conv2d::patches`].

@@ -65,7 +65,17 @@ fn profile(
         };
         Trainer::new(ctx, model, config, corpus.clone())?
     };
+    // A real training batch: the input buffers of a fresh model hold zeros, a degenerate step
+    // (the ResNet's BatchNorms see zero variance; nearly every gradient is exactly zero) that
+    // no training run takes.
+    let host_batch = trainer
+        .task
+        .train_batch(&mut ire_playground::rng::Rng::new(0))?;
+    trainer.task.upload(ctx, &host_batch)?;
     let plan = trainer.network().train_plan();
+    // The first pass pays each pipeline's first use (llvmpipe builds or loads a variant then:
+    // up to 16 ms for one texel-matmul dispatch), which no later step pays; time the second.
+    plan.profile(ctx);
     let rows = plan.profile(ctx);
     let total: f64 = rows.iter().map(|r| r.ms).sum();
     // The same plan submitted whole, as a training step submits it (the median of a few runs:

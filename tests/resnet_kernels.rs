@@ -22,7 +22,7 @@ fn run(ctx: &GpuContext, dispatches: impl IntoIterator<Item = ire_playground::gp
 
 /// Runs one convolution forward and backward on the fixture's `{tag}.*` tensors, checks `y`,
 /// `dW` and (with `with_dx`; a network's first layer has none) `dx` against PyTorch, and returns
-/// the labels of the dispatches it ran.
+/// the labels of the dispatches it ran. Its scratch is sized for `shape`.
 fn check_convolution(
     ctx: &GpuContext,
     f: &Fixture,
@@ -30,12 +30,24 @@ fn check_convolution(
     tag: &str,
     shape: ConvShape,
 ) -> Vec<String> {
+    check_convolution_with(ctx, f, (x, with_dx), tag, shape, &[shape])
+}
+
+/// [`check_convolution`] with the scratch sized for `scratch_shapes` instead.
+fn check_convolution_with(
+    ctx: &GpuContext,
+    f: &Fixture,
+    (x, with_dx): (&Tensor, bool),
+    tag: &str,
+    shape: ConvShape,
+    scratch_shapes: &[ConvShape],
+) -> Vec<String> {
     let w = f.tensor(ctx, &format!("{tag}.w"));
     let dw = Tensor::zeros(ctx, "dw", w.len);
     let conv = Conv2d::from_tensors(w, dw.clone(), shape);
     let y = Tensor::zeros(ctx, "y", shape.output_len());
     let dx = Tensor::zeros(ctx, "dx", shape.input_len());
-    let scratch = ConvScratch::new(ctx, &[shape]);
+    let scratch = ConvScratch::new(ctx, scratch_shapes);
     let dy = f.tensor(ctx, &format!("{tag}.dy"));
     let mut d = conv.forward(ctx, x, &y, &scratch);
     d.extend(conv.backward(ctx, x, &dy, with_dx.then_some(&dx), &scratch));
@@ -120,6 +132,30 @@ fn convolution_texel_paths() {
             assert_eq!(count("conv:to_chwn"), reorders, "{tag}: {labels:?}");
         }
     }
+}
+
+/// A layer that writes a patch matrix its network's scratch was not sized for (the scratch was
+/// sized for a layer whose patches the texel product assembles, which writes none) grows the
+/// scratch and still computes y, dW and dx right.
+#[test]
+fn convolution_scratch_grows_for_unexpected_patches() {
+    let ctx = ctx();
+    let f = Fixture::load("resnet_kernels.safetensors");
+    let geometry = |batch, kernel, stride| ConvShape {
+        channels: 4,
+        out_channels: 8,
+        batch,
+        height: 6,
+        width: 8,
+        kernel,
+        stride,
+        pad: 1,
+    };
+    let sized_for = [geometry(4, 3, 1)];
+    let x = f.tensor(&ctx, "explicit.x");
+    check_convolution_with(&ctx, &f, (&x, true), "e3s1", geometry(2, 3, 1), &sized_for);
+    let x = f.tensor(&ctx, "aligned.x");
+    check_convolution_with(&ctx, &f, (&x, true), "a3s2", geometry(4, 3, 2), &sized_for);
 }
 
 #[test]

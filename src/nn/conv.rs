@@ -7,13 +7,16 @@ use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
 use crate::kernels::conv::{col2im, im2col, ConvShape};
 use crate::kernels::matmul::{matmul, MatmulShape};
 use crate::kernels::matmul_lanes;
-use std::sync::OnceLock;
+use std::sync::{Mutex, OnceLock};
 
 /// Patch matrices shared by every convolution of a network (rebuilt in the backward pass
-/// rather than kept per layer).
+/// rather than kept per layer), sized for the layers expected to write them: on the texel
+/// matmul, convolutions whose patches the product assembles write none. Should a layer fall
+/// back to a patch matrix the scratch was not sized for, the scratch grows while its plan is
+/// built ([`ConvScratch::col`]); plans built earlier keep the buffer they were built with.
 pub struct ConvScratch {
-    col: Tensor,
-    dcol: Tensor,
+    col: Mutex<Tensor>,
+    dcol: Mutex<Tensor>,
     /// An activation or its gradient reordered to CHWN on its way into texels (texel matmul).
     chwn: Tensor,
     /// The patch matrix as texels, where the adapter runs the texel matmul (a copy of `col`,
@@ -24,19 +27,61 @@ pub struct ConvScratch {
 impl ConvScratch {
     /// Scratch for `shapes`.
     pub fn new(ctx: &GpuContext, shapes: &[ConvShape]) -> Self {
-        let largest = |f: fn(&ConvShape) -> usize| shapes.iter().map(f).max().unwrap_or(0);
-        let len = largest(|s| s.patch_len() * s.positions());
-        let activation = largest(|s| s.input_len().max(s.output_len()));
+        let largest = |keep: &dyn Fn(&ConvShape) -> bool, f: fn(&ConvShape) -> usize| {
+            shapes.iter().filter(|s| keep(s)).map(f).max().unwrap_or(0)
+        };
+        let patches = |s: &ConvShape| s.patch_len() * s.positions();
+        let assembled = |s: &ConvShape| Conv2d::assembles_patches(ctx, s);
+        // im2col runs wherever the product does not assemble the patches, and where a layer's
+        // backward pass cannot take the texel path (a patch length that is not a multiple of
+        // 4: the stem, which has no input gradient, but counted anyway).
+        let col_len = largest(
+            &|s| !assembled(s) || !s.patch_len().is_multiple_of(4),
+            patches,
+        );
+        // The patch gradient, for col2im: all but the "same" stride-1 convolutions that take
+        // their input gradient as a convolution of dy.
+        let dcol_len = largest(&|s| !Conv2d::turns_input_gradient(ctx, s), patches);
+        let texel_col_len = largest(
+            &|s| Conv2d::texel_path_for(ctx, s) && !assembled(s),
+            patches,
+        );
         let lanes = matmul_lanes::available(ctx);
-        let col_texels = lanes
-            .then(|| Texels::for_len(ctx, "patch matrix texels", len.next_multiple_of(4)))
+        let activation = largest(&|_| lanes, |s| s.input_len().max(s.output_len()));
+        let col_texels = (texel_col_len > 0)
+            .then(|| {
+                Texels::for_len(
+                    ctx,
+                    "patch matrix texels",
+                    texel_col_len.next_multiple_of(4),
+                )
+            })
             .flatten();
         Self {
-            col: Tensor::zeros(ctx, "patch matrix", len),
-            dcol: Tensor::zeros(ctx, "patch gradient", len),
-            chwn: Tensor::zeros(ctx, "chwn activation", if lanes { activation } else { 1 }),
+            col: Mutex::new(Tensor::zeros(ctx, "patch matrix", col_len.max(1))),
+            dcol: Mutex::new(Tensor::zeros(ctx, "patch gradient", dcol_len.max(1))),
+            chwn: Tensor::zeros(ctx, "chwn activation", activation.max(1)),
             col_texels,
         }
+    }
+
+    /// The shared patch matrix, grown first to `len` floats if it is smaller (a layer that the
+    /// sizing in [`ConvScratch::new`] did not expect to write one).
+    fn col(&self, ctx: &GpuContext, len: usize) -> Tensor {
+        Self::at_least(ctx, &self.col, len, "patch matrix")
+    }
+
+    /// [`ConvScratch::col`] for the patch gradient.
+    fn dcol(&self, ctx: &GpuContext, len: usize) -> Tensor {
+        Self::at_least(ctx, &self.dcol, len, "patch gradient")
+    }
+
+    fn at_least(ctx: &GpuContext, shared: &Mutex<Tensor>, len: usize, label: &str) -> Tensor {
+        let mut shared = shared.lock().unwrap_or_else(|e| e.into_inner());
+        if shared.len < len {
+            *shared = Tensor::zeros(ctx, label, len);
+        }
+        shared.clone()
     }
 }
 
@@ -97,11 +142,12 @@ impl Conv2d {
             return out;
         }
         let s = self.shape;
-        let mut out = vec![im2col(ctx, s, x, &scratch.col)];
+        let col = scratch.col(ctx, s.patch_len() * s.positions());
+        let mut out = vec![im2col(ctx, s, x, &col)];
         out.extend(matmul(
             ctx,
             &self.weight,
-            &scratch.col,
+            &col,
             None,
             y,
             MatmulShape {
@@ -132,7 +178,8 @@ impl Conv2d {
         }
         let s = self.shape;
         let [co, positions, patch] = self.forward_dims();
-        let (col, dcol) = (&scratch.col, &scratch.dcol);
+        let len = patch * positions;
+        let (col, dcol) = (&scratch.col(ctx, len), &scratch.dcol(ctx, len));
         let mut out = vec![im2col(ctx, s, x, col)];
         out.extend(matmul(
             ctx,

@@ -12,10 +12,35 @@ impl Conv2d {
     /// Whether the texel matmul runs this layer: the adapter has it, the positions are a
     /// multiple of 4, and so is the patch length unless the product assembles the patches.
     fn texel_path(&self, ctx: &GpuContext) -> bool {
-        let [_, positions, patch] = self.forward_dims();
+        Self::texel_path_for(ctx, &self.shape)
+    }
+
+    /// [`Conv2d::texel_path`] for a layer of shape `s`.
+    pub(super) fn texel_path_for(ctx: &GpuContext, s: &ConvShape) -> bool {
         // An assembled patch matrix may have any length (the weight is padded to match).
-        let aligned = patch.is_multiple_of(4) || implicit_patches(&self.shape);
-        matmul_lanes::available(ctx) && aligned && positions.is_multiple_of(4)
+        let aligned = s.patch_len().is_multiple_of(4) || implicit_patches(s);
+        matmul_lanes::available(ctx) && aligned && s.positions().is_multiple_of(4)
+    }
+
+    /// Whether a layer of shape `s` runs on the texel matmul with the patches assembled by the
+    /// product (no patch matrix written).
+    pub(super) fn assembles_patches(ctx: &GpuContext, s: &ConvShape) -> bool {
+        Self::texel_path_for(ctx, s) && implicit_patches(s)
+    }
+
+    /// Whether a layer of shape `s` takes its input gradient as the convolution of dy with the
+    /// turned weight (no patch gradient, no col2im).
+    pub(super) fn turns_input_gradient(ctx: &GpuContext, s: &ConvShape) -> bool {
+        let turned = ConvShape {
+            channels: s.out_channels,
+            out_channels: s.channels,
+            ..*s
+        };
+        Self::assembles_patches(ctx, s)
+            && s.stride == 1
+            && 2 * s.pad + 1 == s.kernel
+            && s.patch_len().is_multiple_of(4)
+            && turned.patch_len().is_multiple_of(4)
     }
 
     /// The forward pass on the texel matmul (`None` where it does not run).
@@ -107,8 +132,7 @@ impl Conv2d {
             out_channels: s.channels,
             ..s
         };
-        let same = s.stride == 1 && 2 * s.pad + 1 == s.kernel;
-        if patches.conv_b.is_some() && same && turned.patch_len().is_multiple_of(4) {
+        if Self::turns_input_gradient(ctx, &s) {
             let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
             let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
             let dims = [s.channels, positions, turned.patch_len()];
@@ -123,13 +147,14 @@ impl Conv2d {
         } else {
             let w_texels = Texels::for_len(ctx, "conv weight texels", w_len)?;
             let dims = [patch, positions, co];
-            let dcol = Product {
+            let dcol = scratch.dcol(ctx, patch * positions);
+            let dcol_product = Product {
                 permuted_c: permuted,
-                ..Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &scratch.dcol)
+                ..Product::dense(Layout::Tn, dims, &w_texels, &dy_texels, &dcol)
             };
             out.push(w_texels.fill_from(&self.weight));
-            out.push(product(ctx, &dcol));
-            out.push(col2im(ctx, s, &scratch.dcol, dx));
+            out.push(product(ctx, &dcol_product));
+            out.push(col2im(ctx, s, &dcol, dx));
         }
         Some(out)
     }
@@ -171,11 +196,9 @@ impl Conv2d {
         if len > texels.len {
             return None;
         }
+        let col = scratch.col(ctx, len);
         Some(Patches {
-            steps: vec![
-                im2col(ctx, s, x, &scratch.col),
-                texels.fill_prefix_from(&scratch.col, len),
-            ],
+            steps: vec![im2col(ctx, s, x, &col), texels.fill_prefix_from(&col, len)],
             texels,
             conv_b: None,
         })

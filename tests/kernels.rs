@@ -413,6 +413,13 @@ fn attention_forward_and_backward() {
         if ctx.adapter.name.contains("llvmpipe") {
             assert_eq!(fused.is_some(), shape.vec4(), "{tag}: fused kernels");
         }
+        // More sequences than one grid dimension holds: the fused kernels decline (before
+        // allocating anything) and the row kernels, whose grid is 1-D, take over.
+        let too_many = attention::AttentionShape {
+            batch: ctx.limits.max_compute_workgroups_per_dimension as usize + 1,
+            ..shape
+        };
+        assert!(attention_fused::FusedTexels::new(&ctx, too_many).is_none());
         let mut paths = vec!["rows"];
         if fused.is_some() {
             paths.push("fused");

@@ -60,9 +60,12 @@ pub struct FusedTexels {
 impl FusedTexels {
     /// The copies for `shape`, or `None` when the adapter or the shape rules the kernels out: a
     /// CPU adapter with subgroups of at least 8 lanes (as for the texel matmul), a head width
-    /// that is a multiple of 4 and at most 64, and textures within the adapter's limits.
+    /// that is a multiple of 4 and at most 64, a grid within the dispatch limit, and textures
+    /// within the adapter's limits.
     pub fn new(ctx: &GpuContext, shape: AttentionShape) -> Option<Self> {
-        if !matmul_lanes::available(ctx) || !shape.vec4() {
+        let max_groups = ctx.limits.max_compute_workgroups_per_dimension as usize;
+        let grid_fits = grid_dims(shape).iter().all(|&g| g <= max_groups);
+        if !matmul_lanes::available(ctx) || !shape.vec4() || !grid_fits {
             return None;
         }
         let rows = shape.batch.checked_mul(shape.seq)?;
@@ -90,12 +93,13 @@ fn launch(
     let bindings: Vec<_> = std::iter::once(uniform.as_entire_binding())
         .chain(resources.iter().cloned())
         .collect();
-    let grid = [
-        shape.seq.div_ceil(BLOCK) as u32,
-        shape.heads as u32,
-        shape.batch as u32,
-    ];
-    kernel.dispatch(ctx, &bindings, grid)
+    let [blocks, heads, batch] = grid_dims(shape).map(|g| g as u32);
+    kernel.dispatch(ctx, &bindings, [blocks, heads, batch])
+}
+
+/// Workgroups per dimension: row blocks, heads, sequences.
+fn grid_dims(shape: AttentionShape) -> [usize; 3] {
+    [shape.seq.div_ceil(BLOCK), shape.heads, shape.batch]
 }
 
 /// `out = softmax(q k^T / sqrt(hd) + causal mask) v`, saving each query row's log-sum-exp in

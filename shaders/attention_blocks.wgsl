@@ -1,8 +1,22 @@
-// Row blocks of the fused attention kernels (attention_fused*.wgsl): a workgroup of BLOCK
+// Shared by the fused attention kernels (attention_fused*.wgsl). Row blocks: a workgroup of BLOCK
 // invocations takes BLOCK consecutive rows of one (batch, head). Its grid is
 // [ceil(T / BLOCK), H, B].
 
 const BLOCK: u32 = 8u;
+// q, k, v and the output's gradient are read as vec4 lanes (see attention_index.wgsl); a head
+// is at most 16 of them.
+const LANES: u32 = 4u;
+const MAX_HD4: u32 = 16u;
+
+// Where texel i of a flat texel copy sits (src/gpu/texels.rs).
+fn texel_at(i: u32) -> vec2<u32> {
+    return vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW);
+}
+
+// Texel i of the packed qkv rows (both files bind them as `qkv`).
+fn qkv_texel(i: u32) -> vec4<f32> {
+    return textureLoad(qkv, texel_at(i), 0);
+}
 
 // `row`: this invocation's row, clamped into the sequence so that its loads stay in bounds
 // (`valid` says whether it stores); `first` and `end`: the block's first row and one past its

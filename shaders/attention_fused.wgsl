@@ -11,13 +11,6 @@
 // Layouts as in attention_index.wgsl; `qkv` holds the packed qkv rows as texels.
 // Bindings and uniform struct: declared once in src/kernels/attention_fused.rs.
 
-const LANES: u32 = 4u;
-const MAX_HD4: u32 = 16u;
-
-fn qkv_texel(i: u32) -> vec4<f32> {
-    return textureLoad(qkv, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
-}
-
 @compute @workgroup_size(BLOCK)
 fn forward(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lane: u32) {
     let r = block_of(wg, lane);

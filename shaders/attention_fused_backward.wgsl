@@ -6,15 +6,8 @@
 // forward pass; `dout` is the output's gradient as texels.
 // Bindings and uniform struct: declared once in src/kernels/attention_fused.rs.
 
-const LANES: u32 = 4u;
-const MAX_HD4: u32 = 16u;
-
-fn qkv_texel(i: u32) -> vec4<f32> {
-    return textureLoad(qkv, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
-}
-
 fn dout_texel(i: u32) -> vec4<f32> {
-    return textureLoad(dout, vec2<u32>(i % TEXEL_ROW, i / TEXEL_ROW), 0);
+    return textureLoad(dout, texel_at(i), 0);
 }
 
 @compute @workgroup_size(BLOCK)

@@ -14,7 +14,7 @@ use super::attention::{AttentionShape, INDEX};
 use super::{matmul_lanes, shader};
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
 
-/// Row blocks shared by the two files.
+/// Row blocks, head lanes and the qkv texel read, shared by the two files.
 const BLOCKS: &str = include_str!("../../shaders/attention_blocks.wgsl");
 /// Rows per workgroup (`BLOCK` in shaders/attention_blocks.wgsl).
 const BLOCK: usize = 8;

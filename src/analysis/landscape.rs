@@ -168,7 +168,21 @@ pub struct LandscapeResult {
     pub eigenvalues: Vec<f64>,
 }
 
+/// The smallest and largest of `values`, NaN ignored (`(inf, -inf)` when none is left).
+pub fn value_range(values: impl IntoIterator<Item = f32>) -> (f32, f32) {
+    values
+        .into_iter()
+        .fold((f32::INFINITY, f32::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(v), hi.max(v))
+        })
+}
+
 impl LandscapeResult {
+    /// The lowest and highest loss over the grid ([`value_range`]).
+    pub fn loss_range(&self) -> (f32, f32) {
+        value_range(self.loss.iter().copied())
+    }
+
     /// The loss at the current weights (the grid's centre).
     pub fn center(&self) -> f32 {
         let g = self.config.grid;
@@ -319,5 +333,17 @@ impl SliceBuffers {
         let params = &model.params().params;
         plan.push(vector::copy(ctx, &self.backup, params));
         plan
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::value_range;
+
+    #[test]
+    fn value_range_skips_nan_and_reports_empty() {
+        assert_eq!(value_range([2.0, f32::NAN, -1.5, 0.5]), (-1.5, 2.0));
+        assert_eq!(value_range([]), (f32::INFINITY, f32::NEG_INFINITY));
+        assert_eq!(value_range([f32::NAN]), (f32::INFINITY, f32::NEG_INFINITY));
     }
 }

@@ -9,7 +9,9 @@ pub mod lanczos;
 pub mod landscape;
 pub mod spectrum;
 
-pub use landscape::{DirectionKind, LandscapeConfig, LandscapeResult, SliceData, SliceKind};
+pub use landscape::{
+    value_range, DirectionKind, LandscapeConfig, LandscapeResult, SliceData, SliceKind,
+};
 pub use spectrum::{SpectrumConfig, SpectrumResult};
 
 use serde::{Deserialize, Serialize};

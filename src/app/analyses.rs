@@ -105,16 +105,19 @@ impl RunAnalyses {
             running: trainer.analysis_running(),
             progress: trainer.analysis_progress(),
             queued: self.queue.len(),
-            landscape: self.landscape.as_ref().map(|l| SliceSummary {
-                step: l.step,
-                kind: l.config.kind,
-                directions: l.config.directions,
-                grid: l.config.grid,
-                points: l.loss.len(),
-                center_loss: l.center(),
-                min_loss: l.loss.iter().copied().fold(f32::INFINITY, f32::min),
-                max_loss: l.loss.iter().copied().fold(f32::NEG_INFINITY, f32::max),
-                eigenvalues: l.eigenvalues.clone(),
+            landscape: self.landscape.as_ref().map(|l| {
+                let (min_loss, max_loss) = l.loss_range();
+                SliceSummary {
+                    step: l.step,
+                    kind: l.config.kind,
+                    directions: l.config.directions,
+                    grid: l.config.grid,
+                    points: l.loss.len(),
+                    center_loss: l.center(),
+                    min_loss,
+                    max_loss,
+                    eigenvalues: l.eigenvalues.clone(),
+                }
             }),
             spectrum: self.spectrum.as_ref().map(|s| SpectrumSummary {
                 step: s.step,

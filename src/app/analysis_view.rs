@@ -6,7 +6,8 @@ use super::plots::{format_value, heat_color, RUN_COLORS};
 use super::runs_view::live_color;
 use super::PlaygroundApp;
 use crate::analysis::{
-    AnalysisRequest, DirectionKind, LandscapeResult, SliceData, SliceKind, SpectrumResult,
+    value_range, AnalysisRequest, DirectionKind, LandscapeResult, SliceData, SliceKind,
+    SpectrumResult,
 };
 use egui_plot::{Legend, Line, Plot, VLine};
 
@@ -238,16 +239,11 @@ fn slices_ui(ui: &mut egui::Ui, slices: &[(&str, egui::Color32, &LandscapeResult
         return;
     }
     // One scale for all planes, so that basins compare by colour.
-    let finite = |s: &LandscapeResult| {
-        s.loss
+    let (lo, hi) = value_range(
+        planes
             .iter()
-            .copied()
-            .filter(|l| l.is_finite())
-            .collect::<Vec<_>>()
-    };
-    let all: Vec<f32> = planes.iter().flat_map(|s| finite(s.2)).collect();
-    let lo = all.iter().copied().fold(f32::INFINITY, f32::min);
-    let hi = all.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            .flat_map(|s| s.2.loss.iter().copied().filter(|l| l.is_finite())),
+    );
     ui.weak(format!(
         "colour: log loss from {} (dark) to {} (bright); lines: 10 levels",
         format_value(lo as f64),

@@ -139,11 +139,12 @@ pub fn landscape(args: LandscapeArgs) -> anyhow::Result<()> {
     let AnalysisResult::Landscape(slice) = result else {
         unreachable!("a slice was requested")
     };
+    let (min_loss, max_loss) = slice.loss_range();
     let mut summary = serde_json::json!({
         "step": slice.step,
         "center_loss": slice.center(),
-        "min_loss": slice.loss.iter().copied().fold(f32::INFINITY, f32::min),
-        "max_loss": slice.loss.iter().copied().fold(f32::NEG_INFINITY, f32::max),
+        "min_loss": min_loss,
+        "max_loss": max_loss,
         "center_curvature": slice.center_curvature(),
         "out": args.source.out,
     });

@@ -7,6 +7,7 @@
 use super::outcome::RunSpec;
 use super::workload::Workload;
 use anyhow::{bail, Context};
+use ire_playground::checkpoint::Checkpoint;
 use ire_playground::export;
 use ire_playground::files;
 use ire_playground::gpu::GpuContext;
@@ -126,7 +127,8 @@ impl PythonRunner {
         std::fs::create_dir_all(dir.join("state"))?;
         let project = dir.join("pytorch");
         let script = project.join("train.py");
-        // The script is rewritten on every start, so a rerun uses this binary's version.
+        // The script is rewritten on every start, so a rerun uses this binary's version. It is
+        // exported from the first run's step-0 state, which that run then starts from.
         let checkpoint = workload.trainer(ctx, first.config.clone())?.checkpoint()?;
         for file in export::project(&checkpoint, workload.export_data())? {
             let path = project.join(&file.path);
@@ -141,7 +143,8 @@ impl PythonRunner {
         while !queue.is_empty() || !running.is_empty() {
             while running.len() < self.jobs.max(1) {
                 let Some(run) = queue.pop() else { break };
-                let child = self.start(ctx, workload, dir, &script, run)?;
+                let built = (run.name == first.name).then_some(&checkpoint);
+                let child = self.start(ctx, (workload, built), dir, &script, run)?;
                 running.push((run, child, std::time::Instant::now()));
             }
             std::thread::sleep(Duration::from_millis(200));
@@ -182,11 +185,12 @@ impl PythonRunner {
         Ok(())
     }
 
-    /// Starts `train.py` for `run`: from its newest checkpoint, or from its step-0 state.
+    /// Starts `train.py` for `run`: from its newest checkpoint, or from its step-0 state
+    /// (`built` when the caller already has it, else built here).
     fn start(
         &self,
         ctx: &GpuContext,
-        workload: &Workload,
+        (workload, built): (&Workload, Option<&Checkpoint>),
         dir: &Path,
         script: &Path,
         run: &RunSpec,
@@ -200,10 +204,13 @@ impl PythonRunner {
             }
             None => {
                 let _ = std::fs::remove_file(&files.log);
-                workload
-                    .trainer(ctx, run.config.clone())?
-                    .checkpoint()?
-                    .save(&files.init)?;
+                match built {
+                    Some(checkpoint) => checkpoint.save(&files.init)?,
+                    None => workload
+                        .trainer(ctx, run.config.clone())?
+                        .checkpoint()?
+                        .save(&files.init)?,
+                }
                 files.init.clone()
             }
         };

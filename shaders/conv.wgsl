@@ -125,21 +125,3 @@ fn to_chwn(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroup
         dst[i] = src[(c * BATCH + n) * pixels + pixel];
     }
 }
-
-// A convolution's weight [OUT_CHANNELS, d.inner] (d.inner: the patch length) with zero columns
-// up to a multiple of 4, for the texel matmul, whose k steps by 4 (a ResNet stem's patch is 9).
-// Elementwise over the padded weight (d.n elements). Not named `patch`: WGSL reserves that
-// word, and naga accepted it as an identifier here and miscompiled the module (im2col wrote
-// zeros), which the convolution parity tests caught.
-@compute @workgroup_size(256)
-fn pad_weight(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.n) {
-            return;
-        }
-        let padded = (d.inner + 3u) / 4u * 4u;
-        let col = i % padded;
-        dst[i] = select(0.0, src[(i / padded) * d.inner + min(col, d.inner - 1u)], col < d.inner);
-    }
-}

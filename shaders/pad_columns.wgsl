@@ -1,6 +1,7 @@
 // out [rows, padded] = a [rows, cols] with zero columns appended: an operand of the texel matmul
-// whose stored rows are not a multiple of 4 floats long (the head's 83-symbol vocabulary), laid
-// out so that each row starts on a texel and its padding multiplies as zero.
+// whose stored rows are not a multiple of 4 floats long (a gradient over the head's 83-symbol
+// vocabulary, the ResNet stem's weight with its 9-long patches), laid out so that each row
+// starts on a texel and its padding multiplies as zero.
 // Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
 
 @compute @workgroup_size(256)

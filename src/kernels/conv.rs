@@ -70,8 +70,7 @@ impl ConvShape {
 crate::wgsl_struct! {
     struct Dims {
         n: u32,
-        /// `pad_weight`'s unpadded patch length (not `patch`: a reserved word in WGSL).
-        inner: u32,
+        _pad0: u32,
         _pad1: u32,
         _pad2: u32,
     }
@@ -85,23 +84,8 @@ fn gather(
     dst: &Tensor,
     n: usize,
 ) -> Dispatch {
-    launch(ctx, entry, s, [src, dst], n, 0)
-}
-
-/// A conv.wgsl kernel over `n` elements: the geometry as pipeline constants; the element count,
-/// and `pad_weight`'s patch length (`inner`, 0 elsewhere), in the uniform.
-fn launch(
-    ctx: &GpuContext,
-    entry: &'static str,
-    s: ConvShape,
-    [src, dst]: [&Tensor; 2],
-    n: usize,
-    inner: usize,
-) -> Dispatch {
-    let count = |v: usize| u32::try_from(v).expect("convolution size exceeds u32");
     let dims = Dims {
-        n: count(n),
-        inner: count(inner),
+        n: u32::try_from(n).expect("convolution size exceeds u32"),
         ..bytemuck::Zeroable::zeroed()
     };
     ctx.launch_elementwise(&CONV, entry, &geometry(s), &dims, &[src, dst], n)
@@ -141,17 +125,6 @@ pub fn turn_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, w_t: &Tensor)
     let n = shape.out_channels * shape.patch_len();
     assert!(w.len >= n && w_t.len >= n, "turn_weight operand too small");
     gather(ctx, "turn_weight", shape, w, w_t, n)
-}
-
-/// The weight `[out_channels, patch_len]` with zero columns up to a multiple of 4 (the texel
-/// matmul's k steps by 4), into `padded`.
-pub fn pad_weight(ctx: &GpuContext, shape: ConvShape, w: &Tensor, padded: &Tensor) -> Dispatch {
-    let n = shape.out_channels * shape.patch_len().next_multiple_of(4);
-    assert!(
-        w.len >= shape.out_channels * shape.patch_len() && padded.len >= n,
-        "pad_weight operand too small"
-    );
-    launch(ctx, "pad_weight", shape, [w, padded], n, shape.patch_len())
 }
 
 /// `src` `[channels, batch, height, width]` (CNHW) reordered into `dst` as `[channels,

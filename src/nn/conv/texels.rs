@@ -5,8 +5,8 @@
 
 use super::{Conv2d, ConvScratch};
 use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
-use crate::kernels::conv::{col2im, im2col, pad_weight, to_chwn, turn_weight, ConvShape};
-use crate::kernels::matmul_lanes::{self, implicit_patches, product, Layout, Product};
+use crate::kernels::conv::{col2im, im2col, to_chwn, turn_weight, ConvShape};
+use crate::kernels::matmul_lanes::{self, implicit_patches, pad_columns, product, Layout, Product};
 
 impl Conv2d {
     /// Whether the texel matmul runs this layer: the adapter has it, the positions are a
@@ -66,7 +66,7 @@ impl Conv2d {
             let padded = Tensor::zeros(ctx, "padded conv weight", co * k);
             patches
                 .steps
-                .push(pad_weight(ctx, self.shape, &self.weight, &padded));
+                .push(pad_columns(ctx, &self.weight, [co, patch], &padded));
             patches.steps.push(w.fill_from(&padded));
         }
         let y_product = Product {

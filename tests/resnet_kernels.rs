@@ -158,6 +158,62 @@ fn convolution_scratch_grows_for_unexpected_patches() {
     check_convolution_with(&ctx, &f, (&x, true), "a3s2", geometry(4, 3, 2), &sized_for);
 }
 
+/// A convolution whose input fits in texels but whose weight does not (past the adapter's
+/// texture limit) cannot finish its forward pass on the texel path; its backward pass must not
+/// read the input texels the forward pass never filled. A 1x1 convolution over 1x1 images,
+/// checked against sums in f64 (y = W x, dW = dy x^T).
+#[test]
+fn convolution_with_oversized_weight_texels_falls_back_in_both_passes() {
+    let ctx = ctx();
+    let max_floats = ctx.limits.max_texture_dimension_2d as usize * 256 * 4;
+    let out_channels = 4096;
+    let channels = (max_floats / out_channels + 4).next_multiple_of(4);
+    let batch = 4;
+    let shape = ConvShape {
+        channels,
+        out_channels,
+        batch,
+        height: 1,
+        width: 1,
+        kernel: 1,
+        stride: 1,
+        pad: 0,
+    };
+    let value = |i: usize, salt: usize| (((i * 7919 + salt) % 1009) as f32 / 1009.0) - 0.5;
+    let w_host: Vec<f32> = (0..out_channels * channels).map(|i| value(i, 1)).collect();
+    let x_host: Vec<f32> = (0..channels * batch).map(|i| value(i, 2)).collect();
+    let dy_host: Vec<f32> = (0..out_channels * batch).map(|i| value(i, 3)).collect();
+    let w = Tensor::from_slice(&ctx, "w", &w_host);
+    let dw = Tensor::zeros(&ctx, "dw", w_host.len());
+    let x = Tensor::from_slice(&ctx, "x", &x_host);
+    let dy = Tensor::from_slice(&ctx, "dy", &dy_host);
+    let y = Tensor::zeros(&ctx, "y", out_channels * batch);
+    let conv = Conv2d::from_tensors(w, dw.clone(), shape);
+    let scratch = ConvScratch::new(&ctx, &[shape]);
+    let mut d = conv.forward(&ctx, &x, &y, &scratch);
+    d.extend(conv.backward(&ctx, &x, &dy, None, &scratch));
+    run(&ctx, d);
+    // CNHW with 1x1 images: x [ci, n], y and dy [co, n].
+    let mut want_y = vec![0f32; out_channels * batch];
+    let mut want_dw = vec![0f32; out_channels * channels];
+    for co in 0..out_channels {
+        for n in 0..batch {
+            let sum: f64 = (0..channels)
+                .map(|ci| w_host[co * channels + ci] as f64 * x_host[ci * batch + n] as f64)
+                .sum();
+            want_y[co * batch + n] = sum as f32;
+        }
+        for ci in 0..channels {
+            let sum: f64 = (0..batch)
+                .map(|n| dy_host[co * batch + n] as f64 * x_host[ci * batch + n] as f64)
+                .sum();
+            want_dw[co * channels + ci] = sum as f32;
+        }
+    }
+    assert_close("oversized y", &read(&ctx, &y), &want_y, 1e-4, 1e-4);
+    assert_close("oversized dw", &read(&ctx, &dw), &want_dw, 1e-4, 1e-4);
+}
+
 #[test]
 fn batchnorm_train_eval_and_backward() {
     let ctx = ctx();

@@ -34,15 +34,10 @@ impl Texels {
     /// A texture for `len` floats, or `None` when `len` is not a multiple of 4 or the texture
     /// would exceed the adapter's size limit.
     pub fn for_len(ctx: &GpuContext, label: &str, len: usize) -> Option<Self> {
-        if !len.is_multiple_of(4) || len == 0 {
+        if !Self::fits(ctx, len) {
             return None;
         }
-        let texels = len / 4;
-        let rows = texels.div_ceil(TEXEL_ROW);
-        let max = ctx.limits.max_texture_dimension_2d as usize;
-        if rows > max || TEXEL_ROW > max {
-            return None;
-        }
+        let rows = (len / 4).div_ceil(TEXEL_ROW);
         let texture = ctx.device.create_texture(&wgpu::TextureDescriptor {
             label: Some(label),
             size: wgpu::Extent3d {
@@ -92,6 +87,13 @@ impl Texels {
                 bytes: 8.0 * len as f64,
             },
         }
+    }
+
+    /// Whether [`Texels::for_len`] makes a texture for `len` floats on this adapter.
+    pub fn fits(ctx: &GpuContext, len: usize) -> bool {
+        let rows = (len / 4).div_ceil(TEXEL_ROW);
+        let max = ctx.limits.max_texture_dimension_2d as usize;
+        len.is_multiple_of(4) && len > 0 && rows <= max && TEXEL_ROW <= max
     }
 
     /// The binding of this texture's view, for a kernel's `texels` slot.

@@ -61,6 +61,16 @@ impl ConvShape {
         self.channels * self.batch * self.height * self.width
     }
 
+    /// The convolution that gives a "same" stride-1 convolution's input gradient from dy: the
+    /// same geometry with the channels swapped (its weight made by [`turn_weight`]).
+    pub fn turned(&self) -> ConvShape {
+        ConvShape {
+            channels: self.out_channels,
+            out_channels: self.channels,
+            ..*self
+        }
+    }
+
     /// Elements of the output.
     pub fn output_len(&self) -> usize {
         self.out_channels * self.positions()

@@ -31,16 +31,11 @@ impl Conv2d {
     /// Whether a layer of shape `s` takes its input gradient as the convolution of dy with the
     /// turned weight (no patch gradient, no col2im).
     pub(super) fn turns_input_gradient(ctx: &GpuContext, s: &ConvShape) -> bool {
-        let turned = ConvShape {
-            channels: s.out_channels,
-            out_channels: s.channels,
-            ..*s
-        };
         Self::assembles_patches(ctx, s)
             && s.stride == 1
             && 2 * s.pad + 1 == s.kernel
             && s.patch_len().is_multiple_of(4)
-            && turned.patch_len().is_multiple_of(4)
+            && s.turned().patch_len().is_multiple_of(4)
     }
 
     /// The forward pass on the texel matmul (`None` where it does not run).
@@ -127,12 +122,8 @@ impl Conv2d {
             return Some(out);
         };
         let w_len = co * patch;
-        let turned = ConvShape {
-            channels: s.out_channels,
-            out_channels: s.channels,
-            ..s
-        };
         if Self::turns_input_gradient(ctx, &s) {
+            let turned = s.turned();
             let w_turned = Tensor::zeros(ctx, "turned conv weight", w_len);
             let w_texels = Texels::for_len(ctx, "turned conv weight texels", w_len)?;
             let dims = [s.channels, positions, turned.patch_len()];
@@ -159,6 +150,23 @@ impl Conv2d {
         Some(out)
     }
 
+    /// This layer's input texels (CHWN), made on first use. `None` also where the forward pass
+    /// could not finish on the texel path (its weight's texels past the adapter's limits): the
+    /// backward pass reads these texels only if the forward pass filled them, so both passes
+    /// must decide alike whatever order their plans are built in.
+    fn input_texels(&self, ctx: &GpuContext) -> Option<Texels> {
+        let [co, _, patch] = self.forward_dims();
+        let len = self.shape.input_len();
+        self.input_texels
+            .get_or_init(|| {
+                let weight_fits = Texels::fits(ctx, co * patch.next_multiple_of(4));
+                weight_fits
+                    .then(|| Texels::for_len(ctx, "conv input texels", len))
+                    .flatten()
+            })
+            .clone()
+    }
+
     /// op(B) of the products that read `x`'s patches: `x` itself in texels, reordered to CHWN,
     /// when the product can assemble the patches ([`implicit_patches`]; the layer's own texels,
     /// which the backward pass finds filled by the forward pass), else the patch matrix written
@@ -173,10 +181,7 @@ impl Conv2d {
         let s = self.shape;
         if implicit_patches(&s) {
             let len = s.input_len();
-            let texels = self
-                .input_texels
-                .get_or_init(|| Texels::for_len(ctx, "conv input texels", len))
-                .clone()?;
+            let texels = self.input_texels(ctx)?;
             let x_shape = [s.channels, s.batch, s.height, s.width];
             let steps = match pass {
                 Pass::Forward => vec![

@@ -1,5 +1,6 @@
-// Index helpers shared by the attention kernels (attention*.wgsl). Each kernel file defines
-// LANES: 1 where q/k/v/out are read as f32, 4 where they are read as vec4<f32>; `d` counts lanes.
+// Index helpers shared by the attention kernels (attention*.wgsl). Each kernel file (for the
+// fused kernels, attention_blocks.wgsl) defines LANES: 1 where q/k/v/out are read as f32, 4
+// where they are read as vec4<f32>; `d` counts lanes.
 // Layouts: qkv [B*T, 3*D] (q, k, v blocks; head h at columns h*hd..), out [B*T, D],
 // probs [B, H, T, T].
 

@@ -3,7 +3,8 @@
 use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
-/// Index helpers shared by the three attention files.
+/// Index helpers shared by the attention files (the row kernels here, the fused ones in
+/// attention_fused.rs).
 pub(super) const INDEX: &str = include_str!("../../shaders/attention_index.wgsl");
 
 const FORWARD: Shader = shader!(

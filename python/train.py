@@ -21,6 +21,19 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+
+def _require(modules):
+    """Stops with the one command that installs what is missing, instead of a bare traceback."""
+    import importlib.util
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        sys.exit(f"train.py needs {', '.join(missing)}, which this Python ({sys.executable}) "
+                 f"lacks. Install them with:\n  {sys.executable} -m pip install -r "
+                 f"{os.path.join(HERE, 'requirements.txt')}")
+
+
+_require(["torch", "numpy", "safetensors"])
+
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 import torch.distributed as dist  # noqa: E402

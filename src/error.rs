@@ -65,13 +65,14 @@ pub enum Error {
     /// weights, or a request the model cannot serve).
     #[error("analysis failed: {0}")]
     Analysis(String),
-    /// I/O failure with the path that caused it.
-    #[error("{path}: {source}")]
+    /// I/O failure with the path that caused it. The cause is part of the message and not a
+    /// `source()`, so an error chain printed with `{:#}` says it once.
+    #[error("{path}: {cause}")]
     Io {
         /// File involved.
         path: String,
         /// Underlying error.
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 }
 

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
         path: path.display().to_string(),
-        source,
+        cause: source,
     }
 }
 

@@ -2,7 +2,7 @@
 //! gets a clear page saying how to get it instead of a blank canvas, then starts the eframe app
 //! on the page's canvas.
 
-use crate::app::{LaunchOptions, PlaygroundApp, WEBGPU_HELP};
+use crate::app::{missing_webgpu, LaunchOptions, PlaygroundApp, WEBGPU_HELP};
 use wasm_bindgen::JsCast;
 
 /// Starts the web app (called from `main` in the wasm build).
@@ -10,7 +10,7 @@ pub fn start() {
     eframe::WebLogger::init(log::LevelFilter::Info).ok();
     wasm_bindgen_futures::spawn_local(async {
         if let Err(problem) = webgpu_adapter().await {
-            show_problem(&format!("{problem} {WEBGPU_HELP}"));
+            show_problem(&problem);
             return;
         }
         let Some(canvas) = element("ire_canvas").and_then(|e| e.dyn_into().ok()) else {
@@ -41,12 +41,17 @@ pub fn start() {
 
 /// Whether the browser exposes a WebGPU adapter at all.
 async fn webgpu_adapter() -> Result<(), String> {
-    let navigator = web_sys::window().ok_or("No window.")?.navigator();
+    let window = web_sys::window().ok_or("No window.")?;
+    let navigator = window.navigator();
     let has_gpu = js_sys::Reflect::get(&navigator, &"gpu".into())
         .map(|gpu| !gpu.is_undefined() && !gpu.is_null())
         .unwrap_or(false);
     if !has_gpu {
-        return Err("This browser has no WebGPU (navigator.gpu is missing).".into());
+        let secure = js_sys::Reflect::get(&window, &"isSecureContext".into())
+            .map(|v| v.as_bool() != Some(false))
+            .unwrap_or(true);
+        let origin = window.location().origin().unwrap_or_default();
+        return Err(missing_webgpu(secure, &origin));
     }
     let instance = wgpu::Instance::new(wgpu::InstanceDescriptor {
         backends: wgpu::Backends::BROWSER_WEBGPU,
@@ -56,7 +61,11 @@ async fn webgpu_adapter() -> Result<(), String> {
         .request_adapter(&wgpu::RequestAdapterOptions::default())
         .await
         .map(|_| ())
-        .map_err(|_| "WebGPU is present but offers no adapter (blocked GPU or driver).".into())
+        .map_err(|_| {
+            format!(
+                "WebGPU is present but offers no adapter (blocked GPU or driver). {WEBGPU_HELP}"
+            )
+        })
 }
 
 fn element(id: &str) -> Option<web_sys::Element> {

@@ -126,9 +126,24 @@ fn tune_both_sweeps_then_continues_the_best_of_each_arm() {
     let session = run_to_end(&settings);
     let tuning = session.tuning.as_ref().expect("tuning");
     assert!(tuning.decided);
-    assert_eq!(tuning.sweep_steps, 5);
+    // IRE acts from step 2 (the end of warm-up); the sweep lasts 5 steps more, so the IRE arm
+    // is judged on what IRE does.
+    assert_eq!(tuning.sweep_steps, 7);
     assert_eq!(tuning.scores.len(), 6, "{:?}", tuning.scores);
     assert!(tuning.scores.iter().all(|(_, s)| s.is_finite()));
+    // At each learning rate the IRE arm trained differently from the base arm (it did not when
+    // the sweep ended with the warm-up, before IRE's first step).
+    let (base_arm, ire_arm) = tuning.scores.split_at(3);
+    for ((b, bs), (i, is)) in base_arm.iter().zip(ire_arm) {
+        assert_eq!(
+            b.trim_start_matches("AdamW"),
+            i.trim_start_matches("AdmIRE")
+        );
+        assert_ne!(
+            bs, is,
+            "{b} and {i} scored alike: IRE never acted in the sweep"
+        );
+    }
     let labels: Vec<&str> = session.runs.iter().map(|r| r.label.as_str()).collect();
     assert_eq!(labels.len(), 2, "{labels:?}");
     assert!(

@@ -228,17 +228,34 @@ fn periodic_checkpoints_resume_exactly_and_the_log_continues() {
         &["train", "--resume", s(&save)],
         "nothing to train (raise --steps)",
     );
-    assert_fails_with(
+    // The command that started the run, with --resume appended, continues it: flags that
+    // repeat the checkpoint's values are accepted.
+    let again = dir.join("again.safetensors");
+    succeed(
         &[
-            "train",
-            "--resume",
-            s(&step3),
-            "--preset",
-            "small",
-            "--lr",
-            "0.1",
-        ],
-        "--preset, --lr cannot change it",
+            &train(&[
+                "--steps",
+                "6",
+                "--optimizer",
+                "adamw",
+                "--ire",
+                "--ire-toggle-at",
+                "4",
+                "--save",
+                s(&again),
+            ])[..],
+            &["--resume", s(&step3)],
+        ]
+        .concat(),
+    );
+    // A contradiction is refused, naming the flag and both values.
+    assert_fails_with(
+        &["train", "--resume", s(&step3), "--lr", "0.1"],
+        "--lr is 0.1 here but 0.003 in the checkpoint",
+    );
+    assert_fails_with(
+        &["train", "--resume", s(&step3), "--preset", "small"],
+        "--preset is small here but a model of another shape",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

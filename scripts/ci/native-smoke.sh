@@ -113,6 +113,22 @@ else
   echo "app export ok: $(basename "$zip") (no IRE_PYTHON: not run)"
 fi
 
+# In compare mode: one ZIP for both runs (the data once, the IRE twin's checkpoint beside the base's).
+rm -rf "$out/export-compare" && mkdir -p "$out/export-compare"
+(cd "$out/export-compare" && DISPLAY=$display timeout 300 "$abs_bin" app --settings 'finding=untuned-lr' \
+  --export-at 2 --quit-after 2 >status.json 2>app.log) || { echo "the compare export failed:"; cat "$out/export-compare/app.log"; exit 1; }
+zips=$(ls "$out"/export-compare/*.zip | wc -l)
+[ "$zips" -eq 1 ] || { echo "compare mode exported $zips ZIPs, not one"; ls "$out/export-compare"; exit 1; }
+python3 - "$out"/export-compare/*.zip <<'PY'
+import sys, zipfile
+names = zipfile.ZipFile(sys.argv[1]).namelist()
+p = "ire-playground-export/"
+for want in ["checkpoint.safetensors", "checkpoint-admire.safetensors", "data/corpus.txt.zlib"]:
+    assert p + want in names, f"{want} missing from {names}"
+assert sum(n.endswith("corpus.txt.zlib") for n in names) == 1, "the corpus is in the ZIP more than once"
+print(f"compare export ok: one ZIP, {len(names)} files, both checkpoints, the corpus once")
+PY
+
 # A finding of docs/RESULTS.md by name: the comparison it describes, both runs training.
 DISPLAY=$display timeout 300 "$bin" app --settings 'finding=untuned-lr' --quit-after 2 \
   >"$out/native-finding.json" 2>"$out/native-finding.log" \

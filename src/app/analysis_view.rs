@@ -2,7 +2,9 @@
 //! one heat map with contour lines per run on a shared colour scale, the current weights at the
 //! centre) and the spectra (eigenvalue densities on a log scale, top eigenvalues listed).
 
-use super::plots::{format_value, heat_color, RUN_COLORS};
+use super::axes::format_value;
+use super::heatmap::heat_color;
+use super::plots::RUN_COLORS;
 use super::runs_view::live_color;
 use super::PlaygroundApp;
 use crate::analysis::{
@@ -37,8 +39,8 @@ impl PlaygroundApp {
 
     fn request(&mut self, request: AnalysisRequest, valid: crate::Result<()>) {
         match (&mut self.session, valid) {
-            (_, Err(e)) => self.message = Some((true, e.to_string())),
-            (None, _) => self.message = Some((true, "no run to analyse: press Reset".into())),
+            (_, Err(e)) => self.notices.push(true, e.to_string()),
+            (None, _) => self.notices.push(true, "no run to analyse: press Reset"),
             (Some(session), Ok(())) => {
                 session.request_analysis(request);
                 self.show_analysis = true;
@@ -78,9 +80,8 @@ impl PlaygroundApp {
         let Some(session) = &self.session else {
             return;
         };
-        let n = session.runs.len();
         for (i, run) in session.runs.iter().enumerate() {
-            let color = live_color(i, n);
+            let color = live_color(session, i);
             if let Some(p) = run.trainer.analysis_progress() {
                 ui.horizontal(|ui| {
                     ui.colored_label(color, &run.label);
@@ -189,12 +190,11 @@ fn each_run<'a, T>(
     session: &'a super::Session,
     pick: impl Fn(&'a super::analyses::RunAnalyses) -> Option<&'a T>,
 ) -> Vec<(&'a str, egui::Color32, &'a T)> {
-    let n = session.runs.len();
     session
         .runs
         .iter()
         .enumerate()
-        .filter_map(|(i, r)| Some((r.label.as_str(), live_color(i, n), pick(&r.analyses)?)))
+        .filter_map(|(i, r)| Some((r.label.as_str(), live_color(session, i), pick(&r.analyses)?)))
         .collect()
 }
 

@@ -2,7 +2,11 @@
 //! a number of steps as the launch options say, and publish the run status as JSON where the
 //! tests read it.
 
-use super::{platform, PlaygroundApp, Status};
+use super::notices::Notice;
+use super::series::Series;
+use super::session::{IreState, Mode, Session, Tuning};
+use super::{platform, PlaygroundApp};
+use serde::Serialize;
 use web_time::{Duration, Instant};
 
 impl PlaygroundApp {
@@ -61,10 +65,10 @@ impl PlaygroundApp {
             }
             // No run, and the window says why (a bad settings link, no device, no data).
             None => self
-                .message
-                .as_ref()
-                .filter(|m| m.0)
-                .map(|m| Some(format!("no run started: {}", m.1)))
+                .notices
+                .errors()
+                .last()
+                .map(|m| Some(format!("no run started: {}", m.text)))
                 .or_else(|| self.gpu_problem.clone().map(Some)),
         };
         let Some(failure) = failure else {
@@ -87,23 +91,18 @@ impl PlaygroundApp {
     fn status_now(&self) -> Status {
         let mut status = match &self.session {
             Some(session) => session.status(),
-            None => Status {
-                mode: super::Mode::Paused,
-                ire_on: false,
-                runs: Vec::new(),
-                frames: Default::default(),
-                logs: Vec::new(),
-                text: None,
-                images: None,
-                guide: false,
-                tuning: None,
-                speed_up: None,
-            },
+            None => Status::default(),
         };
         status.frames = self.frame_stats.summary();
         status.text = self.text_source();
         status.images = self.image_source();
         status.guide = !self.guide_seen;
+        status.notices = self
+            .states()
+            .into_iter()
+            .map(|(notice, _)| notice)
+            .chain(self.notices.all().iter().cloned())
+            .collect();
         status.logs = self
             .logs
             .iter()
@@ -130,6 +129,113 @@ impl PlaygroundApp {
         if hash != self.last_hash {
             platform::set_url_hash(&hash);
             self.last_hash = hash;
+        }
+    }
+}
+
+impl Session {
+    /// A machine-readable summary (the browser test and the native smoke test read it).
+    pub fn status(&self) -> Status {
+        Status {
+            tuning: self.tuning.clone(),
+            speed_up: self.compared().and_then(|(base, ire)| {
+                super::tune::speed_up(
+                    &base.series,
+                    &ire.series,
+                    super::tune::window(base.trainer.config.steps),
+                )
+            }),
+            mode: self.mode,
+            ire_on: self.ire_on(),
+            ire_state: self.ire_state(),
+            runs: self
+                .runs
+                .iter()
+                .map(|r| RunStatus {
+                    analysis: Some(r.analyses.status(&r.trainer)),
+                    ..RunStatus::of(&r.label, &r.series, r.error.clone())
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+}
+
+/// See [`Session::status`].
+#[derive(Debug, Default, Serialize)]
+pub struct Status {
+    /// Running or paused.
+    pub mode: Mode,
+    /// The IRE switch.
+    pub ire_on: bool,
+    /// What IRE does now: off, armed (switched on, waiting for its first step) or acting.
+    pub ire_state: IreState,
+    /// The messages and states in the notices bar (filled in by the app).
+    pub notices: Vec<Notice>,
+    /// Per run.
+    pub runs: Vec<RunStatus>,
+    /// Recent frame times and steps/s (filled in by the app).
+    pub frames: super::FrameSummary,
+    /// Runs opened from log files (filled in by the app).
+    pub logs: Vec<RunStatus>,
+    /// The user's text the transformer trains on (None: the embedded corpus; filled in by the
+    /// app).
+    pub text: Option<String>,
+    /// The user's image set the ResNets train on (None: Fashion-MNIST; filled in by the app).
+    pub images: Option<String>,
+    /// Whether the first-visit guide is showing (filled in by the app).
+    pub guide: bool,
+    /// "Tune both": the sweep and its outcome.
+    pub tuning: Option<Tuning>,
+    /// Compare mode: the IRE run's speed-up at the base run's current loss.
+    pub speed_up: Option<super::tune::SpeedUp>,
+}
+
+/// One run's part of [`Status`].
+#[derive(Debug, Serialize)]
+pub struct RunStatus {
+    /// Legend label.
+    pub label: String,
+    /// Steps whose results arrived.
+    pub steps: usize,
+    /// Mean loss of the first 5 steps.
+    pub first_loss: Option<f64>,
+    /// Mean loss of the last 5 steps.
+    pub last_loss: Option<f64>,
+    /// Latest validation loss.
+    pub last_val_loss: Option<f64>,
+    /// Latest test accuracy in percent (image models).
+    pub last_val_acc: Option<f64>,
+    /// Probes completed.
+    pub probes: usize,
+    /// Recorded events as `name@step`.
+    pub events: Vec<String>,
+    /// Why the run stopped, if it failed.
+    pub error: Option<String>,
+    /// Live runs: their loss-landscape slices and spectra.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub analysis: Option<super::analyses::AnalysisStatus>,
+}
+
+impl RunStatus {
+    /// The status of a run shown as `label` with `series`.
+    pub fn of(label: &str, series: &Series, error: Option<String>) -> Self {
+        let loss = series.loss_first_last(5);
+        Self {
+            label: label.to_string(),
+            steps: series.loss.len(),
+            first_loss: loss.map(|l| l.0),
+            last_loss: loss.map(|l| l.1),
+            last_val_loss: series.val_loss.last().map(|p| p[1]),
+            last_val_acc: series.val_acc.last().map(|p| p[1]),
+            probes: series.flat_count.len(),
+            events: series
+                .events
+                .iter()
+                .map(|(step, event)| format!("{event}@{step}"))
+                .collect(),
+            error,
+            analysis: None,
         }
     }
 }

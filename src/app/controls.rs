@@ -13,15 +13,30 @@ pub struct Liveness {
     pub has_session: bool,
 }
 
+/// The optimizer menu: each base optimizer as people write its name, with what it is.
+const OPTIMIZERS: [(OptimizerKind, &str); 3] = [
+    (OptimizerKind::AdamW, "AdamW"),
+    (OptimizerKind::Sgd, "SGD (momentum)"),
+    (OptimizerKind::Sam, "SAM (SGD base)"),
+];
+
+/// The menu's label of `kind`.
+fn optimizer_label(kind: OptimizerKind) -> &'static str {
+    OPTIMIZERS
+        .iter()
+        .find(|(k, _)| *k == kind)
+        .map_or("?", |(_, label)| label)
+}
+
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let o = &mut s.train.optimizer;
     egui::ComboBox::from_label("optimizer")
-        .selected_text(format!("{:?}", o.kind))
+        .selected_text(optimizer_label(o.kind))
         .show_ui(ui, |ui| {
-            ui.selectable_value(&mut o.kind, OptimizerKind::AdamW, "AdamW");
-            ui.selectable_value(&mut o.kind, OptimizerKind::Sgd, "SGD (momentum)");
-            ui.selectable_value(&mut o.kind, OptimizerKind::Sam, "SAM (SGD base)");
+            for (kind, label) in OPTIMIZERS {
+                ui.selectable_value(&mut o.kind, kind, label);
+            }
         });
     egui::Grid::new("optimizer grid")
         .num_columns(2)
@@ -239,4 +254,20 @@ pub fn probes_ui(ui: &mut egui::Ui, s: &mut Settings) {
         ui.add(DragValue::new(&mut t.eval_batches).range(1..=64));
         ui.end_row();
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn optimizers_are_named_as_people_write_them() {
+        for (kind, _) in OPTIMIZERS {
+            let mut settings = Settings::default();
+            settings.train.optimizer.kind = kind;
+            let name = settings.optimizer_names().0;
+            // "SGD (momentum)", never the Rust name "Sgd".
+            assert!(optimizer_label(kind).starts_with(name), "{kind:?}");
+        }
+    }
 }

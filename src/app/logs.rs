@@ -84,7 +84,7 @@ impl PlaygroundApp {
         let opened = bytes
             .and_then(|b| String::from_utf8(b).map_err(|_| format!("{name} is not UTF-8 text")))
             .and_then(|text| LoggedRun::parse(name, &text));
-        self.message = Some(match opened {
+        let (is_error, text) = match opened {
             Ok(run) => {
                 let skipped = match run.skipped {
                     0 => String::new(),
@@ -99,7 +99,8 @@ impl PlaygroundApp {
                 (false, text)
             }
             Err(e) => (true, e),
-        });
+        };
+        self.notices.push(is_error, text);
     }
 
     /// Desktop: opens the log (or the text to train on) at `path` (the path field,

@@ -5,13 +5,22 @@
 mod analyses;
 mod analysis_view;
 mod automation;
+mod axes;
+mod confirm;
 mod controls;
 mod datasets;
+mod device;
 mod findings;
 mod frame_stats;
 mod guide;
+mod heatmap;
+mod image_grid;
 mod ire_panel;
+mod launch;
+mod live_run;
 mod logs;
+mod notices;
+mod panels;
 pub mod platform;
 mod plots;
 mod pytorch_export;
@@ -23,59 +32,31 @@ mod toolbar;
 mod tune;
 mod user_images;
 mod user_text;
+mod webgpu_help;
 
 pub use analyses::AnalysisOptions;
+pub use automation::{RunStatus, Status};
 pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
+pub use launch::LaunchOptions;
 pub use logs::LoggedRun;
 pub use series::Series;
-pub use session::{Datasets, Mode, RunStatus, Session, Status};
+pub use session::{Datasets, IreState, LiveRun, Mode, Session};
 pub use settings::{Settings, PRESETS};
+pub use webgpu_help::{missing_webgpu, WEBGPU_HELP};
 
 use crate::gpu::GpuContext;
 use datasets::{Arrival, DataSlot};
-use eframe::egui_wgpu;
 use plots::PlotOptions;
 use std::sync::Arc;
 use web_time::{Duration, Instant};
 
+/// Below this window width (points) the settings become a drawer.
+const NARROW_WIDTH: f32 = 700.0;
+
 /// Time per frame spent recording and submitting training steps: small enough for 60 fps.
 const FRAME_BUDGET: Duration = Duration::from_millis(6);
 const STORAGE_KEY: &str = "ire-playground";
-
-/// How to get WebGPU, for users whose browser has none.
-pub const WEBGPU_HELP: &str = "This page trains neural networks with WebGPU compute shaders, and \
-this browser offers no WebGPU adapter with compute. Use a current Chrome or Edge (113 or later), \
-or Firefox 141+ / Safari 26+; on Linux Chrome may need chrome://flags/#enable-unsafe-webgpu and \
-Vulkan. Or run the desktop app: `cargo run --release` in a checkout.";
-
-/// Start-up options for scripted use (the native smoke test).
-#[derive(Clone, Debug, Default)]
-pub struct LaunchOptions {
-    /// Settings to start with, in the URL-hash format (overrides persisted ones).
-    pub settings: Option<String>,
-    /// Start training at once.
-    pub run: bool,
-    /// Switch IRE on after this many steps.
-    pub ire_on_at: Option<usize>,
-    /// Close the window after this many steps (or as soon as no run can reach them) and print
-    /// the status as JSON on stdout.
-    pub quit_after: Option<usize>,
-    /// Set when a scripted launch ended without reaching `quit_after` steps: why (the caller
-    /// turns it into a failing exit status).
-    pub failure: Arc<std::sync::Mutex<Option<String>>>,
-    /// Logs to open at start (desktop).
-    pub open_logs: Vec<std::path::PathBuf>,
-    /// Export the runs to PyTorch once this many steps are done (as the E key does).
-    pub export_at: Option<usize>,
-    /// Train on this text instead of the embedded corpus (desktop).
-    pub text_file: Option<std::path::PathBuf>,
-    /// Compute a loss-landscape slice and a spectrum of every run once this many steps are
-    /// done (as the L and H keys do); `quit_after` then waits for them.
-    pub analyse_at: Option<usize>,
-    /// Train the ResNets on the four IDX files in this folder (desktop).
-    pub data_dir: Option<std::path::PathBuf>,
-}
 
 #[derive(serde::Serialize, serde::Deserialize, Default)]
 #[serde(default)]
@@ -100,12 +81,12 @@ pub struct PlaygroundApp {
     /// The image data set was requested and has not arrived (or failed) yet.
     images_requested: bool,
     /// Grid images uploaded as textures (created on first use).
-    grid_textures: Vec<egui::TextureHandle>,
+    grid_textures: image_grid::GridTextures,
     session: Option<Session>,
     /// Settings the current session was built from (structural edits apply on Reset).
     session_settings: Option<Settings>,
-    /// Last message for the user (errors in red, confirmations in the status line).
-    message: Option<(bool, String)>,
+    /// Messages for the user (the bar at the bottom of the window).
+    notices: notices::Notices,
     launch: LaunchOptions,
     last_status: Option<Instant>,
     last_hash: String,
@@ -127,51 +108,42 @@ pub struct PlaygroundApp {
     show_analysis: bool,
     /// IDX files of the user's image set received so far.
     pending_images: user_images::PendingImages,
+    /// A replacement of the current runs waiting for the user's yes.
+    confirm: Option<confirm::Replace>,
+    /// The window is phone-narrow: the settings are a drawer.
+    narrow: bool,
+    /// The settings drawer is open (narrow windows only).
+    show_settings: bool,
 }
 
 impl PlaygroundApp {
-    /// eframe's wgpu configuration: the adapter's own limits, so that compute shaders are
-    /// allowed (egui's defaults for GL allow none) and large models fit.
-    pub fn wgpu_options() -> egui_wgpu::WgpuConfiguration {
-        let mut setup = egui_wgpu::WgpuSetupCreateNew::without_display_handle();
-        setup.device_descriptor = Arc::new(|adapter: &wgpu::Adapter| wgpu::DeviceDescriptor {
-            label: Some("ire-playground (egui + training)"),
-            required_limits: adapter.limits(),
-            // Subgroup operations when the adapter has them: the CPU-adapter matmul uses them.
-            required_features: adapter.features() & wgpu::Features::SUBGROUP,
-            ..Default::default()
-        });
-        egui_wgpu::WgpuConfiguration {
-            wgpu_setup: egui_wgpu::WgpuSetup::CreateNew(setup),
-            ..Default::default()
-        }
-    }
-
     /// Builds the app on eframe's device; never fails (problems are shown in the window).
     pub fn new(cc: &eframe::CreationContext<'_>, launch: LaunchOptions) -> Self {
         let persisted: Persisted = cc
             .storage
             .and_then(|s| eframe::get_value(s, STORAGE_KEY))
             .unwrap_or_default();
-        let (ctx, gpu_problem) = match adopt_device(cc) {
+        let (ctx, gpu_problem) = match device::adopt_device(cc) {
             Ok(ctx) => (Some(ctx), None),
             Err(e) => (None, Some(e)),
         };
-        let is_cpu = ctx.as_ref().is_none_or(|c| c.adapter.is_cpu);
-        let mut message = None;
+        let mut notices = notices::Notices::default();
         let hash = launch.settings.clone().or_else(platform::url_hash);
         let settings = match hash.map(|h| Settings::from_url_hash(&h)) {
             Some(Ok(s)) => s,
             Some(Err(e)) => {
-                message = Some((true, e));
-                persisted
-                    .settings
-                    .unwrap_or_else(|| Settings::for_adapter(is_cpu))
+                notices.push(true, e);
+                persisted.settings.unwrap_or_else(Settings::first_visit)
             }
-            None => persisted
-                .settings
-                .unwrap_or_else(|| Settings::for_adapter(is_cpu)),
+            None => persisted.settings.unwrap_or_else(Settings::first_visit),
         };
+        let mut settings = settings;
+        if launch.text_file.is_none() {
+            if let Some(notice) = settings.missing_text() {
+                notices.warn(notice);
+                settings.text = None;
+            }
+        }
         let arrivals = DataSlot::default();
         datasets::load_corpus(arrivals.clone());
         let scripted = launch.quit_after.is_some();
@@ -184,10 +156,10 @@ impl PlaygroundApp {
             data: None,
             arrivals,
             images_requested: false,
-            grid_textures: Vec::new(),
+            grid_textures: Default::default(),
             session: None,
             session_settings: None,
-            message,
+            notices,
             launch,
             last_status: None,
             last_hash: String::new(),
@@ -201,6 +173,9 @@ impl PlaygroundApp {
             guide_seen: persisted.guide_seen || scripted,
             show_analysis: false,
             pending_images: Default::default(),
+            confirm: None,
+            narrow: false,
+            show_settings: false,
         };
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -225,19 +200,21 @@ impl PlaygroundApp {
     }
 
     fn reset(&mut self) {
+        // New runs: every plot follows the data again.
+        self.plot_options.reset_view = true;
         self.session = None;
         self.export_job = None;
         let (Some(ctx), Some(data)) = (&self.ctx, &self.data) else {
             return;
         };
         if let Some(problem) = self.settings.problem() {
-            self.message = Some((true, problem));
+            self.notices.push(true, problem);
             return;
         }
         if self.settings.is_resnet() && data.images.is_none() {
             if !self.images_requested {
                 self.images_requested = true;
-                self.message = Some((false, "loading Fashion-MNIST (5 MB)…".into()));
+                self.notices.push(false, "loading Fashion-MNIST (5 MB)…");
                 datasets::load_images(self.arrivals.clone());
                 // On the desktop the embedded set is there at once (and this starts the run).
                 self.adopt_data();
@@ -248,9 +225,9 @@ impl PlaygroundApp {
             Ok(session) => {
                 self.session = Some(session);
                 self.session_settings = Some(self.settings.clone());
-                self.message = None;
+                self.notices.clear_info();
             }
-            Err(e) => self.message = Some((true, e.to_string())),
+            Err(e) => self.notices.push(true, e.to_string()),
         }
     }
 
@@ -276,63 +253,21 @@ impl PlaygroundApp {
                     }
                 }
                 Arrival::Corpus(Err(e)) => {
-                    self.message = Some((true, format!("the text corpus is unusable: {e}")));
+                    self.notices
+                        .push(true, format!("the text corpus is unusable: {e}"));
                 }
                 Arrival::Images(Err(e)) => {
                     // Not requested any more: the next Reset tries again.
                     self.images_requested = false;
-                    self.message = Some((true, format!("the image data set is unusable: {e}")));
+                    self.notices
+                        .push(true, format!("the image data set is unusable: {e}"));
                 }
             }
-            if self.session.is_none() && !self.message.as_ref().is_some_and(|m| m.0) {
+            if self.session.is_none() && self.notices.errors().next().is_none() {
                 self.reset();
             }
         }
     }
-
-    /// Replaces a lost device once a fresh one has arrived.
-    fn adopt_fresh_device(&mut self) {
-        let arrived = self.fresh_ctx.borrow_mut().take();
-        match arrived {
-            Some(Ok(ctx)) => {
-                self.message = Some((
-                    false,
-                    format!("training on a fresh device: {}", ctx.adapter),
-                ));
-                self.ctx = Some(ctx);
-                self.gpu_problem = None;
-                self.reset();
-            }
-            Some(Err(e)) => self.gpu_problem = Some(format!("no fresh GPU device: {e}")),
-            None => {}
-        }
-    }
-}
-
-fn adopt_device(cc: &eframe::CreationContext<'_>) -> Result<GpuContext, String> {
-    let rs = cc
-        .wgpu_render_state
-        .as_ref()
-        .ok_or("eframe started without its wgpu renderer")?;
-    let info = rs.adapter.get_info();
-    let compute = rs
-        .adapter
-        .get_downlevel_capabilities()
-        .flags
-        .contains(wgpu::DownlevelFlags::COMPUTE_SHADERS);
-    if !compute || info.backend == wgpu::Backend::Gl {
-        return Err(format!(
-            "No compute shaders on '{}' ({:?}). {WEBGPU_HELP}",
-            info.name, info.backend
-        ));
-    }
-    GpuContext::from_device(
-        rs.device.clone(),
-        rs.queue.clone(),
-        &info,
-        rs.device.limits(),
-    )
-    .map_err(|e| e.to_string())
 }
 
 impl eframe::App for PlaygroundApp {
@@ -365,10 +300,23 @@ impl eframe::App for PlaygroundApp {
         self.publish();
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
-        egui::Panel::left("settings")
-            .resizable(true)
-            .default_size(290.0)
-            .show(ui, |ui| self.settings_ui(ui));
+        if !self.notices.all().is_empty() || !self.states().is_empty() {
+            egui::Panel::bottom("notices").show(ui, |ui| self.notices_ui(ui));
+        }
+        // On a phone the settings are a drawer (the toolbar's "Settings" button), so the plots
+        // get the screen.
+        self.narrow = ui.available_width() < NARROW_WIDTH;
+        if !self.narrow || self.show_settings {
+            let width = if self.narrow {
+                ui.available_width() * 0.85
+            } else {
+                290.0
+            };
+            egui::Panel::left("settings")
+                .resizable(!self.narrow)
+                .default_size(width)
+                .show(ui, |ui| self.settings_ui(ui));
+        }
         egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.runs_ui(ui));
         });
@@ -380,7 +328,7 @@ impl eframe::App for PlaygroundApp {
             .vscroll(true)
             .show(ui.ctx(), |ui| self.analysis_ui(ui));
         self.show_analysis = show_analysis;
-        guide::guide_ui(ui.ctx(), &mut self.guide_seen);
+        self.confirm_ui(ui.ctx());
         let steps = self.session.as_ref().map_or(0, |s| s.steps_done());
         self.frame_stats.end(steps);
         if busy && !hidden {

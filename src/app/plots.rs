@@ -1,9 +1,17 @@
-//! Live plots (egui_plot): each panel overlays every run's series, marks IRE switches with
-//! vertical lines, optionally uses a log y-axis, and shows values on hover.
+//! Live plots (egui_plot): each panel overlays every run's series, with one legend above them
+//! all (runs by colour, events as dotted markers with hover text), ticks people can read
+//! (`axes`), an optional log y-axis, and values on hover. The mouse wheel scrolls the page;
+//! dragging pans and Ctrl/Cmd + wheel zooms, and "Follow new data" (or a double-click, or Reset)
+//! returns to following the runs.
 
+use super::axes;
+use super::panels::{Panel, PANELS};
 use super::series::{Point, Series};
 use egui::Color32;
-use egui_plot::{GridMark, HoverPosition, Legend, Line, LineStyle, Plot, PlotBounds, VLine};
+use egui_plot::{
+    AxisHints, FilledArea, GridMark, HoverPosition, Line, LineStyle, Plot, PlotBounds, PlotPoint,
+    VLine,
+};
 
 /// Run colours (base, IRE twin, then opened logs), readable on dark and light themes.
 pub const RUN_COLORS: [Color32; 6] = [
@@ -31,100 +39,38 @@ const MAX_POINTS_PER_LINE: usize = 2000;
 
 /// Plot options the user controls.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct PlotOptions {
     /// Log10 y-axis on loss and sharpness plots.
     pub log_y: bool,
+    /// Return every plot to following the data on the next frame (Reset, "Follow new data").
+    #[serde(skip)]
+    pub reset_view: bool,
+    /// Whether every plot followed the data in the last frame (none was zoomed or panned).
+    #[serde(skip)]
+    pub following: bool,
 }
 
 impl Default for PlotOptions {
     fn default() -> Self {
-        Self { log_y: true }
+        Self {
+            log_y: true,
+            reset_view: false,
+            following: true,
+        }
     }
 }
 
-/// One line of a panel: legend suffix, the series it draws, and whether it is dashed.
-type PanelLine = (&'static str, fn(&Series) -> &[Point], bool);
-
-/// Which series a panel shows, and how to name it.
-struct Panel {
-    title: &'static str,
-    /// "How to read this": what the panel shows and what to look for, in a few sentences.
-    help: &'static str,
-    id: &'static str,
-    lines: &'static [PanelLine],
-    log_allowed: bool,
-}
-
-const PANELS: [Panel; 7] = [
-    Panel {
-        title: "Loss (solid: train, dashed: validation)",
-        help: "Cross-entropy per token (nats; for images, per image). Train is each step's batch, noisy; validation is fixed held-out batches. In compare mode, the run that reaches a given loss in fewer steps is faster; compare at the same loss, not only at the end.",
-        id: "loss",
-        lines: &[
-            ("train", |s| &s.loss, false),
-            ("val", |s| &s.val_loss, true),
-        ],
-        log_allowed: true,
-    },
-    Panel {
-        title: "Test accuracy (%)",
-        help: "Share of the test images classified correctly, at each evaluation. With BatchNorm, early evaluations can lag the training loss (running statistics trail fast-moving weights).",
-        id: "accuracy",
-        lines: &[("acc", |s| &s.val_acc, false)],
-        log_allowed: false,
-    },
-    Panel {
-        title: "Sharpness: λ_max (solid), Hessian trace (dashed)",
-        help: "λ_max is the largest eigenvalue of the loss Hessian on a fixed probe batch (power iteration); the trace sums all eigenvalues (Hutchinson estimate). Smaller means a flatter region. IRE aims to lower both; a run whose λ_max sits near 2/lr is at the edge of stability.",
-        id: "sharpness",
-        lines: &[
-            ("λmax", |s| &s.lambda_max, false),
-            ("trace", |s| &s.trace, true),
-        ],
-        log_allowed: true,
-    },
-    Panel {
-        title: "Fisher trace",
-        help: "Sum of IRE's diagonal Fisher estimate (gradients under labels sampled from the model itself): the total curvature the mask is chosen from. It falls as the model becomes confident.",
-        id: "fisher",
-        lines: &[("Fisher tr", |s| &s.fisher_trace, false)],
-        log_allowed: true,
-    },
-    Panel {
-        title: "Flat directions: IRE's mask (solid), Fisher < 1e-3·mean (dashed)",
-        help: "Solid: how many coordinates IRE's mask marks flat (the γ fraction with the smallest Fisher values, ties included): the coordinates whose steps are amplified by 1 + κ. Dashed: coordinates whose Fisher value is below 1e-3 of the mean, a scale-free flatness count that compares runs with and without IRE.",
-        id: "flat",
-        lines: &[
-            ("flat", |s| &s.flat_count, false),
-            ("below ε", |s| &s.below_eps, true),
-        ],
-        log_allowed: false,
-    },
-    Panel {
-        title: "Learning rate",
-        help: "The learning rate of each step: linear warm-up, then the schedule (cosine by default). With prog-decay, IRE's κ shrinks with it.",
-        id: "lr",
-        lines: &[("lr", |s| &s.lr, false)],
-        log_allowed: false,
-    },
-    Panel {
-        title: "Throughput: steps/s (solid), k tokens or images/s (dashed)",
-        help: "Training throughput as results arrive from the GPU. Compare mode and probes share the adapter, so each run's rate is lower than alone.",
-        id: "speed",
-        lines: &[
-            ("steps/s", |s| &s.steps_per_s, false),
-            ("ktok/s", |s| &s.tokens_per_s, true),
-        ],
-        log_allowed: false,
-    },
-];
-
-/// All panels in a two-column grid, then the heatmap.
-pub fn plots_ui(ui: &mut egui::Ui, runs: &[Shown<'_>], options: PlotOptions) {
+/// The legend (once, above the plots), the view controls, then all panels in a two-column grid.
+pub fn plots_ui(ui: &mut egui::Ui, runs: &[Shown<'_>], options: &mut PlotOptions) {
+    legend_ui(ui, runs, options);
     let height = ((ui.available_height() - 260.0) / 3.0).clamp(120.0, 260.0);
-    let width = (ui.available_width() / 2.0 - 8.0).max(200.0);
+    let columns = if ui.available_width() < 560.0 { 1 } else { 2 };
+    let width = (ui.available_width() / columns as f32 - 8.0).max(200.0);
+    let reset = std::mem::take(&mut options.reset_view);
+    let mut following = true;
     egui::Grid::new("plots")
-        .num_columns(2)
+        .num_columns(columns)
         .spacing([8.0, 8.0])
         .show(ui, |ui| {
             // Panels with nothing to show (accuracy of a language model) are left out.
@@ -137,36 +83,73 @@ pub fn plots_ui(ui: &mut egui::Ui, runs: &[Shown<'_>], options: PlotOptions) {
             for (i, panel) in shown.enumerate() {
                 ui.vertical(|ui| {
                     ui.set_width(width);
-                    panel_ui(ui, panel, runs, options, height);
+                    following &= panel_ui(ui, panel, runs, options.log_y, height, reset);
                 });
-                if i % 2 == 1 {
+                if i % columns == columns - 1 {
                     ui.end_row();
                 }
             }
         });
+    options.following = following || reset;
 }
 
+/// The runs' colours and names, what the line styles mean, and the view controls.
+fn legend_ui(ui: &mut egui::Ui, runs: &[Shown<'_>], options: &mut PlotOptions) {
+    ui.horizontal_wrapped(|ui| {
+        for run in runs {
+            let (rect, _) = ui.allocate_exact_size(egui::vec2(18.0, 10.0), egui::Sense::hover());
+            ui.painter()
+                .hline(rect.x_range(), rect.center().y, (3.0, run.color));
+            ui.label(egui::RichText::new(run.label).strong());
+        }
+        ui.weak("· dotted line: IRE switched or changed (hover it)");
+        ui.separator();
+        let text = if options.following {
+            "Following new data"
+        } else {
+            "Follow new data"
+        };
+        if ui
+            .add_enabled(!options.following, egui::Button::new(text))
+            .on_hover_text(
+                "Drag a plot to pan it, Ctrl/Cmd + wheel to zoom, right-drag to zoom to a box;                  the wheel alone scrolls the page. This button (or a double-click on a plot, or                  Reset) returns every plot to following the runs.",
+            )
+            .clicked()
+        {
+            options.reset_view = true;
+        }
+    });
+}
+
+/// One panel; returns whether it follows the data (the user has not zoomed or panned it).
 fn panel_ui(
     ui: &mut egui::Ui,
     panel: &Panel,
     runs: &[Shown<'_>],
-    options: PlotOptions,
+    log_y: bool,
     height: f32,
-) {
-    let log = options.log_y && panel.log_allowed;
+    reset: bool,
+) -> bool {
+    let log = log_y && panel.log_allowed;
     ui.horizontal(|ui| {
         ui.label(egui::RichText::new(panel.title).strong());
         ui.weak("(?)").on_hover_text(panel.help);
     });
-    let scale = |y: f64| if log { y.log10() } else { y };
+    let unscale = move |y: f64| if log { 10f64.powf(y) } else { y };
+    let y_axis = AxisHints::new_y()
+        .label_spacing((axes::LABEL_SPACING - 4.0)..=axes::LABEL_SPACING)
+        .formatter(move |mark: GridMark, _| axes::format_value(unscale(mark.value)));
     let mut plot = Plot::new(panel.id)
         .height(height)
-        .legend(Legend::default())
+        .allow_scroll(false)
+        .grid_spacing(axes::GRID_SPACING..=300.0)
+        .x_grid_spacer(axes::x_ticks)
+        .x_axis_formatter(|mark: GridMark, _| axes::format_count(mark.value))
+        .custom_y_axes(vec![y_axis])
         .link_axis(egui::Id::unique("steps"), [true, false])
         .link_cursor(egui::Id::unique("steps"), [true, false])
         .x_axis_label("step")
         .label_formatter(move |hover: &HoverPosition<'_>| {
-            let unscale = |y: f64| if log { 10f64.powf(y) } else { y };
             Some(match hover {
                 HoverPosition::NearDataPoint {
                     plot_name,
@@ -175,52 +158,155 @@ fn panel_ui(
                 } => format!(
                     "{plot_name}\nstep {:.0}\n{}",
                     position.x,
-                    format_value(unscale(position.y))
+                    axes::format_value(unscale(position.y))
                 ),
                 HoverPosition::Elsewhere { position } => format!("step {:.0}", position.x),
             })
         });
-    if log {
-        plot = plot.y_axis_formatter(|mark: GridMark, _| format_value(10f64.powf(mark.value)));
+    plot = if log {
+        plot.y_grid_spacer(axes::log_ticks)
+    } else {
+        plot.y_grid_spacer(axes::linear_ticks)
+    };
+    if reset {
+        plot = plot.reset();
     }
-    plot.show(ui, |plot_ui| {
+    let response = plot.show(ui, |plot_ui| {
         // While the plot follows the data (auto bounds), every step is in view; once the user
         // zooms or pans, only the visible steps are drawn.
-        let view = (!plot_ui.auto_bounds().x).then(|| plot_ui.plot_bounds());
+        let following = plot_ui.auto_bounds().x;
+        let view = (!following).then(|| plot_ui.plot_bounds());
         for run in runs {
-            let color = run.color;
-            for (suffix, series, dashed) in panel.lines {
-                let divisor = if *suffix == "ktok/s" { 1e3 } else { 1.0 };
-                // A log axis cannot show values <= 0 (an early negative-curvature power
-                // iteration, say): leave them out rather than draw them at a floor.
-                let points: Vec<[f64; 2]> = decimate(series(run.series), view.as_ref())
-                    .into_iter()
-                    .filter(|p| !log || p[1] > 0.0)
-                    .map(|p| [p[0], scale(p[1] / divisor)])
-                    .collect();
-                if points.is_empty() {
-                    continue;
-                }
-                let style = if *dashed {
-                    LineStyle::dashed_loose()
-                } else {
-                    LineStyle::Solid
-                };
-                plot_ui.line(
-                    Line::new(format!("{} {suffix}", run.label), points)
-                        .color(color)
-                        .style(style),
-                );
-            }
-            for (x, event) in &run.series.events {
-                plot_ui.vline(
-                    VLine::new(format!("{}: {event}", run.label), *x)
-                        .color(color.gamma_multiply(0.6))
-                        .style(LineStyle::dotted_dense()),
-                );
-            }
+            draw_run(plot_ui, panel, run, view.as_ref(), log);
         }
+        (following, hovered_event(plot_ui, runs))
     });
+    let (following, event) = response.inner;
+    if let Some(text) = event {
+        response.response.on_hover_text_at_pointer(text);
+    }
+    following
+}
+
+/// One run's lines (and band, and event markers) in a panel.
+fn draw_run(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    panel: &Panel,
+    run: &Shown<'_>,
+    view: Option<&PlotBounds>,
+    log: bool,
+) {
+    let scale = |y: f64| if log { y.log10() } else { y };
+    let color = run.color;
+    for (k, (suffix, series, dashed)) in panel.lines.iter().enumerate() {
+        let (suffix, divisor) = match *suffix {
+            "per s" if run.series.images => ("images/s", 1.0),
+            "per s" => ("k tokens/s", 1e3),
+            other => (other, 1.0),
+        };
+        let drawn = decimate(series(run.series), view);
+        if let (0, Some(band)) = (k, panel.band) {
+            band_ui(plot_ui, &drawn, band(run.series), color, log);
+        }
+        // A log axis cannot show values <= 0 (an early negative-curvature power iteration,
+        // say): leave them out rather than draw them at a floor.
+        let points: Vec<[f64; 2]> = drawn
+            .into_iter()
+            .filter(|p| !log || p[1] > 0.0)
+            .map(|p| [p[0], scale(p[1] / divisor)])
+            .collect();
+        if points.is_empty() {
+            continue;
+        }
+        let style = if *dashed {
+            LineStyle::dashed_loose()
+        } else {
+            LineStyle::Solid
+        };
+        plot_ui.line(
+            Line::new(format!("{} {suffix}", run.label), points)
+                .color(color)
+                .style(style),
+        );
+    }
+    for (x, _) in &run.series.events {
+        plot_ui.vline(
+            VLine::new("", *x)
+                .color(color.gamma_multiply(0.6))
+                .style(LineStyle::dotted_dense())
+                .allow_hover(false),
+        );
+    }
+}
+
+/// The band `value ± radius` around `center`'s points (matched by step); on a log axis its
+/// lower edge is kept above zero.
+fn band_ui(
+    plot_ui: &mut egui_plot::PlotUi<'_>,
+    center: &[Point],
+    radius: &[Point],
+    color: Color32,
+    log: bool,
+) {
+    let mut xs = Vec::new();
+    let (mut lo, mut hi) = (Vec::new(), Vec::new());
+    for p in center {
+        let Some(r) = radius.iter().find(|r| r[0] == p[0]).map(|r| r[1]) else {
+            continue;
+        };
+        if log && p[1] <= 0.0 {
+            continue;
+        }
+        let (a, b) = (p[1] - r, p[1] + r);
+        let a = if log { a.max(p[1] * 0.05) } else { a };
+        xs.push(p[0]);
+        lo.push(if log { a.log10() } else { a });
+        hi.push(if log { b.log10() } else { b });
+    }
+    if xs.len() >= 2 {
+        plot_ui.add(
+            FilledArea::new("", &xs, &lo, &hi)
+                .fill_color(color.gamma_multiply(0.25))
+                .allow_hover(false),
+        );
+    }
+}
+
+/// The event nearest the pointer (within a few points of its marker), as hover text.
+fn hovered_event(plot_ui: &egui_plot::PlotUi<'_>, runs: &[Shown<'_>]) -> Option<String> {
+    let pointer = plot_ui.pointer_coordinate()?;
+    let at = |x: f64| plot_ui.screen_from_plot(PlotPoint::new(x, pointer.y)).x;
+    let px = at(pointer.x);
+    let texts: Vec<String> = runs
+        .iter()
+        .flat_map(|run| {
+            run.series
+                .events
+                .iter()
+                .filter(move |(x, _)| (at(*x) - px).abs() <= 4.0)
+                .map(move |(x, event)| {
+                    format!("{}: {} at step {x:.0}", run.label, event_text(event))
+                })
+        })
+        .collect();
+    (!texts.is_empty()).then(|| texts.join("\n"))
+}
+
+/// An event as a reader says it (`ire_on` -> "IRE switched on").
+pub fn event_text(event: &str) -> String {
+    match event {
+        "ire_on" => "IRE switched on".into(),
+        "ire_off" => "IRE switched off".into(),
+        other => match other.strip_prefix("ire_params ") {
+            Some(params) => format!(
+                "IRE settings changed ({})",
+                params
+                    .replace("kappa=", "κ = ")
+                    .replace(" mask_every=", ", K = ")
+            ),
+            None => other.replace('_', " "),
+        },
+    }
 }
 
 /// The points of `points` (sorted by step) worth drawing: with a `view`, those in its step range
@@ -256,166 +342,18 @@ fn decimate(points: &[Point], view: Option<&PlotBounds>) -> Vec<Point> {
     out
 }
 
-/// Compact number formatting for axes and readouts.
-pub fn format_value(v: f64) -> String {
-    let a = v.abs();
-    if a == 0.0 {
-        "0".into()
-    } else if !(1e-3..1e5).contains(&a) {
-        format!("{v:.2e}")
-    } else if a >= 100.0 {
-        format!("{v:.0}")
-    } else {
-        format!("{v:.3}")
-    }
-}
-
-/// Flat fraction per parameter tensor (rows) at each probe (columns), one heatmap per run.
-pub fn heatmap_ui(ui: &mut egui::Ui, run: &Shown<'_>) {
-    let s = run.series;
-    ui.label(
-        egui::RichText::new(format!(
-            "{}: fraction of each tensor's coordinates marked flat, per probe",
-            run.label
-        ))
-        .strong(),
-    )
-    .on_hover_text(
-        "Each row is a parameter tensor, each column a probe; brighter means more of that \
-         tensor's coordinates are in IRE's flat set. It shows where the flat directions live \
-         (often embeddings and LayerNorm parameters) and how that changes as training goes on.",
-    );
-    if s.flat_fractions.is_empty() {
-        ui.weak("No probe yet (probes run every 'probe every' steps).");
-        return;
-    }
-    let rows = s.tensor_names.len();
-    let cols = s.flat_fractions.len();
-    let label_w = 150.0;
-    let row_h = (180.0 / rows as f32).clamp(6.0, 16.0);
-    let width = (ui.available_width() - label_w).max(100.0);
-    let (rect, response) = ui.allocate_exact_size(
-        egui::vec2(label_w + width, row_h * rows as f32),
-        egui::Sense::hover(),
-    );
-    let painter = ui.painter_at(rect);
-    let cell_w = width / cols as f32;
-    let text_color = ui.visuals().text_color();
-    for (r, name) in s.tensor_names.iter().enumerate() {
-        let y = rect.top() + r as f32 * row_h;
-        if row_h >= 9.0 {
-            painter.text(
-                egui::pos2(rect.left(), y + row_h / 2.0),
-                egui::Align2::LEFT_CENTER,
-                name,
-                egui::FontId::monospace((row_h - 2.0).min(11.0)),
-                text_color,
-            );
-        }
-        for (c, (_, fractions)) in s.flat_fractions.iter().enumerate() {
-            let x = rect.left() + label_w + c as f32 * cell_w;
-            let cell = egui::Rect::from_min_size(egui::pos2(x, y), egui::vec2(cell_w + 0.5, row_h));
-            painter.rect_filled(cell, 0.0, heat_color(fractions[r]));
-        }
-    }
-    if let Some(pos) = response.hover_pos() {
-        let c = ((pos.x - rect.left() - label_w) / cell_w).floor();
-        let r = ((pos.y - rect.top()) / row_h).floor() as usize;
-        if c >= 0.0 && (c as usize) < cols && r < rows {
-            let (step, fractions) = &s.flat_fractions[c as usize];
-            response.on_hover_text(format!(
-                "{}\nstep {step:.0}\n{:.1}% flat",
-                s.tensor_names[r],
-                fractions[r] * 100.0
-            ));
-        }
-    }
-}
-
-/// Dark blue (no flat coordinates) through teal to yellow (all flat).
-pub(super) fn heat_color(f: f32) -> Color32 {
-    let f = f.clamp(0.0, 1.0);
-    let lerp = |a: f32, b: f32, t: f32| (a + (b - a) * t) as u8;
-    if f < 0.5 {
-        let t = f * 2.0;
-        Color32::from_rgb(
-            lerp(30.0, 33.0, t),
-            lerp(30.0, 145.0, t),
-            lerp(90.0, 140.0, t),
-        )
-    } else {
-        let t = (f - 0.5) * 2.0;
-        Color32::from_rgb(
-            lerp(33.0, 253.0, t),
-            lerp(145.0, 231.0, t),
-            lerp(140.0, 37.0, t),
-        )
-    }
-}
-
-/// Test images with the class the model predicts now, green when right, red when wrong, and the
-/// true class in brackets.
-pub fn image_grid_ui(
-    ui: &mut egui::Ui,
-    predictor: &crate::previews::ImagePredictor,
-    textures: &mut Vec<egui::TextureHandle>,
-) {
-    let batch = &predictor.batch;
-    let n = batch.labels.len();
-    let side = ((batch.pixels.len() / n.max(1)) as f64).sqrt() as usize;
-    if textures.len() != n {
-        textures.clear();
-        for i in 0..n {
-            let pixels = &batch.pixels[i * side * side..(i + 1) * side * side];
-            // Undo the normalisation for display: the range of the batch maps to black..white.
-            let (lo, hi) = pixels
-                .iter()
-                .fold((f32::MAX, f32::MIN), |(lo, hi), &p| (lo.min(p), hi.max(p)));
-            let grey: Vec<u8> = pixels
-                .iter()
-                .map(|&p| ((p - lo) / (hi - lo).max(1e-6) * 255.0) as u8)
-                .collect();
-            let image = egui::ColorImage::from_gray([side, side], &grey);
-            textures.push(ui.ctx().load_texture(
-                format!("test image {i}"),
-                image,
-                egui::TextureOptions::NEAREST,
-            ));
-        }
-    }
-    let names = crate::data::FASHION_CLASSES;
-    egui::Grid::new("prediction grid")
-        .spacing([6.0, 6.0])
-        .show(ui, |ui| {
-            for (i, texture) in textures.iter().enumerate() {
-                ui.vertical(|ui| {
-                    ui.add(egui::Image::new((texture.id(), egui::vec2(56.0, 56.0))));
-                    let truth = batch.labels[i] as usize;
-                    match predictor.predicted.get(i) {
-                        Some(&p) => {
-                            let color = if p == truth {
-                                egui::Color32::from_rgb(80, 200, 120)
-                            } else {
-                                egui::Color32::from_rgb(235, 90, 80)
-                            };
-                            ui.colored_label(color, names.get(p).copied().unwrap_or("?"));
-                        }
-                        None => {
-                            ui.weak("…");
-                        }
-                    }
-                    ui.weak(format!("({})", names.get(truth).copied().unwrap_or("?")));
-                });
-                if i % 8 == 7 {
-                    ui.end_row();
-                }
-            }
-        });
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_read_as_sentences() {
+        assert_eq!(event_text("ire_on"), "IRE switched on");
+        assert_eq!(
+            event_text("ire_params kappa=5 mask_every=10"),
+            "IRE settings changed (κ = 5, K = 10)"
+        );
+    }
 
     #[test]
     fn long_series_are_cut_to_the_view_and_keep_their_extremes() {

@@ -16,23 +16,25 @@ pub enum ExportJob {
     Reading(Vec<RunExport>),
 }
 
-/// One run's export: its label, its checkpoint while on the way, then what became of it.
+/// One run's export: its label, its checkpoint while on the way, then the checkpoint read back
+/// (or why it could not be).
 pub struct RunExport {
     label: String,
     pending: Option<PendingCheckpoint>,
-    outcome: Option<Result<String, String>>,
+    outcome: Option<Result<Checkpoint, String>>,
 }
 
 impl PlaygroundApp {
     /// Starts exporting every current run (the button and the E key).
     pub(super) fn start_export(&mut self) {
         if self.session.is_none() {
-            self.message = Some((true, "no run to export: press Reset first".into()));
+            self.notices
+                .push(true, "no run to export: press Reset first");
             return;
         }
         self.set_mode(Mode::Paused);
         self.export_job = Some(ExportJob::Draining);
-        self.message = Some((false, "exporting to PyTorch…".into()));
+        self.notices.push(false, "exporting to PyTorch…");
     }
 
     /// Advances an export each frame; never blocks.
@@ -60,7 +62,7 @@ impl PlaygroundApp {
                         let full = r.trainer.diverged_at().is_none();
                         let (pending, outcome) = match r.trainer.begin_checkpoint(full) {
                             Ok(p) => (Some(p), None),
-                            Err(e) => (None, Some(Err(format!("{}: {e}", r.label)))),
+                            Err(e) => (None, Some(Err(e.to_string()))),
                         };
                         RunExport {
                             label: r.label.clone(),
@@ -76,17 +78,13 @@ impl PlaygroundApp {
                         continue;
                     };
                     run.pending = None;
-                    run.outcome = Some(
-                        checkpoint
-                            .map_err(|e| e.to_string())
-                            .and_then(|c| self.save_project(&run.label, &c)),
-                    );
+                    run.outcome = Some(checkpoint.map_err(|e| e.to_string()));
                 }
                 if runs.iter().any(|r| r.pending.is_some()) {
                     ExportJob::Reading(runs)
                 } else {
-                    // All at once: in compare mode a failure must not hide behind a success.
-                    self.report_saves(runs.into_iter().filter_map(|r| r.outcome).collect());
+                    let outcome = self.save_project(runs);
+                    self.report_saves(vec![outcome]);
                     return;
                 }
             }
@@ -94,9 +92,23 @@ impl PlaygroundApp {
         self.export_job = Some(job);
     }
 
-    fn save_project(&self, label: &str, checkpoint: &Checkpoint) -> Result<String, String> {
+    /// One ZIP for all the runs: the first run's project (code, data, README, its checkpoint),
+    /// and in compare mode each other run's checkpoint beside it, so the data travels once.
+    /// A run whose state could not be read fails the export, naming the run.
+    fn save_project(&self, runs: Vec<RunExport>) -> Result<String, String> {
+        let mut checkpoints = Vec::new();
+        for run in runs {
+            match run.outcome {
+                Some(Ok(c)) => checkpoints.push((run.label, c)),
+                Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
+                None => return Err(format!("{}: its state was not read back", run.label)),
+            }
+        }
+        let [(first_label, first), others @ ..] = &checkpoints[..] else {
+            return Err("no run to export".into());
+        };
         let data = self.data.as_ref().ok_or("no data set loaded")?;
-        let source = match &checkpoint.model {
+        let source = match &first.model {
             ModelSpec::Transformer { .. } => ExportData::Corpus(&data.corpus_file),
             ModelSpec::ResNet(_) => {
                 let files = data
@@ -106,15 +118,22 @@ impl PlaygroundApp {
                 ExportData::Images([&files[0], &files[1], &files[2], &files[3]])
             }
         };
-        let files: Vec<(String, Vec<u8>)> = export::project(checkpoint, source)
+        let others: Vec<(String, &Checkpoint)> = others
+            .iter()
+            .map(|(label, c)| (super::toolbar::file_stem(label), c))
+            .collect();
+        let files: Vec<(String, Vec<u8>)> = export::project_with_twins(first, &others, source)
             .map_err(|e| e.to_string())?
             .into_iter()
             .map(|f| (format!("ire-playground-export/{}", f.path), f.bytes))
             .collect();
         let zip =
             export::zip(&files).map_err(|_| "the project is too large for a ZIP".to_string())?;
-        let name = super::toolbar::file_stem(label);
-        let file = format!("ire-playground-{name}-step{}-pytorch.zip", checkpoint.step);
+        let mut name = super::toolbar::file_stem(first_label);
+        for (stem, _) in &others {
+            name = format!("{name}-vs-{stem}");
+        }
+        let file = format!("ire-playground-{name}-step{}-pytorch.zip", first.step);
         platform::save_bytes(&file, "application/zip", &zip)
     }
 }

@@ -3,7 +3,8 @@
 //! previews in the middle.
 
 use super::controls::{self, Liveness};
-use super::{platform, plots, Mode, PlaygroundApp};
+use super::notices::{Level, Notice};
+use super::{platform, plots, Mode, PlaygroundApp, Session};
 use crate::train::LiveParams;
 
 impl PlaygroundApp {
@@ -22,7 +23,7 @@ impl PlaygroundApp {
                         let ire = &self.settings.train.ire;
                         if let Some(session) = &mut self.session {
                             if let Err(e) = session.set_ire_params(ire.kappa, ire.mask_every) {
-                                self.message = Some((true, e.to_string()));
+                                self.notices.push(true, e.to_string());
                             }
                         }
                     }
@@ -52,17 +53,45 @@ impl PlaygroundApp {
             });
             if let Some(problem) = self.settings.problem() {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
-            } else if self.session.is_some() && self.structural_change() {
-                ui.colored_label(
-                    ui.visuals().warn_fg_color,
-                    "Settings changed: press Reset to start a run with them.",
-                );
             }
             ui.separator();
-            ui.weak(
-                "Keys: Space run/pause · S step · I IRE switch · R reset · E export to PyTorch",
-            );
+            ui.weak(super::toolbar::keys_help());
         });
+    }
+
+    /// The conditions that need an action (shown while they hold), in the notices bar.
+    pub(super) fn states(&self) -> Vec<(Notice, Option<&'static str>)> {
+        let mut states = Vec::new();
+        if let Some(problem) = self.settings.problem() {
+            states.push((
+                Notice {
+                    level: Level::Error,
+                    text: format!("these settings cannot run: {problem}"),
+                },
+                None,
+            ));
+        } else if self.session.is_some() && self.structural_change() {
+            states.push((
+                Notice {
+                    level: Level::Warning,
+                    text: "Settings changed: press Reset (R) to start new runs with them; the \
+                           current runs go on with the old ones."
+                        .into(),
+                },
+                Some("Reset"),
+            ));
+        }
+        states
+    }
+
+    /// The bar at the bottom: the states above and the messages, until dismissed.
+    pub(super) fn notices_ui(&mut self, ui: &mut egui::Ui) {
+        let states = self.states();
+        if let Some(i) = self.notices.bar_ui(ui, &states) {
+            if states[i].1 == Some("Reset") {
+                self.ask_to_replace(super::confirm::Replace::Reset);
+            }
+        }
     }
 
     /// Whether the settings differ from the running ones in more than the live parameters.
@@ -88,14 +117,7 @@ impl PlaygroundApp {
                 platform::request_context(self.fresh_ctx.clone());
             }
         }
-        if let Some((is_error, text)) = &self.message {
-            let color = if *is_error {
-                ui.visuals().error_fg_color
-            } else {
-                ui.visuals().weak_text_color()
-            };
-            ui.colored_label(color, text);
-        }
+        super::guide::guide_ui(ui, &self.settings, &mut self.guide_seen);
         let live = self.session.as_ref().map_or(&[][..], |s| &s.runs[..]);
         if let Some(session) = &self.session {
             for (i, run) in session.runs.iter().enumerate() {
@@ -115,7 +137,7 @@ impl PlaygroundApp {
                 );
                 run_line(
                     ui,
-                    live_color(i, session.runs.len()),
+                    live_color(session, i),
                     &run.label,
                     &run.series,
                     &steps,
@@ -141,13 +163,14 @@ impl PlaygroundApp {
         if live.is_empty() && self.logs.is_empty() {
             return;
         }
-        let shown: Vec<plots::Shown<'_>> = live
+        let shown: Vec<plots::Shown<'_>> = self
+            .session
             .iter()
-            .enumerate()
-            .map(|(i, r)| plots::Shown {
+            .flat_map(|s| s.runs.iter().enumerate().map(move |(i, r)| (s, i, r)))
+            .map(|(s, i, r)| plots::Shown {
                 label: &r.label,
                 series: &r.series,
-                color: live_color(i, live.len()),
+                color: live_color(s, i),
             })
             .chain(self.logs.iter().enumerate().map(|(i, l)| plots::Shown {
                 label: &l.label,
@@ -156,23 +179,27 @@ impl PlaygroundApp {
             }))
             .collect();
         ui.separator();
-        plots::plots_ui(ui, &shown, self.plot_options);
+        plots::plots_ui(ui, &shown, &mut self.plot_options);
         for run in &shown {
-            plots::heatmap_ui(ui, run);
+            super::heatmap::heatmap_ui(ui, run);
         }
         let Some(session) = &self.session else {
             return;
         };
         ui.separator();
         let textures = &mut self.grid_textures;
+        let fashion = self.data.as_ref().is_none_or(|d| d.image_source.is_none());
         ui.columns(session.runs.len(), |cols| {
             for (ui, run) in cols.iter_mut().zip(&session.runs) {
                 if let Some(predictor) = &run.predictor {
                     let title = format!("{}: test images, predicted (true) class", run.label);
                     ui.label(egui::RichText::new(title).strong());
-                    plots::image_grid_ui(ui, predictor, textures);
+                    super::image_grid::image_grid_ui(ui, predictor, textures, fashion);
                 } else {
-                    let title = format!("{}: text sampled from the current weights", run.label);
+                    let title = format!(
+                        "{}: text sampled from the weights as they were from step {} on",
+                        run.label, run.sample_from_step
+                    );
                     ui.label(egui::RichText::new(title).strong());
                     let text = run
                         .sampler
@@ -185,24 +212,23 @@ impl PlaygroundApp {
     }
 }
 
-/// The live runs' colours: the base run's, then its IRE twin's.
-pub(super) fn live_color(i: usize, runs: usize) -> egui::Color32 {
-    match runs {
-        // Tuning both: each arm in its colour, brighter with the learning rate.
-        n if n > 2 => {
-            let arm = n / 2;
-            plots::RUN_COLORS[(i / arm) % 2]
-                .gamma_multiply(0.45 + 0.55 * ((i % arm) as f32 + 1.0) / arm as f32)
-        }
-        _ => plots::RUN_COLORS[i % 2],
+/// The colour of `session`'s run `i`: the base run's, then its IRE twin's, then (beside a
+/// finding) the tuned base's; while tuning both, each arm in its colour, brighter with the
+/// learning rate.
+pub(super) fn live_color(session: &Session, i: usize) -> egui::Color32 {
+    let n = session.runs.len();
+    if session.tuning.is_some() && n > 2 {
+        let arm = n / 2;
+        return plots::RUN_COLORS[(i / arm) % 2]
+            .gamma_multiply(0.45 + 0.55 * ((i % arm) as f32 + 1.0) / arm as f32);
     }
+    plots::RUN_COLORS[i % 3]
 }
 
-/// Opened logs take the colours after the two live runs'.
+/// Opened logs take the colours after the live runs' three.
 fn log_color(i: usize) -> egui::Color32 {
-    plots::RUN_COLORS[2 + i % (plots::RUN_COLORS.len() - 2)]
+    plots::RUN_COLORS[3 + i % (plots::RUN_COLORS.len() - 3)]
 }
-
 /// One run's summary line: label, steps, latest values, state.
 fn run_line(
     ui: &mut egui::Ui,
@@ -214,16 +240,19 @@ fn run_line(
 ) {
     let last = |p: &Vec<[f64; 2]>| {
         p.last()
-            .map_or("–".to_string(), |p| plots::format_value(p[1]))
+            .map_or("–".to_string(), |p| super::axes::format_value(p[1]))
     };
     ui.horizontal_wrapped(|ui| {
         ui.colored_label(color, egui::RichText::new(label).strong());
+        let below = s
+            .below_eps
+            .last()
+            .map_or("–".to_string(), |p| super::axes::format_count(p[1]));
         ui.label(format!(
-            "{steps} · loss {} · val {} · λmax {} · flat {} · {} steps/s · {state}",
+            "{steps} · loss {} · val {} · λmax {} · Fisher < ε {below} · {} steps/s · {state}",
             last(&s.loss),
             last(&s.val_loss),
             last(&s.lambda_max),
-            last(&s.flat_count),
             last(&s.steps_per_s),
         ));
     });

@@ -19,6 +19,8 @@ pub struct Series {
     pub lr: Vec<Point>,
     /// Top Hessian eigenvalue per probe.
     pub lambda_max: Vec<Point>,
+    /// Power iteration's residual bound per probe (an eigenvalue lies within it of `lambda_max`).
+    pub lambda_residual: Vec<Point>,
     /// Hutchinson Hessian trace per probe.
     pub trace: Vec<Point>,
     /// Trace of the diagonal Fisher estimate per probe.
@@ -29,8 +31,10 @@ pub struct Series {
     pub below_eps: Vec<Point>,
     /// Training steps per second (smoothed) per step.
     pub steps_per_s: Vec<Point>,
-    /// Training tokens per second (smoothed) per step.
+    /// Training tokens (or, for an image model, images) per second (smoothed) per step.
     pub tokens_per_s: Vec<Point>,
+    /// The run trains an image model: its throughput counts images, not tokens.
+    pub images: bool,
     /// IRE switches and parameter changes: step and event name.
     pub events: Vec<(f64, String)>,
     /// Parameter tensor names (heatmap rows).
@@ -43,6 +47,14 @@ pub struct Series {
 }
 
 impl Series {
+    /// An empty series; `images` when its run trains an image model (throughput in images).
+    pub fn of_images(images: bool) -> Self {
+        Self {
+            images,
+            ..Default::default()
+        }
+    }
+
     /// Adds one record; `tokens_per_step` converts step rates to token rates.
     pub fn push(&mut self, record: &Record, tokens_per_step: f64) {
         match record {
@@ -72,6 +84,9 @@ impl Series {
                 let x = p.step as f64;
                 if let Some(l) = p.lambda_max {
                     self.lambda_max.push([x, l as f64]);
+                    if let Some(r) = p.lambda_residual {
+                        self.lambda_residual.push([x, r as f64]);
+                    }
                 }
                 if let Some(t) = p.trace {
                     self.trace.push([x, t as f64]);
@@ -138,6 +153,7 @@ mod tests {
         let mut probe = ProbeRecord {
             step: 2,
             lambda_max: Some(0.5),
+            lambda_residual: Some(0.125),
             trace: None,
             fisher_trace: 1.0,
             flat_count: 10,
@@ -155,5 +171,6 @@ mod tests {
         assert_eq!(s.tensor_names, vec!["a", "b"]);
         assert_eq!(s.flat_fractions[0].1, vec![0.25, 0.75]);
         assert!(s.trace.is_empty());
+        assert_eq!(s.lambda_residual, vec![[2.0, 0.125]]);
     }
 }

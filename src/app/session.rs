@@ -1,194 +1,53 @@
 //! The runs the app shows: one, or two in compare mode (the base optimizer and its IRE twin, same
 //! initial weights and data order). Training is time-sliced: each frame submits steps for a few
 //! milliseconds, alternating between runs, and collects whatever results have arrived. Nothing
-//! here waits on the GPU.
+//! here waits on the GPU. One run is a [`LiveRun`]; "tune both" lives in `tune.rs`, the status
+//! the UI tests read in `automation.rs`.
 
 pub use super::datasets::Datasets;
-use super::series::Series;
+pub use super::live_run::LiveRun;
 use super::settings::Settings;
+pub use super::tune::Tuning;
 use crate::error::Error;
 use crate::gpu::GpuContext;
-use crate::models::{ResNetConfig, TransformerConfig};
-use crate::previews::{ImagePredictor, TextSampler};
-use crate::train::{Task, Trainer};
 use serde::Serialize;
 use web_time::{Duration, Instant};
 
-/// Minimum time between two sampled characters (sampling shares the GPU with training).
-const SAMPLE_INTERVAL: Duration = Duration::from_millis(50);
-/// Minimum time between two prediction passes over the image grid.
-const PREDICT_INTERVAL: Duration = Duration::from_millis(1000);
-/// Test images shown with their predictions.
-pub const GRID_IMAGES: usize = 16;
-
-/// One training run and everything shown about it.
-pub struct LiveRun {
-    /// Legend label, e.g. `AdamW` or `AdmIRE`.
-    pub label: String,
-    /// The engine's run.
-    pub trainer: Trainer,
-    /// Text from the current weights (transformers; None if its model could not be built).
-    pub sampler: Option<TextSampler>,
-    /// Predictions on a few test images (ResNets).
-    pub predictor: Option<ImagePredictor>,
-    /// Plot series.
-    pub series: Series,
-    /// Why the run stopped early (divergence, device failure), if it did.
-    pub error: Option<String>,
-    tokens_per_step: f64,
-    /// Loss-landscape slices and spectra: queued, running, latest.
-    pub analyses: super::analyses::RunAnalyses,
-    /// When text or predictions were last requested (a run has one of the two).
-    last_view_request: Option<Instant>,
-}
-
-impl LiveRun {
-    fn new(
-        ctx: &GpuContext,
-        label: String,
-        settings: &Settings,
-        ire_on: bool,
-        data: &Datasets,
-    ) -> crate::Result<Self> {
-        let config = settings.train_config(ire_on);
-        let seed = config.seed;
-        let (trainer, sampler, predictor, tokens_per_step) = if settings.is_resnet() {
-            let model = ResNetConfig::preset(&settings.preset)?;
-            let data = data
-                .images
-                .clone()
-                .ok_or_else(|| Error::Data("the image data set has not arrived yet".into()))?;
-            let images = config.batch as f64;
-            let trainer = Trainer::resnet(ctx, model, config, data.clone(), settings.augment)?;
-            let predictor = ImagePredictor::new(ctx, model, &data.test, GRID_IMAGES)
-                .map_err(|e| log::warn!("no prediction grid: {e}"))
-                .ok();
-            (trainer, None, predictor, images)
-        } else {
-            let corpus = data.corpus.clone();
-            let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
-            let tokens = (config.batch * model.seq_len) as f64;
-            let vocab = corpus.vocab.clone();
-            let trainer = Trainer::new(ctx, model, config, corpus)?;
-            let sampler = TextSampler::new(ctx, model, vocab, seed)
-                .map_err(|e| log::warn!("no text sampling: {e}"))
-                .ok();
-            (trainer, sampler, None, tokens)
-        };
-        Ok(Self {
-            label,
-            trainer,
-            sampler,
-            predictor,
-            series: Series::default(),
-            analyses: Default::default(),
-            error: None,
-            tokens_per_step,
-            last_view_request: None,
-        })
-    }
-
-    /// Whether this run can take another step now.
-    pub fn can_step(&self) -> bool {
-        self.error.is_none() && self.trainer.can_submit()
-    }
-
-    /// Whether the run has stopped for good (finished all steps, diverged or failed).
-    pub fn is_done(&self) -> bool {
-        self.error.is_some() || self.trainer.is_finished()
-    }
-
-    fn submit_step(&mut self) {
-        if let Err(e) = self.trainer.submit_step() {
-            self.fail(e);
-        }
-    }
-
-    fn fail(&mut self, e: Error) {
-        log::error!("{}: {e}", self.label);
-        self.error.get_or_insert(e.to_string());
-    }
-
-    fn collect(&mut self) {
-        if self.error.is_some() {
-            return;
-        }
-        // Records that arrived with a failure (the diverged step's) are plotted too.
-        let (records, outcome) = self.trainer.poll_with_outcome();
-        for r in &records {
-            self.series.push(r, self.tokens_per_step);
-        }
-        if let Err(e) = outcome {
-            self.fail(e);
-        }
-    }
-
-    /// Whether a healthy run's preview may be refreshed: `interval` since the last request.
-    fn view_due(&self, now: Instant, interval: Duration) -> bool {
-        self.error.is_none()
-            && self
-                .last_view_request
-                .is_none_or(|t| now.duration_since(t) >= interval)
-    }
-
-    fn predict(&mut self, now: Instant) {
-        let due = self.view_due(now, PREDICT_INTERVAL);
-        let (Some(predictor), Task::Images { model, .. }) =
-            (self.predictor.as_mut(), &self.trainer.task)
-        else {
-            return;
-        };
-        if let Err(e) = predictor.poll() {
-            log::warn!("predictions stopped: {e}");
-            self.predictor = None;
-            return;
-        }
-        if due {
-            self.last_view_request = Some(now);
-            predictor.submit(model);
-        }
-    }
-
-    fn sample(&mut self, now: Instant) {
-        let due = self.view_due(now, SAMPLE_INTERVAL);
-        let Some(sampler) = self.sampler.as_mut() else {
-            return;
-        };
-        if let Err(e) = sampler.poll() {
-            log::warn!("sampling stopped: {e}");
-            self.sampler = None;
-            return;
-        }
-        if due && !sampler.is_pending() {
-            self.last_view_request = Some(now);
-            if let Err(e) = sampler.submit(self.trainer.network().params()) {
-                log::warn!("sampling stopped: {e}");
-                self.sampler = None;
-            }
-        }
-    }
-}
-
 /// What the play controls asked for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
 pub enum Mode {
     /// Training continuously.
     Running,
     /// Not training; Step advances one step.
+    #[default]
     Paused,
 }
 
-/// "Tune both" in progress or decided (see `app::tune`).
-#[derive(Clone, Debug, Serialize)]
-pub struct Tuning {
-    /// Steps of the sweep.
-    pub sweep_steps: usize,
-    /// The base arm's runs are `runs[..arm_size]`, the IRE arm's the rest (while sweeping).
-    arm_size: usize,
-    /// Each candidate's label and its mean training loss at the end of the sweep.
-    pub scores: Vec<(String, f64)>,
-    /// Whether the best of each arm has been chosen.
-    pub decided: bool,
+/// What IRE does in the run its switch controls.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+#[serde(tag = "state", rename_all = "lowercase")]
+pub enum IreState {
+    /// Switched off.
+    #[default]
+    Off,
+    /// Switched on, but it first acts at step `from` (the end of warm-up, or its set start).
+    Armed {
+        /// The first step IRE acts at.
+        from: usize,
+    },
+    /// Amplifying the flat coordinates' steps.
+    Acting,
+}
+
+impl IreState {
+    /// The IRE switch's label.
+    pub fn label(self) -> String {
+        match self {
+            Self::Off => "IRE: off".into(),
+            Self::Armed { from } => format!("IRE: armed, acts from step {from}"),
+            Self::Acting => "IRE: acting".into(),
+        }
+    }
 }
 
 /// The app's current runs and whether they are training.
@@ -202,7 +61,7 @@ pub struct Session {
     pub ire_run: usize,
     /// "Tune both", when the comparison was started with it.
     pub tuning: Option<Tuning>,
-    next_run: usize,
+    pub(super) next_run: usize,
 }
 
 impl Session {
@@ -221,7 +80,7 @@ impl Session {
         if settings.compare && settings.tune {
             return Self::tune_both(ctx, settings, data);
         }
-        let runs = if settings.compare {
+        let mut runs = if settings.compare {
             vec![
                 LiveRun::new(ctx, base.into(), settings, false, data)?,
                 LiveRun::new(ctx, ire.into(), settings, true, data)?,
@@ -230,44 +89,18 @@ impl Session {
             let label = if ire_on { ire } else { base };
             vec![LiveRun::new(ctx, label.into(), settings, ire_on, data)?]
         };
+        if let (true, Some(lr)) = (settings.compare, settings.reference_lr) {
+            let mut tuned = settings.clone();
+            tuned.train = tuned.train.with_peak_lr(lr);
+            let label = format!("{base} lr {} (tuned)", super::axes::format_value(lr as f64));
+            runs.push(LiveRun::new(ctx, label, &tuned, false, data)?);
+        }
+        let ire_run = if settings.compare { 1 } else { 0 };
         Ok(Self {
-            ire_run: runs.len() - 1,
+            ire_run,
             runs,
             mode: Mode::Paused,
             tuning: None,
-            next_run: 0,
-        })
-    }
-
-    /// Both arms at each of [`super::tune::FACTORS`] times the peak learning rate, same seed.
-    fn tune_both(ctx: &GpuContext, settings: &Settings, data: &Datasets) -> crate::Result<Self> {
-        let (base, ire) = settings.optimizer_names();
-        let mut runs = Vec::new();
-        for (name, on) in [(base, false), (ire, true)] {
-            for factor in super::tune::FACTORS {
-                let mut s = settings.clone();
-                let lr = settings.train.optimizer.lr * factor;
-                s.train = s.train.with_peak_lr(lr);
-                runs.push(LiveRun::new(
-                    ctx,
-                    format!("{name} lr {lr:.3e}"),
-                    &s,
-                    on,
-                    data,
-                )?);
-            }
-        }
-        let arm_size = super::tune::FACTORS.len();
-        Ok(Self {
-            ire_run: arm_size,
-            runs,
-            mode: Mode::Paused,
-            tuning: Some(Tuning {
-                sweep_steps: super::tune::sweep_steps(settings.train.steps),
-                arm_size,
-                scores: Vec::new(),
-                decided: false,
-            }),
             next_run: 0,
         })
     }
@@ -280,41 +113,6 @@ impl Session {
             .as_ref()
             .is_some_and(|t| !t.decided && run.trainer.steps_submitted() >= t.sweep_steps);
         run.can_step() && !held
-    }
-
-    /// Ends the sweep once every candidate has finished it: the best of each arm continues
-    /// (labelled with its learning rate), the others stop.
-    fn decide_tuning(&mut self) {
-        let Some(t) = &mut self.tuning else { return };
-        let swept = |r: &LiveRun| r.series.loss.len() >= t.sweep_steps || r.is_done();
-        if t.decided || !self.runs.iter().all(swept) {
-            return;
-        }
-        let n = super::tune::window(self.runs[0].trainer.config.steps);
-        let scores: Vec<f64> = self
-            .runs
-            .iter()
-            .map(|r| super::tune::recent_loss(&r.series.loss, n, r.error.is_some()))
-            .collect();
-        t.scores = self
-            .runs
-            .iter()
-            .map(|r| r.label.clone())
-            .zip(scores.iter().copied())
-            .collect();
-        let b = super::tune::best(&scores[..t.arm_size]);
-        let i = t.arm_size + super::tune::best(&scores[t.arm_size..]);
-        t.decided = true;
-        let mut kept: Vec<LiveRun> = Vec::new();
-        for (k, mut run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
-            if k == b || k == i {
-                run.label = format!("{} (tuned)", run.label);
-                kept.push(run);
-            }
-        }
-        self.runs = kept;
-        self.ire_run = 1;
-        self.next_run = 0;
     }
 
     /// Collects results, then (when running) submits steps until `budget` is spent or no run
@@ -379,6 +177,28 @@ impl Session {
         }
     }
 
+    /// Compare mode: the base run and its IRE twin (once "tune both" has chosen them).
+    pub fn compared(&self) -> Option<(&LiveRun, &LiveRun)> {
+        let sweeping = self.tuning.as_ref().is_some_and(|t| !t.decided);
+        match &self.runs[..] {
+            [base, ire, ..] if self.ire_run == 1 && !sweeping => Some((base, ire)),
+            _ => None,
+        }
+    }
+
+    /// What IRE does now in the run its switch controls.
+    pub fn ire_state(&self) -> IreState {
+        let trainer = &self.runs[self.ire_run].trainer;
+        let from = trainer.config.ire_start();
+        if !trainer.ire_enabled() {
+            IreState::Off
+        } else if trainer.steps_submitted() < from {
+            IreState::Armed { from }
+        } else {
+            IreState::Acting
+        }
+    }
+
     /// Whether the IRE switch is on.
     pub fn ire_on(&self) -> bool {
         self.runs[self.ire_run].trainer.ire_enabled()
@@ -414,110 +234,5 @@ impl Session {
             .map(|r| r.series.loss.len())
             .min()
             .unwrap_or(0)
-    }
-
-    /// A machine-readable summary (the browser test and the native smoke test read it).
-    pub fn status(&self) -> Status {
-        Status {
-            frames: Default::default(),
-            logs: Vec::new(),
-            text: None,
-            images: None,
-            guide: false,
-            tuning: self.tuning.clone(),
-            speed_up: match &self.runs[..] {
-                [base, ire] => super::tune::speed_up(
-                    &base.series,
-                    &ire.series,
-                    super::tune::window(base.trainer.config.steps),
-                ),
-                _ => None,
-            },
-            mode: self.mode,
-            ire_on: self.ire_on(),
-            runs: self
-                .runs
-                .iter()
-                .map(|r| RunStatus {
-                    analysis: Some(r.analyses.status(&r.trainer)),
-                    ..RunStatus::of(&r.label, &r.series, r.error.clone())
-                })
-                .collect(),
-        }
-    }
-}
-
-/// See [`Session::status`].
-#[derive(Debug, Serialize)]
-pub struct Status {
-    /// Running or paused.
-    pub mode: Mode,
-    /// The IRE switch.
-    pub ire_on: bool,
-    /// Per run.
-    pub runs: Vec<RunStatus>,
-    /// Recent frame times and steps/s (filled in by the app).
-    pub frames: super::FrameSummary,
-    /// Runs opened from log files (filled in by the app).
-    pub logs: Vec<RunStatus>,
-    /// The user's text the transformer trains on (None: the embedded corpus; filled in by the
-    /// app).
-    pub text: Option<String>,
-    /// The user's image set the ResNets train on (None: Fashion-MNIST; filled in by the app).
-    pub images: Option<String>,
-    /// Whether the first-visit guide is showing (filled in by the app).
-    pub guide: bool,
-    /// "Tune both": the sweep and its outcome.
-    pub tuning: Option<Tuning>,
-    /// Compare mode: the IRE run's speed-up at the base run's current loss.
-    pub speed_up: Option<super::tune::SpeedUp>,
-}
-
-/// One run's part of [`Status`].
-#[derive(Debug, Serialize)]
-pub struct RunStatus {
-    /// Legend label.
-    pub label: String,
-    /// Steps whose results arrived.
-    pub steps: usize,
-    /// Mean loss of the first 5 steps.
-    pub first_loss: Option<f64>,
-    /// Mean loss of the last 5 steps.
-    pub last_loss: Option<f64>,
-    /// Latest validation loss.
-    pub last_val_loss: Option<f64>,
-    /// Latest test accuracy in percent (image models).
-    pub last_val_acc: Option<f64>,
-    /// Probes completed.
-    pub probes: usize,
-    /// Recorded events as `name@step`.
-    pub events: Vec<String>,
-    /// Why the run stopped, if it failed.
-    pub error: Option<String>,
-    /// Live runs: their loss-landscape slices and spectra.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub analysis: Option<super::analyses::AnalysisStatus>,
-}
-
-impl RunStatus {
-    /// The status of a run shown as `label` with `series`.
-    pub fn of(label: &str, series: &Series, error: Option<String>) -> Self {
-        let loss = series.loss_first_last(5);
-        Self {
-            label: label.to_string(),
-            steps: series.loss.len(),
-            first_loss: loss.map(|l| l.0),
-            last_loss: loss.map(|l| l.1),
-            last_val_loss: series.val_loss.last().map(|p| p[1]),
-            last_val_acc: series.val_acc.last().map(|p| p[1]),
-            probes: series.flat_count.len(),
-            events: series
-                .events
-                .iter()
-                .map(|(step, event)| format!("{event}@{step}"))
-                .collect(),
-            error,
-            analysis: None,
-        }
     }
 }

@@ -17,6 +17,15 @@ pub const PRESETS: [&str; 6] = [
     "resnet20",
 ];
 
+/// Steps of the first experiment (see [`Settings::first_visit`]).
+pub const FIRST_EXPERIMENT_STEPS: usize = 600;
+/// The first experiment's peak learning rate, for both runs: one at which the two losses stay
+/// close and IRE's flatter region shows at every probe (two seeds on lavapipe). It is not
+/// AdamW's best for so short a run (larger rates train `tiny` a little better in 600 steps, and
+/// are flatter by themselves), which the guide says, pointing to "tune both" for a fair speed
+/// comparison (docs/BENCHMARKS.md, "The first experiment").
+pub const FIRST_EXPERIMENT_LR: f32 = 6e-3;
+
 /// Everything needed to start (and reproduce) a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -34,6 +43,14 @@ pub struct Settings {
     pub augment: bool,
     /// Loss-landscape slices and spectra (what the L and H keys compute).
     pub analysis: super::AnalysisOptions,
+    /// The user's own text the transformer trains on, by name (None: the embedded corpus). A
+    /// link cannot carry the text itself; it says which one the run needs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Compare mode: a third run, the base optimizer at this (its tuned) peak learning rate,
+    /// beside the base and its IRE twin (the "untuned-lr" finding shows why it matters).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_lr: Option<f32>,
 }
 
 impl Default for Settings {
@@ -62,7 +79,35 @@ impl Settings {
             tune: false,
             augment: false,
             analysis: Default::default(),
+            text: None,
+            reference_lr: None,
         }
+    }
+
+    /// The first experiment, what a first visit opens: `tiny` with batch 16 (on every adapter:
+    /// what the guide promises was measured on it; a GPU runs it in seconds), AdamW beside AdmIRE
+    /// from the same initial weights and data order at one learning rate
+    /// ([`FIRST_EXPERIMENT_LR`]), with a short warm-up so that IRE acts early, and probes often
+    /// enough that the difference in sharpness shows within about a minute on a CPU adapter
+    /// (measured: docs/BENCHMARKS.md, "The first experiment").
+    pub fn first_visit() -> Self {
+        let mut s = Self::for_adapter(true);
+        s.compare = true;
+        s.train = s.train.with_peak_lr(FIRST_EXPERIMENT_LR);
+        let t = &mut s.train;
+        t.steps = FIRST_EXPERIMENT_STEPS;
+        t.warmup = 30;
+        t.eval_every = 50;
+        t.probe_every = 20;
+        t.ire.kappa = 2.0;
+        t.ire.gamma = 0.9;
+        t.ire.mask_every = 10;
+        s
+    }
+
+    /// Whether these are the first experiment's settings.
+    pub fn is_first_experiment(&self) -> bool {
+        Self::first_visit() == *self
     }
 
     /// The training configuration a run starts with: the IRE switch at `ire_on`, and the
@@ -74,6 +119,18 @@ impl Settings {
             config.ire.toggle_at.clear();
         }
         config
+    }
+
+    /// What to tell the user when these settings (from a link) name a text of their own that
+    /// is not loaded: the run they describe needs it.
+    pub fn missing_text(&self) -> Option<String> {
+        self.text.as_ref().map(|name| {
+            format!(
+                "This link's run trained on your own text, {name}, which a link cannot carry. \
+                 Open that text (Model and data → Use your own text) to reproduce the run; \
+                 until then the model trains on Shakespeare."
+            )
+        })
     }
 
     /// Why these settings cannot start a run, if they cannot.
@@ -120,11 +177,13 @@ impl Settings {
 
     /// Display names of the base optimizer and its IRE variant.
     pub fn optimizer_names(&self) -> (&'static str, &'static str) {
-        match self.train.optimizer.kind {
-            OptimizerKind::AdamW => ("AdamW", "AdmIRE"),
-            OptimizerKind::Sgd => ("SGD", "SGD-IRE"),
-            OptimizerKind::Sam => ("SAM", "SAM-IRE"),
-        }
+        let kind = self.train.optimizer.kind;
+        let ire = match kind {
+            OptimizerKind::AdamW => "AdmIRE",
+            OptimizerKind::Sgd => "SGD-IRE",
+            OptimizerKind::Sam => "SAM-IRE",
+        };
+        (kind.name(), ire)
     }
 
     /// The settings as a URL hash fragment (without the `#`).
@@ -213,6 +272,18 @@ mod tests {
         s.train.ire.gamma = 1.5;
         let err = Settings::from_url_hash(&s.to_url_hash()).unwrap_err();
         assert!(err.contains("gamma"), "{err}");
+    }
+
+    #[test]
+    fn a_link_from_a_run_on_ones_own_text_names_the_text() {
+        let mut s = Settings::default();
+        assert_eq!(s.missing_text(), None);
+        s.text = Some("notes.txt (35 KB)".into());
+        let back = Settings::from_url_hash(&s.to_url_hash()).unwrap();
+        let notice = back
+            .missing_text()
+            .expect("the link says which text it needs");
+        assert!(notice.contains("notes.txt"), "{notice}");
     }
 
     #[test]

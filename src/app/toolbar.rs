@@ -1,8 +1,31 @@
 //! The toolbar (Run/Pause, Step, Reset, the IRE switch, compare mode and its findings, exports,
 //! opening logs) and the keys that do the same.
 
-use super::{platform, Mode, PlaygroundApp, Session, FINDINGS};
+use super::confirm::Replace;
+use super::session::IreState;
+use super::{platform, Mode, PlaygroundApp, FINDINGS};
 use crate::train::{to_csv, to_jsonl};
+
+/// The keyboard shortcuts: the key, its name and what it does (the footer lists them in this
+/// order; [`PlaygroundApp::handle_keys`] acts on them).
+pub const SHORTCUTS: [(egui::Key, &str, &str); 7] = [
+    (egui::Key::Space, "Space", "run/pause"),
+    (egui::Key::S, "S", "step"),
+    (egui::Key::I, "I", "IRE switch"),
+    (egui::Key::R, "R", "reset"),
+    (egui::Key::E, "E", "export to PyTorch"),
+    (egui::Key::L, "L", "landscape slice"),
+    (egui::Key::H, "H", "Hessian spectrum"),
+];
+
+/// The footer's line of keys.
+pub fn keys_help() -> String {
+    let keys: Vec<String> = SHORTCUTS
+        .iter()
+        .map(|(_, name, what)| format!("{name} {what}"))
+        .collect();
+    format!("Keys: {}", keys.join(" · "))
+}
 
 impl PlaygroundApp {
     pub(super) fn set_mode(&mut self, mode: Mode) {
@@ -28,46 +51,45 @@ impl PlaygroundApp {
         }
     }
 
+    /// The keys of [`SHORTCUTS`]. They work wherever the focus is, except in a text field;
+    /// they are taken before the widgets see them, so Space on a button focused by Tab runs or
+    /// pauses instead of pressing that button (Enter still presses it).
     pub(super) fn handle_keys(&mut self, ui: &egui::Ui) {
-        if ui.ctx().egui_wants_keyboard_input() {
+        if ui.ctx().text_edit_focused() {
             return;
         }
-        let (space, i, s, r, e) = ui.input(|inp| {
-            (
-                inp.key_pressed(egui::Key::Space),
-                inp.key_pressed(egui::Key::I),
-                inp.key_pressed(egui::Key::S),
-                inp.key_pressed(egui::Key::R),
-                inp.key_pressed(egui::Key::E),
-            )
-        });
-        let (l, h) = ui.input(|inp| (inp.key_pressed(egui::Key::L), inp.key_pressed(egui::Key::H)));
-        if l {
-            self.request_slice();
+        let pressed: Vec<egui::Key> = SHORTCUTS
+            .iter()
+            .map(|s| s.0)
+            .filter(|&key| ui.input_mut(|inp| inp.consume_key(egui::Modifiers::NONE, key)))
+            .collect();
+        for key in pressed {
+            self.shortcut(key);
         }
-        if h {
-            self.request_spectrum();
-        }
-        if e {
-            self.start_export();
-        }
-        if space {
-            let running = self
-                .session
-                .as_ref()
-                .is_some_and(|s| s.mode == Mode::Running);
-            self.set_mode(if running { Mode::Paused } else { Mode::Running });
-        }
-        if i {
-            self.toggle_ire();
-        }
-        if s {
-            if let Some(session) = &mut self.session {
-                session.step_once();
+    }
+
+    /// What the key `key` of [`SHORTCUTS`] does.
+    fn shortcut(&mut self, key: egui::Key) {
+        use egui::Key;
+        match key {
+            Key::Space => {
+                let running = self
+                    .session
+                    .as_ref()
+                    .is_some_and(|s| s.mode == Mode::Running);
+                self.set_mode(if running { Mode::Paused } else { Mode::Running });
             }
-        }
-        if r {
-            self.reset();
+            Key::S => {
+                if let Some(session) = &mut self.session {
+                    session.step_once();
+                }
+            }
+            Key::I => self.toggle_ire(),
+            Key::R => self.ask_to_replace(Replace::Reset),
+            Key::E => self.start_export(),
+            Key::L => self.request_slice(),
+            Key::H => self.request_spectrum(),
+            _ => {}
         }
     }
 
@@ -107,12 +129,17 @@ impl PlaygroundApp {
             .into_iter()
             .map(|o| o.unwrap_or_else(|e| e))
             .collect();
-        self.message = Some((failed, text.join("; ")));
+        self.notices.push(failed, text.join("; "));
     }
 
     pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
-            ui.heading("ire-playground");
+            if self.narrow {
+                ui.toggle_value(&mut self.show_settings, "☰ Settings")
+                    .on_hover_text("Show or hide the settings");
+            } else {
+                ui.heading("ire-playground");
+            }
             ui.separator();
             let running = self
                 .session
@@ -143,18 +170,26 @@ impl PlaygroundApp {
                 .on_hover_text("R: new run(s) from the current settings")
                 .clicked()
             {
-                self.reset();
+                self.ask_to_replace(Replace::Reset);
             }
             ui.separator();
-            let ire_on = self
-                .session
-                .as_ref()
-                .map_or(self.settings.train.ire.enabled, Session::ire_on);
-            let label = if ire_on { "IRE: ON" } else { "IRE: off" };
-            let button = egui::Button::new(egui::RichText::new(label).strong()).selected(ire_on);
+            let state = match &self.session {
+                Some(session) => session.ire_state(),
+                None if self.settings.train.ire.enabled => IreState::Armed {
+                    from: self.settings.train.ire_start(),
+                },
+                None => IreState::Off,
+            };
+            let on = state != IreState::Off;
+            let button =
+                egui::Button::new(egui::RichText::new(state.label()).strong()).selected(on);
             if ui
                 .add(button)
-                .on_hover_text("I: switch IRE live (in compare mode: the IRE run)")
+                .on_hover_text(
+                    "I: switch IRE live (in compare mode: the IRE run). Switched on, it waits \
+                     for the end of warm-up (armed), then amplifies the flat coordinates' steps \
+                     (acting).",
+                )
                 .clicked()
             {
                 self.toggle_ire();
@@ -166,8 +201,8 @@ impl PlaygroundApp {
                 egui::Checkbox::new(&mut self.settings.tune, "tune both"),
             )
             .on_hover_text(
-                "Compare fairly: each arm starts at x0.5, x1 and x2 the learning rate; after a \
-                 tenth of the run the best of each continues (on Reset)",
+                "Compare fairly: each arm starts at x0.5, x1 and x2 the learning rate; once IRE \
+                 has acted for a tenth of the run, the best of each continues (on Reset)",
             );
             self.findings_ui(ui);
             ui.checkbox(&mut self.plot_options.log_y, "log y");
@@ -203,16 +238,25 @@ impl PlaygroundApp {
 }
 
 impl PlaygroundApp {
-    /// The "findings" menu: docs/RESULTS.md's comparisons as compare-mode presets; choosing one
-    /// replaces the settings and starts new runs (paused).
+    /// The "findings" menu: docs/RESULTS.md's comparisons as compare-mode presets, each with
+    /// its length and (when this adapter has trained the same model) the time it takes here;
+    /// choosing one replaces the runs (after asking, if they have trained). The toolbar names
+    /// the finding whose settings are the current ones.
     fn findings_ui(&mut self, ui: &mut egui::Ui) {
+        let loaded = FINDINGS.iter().find(|f| f.settings() == self.settings);
+        let rate = self.single_run_rate();
         let mut chosen = None;
         egui::ComboBox::from_id_salt("findings")
-            .selected_text("findings")
+            .selected_text(loaded.map_or("findings".into(), |f| format!("finding: {}", f.name)))
             .show_ui(ui, |ui| {
                 for f in &FINDINGS {
+                    let settings = f.settings();
+                    let same_model = settings.preset == self.settings.preset
+                        && settings.train.batch == self.settings.train.batch;
+                    let line = f.menu_line(rate.filter(|_| same_model));
+                    let picked = loaded.is_some_and(|l| std::ptr::eq(l, f));
                     if ui
-                        .selectable_label(false, f.name)
+                        .selectable_label(picked, line)
                         .on_hover_text(f.about)
                         .clicked()
                     {
@@ -221,15 +265,61 @@ impl PlaygroundApp {
                 }
             })
             .response
-            .on_hover_text("Comparisons from docs/RESULTS.md, ready to run (compare mode)");
+            .on_hover_text(
+                "Comparisons from docs/RESULTS.md, ready to run (compare mode); hover one for \
+                 what it shows",
+            );
         if let Some(f) = chosen {
-            self.settings = f.settings();
-            self.reset();
+            self.ask_to_replace(Replace::Finding(f));
         }
+    }
+
+    /// Steps per second one run of the current model takes here (measured while training).
+    fn single_run_rate(&self) -> Option<f64> {
+        let session = self.session.as_ref()?;
+        let rate = self.frame_stats.summary().steps_per_s * session.runs.len() as f64;
+        (rate > 0.0).then_some(rate)
     }
 }
 
-/// A run's label as part of a file name (`AdmIRE` -> `admire`).
+/// A run's label as part of a file name (`AdmIRE` -> `admire`, `AdamW lr 0.008 (tuned)` ->
+/// `adamw-lr-0.008-tuned`): lower case, letters, digits, dots and single dashes.
 pub(super) fn file_stem(label: &str) -> String {
-    label.to_lowercase().replace(' ', "-")
+    let mut stem = String::new();
+    for c in label.to_lowercase().chars() {
+        if c.is_ascii_alphanumeric() || c == '.' {
+            stem.push(c);
+        } else if !stem.is_empty() && !stem.ends_with('-') {
+            stem.push('-');
+        }
+    }
+    stem.trim_end_matches('-').to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_become_plain_file_names() {
+        assert_eq!(file_stem("AdmIRE"), "admire");
+        assert_eq!(file_stem("AdamW lr 0.008 (tuned)"), "adamw-lr-0.008-tuned");
+        assert_eq!(file_stem("SGD-IRE"), "sgd-ire");
+    }
+
+    #[test]
+    fn the_footer_lists_every_shortcut() {
+        let help = keys_help();
+        for name in [
+            "Space",
+            "S step",
+            "I IRE",
+            "R reset",
+            "E export",
+            "L landscape",
+            "H Hessian",
+        ] {
+            assert!(help.contains(name), "{help}");
+        }
+    }
 }

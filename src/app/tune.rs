@@ -1,17 +1,28 @@
 //! "Tune both": the fair comparison of docs/RESULTS.md, live. In compare mode the base optimizer
 //! and its IRE twin each start at three peak learning rates (x0.5, x1, x2 of the setting), all
-//! from the same initial weights and data order; after the first tenth of the run the best of
-//! each arm by training loss continues and the others stop. The honest speed-up is then read off
+//! from the same initial weights and data order; once IRE has acted for a tenth of the run (the
+//! sweep ends that long after IRE's start, so the IRE arm is judged on what IRE does, not on
+//! the warm-up it shares with the base) the best of each arm by training loss continues and the
+//! others stop. The honest speed-up is then read off
 //! the two survivors: the steps IRE needs to reach the tuned base's current loss.
 
 use super::series::{Point, Series};
+use super::session::{Datasets, LiveRun, Mode, Session};
+use super::settings::Settings;
+use crate::gpu::GpuContext;
+use serde::Serialize;
 
 /// Learning-rate factors each arm starts with.
 pub const FACTORS: [f32; 3] = [0.5, 1.0, 2.0];
 
-/// The sweep's share of the run.
-pub fn sweep_steps(total: usize) -> usize {
-    (total / 10).max(5).min(total)
+/// Steps of the sweep: IRE's first acting step plus a tenth of the run (at least 5), within
+/// the run.
+pub fn sweep_steps(config: &crate::train::TrainConfig) -> usize {
+    let total = config.steps;
+    config
+        .ire_start()
+        .saturating_add((total / 10).max(5))
+        .min(total)
 }
 
 /// Steps averaged to smooth a training-loss curve (a 2% window, at least 5).
@@ -110,7 +121,7 @@ pub fn comparison_ui(ui: &mut egui::Ui, session: &super::Session) {
         ))
         .on_hover_text("The best learning rate of each arm continues; the others stopped.");
     }
-    let [base, ire] = &session.runs[..] else {
+    let Some((base, ire)) = session.compared() else {
         return;
     };
     let Some(s) = speed_up(&base.series, &ire.series, window(base.trainer.config.steps)) else {
@@ -120,7 +131,7 @@ pub fn comparison_ui(ui: &mut egui::Ui, session: &super::Session) {
         r.series
             .lambda_max
             .last()
-            .map_or("-".to_string(), |p| super::plots::format_value(p[1]))
+            .map_or("-".to_string(), |p| super::axes::format_value(p[1]))
     };
     let reached = match (s.ire_step, s.factor) {
         (Some(step), Some(f)) => format!("{} reached it at step {step}: {f:.2}x", ire.label),
@@ -139,6 +150,93 @@ pub fn comparison_ui(ui: &mut egui::Ui, session: &super::Session) {
          honest speed-up only when both learning rates are tuned (tick 'tune both'); at an \
          untuned rate IRE's larger steps can look like a speed-up.",
     );
+}
+
+/// "Tune both" in progress or decided (see `app::tune`).
+#[derive(Clone, Debug, Serialize)]
+pub struct Tuning {
+    /// Steps of the sweep.
+    pub sweep_steps: usize,
+    /// The base arm's runs are `runs[..arm_size]`, the IRE arm's the rest (while sweeping).
+    pub(super) arm_size: usize,
+    /// Each candidate's label and its mean training loss at the end of the sweep.
+    pub scores: Vec<(String, f64)>,
+    /// Whether the best of each arm has been chosen.
+    pub decided: bool,
+}
+
+impl Session {
+    /// Both arms at each of [`FACTORS`] times the peak learning rate, same seed.
+    pub(super) fn tune_both(
+        ctx: &GpuContext,
+        settings: &Settings,
+        data: &Datasets,
+    ) -> crate::Result<Self> {
+        let (base, ire) = settings.optimizer_names();
+        let mut runs = Vec::new();
+        for (name, on) in [(base, false), (ire, true)] {
+            for factor in FACTORS {
+                let mut s = settings.clone();
+                let lr = settings.train.optimizer.lr * factor;
+                s.train = s.train.with_peak_lr(lr);
+                runs.push(LiveRun::new(
+                    ctx,
+                    format!("{name} lr {lr:.3e}"),
+                    &s,
+                    on,
+                    data,
+                )?);
+            }
+        }
+        let arm_size = FACTORS.len();
+        Ok(Self {
+            ire_run: arm_size,
+            runs,
+            mode: Mode::Paused,
+            tuning: Some(Tuning {
+                sweep_steps: sweep_steps(&settings.train),
+                arm_size,
+                scores: Vec::new(),
+                decided: false,
+            }),
+            next_run: 0,
+        })
+    }
+
+    /// Ends the sweep once every candidate has finished it: the best of each arm continues
+    /// (labelled with its learning rate), the others stop.
+    pub(super) fn decide_tuning(&mut self) {
+        let Some(t) = &mut self.tuning else { return };
+        let swept = |r: &LiveRun| r.series.loss.len() >= t.sweep_steps || r.is_done();
+        if t.decided || !self.runs.iter().all(swept) {
+            return;
+        }
+        let n = window(self.runs[0].trainer.config.steps);
+        let scores: Vec<f64> = self
+            .runs
+            .iter()
+            .map(|r| recent_loss(&r.series.loss, n, r.error.is_some()))
+            .collect();
+        t.scores = self
+            .runs
+            .iter()
+            .map(|r| r.label.clone())
+            .zip(scores.iter().copied())
+            .collect();
+        let b = best(&scores[..t.arm_size]);
+        let i = t.arm_size + best(&scores[t.arm_size..]);
+        t.decided = true;
+        let mut kept: Vec<LiveRun> = Vec::new();
+        for (k, mut run) in std::mem::take(&mut self.runs).into_iter().enumerate() {
+            if k == b || k == i {
+                run.label = format!("{} (tuned)", run.label);
+                kept.push(run);
+            }
+        }
+        self.runs = kept;
+        self.ire_run = 1;
+        self.next_run = 0;
+    }
 }
 
 #[cfg(test)]
@@ -179,7 +277,18 @@ mod tests {
         ];
         assert_eq!(scores, [1.0, f64::INFINITY, f64::INFINITY]);
         assert_eq!(best(&scores), 0);
-        assert_eq!(sweep_steps(2000), 200);
-        assert_eq!(sweep_steps(3), 3);
+        // The sweep lies where IRE acts: after warm-up (10% by default), another tenth.
+        let mut config = crate::train::TrainConfig {
+            steps: 2000,
+            warmup: 200,
+            ..Default::default()
+        };
+        assert_eq!(sweep_steps(&config), 400);
+        config.ire.start = Some(50);
+        assert_eq!(sweep_steps(&config), 250);
+        config.steps = 3;
+        config.warmup = 1;
+        config.ire.start = None;
+        assert_eq!(sweep_steps(&config), 3);
     }
 }

@@ -67,13 +67,13 @@ impl PlaygroundApp {
         let role = match file {
             IdxFile::Role(role) => role,
             IdxFile::Unnamed => {
-                self.message = Some((
+                self.notices.push(
                     true,
                     format!(
                         "{name} is an IDX file, but its name says neither training nor test: \
                          name the files train-… and t10k-… (or test-…), as MNIST-style sets do"
                     ),
-                ));
+                );
                 return;
             }
             IdxFile::No => return,
@@ -84,13 +84,13 @@ impl PlaygroundApp {
             .map(|i| ROLES[i])
             .collect();
         if !missing.is_empty() {
-            self.message = Some((
+            self.notices.push(
                 false,
                 format!(
                     "image set: {name} taken; still missing the {}",
                     missing.join(", ")
                 ),
-            ));
+            );
             return;
         }
         let files: Vec<(String, Vec<u8>)> = std::mem::take(&mut self.pending_images.files)
@@ -101,7 +101,7 @@ impl PlaygroundApp {
         let bytes: Vec<Vec<u8>> = files.into_iter().map(|(_, b)| b).collect();
         match ImageDataset::from_idx(&source, [&bytes[0], &bytes[1], &bytes[2], &bytes[3]]) {
             Ok(set) => self.use_images(source, set, bytes),
-            Err(e) => self.message = Some((true, e.to_string())),
+            Err(e) => self.notices.push(true, e.to_string()),
         }
     }
 
@@ -115,7 +115,7 @@ impl PlaygroundApp {
         });
         match loaded {
             Ok((set, bytes)) => self.use_images(source, set, bytes),
-            Err(e) => self.message = Some((true, e.to_string())),
+            Err(e) => self.notices.push(true, e.to_string()),
         }
     }
 
@@ -124,18 +124,15 @@ impl PlaygroundApp {
         let wanted = ResNetConfig::preset("resnet-tiny").map(|c| (c.image_size, c.in_channels));
         if let Ok((size, _)) = wanted {
             if (set.train.height, set.train.width) != (size, size) {
-                self.message = Some((
-                    true,
-                    format!(
+                self.notices.push(true, format!(
                         "{source}: the ResNet presets take {size} x {size} images; these are {} x {}",
                         set.train.height, set.train.width
-                    ),
-                ));
+                    ));
                 return;
             }
         }
         let Some(data) = &mut self.data else {
-            self.message = Some((true, "the app's data has not loaded yet".into()));
+            self.notices.push(true, "the app's data has not loaded yet");
             return;
         };
         let (train, test) = (set.train.len(), set.test.len());
@@ -148,10 +145,10 @@ impl PlaygroundApp {
         }
         self.reset();
         if self.session.is_some() {
-            self.message = Some((
+            self.notices.push(
                 false,
                 format!("training on {source}: {train} training and {test} test images"),
-            ));
+            );
         }
     }
 

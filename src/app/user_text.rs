@@ -25,13 +25,14 @@ impl PlaygroundApp {
     pub(super) fn use_text(&mut self, name: &str, bytes: &[u8]) {
         let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
         let Some(data) = &mut self.data else {
-            self.message = Some((true, "the corpus is still loading; try again".into()));
+            self.notices
+                .push(true, "the corpus is still loading; try again");
             return;
         };
         let corpus = match Corpus::from_user_text(name, bytes, None) {
             Ok(c) => c,
             Err(e) => {
-                self.message = Some((true, e.to_string()));
+                self.notices.push(true, e.to_string());
                 return;
             }
         };
@@ -43,11 +44,12 @@ impl PlaygroundApp {
         }
         let (batch, eval) = (settings.train.batch, settings.train.eval_batches);
         if let Err(e) = corpus.check_fits(settings.seq_len(), batch, eval) {
-            self.message = Some((true, e.to_string()));
+            self.notices.push(true, e.to_string());
             return;
         }
-        self.settings = settings;
         let source = corpus.source.clone().unwrap_or_default();
+        self.settings = settings;
+        self.settings.text = Some(source.clone());
         let file: DataFile = Corpus::compress(bytes).into();
         let old = std::mem::replace(&mut data.corpus, Arc::new(corpus));
         let old_file = std::mem::replace(&mut data.corpus_file, file);
@@ -56,7 +58,8 @@ impl PlaygroundApp {
         }
         self.reset();
         if self.session.is_some() {
-            self.message = Some((false, format!("training on {source}: press Run")));
+            self.notices
+                .push(false, format!("the transformer now trains on {source}"));
         }
     }
 
@@ -67,6 +70,7 @@ impl PlaygroundApp {
         else {
             return;
         };
+        self.settings.text = None;
         data.corpus = corpus;
         data.corpus_file = file;
         self.reset();
@@ -152,7 +156,7 @@ impl PlaygroundApp {
     pub(super) fn use_text_path(&mut self, path: &std::path::Path) {
         match crate::files::read_bounded(path, crate::data::MAX_TEXT_BYTES as u64 + 1) {
             Ok(bytes) => self.use_text(&path.display().to_string(), &bytes),
-            Err(e) => self.message = Some((true, e.to_string())),
+            Err(e) => self.notices.push(true, e.to_string()),
         }
     }
 }

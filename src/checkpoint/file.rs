@@ -20,7 +20,7 @@ impl Checkpoint {
         let bytes = files::read_bounded(path, MAX_FILE_BYTES).map_err(|e| Error::Checkpoint {
             path: path.display().to_string(),
             reason: match e {
-                Error::Io { source, .. } => source.to_string(),
+                Error::Io { cause, .. } => cause.to_string(),
                 other => other.to_string(),
             },
         })?;

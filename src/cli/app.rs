@@ -22,8 +22,8 @@ pub struct AppArgs {
     /// show it next to the live runs; may be given several times.
     #[arg(long, value_name = "FILE")]
     open_log: Vec<std::path::PathBuf>,
-    /// Export the runs to PyTorch (a ZIP per run in the working folder) once this many steps
-    /// are done.
+    /// Export the runs to PyTorch (one ZIP in the working folder; in compare mode with every
+    /// run's checkpoint) once this many steps are done.
     #[arg(long, value_name = "STEPS")]
     export_at: Option<usize>,
     /// Train the transformer on this UTF-8 text instead of the embedded Shakespeare.

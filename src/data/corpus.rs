@@ -221,6 +221,19 @@ impl Corpus {
         miniz_oxide::deflate::compress_to_vec_zlib(text, 9)
     }
 
+    /// Evaluation batches of `batch` windows of `seq_len` characters the held-out text holds
+    /// (0 also when not one training window fits).
+    pub fn eval_batches_available(&self, seq_len: usize, batch: usize) -> usize {
+        if self.train.len() <= seq_len + 1 {
+            return 0;
+        }
+        let batcher = super::Batcher {
+            batch: batch.max(1),
+            seq_len,
+        };
+        batcher.val_batches_available(&self.val)
+    }
+
     /// Refuses, with a reason in terms of the text, a corpus too short for a model with windows
     /// of `seq_len` at `batch` sequences per batch and `eval_batches` validation batches.
     pub fn check_fits(&self, seq_len: usize, batch: usize, eval_batches: usize) -> Result<()> {

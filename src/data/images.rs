@@ -122,7 +122,7 @@ impl ImageDataset {
             let path = if gz.exists() { gz } else { plain };
             let bytes = std::fs::read(&path).map_err(|e| Error::Io {
                 path: path.display().to_string(),
-                source: e,
+                cause: e,
             })?;
             files.push(bytes);
         }

@@ -170,6 +170,42 @@ pub fn project(checkpoint: &Checkpoint, data: ExportData) -> Result<Vec<ProjectF
     Ok(files)
 }
 
+/// [`project`] for `checkpoint`, plus the runs compared with it (same model and data: the
+/// twins of compare mode) as `checkpoint-NAME.safetensors` beside it, and a README section with
+/// the command that continues each. The data and the code travel once.
+pub fn project_with_twins(
+    checkpoint: &Checkpoint,
+    twins: &[(String, &Checkpoint)],
+    data: ExportData,
+) -> Result<Vec<ProjectFile>> {
+    let mut files = project(checkpoint, data)?;
+    if twins.is_empty() {
+        return Ok(files);
+    }
+    let mut section = String::from(
+        "\n## The other runs of the comparison\n\nThey started from the same weights and data \
+         order; `checkpoint.safetensors` is the first. Continue another one with:\n\n```sh\n",
+    );
+    for (name, twin) in twins {
+        if twin.model != checkpoint.model {
+            return Err(Error::InvalidConfig(format!(
+                "the run '{name}' has another model than the first; export it on its own"
+            )));
+        }
+        let path = format!("checkpoint-{name}.safetensors");
+        section += &format!("python3 train.py --checkpoint {path} --log {name}.jsonl\n");
+        files.push(ProjectFile {
+            path,
+            bytes: twin.to_bytes()?,
+        });
+    }
+    section += "```\n";
+    if let Some(readme) = files.iter_mut().find(|f| f.path == "README.md") {
+        readme.bytes.extend_from_slice(section.as_bytes());
+    }
+    Ok(files)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

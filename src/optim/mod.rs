@@ -28,6 +28,17 @@ pub enum OptimizerKind {
     Sam,
 }
 
+impl OptimizerKind {
+    /// The name as people write it: AdamW, SGD, SAM.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::AdamW => "AdamW",
+            Self::Sgd => "SGD",
+            Self::Sam => "SAM",
+        }
+    }
+}
+
 impl std::str::FromStr for OptimizerKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {

@@ -74,6 +74,16 @@ impl SharpnessConfig {
     }
 }
 
+/// The a-posteriori error bound of power iteration's estimate: for a unit vector `v`, its
+/// Rayleigh quotient `lambda = v.Hv` and `hv_norm2 = |Hv|^2`, the residual `|Hv - lambda v|` equals
+/// `sqrt(|Hv|^2 - lambda^2)`, and a symmetric H has an eigenvalue within that distance of `lambda`
+/// (Krylov-Weinstein). Once the iteration has converged onto the top eigenvector this is the
+/// uncertainty of `lambda_max`; early on it is large, which is the honest answer.
+pub fn power_residual(lambda: f32, hv_norm2: f32) -> f32 {
+    let (l, n2) = (lambda as f64, hv_norm2 as f64);
+    (n2 - l * l).max(0.0).sqrt() as f32
+}
+
 /// Buffers and the prebuilt plan of the sharpness probes for one model.
 pub struct Sharpness {
     /// Settings.
@@ -85,7 +95,9 @@ pub struct Sharpness {
 
 impl Sharpness {
     /// Allocates the probe vectors and records the plan. The plan leaves the weights exactly as it
-    /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]` and `scalars[slot::TRACE]`.
+    /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]` and
+    /// `scalars[slot::TRACE]`; `scalars[slot::DOT2]` keeps the last `|Hv|^2` (see
+    /// [`power_residual`]).
     pub fn new(
         ctx: &GpuContext,
         model: &dyn Network,

@@ -36,6 +36,10 @@ pub struct ProbeRecord {
     /// Top Hessian eigenvalue of the training loss on the probe batch (power iteration).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub lambda_max: Option<f32>,
+    /// The power iteration's residual `|Hv - lambda_max v|`: an eigenvalue of the Hessian lies
+    /// within this distance of `lambda_max` (see [`crate::probe::power_residual`]).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub lambda_residual: Option<f32>,
     /// Hutchinson estimate of the Hessian trace on the probe batch.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub trace: Option<f32>,

@@ -8,10 +8,9 @@
 // checks that a browser without WebGPU gets a clear explanation.
 // Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
-import http from 'node:http';
 import fs from 'node:fs';
 import path from 'node:path';
-import zlib from 'node:zlib';
+import { serveDist } from '../../serve-dist.mjs';
 
 const dist = path.resolve(process.argv[2] ?? '../../dist');
 const outDir = path.resolve(process.argv[3] ?? '.');
@@ -30,28 +29,8 @@ function takeSent() {
 const total = (m) => [...m.values()].reduce((a, b) => a + b, 0);
 const mb = (n) => `${(n / 1e6).toFixed(2)} MB`;
 
-const mime = { '.html': 'text/html', '.js': 'text/javascript', '.wasm': 'application/wasm',
-  '.svg': 'image/svg+xml', '.json': 'application/json', '.css': 'text/css' };
-
 function serve() {
-  const server = http.createServer((req, res) => {
-    const url = new URL(req.url, 'http://127.0.0.1');
-    let file = path.join(dist, decodeURIComponent(url.pathname));
-    if (!file.startsWith(dist)) { res.writeHead(403).end(); return; }
-    if (fs.existsSync(file) && fs.statSync(file).isDirectory()) file = path.join(file, 'index.html');
-    fs.readFile(file, (err, data) => {
-      if (err) { res.writeHead(404).end(); return; }
-      const headers = { 'content-type': mime[path.extname(file)] ?? 'application/octet-stream' };
-      if (/gzip/.test(req.headers['accept-encoding'] ?? '')) {
-        data = zlib.gzipSync(data, { level: 9 });
-        headers['content-encoding'] = 'gzip';
-      }
-      sent.set(url.pathname, (sent.get(url.pathname) ?? 0) + data.length);
-      res.writeHead(200, headers);
-      res.end(data);
-    });
-  });
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve(server)));
+  return serveDist(dist, 0, (p, n) => sent.set(p, (sent.get(p) ?? 0) + n));
 }
 
 const baseFlags = ['--no-sandbox', '--disable-gpu-sandbox', '--disable-background-networking',
@@ -261,8 +240,9 @@ try {
   // 4. A finding of docs/RESULTS.md as a link: the comparison it names, ready to run.
   await page.goto(`${origin}/index.html#finding=untuned-lr`);
   await page.reload();
-  const found = await waitFor(page, 'the finding to start', (s) => s.runs.length === 2 && s.mode === 'Paused');
-  check(found.runs.map((r) => r.label).join(' vs ') === 'AdamW vs AdmIRE', `#finding=untuned-lr opens ${found.runs.map((r) => r.label).join(' vs ')}`);
+  const found = await waitFor(page, 'the finding to start', (s) => s.runs.length === 3 && s.mode === 'Paused');
+  check(found.runs.map((r) => r.label).join(' vs ') === 'AdamW vs AdmIRE vs AdamW lr 0.008 (tuned)',
+    `#finding=untuned-lr opens ${found.runs.map((r) => r.label).join(' vs ')}: the untuned pair beside the tuned base`);
   await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
   await page.keyboard.press('Space');
   await waitFor(page, 'both runs of the finding to step', (s) => s.runs.every((r) => r.steps >= 2));

@@ -31,7 +31,7 @@ pub fn train(
             crate::cli::drive::write_to(&mut logs[i], records).map_err(|e| {
                 ire_playground::Error::Io {
                     path: group[i].name.clone(),
-                    source: e,
+                    cause: e,
                 }
             })
         });

@@ -21,11 +21,13 @@ impl Trainer {
             .map(|((name, &size), &count)| (name.clone(), count / size as f32))
             .collect();
         let sharpness = self.sharpness.as_ref().map(|s| s.config);
+        let power = sharpness.filter(|c| c.power_iters > 0);
         ProbeRecord {
             step,
-            lambda_max: sharpness
-                .filter(|c| c.power_iters > 0)
-                .map(|_| values[slot::LAMBDA_MAX]),
+            lambda_max: power.map(|_| values[slot::LAMBDA_MAX]),
+            lambda_residual: power.map(|_| {
+                crate::probe::power_residual(values[slot::LAMBDA_MAX], values[slot::DOT2])
+            }),
             trace: sharpness
                 .filter(|c| c.hutchinson_samples > 0)
                 .map(|_| values[slot::TRACE]),

@@ -1,0 +1,31 @@
+//! Start-up options for scripted use of the app (the native smoke test, screenshots).
+
+use std::sync::Arc;
+
+/// Start-up options for scripted use (the native smoke test).
+#[derive(Clone, Debug, Default)]
+pub struct LaunchOptions {
+    /// Settings to start with, in the URL-hash format (overrides persisted ones).
+    pub settings: Option<String>,
+    /// Start training at once.
+    pub run: bool,
+    /// Switch IRE on after this many steps.
+    pub ire_on_at: Option<usize>,
+    /// Close the window after this many steps (or as soon as no run can reach them) and print
+    /// the status as JSON on stdout.
+    pub quit_after: Option<usize>,
+    /// Set when a scripted launch ended without reaching `quit_after` steps: why (the caller
+    /// turns it into a failing exit status).
+    pub failure: Arc<std::sync::Mutex<Option<String>>>,
+    /// Logs to open at start (desktop).
+    pub open_logs: Vec<std::path::PathBuf>,
+    /// Export the runs to PyTorch once this many steps are done (as the E key does).
+    pub export_at: Option<usize>,
+    /// Train on this text instead of the embedded corpus (desktop).
+    pub text_file: Option<std::path::PathBuf>,
+    /// Compute a loss-landscape slice and a spectrum of every run once this many steps are
+    /// done (as the L and H keys do); `quit_after` then waits for them.
+    pub analyse_at: Option<usize>,
+    /// Train the ResNets on the four IDX files in this folder (desktop).
+    pub data_dir: Option<std::path::PathBuf>,
+}

@@ -1,0 +1,255 @@
+//! `ire-playground train`: the run loop (progress, periodic checkpoints, the final save, and
+//! what is kept when a run diverges or is interrupted). Flags: `args.rs`; resuming: `resume.rs`;
+//! building the run: `trainers.rs`; the files beside `--save`: `periodic.rs`.
+
+mod args;
+mod periodic;
+mod resume;
+mod trainers;
+
+pub use args::TrainArgs;
+
+use super::drive::{drive_with, Ended, Periodic};
+use anyhow::{bail, Context};
+use args::{check_flags, check_outputs};
+use indicatif::{ProgressBar, ProgressStyle};
+use ire_playground::checkpoint::Checkpoint;
+use ire_playground::train::{EventRecord, Family, Record, TrainConfig, Trainer};
+use periodic::{newest_periodic, periodic_path, prune_periodic, sibling};
+use resume::resumed_config;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use trainers::{resnet_trainer, transformer_trainer};
+
+pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
+    check_flags(&args, given)?;
+    check_outputs(&args)?;
+    let checkpoint = args
+        .resume
+        .as_ref()
+        .map(|p| Checkpoint::load(p))
+        .transpose()?;
+    let mut config = match &checkpoint {
+        Some(c) => resumed_config(c, &args, given)?,
+        None => args.train_config()?,
+    };
+    let family = match &checkpoint {
+        Some(c) if c.model.family() == "resnet" => Family::ResNet,
+        Some(_) => Family::Transformer,
+        None => args.family()?,
+    };
+    let (mut trainer, described) = match family {
+        Family::Transformer => transformer_trainer(&args, &mut config, checkpoint.as_ref())?,
+        Family::ResNet => resnet_trainer(&args, &mut config, checkpoint.as_ref())?,
+    };
+    let mut log = match &args.log {
+        Some(p) => {
+            // A resumed run continues its log; a fresh one starts it.
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .write(true)
+                .append(checkpoint.is_some())
+                .truncate(checkpoint.is_none())
+                .open(p)
+                .with_context(|| format!("cannot open log file {}", p.display()))?;
+            Some(std::io::BufWriter::new(file))
+        }
+        None => None,
+    };
+    eprintln!(
+        "{}",
+        summary(&described, &config, trainer.steps_submitted())
+    );
+    if args.verbose {
+        eprintln!("configuration: {}", serde_json::to_string_pretty(&config)?);
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    {
+        let stop = stop.clone();
+        // Without a handler (another one installed, or none possible) Ctrl-C just ends the
+        // process as before; the periodic checkpoints are then the saved state.
+        let _ = ctrlc::set_handler(move || stop.store(true, Ordering::SeqCst));
+    }
+
+    let bar = ProgressBar::new(config.steps as u64);
+    bar.set_position(trainer.steps_submitted() as u64);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{bar:30} {pos}/{len} [{elapsed_precise}<{eta_precise}] {msg}",
+        )
+        .expect("valid template"),
+    );
+    // Without a terminal the bar is hidden; print its lines plainly so logs still show progress.
+    let say = |line: String| {
+        if bar.is_hidden() {
+            eprintln!("{line}");
+        } else {
+            bar.println(line);
+        }
+    };
+    // No validation loss is shown before the first evaluation.
+    let mut last_val: Option<f32> = None;
+    let mut save_periodic = |t: &Trainer| -> anyhow::Result<()> {
+        let save = args.save.as_ref().expect("clap requires --save");
+        let path = periodic_path(save, t.steps_submitted());
+        t.checkpoint()?.save(&path)?;
+        prune_periodic(save, 3);
+        say(format!(
+            "step {:>6}  saved {}",
+            t.steps_submitted(),
+            path.display()
+        ));
+        Ok(())
+    };
+    let periodic = args.checkpoint_every.map(|every| Periodic {
+        every,
+        call: &mut save_periodic,
+    });
+    let result = drive_with(
+        &mut trainer,
+        &mut log,
+        |r| match r {
+            Record::Step(s) => {
+                bar.set_position(s.step as u64);
+                let val = last_val.map_or(String::new(), |v| format!("  val {v:.4}"));
+                bar.set_message(format!(
+                    "loss {:.4}{val}  lr {:.2e}  {:.0} ms/step",
+                    s.loss, s.lr, s.ms
+                ));
+            }
+            Record::Eval(e) => {
+                last_val = Some(e.val_loss);
+                let acc = e
+                    .val_acc
+                    .map_or(String::new(), |a| format!("  val_acc {:.2}%", a * 100.0));
+                say(format!(
+                    "step {:>6}  val_loss {:.4}{acc}",
+                    e.step, e.val_loss
+                ));
+            }
+            Record::Event(e) => say(format!("step {:>6}  {}", e.step, e.event)),
+            Record::Probe(p) => {
+                let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
+                say(format!(
+                    "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
+                    p.step,
+                    fmt(p.lambda_max),
+                    fmt(p.trace),
+                    p.fisher_trace,
+                    p.flat_count,
+                    p.below_eps_count
+                ))
+            }
+        },
+        periodic,
+        Some(&stop),
+    );
+    bar.finish();
+    finish(&args, &trainer, &mut log, result)
+}
+
+/// After the loop: the final checkpoint, or on divergence a record in the log and the last
+/// weights beside (never over) the --save file, which keeps the last good state.
+fn finish(
+    args: &TrainArgs,
+    trainer: &Trainer,
+    log: &mut Option<std::io::BufWriter<std::fs::File>>,
+    result: anyhow::Result<Ended>,
+) -> anyhow::Result<()> {
+    match result {
+        Ok(ended) => {
+            if let Some(path) = &args.save {
+                trainer.checkpoint()?.save(path).map_err(|e| {
+                    let kept = newest_periodic(path)
+                        .map_or("no periodic checkpoint was written".to_string(), |p| {
+                            format!("the latest periodic checkpoint is {}", p.display())
+                        });
+                    anyhow::anyhow!("{e}; the run's final state could not be saved ({kept})")
+                })?;
+                eprintln!(
+                    "saved {} (step {})",
+                    path.display(),
+                    trainer.steps_submitted()
+                );
+            }
+            if ended == Ended::Interrupted {
+                let saved =
+                    args.save
+                        .as_ref()
+                        .map_or("nothing was saved (no --save)".to_string(), |p| {
+                            format!(
+                                "the run's state is in {}: --resume it to continue",
+                                p.display()
+                            )
+                        });
+                bail!("interrupted at step {}; {saved}", trainer.steps_submitted());
+            }
+            Ok(())
+        }
+        Err(e) => {
+            let Some(step) = trainer.diverged_at() else {
+                return Err(e);
+            };
+            let event = Record::Event(EventRecord {
+                step,
+                event: "diverged".into(),
+            });
+            if let Some(w) = log {
+                super::drive::write_to(w, &[event])?;
+            }
+            let kept = match &args.save {
+                Some(save) => {
+                    let path = sibling(save, "diverged");
+                    trainer.weights_checkpoint()?.save(&path)?;
+                    let last_good = if save.exists() {
+                        format!("{} keeps the last good state", save.display())
+                    } else {
+                        "there is no earlier checkpoint".into()
+                    };
+                    format!(
+                        "; the last weights (no training state) are in {}, {last_good}",
+                        path.display()
+                    )
+                }
+                None => String::new(),
+            };
+            Err(e.context(format!("the run diverged at step {step}{kept}")))
+        }
+    }
+}
+
+/// The run in one line: the model, the optimizer and its learning rate, the length, the batch,
+/// IRE and the probes (`--verbose` prints the whole configuration).
+fn summary(model: &str, c: &TrainConfig, done: usize) -> String {
+    let ire = if c.ire.enabled {
+        format!(
+            "IRE on from step {} (kappa {}, gamma {}, mask every {})",
+            c.ire_start(),
+            c.ire.kappa,
+            c.ire.gamma,
+            c.ire.mask_every
+        )
+    } else {
+        "IRE off".into()
+    };
+    let probes = match c.probe_every {
+        0 => String::new(),
+        n => format!(", probes every {n} steps"),
+    };
+    let from = if done > 0 {
+        format!(", resumed at step {done}")
+    } else {
+        String::new()
+    };
+    format!(
+        "training {model}\n  {} lr {} ({} after {} warm-up steps), {} steps of batch {}{from}, \
+         seed {}; {ire}{probes}",
+        c.optimizer.kind.name(),
+        c.optimizer.lr,
+        format!("{:?}", c.schedule).to_lowercase(),
+        c.warmup,
+        c.steps,
+        c.batch,
+        c.seed
+    )
+}

@@ -1,0 +1,57 @@
+//! The periodic checkpoints `train --checkpoint-every K` writes beside `--save`
+//! (`<stem>-step<N>.safetensors`), and the other files named after it.
+
+use ire_playground::files;
+use std::path::{Path, PathBuf};
+
+/// The file name of `save` without its extension (the prefix of the files written beside it).
+pub(super) fn stem_of(save: &Path) -> String {
+    save.file_stem()
+        .map_or("checkpoint".into(), |s| s.to_string_lossy().into_owned())
+}
+
+/// `<stem>-<tag>.safetensors` beside `save`.
+pub(super) fn sibling(save: &Path, tag: &str) -> PathBuf {
+    save.with_file_name(format!("{}-{tag}.safetensors", stem_of(save)))
+}
+
+/// Where the periodic checkpoint of step `step` goes.
+pub(super) fn periodic_path(save: &Path, step: usize) -> PathBuf {
+    sibling(save, &format!("step{step}"))
+}
+
+/// The periodic checkpoints of `save` on disk, oldest first.
+pub(super) fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
+    let prefix = format!("{}-step", stem_of(save));
+    let Ok(entries) = std::fs::read_dir(files::folder_of(save)) else {
+        return Vec::new();
+    };
+    let mut found: Vec<(usize, PathBuf)> = entries
+        .filter_map(|e| e.ok())
+        .filter_map(|e| {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let step = name
+                .strip_prefix(&prefix)?
+                .strip_suffix(".safetensors")?
+                .parse()
+                .ok()?;
+            Some((step, e.path()))
+        })
+        .collect();
+    found.sort();
+    found
+}
+
+/// The newest periodic checkpoint of `save`, if any.
+pub(super) fn newest_periodic(save: &Path) -> Option<PathBuf> {
+    periodic_files(save).pop().map(|(_, p)| p)
+}
+
+/// Deletes all but the newest `keep` periodic checkpoints of `save` (best effort).
+pub(super) fn prune_periodic(save: &Path, keep: usize) {
+    let found = periodic_files(save);
+    let excess = found.len().saturating_sub(keep);
+    for (_, path) in found.into_iter().take(excess) {
+        let _ = std::fs::remove_file(path);
+    }
+}

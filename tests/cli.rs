@@ -24,7 +24,10 @@ fn bad_arguments_are_rejected_with_clear_messages() {
         &["train", "--optimizer", "lion"],
         "unknown optimizer 'lion'",
     );
-    assert_fails_with(&["train", "--model", "mlp"], "unknown model 'mlp'");
+    assert_fails_with(
+        &["train", "--model", "mlp"],
+        "unknown --model 'mlp'; available: transformer, resnet",
+    );
     assert_fails_with(
         &["experiment", "adamw-vs-admire", "--jobs", "0"],
         "--jobs must be at least 1",

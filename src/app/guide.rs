@@ -27,7 +27,7 @@ pub fn steps(settings: &Settings) -> Vec<String> {
             if settings.is_first_experiment() {
                 format!(
                     "Watch Sharpness (about a minute on a CPU adapter, seconds on a GPU): the \
-                     two loss curves stay close, while from about step 40 on {ire_name}'s λ_max \
+                     two loss curves stay close, while from about step 60 on {ire_name}'s λ_max \
                      (orange) stays below {base}'s (blue) at every probe, at a quarter to four \
                      fifths of it: a similar loss in a flatter region. The band around λ_max is \
                      its uncertainty; the (?) beside each plot says how to read it."
@@ -87,13 +87,13 @@ mod tests {
         assert!(text.contains(&format!("Until step {start}")), "{text}");
         assert!(text.contains("AdamW") && text.contains("AdmIRE"), "{text}");
         assert!(
-            text.contains("λ_max") && text.contains("from about step 40"),
+            text.contains("λ_max") && text.contains("from about step 60"),
             "{text}"
         );
         // Another comparison is not promised the first experiment's numbers.
         let mut other = s.clone();
         other.train.ire.kappa = 4.0;
-        assert!(!steps(&other).join(" ").contains("from about step 40"));
+        assert!(!steps(&other).join(" ").contains("from about step 60"));
         // A single run's guide never promises what one run cannot show.
         let single = steps(&Settings::for_adapter(true)).join(" ");
         assert!(!single.contains("λ_max"), "{single}");

@@ -108,6 +108,35 @@ fn a_link_with_recorded_switches_replays_them() {
 /// A link asking for an absurd batch (the product with the sequence length used to wrap and
 /// divide by zero in the batcher) is refused with the reason, for both model families.
 #[test]
+fn a_paused_session_falls_quiet_and_samples_nothing() {
+    // A paused window with nothing in flight must not ask for frames (it drew and sampled text
+    // at full speed before), yet the one step it took is collected and looked at once.
+    let ctx = common::ctx();
+    let mut session = Session::new(&ctx, &small_settings(50), false, &datasets()).unwrap();
+    session.step_once();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while session.advance(Duration::from_millis(20)) {
+        assert!(
+            Instant::now() < deadline,
+            "a paused session kept asking for frames"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(session.steps_done(), 1);
+    let text = |s: &Session| s.runs[0].sampler.as_ref().map(|t| t.text());
+    let sampled = text(&session);
+    assert!(sampled.is_some(), "the transformer run has a sampler");
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(60));
+        assert!(
+            !session.advance(Duration::from_millis(20)),
+            "paused and idle"
+        );
+    }
+    assert_eq!(text(&session), sampled, "text was sampled while paused");
+}
+
+#[test]
 fn a_link_with_an_absurd_batch_is_refused() {
     for preset in ["tiny", "resnet-tiny"] {
         let json = format!(r#"{{"preset":"{preset}","train":{{"batch":288230376151711744}}}}"#);

@@ -140,8 +140,7 @@ fn ire_step(rule: UpdateRule, want: &str) {
                 ..base
             },
         };
-        ctx.queue
-            .write_buffer(&hyper_buf, 0, bytemuck::bytes_of(&hyper));
+        ctx.write_buffer(&hyper_buf, 0, bytemuck::bytes_of(&hyper));
         plan.submit(&ctx);
     }
     assert_close(want, &read(&ctx, &params), f.f(want), 1e-6, 1e-5);

@@ -84,6 +84,33 @@ fn same_seed_same_losses_different_seed_different_losses() {
 }
 
 #[test]
+fn a_submitter_thread_gives_the_same_records() {
+    // The desktop app hands the queue to a thread of its own; buffer writes (learning rate, IRE
+    // switch and mask seeds, evaluation resets) must still land between the same submissions.
+    let ctx = ctx();
+    let threaded = ctx.clone().with_submitter_thread().unwrap();
+    let corpus = corpus();
+    let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
+    let mut config = config(8, 4, 5);
+    config.eval_every = 3;
+    config.eval_batches = 1;
+    config.probe_every = 2;
+    config.ire.enabled = true;
+    config.ire.start = Some(2);
+    config.ire.mask_every = 2;
+    let records = |ctx| {
+        let mut t = Trainer::new(ctx, model, config.clone(), corpus.clone()).unwrap();
+        let r = run(&mut t).unwrap();
+        let probes: Vec<Option<f32>> = common::probes(&r).iter().map(|p| p.lambda_max).collect();
+        (losses(&r), val_losses(&r), probes)
+    };
+    let plain = records(&ctx);
+    assert_eq!(plain.0.len(), 8);
+    assert!(!plain.2.is_empty());
+    assert_eq!(records(&threaded), plain);
+}
+
+#[test]
 fn checkpoint_round_trips_and_resumes() {
     let ctx = ctx();
     let corpus = corpus();

@@ -55,7 +55,7 @@ check_run "$out/native-status.json" "native smoke" '
 if (r.steps < 16) fail("only " + r.steps + " steps");
 if (!r.events.some((e) => e.startsWith("ire_on@"))) fail("IRE switch not recorded");
 if (!(r.last_loss < r.first_loss)) fail("loss did not go down");
-console.log(`native smoke ok: ${r.steps} steps, loss ${r.first_loss.toFixed(3)} -> ${r.last_loss.toFixed(3)}, events ${r.events}`);
+console.log(`native smoke ok: ${r.steps} steps, loss ${r.first_loss.toFixed(3)} -> ${r.last_loss.toFixed(3)}, events ${r.events}; frame interval median ${s.frames.interval_ms_median.toFixed(1)} ms, 95th percentile ${s.frames.interval_ms_p95.toFixed(1)} ms (${s.adapter})`);
 '
 test -s "$out/desktop.png" || { echo "no screenshot taken"; exit 1; }
 
@@ -65,6 +65,14 @@ run_app native-replay "$replay" 12
 check_run "$out/native-replay.json" "native replay" '
 if (!r.events.includes("ire_on@8")) fail("the recorded switch at step 8 was not replayed");
 console.log(`native replay ok: events ${r.events}`);
+'
+
+# Paused with nothing in flight, the window draws no frames until input: three idle seconds.
+run_app native-idle "$settings" 10 --idle-check 3
+check_run "$out/native-idle.json" "native idle" '
+if (s.mode !== "Paused") fail("the window did not pause");
+if (s.idle_frames !== 0) fail(s.idle_frames + " frames drawn in 3 idle seconds");
+console.log(`native idle ok: paused at ${r.steps} steps, ${s.idle_frames} frames in 3 idle seconds`);
 '
 
 # A ResNet on the embedded Fashion-MNIST subset: trains, evaluates and reports accuracy.

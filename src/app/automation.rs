@@ -4,7 +4,7 @@
 
 use super::notices::Notice;
 use super::series::Series;
-use super::session::{IreState, Mode, Session, Tuning};
+use super::session::{IreState, LiveRun, Mode, Session, Tuning};
 use super::{platform, PlaygroundApp};
 use serde::Serialize;
 use web_time::{Duration, Instant};
@@ -12,7 +12,7 @@ use web_time::{Duration, Instant};
 impl PlaygroundApp {
     /// Scripted launches: switch IRE and quit after the requested steps, or as soon as they
     /// cannot be reached (no run could start, a run failed or finished short of them).
-    pub(super) fn automate(&mut self, ui: &egui::Ui) {
+    pub(super) fn automate(&mut self, ui: &egui::Ui, busy: bool) {
         if let (Some(at), Some(session)) = (self.launch.ire_on_at, &self.session) {
             if session.steps_done() >= at && !session.ire_on() {
                 self.toggle_ire();
@@ -35,6 +35,9 @@ impl PlaygroundApp {
         let Some(n) = self.launch.quit_after else {
             return;
         };
+        if !self.idle_checked(ui, n, busy) {
+            return;
+        }
         if self.export_job.is_some() {
             return; // quit once the export is written
         }
@@ -87,6 +90,41 @@ impl PlaygroundApp {
         ui.ctx().send_viewport_cmd(egui::ViewportCommand::Close);
     }
 
+    /// `--idle-check`: once `n` steps are done, pauses, waits until nothing is in flight, then
+    /// counts the frames drawn in the given time with nothing asking for one but a single
+    /// delayed wake-up. True when the check is done (or not asked for).
+    fn idle_checked(&mut self, ui: &egui::Ui, n: usize, busy: bool) -> bool {
+        let Some(wait) = self.launch.idle_check else {
+            return true;
+        };
+        let Some(session) = &self.session else {
+            return true;
+        };
+        if session.steps_done() < n && !session.runs.iter().all(LiveRun::is_done) {
+            return false;
+        }
+        if session.mode == Mode::Running {
+            self.set_mode(Mode::Paused);
+            return false;
+        }
+        let frames = self.frame_stats.summary().frames_total;
+        match self.idle_mark {
+            None if !busy => {
+                self.idle_mark = Some((frames, Instant::now()));
+                ui.ctx().request_repaint_after(wait);
+                false
+            }
+            None => false,
+            Some((_, since)) if since.elapsed() < wait => false,
+            Some((before, _)) => {
+                // This frame is the wake-up; the marking frame ended after the mark.
+                self.idle_frames = Some(frames.saturating_sub(before + 1));
+                self.launch.idle_check = None;
+                true
+            }
+        }
+    }
+
     /// The status of the current session (an empty one without a session), with frame timing.
     fn status_now(&self) -> Status {
         let mut status = match &self.session {
@@ -94,6 +132,8 @@ impl PlaygroundApp {
             None => Status::default(),
         };
         status.frames = self.frame_stats.summary();
+        status.idle_frames = self.idle_frames;
+        status.adapter = self.ctx.as_ref().map(|c| c.adapter.to_string());
         status.text = self.text_source();
         status.images = self.image_source();
         status.guide = !self.guide_seen;
@@ -111,11 +151,14 @@ impl PlaygroundApp {
         status
     }
 
-    pub(super) fn publish(&mut self) {
+    /// Publishes the status (at most every half second while `busy`; always otherwise, since
+    /// an idle window may draw no further frame to publish the final state in).
+    pub(super) fn publish(&mut self, busy: bool) {
         let now = Instant::now();
-        if self
-            .last_status
-            .is_some_and(|t| now.duration_since(t) < Duration::from_millis(500))
+        if busy
+            && self
+                .last_status
+                .is_some_and(|t| now.duration_since(t) < Duration::from_millis(500))
         {
             return;
         }
@@ -189,6 +232,10 @@ pub struct Status {
     pub tuning: Option<Tuning>,
     /// Compare mode: the IRE run's speed-up at the base run's current loss.
     pub speed_up: Option<super::tune::SpeedUp>,
+    /// Frames drawn while paused and idle for `--idle-check` seconds (filled in by the app).
+    pub idle_frames: Option<u64>,
+    /// The adapter that trains (filled in by the app).
+    pub adapter: Option<String>,
 }
 
 /// One run's part of [`Status`].

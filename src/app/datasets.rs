@@ -87,6 +87,7 @@ mod imp {
                     .map_err(|e| e.to_string())
             });
             slot.borrow_mut().push(Arrival::Corpus(corpus));
+            crate::app::platform::wake();
         });
     }
 
@@ -117,6 +118,7 @@ mod imp {
                 }
             };
             slot.borrow_mut().push(Arrival::Images(images));
+            crate::app::platform::wake();
         });
     }
 

@@ -61,11 +61,31 @@ pub(super) fn adopt_device(cc: &eframe::CreationContext<'_>) -> Result<GpuContex
             info.name, info.backend
         ));
     }
+    training_context(rs, &info).map_err(|e| e.to_string())
+}
+
+/// On the desktop, a device of its own on eframe's adapter, whose queue a thread of its own
+/// drives: a CPU adapter runs a step inside `submit`, which on the UI thread (or on a queue the
+/// renderer shares) would hold every frame back for a whole step.
+#[cfg(not(target_arch = "wasm32"))]
+fn training_context(
+    rs: &egui_wgpu::RenderState,
+    _info: &wgpu::AdapterInfo,
+) -> crate::Result<GpuContext> {
+    pollster::block_on(GpuContext::from_adapter(&rs.adapter))?.with_submitter_thread()
+}
+
+/// In the browser, eframe's device: its queue never blocks the page, and the number of steps
+/// in flight is paced instead (see `Session::advance`).
+#[cfg(target_arch = "wasm32")]
+fn training_context(
+    rs: &egui_wgpu::RenderState,
+    info: &wgpu::AdapterInfo,
+) -> crate::Result<GpuContext> {
     GpuContext::from_device(
         rs.device.clone(),
         rs.queue.clone(),
-        &info,
+        info,
         rs.device.limits(),
     )
-    .map_err(|e| e.to_string())
 }

@@ -14,6 +14,10 @@ pub struct FrameStats {
     /// (frame start, time spent in the app's update, steps done at the end of the frame).
     frames: VecDeque<(Instant, f64, usize)>,
     started: Option<Instant>,
+    /// Frames drawn since the app started (an idle window draws none).
+    total: u64,
+    /// Running mean of what a frame costs on the UI thread (update and rendering), ms.
+    draw_ms: Option<f64>,
 }
 
 /// What [`FrameStats::summary`] reports.
@@ -27,6 +31,15 @@ pub struct FrameSummary {
     pub work_ms_max: f64,
     /// Mean time from one frame's start to the next's, ms (16.7 at 60 fps).
     pub interval_ms_mean: f64,
+    /// Median of those intervals, ms.
+    pub interval_ms_median: f64,
+    /// Their 95th percentile, ms.
+    pub interval_ms_p95: f64,
+    /// Frames drawn since the app started: a paused, idle window adds none.
+    pub frames_total: u64,
+    /// Running mean of a whole frame's cost on the UI thread (update, tessellation, rendering;
+    /// eframe's measure), ms.
+    pub draw_ms: f64,
     /// Training steps per second over the window (of the slowest run).
     pub steps_per_s: f64,
 }
@@ -35,6 +48,21 @@ impl FrameStats {
     /// Marks the start of a frame's update.
     pub fn begin(&mut self) {
         self.started = Some(Instant::now());
+    }
+
+    /// Takes in what the previous frame cost on the UI thread, update and rendering (eframe's
+    /// measure), seconds.
+    pub fn record_draw(&mut self, seconds: f64) {
+        let ms = seconds * 1e3;
+        self.draw_ms = Some(match self.draw_ms {
+            Some(old) => old + 0.1 * (ms - old),
+            None => ms,
+        });
+    }
+
+    /// The running mean of a frame's cost (update and rendering), ms; 0 until measured.
+    pub fn draw_ms(&self) -> f64 {
+        self.draw_ms.unwrap_or(0.0)
     }
 
     /// Marks the end of a frame's update; `steps` is the number of steps done so far.
@@ -51,13 +79,25 @@ impl FrameStats {
             self.frames.clear();
         }
         self.frames.push_back((start, work, steps));
+        self.total += 1;
     }
 
     /// The window's figures (zeros until two frames were seen).
     pub fn summary(&self) -> FrameSummary {
         let (Some(first), Some(last)) = (self.frames.front(), self.frames.back()) else {
-            return FrameSummary::default();
+            return FrameSummary {
+                frames_total: self.total,
+                draw_ms: self.draw_ms(),
+                ..Default::default()
+            };
         };
+        let mut intervals: Vec<f64> = self
+            .frames
+            .iter()
+            .zip(self.frames.iter().skip(1))
+            .map(|(a, b)| b.0.duration_since(a.0).as_secs_f64() * 1e3)
+            .collect();
+        intervals.sort_by(f64::total_cmp);
         let n = self.frames.len();
         let span = last.0.duration_since(first.0).as_secs_f64();
         let works = self.frames.iter().map(|f| f.1);
@@ -70,6 +110,10 @@ impl FrameStats {
             } else {
                 0.0
             },
+            interval_ms_median: percentile(&intervals, 0.5),
+            interval_ms_p95: percentile(&intervals, 0.95),
+            frames_total: self.total,
+            draw_ms: self.draw_ms(),
             steps_per_s: if span > 0.0 {
                 (last.2 - first.2) as f64 / span
             } else {
@@ -77,6 +121,15 @@ impl FrameStats {
             },
         }
     }
+}
+
+/// The `q` quantile of sorted `values` (nearest rank; 0 for none).
+fn percentile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return 0.0;
+    }
+    let rank = (q * sorted.len() as f64).ceil() as usize;
+    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 #[cfg(test)]
@@ -96,8 +149,19 @@ mod tests {
         assert!(s.work_ms_mean >= 15.0 && s.work_ms_max >= s.work_ms_mean);
         assert!(s.interval_ms_mean >= 15.0);
         assert!(s.steps_per_s > 0.0 && s.steps_per_s <= 4.0 / 0.035, "{s:?}");
+        assert!(s.interval_ms_median >= 15.0 && s.interval_ms_p95 >= s.interval_ms_median);
         stats.begin();
         stats.end(0);
         assert_eq!(stats.summary().frames, 1);
+        assert_eq!(stats.summary().frames_total, 4);
+    }
+
+    #[test]
+    fn percentiles_by_nearest_rank() {
+        let values: Vec<f64> = (1..=20).map(f64::from).collect();
+        assert_eq!(percentile(&values, 0.5), 10.0);
+        assert_eq!(percentile(&values, 0.95), 19.0);
+        assert_eq!(percentile(&[7.0], 0.95), 7.0);
+        assert_eq!(percentile(&[], 0.5), 0.0);
     }
 }

@@ -28,4 +28,7 @@ pub struct LaunchOptions {
     pub analyse_at: Option<usize>,
     /// Train the ResNets on the four IDX files in this folder (desktop).
     pub data_dir: Option<std::path::PathBuf>,
+    /// With `quit_after`: pause there, wait until nothing is in flight, then stay idle this
+    /// long before quitting; the status then reports the frames drawn meanwhile (none expected).
+    pub idle_check: Option<web_time::Duration>,
 }

@@ -35,8 +35,10 @@ pub struct LiveRun {
     tokens_per_step: f64,
     /// Loss-landscape slices and spectra: queued, running, latest.
     pub analyses: super::analyses::RunAnalyses,
-    /// When text or predictions were last requested (a run has one of the two).
+    /// When text or predictions were last requested (a run has one of the two)...
     last_view_request: Option<Instant>,
+    /// ...and the steps done then: a paused run looks again only when its weights changed.
+    last_view_step: Option<usize>,
     /// The training step at which the text now shown began (it restarts as training goes on,
     /// so what is read comes from recent weights, not from the untrained model).
     pub sample_from_step: usize,
@@ -95,6 +97,7 @@ impl LiveRun {
             error: None,
             tokens_per_step,
             last_view_request: None,
+            last_view_step: None,
             sample_from_step: 0,
         })
     }
@@ -134,16 +137,39 @@ impl LiveRun {
         }
     }
 
-    /// Whether a healthy run's preview may be refreshed: `interval` since the last request.
-    fn view_due(&self, now: Instant, interval: Duration) -> bool {
+    /// Whether a healthy run's preview may be refreshed: `interval` since the last request,
+    /// and (unless `running`) weights that changed since then.
+    fn view_due(&self, now: Instant, interval: Duration, running: bool) -> bool {
         self.error.is_none()
+            && (running || self.weights_changed())
             && self
                 .last_view_request
                 .is_none_or(|t| now.duration_since(t) >= interval)
     }
 
+    /// Whether steps were taken since text or predictions were last requested.
+    fn weights_changed(&self) -> bool {
+        self.last_view_step != Some(self.series.loss.len())
+    }
+
+    fn viewed(&mut self, now: Instant) {
+        self.last_view_request = Some(now);
+        self.last_view_step = Some(self.series.loss.len());
+    }
+
+    /// Whether text or predictions are on their way, or due for weights that changed (the
+    /// caller keeps drawing frames until they have come).
+    pub fn view_pending(&self) -> bool {
+        let has_view = self.sampler.is_some() || self.predictor.is_some();
+        self.sampler.as_ref().is_some_and(|s| s.is_pending())
+            || self.predictor.as_ref().is_some_and(|p| p.is_pending())
+            || (has_view && self.error.is_none() && self.weights_changed())
+    }
+
+    /// Refreshes the predictions on the image grid (at most once a second, and while paused
+    /// only for changed weights).
     pub(super) fn predict(&mut self, now: Instant) {
-        let due = self.view_due(now, PREDICT_INTERVAL);
+        let due = self.view_due(now, PREDICT_INTERVAL, false);
         let (Some(predictor), Task::Images { model, .. }) =
             (self.predictor.as_mut(), &self.trainer.task)
         else {
@@ -155,13 +181,15 @@ impl LiveRun {
             return;
         }
         if due {
-            self.last_view_request = Some(now);
             predictor.submit(model);
+            self.viewed(now);
         }
     }
 
-    pub(super) fn sample(&mut self, now: Instant) {
-        let due = self.view_due(now, SAMPLE_INTERVAL);
+    /// Adds a character to the text sample (while `running`; while paused only for weights
+    /// that changed, so that a paused page computes nothing).
+    pub(super) fn sample(&mut self, now: Instant, running: bool) {
+        let due = self.view_due(now, SAMPLE_INTERVAL, running);
         let Some(sampler) = self.sampler.as_mut() else {
             return;
         };
@@ -171,7 +199,6 @@ impl LiveRun {
             return;
         }
         if due && !sampler.is_pending() {
-            self.last_view_request = Some(now);
             let step = self.series.loss.len();
             if sample_stale(self.sample_from_step, step, sampler.text().chars().count()) {
                 if let Err(e) = sampler.restart("\n") {
@@ -185,6 +212,7 @@ impl LiveRun {
                 log::warn!("sampling stopped: {e}");
                 self.sampler = None;
             }
+            self.viewed(now);
         }
     }
 }

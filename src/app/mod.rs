@@ -1,6 +1,9 @@
 //! The egui front end: settings on the left, live plots, flat-direction heatmaps and sampled text
-//! in the middle. It trains on eframe's own wgpu device, a few milliseconds per frame, and never
-//! waits for the GPU. The engine knows nothing about this module.
+//! in the middle. On the desktop it trains on a device of its own on eframe's adapter, whose
+//! queue a thread of its own drives; in the browser on eframe's device, with as many steps in
+//! flight as fit a frame. Either way a frame submits for a few milliseconds at most and never
+//! waits for the GPU, and an idle window draws nothing. The engine knows nothing about this
+//! module.
 
 mod analyses;
 mod analysis_view;
@@ -20,6 +23,7 @@ mod launch;
 mod live_run;
 mod logs;
 mod notices;
+mod pacing;
 mod panels;
 pub mod platform;
 mod plots;
@@ -53,6 +57,19 @@ use web_time::{Duration, Instant};
 
 /// Below this window width (points) the settings become a drawer.
 const NARROW_WIDTH: f32 = 700.0;
+
+/// While a CPU adapter trains, the window is drawn by the same cores that train, so it redraws
+/// by itself only every this many times what a frame costs on the UI thread (update and
+/// rendering, eframe's measure), within the bounds below; input still gets a frame at once.
+/// Measured on lavapipe with 2 cores (`scripts/bench-frames.sh`): a frame costs about 12 ms on
+/// the UI thread and as much again in llvmpipe's rasteriser threads, and drawing at 27 fps cut
+/// training from 5.2 to 2.0 steps/s per run, at 10 fps to 4.4; 16x keeps drawing near an
+/// eighth of the machine.
+const CPU_DRAW_SHARE_INVERSE: f64 = 16.0;
+/// Fastest self-driven redraw on a CPU adapter (10 fps), s.
+const CPU_MIN_INTERVAL_S: f64 = 0.1;
+/// Slowest, s.
+const CPU_MAX_INTERVAL_S: f64 = 0.5;
 
 /// Time per frame spent recording and submitting training steps: small enough for 60 fps.
 const FRAME_BUDGET: Duration = Duration::from_millis(6);
@@ -114,6 +131,10 @@ pub struct PlaygroundApp {
     narrow: bool,
     /// The settings drawer is open (narrow windows only).
     show_settings: bool,
+    /// `--idle-check`: the frame count when the paused window fell idle, and when.
+    idle_mark: Option<(u64, Instant)>,
+    /// `--idle-check`: the frames drawn while idle.
+    idle_frames: Option<u64>,
 }
 
 impl PlaygroundApp {
@@ -176,7 +197,10 @@ impl PlaygroundApp {
             confirm: None,
             narrow: false,
             show_settings: false,
+            idle_mark: None,
+            idle_frames: None,
         };
+        platform::set_waker(&cc.egui_ctx);
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
         for path in app.launch.open_logs.clone() {
@@ -271,8 +295,11 @@ impl PlaygroundApp {
 }
 
 impl eframe::App for PlaygroundApp {
-    fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.frame_stats.begin();
+        if let Some(seconds) = frame.info().cpu_usage {
+            self.frame_stats.record_draw(seconds as f64);
+        }
         self.adopt_fresh_device();
         self.adopt_data();
         if let Some(ctx) = &self.ctx {
@@ -296,8 +323,8 @@ impl eframe::App for PlaygroundApp {
         }
         self.refresh_analyses();
         self.advance_export();
-        self.automate(ui);
-        self.publish();
+        self.automate(ui, busy);
+        self.publish(busy || self.export_job.is_some());
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         if !self.notices.all().is_empty() || !self.states().is_empty() {
@@ -331,12 +358,26 @@ impl eframe::App for PlaygroundApp {
         self.confirm_ui(ui.ctx());
         let steps = self.session.as_ref().map_or(0, |s| s.steps_done());
         self.frame_stats.end(steps);
-        if busy && !hidden {
-            ui.ctx().request_repaint();
-        } else {
-            // Keep polling for late results and the tab becoming visible again.
+        let running = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.mode == Mode::Running);
+        if (busy || self.export_job.is_some()) && !hidden {
+            if self.ctx.as_ref().is_some_and(|c| c.adapter.is_cpu) {
+                // Input still gets a frame at once (egui repaints on every event).
+                let interval = self.frame_stats.draw_ms() * CPU_DRAW_SHARE_INVERSE;
+                ui.ctx().request_repaint_after(Duration::from_secs_f64(
+                    (interval / 1e3).clamp(CPU_MIN_INTERVAL_S, CPU_MAX_INTERVAL_S),
+                ));
+            } else {
+                ui.ctx().request_repaint();
+            }
+        } else if hidden && running {
+            // Training waits while the tab is hidden: look again for it becoming visible.
             ui.ctx().request_repaint_after(Duration::from_millis(250));
         }
+        // Otherwise the window is idle: no frames until input, or until something it waits
+        // for arrives (`platform::wake`).
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

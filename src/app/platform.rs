@@ -113,6 +113,7 @@ mod imp {
                 .map(|buffer| js_sys::Uint8Array::new(&buffer).to_vec())
                 .map_err(|_| format!("the browser could not read {name}"));
             inbox.borrow_mut().push((name, read));
+            super::wake();
         });
     }
 
@@ -127,6 +128,7 @@ mod imp {
             let name = file.path().display().to_string();
             let read = file.bytes_async().await;
             inbox.borrow_mut().push((name, read));
+            super::wake();
         });
     }
 
@@ -134,6 +136,7 @@ mod imp {
         wasm_bindgen_futures::spawn_local(async move {
             let result = GpuContext::new().await.map_err(|e| e.to_string());
             *slot.borrow_mut() = Some(result);
+            super::wake();
         });
     }
 }
@@ -172,7 +175,9 @@ mod imp {
     }
 
     pub fn request_context(slot: ContextSlot) {
-        let result = pollster::block_on(GpuContext::new()).map_err(|e| e.to_string());
+        let result = pollster::block_on(GpuContext::new())
+            .and_then(GpuContext::with_submitter_thread)
+            .map_err(|e| e.to_string());
         *slot.borrow_mut() = Some(result);
     }
 }
@@ -206,6 +211,22 @@ pub fn save_bytes(file_name: &str, mime: &str, contents: &[u8]) -> Result<String
 /// Writes a JSON status into the page's `#ire-status` element (read by the browser test).
 pub fn publish_status(json: &str) {
     imp::publish_status(json)
+}
+
+/// The window to wake when something the app waits for arrives (a data set, a file, a device):
+/// an idle window draws no frames until then.
+static WAKER: std::sync::OnceLock<egui::Context> = std::sync::OnceLock::new();
+
+/// Remembers the window that [`wake`] wakes.
+pub fn set_waker(ctx: &egui::Context) {
+    let _ = WAKER.set(ctx.clone());
+}
+
+/// Asks for a frame: something the app waits for has arrived.
+pub fn wake() {
+    if let Some(ctx) = WAKER.get() {
+        ctx.request_repaint();
+    }
 }
 
 /// Opens a fresh device of its own (after the shared one was lost); the result lands in `slot`.

@@ -1,11 +1,13 @@
 //! The runs the app shows: one, or two in compare mode (the base optimizer and its IRE twin, same
-//! initial weights and data order). Training is time-sliced: each frame submits steps for a few
-//! milliseconds, alternating between runs, and collects whatever results have arrived. Nothing
-//! here waits on the GPU. One run is a [`LiveRun`]; "tune both" lives in `tune.rs`, the status
+//! initial weights and data order). Each frame collects whatever results have arrived and
+//! submits steps, alternating between runs, for a few milliseconds at most and (in the browser)
+//! no more than `pacing.rs` allows in flight. Nothing here waits on the GPU; a paused session
+//! with nothing in flight asks for no frames. One run is a [`LiveRun`]; "tune both" lives in `tune.rs`, the status
 //! the UI tests read in `automation.rs`.
 
 pub use super::datasets::Datasets;
 pub use super::live_run::LiveRun;
+use super::pacing::Pacer;
 use super::settings::Settings;
 pub use super::tune::Tuning;
 use crate::error::Error;
@@ -62,7 +64,13 @@ pub struct Session {
     /// "Tune both", when the comparison was started with it.
     pub tuning: Option<Tuning>,
     pub(super) next_run: usize,
+    /// The measured time per step, which sets how many steps the browser keeps in flight.
+    pub pacer: Pacer,
 }
+
+/// Whether the page's drawing shares the GPU queue with training (the browser), so that steps
+/// in flight hold frames back; on the desktop a thread of its own submits them.
+const SHARED_QUEUE: bool = cfg!(target_arch = "wasm32");
 
 impl Session {
     /// Builds the runs for `settings` (paused). In compare mode run 0 is the base optimizer and
@@ -102,6 +110,7 @@ impl Session {
             mode: Mode::Paused,
             tuning: None,
             next_run: 0,
+            pacer: Pacer::default(),
         })
     }
 
@@ -115,9 +124,9 @@ impl Session {
         run.can_step() && !held
     }
 
-    /// Collects results, then (when running) submits steps until `budget` is spent or no run
-    /// can take one, alternating between runs; samples text. Returns whether anything may still
-    /// change (the caller keeps repainting).
+    /// Collects results, then (when running) submits steps until `budget` is spent, no run
+    /// can take one or enough are in flight, alternating between runs; samples text. Returns
+    /// whether anything may still change (the caller keeps repainting).
     pub fn advance(&mut self, budget: Duration) -> bool {
         let start = Instant::now();
         for run in &mut self.runs {
@@ -125,8 +134,16 @@ impl Session {
             run.analyses.advance(&mut run.trainer);
         }
         self.decide_tuning();
-        if self.mode == Mode::Running {
-            while start.elapsed() < budget {
+        let completed = self.runs.iter().map(|r| r.series.loss.len()).sum();
+        self.pacer.observe(start, completed, self.in_flight() > 0);
+        let limit = if SHARED_QUEUE {
+            self.pacer.shared_queue_limit()
+        } else {
+            usize::MAX
+        };
+        let running = self.mode == Mode::Running;
+        if running {
+            while start.elapsed() < budget && self.in_flight() < limit {
                 let n = self.runs.len();
                 let Some(i) = (0..n)
                     .map(|k| (self.next_run + k) % n)
@@ -146,13 +163,19 @@ impl Session {
             // A run has either a sampler (transformer) or a predictor (ResNet). Neither looks
             // while an analysis has the weights somewhere on its grid.
             if !run.trainer.analysis_running() {
-                run.sample(now);
+                run.sample(now, running);
                 run.predict(now);
             }
         }
         self.mode == Mode::Running
             || self.analyses_busy()
-            || self.runs.iter().any(|r| !r.trainer.is_finished())
+            || self.in_flight() > 0
+            || self.runs.iter().any(LiveRun::view_pending)
+    }
+
+    /// Submissions of all runs whose results have not arrived yet.
+    pub fn in_flight(&self) -> usize {
+        self.runs.iter().map(|r| r.trainer.in_flight()).sum()
     }
 
     /// Queues `request` for every healthy run (in compare mode both get the same directions).

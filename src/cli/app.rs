@@ -38,6 +38,10 @@ pub struct AppArgs {
     /// instead of the embedded Fashion-MNIST subset.
     #[arg(long, value_name = "DIR")]
     data_dir: Option<std::path::PathBuf>,
+    /// With --quit-after: pause there, wait until no result is in flight, then stay idle this
+    /// many seconds before closing; the status reports the frames drawn meanwhile.
+    #[arg(long, value_name = "SECONDS")]
+    idle_check: Option<f64>,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -48,6 +52,25 @@ pub fn run(_args: AppArgs) -> anyhow::Result<()> {
          Rebuild with default features (`cargo build --release`) for the app, or use \
          `ire-playground train` / `eval` / `bench` / `experiment` headless"
     )
+}
+
+/// `--idle-check`'s wait, refused when it is not a positive number of seconds or comes without
+/// `--quit-after`.
+#[cfg(feature = "gui")]
+fn idle_check(
+    seconds: Option<f64>,
+    quit_after: Option<usize>,
+) -> anyhow::Result<Option<std::time::Duration>> {
+    let Some(s) = seconds else { return Ok(None) };
+    anyhow::ensure!(
+        quit_after.is_some(),
+        "--idle-check needs --quit-after (the step at which the window pauses)"
+    );
+    anyhow::ensure!(
+        s.is_finite() && s > 0.0 && s <= 600.0,
+        "--idle-check must be between 0 and 600 seconds, not {s}"
+    );
+    Ok(Some(std::time::Duration::from_secs_f64(s)))
 }
 
 /// Opens the window and returns when it closes.
@@ -67,6 +90,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         text_file: args.text_file,
         analyse_at: args.analyse_at,
         data_dir: args.data_dir,
+        idle_check: idle_check(args.idle_check, args.quit_after)?,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

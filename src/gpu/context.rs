@@ -2,6 +2,8 @@
 //! that someone else (eframe) opened.
 
 use super::pipelines::PipelineCache;
+#[cfg(not(target_arch = "wasm32"))]
+use super::submitter::{Op, Submitter};
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 
@@ -55,8 +57,9 @@ impl std::fmt::Display for AdapterSummary {
 pub struct GpuContext {
     /// The logical device.
     pub device: wgpu::Device,
-    /// Its queue.
-    pub queue: wgpu::Queue,
+    /// Its queue: use [`GpuContext::submit`], [`GpuContext::write_buffer`] and friends, which
+    /// go through the submitter thread when there is one.
+    queue: wgpu::Queue,
     /// The limits the device was opened with (the adapter's own, not WebGPU's defaults).
     pub limits: wgpu::Limits,
     /// Adapter description.
@@ -66,6 +69,9 @@ pub struct GpuContext {
     pub subgroup_min_lanes: u32,
     pub(crate) pipelines: Arc<PipelineCache>,
     fault: Arc<Mutex<Option<String>>>,
+    /// The thread that performs the queue's operations, when one was started.
+    #[cfg(not(target_arch = "wasm32"))]
+    submitter: Option<Arc<Submitter>>,
 }
 
 impl GpuContext {
@@ -172,6 +178,84 @@ impl GpuContext {
             subgroup_min_lanes,
             pipelines: Arc::default(),
             fault,
+            #[cfg(not(target_arch = "wasm32"))]
+            submitter: None,
+        }
+    }
+
+    /// Hands the queue to a thread of its own (see [`Submitter`]): submissions return at once
+    /// even where the driver runs the work inside `submit` (CPU adapters), so an interactive
+    /// caller never waits for the GPU.
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn with_submitter_thread(mut self) -> Result<Self> {
+        let submitter = Submitter::start(self.device.clone(), self.queue.clone()).map_err(|e| {
+            Error::RequestDevice(format!("could not start the GPU submission thread: {e}"))
+        })?;
+        self.submitter = Some(Arc::new(submitter));
+        Ok(self)
+    }
+
+    #[cfg(not(target_arch = "wasm32"))]
+    fn submitter(&self) -> Option<&Submitter> {
+        self.submitter.as_deref()
+    }
+
+    #[cfg(target_arch = "wasm32")]
+    fn submitter(&self) -> Option<&Never> {
+        None
+    }
+
+    /// Writes `data` into `buffer` at `offset`; it takes effect before the next submission.
+    pub fn write_buffer(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
+        match self.submitter() {
+            #[cfg(not(target_arch = "wasm32"))]
+            Some(s) => s.send(Op::Write {
+                buffer: buffer.clone(),
+                offset,
+                data: data.to_vec(),
+            }),
+            _ => self.queue.write_buffer(buffer, offset, data),
+        }
+    }
+
+    /// Submits `commands`. Returns the submission's index when it was submitted on this thread
+    /// (None when the submitter thread submits it).
+    pub fn submit(&self, commands: wgpu::CommandBuffer) -> Option<wgpu::SubmissionIndex> {
+        match self.submitter() {
+            #[cfg(not(target_arch = "wasm32"))]
+            Some(s) => {
+                s.send(Op::Submit(commands));
+                None
+            }
+            _ => Some(self.queue.submit([commands])),
+        }
+    }
+
+    /// Maps all of `buffer` for reading once the work submitted so far is done; `callback`
+    /// fires at a later poll with the outcome.
+    pub fn map_read(
+        &self,
+        buffer: &wgpu::Buffer,
+        callback: impl FnOnce(std::result::Result<(), wgpu::BufferAsyncError>)
+            + wgpu::WasmNotSend
+            + 'static,
+    ) {
+        match self.submitter() {
+            #[cfg(not(target_arch = "wasm32"))]
+            Some(s) => s.send(Op::MapRead {
+                buffer: buffer.clone(),
+                callback: Box::new(callback),
+            }),
+            _ => buffer.map_async(wgpu::MapMode::Read, .., callback),
+        }
+    }
+
+    /// Calls `callback` once the work submitted so far is done.
+    pub fn on_work_done(&self, callback: impl FnOnce() + Send + 'static) {
+        match self.submitter() {
+            #[cfg(not(target_arch = "wasm32"))]
+            Some(s) => s.send(Op::WorkDone(Box::new(callback))),
+            _ => self.queue.on_submitted_work_done(callback),
         }
     }
 
@@ -193,12 +277,19 @@ impl GpuContext {
     /// the engine itself never calls this.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn wait_idle(&self) {
+        if let Some(s) = self.submitter() {
+            s.flush();
+        }
         // A lost device makes this fail; the next readback reports it properly.
         let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 
-    /// Processes finished work (runs map callbacks) without blocking.
+    /// Processes finished work (runs map callbacks) without blocking. With a submitter thread
+    /// that thread polls (a poll here could wait for a submission in progress there).
     pub fn poll_nonblocking(&self) {
+        if self.submitter().is_some() {
+            return;
+        }
         let _ = self.device.poll(wgpu::PollType::Poll);
     }
 }
@@ -217,3 +308,7 @@ fn subgroup_min_lanes(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> u32 {
         0
     }
 }
+
+/// Stands for the submitter on the web, where there is none (the browser's queue never blocks).
+#[cfg(target_arch = "wasm32")]
+enum Never {}

@@ -6,6 +6,8 @@ mod pipelines;
 mod plan;
 mod readback;
 mod snapshot;
+#[cfg(not(target_arch = "wasm32"))]
+mod submitter;
 mod tensor;
 mod texels;
 
@@ -15,5 +17,7 @@ pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache}
 pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;
 pub use snapshot::Snapshot;
+#[cfg(not(target_arch = "wasm32"))]
+pub use submitter::Submitter;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};
 pub use texels::{Texels, TEXEL_ROW, TEXEL_ROW_WGSL};

@@ -195,7 +195,7 @@ impl Plan {
                 let mut one = Plan::new();
                 one.push(d.clone());
                 one.record(&mut encoder);
-                ctx.queue.submit([encoder.finish()]);
+                ctx.submit(encoder.finish());
                 ctx.wait_idle();
                 Timed {
                     label: d.label.clone(),
@@ -210,6 +210,6 @@ impl Plan {
     pub fn submit(&self, ctx: &super::GpuContext) {
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         self.record(&mut encoder);
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit(encoder.finish());
     }
 }

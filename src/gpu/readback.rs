@@ -87,12 +87,12 @@ impl ReadbackRing {
     }
 
     /// Starts mapping slot `index` (after its submission) and labels its result with `tag`.
-    pub fn submitted(&mut self, index: usize, tag: u64) {
+    pub fn submitted(&mut self, ctx: &GpuContext, index: usize, tag: u64) {
         let slot = &mut self.slots[index];
         slot.tag = tag;
         slot.state.store(PENDING, Ordering::Release);
         let state = slot.state.clone();
-        slot.buffer.map_async(wgpu::MapMode::Read, .., move |r| {
+        ctx.map_read(&slot.buffer, move |r| {
             state.store(if r.is_ok() { READY } else { FAILED }, Ordering::Release);
         });
     }

@@ -43,10 +43,10 @@ impl Snapshot {
                 t.bytes(),
             );
         }
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit(encoder.finish());
         let mapped: MapResult = Default::default();
         let slot = mapped.clone();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        ctx.map_read(&staging, move |r| {
             if let Ok(mut s) = slot.lock() {
                 *s = Some(r);
             }

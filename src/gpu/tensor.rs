@@ -82,8 +82,7 @@ impl Tensor {
     /// Overwrites the tensor's contents with `data` (queued; takes effect at the next submission).
     pub fn write<T: bytemuck::Pod>(&self, ctx: &GpuContext, data: &[T]) {
         assert_eq!(data.len(), self.len, "write length mismatch");
-        ctx.queue
-            .write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(data));
+        ctx.write_buffer(&self.buffer, self.offset, bytemuck::cast_slice(data));
     }
 
     /// Records a GPU-side copy of this tensor into `dst`, which must have the same length.
@@ -114,9 +113,9 @@ impl Tensor {
         });
         let mut encoder = ctx.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(&self.buffer, self.offset, &staging, 0, self.bytes());
-        ctx.queue.submit([encoder.finish()]);
+        ctx.submit(encoder.finish());
         let (tx, rx) = std::sync::mpsc::channel();
-        staging.map_async(wgpu::MapMode::Read, .., move |r| {
+        ctx.map_read(&staging, move |r| {
             let _ = tx.send(r);
         });
         ctx.wait_idle();

@@ -305,8 +305,7 @@ impl Ire {
             seed: self.seed,
             counter,
         };
-        ctx.queue
-            .write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&p));
+        ctx.write_buffer(&self.sample_params, 0, bytemuck::bytes_of(&p));
         if self.mask_rule == MaskRule::Random {
             let mask = self.random_mask(counter);
             self.mask.write(ctx, &mask);

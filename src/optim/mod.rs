@@ -213,8 +213,7 @@ impl Optimizer {
             OptimizerKind::AdamW => adamw::hyper(base, &self.config, self.steps_taken),
             OptimizerKind::Sgd | OptimizerKind::Sam => sgd::hyper(base, &self.config),
         };
-        ctx.queue
-            .write_buffer(&self.hyper, 0, bytemuck::bytes_of(&hyper));
+        ctx.write_buffer(&self.hyper, 0, bytemuck::bytes_of(&hyper));
     }
 
     /// The buffers that carry state from step to step, by name (what a checkpoint saves).

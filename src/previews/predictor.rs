@@ -66,9 +66,14 @@ impl ImagePredictor {
         }
         self.model.eval_plan_forward_only().record(&mut encoder);
         let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
-        self.ctx.queue.submit([encoder.finish()]);
-        self.ring.submitted(slot, 0);
+        self.ctx.submit(encoder.finish());
+        self.ring.submitted(&self.ctx, slot, 0);
         self.pending = true;
+    }
+
+    /// Whether a prediction pass is on its way.
+    pub fn is_pending(&self) -> bool {
+        self.pending
     }
 
     /// Collects the latest predictions if they have arrived (never blocks); true when updated.

@@ -99,8 +99,8 @@ impl TextSampler {
         weights.params.record_copy_to(&mut encoder, own);
         self.model.forward_plan().record(&mut encoder);
         let slot = self.ring.record_copy(&mut encoder, &self.model.head.logits);
-        self.ctx.queue.submit([encoder.finish()]);
-        self.ring.submitted(slot, 0);
+        self.ctx.submit(encoder.finish());
+        self.ring.submitted(&self.ctx, slot, 0);
         self.pending_row = Some(window.len() - 1);
         Ok(())
     }

@@ -121,7 +121,8 @@ try {
   const f = s.frames;
   check(f && f.frames > 0 && f.steps_per_s > 0,
     `frame timing published: ${f.steps_per_s.toFixed(1)} steps/s, update ${f.work_ms_mean.toFixed(1)} ms mean ` +
-    `(max ${f.work_ms_max.toFixed(1)}), frame interval ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader)`);
+    `(max ${f.work_ms_max.toFixed(1)}), frame interval median ${f.interval_ms_median.toFixed(1)} ms, ` +
+    `95th percentile ${f.interval_ms_p95.toFixed(1)} ms, mean ${f.interval_ms_mean.toFixed(1)} ms (SwiftShader, ${s.adapter})`);
 
   // 2a'. Loss-landscape slice (L) and Hessian spectrum (H) of the live run, from the browser.
   await page.keyboard.press('Space'); // pause: the analyses see one step
@@ -137,6 +138,15 @@ try {
   check(a.landscape.points === 25 && a.landscape.min_loss <= a.landscape.center_loss && a.spectrum.top.length === 3 && a.spectrum.top[0] >= a.spectrum.top[2],
     `slice (5 x 5, centre ${a.landscape.center_loss.toFixed(3)}) and spectrum (top ${a.spectrum.top.map((v) => v.toFixed(2)).join(', ')}) computed in the browser at step ${a.landscape.step}`);
   check(a.landscape.step === a.spectrum.step, 'both at the same step');
+
+  // 2a''. A paused page with nothing in flight draws no frames (and samples nothing) until
+  // input: count the frames over three quiet seconds plus one mouse move that wakes it.
+  const quiet = (await status(page)).frames.frames_total;
+  await page.waitForTimeout(3000);
+  await page.mouse.move(640, 12);
+  await page.waitForTimeout(700);
+  const woken = (await status(page)).frames.frames_total;
+  check(woken - quiet <= 4, `a paused page is idle: ${woken - quiet} frames in 3.7 s, the mouse move's included`);
 
   // 2a. Export to PyTorch (the E key): a ZIP download with train.py, the run's state and its data.
   const [download] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.keyboard.press('KeyE')]);

@@ -191,7 +191,7 @@ impl Trainer {
     fn submit(&self, job: &mut AnalysisJob, plans: &[&Plan]) {
         super::submit::submit_plans(&self.ctx, plans, None);
         let finished = job.finished.clone();
-        self.ctx.queue.on_submitted_work_done(move || {
+        self.ctx.on_work_done(move || {
             finished.fetch_add(1, Ordering::Relaxed);
         });
         job.submitted += 1;

@@ -38,25 +38,25 @@ enum Pending {
         events: Vec<EventRecord>,
         submitted: Instant,
         #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-        index: wgpu::SubmissionIndex,
+        index: Option<wgpu::SubmissionIndex>,
     },
     Eval {
         step: usize,
         batches: usize,
         #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-        index: wgpu::SubmissionIndex,
+        index: Option<wgpu::SubmissionIndex>,
     },
     Probe {
         step: usize,
         ire_active: bool,
         #[cfg_attr(target_arch = "wasm32", allow(dead_code))]
-        index: wgpu::SubmissionIndex,
+        index: Option<wgpu::SubmissionIndex>,
     },
 }
 
 impl Pending {
     #[cfg(not(target_arch = "wasm32"))]
-    fn index(&self) -> &wgpu::SubmissionIndex {
+    fn index(&self) -> &Option<wgpu::SubmissionIndex> {
         match self {
             Pending::Step { index, .. }
             | Pending::Eval { index, .. }

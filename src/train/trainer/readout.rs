@@ -157,9 +157,15 @@ impl Trainer {
         let Some(index) = self.pending.front().map(|p| p.index().clone()) else {
             return;
         };
-        let _ = self.ctx.device.poll(wgpu::PollType::Wait {
-            submission_index: Some(index),
-            timeout: None,
-        });
+        match index {
+            Some(index) => {
+                let _ = self.ctx.device.poll(wgpu::PollType::Wait {
+                    submission_index: Some(index),
+                    timeout: None,
+                });
+            }
+            // Submitted by the context's submitter thread: wait for all of it.
+            None => self.ctx.wait_idle(),
+        }
     }
 }

@@ -112,7 +112,7 @@ impl Trainer {
         self.check_ring_room()?;
         let scalars = &self.task.network().head().scalars;
         for s in [slot::EVAL_LOSS, slot::EVAL_CORRECT] {
-            self.ctx.queue.write_buffer(
+            self.ctx.write_buffer(
                 &scalars.buffer,
                 scalars.offset + (s * 4) as u64,
                 bytemuck::cast_slice(&[0f32]),
@@ -153,8 +153,11 @@ impl Trainer {
 
     /// Remembers a submission whose readback went into ring `slot`, tagged with `step`.
     fn track(&mut self, slot: Option<usize>, step: usize, pending: Pending) {
-        self.ring
-            .submitted(slot.expect("a readback was recorded"), step as u64);
+        self.ring.submitted(
+            &self.ctx,
+            slot.expect("a readback was recorded"),
+            step as u64,
+        );
         self.pending.push_back(pending);
     }
 }
@@ -165,12 +168,12 @@ pub(super) fn submit_plans(
     ctx: &GpuContext,
     plans: &[&Plan],
     readback: Option<(&mut ReadbackRing, &crate::gpu::Tensor)>,
-) -> (Option<usize>, wgpu::SubmissionIndex) {
+) -> (Option<usize>, Option<wgpu::SubmissionIndex>) {
     let mut encoder = ctx.device.create_command_encoder(&Default::default());
     for plan in plans {
         plan.record(&mut encoder);
     }
     let slot = readback.map(|(ring, scalars)| ring.record_copy(&mut encoder, scalars));
-    let index = ctx.queue.submit([encoder.finish()]);
+    let index = ctx.submit(encoder.finish());
     (slot, index)
 }

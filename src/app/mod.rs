@@ -1,7 +1,6 @@
 //! The egui front end: settings on the left, live plots, flat-direction heatmaps and sampled text
 //! in the middle. On the desktop it trains on a device of its own on eframe's adapter, whose
-//! queue a thread of its own drives; in the browser on eframe's device, with as many steps in
-//! flight as fit a frame. Either way a frame submits for a few milliseconds at most and never
+//! queue a thread of its own drives; in the browser on eframe's device. Either way a frame submits for a few milliseconds at most and never
 //! waits for the GPU, and an idle window draws nothing. The engine knows nothing about this
 //! module.
 
@@ -23,7 +22,6 @@ mod launch;
 mod live_run;
 mod logs;
 mod notices;
-mod pacing;
 mod panels;
 pub mod platform;
 mod plots;
@@ -363,7 +361,12 @@ impl eframe::App for PlaygroundApp {
             .as_ref()
             .is_some_and(|s| s.mode == Mode::Running);
         if (busy || self.export_job.is_some()) && !hidden {
-            if self.ctx.as_ref().is_some_and(|c| c.adapter.is_cpu) {
+            // In the browser steps are submitted only from frames (a slower redraw would
+            // starve the GPU) and the frames wait for them in its queue anyway: redraw
+            // continuously there.
+            let desktop_cpu = cfg!(not(target_arch = "wasm32"))
+                && self.ctx.as_ref().is_some_and(|c| c.adapter.is_cpu);
+            if desktop_cpu {
                 // Input still gets a frame at once (egui repaints on every event).
                 let interval = self.frame_stats.draw_ms() * CPU_DRAW_SHARE_INVERSE;
                 ui.ctx().request_repaint_after(Duration::from_secs_f64(

@@ -1,13 +1,12 @@
 //! The runs the app shows: one, or two in compare mode (the base optimizer and its IRE twin, same
 //! initial weights and data order). Each frame collects whatever results have arrived and
-//! submits steps, alternating between runs, for a few milliseconds at most and (in the browser)
-//! no more than `pacing.rs` allows in flight. Nothing here waits on the GPU; a paused session
-//! with nothing in flight asks for no frames. One run is a [`LiveRun`]; "tune both" lives in `tune.rs`, the status
+//! submits steps, alternating between runs, for a few milliseconds at most (the readback ring
+//! bounds how many are in flight). Nothing here waits on the GPU; a paused session with nothing
+//! in flight asks for no frames. One run is a [`LiveRun`]; "tune both" lives in `tune.rs`, the status
 //! the UI tests read in `automation.rs`.
 
 pub use super::datasets::Datasets;
 pub use super::live_run::LiveRun;
-use super::pacing::Pacer;
 use super::settings::Settings;
 pub use super::tune::Tuning;
 use crate::error::Error;
@@ -64,13 +63,7 @@ pub struct Session {
     /// "Tune both", when the comparison was started with it.
     pub tuning: Option<Tuning>,
     pub(super) next_run: usize,
-    /// The measured time per step, which sets how many steps the browser keeps in flight.
-    pub pacer: Pacer,
 }
-
-/// Whether the page's drawing shares the GPU queue with training (the browser), so that steps
-/// in flight hold frames back; on the desktop a thread of its own submits them.
-const SHARED_QUEUE: bool = cfg!(target_arch = "wasm32");
 
 impl Session {
     /// Builds the runs for `settings` (paused). In compare mode run 0 is the base optimizer and
@@ -110,7 +103,6 @@ impl Session {
             mode: Mode::Paused,
             tuning: None,
             next_run: 0,
-            pacer: Pacer::default(),
         })
     }
 
@@ -124,9 +116,9 @@ impl Session {
         run.can_step() && !held
     }
 
-    /// Collects results, then (when running) submits steps until `budget` is spent, no run
-    /// can take one or enough are in flight, alternating between runs; samples text. Returns
-    /// whether anything may still change (the caller keeps repainting).
+    /// Collects results, then (when running) submits steps until `budget` is spent or no run
+    /// can take one, alternating between runs; samples text. Returns whether anything may
+    /// still change (the caller keeps repainting).
     pub fn advance(&mut self, budget: Duration) -> bool {
         let start = Instant::now();
         for run in &mut self.runs {
@@ -134,16 +126,9 @@ impl Session {
             run.analyses.advance(&mut run.trainer);
         }
         self.decide_tuning();
-        let completed = self.runs.iter().map(|r| r.series.loss.len()).sum();
-        self.pacer.observe(start, completed, self.in_flight() > 0);
-        let limit = if SHARED_QUEUE {
-            self.pacer.shared_queue_limit()
-        } else {
-            usize::MAX
-        };
         let running = self.mode == Mode::Running;
         if running {
-            while start.elapsed() < budget && self.in_flight() < limit {
+            while start.elapsed() < budget {
                 let n = self.runs.len();
                 let Some(i) = (0..n)
                     .map(|k| (self.next_run + k) % n)

@@ -193,7 +193,6 @@ impl Session {
             ire_run: arm_size,
             runs,
             mode: Mode::Paused,
-            pacer: Default::default(),
             tuning: Some(Tuning {
                 sweep_steps: sweep_steps(&settings.train),
                 arm_size,

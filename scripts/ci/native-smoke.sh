@@ -67,6 +67,26 @@ if (!r.events.includes("ire_on@8")) fail("the recorded switch at step 8 was not 
 console.log(`native replay ok: events ${r.events}`);
 '
 
+# The first visit (fresh storage, no link) is the guide's experiment: AdamW beside AdmIRE, IRE
+# armed until step 30, and from about step 60 AdmIRE's lambda_max below AdamW's at every probe,
+# at a quarter to four fifths of it (the numbers the guide promises).
+mkdir -p "$out/first-visit-data"
+XDG_DATA_HOME="$out/first-visit-data" DISPLAY=$display timeout 300 "$bin" app --quit-after 100 \
+  >"$out/first-visit.json" 2>"$out/first-visit.log" || { echo "the first visit failed:"; cat "$out/first-visit.log"; exit 1; }
+check_run "$out/first-visit.json" "first visit" '
+const [base, ire] = s.runs;
+if (s.runs.length !== 2 || base.label !== "AdamW" || ire.label !== "AdmIRE") fail("not AdamW beside AdmIRE");
+if (s.ire_state.state !== "acting") fail("IRE is not acting after step 30");
+const at = new Map(base.lambda_max.map(([step, v]) => [step, v]));
+const pairs = ire.lambda_max.filter(([step]) => step >= 60 && at.has(step)).map(([step, v]) => [step, v / at.get(step)]);
+if (pairs.length < 2) fail("too few probes after step 60: " + JSON.stringify(pairs));
+for (const [step, ratio] of pairs) {
+  if (!(ratio >= 0.2 && ratio <= 0.85)) fail(`at step ${step} AdmIRE/AdamW lambda_max is ${ratio.toFixed(2)}`);
+}
+if (Math.abs(base.last_loss - ire.last_loss) > 0.2) fail("the losses are not close");
+console.log(`first visit ok: AdmIRE/AdamW lambda_max ${pairs.map(([st, q]) => `${q.toFixed(2)}@${st}`).join(", ")}; losses ${base.last_loss.toFixed(3)} vs ${ire.last_loss.toFixed(3)}`);
+'
+
 # Paused with nothing in flight, the window draws no frames until input: three idle seconds.
 run_app native-idle "$settings" 10 --idle-check 3
 check_run "$out/native-idle.json" "native idle" '

@@ -255,6 +255,8 @@ pub struct RunStatus {
     pub last_val_acc: Option<f64>,
     /// Probes completed.
     pub probes: usize,
+    /// Sharpness per probe, `[step, lambda_max]` (what the guide's promise is about).
+    pub lambda_max: Vec<[f64; 2]>,
     /// Recorded events as `name@step`.
     pub events: Vec<String>,
     /// Why the run stopped, if it failed.
@@ -276,6 +278,7 @@ impl RunStatus {
             last_val_loss: series.val_loss.last().map(|p| p[1]),
             last_val_acc: series.val_acc.last().map(|p| p[1]),
             probes: series.flat_count.len(),
+            lambda_max: series.lambda_max.clone(),
             events: series
                 .events
                 .iter()

@@ -89,6 +89,34 @@ try {
     await page.screenshot({ path: path.join(outDir, 'browser-no-webgpu.png') });
     await browser.close();
   }
+  // 1b. A first visit follows the guide: Run, IRE armed until step 30 and acting after, and from
+  // about step 60 AdmIRE's lambda_max below AdamW's at every probe, at a quarter to four fifths of
+  // it (the numbers the guide promises).
+  {
+    const browser = await launch(webgpuFlags);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    await page.goto(`${origin}/index.html`);
+    await page.locator('#ire_canvas').waitFor({ state: 'visible' });
+    const start = await waitFor(page, 'the first experiment', (s) => s.runs.length === 2);
+    check(start.guide && start.runs[0].label === 'AdamW' && start.runs[1].label === 'AdmIRE',
+      'a first visit opens AdamW beside AdmIRE with the guide');
+    await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+    await page.keyboard.press('Space'); // guide step 1
+    const armed = await waitFor(page, 'the first steps', (s) => s.runs[1].steps >= 2);
+    check(armed.ire_state.state === 'armed' && armed.ire_state.from === 30 || armed.runs[1].steps >= 30,
+      `guide step 2: IRE ${JSON.stringify(armed.ire_state)} at step ${armed.runs[1].steps}`);
+    const probed = (s) => s.runs.every((r) => r.lambda_max.some(([step]) => step >= 80));
+    const s = await waitFor(page, 'probes up to step 80 in both runs', probed);
+    await page.screenshot({ path: path.join(outDir, 'browser-first-visit.png') });
+    const [base, ire] = s.runs;
+    const at = new Map(base.lambda_max.map(([step, v]) => [step, v]));
+    const pairs = ire.lambda_max.filter(([step]) => step >= 60 && at.has(step)).map(([step, v]) => [step, v / at.get(step)]);
+    check(s.ire_state.state === 'acting', 'IRE acts after step 30');
+    check(pairs.length >= 2 && pairs.every(([, q]) => q >= 0.2 && q <= 0.85),
+      `guide step 3: AdmIRE/AdamW lambda_max ${pairs.map(([st, q]) => `${q.toFixed(2)}@${st}`).join(', ')}`);
+    await browser.close();
+  }
+
   // 2. WebGPU: train, switch IRE, check.
   const browser = await launch(webgpuFlags);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

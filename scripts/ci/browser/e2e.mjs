@@ -1,5 +1,6 @@
 // End-to-end test of the web build in headless Chromium with WebGPU (SwiftShader):
-// serves dist/, opens the page with test settings in the URL hash, starts training with the
+// serves dist/, follows the first-visit guide (AdamW beside AdmIRE; checks the lambda_max ratio
+// it promises), checks that a paused page draws no frames, opens the page with test settings in the URL hash, starts training with the
 // keyboard (Space), switches IRE on (I) after some steps, and checks from the page's status
 // element that the loss went down and the switch was recorded. Then trains a ResNet (its data
 // set is fetched on demand). Serves gzip like a web server would and reports the bytes each

@@ -41,6 +41,8 @@ fn trim_zeros(s: String) -> String {
 
 /// A count with thousands separators: `10,000`, `58,348`, `7`.
 pub fn format_count(v: f64) -> String {
+    // Round first: a value just below zero (an axis bound) is "0", not "-0".
+    let v = v.round();
     let digits = format!("{:.0}", v.abs());
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -171,6 +173,13 @@ pub fn log_ticks(input: GridInput) -> Vec<GridMark> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn counts_near_zero_have_no_sign() {
+        assert_eq!(format_count(-0.4), "0");
+        assert_eq!(format_count(-0.0), "0");
+        assert_eq!(format_count(-1234.6), "-1,235");
+    }
 
     #[test]
     fn numbers_read_as_people_write_them() {

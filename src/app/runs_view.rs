@@ -189,26 +189,54 @@ impl PlaygroundApp {
         ui.separator();
         let textures = &mut self.grid_textures;
         let fashion = self.data.as_ref().is_none_or(|d| d.image_source.is_none());
-        ui.columns(session.runs.len(), |cols| {
-            for (ui, run) in cols.iter_mut().zip(&session.runs) {
-                if let Some(predictor) = &run.predictor {
-                    let title = format!("{}: test images, predicted (true) class", run.label);
-                    ui.label(egui::RichText::new(title).strong());
-                    super::image_grid::image_grid_ui(ui, predictor, textures, fashion);
-                } else {
-                    let title = format!(
-                        "{}: text sampled from the weights as they were from step {} on",
-                        run.label, run.sample_from_step
-                    );
-                    ui.label(egui::RichText::new(title).strong());
-                    let text = run
-                        .sampler
-                        .as_ref()
-                        .map_or("(sampling unavailable)".into(), |s| s.text());
-                    ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
+        let runs = session.runs.len();
+        // Side by side while each column gets a readable width; stacked on a phone.
+        if ui.available_width() / runs as f32 >= MIN_PREVIEW_WIDTH {
+            ui.columns(runs, |cols| {
+                for (ui, run) in cols.iter_mut().zip(&session.runs) {
+                    preview_ui(ui, run, textures, fashion);
                 }
+            });
+        } else {
+            for run in &session.runs {
+                preview_ui(ui, run, textures, fashion);
             }
-        });
+        }
+    }
+}
+
+/// The narrowest column a run's sampled text or image grid gets side by side, points.
+const MIN_PREVIEW_WIDTH: f32 = 300.0;
+
+/// A run's sampled text (transformers) or predicted test images (ResNets), under a title.
+fn preview_ui(
+    ui: &mut egui::Ui,
+    run: &super::LiveRun,
+    textures: &mut super::image_grid::GridTextures,
+    fashion: bool,
+) {
+    let strong = |ui: &mut egui::Ui, title: String| {
+        ui.add(egui::Label::new(egui::RichText::new(title).strong()).wrap());
+    };
+    if let Some(predictor) = &run.predictor {
+        strong(
+            ui,
+            format!("{}: test images, predicted (true) class", run.label),
+        );
+        super::image_grid::image_grid_ui(ui, predictor, textures, fashion);
+    } else {
+        strong(
+            ui,
+            format!(
+                "{}: text sampled from the weights as they were from step {} on",
+                run.label, run.sample_from_step
+            ),
+        );
+        let text = run
+            .sampler
+            .as_ref()
+            .map_or("(sampling unavailable)".into(), |s| s.text());
+        ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
     }
 }
 

@@ -75,8 +75,7 @@ fn training_context(
     pollster::block_on(GpuContext::from_adapter(&rs.adapter))?.with_submitter_thread()
 }
 
-/// In the browser, eframe's device: its queue never blocks the page, and the number of steps
-/// in flight is paced instead (see `Session::advance`).
+/// In the browser, eframe's device: its queue never blocks the page.
 #[cfg(target_arch = "wasm32")]
 fn training_context(
     rs: &egui_wgpu::RenderState,

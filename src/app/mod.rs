@@ -1,8 +1,8 @@
 //! The egui front end: settings on the left, live plots, flat-direction heatmaps and sampled text
 //! in the middle. On the desktop it trains on a device of its own on eframe's adapter, whose
-//! queue a thread of its own drives; in the browser on eframe's device. Either way a frame submits for a few milliseconds at most and never
-//! waits for the GPU, and an idle window draws nothing. The engine knows nothing about this
-//! module.
+//! queue a thread of its own drives; in the browser on eframe's device. Either way a frame
+//! submits for a few milliseconds at most and never waits for the GPU, and an idle window draws
+//! nothing. The engine knows nothing about this module.
 
 mod analyses;
 mod analysis_view;
@@ -321,8 +321,10 @@ impl eframe::App for PlaygroundApp {
         }
         self.refresh_analyses();
         self.advance_export();
+        // An export in progress polls its snapshot every frame.
+        let busy = busy || self.export_job.is_some();
         self.automate(ui, busy);
-        self.publish(busy || self.export_job.is_some());
+        self.publish(busy);
 
         egui::Panel::top("toolbar").show(ui, |ui| self.toolbar_ui(ui));
         if !self.notices.all().is_empty() || !self.states().is_empty() {
@@ -360,7 +362,7 @@ impl eframe::App for PlaygroundApp {
             .session
             .as_ref()
             .is_some_and(|s| s.mode == Mode::Running);
-        if (busy || self.export_job.is_some()) && !hidden {
+        if busy && !hidden {
             // In the browser steps are submitted only from frames (a slower redraw would
             // starve the GPU) and the frames wait for them in its queue anyway: redraw
             // continuously there.

@@ -183,7 +183,7 @@ impl GpuContext {
         }
     }
 
-    /// Hands the queue to a thread of its own (see [`Submitter`]): submissions return at once
+    /// Hands the queue to a thread of its own (`gpu/submitter.rs`): submissions return at once
     /// even where the driver runs the work inside `submit` (CPU adapters), so an interactive
     /// caller never waits for the GPU.
     #[cfg(not(target_arch = "wasm32"))]
@@ -195,40 +195,28 @@ impl GpuContext {
         Ok(self)
     }
 
-    #[cfg(not(target_arch = "wasm32"))]
-    fn submitter(&self) -> Option<&Submitter> {
-        self.submitter.as_deref()
-    }
-
-    #[cfg(target_arch = "wasm32")]
-    fn submitter(&self) -> Option<&Never> {
-        None
-    }
-
     /// Writes `data` into `buffer` at `offset`; it takes effect before the next submission.
     pub fn write_buffer(&self, buffer: &wgpu::Buffer, offset: u64, data: &[u8]) {
-        match self.submitter() {
-            #[cfg(not(target_arch = "wasm32"))]
-            Some(s) => s.send(Op::Write {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = &self.submitter {
+            return s.send(Op::Write {
                 buffer: buffer.clone(),
                 offset,
                 data: data.to_vec(),
-            }),
-            _ => self.queue.write_buffer(buffer, offset, data),
+            });
         }
+        self.queue.write_buffer(buffer, offset, data)
     }
 
     /// Submits `commands`. Returns the submission's index when it was submitted on this thread
     /// (None when the submitter thread submits it).
     pub fn submit(&self, commands: wgpu::CommandBuffer) -> Option<wgpu::SubmissionIndex> {
-        match self.submitter() {
-            #[cfg(not(target_arch = "wasm32"))]
-            Some(s) => {
-                s.send(Op::Submit(commands));
-                None
-            }
-            _ => Some(self.queue.submit([commands])),
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = &self.submitter {
+            s.send(Op::Submit(commands));
+            return None;
         }
+        Some(self.queue.submit([commands]))
     }
 
     /// Maps all of `buffer` for reading once the work submitted so far is done; `callback`
@@ -240,23 +228,23 @@ impl GpuContext {
             + wgpu::WasmNotSend
             + 'static,
     ) {
-        match self.submitter() {
-            #[cfg(not(target_arch = "wasm32"))]
-            Some(s) => s.send(Op::MapRead {
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = &self.submitter {
+            return s.send(Op::MapRead {
                 buffer: buffer.clone(),
                 callback: Box::new(callback),
-            }),
-            _ => buffer.map_async(wgpu::MapMode::Read, .., callback),
+            });
         }
+        buffer.map_async(wgpu::MapMode::Read, .., callback)
     }
 
     /// Calls `callback` once the work submitted so far is done.
     pub fn on_work_done(&self, callback: impl FnOnce() + Send + 'static) {
-        match self.submitter() {
-            #[cfg(not(target_arch = "wasm32"))]
-            Some(s) => s.send(Op::WorkDone(Box::new(callback))),
-            _ => self.queue.on_submitted_work_done(callback),
+        #[cfg(not(target_arch = "wasm32"))]
+        if let Some(s) = &self.submitter {
+            return s.send(Op::WorkDone(Box::new(callback)));
         }
+        self.queue.on_submitted_work_done(callback)
     }
 
     /// The first unrecoverable device error (lost device, validation or out-of-memory error),
@@ -277,17 +265,33 @@ impl GpuContext {
     /// the engine itself never calls this.
     #[cfg(not(target_arch = "wasm32"))]
     pub fn wait_idle(&self) {
-        if let Some(s) = self.submitter() {
+        if let Some(s) = &self.submitter {
             s.flush();
         }
         // A lost device makes this fail; the next readback reports it properly.
         let _ = self.device.poll(wgpu::PollType::wait_indefinitely());
     }
 
+    /// Blocks until submission `index` is done, or (None: it went through the submitter
+    /// thread, which gives no index) until all submitted work is (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn wait_for(&self, index: Option<wgpu::SubmissionIndex>) {
+        match index {
+            Some(index) => {
+                let _ = self.device.poll(wgpu::PollType::Wait {
+                    submission_index: Some(index),
+                    timeout: None,
+                });
+            }
+            None => self.wait_idle(),
+        }
+    }
+
     /// Processes finished work (runs map callbacks) without blocking. With a submitter thread
     /// that thread polls (a poll here could wait for a submission in progress there).
     pub fn poll_nonblocking(&self) {
-        if self.submitter().is_some() {
+        #[cfg(not(target_arch = "wasm32"))]
+        if self.submitter.is_some() {
             return;
         }
         let _ = self.device.poll(wgpu::PollType::Poll);
@@ -308,7 +312,3 @@ fn subgroup_min_lanes(device: &wgpu::Device, info: &wgpu::AdapterInfo) -> u32 {
         0
     }
 }
-
-/// Stands for the submitter on the web, where there is none (the browser's queue never blocks).
-#[cfg(target_arch = "wasm32")]
-enum Never {}

@@ -17,7 +17,5 @@ pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache}
 pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;
 pub use snapshot::Snapshot;
-#[cfg(not(target_arch = "wasm32"))]
-pub use submitter::Submitter;
 pub use tensor::{ArenaEntry, BufferArena, Tensor};
 pub use texels::{Texels, TEXEL_ROW, TEXEL_ROW_WGSL};

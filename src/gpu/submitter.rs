@@ -10,7 +10,7 @@
 use std::sync::mpsc::{channel, Receiver, Sender, TryRecvError};
 
 /// A map request's callback.
-pub type MapCallback = Box<dyn FnOnce(Result<(), wgpu::BufferAsyncError>) + Send>;
+pub(super) type MapCallback = Box<dyn FnOnce(Result<(), wgpu::BufferAsyncError>) + Send>;
 
 /// One queue operation, performed on the submitter's thread.
 pub(super) enum Op {
@@ -31,7 +31,7 @@ pub(super) enum Op {
 }
 
 /// The sending end; the thread ends when the last [`Submitter`] is dropped.
-pub struct Submitter {
+pub(super) struct Submitter {
     ops: Sender<Op>,
 }
 

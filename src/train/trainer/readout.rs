@@ -157,15 +157,6 @@ impl Trainer {
         let Some(index) = self.pending.front().map(|p| p.index().clone()) else {
             return;
         };
-        match index {
-            Some(index) => {
-                let _ = self.ctx.device.poll(wgpu::PollType::Wait {
-                    submission_index: Some(index),
-                    timeout: None,
-                });
-            }
-            // Submitted by the context's submitter thread: wait for all of it.
-            None => self.ctx.wait_idle(),
-        }
+        self.ctx.wait_for(index);
     }
 }

@@ -137,20 +137,23 @@ impl PlaygroundApp {
                 SliceKind::Line => crate::analysis::landscape::MAX_GRID[0],
                 SliceKind::Plane => crate::analysis::landscape::MAX_GRID[1],
             };
-            ui.label("grid");
-            ui.add(egui::DragValue::new(&mut slice.grid).range(3..=max));
+            let name = ui.label("grid");
+            ui.add(egui::DragValue::new(&mut slice.grid).range(3..=max))
+                .labelled_by(name.id);
             // The centre must be a grid point.
             if slice.grid.is_multiple_of(2) {
                 slice.grid += 1;
             }
-            ui.label("span ±");
+            let name = ui.label("span ±");
             ui.add(
                 egui::DragValue::new(&mut slice.span)
                     .range(0.001..=100.0)
                     .speed(0.01),
-            );
-            ui.label("seed");
-            ui.add(egui::DragValue::new(&mut slice.seed));
+            )
+            .labelled_by(name.id);
+            let name = ui.label("seed");
+            ui.add(egui::DragValue::new(&mut slice.seed))
+                .labelled_by(name.id);
             egui::ComboBox::from_id_salt("slice data")
                 .selected_text(match slice.data {
                     SliceData::Probe => "probe batch",
@@ -165,15 +168,18 @@ impl PlaygroundApp {
         });
         ui.horizontal_wrapped(|ui| {
             let spectrum = &mut options.spectrum;
-            ui.label("Spectrum: Lanczos steps");
-            ui.add(egui::DragValue::new(&mut spectrum.lanczos_steps).range(2..=100));
-            ui.label("vectors");
-            ui.add(egui::DragValue::new(&mut spectrum.vectors).range(1..=16));
+            let name = ui.label("Spectrum: Lanczos steps");
+            ui.add(egui::DragValue::new(&mut spectrum.lanczos_steps).range(2..=100))
+                .labelled_by(name.id);
+            let name = ui.label("vectors");
+            ui.add(egui::DragValue::new(&mut spectrum.vectors).range(1..=16))
+                .labelled_by(name.id);
             spectrum.top_k = spectrum.top_k.clamp(1, spectrum.lanczos_steps);
             spectrum_clicked = ui.button("Compute spectrum (H)").clicked();
             ui.separator();
-            ui.label("refresh both every");
-            ui.add(egui::DragValue::new(&mut options.every).range(0..=100_000));
+            let name = ui.label("refresh both every");
+            ui.add(egui::DragValue::new(&mut options.every).range(0..=100_000))
+                .labelled_by(name.id);
             ui.label("steps (0: on request)");
         });
         if slice_clicked {

@@ -79,7 +79,7 @@ impl PlaygroundApp {
         };
         println!(
             "{}",
-            serde_json::to_string(&self.status_now()).unwrap_or_default()
+            serde_json::to_string(&self.status()).unwrap_or_default()
         );
         if let Some(why) = failure {
             if let Ok(mut slot) = self.launch.failure.lock() {
@@ -125,8 +125,9 @@ impl PlaygroundApp {
         }
     }
 
-    /// The status of the current session (an empty one without a session), with frame timing.
-    fn status_now(&self) -> Status {
+    /// The status of the current session (an empty one without a session), with frame timing:
+    /// what `--quit-after` prints and the UI tests read.
+    pub fn status(&self) -> Status {
         let mut status = match &self.session {
             Some(session) => session.status(),
             None => Status::default(),
@@ -164,9 +165,7 @@ impl PlaygroundApp {
         }
         self.last_status = Some(now);
         if self.session.is_some() || !self.logs.is_empty() {
-            platform::publish_status(
-                &serde_json::to_string(&self.status_now()).unwrap_or_default(),
-            );
+            platform::publish_status(&serde_json::to_string(&self.status()).unwrap_or_default());
         }
         let hash = self.settings.to_url_hash();
         if hash != self.last_hash {

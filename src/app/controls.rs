@@ -41,56 +41,63 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     egui::Grid::new("optimizer grid")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("peak lr");
+            let name = ui.label("peak lr");
             let speed = o.lr * 0.01;
             ui.add(
                 DragValue::new(&mut o.lr)
                     .range(1e-6..=10.0)
                     .speed(speed)
                     .max_decimals(6),
-            );
+            )
+            .labelled_by(name.id);
             ui.end_row();
-            ui.label("weight decay");
+            let name = ui.label("weight decay");
             ui.add(
                 DragValue::new(&mut o.weight_decay)
                     .range(0.0..=1.0)
                     .speed(0.001),
-            );
+            )
+            .labelled_by(name.id);
             ui.end_row();
             match o.kind {
                 OptimizerKind::AdamW => {
-                    ui.label("beta1");
-                    ui.add(DragValue::new(&mut o.beta1).range(0.0..=0.999).speed(0.001));
+                    let name = ui.label("beta1");
+                    ui.add(DragValue::new(&mut o.beta1).range(0.0..=0.999).speed(0.001))
+                        .labelled_by(name.id);
                     ui.end_row();
-                    ui.label("beta2");
+                    let name = ui.label("beta2");
                     ui.add(
                         DragValue::new(&mut o.beta2)
                             .range(0.0..=0.9999)
                             .speed(0.0005),
-                    );
+                    )
+                    .labelled_by(name.id);
                     ui.end_row();
                 }
                 OptimizerKind::Sgd | OptimizerKind::Sam => {
-                    ui.label("momentum");
+                    let name = ui.label("momentum");
                     ui.add(
                         DragValue::new(&mut o.momentum)
                             .range(0.0..=0.999)
                             .speed(0.005),
-                    );
+                    )
+                    .labelled_by(name.id);
                     ui.end_row();
                 }
             }
             if o.kind == OptimizerKind::Sam {
-                ui.label("SAM rho");
-                ui.add(DragValue::new(&mut o.rho).range(1e-4..=2.0).speed(0.005));
+                let name = ui.label("SAM rho");
+                ui.add(DragValue::new(&mut o.rho).range(1e-4..=2.0).speed(0.005))
+                    .labelled_by(name.id);
                 ui.end_row();
             }
-            ui.label("grad clip (0: off)");
+            let name = ui.label("grad clip (0: off)");
             ui.add(
                 DragValue::new(&mut s.train.grad_clip)
                     .range(0.0..=100.0)
                     .speed(0.05),
-            );
+            )
+            .labelled_by(name.id);
             ui.end_row();
         });
 }
@@ -114,12 +121,13 @@ pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
         s.apply_family_recipe();
     }
     egui::Grid::new("model grid").num_columns(2).show(ui, |ui| {
-        ui.label(if s.is_resnet() {
+        let name = ui.label(if s.is_resnet() {
             "batch (images)"
         } else {
             "batch (sequences)"
         });
-        ui.add(DragValue::new(&mut s.train.batch).range(1..=512));
+        ui.add(DragValue::new(&mut s.train.batch).range(1..=512))
+            .labelled_by(name.id);
         ui.end_row();
         if s.is_resnet() {
             ui.label("augmentation");
@@ -127,8 +135,9 @@ pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
                 .on_hover_text("Random 28x28 crops of the 4-pixel padded image and mirror images");
             ui.end_row();
         }
-        ui.label("seed");
+        let name = ui.label("seed");
         ui.add(DragValue::new(&mut s.train.seed).range(0..=u32::MAX as u64))
+            .labelled_by(name.id)
             .on_hover_text("Initial weights and data order; compare runs share it");
         ui.end_row();
     });
@@ -146,26 +155,29 @@ pub fn schedule_ui(ui: &mut egui::Ui, s: &mut Settings) {
     egui::Grid::new("schedule grid")
         .num_columns(2)
         .show(ui, |ui| {
-            ui.label("steps");
+            let name = ui.label("steps");
             ui.add(
                 DragValue::new(&mut s.train.steps)
                     .range(1..=1_000_000)
                     .speed(10),
-            );
+            )
+            .labelled_by(name.id);
             ui.end_row();
-            ui.label("warm-up steps");
+            let name = ui.label("warm-up steps");
             let steps = s.train.steps;
-            ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps));
+            ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps))
+                .labelled_by(name.id);
             ui.end_row();
             if s.train.schedule == ScheduleKind::Cosine {
-                ui.label("final lr");
+                let name = ui.label("final lr");
                 let peak = s.train.optimizer.lr;
                 ui.add(
                     DragValue::new(&mut s.train.min_lr)
                         .range(0.0..=peak)
                         .speed(peak * 0.01)
                         .max_decimals(7),
-                );
+                )
+                .labelled_by(name.id);
                 ui.end_row();
             }
         });
@@ -177,34 +189,38 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
     let ire = &mut s.train.ire;
     let mut changed = false;
     egui::Grid::new("ire grid").num_columns(2).show(ui, |ui| {
-        ui.label("kappa (amplification)");
+        let name = ui.label("kappa (amplification)");
         changed |= ui
             .add(
                 DragValue::new(&mut ire.kappa)
                     .range(0.0..=100.0)
                     .speed(0.05),
             )
+            .labelled_by(name.id)
             .on_hover_text(format!(
                 "Flat coordinates' steps are multiplied by 1 + kappa. {}.",
                 LiveParams::HELP
             ))
             .changed();
         ui.end_row();
-        ui.label("K (mask refresh every)");
+        let name = ui.label("K (mask refresh every)");
         changed |= ui
             .add(DragValue::new(&mut ire.mask_every).range(1..=10_000))
+            .labelled_by(name.id)
             .on_hover_text(format!(
                 "Steps between Fisher estimates and mask refreshes. {}.",
                 LiveParams::HELP
             ))
             .changed();
         ui.end_row();
-        ui.label("gamma (flat fraction)");
-        let r = ui.add(
-            DragValue::new(&mut ire.gamma)
-                .range(0.01..=0.999)
-                .speed(0.002),
-        );
+        let name = ui.label("gamma (flat fraction)");
+        let r = ui
+            .add(
+                DragValue::new(&mut ire.gamma)
+                    .range(0.01..=0.999)
+                    .speed(0.002),
+            )
+            .labelled_by(name.id);
         r.on_hover_text(if live.has_session {
             format!(
                 "Fraction of coordinates treated as flat. {}.",
@@ -214,8 +230,9 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
             "Fraction of coordinates treated as flat.".to_string()
         });
         ui.end_row();
-        ui.label("decay kappa with lr");
+        let name = ui.label("decay kappa with lr");
         ui.checkbox(&mut ire.prog_decay, "")
+            .labelled_by(name.id)
             .on_hover_text("Scale kappa by lr_t / lr_max (the paper's prog-decay)");
         ui.end_row();
     });
@@ -237,21 +254,26 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
 pub fn probes_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let t = &mut s.train;
     egui::Grid::new("probe grid").num_columns(2).show(ui, |ui| {
-        ui.label("probe every (0: off)");
+        let name = ui.label("probe every (0: off)");
         ui.add(DragValue::new(&mut t.probe_every).range(0..=10_000))
+            .labelled_by(name.id)
             .on_hover_text("Fisher trace, flat counts and sharpness on a fixed batch");
         ui.end_row();
-        ui.label("λmax power iterations");
-        ui.add(DragValue::new(&mut t.sharpness.power_iters).range(0..=50));
+        let name = ui.label("λmax power iterations");
+        ui.add(DragValue::new(&mut t.sharpness.power_iters).range(0..=50))
+            .labelled_by(name.id);
         ui.end_row();
-        ui.label("trace samples");
-        ui.add(DragValue::new(&mut t.sharpness.hutchinson_samples).range(0..=64));
+        let name = ui.label("trace samples");
+        ui.add(DragValue::new(&mut t.sharpness.hutchinson_samples).range(0..=64))
+            .labelled_by(name.id);
         ui.end_row();
-        ui.label("evaluate every (0: at end)");
-        ui.add(DragValue::new(&mut t.eval_every).range(0..=100_000));
+        let name = ui.label("evaluate every (0: at end)");
+        ui.add(DragValue::new(&mut t.eval_every).range(0..=100_000))
+            .labelled_by(name.id);
         ui.end_row();
-        ui.label("validation batches");
-        ui.add(DragValue::new(&mut t.eval_batches).range(1..=64));
+        let name = ui.label("validation batches");
+        ui.add(DragValue::new(&mut t.eval_batches).range(1..=64))
+            .labelled_by(name.id);
         ui.end_row();
     });
 }

@@ -10,7 +10,7 @@ pub fn update_rule_ui(ui: &mut egui::Ui, settings: &Settings, session: Option<&S
     let ire = &settings.train.ire;
     let (base, _) = settings.optimizer_names();
     ui.label(
-        egui::RichText::new("θ ← θ + Δ · (1 + κ · m)")
+        egui::RichText::new("new θ = θ + Δ · (1 + κ · m)")
             .monospace()
             .strong(),
     )

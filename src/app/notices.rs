@@ -112,8 +112,8 @@ impl Notices {
         for (i, notice) in self.items.iter().enumerate() {
             ui.horizontal_wrapped(|ui| {
                 if ui
-                    .small_button("✕")
-                    .on_hover_text("Dismiss this message")
+                    .small_button("Dismiss")
+                    .on_hover_text("Remove this message from the bar")
                     .clicked()
                 {
                     dismissed = Some(i);
@@ -130,12 +130,14 @@ impl Notices {
 
 fn notice_label(ui: &mut egui::Ui, notice: &Notice) {
     let visuals = ui.visuals();
-    let (icon, color) = match notice.level {
-        Level::Error => ("⚠ error:", visuals.error_fg_color),
-        Level::Warning => ("➡", visuals.warn_fg_color),
-        Level::Info => ("ℹ", visuals.text_color()),
+    // Words, not symbols: egui's built-in fonts have no warning or arrow glyphs (they drew as
+    // empty boxes).
+    let (kind, color) = match notice.level {
+        Level::Error => ("Error: ", visuals.error_fg_color),
+        Level::Warning => ("Note: ", visuals.warn_fg_color),
+        Level::Info => ("", visuals.text_color()),
     };
-    ui.colored_label(color, format!("{icon} {}", notice.text));
+    ui.colored_label(color, format!("{kind}{}", notice.text));
 }
 
 #[cfg(test)]

@@ -127,7 +127,7 @@ impl Settings {
         self.text.as_ref().map(|name| {
             format!(
                 "This link's run trained on your own text, {name}, which a link cannot carry. \
-                 Open that text (Model and data → Use your own text) to reproduce the run; \
+                 Open that text (Model and data > Use your own text) to reproduce the run; \
                  until then the model trains on Shakespeare."
             )
         })

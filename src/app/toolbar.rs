@@ -135,7 +135,7 @@ impl PlaygroundApp {
     pub(super) fn toolbar_ui(&mut self, ui: &mut egui::Ui) {
         ui.horizontal_wrapped(|ui| {
             if self.narrow {
-                ui.toggle_value(&mut self.show_settings, "☰ Settings")
+                ui.toggle_value(&mut self.show_settings, "Settings")
                     .on_hover_text("Show or hide the settings");
             } else {
                 ui.heading("ire-playground");
@@ -246,7 +246,7 @@ impl PlaygroundApp {
         let loaded = FINDINGS.iter().find(|f| f.settings() == self.settings);
         let rate = self.single_run_rate();
         let mut chosen = None;
-        egui::ComboBox::from_id_salt("findings")
+        let menu = egui::ComboBox::from_id_salt("findings")
             .selected_text(loaded.map_or("findings".into(), |f| format!("finding: {}", f.name)))
             .show_ui(ui, |ui| {
                 for f in &FINDINGS {
@@ -269,6 +269,9 @@ impl PlaygroundApp {
                 "Comparisons from docs/RESULTS.md, ready to run (compare mode); hover one for \
                  what it shows",
             );
+        // A short name for screen readers (without one they read the tooltip as the name).
+        ui.ctx()
+            .accesskit_node_builder(menu.id, |node| node.set_label("findings"));
         if let Some(f) = chosen {
             self.ask_to_replace(Replace::Finding(f));
         }

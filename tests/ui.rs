@@ -1,0 +1,221 @@
+//! The app's window driven through its widgets, as a person (or a screen reader) meets it:
+//! egui_kittest finds each widget by the name AccessKit gives it, clicks it or presses keys, and
+//! the tests read what the window shows and what the app's status says. The window trains on the
+//! machine's adapter (lavapipe in CI), so the runs are real and the tests stay short.
+#![cfg(feature = "gui")]
+
+use egui_kittest::kittest::Queryable;
+use egui_kittest::{Harness, HarnessBuilder};
+use ire_playground::app::{LaunchOptions, Mode, PlaygroundApp, Status};
+use std::time::{Duration, Instant};
+
+/// A first visit (no saved settings, no link) in a window of `width` x `height` points.
+fn first_visit(width: f32, height: f32) -> Harness<'static, PlaygroundApp> {
+    let mut harness = HarnessBuilder::default()
+        .with_size([width, height])
+        .wgpu()
+        .build_eframe(|cc| PlaygroundApp::new(cc, LaunchOptions::default()));
+    harness.run_steps(3);
+    harness
+}
+
+fn status(harness: &Harness<'_, PlaygroundApp>) -> Status {
+    harness.state().status()
+}
+
+/// Draws frames until `done` holds (the runs train between frames), or fails after 3 minutes.
+fn frames_until(
+    harness: &mut Harness<'_, PlaygroundApp>,
+    what: &str,
+    done: impl Fn(&Status) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(180);
+    while !done(&status(harness)) {
+        assert!(Instant::now() < deadline, "waited 3 minutes for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+fn steps_done(status: &Status) -> usize {
+    status.runs.iter().map(|r| r.steps).min().unwrap_or(0)
+}
+
+#[test]
+fn a_first_visit_shows_the_guide_and_every_widget_has_a_name() {
+    let mut harness = first_visit(1280.0, 800.0);
+    // Every button, box and field a person can act on has a name a screen reader reads.
+    harness.check_accessibility();
+    let s = status(&harness);
+    assert!(s.guide, "a first visit shows the guide");
+    assert_eq!(s.runs.len(), 2, "the first experiment compares two runs");
+    assert!(s.runs[0].label.contains("AdamW") && s.runs[1].label.contains("AdmIRE"));
+    assert!(
+        s.runs.iter().all(|r| r.steps == 0),
+        "nothing trains before Run"
+    );
+    harness.get_by_label("Start here");
+    // The guide sits below the toolbar, never over it.
+    let run = harness.get_by_label("Run").rect();
+    let guide = harness.get_by_label("Start here").rect();
+    assert!(
+        run.bottom() <= guide.top(),
+        "toolbar {run:?}, guide {guide:?}"
+    );
+    harness.get_by_label("Got it").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Start here").is_none());
+    assert!(!status(&harness).guide);
+}
+
+#[test]
+fn run_trains_the_first_experiment_and_the_keys_work_with_focus_on_a_widget() {
+    let mut harness = first_visit(1280.0, 800.0);
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "3 steps of both runs", |s| steps_done(s) >= 3);
+    assert_eq!(status(&harness).mode, Mode::Running);
+    // IRE is armed (it acts from its start step), and the button says so.
+    let s = status(&harness);
+    assert!(s.ire_on, "the first experiment's AdmIRE run has IRE on");
+    harness.get_by_label_contains("IRE: armed");
+    // Focus on a checkbox (not a text field): Space still pauses, I still switches IRE.
+    harness.get_by_label("log y").focus();
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Space);
+    harness.run_steps(2);
+    assert_eq!(status(&harness).mode, Mode::Paused, "Space pauses");
+    harness.get_by_label("Run");
+    harness.key_press(egui::Key::I);
+    harness.run_steps(2);
+    assert!(!status(&harness).ire_on, "I switches IRE off");
+    harness.get_by_label_contains("IRE: off");
+    harness.check_accessibility();
+}
+
+#[test]
+fn reset_asks_before_it_discards_trained_runs() {
+    let mut harness = first_visit(1280.0, 800.0);
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "2 steps", |s| steps_done(s) >= 2);
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    let before = steps_done(&status(&harness));
+    harness.key_press(egui::Key::R);
+    harness.run_steps(2);
+    harness.get_by_label("Keep training them").click();
+    harness.run_steps(2);
+    assert!(
+        steps_done(&status(&harness)) >= before,
+        "keeping keeps the runs"
+    );
+    harness.get_by_label("Reset").click();
+    harness.run_steps(2);
+    harness.get_by_label("Discard them and start").click();
+    harness.run_steps(3);
+    assert_eq!(
+        steps_done(&status(&harness)),
+        0,
+        "discarding starts new runs"
+    );
+}
+
+#[test]
+fn on_a_phone_the_plots_get_the_screen_and_the_settings_are_a_drawer() {
+    let mut harness = first_visit(390.0, 844.0);
+    harness.check_accessibility();
+    // The settings are closed: the optimizer's menu is not on screen.
+    assert!(harness.query_by_label("optimizer").is_none());
+    let drawer = harness.get_by_label("Settings");
+    let toolbar = drawer.rect();
+    // The guide starts below the toolbar and spans the phone's width.
+    let guide = harness.get_by_label("Start here").rect();
+    assert!(toolbar.bottom() <= guide.top() && guide.left() < 40.0);
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    harness.get_by_label("optimizer");
+    harness.check_accessibility();
+    harness.get_by_label("Settings").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("optimizer").is_none());
+}
+
+#[test]
+fn a_changed_setting_is_seen_in_the_notices_bar_and_its_reset_applies_it() {
+    let mut harness = first_visit(1280.0, 800.0);
+    harness.get_by_label("Got it").click();
+    harness.run_steps(2);
+    harness.get_by_label("seed").set_value_accesskit(7.0);
+    harness.run_steps(2);
+    let changed = |s: &Status| {
+        s.notices
+            .iter()
+            .any(|n| n.text.contains("Settings changed"))
+    };
+    assert!(changed(&status(&harness)), "{:?}", status(&harness).notices);
+    // The bar's own Reset (the toolbar has one too) starts runs with the new seed at once: the
+    // runs had not trained, so nothing is asked.
+    let resets = harness.get_all_by_label("Reset").count();
+    assert_eq!(resets, 2, "the toolbar's Reset and the bar's");
+    harness.get_all_by_label("Reset").last().unwrap().click();
+    harness.run_steps(3);
+    assert!(
+        !changed(&status(&harness)),
+        "{:?}",
+        status(&harness).notices
+    );
+}
+
+#[test]
+fn picking_a_finding_after_training_asks_first_and_names_the_finding() {
+    let finding = &ire_playground::app::FINDINGS[0];
+    let mut harness = first_visit(1280.0, 800.0);
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "2 steps", |s| steps_done(s) >= 2);
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    harness.get_by_label("findings").click();
+    harness.run_steps(2);
+    // Each finding says how long it runs.
+    let line = format!("{}: ", finding.name);
+    harness.get_by_label_contains(&line).click();
+    harness.run_steps(2);
+    assert!(
+        steps_done(&status(&harness)) >= 2,
+        "nothing is discarded yet"
+    );
+    harness.get_by_label("Discard them and start").click();
+    harness.run_steps(3);
+    // The menu names the finding loaded.
+    let shown = harness.get_by_label("findings").value();
+    assert_eq!(shown, Some(format!("finding: {}", finding.name)));
+    assert_eq!(steps_done(&status(&harness)), 0);
+}
+
+/// Every symbol the app's sources write outside comments has a glyph in egui's built-in fonts
+/// (a missing one draws as an empty box: the notices' warning sign and arrows did).
+#[test]
+fn every_symbol_the_app_writes_has_a_glyph() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut symbols = std::collections::BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            let code = line.split(" // ").next().unwrap();
+            symbols.extend(code.chars().filter(|c| !c.is_ascii()));
+        }
+    }
+    assert!(symbols.contains(&'λ'), "the sources were read");
+    let missing: Vec<char> = symbols
+        .into_iter()
+        .filter(|&c| {
+            std::panic::catch_unwind(|| {
+                Harness::new_ui(move |ui| {
+                    ui.label(c.to_string());
+                })
+                .run();
+            })
+            .is_err()
+        })
+        .collect();
+    assert!(missing.is_empty(), "no glyph for {missing:?}");
+}

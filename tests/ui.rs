@@ -130,8 +130,15 @@ fn on_a_phone_the_plots_get_the_screen_and_the_settings_are_a_drawer() {
     // The guide starts below the toolbar and spans the phone's width.
     let guide = harness.get_by_label("Start here").rect();
     assert!(toolbar.bottom() <= guide.top() && guide.left() < 40.0);
+    let layout = status(&harness).layout;
+    assert!(
+        layout.settings_drawer && !layout.settings_shown,
+        "{layout:?}"
+    );
+    assert!(layout.plots_width >= 0.9 * layout.width, "{layout:?}");
     harness.get_by_label("Settings").click();
     harness.run_steps(2);
+    assert!(status(&harness).layout.settings_shown);
     harness.get_by_label("optimizer");
     harness.check_accessibility();
     harness.get_by_label("Settings").click();

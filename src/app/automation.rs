@@ -138,6 +138,7 @@ impl PlaygroundApp {
         status.text = self.text_source();
         status.images = self.image_source();
         status.guide = !self.guide_seen;
+        status.layout = self.layout;
         status.notices = self
             .states()
             .into_iter()
@@ -235,6 +236,23 @@ pub struct Status {
     pub idle_frames: Option<u64>,
     /// The adapter that trains (filled in by the app).
     pub adapter: Option<String>,
+    /// How the window was laid out in its last frame (filled in by the app).
+    pub layout: Layout,
+}
+
+/// Where the window's space went, in points: the phone check reads it.
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct Layout {
+    /// The window's size.
+    pub width: f32,
+    /// The window's height.
+    pub height: f32,
+    /// The window is narrow enough that the settings are a drawer.
+    pub settings_drawer: bool,
+    /// The settings are on screen (always, unless they are a closed drawer).
+    pub settings_shown: bool,
+    /// The width the plots get.
+    pub plots_width: f32,
 }
 
 /// One run's part of [`Status`].

@@ -37,7 +37,7 @@ mod user_text;
 mod webgpu_help;
 
 pub use analyses::AnalysisOptions;
-pub use automation::{RunStatus, Status};
+pub use automation::{Layout, RunStatus, Status};
 pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
 pub use launch::LaunchOptions;
@@ -129,6 +129,8 @@ pub struct PlaygroundApp {
     narrow: bool,
     /// The settings drawer is open (narrow windows only).
     show_settings: bool,
+    /// The last frame's layout (for the status).
+    layout: Layout,
     /// `--idle-check`: the frame count when the paused window fell idle, and when.
     idle_mark: Option<(u64, Instant)>,
     /// `--idle-check`: the frames drawn while idle.
@@ -195,6 +197,7 @@ impl PlaygroundApp {
             confirm: None,
             narrow: false,
             show_settings: false,
+            layout: Layout::default(),
             idle_mark: None,
             idle_frames: None,
         };
@@ -344,9 +347,17 @@ impl eframe::App for PlaygroundApp {
                 .default_size(width)
                 .show(ui, |ui| self.settings_ui(ui));
         }
-        egui::CentralPanel::default().show(ui, |ui| {
+        let plots = egui::CentralPanel::default().show(ui, |ui| {
             egui::ScrollArea::vertical().show(ui, |ui| self.runs_ui(ui));
         });
+        let window = ui.ctx().content_rect();
+        self.layout = Layout {
+            width: window.width(),
+            height: window.height(),
+            settings_drawer: self.narrow,
+            settings_shown: !self.narrow || self.show_settings,
+            plots_width: plots.response.rect.width(),
+        };
         let mut show_analysis = self.show_analysis;
         egui::Window::new("Loss landscape and Hessian spectrum")
             .open(&mut show_analysis)

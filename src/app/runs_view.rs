@@ -56,6 +56,22 @@ impl PlaygroundApp {
             }
             ui.separator();
             ui.weak(super::toolbar::keys_help());
+            // The desktop hands its widget tree to the system's screen reader (AccessKit); a
+            // canvas in the browser has no tree, so egui reads the focused widget aloud itself.
+            #[cfg(target_arch = "wasm32")]
+            {
+                let mut aloud = ui.ctx().options(|o| o.screen_reader);
+                if ui
+                    .checkbox(&mut aloud, "Read widgets aloud")
+                    .on_hover_text(
+                        "The browser's speech says the name and value of the widget you focus \
+                         (Tab) or change",
+                    )
+                    .changed()
+                {
+                    ui.ctx().options_mut(|o| o.screen_reader = aloud);
+                }
+            }
         });
     }
 

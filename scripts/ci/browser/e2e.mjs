@@ -115,6 +115,16 @@ try {
     check(s.ire_state.state === 'acting', 'IRE acts after step 30');
     check(pairs.length >= 2 && pairs.every(([, q]) => q >= 0.2 && q <= 0.85),
       `guide step 3: AdmIRE/AdamW lambda_max ${pairs.map(([st, q]) => `${q.toFixed(2)}@${st}`).join(', ')}`);
+    // The same page on a phone (390 x 844): the settings fold into a drawer and the plots get
+    // the width.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.mouse.move(200, 400);
+    const phone = await waitFor(page, 'the phone layout', (s) => s.layout.width < 400);
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: path.join(outDir, 'browser-phone.png') });
+    const l = phone.layout;
+    check(l.settings_drawer && !l.settings_shown && l.plots_width >= 0.9 * l.width,
+      `phone: settings in a drawer, plots ${l.plots_width.toFixed(0)} of ${l.width.toFixed(0)} points wide`);
     await browser.close();
   }
 

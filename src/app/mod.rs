@@ -26,6 +26,7 @@ mod panels;
 pub mod platform;
 mod plots;
 mod pytorch_export;
+mod repaint;
 mod runs_view;
 mod series;
 mod session;
@@ -55,19 +56,6 @@ use web_time::{Duration, Instant};
 
 /// Below this window width (points) the settings become a drawer.
 const NARROW_WIDTH: f32 = 700.0;
-
-/// While a CPU adapter trains, the window is drawn by the same cores that train, so it redraws
-/// by itself only every this many times what a frame costs on the UI thread (update and
-/// rendering, eframe's measure), within the bounds below; input still gets a frame at once.
-/// Measured on lavapipe with 2 cores (`scripts/bench-frames.sh`): a frame costs about 12 ms on
-/// the UI thread and as much again in llvmpipe's rasteriser threads, and drawing at 27 fps cut
-/// training from 5.2 to 2.0 steps/s per run, at 10 fps to 4.4; 16x keeps drawing near an
-/// eighth of the machine.
-const CPU_DRAW_SHARE_INVERSE: f64 = 16.0;
-/// Fastest self-driven redraw on a CPU adapter (10 fps), s.
-const CPU_MIN_INTERVAL_S: f64 = 0.1;
-/// Slowest, s.
-const CPU_MAX_INTERVAL_S: f64 = 0.5;
 
 /// Time per frame spent recording and submitting training steps: small enough for 60 fps.
 const FRAME_BUDGET: Duration = Duration::from_millis(6);
@@ -373,27 +361,16 @@ impl eframe::App for PlaygroundApp {
             .session
             .as_ref()
             .is_some_and(|s| s.mode == Mode::Running);
-        if busy && !hidden {
-            // In the browser steps are submitted only from frames (a slower redraw would
-            // starve the GPU) and the frames wait for them in its queue anyway: redraw
-            // continuously there.
-            let desktop_cpu = cfg!(not(target_arch = "wasm32"))
-                && self.ctx.as_ref().is_some_and(|c| c.adapter.is_cpu);
-            if desktop_cpu {
-                // Input still gets a frame at once (egui repaints on every event).
-                let interval = self.frame_stats.draw_ms() * CPU_DRAW_SHARE_INVERSE;
-                ui.ctx().request_repaint_after(Duration::from_secs_f64(
-                    (interval / 1e3).clamp(CPU_MIN_INTERVAL_S, CPU_MAX_INTERVAL_S),
-                ));
-            } else {
-                ui.ctx().request_repaint();
-            }
-        } else if hidden && running {
-            // Training waits while the tab is hidden: look again for it becoming visible.
-            ui.ctx().request_repaint_after(Duration::from_millis(250));
-        }
-        // Otherwise the window is idle: no frames until input, or until something it waits
-        // for arrives (`platform::wake`).
+        let desktop_cpu = cfg!(not(target_arch = "wasm32"))
+            && self.ctx.as_ref().is_some_and(|c| c.adapter.is_cpu);
+        repaint::schedule(
+            ui.ctx(),
+            busy,
+            hidden,
+            running,
+            desktop_cpu,
+            &self.frame_stats,
+        );
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {

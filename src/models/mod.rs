@@ -6,10 +6,12 @@ mod config;
 mod head;
 mod network;
 mod resnet;
+mod resnet_config;
 mod transformer;
 
 pub use config::{Arch, TransformerConfig};
 pub use head::ClassifierHead;
 pub use network::Network;
-pub use resnet::{ResNet, ResNetConfig, RESNET_PRESETS};
+pub use resnet::ResNet;
+pub use resnet_config::{ResNetConfig, RESNET_PRESETS};
 pub use transformer::Transformer;

@@ -28,6 +28,14 @@ fn optimizer_label(kind: OptimizerKind) -> &'static str {
         .map_or("?", |(_, label)| label)
 }
 
+/// A grid row: `name`, then `field`, which a screen reader announces by that name.
+fn row(ui: &mut egui::Ui, name: &str, field: impl egui::Widget) -> egui::Response {
+    let label = ui.label(name);
+    let response = ui.add(field).labelled_by(label.id);
+    ui.end_row();
+    response
+}
+
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let o = &mut s.train.optimizer;
@@ -41,64 +49,32 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     egui::Grid::new("optimizer grid")
         .num_columns(2)
         .show(ui, |ui| {
-            let name = ui.label("peak lr");
             let speed = o.lr * 0.01;
-            ui.add(
-                DragValue::new(&mut o.lr)
-                    .range(1e-6..=10.0)
-                    .speed(speed)
-                    .max_decimals(6),
-            )
-            .labelled_by(name.id);
-            ui.end_row();
-            let name = ui.label("weight decay");
-            ui.add(
-                DragValue::new(&mut o.weight_decay)
-                    .range(0.0..=1.0)
-                    .speed(0.001),
-            )
-            .labelled_by(name.id);
-            ui.end_row();
+            let lr = DragValue::new(&mut o.lr)
+                .range(1e-6..=10.0)
+                .speed(speed)
+                .max_decimals(6);
+            row(ui, "peak lr", lr);
+            let wd = DragValue::new(&mut o.weight_decay).range(0.0..=1.0);
+            row(ui, "weight decay", wd.speed(0.001));
             match o.kind {
                 OptimizerKind::AdamW => {
-                    let name = ui.label("beta1");
-                    ui.add(DragValue::new(&mut o.beta1).range(0.0..=0.999).speed(0.001))
-                        .labelled_by(name.id);
-                    ui.end_row();
-                    let name = ui.label("beta2");
-                    ui.add(
-                        DragValue::new(&mut o.beta2)
-                            .range(0.0..=0.9999)
-                            .speed(0.0005),
-                    )
-                    .labelled_by(name.id);
-                    ui.end_row();
+                    let beta1 = DragValue::new(&mut o.beta1).range(0.0..=0.999);
+                    row(ui, "beta1", beta1.speed(0.001));
+                    let beta2 = DragValue::new(&mut o.beta2).range(0.0..=0.9999);
+                    row(ui, "beta2", beta2.speed(0.0005));
                 }
                 OptimizerKind::Sgd | OptimizerKind::Sam => {
-                    let name = ui.label("momentum");
-                    ui.add(
-                        DragValue::new(&mut o.momentum)
-                            .range(0.0..=0.999)
-                            .speed(0.005),
-                    )
-                    .labelled_by(name.id);
-                    ui.end_row();
+                    let momentum = DragValue::new(&mut o.momentum).range(0.0..=0.999);
+                    row(ui, "momentum", momentum.speed(0.005));
                 }
             }
             if o.kind == OptimizerKind::Sam {
-                let name = ui.label("SAM rho");
-                ui.add(DragValue::new(&mut o.rho).range(1e-4..=2.0).speed(0.005))
-                    .labelled_by(name.id);
-                ui.end_row();
+                let rho = DragValue::new(&mut o.rho).range(1e-4..=2.0);
+                row(ui, "SAM rho", rho.speed(0.005));
             }
-            let name = ui.label("grad clip (0: off)");
-            ui.add(
-                DragValue::new(&mut s.train.grad_clip)
-                    .range(0.0..=100.0)
-                    .speed(0.05),
-            )
-            .labelled_by(name.id);
-            ui.end_row();
+            let clip = DragValue::new(&mut s.train.grad_clip).range(0.0..=100.0);
+            row(ui, "grad clip (0: off)", clip.speed(0.05));
         });
 }
 
@@ -121,25 +97,22 @@ pub fn model_ui(ui: &mut egui::Ui, s: &mut Settings) {
         s.apply_family_recipe();
     }
     egui::Grid::new("model grid").num_columns(2).show(ui, |ui| {
-        let name = ui.label(if s.is_resnet() {
+        let batch = if s.is_resnet() {
             "batch (images)"
         } else {
             "batch (sequences)"
-        });
-        ui.add(DragValue::new(&mut s.train.batch).range(1..=512))
-            .labelled_by(name.id);
-        ui.end_row();
+        };
+        row(ui, batch, DragValue::new(&mut s.train.batch).range(1..=512));
         if s.is_resnet() {
-            ui.label("augmentation");
+            let name = ui.label("augmentation");
             ui.checkbox(&mut s.augment, "crop + flip")
+                .labelled_by(name.id)
                 .on_hover_text("Random 28x28 crops of the 4-pixel padded image and mirror images");
             ui.end_row();
         }
-        let name = ui.label("seed");
-        ui.add(DragValue::new(&mut s.train.seed).range(0..=u32::MAX as u64))
-            .labelled_by(name.id)
+        let seed = DragValue::new(&mut s.train.seed).range(0..=u32::MAX as u64);
+        row(ui, "seed", seed)
             .on_hover_text("Initial weights and data order; compare runs share it");
-        ui.end_row();
     });
 }
 
@@ -155,30 +128,21 @@ pub fn schedule_ui(ui: &mut egui::Ui, s: &mut Settings) {
     egui::Grid::new("schedule grid")
         .num_columns(2)
         .show(ui, |ui| {
-            let name = ui.label("steps");
-            ui.add(
-                DragValue::new(&mut s.train.steps)
-                    .range(1..=1_000_000)
-                    .speed(10),
-            )
-            .labelled_by(name.id);
-            ui.end_row();
-            let name = ui.label("warm-up steps");
+            let steps = DragValue::new(&mut s.train.steps).range(1..=1_000_000);
+            row(ui, "steps", steps.speed(10));
             let steps = s.train.steps;
-            ui.add(DragValue::new(&mut s.train.warmup).range(0..=steps))
-                .labelled_by(name.id);
-            ui.end_row();
+            row(
+                ui,
+                "warm-up steps",
+                DragValue::new(&mut s.train.warmup).range(0..=steps),
+            );
             if s.train.schedule == ScheduleKind::Cosine {
-                let name = ui.label("final lr");
                 let peak = s.train.optimizer.lr;
-                ui.add(
-                    DragValue::new(&mut s.train.min_lr)
-                        .range(0.0..=peak)
-                        .speed(peak * 0.01)
-                        .max_decimals(7),
-                )
-                .labelled_by(name.id);
-                ui.end_row();
+                let min_lr = DragValue::new(&mut s.train.min_lr)
+                    .range(0.0..=peak)
+                    .speed(peak * 0.01)
+                    .max_decimals(7);
+                row(ui, "final lr", min_lr);
             }
         });
 }
@@ -189,39 +153,24 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
     let ire = &mut s.train.ire;
     let mut changed = false;
     egui::Grid::new("ire grid").num_columns(2).show(ui, |ui| {
-        let name = ui.label("kappa (amplification)");
-        changed |= ui
-            .add(
-                DragValue::new(&mut ire.kappa)
-                    .range(0.0..=100.0)
-                    .speed(0.05),
-            )
-            .labelled_by(name.id)
+        let kappa = DragValue::new(&mut ire.kappa)
+            .range(0.0..=100.0)
+            .speed(0.05);
+        changed |= row(ui, "kappa (amplification)", kappa)
             .on_hover_text(format!(
                 "Flat coordinates' steps are multiplied by 1 + kappa. {}.",
                 LiveParams::HELP
             ))
             .changed();
-        ui.end_row();
-        let name = ui.label("K (mask refresh every)");
-        changed |= ui
-            .add(DragValue::new(&mut ire.mask_every).range(1..=10_000))
-            .labelled_by(name.id)
+        let every = DragValue::new(&mut ire.mask_every).range(1..=10_000);
+        changed |= row(ui, "K (mask refresh every)", every)
             .on_hover_text(format!(
                 "Steps between Fisher estimates and mask refreshes. {}.",
                 LiveParams::HELP
             ))
             .changed();
-        ui.end_row();
-        let name = ui.label("gamma (flat fraction)");
-        let r = ui
-            .add(
-                DragValue::new(&mut ire.gamma)
-                    .range(0.01..=0.999)
-                    .speed(0.002),
-            )
-            .labelled_by(name.id);
-        r.on_hover_text(if live.has_session {
+        let gamma = DragValue::new(&mut ire.gamma).range(0.01..=0.999);
+        row(ui, "gamma (flat fraction)", gamma.speed(0.002)).on_hover_text(if live.has_session {
             format!(
                 "Fraction of coordinates treated as flat. {}.",
                 LiveParams::HELP
@@ -229,7 +178,6 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
         } else {
             "Fraction of coordinates treated as flat.".to_string()
         });
-        ui.end_row();
         let name = ui.label("decay kappa with lr");
         ui.checkbox(&mut ire.prog_decay, "")
             .labelled_by(name.id)
@@ -254,27 +202,23 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
 pub fn probes_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let t = &mut s.train;
     egui::Grid::new("probe grid").num_columns(2).show(ui, |ui| {
-        let name = ui.label("probe every (0: off)");
-        ui.add(DragValue::new(&mut t.probe_every).range(0..=10_000))
-            .labelled_by(name.id)
-            .on_hover_text("Fisher trace, flat counts and sharpness on a fixed batch");
-        ui.end_row();
-        let name = ui.label("λmax power iterations");
-        ui.add(DragValue::new(&mut t.sharpness.power_iters).range(0..=50))
-            .labelled_by(name.id);
-        ui.end_row();
-        let name = ui.label("trace samples");
-        ui.add(DragValue::new(&mut t.sharpness.hutchinson_samples).range(0..=64))
-            .labelled_by(name.id);
-        ui.end_row();
-        let name = ui.label("evaluate every (0: at end)");
-        ui.add(DragValue::new(&mut t.eval_every).range(0..=100_000))
-            .labelled_by(name.id);
-        ui.end_row();
-        let name = ui.label("validation batches");
-        ui.add(DragValue::new(&mut t.eval_batches).range(1..=64))
-            .labelled_by(name.id);
-        ui.end_row();
+        row(
+            ui,
+            "probe every (0: off)",
+            DragValue::new(&mut t.probe_every).range(0..=10_000),
+        )
+        .on_hover_text("Fisher trace, flat counts and sharpness on a fixed batch");
+        let iters = DragValue::new(&mut t.sharpness.power_iters).range(0..=50);
+        row(ui, "λmax power iterations", iters);
+        let samples = DragValue::new(&mut t.sharpness.hutchinson_samples).range(0..=64);
+        row(ui, "trace samples", samples);
+        let every = DragValue::new(&mut t.eval_every).range(0..=100_000);
+        row(ui, "evaluate every (0: at end)", every);
+        row(
+            ui,
+            "validation batches",
+            DragValue::new(&mut t.eval_batches).range(1..=64),
+        );
     });
 }
 

@@ -89,11 +89,18 @@ fn check_target(path: &Path) -> Result<()> {
 
 /// Errors unless the paths name different files (`what` says which flags they came from).
 pub fn check_distinct(paths: &[(&str, &Path)]) -> Result<()> {
+    check_outputs_apart(paths, &[])
+}
+
+/// Errors if an output names the same file as another output or as an input (the name says
+/// which flag or file each came from): checked before any work, so that nothing the user made
+/// is replaced.
+pub fn check_outputs_apart(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) -> Result<()> {
     let key = |p: &Path| {
         fs::canonicalize(p).unwrap_or_else(|_| std::path::absolute(p).unwrap_or(p.into()))
     };
-    for (i, (a_name, a)) in paths.iter().enumerate() {
-        for (b_name, b) in &paths[i + 1..] {
+    for (i, (a_name, a)) in outputs.iter().enumerate() {
+        for (b_name, b) in outputs[i + 1..].iter().chain(inputs) {
             if key(a) == key(b) {
                 return Err(refuse(
                     a,

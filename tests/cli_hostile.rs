@@ -339,7 +339,20 @@ fn divergence_is_logged_and_keeps_the_last_good_checkpoint() {
 #[cfg(unix)]
 #[test]
 fn ctrl_c_saves_a_final_checkpoint_and_a_complete_log() {
-    let dir = scratch("interrupt");
+    a_signal_saves_a_final_checkpoint_and_a_complete_log("INT");
+}
+
+/// SIGTERM (what `kill` and a shutdown send) and SIGHUP (a closed terminal) save as Ctrl-C does.
+#[cfg(unix)]
+#[test]
+fn sigterm_and_sighup_save_as_ctrl_c_does() {
+    a_signal_saves_a_final_checkpoint_and_a_complete_log("TERM");
+    a_signal_saves_a_final_checkpoint_and_a_complete_log("HUP");
+}
+
+#[cfg(unix)]
+fn a_signal_saves_a_final_checkpoint_and_a_complete_log(signal: &str) {
+    let dir = scratch(&format!("interrupt-{signal}"));
     let save = dir.join("run.safetensors");
     let log = dir.join("run.jsonl");
     let args = train(&["--steps", "1000000", "--save", s(&save), "--log", s(&log)]);
@@ -354,7 +367,7 @@ fn ctrl_c_saves_a_final_checkpoint_and_a_complete_log() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let status = std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
+        .args([&format!("-{signal}"), &child.id().to_string()])
         .status()
         .unwrap();
     assert!(status.success());

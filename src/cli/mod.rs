@@ -14,6 +14,7 @@ mod train;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use ire_playground::gpu::GpuContext;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// A WebGPU training playground: small transformers trained by WGSL compute shaders. Without a
@@ -93,4 +94,25 @@ fn open_gpu() -> anyhow::Result<GpuContext> {
     let ctx = pollster::block_on(GpuContext::new())?;
     eprintln!("adapter: {}", ctx.adapter);
     Ok(ctx)
+}
+
+/// The files a command reads its data from, named as the error says them: the text of
+/// `--text-file`, and the IDX files (plain and gzipped) of `--data-dir`. No output may be one
+/// of them.
+pub(crate) fn data_inputs(
+    text_file: Option<&Path>,
+    data_dir: Option<&Path>,
+) -> Vec<(String, PathBuf)> {
+    let mut inputs: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(text) = text_file {
+        inputs.push(("--text-file".into(), text.to_path_buf()));
+    }
+    if let Some(dir) = data_dir {
+        for name in ire_playground::data::IDX_NAMES {
+            for file in [name.to_string(), format!("{name}.gz")] {
+                inputs.push((format!("--data-dir's {file}"), dir.join(file)));
+            }
+        }
+    }
+    inputs
 }

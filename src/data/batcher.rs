@@ -55,7 +55,11 @@ impl Batcher {
 
     /// How many fixed validation batches the validation split holds.
     pub fn val_batches_available(&self, tokens: &[u32]) -> usize {
-        tokens.len().saturating_sub(1) / (self.batch * self.seq_len)
+        // Checked: a batch from a flag can be any size, and a wrapped product divided by zero.
+        match self.batch.checked_mul(self.seq_len) {
+            Some(per_batch) if per_batch > 0 => tokens.len().saturating_sub(1) / per_batch,
+            _ => 0,
+        }
     }
 
     /// Validation batch `j` (see the module docs for the order).

@@ -284,8 +284,10 @@ pub(super) fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<
     Ok(())
 }
 
-/// Checks every output before any work starts: writable, not a folder or device, and no two
-/// flags naming the same file (the checkpoint may be resumed from and saved to one file).
+/// Checks every output before any work starts: writable, not a folder or device, no two flags
+/// naming the same file (the checkpoint may be resumed from and saved to one file), none of
+/// them the text or an IDX file the run reads, and the log not one of the files named after
+/// `--save` (its periodic checkpoints and the `-diverged` file).
 pub(super) fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
     for path in [&args.save, &args.log].into_iter().flatten() {
         files::check_output(path)?;
@@ -300,6 +302,22 @@ pub(super) fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
     if let (Some(log), Some(resume)) = (&args.log, &args.resume) {
         files::check_distinct(&[("--log", log), ("--resume", resume)])?;
     }
-    files::check_distinct(&named)?;
+    let data = crate::cli::data_inputs(args.text_file.as_deref(), args.data_dir.as_deref());
+    let inputs: Vec<(&str, &Path)> = data
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.as_path()))
+        .collect();
+    files::check_outputs_apart(&named, &inputs)?;
+    if let (Some(log), Some(save)) = (&args.log, &args.save) {
+        if super::periodic::is_named_after(save, log) {
+            bail!(
+                "--log {} is a name the run gives to the checkpoints it writes beside --save \
+                 ({}-step<N>.safetensors, {}-diverged.safetensors); choose another log name",
+                log.display(),
+                super::periodic::stem_of(save),
+                super::periodic::stem_of(save)
+            );
+        }
+    }
     Ok(())
 }

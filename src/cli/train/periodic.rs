@@ -20,6 +20,26 @@ pub(super) fn periodic_path(save: &Path, step: usize) -> PathBuf {
     sibling(save, &format!("step{step}"))
 }
 
+/// Whether `path` is one of the files named after `save` (a periodic checkpoint or the
+/// `-diverged` file), in `save`'s folder.
+pub(super) fn is_named_after(save: &Path, path: &Path) -> bool {
+    let same_folder = std::path::absolute(files::folder_of(save)).ok()
+        == std::path::absolute(files::folder_of(path)).ok();
+    let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
+        return false;
+    };
+    let Some(tag) = name
+        .strip_prefix(&format!("{}-", stem_of(save)))
+        .and_then(|rest| rest.strip_suffix(".safetensors"))
+    else {
+        return false;
+    };
+    let periodic = tag
+        .strip_prefix("step")
+        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    same_folder && (periodic || tag == "diverged")
+}
+
 /// The periodic checkpoints of `save` on disk, oldest first.
 pub(super) fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
     let prefix = format!("{}-step", stem_of(save));

@@ -144,7 +144,14 @@ fi
 # In compare mode: one ZIP for both runs (the data once, the IRE twin's checkpoint beside the base's).
 rm -rf "$out/export-compare" && mkdir -p "$out/export-compare"
 (cd "$out/export-compare" && DISPLAY=$display timeout 300 "$abs_bin" app --settings 'finding=untuned-lr' \
-  --export-at 2 --quit-after 2 >status.json 2>app.log) || { echo "the compare export failed:"; cat "$out/export-compare/app.log"; exit 1; }
+  --export-at 2 --quit-after 20 >status.json 2>app.log) || { echo "the compare export failed:"; cat "$out/export-compare/app.log"; exit 1; }
+# The export paused the runs; they go on training after it (the launch used to hang here).
+python3 - "$out/export-compare/status.json" <<'PY'
+import json, sys
+steps = [r["steps"] for r in json.load(open(sys.argv[1]))["runs"]]
+assert min(steps) >= 20, f"the runs stopped after the export: {steps}"
+print(f"training went on after the export: {steps} steps")
+PY
 zips=$(ls "$out"/export-compare/*.zip | wc -l)
 [ "$zips" -eq 1 ] || { echo "compare mode exported $zips ZIPs, not one"; ls "$out/export-compare"; exit 1; }
 python3 - "$out"/export-compare/*.zip <<'PY'

@@ -1,7 +1,8 @@
 //! "Export to PyTorch" in the app: each run's full state becomes a ZIP holding the Python project
 //! `ire-playground export` writes (train.py, the checkpoint, the data), downloaded on the web and
 //! written to the working folder on the desktop. Training pauses; once every result in flight
-//! has arrived, the state is read back without blocking (a few frames), then zipped.
+//! has arrived, the state is read back without blocking (a few frames), then zipped, and
+//! training goes on if it was running.
 
 use super::{platform, Mode, PlaygroundApp};
 use crate::checkpoint::{Checkpoint, ModelSpec};
@@ -9,7 +10,13 @@ use crate::export::{self, ExportData};
 use crate::train::PendingCheckpoint;
 
 /// An export in progress.
-pub enum ExportJob {
+pub struct ExportJob {
+    stage: Stage,
+    /// The runs were training when the export began: they go on once it is written.
+    resume: bool,
+}
+
+enum Stage {
     /// Waiting for the runs' results in flight.
     Draining,
     /// Reading the runs' state back, one entry per run.
@@ -32,8 +39,15 @@ impl PlaygroundApp {
                 .push(true, "no run to export: press Reset first");
             return;
         }
+        let resume = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.mode == Mode::Running);
         self.set_mode(Mode::Paused);
-        self.export_job = Some(ExportJob::Draining);
+        self.export_job = Some(ExportJob {
+            stage: Stage::Draining,
+            resume,
+        });
         self.notices.push(false, "exporting to PyTorch…");
     }
 
@@ -44,16 +58,17 @@ impl PlaygroundApp {
         else {
             return;
         };
-        let job = match job {
-            ExportJob::Draining
+        let resume = job.resume;
+        let stage = match job.stage {
+            Stage::Draining
                 if session
                     .runs
                     .iter()
                     .any(|r| r.trainer.in_flight() > 0 || r.trainer.analysis_running()) =>
             {
-                ExportJob::Draining
+                Stage::Draining
             }
-            ExportJob::Draining => ExportJob::Reading(
+            Stage::Draining => Stage::Reading(
                 session
                     .runs
                     .iter()
@@ -72,7 +87,7 @@ impl PlaygroundApp {
                     })
                     .collect(),
             ),
-            ExportJob::Reading(mut runs) => {
+            Stage::Reading(mut runs) => {
                 for run in &mut runs {
                     let Some(checkpoint) = run.pending.as_mut().and_then(|p| p.poll(ctx)) else {
                         continue;
@@ -81,15 +96,18 @@ impl PlaygroundApp {
                     run.outcome = Some(checkpoint.map_err(|e| e.to_string()));
                 }
                 if runs.iter().any(|r| r.pending.is_some()) {
-                    ExportJob::Reading(runs)
+                    Stage::Reading(runs)
                 } else {
                     let outcome = self.save_project(runs);
                     self.report_saves(vec![outcome]);
+                    if resume {
+                        self.set_mode(Mode::Running);
+                    }
                     return;
                 }
             }
         };
-        self.export_job = Some(job);
+        self.export_job = Some(ExportJob { stage, resume });
     }
 
     /// One ZIP for all the runs: the first run's project (code, data, README, its checkpoint),

@@ -32,6 +32,11 @@ impl PlaygroundApp {
         if let Some(s) = &mut self.session {
             s.mode = mode;
         }
+        // Training needs a next frame, whatever this frame decided before the switch (an
+        // export that resumes the runs ends in a frame that found nothing to do).
+        if mode == Mode::Running {
+            platform::wake();
+        }
     }
 
     pub(super) fn toggle_ire(&mut self) {

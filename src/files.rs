@@ -112,6 +112,33 @@ pub fn check_outputs_apart(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) 
     Ok(())
 }
 
+/// Opens a run's log for it alone, appended to (`append`: a resumed run) or emptied, under an
+/// exclusive lock that ends with the process (also when it is killed): a second run given the
+/// same log is refused before it writes a line, instead of interleaving its lines with the
+/// first's. The lock is taken before emptying, so a refused run never truncates the other's log.
+pub fn open_log(path: &Path, append: bool) -> Result<File> {
+    let file = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .append(append)
+        .open(path)
+        .map_err(|e| io_error(path, e))?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(fs::TryLockError::WouldBlock) => {
+            return Err(refuse(
+                path,
+                "another run is writing this log (it holds its lock); give each run its own log",
+            ))
+        }
+        Err(fs::TryLockError::Error(e)) => return Err(io_error(path, e)),
+    }
+    if !append {
+        file.set_len(0).map_err(|e| io_error(path, e))?;
+    }
+    Ok(file)
+}
+
 /// Writes `bytes` to `path` atomically: a unique temporary file beside it, flushed and synced,
 /// renamed over `path`. On failure the previous file (if any) is untouched and no temporary
 /// file is left behind.

@@ -137,3 +137,53 @@ fn a_batch_whose_size_overflows_is_refused_without_a_panic() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two runs given one log: the second is refused before it writes (or empties) anything, and
+/// the first goes on logging; an experiment's grid may not name a learning rate twice.
+#[cfg(unix)]
+#[test]
+fn one_log_has_one_writer() {
+    let dir = scratch("outputs-lock");
+    let log = dir.join("shared.jsonl");
+    let first = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
+        .args(train(&["--steps", "1000000", "--log", s(&log)]))
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lines = || std::fs::read_to_string(&log).map_or(0, |t| t.lines().count());
+    let start = std::time::Instant::now();
+    while lines() < 3 {
+        assert!(start.elapsed().as_secs() < 120, "the first run never logged");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let before = lines();
+    assert_fails_with(
+        &train(&["--steps", "2", "--log", s(&log)]),
+        "another run is writing this log",
+    );
+    assert!(lines() >= before, "the refused run emptied the first run's log");
+    std::process::Command::new("kill")
+        .args(["-INT", &first.id().to_string()])
+        .status()
+        .unwrap();
+    let out = first.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "garbled lines"
+    );
+    assert_fails_with(
+        &[
+            "experiment",
+            "adamw-vs-admire",
+            "--out",
+            s(&dir.join("exp")),
+            "--grid",
+            "4e-3,4e-3",
+        ],
+        "--grid names the learning rate 0.004 more than once",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,7 +3,6 @@
 
 use super::outcome::RunSpec;
 use super::workload::Workload;
-use anyhow::Context;
 use ire_playground::gpu::GpuContext;
 use ire_playground::train::concurrent::run_all;
 use std::path::Path;
@@ -23,7 +22,7 @@ pub fn train(
         for run in group {
             trainers.push(workload.trainer(ctx, run.config.clone())?);
             let path = run.log(dir);
-            let file = std::fs::File::create(&path).with_context(|| path.display().to_string())?;
+            let file = ire_playground::files::open_log(&path, false)?;
             logs.push(std::io::BufWriter::new(file));
         }
         let started = std::time::Instant::now();

@@ -129,6 +129,15 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     if args.seeds == 0 {
         bail!("--seeds must be at least 1 (a comparison needs runs)");
     }
+    if let Some(lr) = args
+        .grid
+        .iter()
+        .enumerate()
+        .find_map(|(i, lr)| args.grid[..i].contains(lr).then_some(lr))
+    {
+        // The same run twice would write one log from two trainers.
+        bail!("--grid names the learning rate {lr} more than once");
+    }
     if args.grid.iter().any(|lr| !(lr.is_finite() && *lr > 0.0)) {
         bail!("learning rates in --grid must be positive");
     }

@@ -10,7 +10,7 @@ mod trainers;
 pub use args::TrainArgs;
 
 use super::drive::{drive_with, Ended, Periodic};
-use anyhow::{bail, Context};
+use anyhow::bail;
 use args::{check_flags, check_outputs};
 use indicatif::{ProgressBar, ProgressStyle};
 use ire_playground::checkpoint::Checkpoint;
@@ -45,13 +45,7 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let mut log = match &args.log {
         Some(p) => {
             // A resumed run continues its log; a fresh one starts it.
-            let file = std::fs::OpenOptions::new()
-                .create(true)
-                .write(true)
-                .append(checkpoint.is_some())
-                .truncate(checkpoint.is_none())
-                .open(p)
-                .with_context(|| format!("cannot open log file {}", p.display()))?;
+            let file = ire_playground::files::open_log(p, checkpoint.is_some())?;
             Some(std::io::BufWriter::new(file))
         }
         None => None,

@@ -1,6 +1,7 @@
 //! Nothing the user made is replaced: every output of a command is checked against its inputs
 //! (the text, the IDX files of the data folder, the checkpoint) and against the files the run
-//! names after `--save`, before any work starts; sizes from flags never wrap.
+//! names after `--save`, before any work starts; sizes from flags never wrap; a flag that would
+//! be ignored is refused.
 
 mod common;
 
@@ -153,7 +154,10 @@ fn one_log_has_one_writer() {
     let lines = || std::fs::read_to_string(&log).map_or(0, |t| t.lines().count());
     let start = std::time::Instant::now();
     while lines() < 3 {
-        assert!(start.elapsed().as_secs() < 120, "the first run never logged");
+        assert!(
+            start.elapsed().as_secs() < 120,
+            "the first run never logged"
+        );
         std::thread::sleep(std::time::Duration::from_millis(50));
     }
     let before = lines();
@@ -161,7 +165,10 @@ fn one_log_has_one_writer() {
         &train(&["--steps", "2", "--log", s(&log)]),
         "another run is writing this log",
     );
-    assert!(lines() >= before, "the refused run emptied the first run's log");
+    assert!(
+        lines() >= before,
+        "the refused run emptied the first run's log"
+    );
     std::process::Command::new("kill")
         .args(["-INT", &first.id().to_string()])
         .status()
@@ -186,4 +193,36 @@ fn one_log_has_one_writer() {
         "--grid names the learning rate 0.004 more than once",
     );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn flags_that_would_be_ignored_are_refused() {
+    for (args, needle) in [
+        (&["--kappa", "3"][..], "--kappa sets IRE, which is off"),
+        (
+            &["--mask-every", "5"][..],
+            "--mask-every sets IRE, which is off",
+        ),
+        (&["--prog-decay"][..], "--prog-decay sets IRE, which is off"),
+        (&["--rho", "0.1"][..], "--rho does not apply to AdamW"),
+        (
+            &["--momentum", "0.8"][..],
+            "--momentum does not apply to AdamW",
+        ),
+        (
+            &["--optimizer", "sgd", "--rho", "0.1"][..],
+            "--rho does not apply to SGD",
+        ),
+    ] {
+        assert_fails_with(&train(&[&["--steps", "1"][..], args].concat()), needle);
+    }
+    // IRE switched on during the run takes its settings.
+    succeed(&train(&[
+        "--steps",
+        "2",
+        "--ire-toggle-at",
+        "1",
+        "--kappa",
+        "2",
+    ]));
 }

@@ -281,8 +281,40 @@ pub(super) fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<
     if args.checkpoint_every == Some(0) {
         bail!("--checkpoint-every must be at least 1");
     }
+    if args.resume.is_none() {
+        let ire_used = given.iter().any(|g| g == "ire" || g == "ire_toggle_at");
+        if let Some(f) = given.iter().find(|g| IRE_FLAGS.contains(&g.as_str())) {
+            if !ire_used {
+                bail!(
+                    "{} sets IRE, which is off: add --ire (or --ire-toggle-at to switch it on \
+                     during the run)",
+                    flag(f)
+                );
+            }
+        }
+        let kind = args.optimizer_kind()?;
+        let uses = |f: &str| match f {
+            "momentum" => matches!(kind, OptimizerKind::Sgd | OptimizerKind::Sam),
+            "rho" => kind == OptimizerKind::Sam,
+            _ => true,
+        };
+        if let Some(f) = given.iter().find(|g| !uses(g)) {
+            bail!("{} does not apply to {}", flag(f), kind.name());
+        }
+    }
     Ok(())
 }
+
+/// Flags of IRE's own, which mean nothing while it is off.
+const IRE_FLAGS: [&str; 7] = [
+    "kappa",
+    "gamma",
+    "mask_every",
+    "fisher_beta",
+    "ire_start",
+    "prog_decay",
+    "mask_rule",
+];
 
 /// Checks every output before any work starts: writable, not a folder or device, no two flags
 /// naming the same file (the checkpoint may be resumed from and saved to one file), none of

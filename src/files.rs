@@ -31,8 +31,49 @@ pub fn folder_of(path: &Path) -> &Path {
     }
 }
 
+/// Removes what processes of this program left in `folder` when they were killed mid-write:
+/// temporary files and folders `.<name>.<pid>.<n>.tmp` (see [`temp_beside`]) whose `<name>`
+/// starts with `prefix` and whose process is gone. Linux only, where /proc says which processes
+/// live; elsewhere nothing is removed. A process id reused since is taken as alive: a stale file
+/// may stay, a live one is never removed.
+pub fn remove_stale_temps(folder: &Path, prefix: &str) {
+    #[cfg(target_os = "linux")]
+    {
+        let Ok(entries) = fs::read_dir(folder) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // `.<prefix>.` or `.<prefix>-`: the name itself or one made from it.
+            let Some(rest) = name
+                .strip_prefix(&format!(".{prefix}"))
+                .filter(|r| r.starts_with(['.', '-']))
+                .and_then(|r| r.strip_suffix(".tmp"))
+            else {
+                continue;
+            };
+            let mut tail = rest.rsplitn(3, '.');
+            let (Some(n), Some(pid), Some(_)) = (tail.next(), tail.next(), tail.next()) else {
+                continue;
+            };
+            let ours = n.parse::<u64>().is_ok() && pid.parse::<u32>().is_ok();
+            if !ours || Path::new("/proc").join(pid).exists() {
+                continue;
+            }
+            let path = entry.path();
+            let _ = if path.is_dir() {
+                fs::remove_dir_all(&path)
+            } else {
+                fs::remove_file(&path)
+            };
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (folder, prefix);
+}
+
 /// A fresh name beside `path` that no other writer (thread or process) uses.
-fn temp_beside(path: &Path) -> PathBuf {
+pub fn temp_beside(path: &Path) -> PathBuf {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()

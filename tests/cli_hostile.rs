@@ -4,12 +4,8 @@
 
 mod common;
 
-use common::{assert_fails_with, cli, scratch, succeed};
+use common::{assert_fails_with, cli, s, scratch, short_train as train, succeed};
 use std::path::Path;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
 
 /// The `loss` values of a JSONL log's step records, as written (exact decimal text).
 fn logged_losses(log: &Path) -> Vec<(u64, String)> {
@@ -20,21 +16,6 @@ fn logged_losses(log: &Path) -> Vec<(u64, String)> {
         .filter(|v| v.get("loss").is_some())
         .map(|v| (v["step"].as_u64().unwrap(), v["loss"].to_string()))
         .collect()
-}
-
-const SHORT: [&str; 8] = [
-    "--batch",
-    "4",
-    "--eval-every",
-    "0",
-    "--eval-batches",
-    "1",
-    "--warmup",
-    "1",
-];
-
-fn train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    [&["train"][..], &SHORT[..], extra].concat()
 }
 
 #[test]

@@ -5,28 +5,7 @@
 
 mod common;
 
-use common::{assert_fails_with, scratch, succeed};
-use std::path::Path;
-
-fn s(p: &Path) -> &str {
-    p.to_str().unwrap()
-}
-
-const SHORT: [&str; 9] = [
-    "train",
-    "--batch",
-    "4",
-    "--eval-every",
-    "0",
-    "--eval-batches",
-    "1",
-    "--warmup",
-    "1",
-];
-
-fn train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
-    [&SHORT[..], extra].concat()
-}
+use common::{assert_fails_with, s, scratch, short_train as train, succeed};
 
 #[test]
 fn an_output_that_is_the_text_or_an_idx_file_is_refused_and_left_alone() {
@@ -225,4 +204,163 @@ fn flags_that_would_be_ignored_are_refused() {
         "--kappa",
         "2",
     ]));
+}
+
+/// Rotation keeps this run's newest three and knows them by the run id in their metadata:
+/// another run's periodic files in the folder stay, and a file of the same name that this run
+/// did not write (the user's own) is refused before any work, never overwritten or pruned.
+#[test]
+fn rotation_touches_only_this_runs_files() {
+    let dir = scratch("outputs-rotation");
+    let save = dir.join("run.safetensors");
+    let every = ["--checkpoint-every", "1"];
+    succeed(&train(
+        &[&every[..], &["--steps", "8", "--save", s(&save)]].concat(),
+    ));
+    let step = |n: usize| dir.join(format!("run-step{n}.safetensors"));
+    let earlier: Vec<Vec<u8>> = (5..=7).map(|n| std::fs::read(step(n)).unwrap()).collect();
+    assert!(!step(4).exists(), "the first run keeps its newest three");
+    // A second run beside it: its own newest three, the first run's untouched.
+    succeed(&train(
+        &[&every[..], &["--steps", "4", "--save", s(&save)]].concat(),
+    ));
+    for n in 1..=3 {
+        assert!(step(n).exists(), "step {n} of the second run");
+    }
+    for (n, bytes) in (5..=7).zip(&earlier) {
+        assert_eq!(
+            &std::fs::read(step(n)).unwrap(),
+            bytes,
+            "step {n} of the first run"
+        );
+    }
+    // The user's own file under a name the run would write: refused, kept.
+    let mine = dir.join("model-step1.safetensors");
+    std::fs::write(&mine, b"mine").unwrap();
+    let model = dir.join("model.safetensors");
+    assert_fails_with(
+        &train(&[&every[..], &["--steps", "3", "--save", s(&model)]].concat()),
+        "exists and was not written by this run",
+    );
+    assert_eq!(std::fs::read(&mine).unwrap(), b"mine");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// What a killed run or export left (temporary files and folders of a process that is gone) is
+/// removed at the next start; a live process's temporary file is left alone; an export writes
+/// its folder whole or not at all.
+#[cfg(target_os = "linux")]
+#[test]
+fn temporary_files_of_killed_processes_are_cleaned_and_exports_are_whole() {
+    let dir = scratch("outputs-temps");
+    // No process has this id (Linux's pid_max is at most 2^22).
+    let dead = 999_999_999u32;
+    let stale = [
+        dir.join(format!(".run.safetensors.{dead}.0.tmp")),
+        dir.join(format!(".run-step2.safetensors.{dead}.7.tmp")),
+    ];
+    for path in &stale {
+        std::fs::write(path, b"complete but orphaned").unwrap();
+    }
+    let live = dir.join(format!(".run.safetensors.{}.0.tmp", std::process::id()));
+    std::fs::write(&live, b"being written").unwrap();
+    let unrelated = dir.join(format!(".notes.txt.{dead}.0.tmp"));
+    std::fs::write(&unrelated, b"not the run's").unwrap();
+    let save = dir.join("run.safetensors");
+    succeed(&train(&["--steps", "2", "--save", s(&save)]));
+    for path in &stale {
+        assert!(!path.exists(), "{} stayed", path.display());
+    }
+    assert!(live.exists() && unrelated.exists());
+
+    let project = dir.join("project");
+    let half = dir.join(format!(".project.{dead}.0.tmp"));
+    std::fs::create_dir_all(half.join("playground")).unwrap();
+    std::fs::write(half.join("train.py"), b"half").unwrap();
+    succeed(&["export", "--checkpoint", s(&save), "--out", s(&project)]);
+    assert!(!half.exists(), "the killed export's folder stayed");
+    assert!(project.join("train.py").is_file() && project.join("README.md").is_file());
+    let leftovers: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".project"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Silent nonsense becomes an error: a binary file as the text, weights that overflow in
+/// `eval`, a benchmark over no steps.
+#[test]
+fn nonsense_inputs_are_errors_not_results() {
+    let dir = scratch("outputs-nonsense");
+    let zeros = dir.join("zeros.txt");
+    std::fs::write(&zeros, vec![0u8; 100_000]).unwrap();
+    assert_fails_with(
+        &train(&["--steps", "1", "--text-file", s(&zeros)]),
+        "holds a NUL byte (at offset 0): a binary file, not text",
+    );
+    let save = dir.join("run.safetensors");
+    succeed(&train(&["--steps", "1", "--save", s(&save)]));
+    // Every stored value 3e38: finite, but the forward pass overflows.
+    let mut bytes = std::fs::read(&save).unwrap();
+    let header = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    for value in bytes[header..].chunks_exact_mut(4) {
+        value.copy_from_slice(&3e38f32.to_le_bytes());
+    }
+    let huge = dir.join("huge.safetensors");
+    std::fs::write(&huge, &bytes).unwrap();
+    assert_fails_with(
+        &[
+            "eval",
+            "--checkpoint",
+            s(&huge),
+            "--batches",
+            "1",
+            "--batch",
+            "4",
+        ],
+        "weights overflow in the forward pass",
+    );
+    assert_fails_with(
+        &["train", "--resume", s(&save), "--data-dir", s(&dir)],
+        "--data-dir applies to ResNet runs; the checkpoint holds a transformer",
+    );
+    assert_fails_with(
+        &["bench", "--steps", "0", "--no-pytorch"],
+        "--steps must be at least 1",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// An experiment rerun with other settings does not count the earlier runs as its own.
+#[test]
+fn an_experiment_rerun_with_other_steps_is_refused() {
+    let dir = scratch("outputs-experiment");
+    let out = dir.join("exp");
+    let run = |steps: &str| {
+        [
+            "experiment",
+            "adamw-vs-admire",
+            "--out",
+            s(&out),
+            "--steps",
+            steps,
+            "--seeds",
+            "1",
+            "--batch",
+            "2",
+            "--grid",
+            "3e-3",
+        ]
+        .map(String::from)
+    };
+    let first = run("3");
+    let first: Vec<&str> = first.iter().map(String::as_str).collect();
+    succeed(&first);
+    let second = run("5");
+    let second: Vec<&str> = second.iter().map(String::as_str).collect();
+    assert_fails_with(&second, "finished with other settings (steps 3 then, 5 now");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -261,4 +261,11 @@ if DISPLAY=$display timeout 60 "$bin" app --settings "$short" --quit-after 10 \
 fi
 grep -q "finished after 4 steps, before --quit-after 10" "$out/native-short.log" \
   || { echo "a short run did not end as expected:"; cat "$out/native-short.log"; exit 1; }
-echo "native scripted launches ok: a bad link and a short run end with an error"
+# A --text-file that cannot be read: the launch fails, instead of training on the embedded text.
+if DISPLAY=$display timeout 60 "$bin" app --text-file "$out/no-such-text.txt" --quit-after 3 \
+  >"$out/native-no-text.json" 2>"$out/native-no-text.log"; then
+  echo "a refused --text-file exited 0"; exit 1
+fi
+grep -q "the window reported an error" "$out/native-no-text.log" \
+  || { echo "a refused --text-file did not say why:"; cat "$out/native-no-text.log"; exit 1; }
+echo "native scripted launches ok: a bad link, a short run and a missing text end with an error"

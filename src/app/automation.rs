@@ -49,7 +49,18 @@ impl PlaygroundApp {
         if waiting {
             return;
         }
+        // An error in the window (a refused --text-file or --data-dir, a failed export) fails
+        // the launch: what it was asked to do did not happen.
+        let reported = self
+            .session
+            .is_some()
+            .then(|| self.notices.errors().last())
+            .flatten();
         let failure = match &self.session {
+            Some(_) if reported.is_some() => Some(Some(format!(
+                "the window reported an error: {}",
+                reported.map_or("", |n| n.text.as_str())
+            ))),
             Some(session) => {
                 let done = session.steps_done();
                 let failed = session.runs.iter().find_map(|r| r.error.clone());

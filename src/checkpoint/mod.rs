@@ -91,6 +91,10 @@ pub struct Checkpoint {
     pub buffers: Vec<(String, Vec<f32>)>,
     /// Everything else needed to continue the run bit-identically (None: weights only).
     pub state: Option<TrainState>,
+    /// The command-line run that wrote the file (an id kept across its resumes; the
+    /// `run_id` metadata key): rotation deletes, and periodic saves overwrite, only files of
+    /// their own run, never a file that merely has the right name.
+    pub run_id: Option<String>,
 }
 
 fn bad(path: &str, reason: impl Into<String>) -> Error {
@@ -190,6 +194,9 @@ impl Checkpoint {
         );
         meta.insert("step".into(), self.step.to_string());
         meta.insert("train_config".into(), self.train_config.clone());
+        if let Some(id) = &self.run_id {
+            meta.insert("run_id".into(), id.clone());
+        }
         if let Some(state) = &self.state {
             meta.insert(
                 "train_state".into(),
@@ -336,6 +343,7 @@ impl Checkpoint {
             tensors,
             buffers,
             state,
+            run_id: meta.get("run_id").cloned(),
         })
     }
 

@@ -57,6 +57,14 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         trainer.wait_for_oldest();
         for r in trainer.poll()? {
             if let Record::Eval(e) = r {
+                if !e.val_loss.is_finite() {
+                    anyhow::bail!(
+                        "the loss on the evaluation batches is {} at step {}: the checkpoint's \
+                         weights overflow in the forward pass",
+                        e.val_loss,
+                        checkpoint.step
+                    );
+                }
                 println!(
                     "{}",
                     serde_json::json!({

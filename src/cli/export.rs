@@ -66,14 +66,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             .map_err(|_| anyhow::anyhow!("the project is too large for a ZIP file"))?;
         files::write_atomic(&args.out, &bytes)?;
     } else {
-        for file in &project {
-            let path = args.out.join(&file.path);
-            if let Some(parent) = path.parent() {
-                std::fs::create_dir_all(parent)
-                    .with_context(|| format!("cannot create {}", parent.display()))?;
-            }
-            files::write_atomic(&path, &file.bytes)?;
-        }
+        write_folder(&args.out, &project)?;
     }
     eprintln!(
         "exported step {} of the run to {}; see its README.md (python3 train.py --steps N ...)",
@@ -85,6 +78,10 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
 
 /// Refuses an existing file, or a folder with anything in it, before any work.
 fn check_empty_folder(out: &std::path::Path) -> anyhow::Result<()> {
+    // What an export killed mid-write left beside it goes first.
+    if let Some(name) = out.file_name() {
+        files::remove_stale_temps(files::folder_of(out), &name.to_string_lossy());
+    }
     if out.exists() {
         if !out.is_dir() {
             bail!("--out {} exists and is not a folder", out.display());
@@ -102,5 +99,32 @@ fn check_empty_folder(out: &std::path::Path) -> anyhow::Result<()> {
             parent.display()
         );
     }
-    std::fs::create_dir(out).with_context(|| format!("cannot create {}", out.display()))
+    Ok(())
+}
+
+/// Writes the project all or nothing: into a temporary folder beside `out`, renamed to `out`
+/// once complete (over `out` when it is an empty folder), so that a failed or killed export
+/// leaves no half project behind.
+fn write_folder(out: &std::path::Path, project: &[export::ProjectFile]) -> anyhow::Result<()> {
+    let tmp = files::temp_beside(out);
+    let written = (|| -> anyhow::Result<()> {
+        for file in project {
+            let path = tmp.join(&file.path);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::write(&path, &file.bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        if out.is_dir() {
+            std::fs::remove_dir(out)
+                .with_context(|| format!("cannot replace {}", out.display()))?;
+        }
+        std::fs::rename(&tmp, out).with_context(|| format!("cannot create {}", out.display()))
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    written
 }

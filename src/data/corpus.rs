@@ -165,6 +165,12 @@ impl Corpus {
                 e.valid_up_to()
             ))
         })?;
+        if let Some(at) = text.find('\0') {
+            // UTF-8 validates runs of NUL bytes: a binary file or a disk image, not a text.
+            return Err(Error::Data(format!(
+                "{name} holds a NUL byte (at offset {at}): a binary file, not text"
+            )));
+        }
         let own = Vocab::from_text(text);
         if own.len() > MAX_VOCAB {
             return Err(Error::Data(format!(

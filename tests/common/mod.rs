@@ -382,3 +382,25 @@ pub fn fixture_config(
     };
     (config, m("batch"))
 }
+
+/// A path as a command-line argument.
+pub fn s(p: &std::path::Path) -> &str {
+    p.to_str().unwrap()
+}
+
+/// The CLI's `train` on a small batch (4), evaluating only at the end on one batch, with one
+/// warm-up step; then `extra`.
+pub fn short_train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
+    let short = [
+        "train",
+        "--batch",
+        "4",
+        "--eval-every",
+        "0",
+        "--eval-batches",
+        "1",
+        "--warmup",
+        "1",
+    ];
+    [&short[..], extra].concat()
+}

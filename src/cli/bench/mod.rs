@@ -222,6 +222,9 @@ fn resnet_bench(
 }
 
 pub fn run(args: BenchArgs) -> anyhow::Result<()> {
+    if args.steps == 0 {
+        anyhow::bail!("--steps must be at least 1: a mean over no steps is no figure");
+    }
     let ctx = super::open_gpu()?;
     let corpus = Arc::new(Corpus::shakespeare()?);
     if args.profile {

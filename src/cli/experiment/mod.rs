@@ -90,7 +90,12 @@ pub struct Lab {
 impl Lab {
     /// Trains those of `runs` that have not finished.
     fn train(&self, runs: &[RunSpec]) -> anyhow::Result<()> {
-        let pending: Vec<&RunSpec> = runs.iter().filter(|r| !r.is_done(&self.dir)).collect();
+        let mut pending: Vec<&RunSpec> = Vec::new();
+        for run in runs {
+            if !run.is_done(&self.dir)? {
+                pending.push(run);
+            }
+        }
         if pending.is_empty() {
             return Ok(());
         }

@@ -21,9 +21,40 @@ impl RunSpec {
         dir.join(format!("{}.done", self.name))
     }
 
-    /// Whether the run has finished (or diverged, which is a result too).
-    pub fn is_done(&self, dir: &Path) -> bool {
-        self.done_marker(dir).exists()
+    /// Whether the run has finished (or diverged, which is a result too). A run finished with
+    /// another configuration (a rerun with other `--steps`, say) is an error naming what
+    /// differs: its log is not this run's result, and retraining would replace it.
+    pub fn is_done(&self, dir: &Path) -> anyhow::Result<bool> {
+        let marker = self.done_marker(dir);
+        let Ok(text) = std::fs::read_to_string(&marker) else {
+            return Ok(false);
+        };
+        // Through TrainConfig, so that a marker written before a field existed reads as its
+        // default.
+        let done: TrainConfig = serde_json::from_str(&text)
+            .with_context(|| format!("{} is not a run's configuration", marker.display()))?;
+        let (then, now) = (
+            serde_json::to_value(&done)?,
+            serde_json::to_value(&self.config)?,
+        );
+        if then != now {
+            let differ: Vec<String> = match (then.as_object(), now.as_object()) {
+                (Some(a), Some(b)) => a
+                    .iter()
+                    .filter(|(k, v)| b.get(*k) != Some(*v))
+                    .map(|(k, v)| format!("{k} {v} then, {} now", b.get(k).unwrap_or(&v.clone())))
+                    .collect(),
+                _ => vec!["the configuration".into()],
+            };
+            anyhow::bail!(
+                "{} in {} finished with other settings ({}); give another --out, or remove its \
+                 .jsonl and .done files to train it again",
+                self.name,
+                dir.display(),
+                differ.join("; ")
+            );
+        }
+        Ok(true)
     }
 
     /// Marks the run finished.

@@ -42,6 +42,20 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         Family::Transformer => transformer_trainer(&args, &mut config, checkpoint.as_ref())?,
         Family::ResNet => resnet_trainer(&args, &mut config, checkpoint.as_ref())?,
     };
+    // The run's id: a resumed run keeps the one its checkpoint carries.
+    let run_id = checkpoint
+        .as_ref()
+        .and_then(|c| c.run_id.clone())
+        .unwrap_or_else(periodic::new_run_id);
+    if let Some(save) = &args.save {
+        // Temporary files of an earlier run of these names that was killed mid-save.
+        let stem = periodic::stem_of(save);
+        ire_playground::files::remove_stale_temps(ire_playground::files::folder_of(save), &stem);
+    }
+    if let (Some(save), Some(every)) = (&args.save, args.checkpoint_every) {
+        let span = (trainer.steps_submitted(), config.steps);
+        periodic::check_periodic_targets(save, every, span, &run_id)?;
+    }
     let mut log = match &args.log {
         Some(p) => {
             // A resumed run continues its log; a fresh one starts it.
@@ -86,8 +100,8 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     let mut save_periodic = |t: &Trainer| -> anyhow::Result<()> {
         let save = args.save.as_ref().expect("clap requires --save");
         let path = periodic_path(save, t.steps_submitted());
-        t.checkpoint()?.save(&path)?;
-        prune_periodic(save, 3);
+        stamped(t, &run_id)?.save(&path)?;
+        prune_periodic(save, 3, &run_id);
         say(format!(
             "step {:>6}  saved {}",
             t.steps_submitted(),
@@ -139,7 +153,14 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         Some(&stop),
     );
     bar.finish();
-    finish(&args, &trainer, &mut log, result)
+    finish(&args, &trainer, &run_id, &mut log, result)
+}
+
+/// The trainer's full checkpoint, marked as this run's.
+fn stamped(trainer: &Trainer, run_id: &str) -> anyhow::Result<Checkpoint> {
+    let mut checkpoint = trainer.checkpoint()?;
+    checkpoint.run_id = Some(run_id.to_string());
+    Ok(checkpoint)
 }
 
 /// After the loop: the final checkpoint, or on divergence a record in the log and the last
@@ -147,13 +168,14 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
 fn finish(
     args: &TrainArgs,
     trainer: &Trainer,
+    run_id: &str,
     log: &mut Option<std::io::BufWriter<std::fs::File>>,
     result: anyhow::Result<Ended>,
 ) -> anyhow::Result<()> {
     match result {
         Ok(ended) => {
             if let Some(path) = &args.save {
-                trainer.checkpoint()?.save(path).map_err(|e| {
+                stamped(trainer, run_id)?.save(path).map_err(|e| {
                     let kept = newest_periodic(path)
                         .map_or("no periodic checkpoint was written".to_string(), |p| {
                             format!("the latest periodic checkpoint is {}", p.display())

@@ -1,8 +1,41 @@
 //! The periodic checkpoints `train --checkpoint-every K` writes beside `--save`
-//! (`<stem>-step<N>.safetensors`), and the other files named after it.
+//! (`<stem>-step<N>.safetensors`), and the other files named after it. A run knows its files by
+//! the run id in their metadata, never by name alone: it overwrites and deletes only its own.
 
+use anyhow::bail;
+use ire_playground::checkpoint::Checkpoint;
 use ire_playground::files;
 use std::path::{Path, PathBuf};
+
+/// A fresh run's id: the time and the process, enough to tell apart the runs that share a
+/// folder.
+pub(super) fn new_run_id() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    format!("{nanos:x}-{:x}", std::process::id())
+}
+
+/// Refuses, before any work, a periodic checkpoint name this run will write (steps after
+/// `from`, every `every`, before `to`) that holds a file another run wrote, or the user's own.
+pub(super) fn check_periodic_targets(
+    save: &Path,
+    every: usize,
+    (from, to): (usize, usize),
+    run_id: &str,
+) -> anyhow::Result<()> {
+    for (step, path) in periodic_files(save) {
+        let ours = Checkpoint::run_id_of(&path).as_deref() == Some(run_id);
+        if step > from && step < to && step.is_multiple_of(every) && !ours {
+            bail!(
+                "{} exists and was not written by this run, whose checkpoint of step {step} goes \
+                 there; move it or give --save another name",
+                path.display()
+            );
+        }
+    }
+    Ok(())
+}
 
 /// The file name of `save` without its extension (the prefix of the files written beside it).
 pub(super) fn stem_of(save: &Path) -> String {
@@ -67,9 +100,13 @@ pub(super) fn newest_periodic(save: &Path) -> Option<PathBuf> {
     periodic_files(save).pop().map(|(_, p)| p)
 }
 
-/// Deletes all but the newest `keep` periodic checkpoints of `save` (best effort).
-pub(super) fn prune_periodic(save: &Path, keep: usize) {
-    let found = periodic_files(save);
+/// Deletes all but the newest `keep` periodic checkpoints of `save` that run `run_id` wrote
+/// (best effort); other runs' files and the user's own stay.
+pub(super) fn prune_periodic(save: &Path, keep: usize, run_id: &str) {
+    let found: Vec<(usize, PathBuf)> = periodic_files(save)
+        .into_iter()
+        .filter(|(_, path)| Checkpoint::run_id_of(path).as_deref() == Some(run_id))
+        .collect();
     let excess = found.len().saturating_sub(keep);
     for (_, path) in found.into_iter().take(excess) {
         let _ = std::fs::remove_file(path);

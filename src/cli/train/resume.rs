@@ -21,6 +21,23 @@ pub fn resumed_config(
         Err(e) => bail!("the checkpoint's training configuration is unreadable: {e}"),
     };
     check_agrees(checkpoint, &config, args, given)?;
+    if checkpoint.state.is_none() {
+        eprintln!(
+            "note: the checkpoint holds weights only (no train_state): optimizer moments, IRE's \
+             Fisher estimate and the data order start afresh, so the run does not continue \
+             bit-identically"
+        );
+    }
+    // The data flags apply to one family each: the other's would be ignored.
+    match &checkpoint.model {
+        ModelSpec::Transformer { .. } if args.data_dir.is_some() => {
+            bail!("--data-dir applies to ResNet runs; the checkpoint holds a transformer")
+        }
+        ModelSpec::ResNet(_) if args.text_file.is_some() => {
+            bail!("--text-file applies to transformer runs; the checkpoint holds a ResNet")
+        }
+        _ => {}
+    }
     if given.iter().any(|g| g == "steps") {
         config.steps = args.steps;
     }

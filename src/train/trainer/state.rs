@@ -130,6 +130,7 @@ impl Trainer {
                     tensors: Default::default(),
                     buffers: Vec::new(),
                     state: None,
+                    run_id: None,
                 },
                 layout: network.params().detached_layout(),
                 buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),

@@ -364,3 +364,28 @@ fn an_experiment_rerun_with_other_steps_is_refused() {
     assert_fails_with(&second, "finished with other settings (steps 3 then, 5 now");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A checkpoint whose metadata was edited to say SGD while it holds AdamW's two moments is
+/// refused on resume, instead of loading the first moment as SGD's momentum.
+#[test]
+fn optimizer_state_is_checked_against_the_tensors_it_holds() {
+    let dir = scratch("outputs-state");
+    let save = dir.join("run.safetensors");
+    succeed(&train(&["--steps", "2", "--save", s(&save)]));
+    let mut bytes = std::fs::read(&save).unwrap();
+    let len = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    let header = String::from_utf8(bytes[8..8 + len].to_vec()).unwrap();
+    let from = r#"\"kind\":\"adamw\""#;
+    assert!(header.contains(from), "{header}");
+    // Same length (the header may end in spaces), so the tensors' offsets stay valid.
+    let edited = header.replacen(from, r#"\"kind\":\"sgd\""#, 1) + "  ";
+    assert_eq!(edited.len(), len);
+    bytes[8..8 + len].copy_from_slice(edited.as_bytes());
+    let lying = dir.join("lying.safetensors");
+    std::fs::write(&lying, &bytes).unwrap();
+    assert_fails_with(
+        &["train", "--resume", s(&lying), "--steps", "4"],
+        "holds the state optimizer.state2, which Sgd does not have",
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -229,6 +229,19 @@ impl Trainer {
                 host.next_step, self.next_step
             )));
         }
+        // The optimizer's state in the file must be this optimizer's, whatever the metadata
+        // says: AdamW's two moments under an edited "sgd" would load as SGD's momentum.
+        let expected = self.state_tensors();
+        let foreign = state.tensors.iter().find(|(name, _)| {
+            name.starts_with("optimizer.") && !expected.iter().any(|(e, _)| e == name)
+        });
+        if let Some((name, _)) = foreign {
+            return Err(refuse(format!(
+                "the checkpoint holds the state {name}, which {:?} does not have: its optimizer \
+                 state is another optimizer's",
+                self.config.optimizer.kind
+            )));
+        }
         let params = self.network().params();
         for (name, tensor) in self.state_tensors() {
             match state.tensor(name) {

@@ -146,7 +146,7 @@ impl Settings {
 
     /// Whether the preset is a ResNet (image classification) rather than a transformer.
     pub fn is_resnet(&self) -> bool {
-        self.preset.starts_with("resnet")
+        self.family() == Family::ResNet
     }
 
     /// The transformer preset's window (characters per sequence); 0 for a ResNet.

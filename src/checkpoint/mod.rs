@@ -51,11 +51,11 @@ pub enum ModelSpec {
 }
 
 impl ModelSpec {
-    /// `transformer` or `resnet` (the `family` metadata key).
-    pub fn family(&self) -> &'static str {
+    /// The model's family (its name is the `family` metadata key).
+    pub fn family(&self) -> crate::models::Family {
         match self {
-            Self::Transformer { .. } => "transformer",
-            Self::ResNet(_) => "resnet",
+            Self::Transformer { .. } => crate::models::Family::Transformer,
+            Self::ResNet(_) => crate::models::Family::ResNet,
         }
     }
 
@@ -164,7 +164,7 @@ impl Checkpoint {
             .map_err(|e| bad("<memory>", e.to_string()))?;
         let mut meta = HashMap::new();
         meta.insert("format".into(), FORMAT.into());
-        meta.insert("family".into(), self.model.family().into());
+        meta.insert("family".into(), self.model.family().name().into());
         let config = match &self.model {
             ModelSpec::Transformer {
                 config,

@@ -68,7 +68,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 println!(
                     "{}",
                     serde_json::json!({
-                        "family": checkpoint.model.family(),
+                        "family": checkpoint.model.family().name(),
                         "val_loss": e.val_loss,
                         "val_acc": e.val_acc,
                         "batches": batches,

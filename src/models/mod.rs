@@ -3,6 +3,7 @@
 //! the [`Network`] trait.
 
 mod config;
+mod family;
 mod head;
 mod network;
 mod resnet;
@@ -10,6 +11,7 @@ mod resnet_config;
 mod transformer;
 
 pub use config::{Arch, TransformerConfig};
+pub use family::Family;
 pub use head::ClassifierHead;
 pub use network::Network;
 pub use resnet::ResNet;

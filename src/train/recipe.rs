@@ -4,31 +4,9 @@
 //! run (AdamW 3e-3 on the transformers, SGD 0.1 on the ResNets).
 
 use super::TrainConfig;
+pub use crate::models::Family;
 use crate::optim::{IreConfig, OptimizerConfig, OptimizerKind, ScheduleKind};
 use crate::probe::SharpnessConfig;
-use serde::{Deserialize, Serialize};
-
-/// Which kind of model a recipe trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Family {
-    /// GPT-style character transformers on text (AdamW with clipping).
-    Transformer,
-    /// CIFAR-style ResNets on images (SGD with momentum, no clipping).
-    #[serde(rename = "resnet")]
-    ResNet,
-}
-
-impl Family {
-    /// The family a preset name belongs to (`resnet*` presets are ResNets).
-    pub fn of_preset(preset: &str) -> Self {
-        if preset.starts_with("resnet") {
-            Self::ResNet
-        } else {
-            Self::Transformer
-        }
-    }
-}
 
 /// Peak learning rate of `kind` on `family`.
 pub fn peak_lr(family: Family, kind: OptimizerKind) -> f32 {

@@ -14,7 +14,7 @@ pub(super) fn profile(
     preset: &str,
     batch: usize,
 ) -> anyhow::Result<()> {
-    let trainer = if preset.starts_with("resnet") {
+    let trainer = if Family::of_preset(preset) == Family::ResNet {
         let model = ResNetConfig::preset(preset)?;
         let config = TrainConfig {
             batch,

@@ -164,8 +164,8 @@ impl TrainArgs {
             (Some(m), Some(p)) if m != p => bail!(
                 "--preset {} is a {} preset, but --model says {}",
                 self.preset.as_deref().unwrap_or_default(),
-                family_name(p),
-                family_name(m)
+                p.name(),
+                m.name()
             ),
             (Some(f), _) | (None, Some(f)) => Ok(f),
             (None, None) => Ok(Family::Transformer),
@@ -251,14 +251,6 @@ pub(super) const RESUME_FLAGS: [&str; 8] = [
 ];
 /// Flags that apply to ResNets only.
 const RESNET_FLAGS: [&str; 4] = ["width", "dataset", "data_dir", "augment"];
-
-/// The family as the `--model` flag spells it.
-pub(super) fn family_name(family: Family) -> &'static str {
-    match family {
-        Family::Transformer => "transformer",
-        Family::ResNet => "resnet",
-    }
-}
 
 /// `--flag` spelling of a clap argument id.
 pub(super) fn flag(id: &str) -> String {

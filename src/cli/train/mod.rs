@@ -34,8 +34,7 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         None => args.train_config()?,
     };
     let family = match &checkpoint {
-        Some(c) if c.model.family() == "resnet" => Family::ResNet,
-        Some(_) => Family::Transformer,
+        Some(c) => c.model.family(),
         None => args.family()?,
     };
     let (mut trainer, described) = match family {

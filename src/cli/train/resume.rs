@@ -2,7 +2,7 @@
 //! started the run with `--resume` appended works: flags that repeat the checkpoint's values are
 //! accepted, and only a contradiction is refused, naming the flag and both values.
 
-use super::args::{family_name, flag, TrainArgs, RESUME_FLAGS};
+use super::args::{flag, TrainArgs, RESUME_FLAGS};
 use anyhow::bail;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::models::{ResNetConfig, TransformerConfig};
@@ -123,7 +123,7 @@ fn model_values(
 ) -> anyhow::Result<(String, String)> {
     let model = &checkpoint.model;
     Ok(match (id, model) {
-        ("model", _) => (family_name(args.family()?).into(), model.family().into()),
+        ("model", _) => (args.family()?.name().into(), model.family().name().into()),
         ("preset", ModelSpec::Transformer { config, vocab, .. }) => {
             let name = args.preset.as_deref().unwrap_or("tiny");
             let same = TransformerConfig::preset(name, vocab.len())? == *config;

@@ -187,17 +187,31 @@ fn finish(
                     trainer.steps_submitted()
                 );
             }
+            let saved = || {
+                args.save
+                    .as_ref()
+                    .map_or("nothing was saved (no --save)".to_string(), |p| {
+                        format!(
+                            "the run's state is in {}: --resume it to continue",
+                            p.display()
+                        )
+                    })
+            };
+            if let Ended::LogFailed(cause) = &ended {
+                // The log could not take more (a full disk, say); the checkpoint above, on its
+                // own file, still could.
+                bail!(
+                    "writing the log failed ({cause}), so the run stopped at step {}; {}",
+                    trainer.steps_submitted(),
+                    saved()
+                );
+            }
             if ended == Ended::Interrupted {
-                let saved =
-                    args.save
-                        .as_ref()
-                        .map_or("nothing was saved (no --save)".to_string(), |p| {
-                            format!(
-                                "the run's state is in {}: --resume it to continue",
-                                p.display()
-                            )
-                        });
-                bail!("interrupted at step {}; {saved}", trainer.steps_submitted());
+                bail!(
+                    "interrupted at step {}; {}",
+                    trainer.steps_submitted(),
+                    saved()
+                );
             }
             Ok(())
         }

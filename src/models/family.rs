@@ -26,6 +26,18 @@ impl Family {
         }
     }
 
+    /// The family of a preset this playground has (None: an unknown name, which the lookup
+    /// of the preset itself refuses with the list of names).
+    pub fn of_known_preset(preset: &str) -> Option<Self> {
+        if RESNET_PRESETS.contains(&preset) {
+            Some(Self::ResNet)
+        } else if super::config::PRESETS.contains(&preset) {
+            Some(Self::Transformer)
+        } else {
+            None
+        }
+    }
+
     /// The name as the command line and the checkpoint metadata write it.
     pub fn name(self) -> &'static str {
         match self {
@@ -51,5 +63,7 @@ mod tests {
         assert_eq!(Family::of_preset("resnet-tiny"), Family::ResNet);
         assert_eq!(Family::of_preset("llama-small"), Family::Transformer);
         assert_eq!(Family::ResNet.name(), "resnet");
+        assert_eq!(Family::of_known_preset("resnet99"), None);
+        assert_eq!(Family::of_known_preset("tiny"), Some(Family::Transformer));
     }
 }

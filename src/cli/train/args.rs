@@ -153,7 +153,7 @@ impl TrainArgs {
     /// The model family: `--model`, or the one `--preset` names (`--preset resnet20` implies
     /// `--model resnet`), or transformer. A `--model` that contradicts the preset is an error.
     pub(super) fn family(&self) -> anyhow::Result<Family> {
-        let by_preset = self.preset.as_deref().map(Family::of_preset);
+        let by_preset = self.preset.as_deref().and_then(Family::of_known_preset);
         let by_model = match self.model.as_deref() {
             None => None,
             Some("transformer") => Some(Family::Transformer),

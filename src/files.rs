@@ -161,6 +161,7 @@ pub fn open_log(path: &Path, append: bool) -> Result<File> {
     let file = OpenOptions::new()
         .create(true)
         .write(true)
+        .read(append)
         .append(append)
         .open(path)
         .map_err(|e| io_error(path, e))?;
@@ -176,8 +177,26 @@ pub fn open_log(path: &Path, append: bool) -> Result<File> {
     }
     if !append {
         file.set_len(0).map_err(|e| io_error(path, e))?;
+    } else if ends_mid_line(&file).map_err(|e| io_error(path, e))? {
+        // A run stopped by a full disk may have written half a line: end it, so that the next
+        // record starts a line of its own (readers skip the torn one).
+        (&file).write_all(b"\n").map_err(|e| io_error(path, e))?;
     }
     Ok(file)
+}
+
+/// Whether a non-empty file's last byte is not a newline.
+fn ends_mid_line(file: &File) -> std::io::Result<bool> {
+    use std::io::{Read, Seek, SeekFrom};
+    let len = file.metadata()?.len();
+    if len == 0 {
+        return Ok(false);
+    }
+    let mut reader = file;
+    reader.seek(SeekFrom::Start(len - 1))?;
+    let mut last = [0u8; 1];
+    reader.read_exact(&mut last)?;
+    Ok(last[0] != b'\n')
 }
 
 /// Writes `bytes` to `path` atomically: a unique temporary file beside it, flushed and synced,
@@ -236,6 +255,24 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    #[test]
+    fn a_log_resumed_after_a_torn_line_starts_a_line_of_its_own() {
+        let dir = scratch("torn-log");
+        let path = dir.join("run.jsonl");
+        fs::write(&path, "{\"step\":1}\n{\"step\":2,\"lo").unwrap();
+        let mut log = open_log(&path, true).unwrap();
+        log.write_all(b"{\"step\":3}\n").unwrap();
+        drop(log);
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "{\"step\":1}\n{\"step\":2,\"lo\n{\"step\":3}\n");
+        // A whole log gains nothing; a fresh one is emptied.
+        drop(open_log(&path, true).unwrap());
+        assert_eq!(fs::read_to_string(&path).unwrap(), text);
+        drop(open_log(&path, false).unwrap());
+        assert_eq!(fs::read_to_string(&path).unwrap(), "");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -287,6 +287,11 @@ fn temporary_files_of_killed_processes_are_cleaned_and_exports_are_whole() {
         .filter(|n| n.starts_with(".project"))
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
+    // An empty folder the user made (a mount point, say) is written into.
+    let made = dir.join("made");
+    std::fs::create_dir(&made).unwrap();
+    succeed(&["export", "--checkpoint", s(&save), "--out", s(&made)]);
+    assert!(made.join("train.py").is_file());
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -34,6 +34,10 @@ pub struct RunExport {
 impl PlaygroundApp {
     /// Starts exporting every current run (the button and the E key).
     pub(super) fn start_export(&mut self) {
+        if self.export_job.is_some() {
+            // One at a time: a second would forget that the first paused running runs.
+            return;
+        }
         if self.session.is_none() {
             self.notices
                 .push(true, "no run to export: press Reset first");

@@ -21,6 +21,10 @@ impl Checkpoint {
     pub fn run_id_of(path: &Path) -> Option<String> {
         /// A header longer than this is not one of ours.
         const MAX_HEADER: u64 = 64 << 20;
+        // A FIFO or device under a checkpoint's name would block or never end.
+        if !std::fs::symlink_metadata(path).ok()?.is_file() {
+            return None;
+        }
         let mut file = std::fs::File::open(path).ok()?;
         let mut len = [0u8; 8];
         file.read_exact(&mut len).ok()?;

@@ -67,7 +67,10 @@ pub fn drive_with<W: Write>(
         }
         if trainer.in_flight() == 0 {
             if let (Some(_), Some(p)) = (pause_at.take(), periodic.as_mut()) {
-                (p.call)(trainer)?;
+                // After a failed log write the disk may be full: the final save comes first.
+                if log_failed.is_none() {
+                    (p.call)(trainer)?;
+                }
                 continue;
             }
             if stopping && !trainer.is_finished() {

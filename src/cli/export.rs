@@ -99,17 +99,25 @@ fn check_empty_folder(out: &std::path::Path) -> anyhow::Result<()> {
             parent.display()
         );
     }
+    // The project is built beside it: the folder must take new entries.
+    files::check_output(out)?;
     Ok(())
 }
 
-/// Writes the project all or nothing: into a temporary folder beside `out`, renamed to `out`
-/// once complete (over `out` when it is an empty folder), so that a failed or killed export
-/// leaves no half project behind.
+/// Writes the project. A new `out` is written all or nothing: into a temporary folder beside
+/// it, renamed to `out` once complete, so that a failed or killed export leaves no half project
+/// behind. An empty folder the user made (perhaps a mount point or a link, which a rename
+/// cannot replace) is written into directly.
 fn write_folder(out: &std::path::Path, project: &[export::ProjectFile]) -> anyhow::Result<()> {
-    let tmp = files::temp_beside(out);
+    let existing = out.is_dir();
+    let target = if existing {
+        out.to_path_buf()
+    } else {
+        files::temp_beside(out)
+    };
     let written = (|| -> anyhow::Result<()> {
         for file in project {
-            let path = tmp.join(&file.path);
+            let path = target.join(&file.path);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create {}", parent.display()))?;
@@ -117,14 +125,14 @@ fn write_folder(out: &std::path::Path, project: &[export::ProjectFile]) -> anyho
             std::fs::write(&path, &file.bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        if out.is_dir() {
-            std::fs::remove_dir(out)
-                .with_context(|| format!("cannot replace {}", out.display()))?;
+        if !existing {
+            std::fs::rename(&target, out)
+                .with_context(|| format!("cannot create {}", out.display()))?;
         }
-        std::fs::rename(&tmp, out).with_context(|| format!("cannot create {}", out.display()))
+        Ok(())
     })();
-    if written.is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
+    if written.is_err() && !existing {
+        let _ = std::fs::remove_dir_all(&target);
     }
     written
 }

@@ -175,7 +175,7 @@ fn finish(
         Ok(ended) => {
             if let Some(path) = &args.save {
                 stamped(trainer, run_id)?.save(path).map_err(|e| {
-                    let kept = newest_periodic(path)
+                    let kept = newest_periodic(path, run_id)
                         .map_or("no periodic checkpoint was written".to_string(), |p| {
                             format!("the latest periodic checkpoint is {}", p.display())
                         });

@@ -25,8 +25,8 @@ pub(super) fn check_periodic_targets(
     run_id: &str,
 ) -> anyhow::Result<()> {
     for (step, path) in periodic_files(save) {
-        let ours = Checkpoint::run_id_of(&path).as_deref() == Some(run_id);
-        if step > from && step < to && step.is_multiple_of(every) && !ours {
+        let written = step > from && step < to && step.is_multiple_of(every);
+        if written && Checkpoint::run_id_of(&path).as_deref() != Some(run_id) {
             bail!(
                 "{} exists and was not written by this run, whose checkpoint of step {step} goes \
                  there; move it or give --save another name",
@@ -56,8 +56,9 @@ pub(super) fn periodic_path(save: &Path, step: usize) -> PathBuf {
 /// Whether `path` is one of the files named after `save` (a periodic checkpoint or the
 /// `-diverged` file), in `save`'s folder.
 pub(super) fn is_named_after(save: &Path, path: &Path) -> bool {
-    let same_folder = std::path::absolute(files::folder_of(save)).ok()
-        == std::path::absolute(files::folder_of(path)).ok();
+    // Both folders exist once the outputs were checked: compare them resolved (`..`, links).
+    let same_folder = std::fs::canonicalize(files::folder_of(save)).ok()
+        == std::fs::canonicalize(files::folder_of(path)).ok();
     let Some(name) = path.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         return false;
     };
@@ -83,21 +84,23 @@ pub(super) fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let step = name
-                .strip_prefix(&prefix)?
-                .strip_suffix(".safetensors")?
-                .parse()
-                .ok()?;
-            Some((step, e.path()))
+            let digits = name.strip_prefix(&prefix)?.strip_suffix(".safetensors")?;
+            let step: usize = digits.parse().ok()?;
+            // Only the spelling the run writes (not `step007` or `step+7`).
+            (step.to_string() == digits).then(|| (step, e.path()))
         })
         .collect();
     found.sort();
     found
 }
 
-/// The newest periodic checkpoint of `save`, if any.
-pub(super) fn newest_periodic(save: &Path) -> Option<PathBuf> {
-    periodic_files(save).pop().map(|(_, p)| p)
+/// The newest periodic checkpoint of `save` that run `run_id` wrote, if any.
+pub(super) fn newest_periodic(save: &Path, run_id: &str) -> Option<PathBuf> {
+    periodic_files(save)
+        .into_iter()
+        .rev()
+        .map(|(_, p)| p)
+        .find(|p| Checkpoint::run_id_of(p).as_deref() == Some(run_id))
 }
 
 /// Deletes all but the newest `keep` periodic checkpoints of `save` that run `run_id` wrote

@@ -34,8 +34,9 @@ pub fn folder_of(path: &Path) -> &Path {
 /// Removes what processes of this program left in `folder` when they were killed mid-write:
 /// temporary files and folders `.<name>.<pid>.<n>.tmp` (see [`temp_beside`]) whose `<name>`
 /// starts with `prefix` and whose process is gone. Linux only, where /proc says which processes
-/// live; elsewhere nothing is removed. A process id reused since is taken as alive: a stale file
-/// may stay, a live one is never removed.
+/// live; elsewhere nothing is removed. A process id reused since is taken as alive, and a file
+/// whose lock is held (a writer in another PID namespace) is left: a stale file may stay, a
+/// live one is never removed.
 pub fn remove_stale_temps(folder: &Path, prefix: &str) {
     #[cfg(target_os = "linux")]
     {
@@ -63,13 +64,26 @@ pub fn remove_stale_temps(folder: &Path, prefix: &str) {
             let path = entry.path();
             let _ = if path.is_dir() {
                 fs::remove_dir_all(&path)
-            } else {
+            } else if unlocked(&path) {
                 fs::remove_file(&path)
+            } else {
+                Ok(())
             };
         }
     }
     #[cfg(not(target_os = "linux"))]
     let _ = (folder, prefix);
+}
+
+/// Whether nobody holds the lock of the regular file at `path` (see [`write_atomic`]).
+#[cfg(target_os = "linux")]
+fn unlocked(path: &Path) -> bool {
+    let is_file = fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
+    is_file
+        && File::options()
+            .write(true)
+            .open(path)
+            .is_ok_and(|f| f.try_lock().is_ok())
 }
 
 /// A fresh name beside `path` that no other writer (thread or process) uses.
@@ -208,6 +222,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp = temp_beside(path);
     let written = (|| {
         let mut file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
+        // Held while it is written: the stale-file cleanup never removes a locked one (a
+        // writer whose process id it cannot see, in another PID namespace, say).
+        let _ = file.try_lock();
         file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)?;
@@ -255,6 +272,24 @@ mod tests {
         let _ = fs::remove_dir_all(&dir);
         fs::create_dir_all(&dir).unwrap();
         dir
+    }
+
+    /// A temporary file named for a process that /proc does not show is still left while its
+    /// lock is held (a writer in another PID namespace), and removed once it is not.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn stale_temporaries_go_unless_a_writer_holds_them() {
+        let dir = scratch("stale-temps");
+        let tmp = dir.join(".run.safetensors.999999999.0.tmp");
+        fs::write(&tmp, b"partial").unwrap();
+        let writer = File::options().write(true).open(&tmp).unwrap();
+        writer.try_lock().unwrap();
+        remove_stale_temps(&dir, "run");
+        assert!(tmp.exists(), "a held temporary was removed");
+        drop(writer);
+        remove_stale_temps(&dir, "run");
+        assert!(!tmp.exists(), "a stale temporary stayed");
+        let _ = fs::remove_dir_all(&dir);
     }
 
     #[test]

@@ -49,19 +49,15 @@ impl PlaygroundApp {
         if waiting {
             return;
         }
-        // An error in the window (a refused --text-file or --data-dir, a failed export) fails
-        // the launch: what it was asked to do did not happen.
-        let reported = self
-            .session
-            .is_some()
-            .then(|| self.notices.errors().last())
-            .flatten();
-        let failure = match &self.session {
-            Some(_) if reported.is_some() => Some(Some(format!(
+        let reported = self.notices.errors().last();
+        let failure = match (&self.session, reported) {
+            // An error in the window (a refused --text-file or --data-dir, a failed export)
+            // fails the launch: what it was asked to do did not happen.
+            (Some(_), Some(error)) => Some(Some(format!(
                 "the window reported an error: {}",
-                reported.map_or("", |n| n.text.as_str())
+                error.text
             ))),
-            Some(session) => {
+            (Some(session), None) => {
                 let done = session.steps_done();
                 let failed = session.runs.iter().find_map(|r| r.error.clone());
                 let finished = session.runs.iter().all(|r| r.is_done());
@@ -78,10 +74,7 @@ impl PlaygroundApp {
                 }
             }
             // No run, and the window says why (a bad settings link, no device, no data).
-            None => self
-                .notices
-                .errors()
-                .last()
+            (None, reported) => reported
                 .map(|m| Some(format!("no run started: {}", m.text)))
                 .or_else(|| self.gpu_problem.clone().map(Some)),
         };

@@ -191,10 +191,12 @@ fn analyse(
     request: AnalysisRequest,
 ) -> anyhow::Result<AnalysisResult> {
     files::check_output(&source.out)?;
-    let data = super::data_inputs(source.text_file.as_deref(), source.data_dir.as_deref());
-    let mut inputs: Vec<(&str, &std::path::Path)> = vec![("--checkpoint", &source.checkpoint)];
-    inputs.extend(data.iter().map(|(n, p)| (n.as_str(), p.as_path())));
-    files::check_outputs_apart(&[("--out", &source.out)], &inputs)?;
+    let inputs = super::Inputs {
+        checkpoint: Some(&source.checkpoint),
+        text_file: source.text_file.as_deref(),
+        data_dir: source.data_dir.as_deref(),
+    };
+    super::check_outputs_apart(&[("--out", &source.out)], inputs)?;
     let mut checkpoint = Checkpoint::load(&source.checkpoint)?;
     // Weights and buffers only: no optimizer state is needed.
     checkpoint.state = None;

@@ -29,10 +29,12 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let as_zip = args.out.extension().is_some_and(|e| e == "zip");
     if as_zip {
         files::check_output(&args.out)?;
-        let data = super::data_inputs(args.text_file.as_deref(), args.data_dir.as_deref());
-        let mut inputs: Vec<(&str, &std::path::Path)> = vec![("--checkpoint", &args.checkpoint)];
-        inputs.extend(data.iter().map(|(n, p)| (n.as_str(), p.as_path())));
-        files::check_outputs_apart(&[("--out", &args.out)], &inputs)?;
+        let inputs = super::Inputs {
+            checkpoint: Some(&args.checkpoint),
+            text_file: args.text_file.as_deref(),
+            data_dir: args.data_dir.as_deref(),
+        };
+        super::check_outputs_apart(&[("--out", &args.out)], inputs)?;
     } else {
         check_empty_folder(&args.out)?;
     }

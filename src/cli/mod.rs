@@ -96,23 +96,34 @@ fn open_gpu() -> anyhow::Result<GpuContext> {
     Ok(ctx)
 }
 
-/// The files a command reads its data from, named as the error says them: the text of
-/// `--text-file`, and the IDX files (plain and gzipped) of `--data-dir`. No output may be one
-/// of them.
-pub(crate) fn data_inputs(
-    text_file: Option<&Path>,
-    data_dir: Option<&Path>,
-) -> Vec<(String, PathBuf)> {
-    let mut inputs: Vec<(String, PathBuf)> = Vec::new();
-    if let Some(text) = text_file {
-        inputs.push(("--text-file".into(), text.to_path_buf()));
+/// What a command reads: `--checkpoint`, the text of `--text-file` and the IDX files (plain
+/// and gzipped) of `--data-dir`.
+pub(crate) struct Inputs<'a> {
+    pub checkpoint: Option<&'a Path>,
+    pub text_file: Option<&'a Path>,
+    pub data_dir: Option<&'a Path>,
+}
+
+/// Errors if an output names the same file as another output or as one of `inputs`, each
+/// named in the error as the user gave it: checked before any work.
+pub(crate) fn check_outputs_apart(outputs: &[(&str, &Path)], inputs: Inputs) -> anyhow::Result<()> {
+    let mut read: Vec<(String, PathBuf)> = Vec::new();
+    if let Some(checkpoint) = inputs.checkpoint {
+        read.push(("--checkpoint".into(), checkpoint.to_path_buf()));
     }
-    if let Some(dir) = data_dir {
+    if let Some(text) = inputs.text_file {
+        read.push(("--text-file".into(), text.to_path_buf()));
+    }
+    if let Some(dir) = inputs.data_dir {
         for name in ire_playground::data::IDX_NAMES {
             for file in [name.to_string(), format!("{name}.gz")] {
-                inputs.push((format!("--data-dir's {file}"), dir.join(file)));
+                read.push((format!("--data-dir's {file}"), dir.join(file)));
             }
         }
     }
-    inputs
+    let read: Vec<(&str, &Path)> = read
+        .iter()
+        .map(|(n, p)| (n.as_str(), p.as_path()))
+        .collect();
+    Ok(ire_playground::files::check_outputs_apart(outputs, &read)?)
 }

@@ -326,12 +326,13 @@ pub(super) fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
     if let (Some(log), Some(resume)) = (&args.log, &args.resume) {
         files::check_distinct(&[("--log", log), ("--resume", resume)])?;
     }
-    let data = crate::cli::data_inputs(args.text_file.as_deref(), args.data_dir.as_deref());
-    let inputs: Vec<(&str, &Path)> = data
-        .iter()
-        .map(|(n, p)| (n.as_str(), p.as_path()))
-        .collect();
-    files::check_outputs_apart(&named, &inputs)?;
+    // --resume is left out: the run may save over the checkpoint it resumed from.
+    let inputs = crate::cli::Inputs {
+        checkpoint: None,
+        text_file: args.text_file.as_deref(),
+        data_dir: args.data_dir.as_deref(),
+    };
+    crate::cli::check_outputs_apart(&named, inputs)?;
     if let (Some(log), Some(save)) = (&args.log, &args.save) {
         if super::periodic::is_named_after(save, log) {
             bail!(

@@ -16,6 +16,11 @@ pub(super) fn new_run_id() -> String {
     format!("{nanos:x}-{:x}", std::process::id())
 }
 
+/// Whether run `run_id` wrote the checkpoint at `path` (its metadata says so).
+fn written_by(path: &Path, run_id: &str) -> bool {
+    Checkpoint::run_id_of(path).as_deref() == Some(run_id)
+}
+
 /// Refuses, before any work, a periodic checkpoint name this run will write (steps after
 /// `from`, every `every`, before `to`) that holds a file another run wrote, or the user's own.
 pub(super) fn check_periodic_targets(
@@ -26,7 +31,7 @@ pub(super) fn check_periodic_targets(
 ) -> anyhow::Result<()> {
     for (step, path) in periodic_files(save) {
         let written = step > from && step < to && step.is_multiple_of(every);
-        if written && Checkpoint::run_id_of(&path).as_deref() != Some(run_id) {
+        if written && !written_by(&path, run_id) {
             bail!(
                 "{} exists and was not written by this run, whose checkpoint of step {step} goes \
                  there; move it or give --save another name",
@@ -100,7 +105,7 @@ pub(super) fn newest_periodic(save: &Path, run_id: &str) -> Option<PathBuf> {
         .into_iter()
         .rev()
         .map(|(_, p)| p)
-        .find(|p| Checkpoint::run_id_of(p).as_deref() == Some(run_id))
+        .find(|p| written_by(p, run_id))
 }
 
 /// Deletes all but the newest `keep` periodic checkpoints of `save` that run `run_id` wrote
@@ -108,7 +113,7 @@ pub(super) fn newest_periodic(save: &Path, run_id: &str) -> Option<PathBuf> {
 pub(super) fn prune_periodic(save: &Path, keep: usize, run_id: &str) {
     let found: Vec<(usize, PathBuf)> = periodic_files(save)
         .into_iter()
-        .filter(|(_, path)| Checkpoint::run_id_of(path).as_deref() == Some(run_id))
+        .filter(|(_, path)| written_by(path, run_id))
         .collect();
     let excess = found.len().saturating_sub(keep);
     for (_, path) in found.into_iter().take(excess) {

@@ -10,6 +10,8 @@ set -euo pipefail
 bin=${1:-target/release/ire-playground}
 out=${2:-ci-artifacts}
 mkdir -p "$out"
+# Absolute: eframe ignores a relative XDG_DATA_HOME (and would use the user's own storage).
+out=$(cd "$out" && pwd)
 
 display=:97
 Xvfb $display -screen 0 1280x800x24 -nolisten tcp >"$out/xvfb.log" 2>&1 &

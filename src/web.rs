@@ -25,7 +25,14 @@ pub fn start() {
             .start(
                 canvas,
                 options,
-                Box::new(|cc| Ok(Box::new(PlaygroundApp::new(cc, LaunchOptions::default())))),
+                Box::new(|cc| {
+                    // The browser keeps runs in its own storage for the page (OPFS).
+                    let launch = LaunchOptions {
+                        keep_runs: Some(Default::default()),
+                        ..Default::default()
+                    };
+                    Ok(Box::new(PlaygroundApp::new(cc, launch)))
+                }),
             )
             .await;
         match started {

@@ -143,6 +143,13 @@ impl PlaygroundApp {
         status.images = self.image_source();
         status.guide = !self.guide_seen;
         status.layout = self.layout;
+        status.kept = self.keeper.as_ref().map(|k| KeptStatus {
+            location: k.location(),
+            current: k.current.id.clone(),
+            saved_step: k.current.saved_step,
+            sessions: k.kept.iter().map(|m| (m.id.clone(), m.title())).collect(),
+            error: k.error.clone(),
+        });
         status.notices = self
             .states()
             .into_iter()
@@ -242,6 +249,23 @@ pub struct Status {
     pub adapter: Option<String>,
     /// How the window was laid out in its last frame (filled in by the app).
     pub layout: Layout,
+    /// Kept runs (None: runs are not kept; filled in by the app).
+    pub kept: Option<KeptStatus>,
+}
+
+/// The kept sessions, as [`Status`] reports them.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct KeptStatus {
+    /// Where they are kept.
+    pub location: String,
+    /// The open runs' folder there.
+    pub current: String,
+    /// The slowest open run's step at their last save (None: not saved yet).
+    pub saved_step: Option<usize>,
+    /// Kept sessions listed, newest first: (folder, title).
+    pub sessions: Vec<(String, String)>,
+    /// Why saving fails, while it does.
+    pub error: Option<String>,
 }
 
 /// Where the window's space went, in points: the phone check reads it.

@@ -51,12 +51,23 @@ impl PlaygroundApp {
             .resizable(false)
             .anchor(egui::Align2::CENTER_CENTER, [0.0, 0.0])
             .show(ctx, |ui| {
+                let kept = if self.keeper.is_some() {
+                    "They are kept (saved first): continue them later from Kept runs, in the \
+                     settings."
+                } else {
+                    "To keep them, save their logs (Save JSONL) or export them (Export to \
+                     PyTorch) first."
+                };
                 ui.label(format!(
-                    "{what} replace the current runs, which have trained {steps} steps. To keep \
-                     them, save their logs (Save JSONL) or export them (Export to PyTorch) first."
+                    "{what} replace the current runs, which have trained {steps} steps. {kept}"
                 ));
                 ui.horizontal(|ui| {
-                    if ui.button("Discard them and start").clicked() {
+                    let start = if self.keeper.is_some() {
+                        "Start new runs"
+                    } else {
+                        "Discard them and start"
+                    };
+                    if ui.button(start).clicked() {
                         answer = Some(true);
                     }
                     if ui.button("Keep training them").clicked() {

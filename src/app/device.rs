@@ -35,7 +35,20 @@ impl PlaygroundApp {
                 );
                 self.ctx = Some(ctx);
                 self.gpu_problem = None;
-                self.reset();
+                // The runs continue from their last save when they were kept (the lost
+                // device's session is dropped: its buffers are gone).
+                let kept = self
+                    .keeper
+                    .as_ref()
+                    .filter(|k| k.current.generation > 0)
+                    .map(|k| k.current.id.clone());
+                match kept {
+                    Some(id) => {
+                        self.session = None;
+                        self.continue_kept(&id);
+                    }
+                    None => self.reset(),
+                }
             }
             Some(Err(e)) => self.gpu_problem = Some(format!("no fresh GPU device: {e}")),
             None => {}

@@ -31,4 +31,9 @@ pub struct LaunchOptions {
     /// With `quit_after`: pause there, wait until nothing is in flight, then stay idle this
     /// long before quitting; the status then reports the frames drawn meanwhile (none expected).
     pub idle_check: Option<web_time::Duration>,
+    /// Keep the runs across restarts in this folder (desktop; the browser keeps them in its
+    /// own storage whatever the path). None: nothing is kept (scripted tests).
+    pub keep_runs: Option<std::path::PathBuf>,
+    /// Continue the newest kept session at start (and fail if there is none).
+    pub resume: bool,
 }

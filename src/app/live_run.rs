@@ -8,7 +8,7 @@ use crate::error::Error;
 use crate::gpu::GpuContext;
 use crate::models::{ResNetConfig, TransformerConfig};
 use crate::previews::{ImagePredictor, TextSampler};
-use crate::train::{Task, Trainer};
+use crate::train::{Record, Task, Trainer};
 use web_time::{Duration, Instant};
 
 /// Minimum time between two sampled characters (sampling shares the GPU with training).
@@ -63,43 +63,73 @@ impl LiveRun {
         data: &Datasets,
     ) -> crate::Result<Self> {
         let config = settings.train_config(ire_on);
-        let seed = config.seed;
-        let (trainer, sampler, predictor, tokens_per_step) = if settings.is_resnet() {
+        let trainer = if settings.is_resnet() {
             let model = ResNetConfig::preset(&settings.preset)?;
-            let data = data
+            let images = data
                 .images
                 .clone()
                 .ok_or_else(|| Error::Data("the image data set has not arrived yet".into()))?;
-            let images = config.batch as f64;
-            let trainer = Trainer::resnet(ctx, model, config, data.clone(), settings.augment)?;
-            let predictor = ImagePredictor::new(ctx, model, &data.test, GRID_IMAGES)
-                .map_err(|e| log::warn!("no prediction grid: {e}"))
-                .ok();
-            (trainer, None, predictor, images)
+            Trainer::resnet(ctx, model, config, images, settings.augment)?
         } else {
             let corpus = data.corpus.clone();
             let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
-            let tokens = (config.batch * model.seq_len) as f64;
-            let vocab = corpus.vocab.clone();
-            let trainer = Trainer::new(ctx, model, config, corpus)?;
-            let sampler = TextSampler::new(ctx, model, vocab, seed)
-                .map_err(|e| log::warn!("no text sampling: {e}"))
-                .ok();
-            (trainer, sampler, None, tokens)
+            Trainer::new(ctx, model, config, corpus)?
         };
-        Ok(Self {
+        Ok(Self::around(ctx, label, trainer))
+    }
+
+    /// A run kept from an earlier visit: its trainer reopened from its checkpoint, its log
+    /// `records` plotted again, and the `error` it had stopped with.
+    pub(super) fn reopened(
+        ctx: &GpuContext,
+        label: String,
+        trainer: Trainer,
+        records: Vec<Record>,
+        error: Option<String>,
+    ) -> Self {
+        let mut run = Self::around(ctx, label, trainer);
+        for r in &records {
+            run.series.push(r, run.tokens_per_step);
+        }
+        // The sample starts from the weights as they are now.
+        run.sample_from_step = run.series.loss.len();
+        run.trainer.history = records;
+        run.error = error;
+        run
+    }
+
+    /// The run around `trainer`: its text sampler (transformers) or prediction grid (ResNets).
+    fn around(ctx: &GpuContext, label: String, trainer: Trainer) -> Self {
+        let seed = trainer.config.seed;
+        let (sampler, predictor, tokens_per_step, images) = match &trainer.task {
+            Task::Images { model, data, .. } => {
+                let predictor = ImagePredictor::new(ctx, model.config, &data.test, GRID_IMAGES)
+                    .map_err(|e| log::warn!("no prediction grid: {e}"))
+                    .ok();
+                (None, predictor, trainer.config.batch as f64, true)
+            }
+            Task::Text { model, corpus, .. } => {
+                let config = model.config;
+                let tokens = (trainer.config.batch * config.seq_len) as f64;
+                let sampler = TextSampler::new(ctx, config, corpus.vocab.clone(), seed)
+                    .map_err(|e| log::warn!("no text sampling: {e}"))
+                    .ok();
+                (sampler, None, tokens, false)
+            }
+        };
+        Self {
             label,
             trainer,
             sampler,
             predictor,
-            series: Series::of_images(settings.is_resnet()),
+            series: Series::of_images(images),
             analyses: Default::default(),
             error: None,
             tokens_per_step,
             last_view_request: None,
             last_view_step: None,
             sample_from_step: 0,
-        })
+        }
     }
 
     /// Whether this run can take another step now.

@@ -18,6 +18,8 @@ mod guide;
 mod heatmap;
 mod image_grid;
 mod ire_panel;
+mod keeper;
+mod kept_view;
 mod launch;
 mod live_run;
 mod logs;
@@ -26,11 +28,15 @@ mod panels;
 pub mod platform;
 mod plots;
 mod pytorch_export;
+mod reopen;
 mod repaint;
 mod runs_view;
+mod saved;
 mod series;
 mod session;
 mod settings;
+mod snapshot;
+mod store;
 mod toolbar;
 mod tune;
 mod user_images;
@@ -38,7 +44,7 @@ mod user_text;
 mod webgpu_help;
 
 pub use analyses::AnalysisOptions;
-pub use automation::{Layout, RunStatus, Status};
+pub use automation::{KeptStatus, Layout, RunStatus, Status};
 pub use findings::{Finding, FINDINGS};
 pub use frame_stats::FrameSummary;
 pub use launch::LaunchOptions;
@@ -115,6 +121,8 @@ pub struct PlaygroundApp {
     confirm: Option<confirm::Replace>,
     /// The window is phone-narrow: the settings are a drawer.
     narrow: bool,
+    /// Kept sessions and the saving of the open one (None: runs are not kept).
+    keeper: Option<keeper::Keeper>,
     /// The settings drawer is open (narrow windows only).
     show_settings: bool,
     /// The last frame's layout (for the status).
@@ -188,7 +196,17 @@ impl PlaygroundApp {
             layout: Layout::default(),
             idle_mark: None,
             idle_frames: None,
+            keeper: None,
         };
+        app.keeper = app
+            .launch
+            .keep_runs
+            .clone()
+            .map(|dir| keeper::Keeper::new(store::Store::open(dir), app.launch.resume));
+        if app.launch.resume && app.keeper.is_none() {
+            app.notices
+                .push(true, "--resume: runs are not kept in this launch");
+        }
         platform::set_waker(&cc.egui_ctx);
         platform::install_file_picker(app.file_inbox.clone());
         #[cfg(not(target_arch = "wasm32"))]
@@ -206,6 +224,9 @@ impl PlaygroundApp {
         if let Some(dir) = app.launch.data_dir.clone() {
             app.use_image_dir(&dir);
         }
+        // Kept sessions are listed (and with --resume the newest reopened) before anything
+        // trains: on the desktop they arrive at once.
+        app.keep_runs();
         if app.launch.run {
             app.set_mode(Mode::Running);
         }
@@ -215,8 +236,9 @@ impl PlaygroundApp {
     fn reset(&mut self) {
         // New runs: every plot follows the data again.
         self.plot_options.reset_view = true;
-        self.session = None;
         self.export_job = None;
+        // Saved one last time (if it trained since its last save) and dropped.
+        self.retire_session();
         let (Some(ctx), Some(data)) = (&self.ctx, &self.data) else {
             return;
         };
@@ -280,6 +302,13 @@ impl PlaygroundApp {
                 self.reset();
             }
         }
+        // A kept session that waited for its image set.
+        let images_here = self.data.as_ref().is_some_and(|d| d.images.is_some());
+        if let (true, Some(k)) = (images_here, &mut self.keeper) {
+            if let Some((id, files)) = k.waiting.take() {
+                self.reopen_kept(&id, files);
+            }
+        }
     }
 }
 
@@ -312,8 +341,11 @@ impl eframe::App for PlaygroundApp {
         }
         self.refresh_analyses();
         self.advance_export();
-        // An export in progress polls its snapshot every frame.
-        let busy = busy || self.export_job.is_some();
+        self.keep_runs();
+        // An export or a save in progress polls its snapshot every frame.
+        let busy = busy
+            || self.export_job.is_some()
+            || self.keeper.as_ref().is_some_and(keeper::Keeper::saving);
         self.automate(ui, busy);
         self.publish(busy);
 
@@ -380,5 +412,10 @@ impl eframe::App for PlaygroundApp {
             guide_seen: self.guide_seen,
         };
         eframe::set_value(storage, STORAGE_KEY, &persisted);
+    }
+
+    fn on_exit(&mut self) {
+        #[cfg(not(target_arch = "wasm32"))]
+        self.keep_before_exit();
     }
 }

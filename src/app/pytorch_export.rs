@@ -4,10 +4,10 @@
 //! has arrived, the state is read back without blocking (a few frames), then zipped, and
 //! training goes on if it was running.
 
+use super::snapshot::{self, RunRead, RunsSnapshot};
 use super::{platform, Mode, PlaygroundApp};
 use crate::checkpoint::{Checkpoint, ModelSpec};
 use crate::export::{self, ExportData};
-use crate::train::PendingCheckpoint;
 
 /// An export in progress.
 pub struct ExportJob {
@@ -19,16 +19,8 @@ pub struct ExportJob {
 enum Stage {
     /// Waiting for the runs' results in flight.
     Draining,
-    /// Reading the runs' state back, one entry per run.
-    Reading(Vec<RunExport>),
-}
-
-/// One run's export: its label, its checkpoint while on the way, then the checkpoint read back
-/// (or why it could not be).
-pub struct RunExport {
-    label: String,
-    pending: Option<PendingCheckpoint>,
-    outcome: Option<Result<Checkpoint, String>>,
+    /// Reading the runs' state back.
+    Reading(RunsSnapshot),
 }
 
 impl PlaygroundApp {
@@ -64,45 +56,13 @@ impl PlaygroundApp {
         };
         let resume = job.resume;
         let stage = match job.stage {
-            Stage::Draining
-                if session
-                    .runs
-                    .iter()
-                    .any(|r| r.trainer.in_flight() > 0 || r.trainer.analysis_running()) =>
-            {
-                Stage::Draining
-            }
-            Stage::Draining => Stage::Reading(
-                session
-                    .runs
-                    .iter()
-                    .map(|r| {
-                        // A diverged run has no consistent state: its weights only.
-                        let full = r.trainer.diverged_at().is_none();
-                        let (pending, outcome) = match r.trainer.begin_checkpoint(full) {
-                            Ok(p) => (Some(p), None),
-                            Err(e) => (None, Some(Err(e.to_string()))),
-                        };
-                        RunExport {
-                            label: r.label.clone(),
-                            pending,
-                            outcome,
-                        }
-                    })
-                    .collect(),
-            ),
-            Stage::Reading(mut runs) => {
-                for run in &mut runs {
-                    let Some(checkpoint) = run.pending.as_mut().and_then(|p| p.poll(ctx)) else {
-                        continue;
-                    };
-                    run.pending = None;
-                    run.outcome = Some(checkpoint.map_err(|e| e.to_string()));
-                }
-                if runs.iter().any(|r| r.pending.is_some()) {
-                    Stage::Reading(runs)
+            Stage::Draining if !snapshot::settled(&session.runs) => Stage::Draining,
+            Stage::Draining => Stage::Reading(RunsSnapshot::begin(&session.runs)),
+            Stage::Reading(mut snapshot) => {
+                if !snapshot.poll(ctx) {
+                    Stage::Reading(snapshot)
                 } else {
-                    let outcome = self.save_project(runs);
+                    let outcome = self.save_project(snapshot.runs);
                     self.report_saves(vec![outcome]);
                     if resume {
                         self.set_mode(Mode::Running);
@@ -117,7 +77,7 @@ impl PlaygroundApp {
     /// One ZIP for all the runs: the first run's project (code, data, README, its checkpoint),
     /// and in compare mode each other run's checkpoint beside it, so the data travels once.
     /// A run whose state could not be read fails the export, naming the run.
-    fn save_project(&self, runs: Vec<RunExport>) -> Result<String, String> {
+    fn save_project(&self, runs: Vec<RunRead>) -> Result<String, String> {
         let mut checkpoints = Vec::new();
         for run in runs {
             match run.outcome {

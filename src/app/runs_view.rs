@@ -51,6 +51,7 @@ impl PlaygroundApp {
             egui::CollapsingHeader::new("Probes and evaluation").show(ui, |ui| {
                 controls::probes_ui(ui, &mut self.settings);
             });
+            self.kept_ui(ui);
             if let Some(problem) = self.settings.problem() {
                 ui.colored_label(ui.visuals().error_fg_color, problem);
             }
@@ -97,6 +98,9 @@ impl PlaygroundApp {
                 Some("Reset"),
             ));
         }
+        if let Some(offer) = self.kept_offer() {
+            states.push((offer, Some(super::kept_view::CONTINUE)));
+        }
         states
     }
 
@@ -104,8 +108,10 @@ impl PlaygroundApp {
     pub(super) fn notices_ui(&mut self, ui: &mut egui::Ui) {
         let states = self.states();
         if let Some(i) = self.notices.bar_ui(ui, &states) {
-            if states[i].1 == Some("Reset") {
-                self.ask_to_replace(super::confirm::Replace::Reset);
+            match states[i].1 {
+                Some("Reset") => self.ask_to_replace(super::confirm::Replace::Reset),
+                Some(super::kept_view::CONTINUE) => self.continue_newest(),
+                _ => {}
             }
         }
     }

@@ -63,6 +63,8 @@ pub struct Session {
     /// "Tune both", when the comparison was started with it.
     pub tuning: Option<Tuning>,
     pub(super) next_run: usize,
+    /// No new steps while set (a save waits for the results in flight).
+    pub hold: bool,
 }
 
 impl Session {
@@ -103,6 +105,7 @@ impl Session {
             mode: Mode::Paused,
             tuning: None,
             next_run: 0,
+            hold: false,
         })
     }
 
@@ -113,7 +116,7 @@ impl Session {
             .tuning
             .as_ref()
             .is_some_and(|t| !t.decided && run.trainer.steps_submitted() >= t.sweep_steps);
-        run.can_step() && !held
+        run.can_step() && !held && !self.hold
     }
 
     /// Collects results, then (when running) submits steps until `budget` is spent or no run

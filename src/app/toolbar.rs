@@ -8,11 +8,12 @@ use crate::train::{to_csv, to_jsonl};
 
 /// The keyboard shortcuts: the key, its name and what it does (the footer lists them in this
 /// order; [`PlaygroundApp::handle_keys`] acts on them).
-pub const SHORTCUTS: [(egui::Key, &str, &str); 7] = [
+pub const SHORTCUTS: [(egui::Key, &str, &str); 8] = [
     (egui::Key::Space, "Space", "run/pause"),
     (egui::Key::S, "S", "step"),
     (egui::Key::I, "I", "IRE switch"),
     (egui::Key::R, "R", "reset"),
+    (egui::Key::C, "C", "continue kept runs"),
     (egui::Key::E, "E", "export to PyTorch"),
     (egui::Key::L, "L", "landscape slice"),
     (egui::Key::H, "H", "Hessian spectrum"),
@@ -91,6 +92,7 @@ impl PlaygroundApp {
             }
             Key::I => self.toggle_ire(),
             Key::R => self.ask_to_replace(Replace::Reset),
+            Key::C => self.continue_newest(),
             Key::E => self.start_export(),
             Key::L => self.request_slice(),
             Key::H => self.request_spectrum(),

@@ -153,7 +153,7 @@ pub fn comparison_ui(ui: &mut egui::Ui, session: &super::Session) {
 }
 
 /// "Tune both" in progress or decided (see `app::tune`).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Tuning {
     /// Steps of the sweep.
     pub sweep_steps: usize,
@@ -200,6 +200,7 @@ impl Session {
                 decided: false,
             }),
             next_run: 0,
+            hold: false,
         })
     }
 

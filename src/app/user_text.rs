@@ -24,11 +24,11 @@ impl PlaygroundApp {
     /// Trains on `bytes` (a file's or pasted text) from the next run on; starts it (paused).
     pub(super) fn use_text(&mut self, name: &str, bytes: &[u8]) {
         let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
-        let Some(data) = &mut self.data else {
+        if self.data.is_none() {
             self.notices
                 .push(true, "the corpus is still loading; try again");
             return;
-        };
+        }
         let corpus = match Corpus::from_user_text(name, bytes, None) {
             Ok(c) => c,
             Err(e) => {
@@ -50,12 +50,7 @@ impl PlaygroundApp {
         let source = corpus.source.clone().unwrap_or_default();
         self.settings = settings;
         self.settings.text = Some(source.clone());
-        let file: DataFile = Corpus::compress(bytes).into();
-        let old = std::mem::replace(&mut data.corpus, Arc::new(corpus));
-        let old_file = std::mem::replace(&mut data.corpus_file, file);
-        if self.user_text.shakespeare.is_none() {
-            self.user_text.shakespeare = Some((old, old_file));
-        }
+        self.install_corpus(corpus, Corpus::compress(bytes).into());
         self.reset();
         if self.session.is_some() {
             self.notices
@@ -63,16 +58,35 @@ impl PlaygroundApp {
         }
     }
 
-    /// Back to the embedded Shakespeare.
-    fn use_shakespeare(&mut self) {
+    /// Makes `corpus` (the user's text, as `file`: zlib) the one the next runs train on,
+    /// keeping Shakespeare's to go back to.
+    pub(super) fn install_corpus(&mut self, corpus: Corpus, file: DataFile) {
+        let Some(data) = &mut self.data else { return };
+        let old = std::mem::replace(&mut data.corpus, Arc::new(corpus));
+        let old_file = std::mem::replace(&mut data.corpus_file, file);
+        if self.user_text.shakespeare.is_none() {
+            self.user_text.shakespeare = Some((old, old_file));
+        }
+    }
+
+    /// Makes the embedded Shakespeare the corpus again (the runs stay as they are).
+    pub(super) fn uninstall_corpus(&mut self) {
         let (Some((corpus, file)), Some(data)) =
             (self.user_text.shakespeare.take(), &mut self.data)
         else {
             return;
         };
-        self.settings.text = None;
         data.corpus = corpus;
         data.corpus_file = file;
+    }
+
+    /// Back to the embedded Shakespeare.
+    fn use_shakespeare(&mut self) {
+        if self.user_text.shakespeare.is_none() {
+            return;
+        }
+        self.settings.text = None;
+        self.uninstall_corpus();
         self.reset();
     }
 

@@ -42,6 +42,14 @@ pub struct AppArgs {
     /// many seconds before closing; the status reports the frames drawn meanwhile.
     #[arg(long, value_name = "SECONDS")]
     idle_check: Option<f64>,
+    /// Keep the runs (saved every few seconds, when paused and on close) in this folder
+    /// instead of the user's data folder. Scripted launches (--quit-after) keep nothing
+    /// unless given it.
+    #[arg(long, value_name = "DIR")]
+    state_dir: Option<std::path::PathBuf>,
+    /// Continue the newest kept session at start (an error when there is none).
+    #[arg(long)]
+    resume: bool,
 }
 
 /// Without the `gui` feature there is no window to open: say so and how to get one.
@@ -73,6 +81,27 @@ fn idle_check(
     Ok(Some(std::time::Duration::from_secs_f64(s)))
 }
 
+/// Where the window keeps its runs: `state_dir`, else the user's data folder (eframe's, beside
+/// the saved settings) unless the launch is `scripted` (a test must not fill the user's folder).
+#[cfg(feature = "gui")]
+fn keep_runs(
+    state_dir: Option<std::path::PathBuf>,
+    scripted: bool,
+) -> anyhow::Result<Option<std::path::PathBuf>> {
+    if let Some(dir) = state_dir {
+        anyhow::ensure!(
+            !dir.exists() || dir.is_dir(),
+            "--state-dir {} is not a folder",
+            dir.display()
+        );
+        return Ok(Some(dir));
+    }
+    if scripted {
+        return Ok(None);
+    }
+    Ok(eframe::storage_dir("ire-playground").map(|d| d.join("runs")))
+}
+
 /// Opens the window and returns when it closes.
 #[cfg(feature = "gui")]
 pub fn run(args: AppArgs) -> anyhow::Result<()> {
@@ -91,6 +120,8 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         analyse_at: args.analyse_at,
         data_dir: args.data_dir,
         idle_check: idle_check(args.idle_check, args.quit_after)?,
+        keep_runs: keep_runs(args.state_dir, args.quit_after.is_some() && !args.resume)?,
+        resume: args.resume,
     };
     let failure = launch.failure.clone();
     let options = eframe::NativeOptions {

@@ -150,6 +150,39 @@ impl Trainer {
         config: TrainConfig,
         data: impl Into<TaskData>,
     ) -> Result<Self> {
+        if checkpoint.step >= config.steps {
+            return Err(refuse(format!(
+                "the checkpoint is at step {} and the run ends at step {}: nothing to train \
+                 (raise --steps)",
+                checkpoint.step, config.steps
+            )));
+        }
+        Self::continue_from(ctx, checkpoint, config, data)
+    }
+
+    /// The run a full checkpoint holds, exactly as it was saved (its own configuration), even
+    /// when it has finished: what the app shows and continues after a restart.
+    pub fn reopen(
+        ctx: &GpuContext,
+        checkpoint: &Checkpoint,
+        data: impl Into<TaskData>,
+    ) -> Result<Self> {
+        let config: TrainConfig = serde_json::from_str(&checkpoint.train_config)
+            .map_err(|e| refuse(format!("the checkpoint's training configuration: {e}")))?;
+        if checkpoint.state.is_none() {
+            return Err(refuse(
+                "the checkpoint holds weights only; a run reopens from a full checkpoint".into(),
+            ));
+        }
+        Self::continue_from(ctx, checkpoint, config, data)
+    }
+
+    fn continue_from(
+        ctx: &GpuContext,
+        checkpoint: &Checkpoint,
+        config: TrainConfig,
+        data: impl Into<TaskData>,
+    ) -> Result<Self> {
         let augment = checkpoint.augments_images();
         let task = match (&checkpoint.model, data.into()) {
             (
@@ -173,13 +206,6 @@ impl Trainer {
                 )))
             }
         };
-        if checkpoint.step >= config.steps {
-            return Err(refuse(format!(
-                "the checkpoint is at step {} and the run ends at step {}: nothing to train \
-                 (raise --steps)",
-                checkpoint.step, config.steps
-            )));
-        }
         if let (Some(_), Ok(saved)) = (
             &checkpoint.state,
             serde_json::from_str::<TrainConfig>(&checkpoint.train_config),

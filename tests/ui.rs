@@ -4,42 +4,12 @@
 //! machine's adapter (lavapipe in CI), so the runs are real and the tests stay short.
 #![cfg(feature = "gui")]
 
+mod window;
+
 use egui_kittest::kittest::Queryable;
-use egui_kittest::{Harness, HarnessBuilder};
-use ire_playground::app::{LaunchOptions, Mode, PlaygroundApp, Status};
-use std::time::{Duration, Instant};
-
-/// A first visit (no saved settings, no link) in a window of `width` x `height` points.
-fn first_visit(width: f32, height: f32) -> Harness<'static, PlaygroundApp> {
-    let mut harness = HarnessBuilder::default()
-        .with_size([width, height])
-        .wgpu()
-        .build_eframe(|cc| PlaygroundApp::new(cc, LaunchOptions::default()));
-    harness.run_steps(3);
-    harness
-}
-
-fn status(harness: &Harness<'_, PlaygroundApp>) -> Status {
-    harness.state().status()
-}
-
-/// Draws frames until `done` holds (the runs train between frames), or fails after 3 minutes.
-fn frames_until(
-    harness: &mut Harness<'_, PlaygroundApp>,
-    what: &str,
-    done: impl Fn(&Status) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(180);
-    while !done(&status(harness)) {
-        assert!(Instant::now() < deadline, "waited 3 minutes for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(5));
-    }
-}
-
-fn steps_done(status: &Status) -> usize {
-    status.runs.iter().map(|r| r.steps).min().unwrap_or(0)
-}
+use egui_kittest::Harness;
+use ire_playground::app::{Mode, Status};
+use window::{first_visit, frames_until, status, steps_done};
 
 #[test]
 fn a_first_visit_shows_the_guide_and_every_widget_has_a_name() {

@@ -120,8 +120,46 @@ if (r.steps < 4) fail("the live run did not train next to the log");
 console.log(`native log view ok: ${l.label}, ${l.steps} steps, ${l.probes} probes, events ${l.events}`);
 '
 
+# Kept runs survive a kill: a compare run saved every 10 s is killed (-9) mid-run; the next launch
+# continues the newest kept session and ends exactly where a run that never stopped ends.
+kept='%7B%22preset%22%3A%22tiny%22%2C%22compare%22%3Atrue%2C%22train%22%3A%7B%22steps%22%3A300%2C%22batch%22%3A4%2C%22warmup%22%3A2%2C%22eval_every%22%3A50%2C%22eval_batches%22%3A1%2C%22probe_every%22%3A25%2C%22sharpness%22%3A%7B%22power_iters%22%3A2%2C%22hutchinson_samples%22%3A1%7D%2C%22ire%22%3A%7B%22mask_every%22%3A5%7D%7D%7D'
+state="$out/kept-state"
+rm -rf "$state"
+DISPLAY=$display timeout 300 "$bin" app --settings "$kept" --state-dir "$state" --run \
+  >/dev/null 2>"$out/kept-killed.log" &
+app=$!
+kept_step() {
+  python3 -c 'import glob, json, sys
+steps = [min(r["step"] for r in json.load(open(m))["runs"]) for m in glob.glob(sys.argv[1] + "/*/manifest.json")]
+print(max(steps, default=0))' "$state" 2>/dev/null || echo 0
+}
+for _ in $(seq 1 120); do
+  sleep 1
+  [ "$(kept_step)" -ge 20 ] && break
+done
+kill -9 $app 2>/dev/null || true
+wait $app 2>/dev/null || true
+killed_at=$(kept_step)
+[ "$killed_at" -ge 20 ] && [ "$killed_at" -lt 300 ] \
+  || { echo "no save mid-run before the kill (kept step $killed_at):"; cat "$out/kept-killed.log"; exit 1; }
+DISPLAY=$display timeout 300 "$bin" app --state-dir "$state" --resume --quit-after 300 \
+  >"$out/kept-resumed.json" 2>"$out/kept-resumed.log" || { echo "the resumed launch failed:"; cat "$out/kept-resumed.log"; exit 1; }
+run_app kept-straight "$kept" 300
+python3 - "$out/kept-resumed.json" "$out/kept-straight.json" "$killed_at" <<'PY'
+import json, sys
+resumed, straight = (json.load(open(f))["runs"] for f in sys.argv[1:3])
+assert [r["label"] for r in resumed] == ["AdamW", "AdmIRE"], resumed
+for a, b in zip(resumed, straight):
+    for key in ("steps", "last_loss", "last_val_loss", "lambda_max", "events"):
+        assert a[key] == b[key], f"{a['label']}: {key} {a[key]} after the kill, {b[key]} without"
+print(f"kept runs ok: killed (-9) after a save at step {sys.argv[3]}, continued to 300 with the "
+      f"same losses and sharpness as a run that never stopped (AdamW {resumed[0]['last_loss']:.4f}, "
+      f"AdmIRE {resumed[1]['last_loss']:.4f})")
+PY
+
 # Export to PyTorch from the app: a ZIP per run in the working folder, whose train.py continues
-# the run (when a Python with torch is at hand: IRE_PYTHON, as .ci/run provides).
+# the run to its end, step 40 (when a Python with torch is at hand: IRE_PYTHON, as .ci/run
+# provides; the export lands a few steps after --export-at, as the steps in flight finish).
 rm -rf "$out/export" && mkdir -p "$out/export"
 abs_bin=$(realpath "$bin")
 (cd "$out/export" && DISPLAY=$display timeout 300 "$abs_bin" app --settings "$replay" --export-at 6 \
@@ -134,7 +172,7 @@ for f in train.py README.md checkpoint.safetensors data/corpus.txt.zlib playgrou
   test -s "$project/$f" || { echo "the exported ZIP lacks $f"; exit 1; }
 done
 if [ -n "${IRE_PYTHON:-}" ]; then
-  "$IRE_PYTHON" "$project/train.py" --steps 16 --log "$out/export/continued.jsonl" --threads 2 \
+  "$IRE_PYTHON" "$project/train.py" --steps 40 --log "$out/export/continued.jsonl" --threads 2 \
     2>"$out/export/python.log" || { echo "the exported train.py failed:"; cat "$out/export/python.log"; exit 1; }
   rows=$(grep -c '"loss"' "$out/export/continued.jsonl")
   [ "$rows" -ge 6 ] || { echo "the exported run logged $rows steps"; exit 1; }
@@ -186,6 +224,17 @@ DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --text-file "$out
 grep -q '"text":"own-text.txt (' "$out/native-text.json" \
   || { echo "the app did not train on the text file:"; cat "$out/native-text.json"; exit 1; }
 echo "own text ok: $(grep -o '"text":"[^"]*"' "$out/native-text.json")"
+# Kept runs keep the text they trained on: closed, then continued without --text-file.
+rm -rf "$out/kept-text"
+DISPLAY=$display timeout 300 "$bin" app --settings "$settings" --text-file "$out/own-text.txt" \
+  --state-dir "$out/kept-text" --quit-after 3 >/dev/null 2>"$out/kept-text.log" \
+  || { echo "the kept text run failed:"; cat "$out/kept-text.log"; exit 1; }
+DISPLAY=$display timeout 300 "$bin" app --state-dir "$out/kept-text" --resume --quit-after 6 \
+  >"$out/kept-text.json" 2>>"$out/kept-text.log" \
+  || { echo "continuing the kept text run failed:"; cat "$out/kept-text.log"; exit 1; }
+grep -q '"text":"own-text.txt (' "$out/kept-text.json" \
+  || { echo "the continued run is not on the kept text:"; cat "$out/kept-text.json"; exit 1; }
+echo "kept text ok: continued on $(grep -o '"text":"[^"]*"' "$out/kept-text.json") without --text-file"
 
 # An image set of the user's (four IDX files in a folder, MNIST-style names): the ResNet trains on
 # it instead of Fashion-MNIST.

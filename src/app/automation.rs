@@ -61,8 +61,15 @@ impl PlaygroundApp {
                 let done = session.steps_done();
                 let failed = session.runs.iter().find_map(|r| r.error.clone());
                 let finished = session.runs.iter().all(|r| r.is_done());
-                if done >= n {
+                // A run at its last step is reported once its last evaluation and probe are in.
+                let last_in = session
+                    .runs
+                    .iter()
+                    .all(|r| r.is_done() || r.series.loss.len() < r.trainer.config.steps);
+                if done >= n && last_in {
                     Some(None)
+                } else if done >= n {
+                    None
                 } else if let Some(e) = failed {
                     Some(Some(format!("the run failed after {done} steps: {e}")))
                 } else if finished {

@@ -74,6 +74,12 @@ impl Notices {
         }
     }
 
+    /// Drops the warnings that start with `prefix` (what they asked for has happened).
+    pub fn retract_warnings(&mut self, prefix: &str) {
+        self.items
+            .retain(|n| n.level != Level::Warning || !n.text.starts_with(prefix));
+    }
+
     /// Drops the confirmation (its news is stale once a run starts); errors stay.
     pub fn clear_info(&mut self) {
         self.items.retain(|n| n.level != Level::Info);

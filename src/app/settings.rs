@@ -26,6 +26,9 @@ pub const FIRST_EXPERIMENT_STEPS: usize = 600;
 /// comparison (docs/BENCHMARKS.md, "The first experiment").
 pub const FIRST_EXPERIMENT_LR: f32 = 6e-3;
 
+/// How the warning about a link's missing text begins.
+pub const MISSING_TEXT: &str = "This link's run trained on your own text,";
+
 /// Everything needed to start (and reproduce) a run.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
@@ -126,7 +129,7 @@ impl Settings {
     pub fn missing_text(&self) -> Option<String> {
         self.text.as_ref().map(|name| {
             format!(
-                "This link's run trained on your own text, {name}, which a link cannot carry. \
+                "{MISSING_TEXT} {name}, which a link cannot carry. \
                  Open that text (Model and data > Use your own text) to reproduce the run; \
                  until then the model trains on Shakespeare."
             )

@@ -1,7 +1,8 @@
 //! The data sets the app trains on and how they arrive. The desktop binary embeds them; the web
 //! build fetches them from `data/` next to the page (kept in the browser's Cache Storage after the
 //! first visit), so that the first download is the code and the text corpus only, and the
-//! 5 MB image set is fetched when a ResNet is first chosen.
+//! 5 MB image set is fetched when a ResNet is first chosen. The app takes in what has arrived each
+//! frame and starts the run that waited for it.
 
 use crate::data::{Corpus, ImageDataset};
 use std::cell::RefCell;
@@ -167,5 +168,52 @@ mod imp {
             .await
             .map_err(|e| fail("body", e))?;
         Ok(js_sys::Uint8Array::new(&buffer).to_vec())
+    }
+}
+
+impl super::PlaygroundApp {
+    /// Takes in data sets that have arrived, and starts the run that was waiting for one.
+    pub(super) fn adopt_data(&mut self) {
+        let arrived: Vec<Arrival> = self.arrivals.borrow_mut().drain(..).collect();
+        for arrival in arrived {
+            match arrival {
+                Arrival::Corpus(Ok((corpus, file))) => {
+                    self.data = Some(Datasets {
+                        corpus: Arc::new(corpus),
+                        images: None,
+                        corpus_file: file,
+                        image_files: None,
+                        image_source: None,
+                    });
+                }
+                Arrival::Images(Ok((images, files))) => {
+                    // The user's own set, taken while Fashion-MNIST was on its way, stays.
+                    if let Some(data) = self.data.as_mut().filter(|d| d.image_source.is_none()) {
+                        data.images = Some(Arc::new(images));
+                        data.image_files = Some(files);
+                    }
+                }
+                Arrival::Corpus(Err(e)) => {
+                    self.notices
+                        .push(true, format!("the text corpus is unusable: {e}"));
+                }
+                Arrival::Images(Err(e)) => {
+                    // Not requested any more: the next Reset tries again.
+                    self.images_requested = false;
+                    self.notices
+                        .push(true, format!("the image data set is unusable: {e}"));
+                }
+            }
+            if self.session.is_none() && self.notices.errors().next().is_none() {
+                self.reset();
+            }
+        }
+        // A kept session that waited for its image set.
+        let images_here = self.data.as_ref().is_some_and(|d| d.images.is_some());
+        if let (true, Some(k)) = (images_here, &mut self.keeper) {
+            if let Some((id, files)) = k.waiting.take() {
+                self.reopen_kept(&id, files);
+            }
+        }
     }
 }

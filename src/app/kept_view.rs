@@ -78,7 +78,7 @@ impl PlaygroundApp {
                         m.bytes as f64 / 1e6
                     ));
                     if open {
-                        ui.weak("(open)");
+                        ui.weak("(shown now)");
                     } else {
                         if ui.small_button("Continue").clicked() {
                             continue_id = Some(m.id.clone());

@@ -55,9 +55,8 @@ pub use settings::{Settings, PRESETS};
 pub use webgpu_help::{missing_webgpu, WEBGPU_HELP};
 
 use crate::gpu::GpuContext;
-use datasets::{Arrival, DataSlot};
+use datasets::DataSlot;
 use plots::PlotOptions;
-use std::sync::Arc;
 use web_time::{Duration, Instant};
 
 /// Below this window width (points) the settings become a drawer.
@@ -121,6 +120,8 @@ pub struct PlaygroundApp {
     confirm: Option<confirm::Replace>,
     /// The window is phone-narrow: the settings are a drawer.
     narrow: bool,
+    /// Launched by a script (`--quit-after`): the user's saved settings are left alone.
+    scripted: bool,
     /// Kept sessions and the saving of the open one (None: runs are not kept).
     keeper: Option<keeper::Keeper>,
     /// The settings drawer is open (narrow windows only).
@@ -197,6 +198,7 @@ impl PlaygroundApp {
             idle_mark: None,
             idle_frames: None,
             keeper: None,
+            scripted,
         };
         app.keeper = app
             .launch
@@ -263,51 +265,6 @@ impl PlaygroundApp {
                 self.notices.clear_info();
             }
             Err(e) => self.notices.push(true, e.to_string()),
-        }
-    }
-
-    /// Takes in data sets that have arrived, and starts the run that was waiting for one.
-    fn adopt_data(&mut self) {
-        let arrived: Vec<Arrival> = self.arrivals.borrow_mut().drain(..).collect();
-        for arrival in arrived {
-            match arrival {
-                Arrival::Corpus(Ok((corpus, file))) => {
-                    self.data = Some(Datasets {
-                        corpus: Arc::new(corpus),
-                        images: None,
-                        corpus_file: file,
-                        image_files: None,
-                        image_source: None,
-                    });
-                }
-                Arrival::Images(Ok((images, files))) => {
-                    // The user's own set, taken while Fashion-MNIST was on its way, stays.
-                    if let Some(data) = self.data.as_mut().filter(|d| d.image_source.is_none()) {
-                        data.images = Some(Arc::new(images));
-                        data.image_files = Some(files);
-                    }
-                }
-                Arrival::Corpus(Err(e)) => {
-                    self.notices
-                        .push(true, format!("the text corpus is unusable: {e}"));
-                }
-                Arrival::Images(Err(e)) => {
-                    // Not requested any more: the next Reset tries again.
-                    self.images_requested = false;
-                    self.notices
-                        .push(true, format!("the image data set is unusable: {e}"));
-                }
-            }
-            if self.session.is_none() && self.notices.errors().next().is_none() {
-                self.reset();
-            }
-        }
-        // A kept session that waited for its image set.
-        let images_here = self.data.as_ref().is_some_and(|d| d.images.is_some());
-        if let (true, Some(k)) = (images_here, &mut self.keeper) {
-            if let Some((id, files)) = k.waiting.take() {
-                self.reopen_kept(&id, files);
-            }
         }
     }
 }
@@ -406,6 +363,9 @@ impl eframe::App for PlaygroundApp {
     }
 
     fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.scripted {
+            return; // a test's settings are not the user's
+        }
         let persisted = Persisted {
             settings: Some(self.settings.clone()),
             plots: self.plot_options,

@@ -122,6 +122,8 @@ impl PlaygroundApp {
                 self.settings = manifest.settings.clone();
                 self.session_settings = Some(manifest.settings.clone());
                 self.plot_options.reset_view = true;
+                // The settings are the kept session's now, not a link's.
+                self.notices.retract_warnings(super::settings::MISSING_TEXT);
                 self.notices.push(
                     false,
                     format!(

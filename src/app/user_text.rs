@@ -62,8 +62,7 @@ impl PlaygroundApp {
     /// keeping Shakespeare's to go back to.
     pub(super) fn install_corpus(&mut self, corpus: Corpus, file: DataFile) {
         let Some(data) = &mut self.data else { return };
-        self.notices
-            .retract_warnings(super::settings::MISSING_TEXT);
+        self.notices.retract_warnings(super::settings::MISSING_TEXT);
         let old = std::mem::replace(&mut data.corpus, Arc::new(corpus));
         let old_file = std::mem::replace(&mut data.corpus_file, file);
         if self.user_text.shakespeare.is_none() {

@@ -1,0 +1,199 @@
+//! Runs kept across reloads, crashes and restarts. While runs train, every few seconds (and when
+//! they pause or finish) the session is saved: steps are held until no result is in flight, each
+//! run's full checkpoint is requested (training goes on at once: the copies are queued before
+//! any later step) and, once read back, written with the logs and a manifest (`saved.rs`) into
+//! the store (`store.rs`). A session replaced by Reset or a finding is saved one last time
+//! first. On the desktop closing the window saves too. Kept sessions are listed at start and
+//! offered; continuing one reopens every run from its checkpoint, bit-identically.
+
+mod events;
+mod saving;
+
+use super::saved::{self, Manifest};
+use super::snapshot::RunsSnapshot;
+use super::store::Store;
+use super::{PlaygroundApp, Session, Settings};
+use web_time::{Duration, Instant};
+
+/// Time between saves of a training session.
+pub const SAVE_EVERY: Duration = Duration::from_secs(10);
+/// After a failed save (a full disk or quota), the next try waits this long.
+const RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// A kept session's files: (name, bytes).
+pub type Files = Vec<(String, Vec<u8>)>;
+
+/// The open session's folder in the store and what its last complete save holds.
+#[derive(Clone, Debug)]
+pub struct Current {
+    /// Folder name.
+    pub id: String,
+    /// The last complete save's generation (0: never saved).
+    pub generation: u64,
+    /// Steps over all runs in the last complete save.
+    pub saved_progress: usize,
+    /// Steps of the slowest run in the last complete save.
+    pub saved_step: Option<usize>,
+    /// When it was saved.
+    saved_at: Option<Instant>,
+    /// The files it names.
+    files: Vec<String>,
+}
+
+impl Current {
+    fn fresh() -> Self {
+        Self {
+            id: format!("session-{}", saved::now_ms()),
+            generation: 0,
+            saved_progress: 0,
+            saved_step: None,
+            saved_at: None,
+            files: Vec::new(),
+        }
+    }
+
+    pub(super) fn of(manifest: &Manifest, session: &Session) -> Self {
+        Self {
+            id: manifest.id.clone(),
+            generation: manifest.generation,
+            saved_progress: progress(session),
+            saved_step: Some(session.steps_done()),
+            saved_at: Some(Instant::now()),
+            files: manifest.files(),
+        }
+    }
+}
+
+/// Steps taken over all runs (what a save is due for).
+fn progress(session: &Session) -> usize {
+    session.runs.iter().map(|r| r.series.loss.len()).sum()
+}
+
+/// The data a session trains on, as a save records it.
+#[derive(Clone)]
+struct DataRef {
+    /// The user's text: (file name, zlib bytes).
+    text: Option<(String, Vec<u8>)>,
+    /// The user's image set, by name.
+    images: Option<String>,
+}
+
+/// A session saved one last time before it is dropped.
+struct Retiring {
+    session: Session,
+    settings: Settings,
+    current: Current,
+    data: DataRef,
+}
+
+enum Job {
+    /// Steps are held until no result is in flight.
+    Draining,
+    /// The checkpoints are on their way back; the logs were taken with them.
+    Reading(RunsSnapshot, Vec<String>),
+    /// The files are being written; the manifest says what they hold (and whether they are
+    /// a replaced session's last save).
+    Writing(Box<Manifest>, bool),
+}
+
+/// The kept sessions and the saving of the open one.
+pub struct Keeper {
+    store: Store,
+    /// Kept sessions as last listed, newest first.
+    pub kept: Vec<Manifest>,
+    /// The list has arrived.
+    pub listed: bool,
+    /// The open session's place in the store.
+    pub current: Current,
+    job: Option<Job>,
+    retiring: Option<Retiring>,
+    /// Why the last save failed (a full disk or quota), until one succeeds.
+    pub error: Option<String>,
+    failed_at: Option<Instant>,
+    /// A kept session being read to be continued.
+    pub loading: Option<String>,
+    /// Continue the newest kept session once the list arrives (`--resume`).
+    resume_newest: bool,
+    /// A kept session read while its image set was still on its way: (id, files).
+    pub waiting: Option<(String, Files)>,
+}
+
+impl Keeper {
+    /// Keeps sessions in `store`; lists the kept ones.
+    pub fn new(store: Store, resume_newest: bool) -> Self {
+        store.list();
+        Self {
+            store,
+            kept: Vec::new(),
+            listed: false,
+            current: Current::fresh(),
+            job: None,
+            retiring: None,
+            error: None,
+            failed_at: None,
+            loading: None,
+            resume_newest,
+            waiting: None,
+        }
+    }
+
+    /// Where the sessions are kept, in words.
+    pub fn location(&self) -> String {
+        self.store.location()
+    }
+
+    /// Whether a save is under way.
+    pub fn saving(&self) -> bool {
+        self.job.is_some()
+    }
+
+    /// The newest kept session other than the open one.
+    pub fn newest_other(&self) -> Option<&Manifest> {
+        self.kept.iter().find(|m| m.id != self.current.id)
+    }
+
+    /// Removes kept session `id` (the open one's saves then start a new folder).
+    pub fn delete(&mut self, id: &str) {
+        self.store.delete(id);
+        self.kept.retain(|m| m.id != id);
+        if id == self.current.id {
+            self.current = Current::fresh();
+        }
+    }
+}
+
+impl PlaygroundApp {
+    /// Saves, lists and loads kept sessions; called every frame, never blocks.
+    pub(super) fn keep_runs(&mut self) {
+        // An event may lead to another (a list to a load): the desktop's arrive at once.
+        loop {
+            let events = match &self.keeper {
+                Some(k) => k.store.take_events(),
+                None => return,
+            };
+            if events.is_empty() {
+                break;
+            }
+            for event in events {
+                self.take_store_event(event);
+            }
+        }
+        self.advance_save();
+        self.start_due_save();
+    }
+
+    /// Reads kept session `id` to continue it (the C key and "Continue").
+    pub(super) fn continue_kept(&mut self, id: &str) {
+        let Some(keeper) = &mut self.keeper else {
+            return;
+        };
+        let Some(manifest) = keeper.kept.iter().find(|m| m.id == id) else {
+            self.notices.push(true, format!("no kept session {id}"));
+            return;
+        };
+        keeper.loading = Some(id.to_string());
+        keeper.store.load(id, manifest.files());
+        self.notices
+            .push(false, format!("reading {}…", manifest.title()));
+    }
+}

@@ -172,10 +172,21 @@ fn picking_a_finding_after_training_asks_first_and_names_the_finding() {
 /// (a missing one draws as an empty box: the notices' warning sign and arrows did).
 #[test]
 fn every_symbol_the_app_writes_has_a_glyph() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app");
+    let mut folders = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/app")];
+    let mut files = Vec::new();
+    while let Some(folder) = folders.pop() {
+        for entry in std::fs::read_dir(folder).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                folders.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
     let mut symbols = std::collections::BTreeSet::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+    for file in files {
+        let text = std::fs::read_to_string(file).unwrap();
         for line in text.lines().filter(|l| !l.trim_start().starts_with("//")) {
             let code = line.split(" // ").next().unwrap();
             symbols.extend(code.chars().filter(|c| !c.is_ascii()));

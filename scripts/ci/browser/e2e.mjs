@@ -5,7 +5,7 @@
 // element that the loss went down and the switch was recorded. Then trains a ResNet (its data
 // set is fetched on demand). Serves gzip like a web server would and reports the bytes each
 // load transferred: the first load must stay under 5 MB, and a reload must take the data sets
-// from Cache Storage. Exports a run to PyTorch (a ZIP download); opens logs through the file picker and by dropping one on the page. Also
+// from Cache Storage. Kept runs survive a reload and continue bit-identically. Exports a run to PyTorch (a ZIP download); opens logs through the file picker and by dropping one on the page. Also
 // checks that a browser without WebGPU gets a clear explanation.
 // Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
@@ -19,6 +19,9 @@ const MIN_STEPS = 36;
 const IRE_AT = 16;
 const TIMEOUT_MS = 15 * 60 * 1000;
 const FIRST_LOAD_LIMIT = 5 * 1000 * 1000;
+// Where a click focuses the canvas without pressing anything: the toolbar's empty right end
+// (the notices bar at the bottom may hold a button, e.g. "Continue them (C)").
+const FOCUS = { x: 1240, y: 44 };
 
 // Bytes sent per path since the last reset (after gzip, as transferred).
 let sent = new Map();
@@ -101,7 +104,7 @@ try {
     const start = await waitFor(page, 'the first experiment', (s) => s.runs.length === 2);
     check(start.guide && start.runs[0].label === 'AdamW' && start.runs[1].label === 'AdmIRE',
       'a first visit opens AdamW beside AdmIRE with the guide');
-    await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+    await page.locator('#ire_canvas').click({ position: FOCUS });
     await page.keyboard.press('Space'); // guide step 1
     const armed = await waitFor(page, 'the first steps', (s) => s.runs[1].steps >= 2);
     check(armed.ire_state.state === 'armed' && armed.ire_state.from === 30 || armed.runs[1].steps >= 30,
@@ -128,6 +131,55 @@ try {
     await browser.close();
   }
 
+  // 1c. Kept runs survive a reload: a compare run saved while training (every 10 s) is reloaded
+  // mid-run; the page offers it, C continues it, and it ends exactly where an uninterrupted run
+  // of the same settings ends (losses, validation loss, sharpness, events).
+  {
+    const browser = await launch(webgpuFlags);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const kept = { preset: 'tiny', compare: true,
+      train: { steps: 200, batch: 4, warmup: 2, eval_every: 20, eval_batches: 1, probe_every: 20,
+        sharpness: { power_iters: 2, hutchinson_samples: 1 }, ire: { mask_every: 5 } } };
+    const keptHash = encodeURIComponent(JSON.stringify(kept));
+    const open = async () => {
+      await page.goto(`${origin}/index.html#${keptHash}`);
+      await page.reload();
+      await waitFor(page, 'the kept-runs page', (s) => s.runs.length === 2 && s.kept);
+      await page.locator('#ire_canvas').click({ position: FOCUS });
+    };
+    const finished = (s) => s.mode === 'Paused' && s.runs.every((r) => r.steps === 200);
+    await open();
+    await page.keyboard.press('Space');
+    const before = await waitFor(page, 'a save while training', (s) =>
+      s.kept.saved_step >= 10 && s.mode === 'Running');
+    check(before.kept.saved_step < 200, `saved at step ${before.kept.saved_step} while training, in ${before.kept.location}`);
+    await page.reload();
+    const offered = await waitFor(page, 'the offer after the reload', (s) =>
+      s.notices.some((n) => n.text.startsWith('Runs you trained before were kept')));
+    await page.screenshot({ path: path.join(outDir, 'browser-kept-offer.png') });
+    check(offered.runs.every((r) => r.steps === 0), 'after the reload the page offers the kept runs');
+    await page.locator('#ire_canvas').click({ position: FOCUS });
+    await page.keyboard.press('KeyC');
+    const back = await waitFor(page, 'the kept runs back', (s) => s.runs.length === 2 && s.runs.every((r) => r.steps > 0));
+    const from = Math.min(...back.runs.map((r) => r.steps));
+    await page.keyboard.press('Space');
+    const continued = await waitFor(page, 'the continued runs to end', finished);
+    await page.screenshot({ path: path.join(outDir, 'browser-kept-continued.png') });
+    await open();
+    await page.keyboard.press('Space');
+    const straight = await waitFor(page, 'the uninterrupted runs to end', finished);
+    for (const [c, s] of continued.runs.map((r, i) => [r, straight.runs[i]])) {
+      for (const key of ['last_loss', 'last_val_loss', 'lambda_max', 'events']) {
+        if (JSON.stringify(c[key]) !== JSON.stringify(s[key])) {
+          throw new Error(`${c.label}: ${key} ${JSON.stringify(c[key])} after the reload, ${JSON.stringify(s[key])} without`);
+        }
+      }
+    }
+    check(true, `reloaded mid-run, continued from step ${from} to 200: AdamW ${continued.runs[0].last_loss.toFixed(4)}, ` +
+      `AdmIRE ${continued.runs[1].last_loss.toFixed(4)}, the same losses and sharpness as without the reload`);
+    await browser.close();
+  }
+
   // 2. WebGPU: train, switch IRE, check.
   const browser = await launch(webgpuFlags);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
@@ -143,7 +195,7 @@ try {
   check(total(first) < FIRST_LOAD_LIMIT, `first load under ${mb(FIRST_LOAD_LIMIT)} (${mb(total(first))})`);
   check(![...first.keys()].some((p) => p.includes('fashion')), 'the image data set is not part of the first load');
   check((await status(page)).guide === true, 'a first visit shows the three-step guide');
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   await waitFor(page, `${IRE_AT} steps`, (s) => s.runs[0].steps >= IRE_AT);
   await page.keyboard.press('KeyI');
@@ -249,7 +301,7 @@ try {
   await page.setInputFiles('#ire-log-input', idxFiles);
   const onImages = await waitFor(page, 'a ResNet on the picked IDX files', (s) => s.images && s.runs.length === 1);
   check(onImages.images.includes('64 training, 16 test images'), `picked IDX files became the image set: ${onImages.images}`);
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   const trainedImages = await waitFor(page, '2 ResNet steps on the picked images', (s) => s.runs[0].steps >= 2);
   check(!trainedImages.runs[0].error, `the ResNet trained ${trainedImages.runs[0].steps} steps on the user's images`);
@@ -260,7 +312,7 @@ try {
   await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(llama))}`);
   await page.reload();
   await waitFor(page, 'llama-tiny to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   const onLlama = await waitFor(page, '4 llama-tiny steps', (s) => s.runs[0].steps >= 4);
   check(onLlama.runs[0].steps >= 4 && !onLlama.runs[0].error, `llama-tiny trained ${onLlama.runs[0].steps} steps in the browser`);
@@ -280,7 +332,7 @@ try {
   console.log(`ResNet load: ${mb(total(second))} transferred: ${[...second].map(([p, n]) => `${p} ${mb(n)}`).join(', ')}`);
   check(![...second.keys()].some((p) => p.includes('shakespeare')), 'a reload takes the corpus from Cache Storage');
   check([...second.keys()].some((p) => p.includes('fashion')), 'the image data set was fetched when a ResNet was chosen');
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   const r = await waitFor(page, '4 ResNet steps with a test accuracy', (s) => s.runs[0].steps >= 4 && s.runs[0].last_val_acc != null);
   await page.screenshot({ path: path.join(outDir, 'browser-resnet.png') });
@@ -292,7 +344,7 @@ try {
   const found = await waitFor(page, 'the finding to start', (s) => s.runs.length === 3 && s.mode === 'Paused');
   check(found.runs.map((r) => r.label).join(' vs ') === 'AdamW vs AdmIRE vs AdamW lr 0.008 (tuned)',
     `#finding=untuned-lr opens ${found.runs.map((r) => r.label).join(' vs ')}: the untuned pair beside the tuned base`);
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   await waitFor(page, 'both runs of the finding to step', (s) => s.runs.every((r) => r.steps >= 2));
   const findingHash = decodeURIComponent(new URL(page.url()).hash);
@@ -305,7 +357,7 @@ try {
   await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(tune))}`);
   await page.reload();
   await waitFor(page, 'six tuning runs', (s) => s.runs.length === 6 && s.tuning && !s.tuning.decided);
-  await page.locator('#ire_canvas').click({ position: { x: 900, y: 780 } });
+  await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   const tuned = await waitFor(page, 'the best of each arm', (s) => s.tuning && s.tuning.decided && s.runs.length === 2 && s.runs[1].steps >= 8);
   check(tuned.runs.every((r) => r.label.endsWith('(tuned)')),

@@ -157,6 +157,42 @@ print(f"kept runs ok: killed (-9) after a save at step {sys.argv[3]}, continued 
       f"AdmIRE {resumed[1]['last_loss']:.4f})")
 PY
 
+# Run files: "Save run files" (--save-runs-at) writes each run's checkpoint with its log; opened in
+# a new window the AdmIRE run continues to the end with its plots (its first losses come from the
+# file's log) and the same end state as an uninterrupted run. A checkpoint from `train
+# --checkpoint-every` opens the same way and ends where the command line's own run ended.
+abs_bin=$(realpath "$bin")
+rm -rf "$out/run-files" && mkdir -p "$out/run-files"
+(cd "$out/run-files" && DISPLAY=$display timeout 300 "$abs_bin" app --settings "$kept" --save-runs-at 10 \
+  --quit-after 10 >saved.json 2>saved.log) || { echo "saving run files failed:"; cat "$out/run-files/saved.log"; exit 1; }
+run_file=$(ls "$out"/run-files/ire-playground-admire-step*.safetensors 2>/dev/null | head -1)
+test -n "$run_file" || { echo "no run file saved:"; ls "$out/run-files"; exit 1; }
+run_app run-file-opened "$kept" 300 --open-log "$run_file"
+"$bin" train --steps 40 --batch 4 --warmup 2 --eval-every 10 --eval-batches 1 --probe-every 10 \
+  --probe-iters 2 --probe-samples 1 --ire --checkpoint-every 20 --save "$out/run-files/cli.safetensors" \
+  --log "$out/run-files/cli.jsonl" 2>"$out/run-files/cli.log" || { echo "the CLI run failed:"; cat "$out/run-files/cli.log"; exit 1; }
+run_app cli-checkpoint-opened "$kept" 40 --open-log "$out/run-files/cli-step20.safetensors"
+python3 - "$out/run-files/saved.json" "$out/run-file-opened.json" "$out/kept-straight.json" \
+  "$out/cli-checkpoint-opened.json" "$out/run-files/cli.jsonl" <<'PY'
+import json, sys
+saved, opened, straight, cli_opened = (json.load(open(f))["runs"] for f in sys.argv[1:5])
+o, s = opened[0], straight[1]
+assert o["first_loss"] == saved[1]["first_loss"], "the run file's log did not come back"
+for key in ("steps", "last_loss", "last_val_loss", "lambda_max"):
+    assert o[key] == s[key], f"run file: {key} {o[key]}, uninterrupted {s[key]}"
+records = [json.loads(l) for l in open(sys.argv[5])]
+losses = [r["loss"] for r in records if "loss" in r]
+c = cli_opened[0]
+# The log prints f32 values in their shortest form: equal to the app's to 1e-6 relative.
+near = lambda a, b: abs(a - b) <= 1e-6 * abs(b)
+assert c["steps"] == 40 and near(c["last_loss"], sum(losses[-5:]) / 5), (c, losses[-5:])
+assert near(c["last_val_loss"], [r for r in records if "val_loss" in r][-1]["val_loss"])
+logged = [r["lambda_max"] for r in records if "lambda_max" in r and r["step"] > 20]
+assert len(logged) == len(c["lambda_max"]) and all(near(p[1], l) for p, l in zip(c["lambda_max"], logged))
+print(f"run files ok: {o['label']} reopened from its run file and continued to 300 as if never stopped; "
+      f"a CLI checkpoint at step 20 continued in the app to the CLI's own end (loss {c['last_loss']:.4f})")
+PY
+
 # Export to PyTorch from the app: a ZIP per run in the working folder, whose train.py continues
 # the run to its end, step 40 (when a Python with torch is at hand: IRE_PYTHON, as .ci/run
 # provides; the export lands a few steps after --export-at, as the steps in flight finish).

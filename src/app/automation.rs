@@ -25,6 +25,12 @@ impl PlaygroundApp {
                 self.start_export();
             }
         }
+        if let (Some(at), Some(session)) = (self.launch.save_runs_at, &self.session) {
+            if session.steps_done() >= at && self.export_job.is_none() {
+                self.launch.save_runs_at = None;
+                self.start_export_to(super::pytorch_export::Target::RunFiles);
+            }
+        }
         if let (Some(at), Some(session)) = (self.launch.analyse_at, &self.session) {
             if session.steps_done() >= at {
                 self.launch.analyse_at = None;
@@ -65,7 +71,7 @@ impl PlaygroundApp {
                 let last_in = session
                     .runs
                     .iter()
-                    .all(|r| r.is_done() || r.series.loss.len() < r.trainer.config.steps);
+                    .all(|r| r.is_done() || r.series.steps_reached() < r.trainer.config.steps);
                 if done >= n && last_in {
                     Some(None)
                 } else if done >= n {
@@ -324,7 +330,7 @@ impl RunStatus {
         let loss = series.loss_first_last(5);
         Self {
             label: label.to_string(),
-            steps: series.loss.len(),
+            steps: series.steps_reached(),
             first_loss: loss.map(|l| l.0),
             last_loss: loss.map(|l| l.1),
             last_val_loss: series.val_loss.last().map(|p| p[1]),

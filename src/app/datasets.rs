@@ -208,11 +208,10 @@ impl super::PlaygroundApp {
                 self.reset();
             }
         }
-        // A kept session that waited for its image set.
-        let images_here = self.data.as_ref().is_some_and(|d| d.images.is_some());
-        if let (true, Some(k)) = (images_here, &mut self.keeper) {
-            if let Some((id, files)) = k.waiting.take() {
-                self.reopen_kept(&id, files);
+        // Runs to continue that waited for their image set.
+        if self.data.as_ref().is_some_and(|d| d.images.is_some()) {
+            if let Some((manifest, files)) = self.waiting_reopen.take() {
+                self.reopen(manifest, files);
             }
         }
     }

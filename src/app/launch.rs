@@ -21,6 +21,9 @@ pub struct LaunchOptions {
     pub open_logs: Vec<std::path::PathBuf>,
     /// Export the runs to PyTorch once this many steps are done (as the E key does).
     pub export_at: Option<usize>,
+    /// Save every run's run file (checkpoint and log) once this many steps are done (as
+    /// "Save run files" does).
+    pub save_runs_at: Option<usize>,
     /// Train on this text instead of the embedded corpus (desktop).
     pub text_file: Option<std::path::PathBuf>,
     /// Compute a loss-landscape slice and a spectrum of every run once this many steps are

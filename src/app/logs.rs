@@ -122,7 +122,7 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let field = egui::TextEdit::singleline(&mut self.log_path)
-                .hint_text("run.jsonl, a .txt or an IDX folder (or drop files here)")
+                .hint_text("a log, run file, .txt or IDX folder (or drop files here)")
                 .desired_width(170.0);
             let response = ui.add(field);
             let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -135,8 +135,8 @@ impl PlaygroundApp {
         if ui
             .button("Open log…")
             .on_hover_text(
-                "A JSONL log (CLI --log, exported train.py, Save JSONL), or a text to train on; \
-                 or drop one here",
+                "A JSONL log (CLI --log, exported train.py, Save JSONL), a run file or checkpoint \
+                 (.safetensors) to continue, or a text to train on; or drop one here",
             )
             .clicked()
         {

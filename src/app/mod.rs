@@ -30,6 +30,7 @@ mod plots;
 mod pytorch_export;
 mod reopen;
 mod repaint;
+mod run_file;
 mod runs_view;
 mod saved;
 mod series;
@@ -120,6 +121,8 @@ pub struct PlaygroundApp {
     confirm: Option<confirm::Replace>,
     /// The window is phone-narrow: the settings are a drawer.
     narrow: bool,
+    /// Runs to continue (a kept session, a run file) waiting for their image set.
+    waiting_reopen: Option<(saved::Manifest, std::collections::HashMap<String, Vec<u8>>)>,
     /// Launched by a script (`--quit-after`): the user's saved settings are left alone.
     scripted: bool,
     /// Kept sessions and the saving of the open one (None: runs are not kept).
@@ -198,6 +201,7 @@ impl PlaygroundApp {
             idle_mark: None,
             idle_frames: None,
             keeper: None,
+            waiting_reopen: None,
             scripted,
         };
         app.keeper = app
@@ -211,10 +215,6 @@ impl PlaygroundApp {
         }
         platform::set_waker(&cc.egui_ctx);
         platform::install_file_picker(app.file_inbox.clone());
-        #[cfg(not(target_arch = "wasm32"))]
-        for path in app.launch.open_logs.clone() {
-            app.open_log_path(&path);
-        }
         // Starts the run once the corpus is there (at once on the desktop), unless the
         // settings link was invalid: then the window shows why and nothing starts.
         app.adopt_data();
@@ -225,6 +225,11 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         if let Some(dir) = app.launch.data_dir.clone() {
             app.use_image_dir(&dir);
+        }
+        // After the data: a run file continues on it.
+        #[cfg(not(target_arch = "wasm32"))]
+        for path in app.launch.open_logs.clone() {
+            app.open_log_path(&path);
         }
         // Kept sessions are listed (and with --resume the newest reopened) before anything
         // trains: on the desktop they arrive at once.

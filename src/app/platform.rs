@@ -84,7 +84,7 @@ mod imp {
         };
         input.set_type("file");
         input.set_id(LOG_INPUT_ID);
-        input.set_accept(".jsonl,.json,.log,.txt");
+        input.set_accept(".jsonl,.json,.log,.txt,.safetensors");
         input.set_multiple(true);
         let _ = input.style().set_property("display", "none");
         let target = input.clone();

@@ -14,18 +14,34 @@ pub struct ExportJob {
     stage: Stage,
     /// The runs were training when the export began: they go on once it is written.
     resume: bool,
+    /// What is written.
+    target: Target,
+}
+
+/// What an export writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// One ZIP with the PyTorch project (E).
+    PyTorch,
+    /// One run file per run (checkpoint and log).
+    RunFiles,
 }
 
 enum Stage {
     /// Waiting for the runs' results in flight.
     Draining,
-    /// Reading the runs' state back.
-    Reading(RunsSnapshot),
+    /// Reading the runs' state back; their logs were taken with it.
+    Reading(RunsSnapshot, Vec<String>),
 }
 
 impl PlaygroundApp {
-    /// Starts exporting every current run (the button and the E key).
+    /// Starts exporting every current run to PyTorch (the button and the E key).
     pub(super) fn start_export(&mut self) {
+        self.start_export_to(Target::PyTorch);
+    }
+
+    /// Starts writing every current run's state as `target`.
+    pub(super) fn start_export_to(&mut self, target: Target) {
         if self.export_job.is_some() {
             // One at a time: a second would forget that the first paused running runs.
             return;
@@ -43,8 +59,13 @@ impl PlaygroundApp {
         self.export_job = Some(ExportJob {
             stage: Stage::Draining,
             resume,
+            target,
         });
-        self.notices.push(false, "exporting to PyTorch…");
+        let what = match target {
+            Target::PyTorch => "exporting to PyTorch…",
+            Target::RunFiles => "saving run files…",
+        };
+        self.notices.push(false, what);
     }
 
     /// Advances an export each frame; never blocks.
@@ -54,15 +75,25 @@ impl PlaygroundApp {
         else {
             return;
         };
-        let resume = job.resume;
+        let (resume, target) = (job.resume, job.target);
         let stage = match job.stage {
             Stage::Draining if !snapshot::settled(&session.runs) => Stage::Draining,
-            Stage::Draining => Stage::Reading(RunsSnapshot::begin(&session.runs)),
-            Stage::Reading(mut snapshot) => {
+            Stage::Draining => {
+                let logs = session
+                    .runs
+                    .iter()
+                    .map(|r| crate::train::to_jsonl(&r.trainer.history))
+                    .collect();
+                Stage::Reading(RunsSnapshot::begin(&session.runs), logs)
+            }
+            Stage::Reading(mut snapshot, logs) => {
                 if !snapshot.poll(ctx) {
-                    Stage::Reading(snapshot)
+                    Stage::Reading(snapshot, logs)
                 } else {
-                    let outcome = self.save_project(snapshot.runs);
+                    let outcome = match target {
+                        Target::PyTorch => self.save_project(snapshot.runs),
+                        Target::RunFiles => self.save_run_files(snapshot.runs, logs),
+                    };
                     self.report_saves(vec![outcome]);
                     if resume {
                         self.set_mode(Mode::Running);
@@ -71,7 +102,11 @@ impl PlaygroundApp {
                 }
             }
         };
-        self.export_job = Some(ExportJob { stage, resume });
+        self.export_job = Some(ExportJob {
+            stage,
+            resume,
+            target,
+        });
     }
 
     /// One ZIP for all the runs: the first run's project (code, data, README, its checkpoint),

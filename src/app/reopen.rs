@@ -83,7 +83,7 @@ impl Session {
 }
 
 impl PlaygroundApp {
-    /// Continues kept session `id` from its files, once the data it needs is here.
+    /// Continues kept session `id` from its files.
     pub(super) fn reopen_kept(&mut self, id: &str, files: Vec<(String, Vec<u8>)>) {
         let Some(manifest) = self
             .keeper
@@ -92,10 +92,15 @@ impl PlaygroundApp {
         else {
             return;
         };
-        let files: HashMap<String, Vec<u8>> = files.into_iter().collect();
+        self.reopen(manifest, files.into_iter().collect());
+    }
+
+    /// Continues the session `manifest` describes from its `files`, once the data it needs is
+    /// here (Fashion-MNIST may still be on its way).
+    pub(super) fn reopen(&mut self, manifest: Manifest, files: HashMap<String, Vec<u8>>) {
         if let Err(e) = self.put_back_data(&manifest, &files) {
             self.notices
-                .push(true, format!("the kept runs could not be reopened: {e}"));
+                .push(true, format!("the runs could not be reopened: {e}"));
             return;
         }
         let (Some(ctx), Some(data)) = (&self.ctx, &self.data) else {
@@ -103,9 +108,7 @@ impl PlaygroundApp {
         };
         if manifest.settings.is_resnet() && data.images.is_none() {
             // Fashion-MNIST is on its way (web): reopen once it has arrived.
-            if let Some(k) = &mut self.keeper {
-                k.waiting = Some((id.to_string(), files.into_iter().collect()));
-            }
+            self.waiting_reopen = Some((manifest, files));
             if !self.images_requested {
                 self.images_requested = true;
                 super::datasets::load_images(self.arrivals.clone());
@@ -124,18 +127,19 @@ impl PlaygroundApp {
                 self.plot_options.reset_view = true;
                 // The settings are the kept session's now, not a link's.
                 self.notices.retract_warnings(super::settings::MISSING_TEXT);
-                self.notices.push(
-                    false,
-                    format!(
-                        "continuing {} (kept {})",
-                        manifest.title(),
+                let kept = match manifest.generation {
+                    0 => String::new(), // a run file, never kept yet
+                    _ => format!(
+                        " (kept {})",
                         saved::ago(manifest.saved_at_ms, saved::now_ms())
                     ),
-                );
+                };
+                self.notices
+                    .push(false, format!("continuing {}{kept}", manifest.title()));
             }
             Err(e) => self
                 .notices
-                .push(true, format!("the kept runs could not be reopened: {e}")),
+                .push(true, format!("the runs could not be reopened: {e}")),
         }
     }
 

@@ -154,7 +154,7 @@ impl PlaygroundApp {
                 };
                 let steps = format!(
                     "step {}/{}",
-                    run.series.loss.len(),
+                    run.series.steps_reached(),
                     run.trainer.config.steps
                 );
                 run_line(

@@ -108,7 +108,13 @@ impl Series {
         }
     }
 
-    /// Mean training loss over the first and the last `n` steps recorded.
+    /// The step the run has reached: its last loss point (a run continued from a checkpoint
+    /// without its log starts there, not at step 1).
+    pub fn steps_reached(&self) -> usize {
+        self.loss.last().map_or(0, |p| p[0] as usize)
+    }
+
+    /// Mean training loss of the first and of the last `n` steps shown (None: fewer than `2n`).
     pub fn loss_first_last(&self, n: usize) -> Option<(f64, f64)> {
         if self.loss.len() < 2 * n.max(1) {
             return None;

@@ -242,7 +242,7 @@ impl Session {
     pub fn steps_done(&self) -> usize {
         self.runs
             .iter()
-            .map(|r| r.series.loss.len())
+            .map(|r| r.series.steps_reached())
             .min()
             .unwrap_or(0)
     }

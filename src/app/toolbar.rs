@@ -221,6 +221,17 @@ impl PlaygroundApp {
                 self.export(true);
             }
             if ui
+                .add_enabled(self.session.is_some(), egui::Button::new("Save run files"))
+                .on_hover_text(
+                    "Each run's full state and log as one .safetensors file; open it again (drop \
+                     it on the window) to continue the run here, or `ire-playground train \
+                     --resume` it",
+                )
+                .clicked()
+            {
+                self.start_export_to(super::pytorch_export::Target::RunFiles);
+            }
+            if ui
                 .add_enabled(
                     self.session.is_some(),
                     egui::Button::new("Export to PyTorch"),

@@ -208,7 +208,7 @@ impl Session {
     /// (labelled with its learning rate), the others stop.
     pub(super) fn decide_tuning(&mut self) {
         let Some(t) = &mut self.tuning else { return };
-        let swept = |r: &LiveRun| r.series.loss.len() >= t.sweep_steps || r.is_done();
+        let swept = |r: &LiveRun| r.series.steps_reached() >= t.sweep_steps || r.is_done();
         if t.decided || !self.runs.iter().all(swept) {
             return;
         }

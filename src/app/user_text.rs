@@ -156,6 +156,13 @@ impl PlaygroundApp {
                 return;
             }
         }
+        if super::run_file::is_run_file(name) {
+            match bytes {
+                Ok(b) => self.open_run_file(name, &b),
+                Err(e) => self.notices.push(true, e),
+            }
+            return;
+        }
         let lower = name.to_lowercase();
         let is_log_name = lower.ends_with(".jsonl") || lower.ends_with(".json");
         match bytes {

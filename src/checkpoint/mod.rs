@@ -95,6 +95,9 @@ pub struct Checkpoint {
     /// `run_id` metadata key): rotation deletes, and periodic saves overwrite, only files of
     /// their own run, never a file that merely has the right name.
     pub run_id: Option<String>,
+    /// The run's log (the JSON lines `--log` writes), in the run files the app saves (the
+    /// `log` metadata key): opened again, the run comes back with its plots.
+    pub log: Option<String>,
 }
 
 fn bad(path: &str, reason: impl Into<String>) -> Error {
@@ -194,6 +197,9 @@ impl Checkpoint {
         );
         meta.insert("step".into(), self.step.to_string());
         meta.insert("train_config".into(), self.train_config.clone());
+        if let Some(log) = &self.log {
+            meta.insert("log".into(), log.clone());
+        }
         if let Some(id) = &self.run_id {
             meta.insert("run_id".into(), id.clone());
         }
@@ -344,6 +350,7 @@ impl Checkpoint {
             buffers,
             state,
             run_id: meta.get("run_id").cloned(),
+            log: meta.get("log").cloned(),
         })
     }
 

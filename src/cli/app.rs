@@ -26,6 +26,10 @@ pub struct AppArgs {
     /// run's checkpoint) once this many steps are done.
     #[arg(long, value_name = "STEPS")]
     export_at: Option<usize>,
+    /// Save each run as a run file (its checkpoint and log, `.safetensors`, in the working
+    /// folder) once this many steps are done, as "Save run files" does.
+    #[arg(long, value_name = "STEPS")]
+    save_runs_at: Option<usize>,
     /// Train the transformer on this UTF-8 text instead of the embedded Shakespeare.
     #[arg(long, value_name = "FILE")]
     text_file: Option<std::path::PathBuf>,
@@ -116,6 +120,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         failure: Default::default(),
         open_logs: args.open_log,
         export_at: args.export_at,
+        save_runs_at: args.save_runs_at,
         text_file: args.text_file,
         analyse_at: args.analyse_at,
         data_dir: args.data_dir,

@@ -20,9 +20,6 @@ pub const SAVE_EVERY: Duration = Duration::from_secs(10);
 /// After a failed save (a full disk or quota), the next try waits this long.
 const RETRY_AFTER: Duration = Duration::from_secs(60);
 
-/// A kept session's files: (name, bytes).
-pub type Files = Vec<(String, Vec<u8>)>;
-
 /// The open session's folder in the store and what its last complete save holds.
 #[derive(Clone, Debug)]
 pub struct Current {
@@ -41,7 +38,7 @@ pub struct Current {
 }
 
 impl Current {
-    fn fresh() -> Self {
+    pub(super) fn fresh() -> Self {
         Self {
             id: format!("session-{}", saved::now_ms()),
             generation: 0,
@@ -57,8 +54,9 @@ impl Current {
             id: manifest.id.clone(),
             generation: manifest.generation,
             saved_progress: progress(session),
-            saved_step: Some(session.steps_done()),
-            saved_at: Some(Instant::now()),
+            // A run file opened (generation 0) is kept at its first save.
+            saved_step: (manifest.generation > 0).then(|| session.steps_done()),
+            saved_at: (manifest.generation > 0).then(Instant::now),
             files: manifest.files(),
         }
     }
@@ -66,7 +64,7 @@ impl Current {
 
 /// Steps taken over all runs (what a save is due for).
 fn progress(session: &Session) -> usize {
-    session.runs.iter().map(|r| r.series.loss.len()).sum()
+    session.runs.iter().map(|r| r.series.steps_reached()).sum()
 }
 
 /// The data a session trains on, as a save records it.
@@ -114,8 +112,6 @@ pub struct Keeper {
     pub loading: Option<String>,
     /// Continue the newest kept session once the list arrives (`--resume`).
     resume_newest: bool,
-    /// A kept session read while its image set was still on its way: (id, files).
-    pub waiting: Option<(String, Files)>,
 }
 
 impl Keeper {
@@ -133,7 +129,6 @@ impl Keeper {
             failed_at: None,
             loading: None,
             resume_newest,
-            waiting: None,
         }
     }
 

@@ -131,6 +131,7 @@ impl Trainer {
                     buffers: Vec::new(),
                     state: None,
                     run_id: None,
+                    log: None,
                 },
                 layout: network.params().detached_layout(),
                 buffer_layers: buffers.into_iter().map(|(l, _)| l).collect(),

@@ -1,6 +1,6 @@
 //! The desktop's store: a folder per session in the user's data folder (or `--state-dir`),
 //! every file written atomically; operations finish at once.
-use super::{safe_name, Inbox, StoreEvent, MANIFEST};
+use super::{safe_name, Inbox, Save, StoreEvent, MANIFEST};
 use std::path::PathBuf;
 
 #[derive(Clone)]
@@ -61,29 +61,23 @@ impl Root {
         inbox.borrow_mut().push(StoreEvent::Loaded(id, read));
     }
 
-    pub fn save(
-        &self,
-        id: String,
-        files: Vec<(String, Vec<u8>)>,
-        manifest: Vec<u8>,
-        stale: Vec<String>,
-        inbox: Inbox,
-    ) {
-        let written = self.folder(&id).and_then(|folder| {
+    pub fn save(&self, save: Save, inbox: Inbox) {
+        let written = self.folder(&save.id).and_then(|folder| {
             std::fs::create_dir_all(&folder)
                 .map_err(|e| format!("could not create {}: {e}", folder.display()))?;
-            for (name, bytes) in files
+            for (name, bytes) in save
+                .files
                 .iter()
-                .chain([(MANIFEST.to_string(), manifest)].iter())
+                .chain([(MANIFEST.to_string(), save.manifest)].iter())
             {
                 crate::files::write_atomic(&folder.join(name), bytes).map_err(|e| e.to_string())?;
             }
-            for name in stale.iter().filter(|n| safe_name(n)) {
+            for name in save.stale.iter().filter(|n| safe_name(n)) {
                 let _ = std::fs::remove_file(folder.join(name));
             }
             Ok(())
         });
-        inbox.borrow_mut().push(StoreEvent::Saved(id, written));
+        inbox.borrow_mut().push(StoreEvent::Saved(save.id, written));
     }
 
     pub fn delete(&self, id: String, inbox: Inbox) {

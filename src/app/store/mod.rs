@@ -26,6 +26,15 @@ pub enum StoreEvent {
 
 type Inbox = Rc<RefCell<Vec<StoreEvent>>>;
 
+/// One save: the session's folder, its new files, its manifest (written last) and the previous
+/// generation's files (removed after).
+struct Save {
+    id: String,
+    files: Vec<(String, Vec<u8>)>,
+    manifest: Vec<u8>,
+    stale: Vec<String>,
+}
+
 /// The saved sessions' storage.
 #[derive(Clone)]
 pub struct Store {
@@ -73,8 +82,13 @@ impl Store {
         manifest: Vec<u8>,
         stale: Vec<String>,
     ) {
-        self.imp
-            .save(id.to_string(), files, manifest, stale, self.inbox.clone());
+        let save = Save {
+            id: id.to_string(),
+            files,
+            manifest,
+            stale,
+        };
+        self.imp.save(save, self.inbox.clone());
     }
 
     /// Removes session `id` (a [`StoreEvent::Deleted`] follows).

@@ -1,6 +1,6 @@
 //! The browser's store: the origin-private file system (OPFS). Every operation runs as a
 //! future and posts its result to the inbox, then wakes the window.
-use super::{safe_name, Inbox, StoreEvent, MANIFEST};
+use super::{safe_name, Inbox, Save, StoreEvent, MANIFEST};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FileSystemDirectoryHandle, FileSystemFileHandle};
@@ -160,28 +160,21 @@ impl Root {
         });
     }
 
-    pub fn save(
-        &self,
-        id: String,
-        files: Vec<(String, Vec<u8>)>,
-        manifest: Vec<u8>,
-        stale: Vec<String>,
-        inbox: Inbox,
-    ) {
+    pub fn save(&self, save: Save, inbox: Inbox) {
         wasm_bindgen_futures::spawn_local(async move {
             let result = async {
-                let folder = subfolder(&root().await?, &id, true).await?;
-                for (name, bytes) in &files {
+                let folder = subfolder(&root().await?, &save.id, true).await?;
+                for (name, bytes) in &save.files {
                     write(&folder, name, bytes).await?;
                 }
-                write(&folder, MANIFEST, &manifest).await?;
-                for name in stale.iter().filter(|n| safe_name(n)) {
+                write(&folder, MANIFEST, &save.manifest).await?;
+                for name in save.stale.iter().filter(|n| safe_name(n)) {
                     let _ = JsFuture::from(folder.remove_entry(name)).await;
                 }
                 Ok(())
             }
             .await;
-            deliver(inbox, StoreEvent::Saved(id, result));
+            deliver(inbox, StoreEvent::Saved(save.id, result));
         });
     }
 

@@ -207,3 +207,54 @@ fn every_symbol_the_app_writes_has_a_glyph() {
         .collect();
     assert!(missing.is_empty(), "no glyph for {missing:?}");
 }
+
+#[test]
+fn branching_switches_ire_in_a_new_run_from_the_same_state() {
+    let mut settings = ire_playground::app::Settings::for_adapter(true);
+    let t = &mut settings.train;
+    t.steps = 60;
+    t.batch = 4;
+    t.warmup = 2;
+    t.eval_every = 0;
+    t.probe_every = 0;
+    let launch = ire_playground::app::LaunchOptions {
+        settings: Some(settings.to_url_hash()),
+        ..Default::default()
+    };
+    let mut harness = window::open(1280.0, 800.0, launch);
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "8 steps", |s| steps_done(s) >= 8);
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    harness.key_press(egui::Key::B);
+    frames_until(&mut harness, "the branch", |s| s.runs.len() == 2);
+    let s = status(&harness);
+    let at = s.runs[0].steps;
+    assert_eq!(s.runs[1].steps, at, "the branch starts where its run is");
+    assert!(
+        s.runs[1]
+            .label
+            .ends_with(&format!("from step {at}: IRE on, kappa 2, K 10")),
+        "{}",
+        s.runs[1].label
+    );
+    assert_eq!(
+        s.runs[1].first_loss, s.runs[0].first_loss,
+        "a shared history"
+    );
+    assert!(s.ire_on, "the IRE switch controls the branch");
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "both runs past the branch", |s| {
+        s.runs.iter().all(|r| r.steps >= at + 10)
+    });
+    let s = status(&harness);
+    assert_eq!(s.runs[1].events, vec![format!("ire_on@{at}")]);
+    assert!(
+        s.runs[0].events.is_empty(),
+        "the run itself goes on unchanged"
+    );
+    assert_ne!(
+        s.runs[0].last_loss, s.runs[1].last_loss,
+        "IRE changed the branch's steps"
+    );
+}

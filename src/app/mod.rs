@@ -8,6 +8,7 @@ mod analyses;
 mod analysis_view;
 mod automation;
 mod axes;
+mod branch;
 mod confirm;
 mod controls;
 mod datasets;

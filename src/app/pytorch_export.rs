@@ -25,6 +25,8 @@ pub enum Target {
     PyTorch,
     /// One run file per run (checkpoint and log).
     RunFiles,
+    /// A branch of run `.0` (nothing is written; see `branch.rs`).
+    Branch(usize),
 }
 
 enum Stage {
@@ -64,6 +66,7 @@ impl PlaygroundApp {
         let what = match target {
             Target::PyTorch => "exporting to PyTorch…",
             Target::RunFiles => "saving run files…",
+            Target::Branch(_) => "branching…",
         };
         self.notices.push(false, what);
     }
@@ -93,6 +96,7 @@ impl PlaygroundApp {
                     let outcome = match target {
                         Target::PyTorch => self.save_project(snapshot.runs),
                         Target::RunFiles => self.save_run_files(snapshot.runs, logs),
+                        Target::Branch(i) => self.finish_branch(i, snapshot.runs),
                     };
                     self.report_saves(vec![outcome]);
                     if resume {

@@ -17,10 +17,12 @@ pub struct RunRead {
     pub outcome: Option<Result<Checkpoint, String>>,
 }
 
-/// Whether every run is between steps (no result in flight, no analysis holding the weights),
-/// so that a full snapshot can begin.
+/// Whether every healthy run is between steps (no result in flight, no analysis holding the
+/// weights), so that a full snapshot can begin. A run that failed is left out: nothing polls
+/// its results any more, and only its weights are read.
 pub fn settled(runs: &[LiveRun]) -> bool {
     runs.iter()
+        .filter(|r| r.error.is_none())
         .all(|r| r.trainer.in_flight() == 0 && !r.trainer.analysis_running())
 }
 

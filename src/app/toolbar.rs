@@ -8,12 +8,13 @@ use crate::train::{to_csv, to_jsonl};
 
 /// The keyboard shortcuts: the key, its name and what it does (the footer lists them in this
 /// order; [`PlaygroundApp::handle_keys`] acts on them).
-pub const SHORTCUTS: [(egui::Key, &str, &str); 8] = [
+pub const SHORTCUTS: [(egui::Key, &str, &str); 9] = [
     (egui::Key::Space, "Space", "run/pause"),
     (egui::Key::S, "S", "step"),
     (egui::Key::I, "I", "IRE switch"),
     (egui::Key::R, "R", "reset"),
     (egui::Key::C, "C", "continue kept runs"),
+    (egui::Key::B, "B", "branch from here"),
     (egui::Key::E, "E", "export to PyTorch"),
     (egui::Key::L, "L", "landscape slice"),
     (egui::Key::H, "H", "Hessian spectrum"),
@@ -93,6 +94,7 @@ impl PlaygroundApp {
             Key::I => self.toggle_ire(),
             Key::R => self.ask_to_replace(Replace::Reset),
             Key::C => self.continue_newest(),
+            Key::B => self.start_branch(),
             Key::E => self.start_export(),
             Key::L => self.request_slice(),
             Key::H => self.request_spectrum(),
@@ -200,6 +202,17 @@ impl PlaygroundApp {
                 .clicked()
             {
                 self.toggle_ire();
+            }
+            if ui
+                .add_enabled(self.session.is_some(), egui::Button::new("Branch"))
+                .on_hover_text(
+                    "B: a new run from this moment of the run the IRE switch controls, with IRE \
+                     switched the other way (and the kappa and K set on the left); the run itself \
+                     goes on unchanged, and the switch then controls the branch",
+                )
+                .clicked()
+            {
+                self.start_branch();
             }
             ui.checkbox(&mut self.settings.compare, "compare")
                 .on_hover_text("Base optimizer and its IRE twin, same weights and data (on Reset)");

@@ -257,4 +257,16 @@ fn branching_switches_ire_in_a_new_run_from_the_same_state() {
         s.runs[0].last_loss, s.runs[1].last_loss,
         "IRE changed the branch's steps"
     );
+    // The branch can leave the plots, then the runs.
+    harness.get_all_by_label("hide").nth(1).unwrap().click();
+    harness.run_steps(2);
+    assert!(status(&harness).runs[1].hidden);
+    harness.get_all_by_label("remove").nth(1).unwrap().click();
+    harness.run_steps(2);
+    assert_eq!(status(&harness).runs.len(), 2, "a first press only asks");
+    harness.get_by_label("remove: sure?").click();
+    harness.run_steps(2);
+    let s = status(&harness);
+    assert_eq!(s.runs.len(), 1);
+    assert!(!s.ire_on, "the switch is back on the AdamW run");
 }

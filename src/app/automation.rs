@@ -220,6 +220,7 @@ impl Session {
                 .iter()
                 .map(|r| RunStatus {
                     analysis: Some(r.analyses.status(&r.trainer)),
+                    hidden: r.hidden,
                     ..RunStatus::of(&r.label, &r.series, r.error.clone())
                 })
                 .collect(),
@@ -319,6 +320,8 @@ pub struct RunStatus {
     pub events: Vec<String>,
     /// Why the run stopped, if it failed.
     pub error: Option<String>,
+    /// Left out of the plots ("hide").
+    pub hidden: bool,
     /// Live runs: their loss-landscape slices and spectra.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<super::analyses::AnalysisStatus>,
@@ -343,6 +346,7 @@ impl RunStatus {
                 .map(|(step, event)| format!("{event}@{step}"))
                 .collect(),
             error,
+            hidden: false,
             analysis: None,
         }
     }

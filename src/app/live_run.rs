@@ -42,6 +42,8 @@ pub struct LiveRun {
     /// The training step at which the text now shown began (it restarts as training goes on,
     /// so what is read comes from recent weights, not from the untrained model).
     pub sample_from_step: usize,
+    /// Left out of the plots (it trains on).
+    pub hidden: bool,
 }
 
 /// A new sample begins once training has gone this many steps past the current one's start...
@@ -129,6 +131,7 @@ impl LiveRun {
             last_view_request: None,
             last_view_step: None,
             sample_from_step: 0,
+            hidden: false,
         }
     }
 

@@ -32,6 +32,7 @@ mod pytorch_export;
 mod reopen;
 mod repaint;
 mod run_file;
+mod run_list;
 mod runs_view;
 mod saved;
 mod series;
@@ -124,6 +125,8 @@ pub struct PlaygroundApp {
     narrow: bool,
     /// Runs to continue (a kept session, a run file) waiting for their image set.
     waiting_reopen: Option<(saved::Manifest, std::collections::HashMap<String, Vec<u8>>)>,
+    /// The run whose "remove" was pressed once (a second press removes it).
+    removing: Option<usize>,
     /// Launched by a script (`--quit-after`): the user's saved settings are left alone.
     scripted: bool,
     /// Kept sessions and the saving of the open one (None: runs are not kept).
@@ -203,6 +206,7 @@ impl PlaygroundApp {
             idle_frames: None,
             keeper: None,
             waiting_reopen: None,
+            removing: None,
             scripted,
         };
         app.keeper = app

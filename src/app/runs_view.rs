@@ -4,7 +4,7 @@
 
 use super::controls::{self, Liveness};
 use super::notices::{Level, Notice};
-use super::{platform, plots, Mode, PlaygroundApp, Session};
+use super::{platform, plots, PlaygroundApp, Session};
 use crate::train::LiveParams;
 
 impl PlaygroundApp {
@@ -140,34 +140,8 @@ impl PlaygroundApp {
             }
         }
         super::guide::guide_ui(ui, &self.settings, &mut self.guide_seen);
+        self.live_runs_ui(ui);
         let live = self.session.as_ref().map_or(&[][..], |s| &s.runs[..]);
-        if let Some(session) = &self.session {
-            for (i, run) in session.runs.iter().enumerate() {
-                let state = if let Some(e) = &run.error {
-                    format!("stopped: {e}")
-                } else if run.trainer.is_finished() {
-                    "finished".into()
-                } else if session.mode == Mode::Running {
-                    "running".into()
-                } else {
-                    "paused".into()
-                };
-                let steps = format!(
-                    "step {}/{}",
-                    run.series.steps_reached(),
-                    run.trainer.config.steps
-                );
-                run_line(
-                    ui,
-                    live_color(session, i),
-                    &run.label,
-                    &run.series,
-                    &steps,
-                    &state,
-                );
-            }
-            super::tune::comparison_ui(ui, session);
-        }
         let mut close = None;
         for (i, log) in self.logs.iter().enumerate() {
             let color = log_color(i);
@@ -189,6 +163,7 @@ impl PlaygroundApp {
             .session
             .iter()
             .flat_map(|s| s.runs.iter().enumerate().map(move |(i, r)| (s, i, r)))
+            .filter(|(_, _, r)| !r.hidden)
             .map(|(s, i, r)| plots::Shown {
                 label: &r.label,
                 series: &r.series,
@@ -280,7 +255,7 @@ fn log_color(i: usize) -> egui::Color32 {
     plots::RUN_COLORS[3 + i % (plots::RUN_COLORS.len() - 3)]
 }
 /// One run's summary line: label, steps, latest values, state.
-fn run_line(
+pub(super) fn run_line(
     ui: &mut egui::Ui,
     color: egui::Color32,
     label: &str,

@@ -238,6 +238,21 @@ impl Session {
         trainer.set_live(live)
     }
 
+    /// Takes run `i` out (its steps in flight are dropped with it); the IRE switch keeps
+    /// controlling the run it controlled, or the first run if that was `i`.
+    pub fn remove_run(&mut self, i: usize) {
+        if i >= self.runs.len() || self.runs.len() < 2 {
+            return;
+        }
+        self.runs.remove(i);
+        self.ire_run = match self.ire_run {
+            r if r == i => 0,
+            r if r > i => r - 1,
+            r => r,
+        };
+        self.next_run = 0;
+    }
+
     /// Steps completed by the slowest run.
     pub fn steps_done(&self) -> usize {
         self.runs

@@ -147,6 +147,14 @@ impl Keeper {
         self.kept.iter().find(|m| m.id != self.current.id)
     }
 
+    /// Drops a save of the open session that has not reached the store yet (its runs are
+    /// about to change); the next save starts afresh.
+    pub fn cancel_unwritten(&mut self) {
+        if self.retiring.is_none() && matches!(self.job, Some(Job::Draining | Job::Reading(..))) {
+            self.job = None;
+        }
+    }
+
     /// Removes kept session `id` (the open one's saves then start a new folder).
     pub fn delete(&mut self, id: &str) {
         self.store.delete(id);

@@ -270,7 +270,7 @@ DISPLAY=$display timeout 300 "$bin" app --state-dir "$out/kept-text" --resume --
   || { echo "continuing the kept text run failed:"; cat "$out/kept-text.log"; exit 1; }
 grep -q '"text":"own-text.txt (' "$out/kept-text.json" \
   || { echo "the continued run is not on the kept text:"; cat "$out/kept-text.json"; exit 1; }
-echo "kept text ok: continued on $(grep -o '"text":"[^"]*"' "$out/kept-text.json") without --text-file"
+echo "kept text ok: continued on $(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["text"])' "$out/kept-text.json") without --text-file"
 
 # An image set of the user's (four IDX files in a folder, MNIST-style names): the ResNet trains on
 # it instead of Fashion-MNIST.

@@ -180,6 +180,30 @@ try {
     await browser.close();
   }
 
+  // 1d. Branch from here (B): a new run from the paused run's state with IRE switched on,
+  // beside it; both train on, the branch with its IRE switch recorded at the branch step.
+  {
+    const browser = await launch(webgpuFlags);
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const single = { preset: 'tiny', train: { steps: 100, batch: 4, warmup: 2, eval_every: 0, eval_batches: 1, probe_every: 0 } };
+    await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(single))}`);
+    await waitFor(page, 'the single run', (s) => s.runs.length === 1);
+    await page.locator('#ire_canvas').click({ position: FOCUS });
+    await page.keyboard.press('Space');
+    await waitFor(page, '6 steps', (s) => s.runs[0].steps >= 6);
+    await page.keyboard.press('Space');
+    await page.keyboard.press('KeyB');
+    const branched = await waitFor(page, 'the branch', (s) => s.runs.length === 2);
+    const at = branched.runs[1].steps;
+    await page.keyboard.press('Space');
+    const both = await waitFor(page, 'both runs past the branch', (s) => s.runs.every((r) => r.steps >= at + 4));
+    await page.screenshot({ path: path.join(outDir, 'browser-branch.png') });
+    check(both.runs[1].label.endsWith(`from step ${at}: IRE on, kappa 2, K 10`) && both.runs[1].events.includes(`ire_on@${at}`)
+      && both.runs[0].events.length === 0,
+      `branched in the browser: "${both.runs[1].label}" trains beside ${both.runs[0].label} (events ${both.runs[1].events})`);
+    await browser.close();
+  }
+
   // 2. WebGPU: train, switch IRE, check.
   const browser = await launch(webgpuFlags);
   const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });

@@ -141,6 +141,10 @@ impl Settings {
         if !PRESETS.contains(&self.preset.as_str()) {
             return Some(format!("unknown preset '{}'", self.preset));
         }
+        if let Some(problem) = self.analysis.problem() {
+            // A link's analysis settings are checked, not dropped when L or H is pressed.
+            return Some(format!("analysis: {problem}"));
+        }
         self.train_config(true)
             .validate()
             .err()
@@ -275,6 +279,10 @@ mod tests {
         s.train.ire.gamma = 1.5;
         let err = Settings::from_url_hash(&s.to_url_hash()).unwrap_err();
         assert!(err.contains("gamma"), "{err}");
+        let mut s = Settings::default();
+        s.analysis.slice.grid = 4;
+        let err = Settings::from_url_hash(&s.to_url_hash()).unwrap_err();
+        assert!(err.contains("analysis") && err.contains("grid"), "{err}");
     }
 
     #[test]

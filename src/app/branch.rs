@@ -71,7 +71,14 @@ impl PlaygroundApp {
             "IRE off".to_string()
         };
         let label = format!("{} from step {}: {change}", parent.label, checkpoint.step);
-        let history = parent.trainer.history.clone();
+        // Only what happened up to the branch step (the run may have stepped since).
+        let history = parent
+            .trainer
+            .history
+            .iter()
+            .filter(|r| r.step() <= checkpoint.step)
+            .cloned()
+            .collect();
         let branch = LiveRun::reopened(ctx, label.clone(), trainer, history, None);
         session.runs.push(branch);
         session.ire_run = session.runs.len() - 1;

@@ -198,6 +198,7 @@ impl super::PlaygroundApp {
                         .push(true, format!("the text corpus is unusable: {e}"));
                 }
                 Arrival::Images(Err(e)) => {
+                    self.waiting_reopen = None;
                     // Not requested any more: the next Reset tries again.
                     self.images_requested = false;
                     self.notices

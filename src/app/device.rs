@@ -37,16 +37,18 @@ impl PlaygroundApp {
                 self.gpu_problem = None;
                 // The runs continue from their last save when they were kept (the lost
                 // device's session is dropped: its buffers are gone).
+                // The lost device's session, and any save of it, go without a last save.
+                self.session = None;
+                if let Some(k) = &mut self.keeper {
+                    k.drop_device_work();
+                }
                 let kept = self
                     .keeper
                     .as_ref()
                     .filter(|k| k.current.generation > 0)
                     .map(|k| k.current.id.clone());
                 match kept {
-                    Some(id) => {
-                        self.session = None;
-                        self.continue_kept(&id);
-                    }
+                    Some(id) => self.continue_kept(&id),
                     None => self.reset(),
                 }
             }

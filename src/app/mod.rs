@@ -272,6 +272,7 @@ impl PlaygroundApp {
             Ok(session) => {
                 self.session = Some(session);
                 self.session_settings = Some(self.settings.clone());
+                self.mark_session_start();
                 self.notices.clear_info();
             }
             Err(e) => self.notices.push(true, e.to_string()),

@@ -117,6 +117,9 @@ impl PlaygroundApp {
         }
         match Session::reopen(ctx, &manifest, &files, data) {
             Ok(session) => {
+                // A branch or export reading the old runs would land on these.
+                self.export_job = None;
+                self.removing = None;
                 self.retire_session();
                 if let Some(k) = &mut self.keeper {
                     k.current = Current::of(&manifest, &session);
@@ -124,6 +127,7 @@ impl PlaygroundApp {
                 self.session = Some(session);
                 self.settings = manifest.settings.clone();
                 self.session_settings = Some(manifest.settings.clone());
+                self.mark_session_start();
                 self.plot_options.reset_view = true;
                 // The settings are the kept session's now, not a link's.
                 self.notices.retract_warnings(super::settings::MISSING_TEXT);

@@ -49,7 +49,7 @@ impl PlaygroundApp {
                         .small_button(text)
                         .on_hover_text(format!(
                             "Stop {label} and take it out of these runs (the kept session keeps \
-                             it only until the next save)"
+                             it until the next save, at the next step)"
                         ))
                         .clicked()
                     {
@@ -76,6 +76,8 @@ impl PlaygroundApp {
         // A save that has not reached the store would pair the read runs with the wrong ones.
         if let Some(k) = &mut self.keeper {
             k.cancel_unwritten();
+            // The kept session still holds the removed run: save again at the next step.
+            k.current.saved_progress = 0;
         }
         session.hold = false;
         session.remove_run(i);

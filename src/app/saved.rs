@@ -160,8 +160,9 @@ pub fn ago(ms: u64, now: u64) -> String {
 }
 
 /// Which of `kept` (newest first) to remove so that at most [`MAX_SESSIONS`] and
-/// [`MAX_BYTES`] remain, never `keep` (the session now open): the oldest first.
-pub fn evictions(kept: &[Manifest], keep: Option<&str>) -> Vec<String> {
+/// [`MAX_BYTES`] remain, never one of `keep` (the session now open, the one just written, one
+/// being read): the oldest first.
+pub fn evictions(kept: &[Manifest], keep: &[&str]) -> Vec<String> {
     let mut count = kept.len();
     let mut bytes: u64 = kept.iter().map(|m| m.bytes).sum();
     let mut out = Vec::new();
@@ -169,7 +170,7 @@ pub fn evictions(kept: &[Manifest], keep: Option<&str>) -> Vec<String> {
         if count <= MAX_SESSIONS && bytes <= MAX_BYTES {
             break;
         }
-        if Some(m.id.as_str()) == keep {
+        if keep.contains(&m.id.as_str()) {
             continue;
         }
         out.push(m.id.clone());
@@ -213,15 +214,19 @@ mod tests {
             .collect();
         let last = format!("s{}", MAX_SESSIONS + 1);
         assert_eq!(
-            evictions(&kept, Some(&last)),
+            evictions(&kept, &[&last]),
             vec![
                 format!("s{}", MAX_SESSIONS),
                 format!("s{}", MAX_SESSIONS - 1)
             ]
         );
         let big = vec![manifest("new", MAX_BYTES / 2), manifest("old", MAX_BYTES)];
-        assert_eq!(evictions(&big, None), vec!["old".to_string()]);
-        assert!(evictions(&big[..1], None).is_empty());
+        assert_eq!(evictions(&big, &[]), vec!["old".to_string()]);
+        assert!(evictions(&big[..1], &[]).is_empty());
+        assert!(
+            evictions(&big, &["old"]).is_empty(),
+            "the open session stays"
+        );
     }
 
     #[test]

@@ -82,3 +82,15 @@ pub enum Record {
     /// An event.
     Event(EventRecord),
 }
+
+impl Record {
+    /// The step it belongs to.
+    pub fn step(&self) -> usize {
+        match self {
+            Self::Step(r) => r.step,
+            Self::Eval(r) => r.step,
+            Self::Probe(r) => r.step,
+            Self::Event(r) => r.step,
+        }
+    }
+}

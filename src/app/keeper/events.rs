@@ -24,7 +24,7 @@ impl PlaygroundApp {
                 kept.sort_by_key(|m| std::cmp::Reverse(m.saved_at_ms));
                 keeper.kept = kept;
                 let current = keeper.current.id.clone();
-                for id in saved::evictions(&keeper.kept, Some(&current)) {
+                for id in saved::evictions(&keeper.kept, &[&current]) {
                     keeper.delete(&id);
                 }
                 if std::mem::take(&mut keeper.resume_newest) {
@@ -83,7 +83,8 @@ impl PlaygroundApp {
                     current.saved_at = Some(Instant::now());
                 }
                 let open = keeper.current.id.clone();
-                for old in saved::evictions(&keeper.kept, Some(&open)) {
+                let loading = keeper.loading.clone().unwrap_or_default();
+                for old in saved::evictions(&keeper.kept, &[&open, &id, &loading]) {
                     keeper.delete(&old);
                 }
             }

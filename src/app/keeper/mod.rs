@@ -35,6 +35,8 @@ pub struct Current {
     saved_at: Option<Instant>,
     /// The files it names.
     files: Vec<String>,
+    /// The data the session was started on (None: not yet known).
+    data: Option<DataRef>,
 }
 
 impl Current {
@@ -46,6 +48,7 @@ impl Current {
             saved_step: None,
             saved_at: None,
             files: Vec::new(),
+            data: None,
         }
     }
 
@@ -58,6 +61,7 @@ impl Current {
             saved_step: (manifest.generation > 0).then(|| session.steps_done()),
             saved_at: (manifest.generation > 0).then(Instant::now),
             files: manifest.files(),
+            data: None,
         }
     }
 }
@@ -68,8 +72,8 @@ fn progress(session: &Session) -> usize {
 }
 
 /// The data a session trains on, as a save records it.
-#[derive(Clone)]
-struct DataRef {
+#[derive(Clone, Debug)]
+pub struct DataRef {
     /// The user's text: (file name, zlib bytes).
     text: Option<(String, Vec<u8>)>,
     /// The user's image set, by name.
@@ -81,14 +85,13 @@ struct Retiring {
     session: Session,
     settings: Settings,
     current: Current,
-    data: DataRef,
 }
 
 enum Job {
     /// Steps are held until no result is in flight.
     Draining,
-    /// The checkpoints are on their way back; the logs were taken with them.
-    Reading(RunsSnapshot, Vec<String>),
+    /// The checkpoints are on their way back; the rest was taken with them.
+    Reading(RunsSnapshot, Box<saving::Taken>),
     /// The files are being written; the manifest says what they hold (and whether they are
     /// a replaced session's last save).
     Writing(Box<Manifest>, bool),
@@ -153,6 +156,13 @@ impl Keeper {
         if self.retiring.is_none() && matches!(self.job, Some(Job::Draining | Job::Reading(..))) {
             self.job = None;
         }
+    }
+
+    /// The device was lost: saves under way and a replaced session's last save are dropped
+    /// (their buffers are gone); the last complete saves stand.
+    pub fn drop_device_work(&mut self) {
+        self.job = None;
+        self.retiring = None;
     }
 
     /// Removes kept session `id` (the open one's saves then start a new folder).

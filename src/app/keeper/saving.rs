@@ -3,6 +3,7 @@
 //! store; on the desktop, a blocking save as the window closes.
 
 use super::{progress, saved, Current, DataRef, Job, PlaygroundApp, Retiring, Session};
+
 use super::{RETRY_AFTER, SAVE_EVERY};
 use crate::app::saved::{Manifest, SavedRun, SavedText};
 use crate::app::snapshot::{self, RunsSnapshot};
@@ -34,10 +35,10 @@ impl PlaygroundApp {
         let current = &keeper.current;
         let done = progress(session);
         let running = session.mode == Mode::Running && !session.runs.iter().all(LiveRun::is_done);
+        // (A hidden tab draws no frames, so it cannot save; its last save is at most
+        // SAVE_EVERY old, and training pauses there.)
         let due = done > current.saved_progress
-            && (!running
-                || crate::app::platform::page_hidden()
-                || current.saved_at.is_none_or(|t| t.elapsed() >= SAVE_EVERY));
+            && (!running || current.saved_at.is_none_or(|t| t.elapsed() >= SAVE_EVERY));
         if due {
             session.hold = true;
             keeper.job = Some(Job::Draining);
@@ -51,9 +52,9 @@ impl PlaygroundApp {
         };
         let next = match job {
             Job::Draining => self.drain_for_save(),
-            Job::Reading(mut snapshot, logs) => match &self.ctx {
-                Some(ctx) if !snapshot.poll(ctx) => Some(Job::Reading(snapshot, logs)),
-                Some(_) => match self.write_save(snapshot, logs) {
+            Job::Reading(mut snapshot, taken) => match &self.ctx {
+                Some(ctx) if !snapshot.poll(ctx) => Some(Job::Reading(snapshot, taken)),
+                Some(_) => match self.write_save(snapshot, *taken) {
                     Ok(written) => Some(written),
                     Err(e) => {
                         self.notices
@@ -90,43 +91,32 @@ impl PlaygroundApp {
         if !snapshot::settled(&session.runs) {
             return Some(Job::Draining);
         }
-        let (snapshot, logs) = take_snapshot(session);
+        let (snapshot, taken) = take_snapshot(session);
         session.hold = false;
-        Some(Job::Reading(snapshot, logs))
+        Some(Job::Reading(snapshot, Box::new(taken)))
     }
 
-    /// Turns the read-back checkpoints and the logs into files and a manifest, and hands them
-    /// to the store; returns the manifest.
-    fn write_save(&mut self, snapshot: RunsSnapshot, logs: Vec<String>) -> Result<Job, String> {
+    /// Turns the read-back checkpoints and what was taken with them into files and a manifest,
+    /// and hands them to the store.
+    fn write_save(&mut self, snapshot: RunsSnapshot, taken: Taken) -> Result<Job, String> {
         let data = self.data_ref();
         let keeper = self.keeper.as_mut().ok_or("runs are not kept")?;
         let retiring = keeper.retiring.is_some();
-        let (session, settings, current, data) = match &keeper.retiring {
-            Some(r) => (
-                &r.session,
-                r.settings.clone(),
-                r.current.clone(),
-                r.data.clone(),
-            ),
+        let (settings, current) = match &keeper.retiring {
+            Some(r) => (r.settings.clone(), r.current.clone()),
             None => (
-                self.session.as_ref().ok_or("no session")?,
                 self.session_settings
                     .clone()
                     .unwrap_or_else(|| self.settings.clone()),
                 keeper.current.clone(),
-                data,
             ),
         };
+        // The data the session was started on (what the app holds now may be a later one's).
+        let data = current.data.clone().unwrap_or(data);
         let generation = current.generation + 1;
         let mut files = Vec::new();
         let mut runs = Vec::new();
-        for (i, ((read, run), log)) in snapshot
-            .runs
-            .into_iter()
-            .zip(&session.runs)
-            .zip(logs)
-            .enumerate()
-        {
+        for (i, (read, run)) in snapshot.runs.into_iter().zip(taken.runs).enumerate() {
             let checkpoint = match read.outcome {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
@@ -137,14 +127,14 @@ impl PlaygroundApp {
                 ck_name.clone(),
                 checkpoint.to_bytes().map_err(|e| e.to_string())?,
             ));
-            files.push((log_name.clone(), log.into_bytes()));
+            files.push((log_name.clone(), run.log.into_bytes()));
             runs.push(SavedRun {
-                label: run.label.clone(),
+                label: run.label,
                 checkpoint: ck_name,
                 log: log_name,
                 step: checkpoint.step,
-                steps: run.trainer.config.steps,
-                error: run.error.clone(),
+                steps: run.steps,
+                error: run.error,
             });
         }
         let text = data.text.map(|(name, bytes)| {
@@ -158,8 +148,8 @@ impl PlaygroundApp {
             generation,
             saved_at_ms: saved::now_ms(),
             settings,
-            ire_run: session.ire_run,
-            tuning: session.tuning.clone(),
+            ire_run: taken.ire_run,
+            tuning: taken.tuning,
             runs,
             text,
             images: data.images,
@@ -175,7 +165,6 @@ impl PlaygroundApp {
     /// Before the open session is replaced: saves it one last time if it trained since its
     /// last save, then gives the next session a folder of its own.
     pub(in crate::app) fn retire_session(&mut self) {
-        let data = self.data_ref();
         let settings = self
             .session_settings
             .clone()
@@ -197,8 +186,15 @@ impl PlaygroundApp {
                 session,
                 settings,
                 current,
-                data,
             });
+        }
+    }
+
+    /// A new session starts: its saves record the data it trains on now.
+    pub(in crate::app) fn mark_session_start(&mut self) {
+        let data = self.data_ref();
+        if let Some(k) = &mut self.keeper {
+            k.current.data = Some(data);
         }
     }
 
@@ -238,20 +234,46 @@ impl PlaygroundApp {
         if !snapshot::settled(&session.runs) {
             return; // an analysis holds the weights: the last periodic save stands
         }
-        let (mut snapshot, logs) = take_snapshot(session);
+        let (mut snapshot, taken) = take_snapshot(session);
         snapshot.wait(ctx);
-        if let Err(e) = self.write_save(snapshot, logs) {
+        if let Err(e) = self.write_save(snapshot, taken) {
             log::error!("the runs could not be kept: {e}");
         }
     }
 }
 
-/// Requests every run's checkpoint and takes its log (the session is between steps).
-fn take_snapshot(session: &Session) -> (RunsSnapshot, Vec<String>) {
-    let logs = session
+/// What a save takes of the session when its snapshot begins (the session may change while
+/// the values come back: "tune both" keeps two runs, a branch adds one).
+pub(super) struct Taken {
+    runs: Vec<TakenRun>,
+    ire_run: usize,
+    tuning: Option<crate::app::tune::Tuning>,
+}
+
+struct TakenRun {
+    label: String,
+    log: String,
+    steps: usize,
+    error: Option<String>,
+}
+
+/// Requests every run's checkpoint and takes the rest of what a save records (the session is
+/// between steps).
+fn take_snapshot(session: &Session) -> (RunsSnapshot, Taken) {
+    let runs = session
         .runs
         .iter()
-        .map(|r| crate::train::to_jsonl(&r.trainer.history))
+        .map(|r| TakenRun {
+            label: r.label.clone(),
+            log: crate::train::to_jsonl(&r.trainer.history),
+            steps: r.trainer.config.steps,
+            error: r.error.clone(),
+        })
         .collect();
-    (RunsSnapshot::begin(&session.runs), logs)
+    let taken = Taken {
+        runs,
+        ire_run: session.ire_run,
+        tuning: session.tuning.clone(),
+    };
+    (RunsSnapshot::begin(&session.runs), taken)
 }

@@ -30,9 +30,11 @@ async fn call(promise: js_sys::Promise) -> Result<JsValue, String> {
 async fn root() -> Result<FileSystemDirectoryHandle, String> {
     let window = web_sys::window().ok_or("no window")?;
     let storage = window.navigator().storage();
-    // Asks the browser not to evict the origin's data under storage pressure (it may say no).
-    if let Ok(p) = storage.persist() {
-        let _ = JsFuture::from(p).await;
+    // Asks once, without waiting for the answer (a browser may ask the user), that the origin's
+    // data not be evicted under storage pressure.
+    thread_local!(static ASKED: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if !ASKED.with(|a| a.replace(true)) {
+        let _ = storage.persist();
     }
     let top: FileSystemDirectoryHandle = call(storage.get_directory())
         .await
@@ -70,7 +72,9 @@ async fn write(folder: &FileSystemDirectoryHandle, name: &str, bytes: &[u8]) -> 
         .unchecked_into();
     let stream: web_sys::FileSystemWritableFileStream =
         call(handle.create_writable()).await?.unchecked_into();
-    let written = match stream.write_with_u8_array(bytes) {
+    // A copy in JavaScript's memory: the write completes after wasm memory may have grown.
+    let copy = js_sys::Uint8Array::from(bytes);
+    let written = match stream.write_with_buffer_source(&copy) {
         Ok(p) => call(p).await.map(|_| ()),
         Err(e) => Err(describe(e)),
     };

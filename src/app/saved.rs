@@ -165,9 +165,21 @@ pub fn ago(ms: u64, now: u64) -> String {
 pub fn evictions(kept: &[Manifest], keep: &[&str]) -> Vec<String> {
     let mut count = kept.len();
     let mut bytes: u64 = kept.iter().map(|m| m.bytes).sum();
+    // When the sessions that stay are over the size limit by themselves, removing others would
+    // not meet it: only the count limit applies then.
+    let staying: u64 = kept
+        .iter()
+        .filter(|m| keep.contains(&m.id.as_str()))
+        .map(|m| m.bytes)
+        .sum();
+    let size_limit = if staying <= MAX_BYTES {
+        MAX_BYTES
+    } else {
+        u64::MAX
+    };
     let mut out = Vec::new();
     for m in kept.iter().rev() {
-        if count <= MAX_SESSIONS && bytes <= MAX_BYTES {
+        if count <= MAX_SESSIONS && bytes <= size_limit {
             break;
         }
         if keep.contains(&m.id.as_str()) {
@@ -223,9 +235,11 @@ mod tests {
         let big = vec![manifest("new", MAX_BYTES / 2), manifest("old", MAX_BYTES)];
         assert_eq!(evictions(&big, &[]), vec!["old".to_string()]);
         assert!(evictions(&big[..1], &[]).is_empty());
+        assert_eq!(evictions(&big, &["old"]), vec!["new".to_string()]);
+        let huge = vec![manifest("other", 10), manifest("open", MAX_BYTES + 1)];
         assert!(
-            evictions(&big, &["old"]).is_empty(),
-            "the open session stays"
+            evictions(&huge, &["open"]).is_empty(),
+            "an open session over the limit by itself does not clear the others away"
         );
     }
 

@@ -2,7 +2,7 @@
 //! the current runs, so once they have trained a step, the app asks first (and says how to
 //! keep them: save their logs or export them).
 
-use super::{Finding, PlaygroundApp};
+use super::{Finding, PlaygroundApp, Session};
 
 /// What would replace the current runs.
 #[derive(Clone, Copy)]
@@ -16,10 +16,7 @@ pub enum Replace {
 impl PlaygroundApp {
     /// Does `action` now if no run has trained a step; otherwise asks first.
     pub(super) fn ask_to_replace(&mut self, action: Replace) {
-        let trained = self
-            .session
-            .as_ref()
-            .is_some_and(|s| s.runs.iter().any(|r| !r.series.loss.is_empty()));
+        let trained = self.session.as_ref().is_some_and(Session::trained);
         if trained {
             self.confirm = Some(action);
         } else {

@@ -14,10 +14,7 @@ impl PlaygroundApp {
     /// other than them exists.
     pub(super) fn kept_offer(&self) -> Option<Notice> {
         let keeper = self.keeper.as_ref()?;
-        let untouched = self
-            .session
-            .as_ref()
-            .is_none_or(|s| s.runs.iter().all(|r| r.series.loss.is_empty()));
+        let untouched = self.session.as_ref().is_none_or(|s| !s.trained());
         if !untouched || keeper.loading.is_some() {
             return None;
         }

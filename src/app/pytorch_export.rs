@@ -32,8 +32,8 @@ pub enum Target {
 enum Stage {
     /// Waiting for the runs' results in flight.
     Draining,
-    /// Reading the runs' state back; their logs were taken with it.
-    Reading(RunsSnapshot, Vec<String>),
+    /// Reading the runs' state back.
+    Reading(RunsSnapshot),
 }
 
 impl PlaygroundApp {
@@ -81,21 +81,14 @@ impl PlaygroundApp {
         let (resume, target) = (job.resume, job.target);
         let stage = match job.stage {
             Stage::Draining if !snapshot::settled(&session.runs) => Stage::Draining,
-            Stage::Draining => {
-                let logs = session
-                    .runs
-                    .iter()
-                    .map(|r| crate::train::to_jsonl(&r.trainer.history))
-                    .collect();
-                Stage::Reading(RunsSnapshot::begin(&session.runs), logs)
-            }
-            Stage::Reading(mut snapshot, logs) => {
+            Stage::Draining => Stage::Reading(RunsSnapshot::begin(&session.runs)),
+            Stage::Reading(mut snapshot) => {
                 if !snapshot.poll(ctx) {
-                    Stage::Reading(snapshot, logs)
+                    Stage::Reading(snapshot)
                 } else {
                     let outcome = match target {
                         Target::PyTorch => self.save_project(snapshot.runs),
-                        Target::RunFiles => self.save_run_files(snapshot.runs, logs),
+                        Target::RunFiles => self.save_run_files(snapshot.runs),
                         Target::Branch(i) => self.finish_branch(i, snapshot.runs),
                     };
                     self.report_saves(vec![outcome]);

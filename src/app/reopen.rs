@@ -159,9 +159,7 @@ impl PlaygroundApp {
                 let zlib = files
                     .get(&text.file)
                     .ok_or_else(|| format!("the kept session lacks {}", text.file))?;
-                let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(zlib)
-                    .map_err(|e| format!("{} is corrupt: {:?}", text.file, e.status))?;
-                let corpus = crate::data::Corpus::from_user_text(&text.name, &bytes, None)
+                let corpus = crate::data::Corpus::from_user_zlib(&text.name, zlib)
                     .map_err(|e| e.to_string())?;
                 self.install_corpus(corpus, zlib.clone().into());
             }

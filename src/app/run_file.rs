@@ -84,9 +84,8 @@ impl PlaygroundApp {
             }
             let file = "text.zlib".to_string();
             files.insert(file.clone(), data.corpus_file.to_vec());
-            let name = source.rsplit_once(" (").map_or(source.as_str(), |(n, _)| n);
             text = Some(SavedText {
-                name: name.to_string(),
+                name: Corpus::source_name(source).to_string(),
                 file,
             });
         }
@@ -136,19 +135,15 @@ impl PlaygroundApp {
     }
 
     /// Writes each run's run file (checkpoint with its log); returns where they went.
-    pub(super) fn save_run_files(
-        &self,
-        runs: Vec<RunRead>,
-        logs: Vec<String>,
-    ) -> Result<String, String> {
+    pub(super) fn save_run_files(&self, runs: Vec<RunRead>) -> Result<String, String> {
         let mut saved = Vec::new();
-        for (run, log) in runs.into_iter().zip(logs) {
+        for run in runs {
             let mut checkpoint = match run.outcome {
                 Some(Ok(c)) => c,
                 Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
                 None => return Err(format!("{}: its state was not read back", run.label)),
             };
-            checkpoint.log = Some(log);
+            checkpoint.log = Some(run.log);
             let bytes = checkpoint.to_bytes().map_err(|e| e.to_string())?;
             let file = format!(
                 "ire-playground-{}-step{}.safetensors",

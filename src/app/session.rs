@@ -253,6 +253,11 @@ impl Session {
         self.next_run = 0;
     }
 
+    /// Whether any run has trained a step (what Reset would replace).
+    pub fn trained(&self) -> bool {
+        self.runs.iter().any(|r| !r.series.loss.is_empty())
+    }
+
     /// Steps completed by the slowest run.
     pub fn steps_done(&self) -> usize {
         self.runs

@@ -13,6 +13,8 @@ pub struct RunRead {
     /// The run's legend label.
     pub label: String,
     pending: Option<PendingCheckpoint>,
+    /// Its log (JSON lines) as of the snapshot.
+    pub log: String,
     /// The checkpoint, once read back.
     pub outcome: Option<Result<Checkpoint, String>>,
 }
@@ -33,8 +35,8 @@ pub struct RunsSnapshot {
 }
 
 impl RunsSnapshot {
-    /// Requests every run's checkpoint (call once [`settled`] holds). The copies are queued
-    /// before any later step, so training may go on at once.
+    /// Requests every run's checkpoint and takes its log (call once [`settled`] holds). The
+    /// copies are queued before any later step, so training may go on at once.
     pub fn begin(runs: &[LiveRun]) -> Self {
         let runs = runs
             .iter()
@@ -48,6 +50,7 @@ impl RunsSnapshot {
                 RunRead {
                     label: r.label.clone(),
                     pending,
+                    log: crate::train::to_jsonl(&r.trainer.history),
                     outcome,
                 }
             })

@@ -115,8 +115,7 @@ impl Corpus {
 
     /// A UTF-8 text compressed with zlib (`source` names it in errors).
     pub fn from_zlib(source: &str, compressed: &[u8]) -> Result<Self> {
-        let bytes = miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
-            .map_err(|e| Error::Data(format!("{source} is corrupt: {:?}", e.status)))?;
+        let bytes = inflate(source, compressed)?;
         let text =
             String::from_utf8(bytes).map_err(|_| Error::Data(format!("{source} is not UTF-8")))?;
         Self::from_text(&text)
@@ -190,6 +189,18 @@ impl Corpus {
             crate::checksum::crc32(bytes)
         ));
         Ok(corpus)
+    }
+
+    /// A user's text as stored compressed (an export's or a kept session's copy), checked as
+    /// [`Corpus::from_user_text`] checks it.
+    pub fn from_user_zlib(name: &str, compressed: &[u8]) -> Result<Self> {
+        Self::from_user_text(name, &inflate(name, compressed)?, None)
+    }
+
+    /// The file name a user's text's [`Corpus::source`] starts with ("notes.txt" of
+    /// "notes.txt (35 characters, CRC-32 ...)"); the whole source when it has no such part.
+    pub fn source_name(source: &str) -> &str {
+        source.rsplit_once(" (").map_or(source, |(name, _)| name)
     }
 
     /// Whether two [`Corpus::source`]s name the same text: the embedded corpus on both sides, or
@@ -269,4 +280,10 @@ impl Corpus {
         }
         Ok(())
     }
+}
+
+/// Decompresses a zlib text (`source` names it in the error).
+fn inflate(source: &str, compressed: &[u8]) -> Result<Vec<u8>> {
+    miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
+        .map_err(|e| Error::Data(format!("{source} is corrupt: {:?}", e.status)))
 }

@@ -123,12 +123,7 @@ pub fn project(checkpoint: &Checkpoint, data: ExportData) -> Result<Vec<ProjectF
         ) => {
             let corpus = match source {
                 None => Corpus::from_zlib("the corpus", zlib)?,
-                Some(source) => {
-                    let text = miniz_oxide::inflate::decompress_to_vec_zlib(zlib)
-                        .map_err(|e| Error::Data(format!("the text is corrupt: {:?}", e.status)))?;
-                    let name = source.rsplit_once(" (").map_or("the text", |(n, _)| n);
-                    Corpus::from_user_text(name, &text, None)?
-                }
+                Some(source) => Corpus::from_user_zlib(Corpus::source_name(source), zlib)?,
             };
             corpus.check_trained_on(source.as_deref(), vocab)?;
             files.push(file(CORPUS_PATH, zlib.to_vec()));

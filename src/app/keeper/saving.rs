@@ -127,7 +127,7 @@ impl PlaygroundApp {
                 ck_name.clone(),
                 checkpoint.to_bytes().map_err(|e| e.to_string())?,
             ));
-            files.push((log_name.clone(), run.log.into_bytes()));
+            files.push((log_name.clone(), read.log.into_bytes()));
             runs.push(SavedRun {
                 label: run.label,
                 checkpoint: ck_name,
@@ -202,8 +202,8 @@ impl PlaygroundApp {
     fn data_ref(&self) -> DataRef {
         let source = self.session_settings.as_ref().and_then(|s| s.text.clone());
         let text = source.zip(self.data.as_ref()).map(|(source, data)| {
-            let name = source.rsplit_once(" (").map_or(source.as_str(), |(n, _)| n);
-            (name.to_string(), data.corpus_file.to_vec())
+            let name = crate::data::Corpus::source_name(&source).to_string();
+            (name, data.corpus_file.to_vec())
         });
         DataRef {
             text,
@@ -252,20 +252,18 @@ pub(super) struct Taken {
 
 struct TakenRun {
     label: String,
-    log: String,
     steps: usize,
     error: Option<String>,
 }
 
-/// Requests every run's checkpoint and takes the rest of what a save records (the session is
-/// between steps).
+/// Requests every run's checkpoint and log and takes the rest of what a save records (the
+/// session is between steps).
 fn take_snapshot(session: &Session) -> (RunsSnapshot, Taken) {
     let runs = session
         .runs
         .iter()
         .map(|r| TakenRun {
             label: r.label.clone(),
-            log: crate::train::to_jsonl(&r.trainer.history),
             steps: r.trainer.config.steps,
             error: r.error.clone(),
         })

@@ -23,7 +23,7 @@ use ire_playground::kernels::slot;
 use ire_playground::models::{Transformer, TransformerConfig};
 use ire_playground::optim::OptimizerKind;
 use ire_playground::probe::{Sharpness, SharpnessConfig};
-use ire_playground::train::{Family, TrainConfig, Trainer};
+use ire_playground::train::{Family, TrainConfig};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -128,7 +128,7 @@ fn an_analysis_between_steps_leaves_the_run_bit_identical() {
     let mut config = tiny_config(6);
     config.ire.enabled = true;
     config.ire.start = Some(1);
-    let make = || Trainer::new(&ctx, model, config.clone(), corpus.clone()).unwrap();
+    let make = || common::text_trainer(&ctx, model, config.clone(), corpus.clone()).unwrap();
     let straight = run_to_end(&mut make()).unwrap();
 
     let mut trainer = make();

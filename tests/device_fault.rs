@@ -5,7 +5,7 @@ mod common;
 
 use ire_playground::data::Corpus;
 use ire_playground::models::TransformerConfig;
-use ire_playground::train::{TrainConfig, Trainer};
+use ire_playground::train::TrainConfig;
 use ire_playground::Error;
 use std::sync::Arc;
 
@@ -21,7 +21,7 @@ fn gpu_errors_are_reported_not_panicked() {
         warmup: 0,
         ..TrainConfig::default()
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = common::text_trainer(&ctx, model, config, corpus).unwrap();
     assert!(ctx.fault().is_none());
     // MAP_READ combines only with COPY_DST: creating this buffer is a validation error, which
     // wgpu would otherwise turn into a panic.

@@ -160,7 +160,7 @@ fn sgd_ire_step_matches_pytorch_reimplementation() {
 fn tiny_trainer(config: TrainConfig) -> Trainer {
     let corpus = Arc::new(Corpus::shakespeare().unwrap());
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-    Trainer::new(&ctx(), model, config, corpus).unwrap()
+    common::text_trainer(&ctx(), model, config, corpus).unwrap()
 }
 
 fn trainer_run(ire: IreConfig, probe_every: usize, steps: usize) -> Vec<Record> {

@@ -12,7 +12,7 @@ use ire_playground::kernels::rope::{self, RopeShape};
 use ire_playground::kernels::{slot, swiglu};
 use ire_playground::models::{Arch, Transformer, TransformerConfig};
 use ire_playground::optim::OptimizerKind;
-use ire_playground::train::{Family, TrainConfig, Trainer};
+use ire_playground::train::{Family, TrainConfig};
 use std::sync::Arc;
 
 fn run(ctx: &ire_playground::gpu::GpuContext, dispatches: Vec<ire_playground::gpu::Dispatch>) {
@@ -172,7 +172,7 @@ fn llama_tiny_trains() {
         eval_batches: 1,
         ..TrainConfig::recipe(Family::Transformer, OptimizerKind::AdamW, 30)
     };
-    let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+    let mut trainer = common::text_trainer(&ctx, model, config, corpus).unwrap();
     let records = common::run_to_end(&mut trainer).unwrap();
     let losses: Vec<f32> = common::steps(&records).iter().map(|s| s.loss).collect();
     let first = losses[..3].iter().sum::<f32>() / 3.0;

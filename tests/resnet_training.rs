@@ -8,7 +8,7 @@ use common::{ctx, evals, probes, run_to_end, steps};
 use ire_playground::data::ImageDataset;
 use ire_playground::models::ResNetConfig;
 use ire_playground::optim::{OptimizerConfig, OptimizerKind};
-use ire_playground::train::{TrainConfig, Trainer};
+use ire_playground::train::TrainConfig;
 use std::sync::Arc;
 
 fn config(kind: OptimizerKind, steps: usize) -> TrainConfig {
@@ -37,7 +37,7 @@ fn sgd_lowers_the_loss_and_reports_accuracy() {
     let data = Arc::new(ImageDataset::fashion_mnist_embedded().unwrap());
     let model = ResNetConfig::preset("resnet-tiny").unwrap();
     let mut trainer =
-        Trainer::resnet(&ctx, model, config(OptimizerKind::Sgd, 40), data, true).unwrap();
+        common::image_trainer(&ctx, model, config(OptimizerKind::Sgd, 40), data, true).unwrap();
     let records = run_to_end(&mut trainer).unwrap();
     let losses: Vec<f32> = steps(&records).iter().map(|s| s.loss).collect();
     assert_eq!(losses.len(), 40);
@@ -61,7 +61,7 @@ fn sam_ire_and_probes_run_on_a_resnet() {
     c.probe_every = 4;
     c.sharpness.power_iters = 2;
     c.sharpness.hutchinson_samples = 1;
-    let mut trainer = Trainer::resnet(&ctx, model, c, data, false).unwrap();
+    let mut trainer = common::image_trainer(&ctx, model, c, data, false).unwrap();
     let records = run_to_end(&mut trainer).unwrap();
     assert!(steps(&records).iter().all(|s| s.loss.is_finite()));
     let probe = probes(&records).last().copied().unwrap().clone();

@@ -96,7 +96,7 @@ fn transformer_runs_resume_bit_identically() {
         ("SAM-IRE", sam),
     ] {
         assert_resume_is_exact(&ctx, what, n, corpus.clone().into(), || {
-            Trainer::new(&ctx, model, config.clone(), corpus.clone()).unwrap()
+            common::text_trainer(&ctx, model, config.clone(), corpus.clone()).unwrap()
         });
     }
 }
@@ -123,12 +123,16 @@ fn resnet_runs_resume_bit_identically_and_round_trip_their_statistics() {
         &ctx,
         "ResNet-8 SGD, augmented",
         n,
-        data.clone().into(),
-        || Trainer::resnet(&ctx, model, config.clone(), data.clone(), true).unwrap(),
+        TaskData::Images {
+            images: data.clone(),
+            augment: true,
+        },
+        || common::image_trainer(&ctx, model, config.clone(), data.clone(), true).unwrap(),
     );
 
     // Weights and running statistics survive bytes exactly, under PyTorch's names.
-    let mut trainer = Trainer::resnet(&ctx, model, config.clone(), data.clone(), true).unwrap();
+    let mut trainer =
+        common::image_trainer(&ctx, model, config.clone(), data.clone(), true).unwrap();
     run_steps(&mut trainer, 2);
     let saved = trainer.checkpoint().unwrap();
     let back = Checkpoint::from_bytes(&saved.to_bytes().unwrap(), "mem").unwrap();
@@ -153,7 +157,7 @@ fn resume_refuses_contradictions() {
     let corpus = Arc::new(Corpus::shakespeare().unwrap());
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let config = transformer_config(OptimizerKind::AdamW, 4);
-    let mut trainer = Trainer::new(&ctx, model, config.clone(), corpus.clone()).unwrap();
+    let mut trainer = common::text_trainer(&ctx, model, config.clone(), corpus.clone()).unwrap();
     run_steps(&mut trainer, 2);
     let checkpoint = trainer.checkpoint().unwrap();
     let refuse = |config: TrainConfig, data: TaskData| {
@@ -171,5 +175,9 @@ fn resume_refuses_contradictions() {
     };
     assert!(refuse(short, corpus.clone().into()).contains("nothing to train"));
     let images = Arc::new(ImageDataset::fashion_mnist_embedded().unwrap());
-    assert!(refuse(config, images.into()).contains("family"));
+    let images = TaskData::Images {
+        images,
+        augment: false,
+    };
+    assert!(refuse(config, images).contains("family"));
 }

@@ -42,7 +42,8 @@ fn adamw_on_tiny_lowers_training_loss_within_100_steps() {
     let ctx = ctx();
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-    let mut trainer = Trainer::new(&ctx, model, config(100, 16, 0), corpus.clone()).unwrap();
+    let mut trainer =
+        common::text_trainer(&ctx, model, config(100, 16, 0), corpus.clone()).unwrap();
     let records = run(&mut trainer).unwrap();
     let l = losses(&records);
     assert_eq!(l.len(), 100);
@@ -72,7 +73,7 @@ fn same_seed_same_losses_different_seed_different_losses() {
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
     let run_seed = |seed| {
-        let mut t = Trainer::new(&ctx, model, config(6, 4, seed), corpus.clone()).unwrap();
+        let mut t = common::text_trainer(&ctx, model, config(6, 4, seed), corpus.clone()).unwrap();
         let r = run(&mut t).unwrap();
         (losses(&r), val_losses(&r))
     };
@@ -99,7 +100,7 @@ fn a_submitter_thread_gives_the_same_records() {
     config.ire.start = Some(2);
     config.ire.mask_every = 2;
     let records = |ctx| {
-        let mut t = Trainer::new(ctx, model, config.clone(), corpus.clone()).unwrap();
+        let mut t = common::text_trainer(ctx, model, config.clone(), corpus.clone()).unwrap();
         let r = run(&mut t).unwrap();
         let probes: Vec<Option<f32>> = common::probes(&r).iter().map(|p| p.lambda_max).collect();
         (losses(&r), val_losses(&r), probes)
@@ -115,7 +116,7 @@ fn checkpoint_round_trips_and_resumes() {
     let ctx = ctx();
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-    let mut trainer = Trainer::new(&ctx, model, config(4, 4, 3), corpus.clone()).unwrap();
+    let mut trainer = common::text_trainer(&ctx, model, config(4, 4, 3), corpus.clone()).unwrap();
     let records = run(&mut trainer).unwrap();
     let ckpt = trainer.checkpoint().unwrap();
     assert_eq!(ckpt.step, 4);
@@ -152,7 +153,7 @@ fn truncated_or_foreign_checkpoints_are_rejected_clearly() {
     let ctx = ctx();
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-    let trainer = Trainer::new(&ctx, model, config(1, 2, 0), corpus).unwrap();
+    let trainer = common::text_trainer(&ctx, model, config(1, 2, 0), corpus).unwrap();
     let bytes = trainer.checkpoint().unwrap().to_bytes().unwrap();
     for (what, data) in [
         ("truncated", bytes[..bytes.len() / 2].to_vec()),
@@ -184,7 +185,7 @@ fn nan_is_reported_and_the_weights_survive() {
     let ctx = ctx();
     let corpus = corpus();
     let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-    let mut trainer = Trainer::new(&ctx, model, config(5, 2, 0), corpus).unwrap();
+    let mut trainer = common::text_trainer(&ctx, model, config(5, 2, 0), corpus).unwrap();
     let mut weights: Vec<f32> = read(&ctx, &trainer.network().params().params);
     let lm_head = trainer.network().params().param("lm_head.weight");
     let index = (lm_head.offset / 4) as usize;
@@ -293,14 +294,15 @@ fn concurrent_runs_match_runs_alone_and_fail_alone() {
     let alone: Vec<Vec<u32>> = [1, 2]
         .iter()
         .map(|&seed| {
-            let mut t = Trainer::new(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap();
+            let mut t =
+                common::text_trainer(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap();
             losses(&run(&mut t).unwrap())
         })
         .collect();
 
     let mut trainers: Vec<Trainer> = [1, 2, 3]
         .iter()
-        .map(|&seed| Trainer::new(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap())
+        .map(|&seed| common::text_trainer(&ctx, model, config(6, 2, seed), corpus.clone()).unwrap())
         .collect();
     // Run 2 starts from a NaN weight: it must diverge without stopping the others.
     let mut weights: Vec<f32> = read(&ctx, &trainers[2].network().params().params);

@@ -8,7 +8,7 @@
 use super::pytorch_export::Target;
 use super::snapshot::RunRead;
 use super::{LiveRun, PlaygroundApp};
-use crate::train::{LiveParams, Task, TaskData, Trainer};
+use crate::train::{LiveParams, Trainer};
 
 /// At most this many runs train side by side.
 pub const MAX_RUNS: usize = 8;
@@ -51,10 +51,7 @@ impl PlaygroundApp {
             return Err("the runs went away".into());
         };
         let parent = session.runs.get(index).ok_or("the run went away")?;
-        let data: TaskData = match &parent.trainer.task {
-            Task::Text { corpus, .. } => corpus.clone().into(),
-            Task::Images { data, .. } => data.clone().into(),
-        };
+        let data = parent.trainer.task.data();
         let mut trainer = Trainer::reopen(ctx, &checkpoint, data).map_err(|e| e.to_string())?;
         let ire = &self.settings.train.ire;
         let on = !trainer.ire_enabled();

@@ -5,6 +5,8 @@
 //! frame and starts the run that waited for it.
 
 use crate::data::{Corpus, ImageDataset};
+use crate::models::Family;
+use crate::train::TaskData;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -21,6 +23,22 @@ pub struct Datasets {
     pub image_files: Option<Vec<DataFile>>,
     /// The user's image set replacing Fashion-MNIST, by name (None: Fashion-MNIST).
     pub image_source: Option<String>,
+}
+
+impl Datasets {
+    /// The data a run of `family` trains on (`augment`: random crops and flips of images);
+    /// an error while the image set has not arrived.
+    pub fn task_data(&self, family: Family, augment: bool) -> crate::Result<TaskData> {
+        Ok(match family {
+            Family::Transformer => TaskData::Text(self.corpus.clone()),
+            Family::ResNet => TaskData::Images {
+                images: self.images.clone().ok_or_else(|| {
+                    crate::Error::Data("the image data set has not arrived yet".into())
+                })?,
+                augment,
+            },
+        })
+    }
 }
 
 /// A data file's bytes: borrowed from the binary on the desktop, fetched on the web.

@@ -4,9 +4,9 @@
 use super::series::Series;
 use super::session::Datasets;
 use super::settings::Settings;
+use crate::checkpoint::ModelSpec;
 use crate::error::Error;
 use crate::gpu::GpuContext;
-use crate::models::{ResNetConfig, TransformerConfig};
 use crate::previews::{ImagePredictor, TextSampler};
 use crate::train::{Record, Task, Trainer};
 use web_time::{Duration, Instant};
@@ -65,18 +65,9 @@ impl LiveRun {
         data: &Datasets,
     ) -> crate::Result<Self> {
         let config = settings.train_config(ire_on);
-        let trainer = if settings.is_resnet() {
-            let model = ResNetConfig::preset(&settings.preset)?;
-            let images = data
-                .images
-                .clone()
-                .ok_or_else(|| Error::Data("the image data set has not arrived yet".into()))?;
-            Trainer::resnet(ctx, model, config, images, settings.augment)?
-        } else {
-            let corpus = data.corpus.clone();
-            let model = TransformerConfig::preset(&settings.preset, corpus.vocab.len())?;
-            Trainer::new(ctx, model, config, corpus)?
-        };
+        let data = data.task_data(settings.family(), settings.augment)?;
+        let model = ModelSpec::of_preset(&settings.preset, &data)?;
+        let trainer = Trainer::build(ctx, &model, config, data)?;
         Ok(Self::around(ctx, label, trainer))
     }
 

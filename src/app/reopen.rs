@@ -6,10 +6,10 @@
 use super::keeper::Current;
 use super::saved::{self, Manifest};
 use super::{Datasets, LiveRun, Mode, PlaygroundApp, Session};
-use crate::checkpoint::{Checkpoint, ModelSpec};
+use crate::checkpoint::Checkpoint;
 use crate::error::Error;
 use crate::gpu::GpuContext;
-use crate::train::{Record, TaskData, Trainer};
+use crate::train::{Record, Trainer};
 use std::collections::HashMap;
 
 impl Session {
@@ -28,14 +28,7 @@ impl Session {
         let mut runs = Vec::new();
         for run in &manifest.runs {
             let checkpoint = Checkpoint::from_bytes(file(&run.checkpoint)?, &run.checkpoint)?;
-            let task: TaskData = match &checkpoint.model {
-                ModelSpec::Transformer { .. } => data.corpus.clone().into(),
-                ModelSpec::ResNet(_) => data
-                    .images
-                    .clone()
-                    .ok_or_else(|| Error::Data("the image set has not arrived yet".into()))?
-                    .into(),
-            };
+            let task = data.task_data(checkpoint.model.family(), checkpoint.augments_images())?;
             let trainer = match &checkpoint.state {
                 Some(_) => Trainer::reopen(ctx, &checkpoint, task)?,
                 // A run that had failed kept its weights only: shown, never continued.

@@ -107,11 +107,11 @@ pub fn write_to(log: &mut impl Write, records: &[Record]) -> std::io::Result<()>
 #[cfg(test)]
 mod tests {
     use super::*;
+    use ire_playground::checkpoint::ModelSpec;
     use ire_playground::data::Corpus;
     use ire_playground::gpu::GpuContext;
-    use ire_playground::models::TransformerConfig;
     use ire_playground::optim::OptimizerKind;
-    use ire_playground::train::{Family, TrainConfig};
+    use ire_playground::train::{Family, TaskData, TrainConfig};
     use std::sync::Arc;
 
     /// A log that takes `room` bytes, then reports a full disk.
@@ -145,8 +145,9 @@ mod tests {
         config.eval_every = 0;
         config.probe_every = 0;
         let corpus = Arc::new(Corpus::shakespeare().unwrap());
-        let model = TransformerConfig::preset("tiny", corpus.vocab.len()).unwrap();
-        let mut trainer = Trainer::new(&ctx, model, config, corpus).unwrap();
+        let data = TaskData::Text(corpus);
+        let model = ModelSpec::of_preset("tiny", &data).unwrap();
+        let mut trainer = Trainer::build(&ctx, &model, config, data).unwrap();
         let mut log = Some(FullAfter { room: 600 });
         let ended = drive_with(&mut trainer, &mut log, |_| {}, None, None).unwrap();
         assert!(

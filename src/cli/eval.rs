@@ -116,7 +116,11 @@ pub(super) fn checkpoint_data(
                 None => ImageDataset::fashion_mnist_embedded()?,
             };
             let all = images.test_batches(batch);
-            (Arc::new(images).into(), all)
+            let images = TaskData::Images {
+                images: Arc::new(images),
+                augment: checkpoint.augments_images(),
+            };
+            (images, all)
         }
     })
 }

@@ -40,6 +40,17 @@ pub enum HostBatch {
 }
 
 impl Task {
+    /// The data this task trains on, for another run on the same data.
+    pub fn data(&self) -> super::TaskData {
+        match self {
+            Self::Text { corpus, .. } => super::TaskData::Text(corpus.clone()),
+            Self::Images { data, batcher, .. } => super::TaskData::Images {
+                images: data.clone(),
+                augment: batcher.augment,
+            },
+        }
+    }
+
     /// The model, for the optimizer, IRE, SAM and the probes.
     pub fn network(&self) -> &dyn Network {
         match self {

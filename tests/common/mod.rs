@@ -404,3 +404,29 @@ pub fn short_train<'a>(extra: &[&'a str]) -> Vec<&'a str> {
     ];
     [&short[..], extra].concat()
 }
+
+/// A fresh run of a transformer of `model`'s shape on `corpus`, built as every run is
+/// ([`Trainer::build`](ire_playground::train::Trainer::build)).
+pub fn text_trainer(
+    ctx: &GpuContext,
+    model: ire_playground::models::TransformerConfig,
+    config: ire_playground::train::TrainConfig,
+    corpus: std::sync::Arc<ire_playground::data::Corpus>,
+) -> ire_playground::Result<ire_playground::train::Trainer> {
+    let spec = ire_playground::checkpoint::ModelSpec::transformer(model, &corpus);
+    let data = ire_playground::train::TaskData::Text(corpus);
+    ire_playground::train::Trainer::build(ctx, &spec, config, data)
+}
+
+/// A fresh run of a ResNet of `model`'s shape on `images` (`augment`: random crops and flips).
+pub fn image_trainer(
+    ctx: &GpuContext,
+    model: ire_playground::models::ResNetConfig,
+    config: ire_playground::train::TrainConfig,
+    images: std::sync::Arc<ire_playground::data::ImageDataset>,
+    augment: bool,
+) -> ire_playground::Result<ire_playground::train::Trainer> {
+    let spec = ire_playground::checkpoint::ModelSpec::ResNet(model);
+    let data = ire_playground::train::TaskData::Images { images, augment };
+    ire_playground::train::Trainer::build(ctx, &spec, config, data)
+}

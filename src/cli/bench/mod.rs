@@ -4,13 +4,14 @@ mod matmul;
 mod profile;
 
 use clap::Args;
+use ire_playground::checkpoint::ModelSpec;
 use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::gpu::{GpuContext, Plan};
 use ire_playground::kernels::matmul::MatmulVariant;
 use ire_playground::kernels::matmul_lanes;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerKind};
-use ire_playground::train::{Family, Record, TrainConfig, Trainer};
+use ire_playground::train::{Family, Record, TaskData, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
@@ -51,12 +52,11 @@ pub struct BenchArgs {
 /// are uneven while their sum is exact.
 fn mean_step_ms(
     ctx: &GpuContext,
-    corpus: &Arc<Corpus>,
-    model: TransformerConfig,
+    (model, data): (&ModelSpec, &TaskData),
     config: TrainConfig,
     warm: usize,
 ) -> anyhow::Result<f64> {
-    let trainer = Trainer::new(ctx, model, config, corpus.clone())?;
+    let trainer = Trainer::build(ctx, model, config, data.clone())?;
     mean_trainer_step_ms(trainer, warm)
 }
 
@@ -83,6 +83,10 @@ fn preset_bench(
     steps: usize,
 ) -> anyhow::Result<serde_json::Value> {
     let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+    let run = (
+        &ModelSpec::transformer(model, corpus),
+        &TaskData::Text(corpus.clone()),
+    );
     let warm = 2;
     let base_config = TrainConfig {
         steps: warm + steps,
@@ -100,16 +104,16 @@ fn preset_bench(
         },
         ..base_config.clone()
     };
-    let base = mean_step_ms(ctx, corpus, model, base_config.clone(), warm)?;
-    let ire_step = mean_step_ms(ctx, corpus, model, with_ire(1_000_000), warm)?;
-    let refresh_step = mean_step_ms(ctx, corpus, model, with_ire(1), warm)?;
+    let base = mean_step_ms(ctx, run, base_config.clone(), warm)?;
+    let ire_step = mean_step_ms(ctx, run, with_ire(1_000_000), warm)?;
+    let refresh_step = mean_step_ms(ctx, run, with_ire(1), warm)?;
     // One probe, timed on its own (it runs between steps, never inside one).
     let probed = TrainConfig {
         probe_every: 1,
         ..base_config
     };
     let sharpness = probed.sharpness;
-    let trainer = Trainer::new(ctx, model, probed, corpus.clone())?;
+    let trainer = Trainer::build(ctx, run.0, probed, run.1.clone())?;
     let probe = Plan::concat(&[
         trainer.ire.refresh_plan(),
         trainer.sharpness_plan().expect("probes are on"),
@@ -157,7 +161,8 @@ fn concurrency_bench(
     steps: usize,
 ) -> anyhow::Result<serde_json::Value> {
     use ire_playground::train::concurrent::run_all;
-    let model = TransformerConfig::preset("tiny", corpus.vocab.len())?;
+    let data = TaskData::Text(corpus.clone());
+    let model = ModelSpec::of_preset("tiny", &data)?;
     let make = |total: usize| -> anyhow::Result<Vec<Trainer>> {
         (0..n)
             .map(|seed| {
@@ -170,7 +175,7 @@ fn concurrency_bench(
                     eval_batches: 1,
                     ..TrainConfig::default()
                 };
-                Ok(Trainer::new(ctx, model, config, corpus.clone())?)
+                Ok(Trainer::build(ctx, &model, config, data.clone())?)
             })
             .collect()
     };
@@ -209,7 +214,11 @@ fn resnet_bench(
         eval_batches: 1,
         ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, warm + steps)
     };
-    let trainer = Trainer::resnet(ctx, model, config, data.clone(), true)?;
+    let images = TaskData::Images {
+        images: data.clone(),
+        augment: true,
+    };
+    let trainer = Trainer::build(ctx, &ModelSpec::ResNet(model), config, images)?;
     let ms = mean_trainer_step_ms(trainer, warm)?;
     Ok(json!({
         "preset": preset,

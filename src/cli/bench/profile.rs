@@ -1,10 +1,10 @@
 //! `bench --profile`: the time of each dispatch of one training step.
 
+use ire_playground::checkpoint::ModelSpec;
 use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::gpu::GpuContext;
-use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{Optimizer, OptimizerKind};
-use ire_playground::train::{Family, TrainConfig, Trainer};
+use ire_playground::train::{Family, TaskData, TrainConfig, Trainer};
 use serde_json::json;
 use std::sync::Arc;
 
@@ -14,22 +14,18 @@ pub(super) fn profile(
     preset: &str,
     batch: usize,
 ) -> anyhow::Result<()> {
-    let trainer = if Family::of_preset(preset) == Family::ResNet {
-        let model = ResNetConfig::preset(preset)?;
-        let config = TrainConfig {
-            batch,
-            ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, 10)
-        };
-        let data = Arc::new(ImageDataset::fashion_mnist_embedded()?);
-        Trainer::resnet(ctx, model, config, data, true)?
-    } else {
-        let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
-        let config = TrainConfig {
-            batch,
-            ..TrainConfig::default()
-        };
-        Trainer::new(ctx, model, config, corpus.clone())?
+    let (data, config) = match Family::of_preset(preset) {
+        Family::ResNet => (
+            TaskData::Images {
+                images: Arc::new(ImageDataset::fashion_mnist_embedded()?),
+                augment: true,
+            },
+            TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, 10),
+        ),
+        Family::Transformer => (TaskData::Text(corpus.clone()), TrainConfig::default()),
     };
+    let model = ModelSpec::of_preset(preset, &data)?;
+    let trainer = Trainer::build(ctx, &model, TrainConfig { batch, ..config }, data)?;
     // A real training batch: the input buffers of a fresh model hold zeros, a degenerate step
     // (the ResNet's BatchNorms see zero variance; nearly every gradient is exactly zero) that
     // no training run takes.

@@ -2,11 +2,12 @@
 //! Fashion-MNIST (the embedded subset or a folder of IDX files).
 
 use anyhow::bail;
+use ire_playground::checkpoint::ModelSpec;
 use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::export::ExportData;
 use ire_playground::gpu::GpuContext;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
-use ire_playground::train::{Family, TrainConfig, Trainer};
+use ire_playground::train::{Family, TaskData, TrainConfig, Trainer};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -76,9 +77,18 @@ impl Workload {
     /// A fresh run (initial weights and data order from `config.seed`).
     pub fn trainer(&self, ctx: &GpuContext, config: TrainConfig) -> anyhow::Result<Trainer> {
         Ok(match self {
-            Self::Text { corpus, model } => Trainer::new(ctx, *model, config, corpus.clone())?,
+            Self::Text { corpus, model } => Trainer::build(
+                ctx,
+                &ModelSpec::transformer(*model, corpus),
+                config,
+                TaskData::Text(corpus.clone()),
+            )?,
             Self::Images { data, model, .. } => {
-                Trainer::resnet(ctx, *model, config, data.clone(), true)?
+                let images = TaskData::Images {
+                    images: data.clone(),
+                    augment: true,
+                };
+                Trainer::build(ctx, &ModelSpec::ResNet(*model), config, images)?
             }
         })
     }

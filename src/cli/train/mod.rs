@@ -14,12 +14,11 @@ use anyhow::bail;
 use args::{check_flags, check_outputs};
 use indicatif::{ProgressBar, ProgressStyle};
 use ire_playground::checkpoint::Checkpoint;
-use ire_playground::train::{EventRecord, Family, Record, TrainConfig, Trainer};
+use ire_playground::train::{EventRecord, Record, TrainConfig, Trainer};
 use periodic::{newest_periodic, periodic_path, prune_periodic, sibling};
 use resume::resumed_config;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use trainers::{resnet_trainer, transformer_trainer};
 
 pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     check_flags(&args, given)?;
@@ -37,10 +36,8 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         Some(c) => c.model.family(),
         None => args.family()?,
     };
-    let (mut trainer, described) = match family {
-        Family::Transformer => transformer_trainer(&args, &mut config, checkpoint.as_ref())?,
-        Family::ResNet => resnet_trainer(&args, &mut config, checkpoint.as_ref())?,
-    };
+    let (mut trainer, described) =
+        trainers::trainer(&args, family, &mut config, checkpoint.as_ref())?;
     // The run's id: a resumed run keeps the one its checkpoint carries.
     let run_id = checkpoint
         .as_ref()

@@ -1,104 +1,136 @@
 //! Building the run `train` drives: a transformer on the embedded corpus or `--text-file`, or a
-//! ResNet on Fashion-MNIST; fresh from the flags, or resumed from `--resume`.
+//! ResNet on Fashion-MNIST; fresh from the flags, or resumed from `--resume`. The data and the
+//! model differ by family; the run itself is built in one place ([`Trainer::build`]).
 
 use super::args::TrainArgs;
 use anyhow::bail;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::data::ImageDataset;
-use ire_playground::models::{Arch, ResNetConfig, TransformerConfig};
-use ire_playground::train::{Task, TrainConfig, Trainer};
+use ire_playground::models::{Arch, ResNetConfig};
+use ire_playground::train::{Family, TaskData, TrainConfig, Trainer};
 use std::sync::Arc;
 
-/// The transformer run: fresh, or resumed from `--resume`.
-pub(super) fn transformer_trainer(
+/// The run of `family` (the checkpoint's when resuming), and a line describing its model and
+/// data.
+pub(super) fn trainer(
     args: &TrainArgs,
+    family: Family,
     config: &mut TrainConfig,
     checkpoint: Option<&Checkpoint>,
 ) -> anyhow::Result<(Trainer, String)> {
-    let corpus = crate::cli::text::corpus(args.text_file.as_deref(), checkpoint)?;
-    if let Some(source) = &corpus.source {
-        eprintln!("text: {source}, {} distinct characters", corpus.vocab.len());
-    }
-    let corpus = Arc::new(corpus);
+    let (data, data_note) = task_data(args, family, config, checkpoint)?;
+    let model = match checkpoint {
+        Some(c) => c.model.clone(),
+        None => fresh_model(args, &data, config)?,
+    };
+    let described = describe(&model, &data_note);
     let ctx = crate::cli::open_gpu()?;
     let trainer = match checkpoint {
-        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), corpus)?,
-        None => {
-            let preset = args.preset.as_deref().unwrap_or("tiny");
-            let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
-            fit_evaluation(&corpus, model.seq_len, config, args.eval_batches.is_some())?;
-            Trainer::new(&ctx, model, config.clone(), corpus)?
-        }
+        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), data)?,
+        None => Trainer::build(&ctx, &model, config.clone(), data)?,
     };
-    let Task::Text { model, .. } = &trainer.task else {
-        unreachable!("a transformer run");
-    };
-    let c = &model.config;
-    let arch = match c.arch {
-        Arch::Gpt => "GPT",
-        Arch::Llama => "Llama",
-    };
-    let described = format!(
-        "{arch} transformer, {} parameters ({} layers, d {}, {} heads, window {}, {} characters)",
-        c.param_count(),
-        c.n_layer,
-        c.d_model,
-        c.n_head,
-        c.seq_len,
-        c.vocab
-    );
     Ok((trainer, described))
 }
 
-/// The ResNet run on Fashion-MNIST (embedded subset, or the full set from `--data-dir`): fresh,
-/// or resumed from `--resume`.
-pub(super) fn resnet_trainer(
+/// The text (the embedded corpus or `--text-file`, or the one a checkpoint trained on) or
+/// Fashion-MNIST (the embedded subset or `--data-dir`), and a note on where it came from.
+fn task_data(
     args: &TrainArgs,
+    family: Family,
     config: &mut TrainConfig,
     checkpoint: Option<&Checkpoint>,
-) -> anyhow::Result<(Trainer, String)> {
-    if args.dataset != "fashion-mnist" {
-        bail!(
-            "unknown dataset '{}'; available: fashion-mnist",
-            args.dataset
-        );
+) -> anyhow::Result<(TaskData, String)> {
+    Ok(match family {
+        Family::Transformer => {
+            let corpus = crate::cli::text::corpus(args.text_file.as_deref(), checkpoint)?;
+            if let Some(source) = &corpus.source {
+                eprintln!("text: {source}, {} distinct characters", corpus.vocab.len());
+            }
+            (TaskData::Text(Arc::new(corpus)), String::new())
+        }
+        Family::ResNet => {
+            if args.dataset != "fashion-mnist" {
+                bail!(
+                    "unknown dataset '{}'; available: fashion-mnist",
+                    args.dataset
+                );
+            }
+            let images = match &args.data_dir {
+                Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
+                None => ImageDataset::fashion_mnist_embedded()?,
+            };
+            if args.eval_batches.is_none() && checkpoint.is_none() {
+                config.eval_batches = images.test_batches(config.batch);
+            }
+            let source = args
+                .data_dir
+                .as_ref()
+                .map_or("embedded subset".to_string(), |d| d.display().to_string());
+            let augment = checkpoint.map_or(args.augment, Checkpoint::augments_images);
+            let note = format!(
+                "Fashion-MNIST ({source}: {} train, {} test images; augmentation {})",
+                images.train.len(),
+                images.test.len(),
+                if augment { "on" } else { "off" }
+            );
+            let images = Arc::new(images);
+            (TaskData::Images { images, augment }, note)
+        }
+    })
+}
+
+/// The model of `--preset` (and `--width` for a ResNet) for `data`; a transformer's text is
+/// checked to hold a training window and the evaluation batches first.
+fn fresh_model(
+    args: &TrainArgs,
+    data: &TaskData,
+    config: &mut TrainConfig,
+) -> anyhow::Result<ModelSpec> {
+    Ok(match data {
+        TaskData::Text(corpus) => {
+            let model = ModelSpec::of_preset(args.preset.as_deref().unwrap_or("tiny"), data)?;
+            if let ModelSpec::Transformer { config: shape, .. } = &model {
+                fit_evaluation(corpus, shape.seq_len, config, args.eval_batches.is_some())?;
+            }
+            model
+        }
+        TaskData::Images { .. } => {
+            let preset = args.preset.as_deref().unwrap_or("resnet-tiny");
+            let shape = ResNetConfig {
+                width: args.width,
+                ..ResNetConfig::preset(preset)?
+            };
+            shape.validate()?;
+            ModelSpec::ResNet(shape)
+        }
+    })
+}
+
+/// One line on the model and its data.
+fn describe(model: &ModelSpec, data_note: &str) -> String {
+    match model {
+        ModelSpec::Transformer { config: c, .. } => {
+            let arch = match c.arch {
+                Arch::Gpt => "GPT",
+                Arch::Llama => "Llama",
+            };
+            format!(
+                "{arch} transformer, {} parameters ({} layers, d {}, {} heads, window {}, {} \
+                 characters)",
+                c.param_count(),
+                c.n_layer,
+                c.d_model,
+                c.n_head,
+                c.seq_len,
+                c.vocab
+            )
+        }
+        ModelSpec::ResNet(c) => format!(
+            "ResNet-{} ({} params) on {data_note}",
+            c.depth(),
+            c.param_count()
+        ),
     }
-    let model_config = match checkpoint.map(|c| &c.model) {
-        Some(ModelSpec::ResNet(m)) => *m,
-        Some(_) => bail!("the checkpoint does not hold a ResNet"),
-        None => ResNetConfig {
-            width: args.width,
-            ..ResNetConfig::preset(args.preset.as_deref().unwrap_or("resnet-tiny"))?
-        },
-    };
-    model_config.validate()?;
-    let data = match &args.data_dir {
-        Some(dir) => ImageDataset::fashion_mnist_dir(dir)?,
-        None => ImageDataset::fashion_mnist_embedded()?,
-    };
-    if args.eval_batches.is_none() && checkpoint.is_none() {
-        config.eval_batches = data.test_batches(config.batch);
-    }
-    let source = args
-        .data_dir
-        .as_ref()
-        .map_or("embedded subset".to_string(), |d| d.display().to_string());
-    let augment = checkpoint.map_or(args.augment, Checkpoint::augments_images);
-    let described = format!(
-        "ResNet-{} ({} params) on Fashion-MNIST ({source}: {} train, {} test images; augmentation {})",
-        model_config.depth(),
-        model_config.param_count(),
-        data.train.len(),
-        data.test.len(),
-        if augment { "on" } else { "off" }
-    );
-    let ctx = crate::cli::open_gpu()?;
-    let data = Arc::new(data);
-    let trainer = match checkpoint {
-        Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), data)?,
-        None => Trainer::resnet(&ctx, model_config, config.clone(), data, args.augment)?,
-    };
-    Ok((trainer, described))
 }
 
 /// Checks that the text holds a training window and the evaluation batches. A short text that

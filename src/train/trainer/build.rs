@@ -1,11 +1,13 @@
-//! Building a run from a configuration: a transformer on text or a ResNet on images (runs from
-//! checkpoints are built in `state.rs`).
+//! Building a run: [`Trainer::build`] for a fresh run of a model on its data (every caller, the
+//! CLI, the app, experiments and benchmarks, builds through it); runs from checkpoints
+//! (`state.rs`) share the task building and wiring below.
 
 use super::{Trainer, RING_SLOTS};
+use crate::checkpoint::ModelSpec;
 use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, ReadbackRing};
-use crate::models::{ResNet, ResNetConfig, Transformer, TransformerConfig};
+use crate::models::{Family, ResNet, Transformer};
 use crate::optim::{Ire, Optimizer, OptimizerKind, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
@@ -13,64 +15,142 @@ use crate::train::{Task, TrainConfig};
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-impl Trainer {
-    /// A fresh run: validates the config, builds the model (checking the adapter's limits first)
-    /// and initialises weights from `config.seed`.
-    pub fn new(
-        ctx: &GpuContext,
-        model_config: TransformerConfig,
-        config: TrainConfig,
-        corpus: Arc<Corpus>,
-    ) -> Result<Self> {
-        let trainer = Self::build(
-            ctx,
-            Self::text_task(ctx, model_config, &config, corpus)?,
+/// The data a run trains on, of the model's family.
+#[derive(Clone)]
+pub enum TaskData {
+    /// A character corpus, for transformers.
+    Text(Arc<Corpus>),
+    /// An image set, for ResNets.
+    Images {
+        /// Training and test images.
+        images: Arc<ImageDataset>,
+        /// Random crops and flips of the training images.
+        augment: bool,
+    },
+}
+
+impl TaskData {
+    /// The family of model this data is for.
+    pub fn family(&self) -> Family {
+        match self {
+            Self::Text(_) => Family::Transformer,
+            Self::Images { .. } => Family::ResNet,
+        }
+    }
+}
+
+impl From<Arc<Corpus>> for TaskData {
+    fn from(c: Arc<Corpus>) -> Self {
+        Self::Text(c)
+    }
+}
+
+impl ModelSpec {
+    /// A transformer of `config`'s shape on `corpus` (its vocabulary and source recorded).
+    pub fn transformer(config: crate::models::TransformerConfig, corpus: &Corpus) -> Self {
+        Self::Transformer {
             config,
-            0,
-        )?;
-        trainer.initialise_weights();
-        Ok(trainer)
+            vocab: corpus.vocab.clone(),
+            corpus: corpus.source.clone(),
+        }
     }
 
-    /// A fresh ResNet run on an image set; `augment` switches random crops and flips on.
-    pub fn resnet(
+    /// The model of a preset (a transformer's or a ResNet's name) for `data`: a transformer
+    /// takes the corpus's vocabulary. Refuses an unknown preset and data of the other family.
+    pub fn of_preset(preset: &str, data: &TaskData) -> Result<Self> {
+        match (Family::of_preset(preset), data) {
+            (Family::Transformer, TaskData::Text(corpus)) => Ok(Self::transformer(
+                crate::models::TransformerConfig::preset(preset, corpus.vocab.len())?,
+                corpus,
+            )),
+            (Family::ResNet, TaskData::Images { .. }) => {
+                Ok(Self::ResNet(crate::models::ResNetConfig::preset(preset)?))
+            }
+            (family, data) => Err(Error::InvalidConfig(format!(
+                "'{preset}' is a {family} preset but the data is for the other family ({})",
+                data.family()
+            ))),
+        }
+    }
+}
+
+impl Trainer {
+    /// A fresh run of `model` on `data`: validates the config, builds the model (checking the
+    /// adapter's limits first) and initialises weights from `config.seed`.
+    pub fn build(
         ctx: &GpuContext,
-        model_config: ResNetConfig,
+        model: &ModelSpec,
         config: TrainConfig,
-        data: Arc<ImageDataset>,
-        augment: bool,
+        data: TaskData,
     ) -> Result<Self> {
-        let task = Self::resnet_task(ctx, model_config, &config, data, augment)?;
-        let trainer = Self::build(ctx, task, config, 0)?;
+        let task = Self::task(ctx, model, &config, data)?;
+        let trainer = Self::assemble(ctx, task, config, 0)?;
         trainer.initialise_weights();
         Ok(trainer)
     }
 
-    pub(super) fn resnet_task(
+    /// The model built for `data`, which must be of the model's family; a transformer's corpus
+    /// must have the vocabulary (and source) the spec names.
+    pub(super) fn task(
         ctx: &GpuContext,
-        model_config: ResNetConfig,
+        model: &ModelSpec,
         config: &TrainConfig,
-        data: Arc<ImageDataset>,
-        augment: bool,
+        data: TaskData,
     ) -> Result<Task> {
         config.validate()?;
-        model_config.validate()?;
-        if model_config.classes != data.classes {
-            return Err(Error::InvalidConfig(format!(
-                "model has {} classes, the data {}",
-                model_config.classes, data.classes
-            )));
+        match (model, data) {
+            (
+                ModelSpec::Transformer {
+                    config: shape,
+                    vocab,
+                    corpus: source,
+                },
+                TaskData::Text(corpus),
+            ) => {
+                corpus.check_trained_on(source.as_deref(), vocab)?;
+                if shape.vocab != corpus.vocab.len() {
+                    return Err(Error::InvalidConfig(format!(
+                        "model vocabulary {} != corpus vocabulary {}",
+                        shape.vocab,
+                        corpus.vocab.len()
+                    )));
+                }
+                let network = Transformer::new(ctx, *shape, config.batch, config.grad_clip)?;
+                let batcher = Batcher {
+                    batch: config.batch,
+                    seq_len: shape.seq_len,
+                };
+                Ok(Task::Text {
+                    model: Box::new(network),
+                    corpus,
+                    batcher,
+                })
+            }
+            (ModelSpec::ResNet(shape), TaskData::Images { images, augment }) => {
+                shape.validate()?;
+                if shape.classes != images.classes {
+                    return Err(Error::InvalidConfig(format!(
+                        "model has {} classes, the data {}",
+                        shape.classes, images.classes
+                    )));
+                }
+                let network = ResNet::new(ctx, *shape, config.batch, config.grad_clip)?;
+                let batcher = ImageBatcher {
+                    batch: config.batch,
+                    augment,
+                };
+                Ok(Task::Images {
+                    model: Box::new(network),
+                    data: images,
+                    batcher,
+                })
+            }
+            (model, data) => Err(Error::InvalidConfig(format!(
+                "the model is a {} but the data is for the other family ({})",
+                model.family(),
+                data.family()
+            ))),
         }
-        let model = ResNet::new(ctx, model_config, config.batch, config.grad_clip)?;
-        let batcher = ImageBatcher {
-            batch: config.batch,
-            augment,
-        };
-        Ok(Task::Images {
-            model: Box::new(model),
-            data,
-            batcher,
-        })
     }
 
     fn initialise_weights(&self) {
@@ -79,35 +159,9 @@ impl Trainer {
         network.load_flat(&self.ctx, &network.params().initial_values(&mut init_rng));
     }
 
-    pub(super) fn text_task(
-        ctx: &GpuContext,
-        model_config: TransformerConfig,
-        config: &TrainConfig,
-        corpus: Arc<Corpus>,
-    ) -> Result<Task> {
-        config.validate()?;
-        if model_config.vocab != corpus.vocab.len() {
-            return Err(Error::InvalidConfig(format!(
-                "model vocabulary {} != corpus vocabulary {}",
-                model_config.vocab,
-                corpus.vocab.len()
-            )));
-        }
-        let model = Transformer::new(ctx, model_config, config.batch, config.grad_clip)?;
-        let batcher = Batcher {
-            batch: config.batch,
-            seq_len: model_config.seq_len,
-        };
-        Ok(Task::Text {
-            model: Box::new(model),
-            corpus,
-            batcher,
-        })
-    }
-
-    /// Wires the optimizer, IRE, SAM and the probes around a built task. The constructors have
-    /// validated `config` before building the model.
-    pub(super) fn build(
+    /// Wires the optimizer, IRE, SAM and the probes around a built task (whose building has
+    /// validated `config`).
+    pub(super) fn assemble(
         ctx: &GpuContext,
         task: Task,
         config: TrainConfig,

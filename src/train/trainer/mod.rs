@@ -21,7 +21,8 @@ use crate::models::Network;
 use crate::optim::{Ire, LrSchedule, Optimizer, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
-pub use state::{PendingCheckpoint, TaskData};
+pub use build::TaskData;
+pub use state::PendingCheckpoint;
 use std::collections::VecDeque;
 use web_time::Instant;
 

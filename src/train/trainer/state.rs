@@ -5,34 +5,11 @@
 
 use super::Trainer;
 use crate::checkpoint::{Checkpoint, HostState, ModelSpec, TrainState};
-use crate::data::{Corpus, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Snapshot, Tensor};
 use crate::nn::ParamLayout;
 use crate::rng::Rng;
-use crate::train::{Task, TrainConfig};
-use std::sync::Arc;
-
-/// The data a resumed run trains on (it must match the checkpoint's model family).
-#[derive(Clone)]
-pub enum TaskData {
-    /// A character corpus, for transformers.
-    Text(Arc<Corpus>),
-    /// An image set, for ResNets.
-    Images(Arc<ImageDataset>),
-}
-
-impl From<Arc<Corpus>> for TaskData {
-    fn from(c: Arc<Corpus>) -> Self {
-        Self::Text(c)
-    }
-}
-
-impl From<Arc<ImageDataset>> for TaskData {
-    fn from(d: Arc<ImageDataset>) -> Self {
-        Self::Images(d)
-    }
-}
+use crate::train::{Task, TaskData, TrainConfig};
 
 fn refuse(why: String) -> Error {
     Error::InvalidConfig(why)
@@ -104,11 +81,7 @@ impl Trainer {
         };
         tensors.extend(state.iter().map(|(_, t)| *t));
         let model = match &self.task {
-            Task::Text { model, corpus, .. } => ModelSpec::Transformer {
-                config: model.config,
-                vocab: corpus.vocab.clone(),
-                corpus: corpus.source.clone(),
-            },
+            Task::Text { model, corpus, .. } => ModelSpec::transformer(model.config, corpus),
             Task::Images { model, .. } => ModelSpec::ResNet(model.config),
         };
         let host = full.then(|| HostState {
@@ -184,29 +157,7 @@ impl Trainer {
         config: TrainConfig,
         data: impl Into<TaskData>,
     ) -> Result<Self> {
-        let augment = checkpoint.augments_images();
-        let task = match (&checkpoint.model, data.into()) {
-            (
-                ModelSpec::Transformer {
-                    config: model,
-                    vocab,
-                    corpus: source,
-                },
-                TaskData::Text(corpus),
-            ) => {
-                corpus.check_trained_on(source.as_deref(), vocab)?;
-                Self::text_task(ctx, *model, &config, corpus)?
-            }
-            (ModelSpec::ResNet(model), TaskData::Images(images)) => {
-                Self::resnet_task(ctx, *model, &config, images, augment)?
-            }
-            (model, _) => {
-                return Err(refuse(format!(
-                    "the checkpoint holds a {} but the run was given the other family's data",
-                    model.family()
-                )))
-            }
-        };
+        let task = Self::task(ctx, &checkpoint.model, &config, data.into())?;
         if let (Some(_), Ok(saved)) = (
             &checkpoint.state,
             serde_json::from_str::<TrainConfig>(&checkpoint.train_config),
@@ -218,7 +169,7 @@ impl Trainer {
                 )));
             }
         }
-        let mut trainer = Self::build(ctx, task, config, checkpoint.step)?;
+        let mut trainer = Self::assemble(ctx, task, config, checkpoint.step)?;
         let network = trainer.network();
         let flat = network.params().flatten(&checkpoint.tensors)?;
         network.load_flat(ctx, &flat);

@@ -8,9 +8,9 @@ use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::{
     attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul,
-    matmul_lanes, optimizer, reduce, slot,
+    optimizer, reduce, slot,
 };
-use matmul::{MatmulShape, MatmulVariant};
+use matmul::{lanes, Layout, MatmulShape, MatmulVariant};
 
 fn run(
     ctx: &ire_playground::gpu::GpuContext,
@@ -54,13 +54,7 @@ fn matmul_all_transposes_and_variants() {
         ];
         for (aa, bb, ta, tb, bias, want) in cases {
             let c = Tensor::zeros(&ctx, "c", m * n);
-            let shape = MatmulShape {
-                m,
-                n,
-                k,
-                trans_a: ta,
-                trans_b: tb,
-            };
+            let shape = MatmulShape::with(m, n, k, ta, tb);
             run(
                 &ctx,
                 matmul::matmul_variant(&ctx, variant, aa, bb, bias, &c, shape),
@@ -86,7 +80,7 @@ fn matmul_aligned_shapes_every_variant() {
     // lavapipe has 8-lane subgroups: the texel kernel must really run there, not fall back.
     if ctx.adapter.name.contains("llvmpipe") {
         assert!(
-            matmul_lanes::available(&ctx),
+            lanes::available(&ctx),
             "lavapipe should run the texel matmul"
         );
     }
@@ -115,13 +109,7 @@ fn matmul_aligned_case(
         MatmulShape,
         String,
     );
-    let shape = |n, k, trans_a, trans_b| MatmulShape {
-        m,
-        n,
-        k,
-        trans_a,
-        trans_b,
-    };
+    let shape = |n, k, trans_a, trans_b| MatmulShape::with(m, n, k, trans_a, trans_b);
     let name = |case: &str| format!("{tag}.{case}");
     let mut cases: Vec<Case> = vec![
         (&a, &b, None, shape(n, k, false, false), name("nn")),
@@ -181,17 +169,8 @@ fn matmul_padded_a_every_variant() {
     let (k, n) = (29, 44);
     let cases = [(&a, 40, false, "mmpad.nn"), (&a_t, 37, true, "mmpad.tn")];
     for (aa, m, trans_a, want) in cases {
-        let shape = MatmulShape {
-            m,
-            n,
-            k,
-            trans_a,
-            trans_b: false,
-        };
-        assert!(
-            matmul_lanes::Layout::of(&shape).is_none(),
-            "{want}: A is ragged"
-        );
+        let shape = MatmulShape::with(m, n, k, trans_a, false);
+        assert!(Layout::of(&shape).is_none(), "{want}: A is ragged");
         for variant in [
             MatmulVariant::Lanes,
             MatmulVariant::Vec4,
@@ -199,7 +178,7 @@ fn matmul_padded_a_every_variant() {
         ] {
             let c = Tensor::zeros(&ctx, "c", m * n);
             let dispatches = matmul::matmul_variant(&ctx, variant, aa, &b, None, &c, shape);
-            if variant == MatmulVariant::Lanes && matmul_lanes::available(&ctx) {
+            if variant == MatmulVariant::Lanes && lanes::available(&ctx) {
                 let kernels: Vec<_> = dispatches.iter().map(|d| d.label.to_string()).collect();
                 assert!(
                     kernels.iter().any(|k| k == "pad_columns:pad_columns"),
@@ -234,48 +213,9 @@ fn linear_forward_and_backward() {
     run(
         &ctx,
         [
-            matmul::matmul(
-                &ctx,
-                &x,
-                &w,
-                Some(&b),
-                &y,
-                MatmulShape {
-                    m: rows,
-                    n: fout,
-                    k: fin,
-                    trans_a: false,
-                    trans_b: true,
-                },
-            ),
-            matmul::matmul(
-                &ctx,
-                &dy,
-                &w,
-                None,
-                &dx,
-                MatmulShape {
-                    m: rows,
-                    n: fin,
-                    k: fout,
-                    trans_a: false,
-                    trans_b: false,
-                },
-            ),
-            matmul::matmul(
-                &ctx,
-                &dy,
-                &x,
-                None,
-                &dw,
-                MatmulShape {
-                    m: fout,
-                    n: fin,
-                    k: rows,
-                    trans_a: true,
-                    trans_b: false,
-                },
-            ),
+            matmul::matmul(&ctx, &x, &w, Some(&b), &y, MatmulShape::nt(rows, fout, fin)),
+            matmul::matmul(&ctx, &dy, &w, None, &dx, MatmulShape::nn(rows, fin, fout)),
+            matmul::matmul(&ctx, &dy, &x, None, &dw, MatmulShape::tn(fout, fin, rows)),
         ]
         .into_iter()
         .flatten()
@@ -475,7 +415,7 @@ fn fused_attention_declines_a_grid_past_the_dispatch_limit() {
         head_dim: 4,
     };
     let max = ctx.limits.max_compute_workgroups_per_dimension as usize;
-    if ire_playground::kernels::matmul_lanes::available(&ctx) {
+    if ire_playground::kernels::matmul::lanes::available(&ctx) {
         assert!(attention_fused::FusedTexels::new(&ctx, shape(max)).is_some());
     }
     assert!(attention_fused::FusedTexels::new(&ctx, shape(max + 1)).is_none());

@@ -96,7 +96,7 @@ fn convolution_forward_and_gradients() {
 fn convolution_texel_paths() {
     let ctx = ctx();
     let f = Fixture::load("resnet_kernels.safetensors");
-    let lanes = ire_playground::kernels::matmul_lanes::available(&ctx);
+    let lanes = ire_playground::kernels::matmul::lanes::available(&ctx);
     // (input, batch, channels, tag, filters, kernel, stride, pad, im2cols, col2ims); the stem
     // case runs without dx, as a network's first layer does.
     for (x, batch, channels, tag, out_channels, kernel, stride, pad, im2cols, col2ims) in [

@@ -28,6 +28,7 @@ type CacheKey = (&'static str, &'static str, Vec<(&'static str, u64)>);
 pub struct PipelineCache {
     modules: Mutex<HashMap<&'static str, wgpu::ShaderModule>>,
     kernels: Mutex<HashMap<CacheKey, Kernel>>,
+    placeholder: std::sync::OnceLock<Tensor>,
 }
 
 impl PipelineCache {
@@ -158,6 +159,20 @@ impl GpuContext {
         let mut dispatch = kernel.dispatch(self, &resources, workgroups);
         dispatch.work.bytes = tensors.iter().map(|t| t.bytes() as f64).sum();
         dispatch
+    }
+
+    /// The buffer bound in a slot a kernel must have bound but does not use this time (no
+    /// bias, no residual, no position table), one per context instead of one per dispatch.
+    /// Several read slots of one dispatch may share it, but a slot the kernel may write must
+    /// be its only binding there (WebGPU: a writable binding is exclusive within a dispatch).
+    pub fn placeholder(&self) -> Tensor {
+        let made = || Tensor::zeros(self, "unused slot", 4);
+        self.pipelines.placeholder.get_or_init(made).clone()
+    }
+
+    /// The tensor for an optional slot: `tensor`, or the [`placeholder`](Self::placeholder).
+    pub fn bound_or_placeholder(&self, tensor: Option<&Tensor>) -> Tensor {
+        tensor.cloned().unwrap_or_else(|| self.placeholder())
     }
 
     /// Elements per invocation for the elementwise kernels (`RUN` in shaders/common.wgsl): 16

@@ -27,6 +27,8 @@ pub(crate) enum Op {
         buffer: wgpu::Buffer,
         offset: u64,
         texture: wgpu::Texture,
+        /// Bytes of one full row of the texture.
+        row_bytes: u64,
         rows: u32,
         tail: u32,
     },
@@ -68,14 +70,14 @@ impl Dispatch {
             buffer,
             offset,
             texture,
+            row_bytes,
             rows,
             tail,
         } = &self.op
         else {
             return;
         };
-        let width = texture.width();
-        let row_bytes = u64::from(width) * super::texels::TEXEL_BYTES;
+        let (width, row_bytes) = (texture.width(), *row_bytes);
         // Full rows, then the last partial row: the buffer holds no bytes past the tensor.
         for (y, w, h) in [(0, width, *rows), (*rows, *tail, 1)] {
             if w == 0 || h == 0 {

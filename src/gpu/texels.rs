@@ -79,6 +79,7 @@ impl Texels {
                 buffer: tensor.buffer.clone(),
                 offset: tensor.offset,
                 texture: self.texture.clone(),
+                row_bytes: u64::from(self.texture.width()) * TEXEL_BYTES,
                 rows: texels / row,
                 tail: texels % row,
             },

@@ -11,7 +11,7 @@
 //! more rows per workgroup; it keeps the row-per-invocation kernels.
 
 use super::attention::{AttentionShape, INDEX};
-use super::{matmul_lanes, shader};
+use super::{matmul::lanes as matmul_lanes, shader};
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
 
 /// Row blocks, head lanes and the qkv texel read, shared by the two files.

@@ -43,9 +43,7 @@ pub fn forward_backward(
         ..bytemuck::Zeroable::zeroed()
     };
     // Without a gradient the slot is bound but never written.
-    let dlogits = dlogits
-        .cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no dlogits", 1));
+    let dlogits = ctx.bound_or_placeholder(dlogits);
     ctx.launch(
         &SHADER,
         "forward_backward",

@@ -75,7 +75,7 @@ pub fn forward(
     ctx.launch_elementwise(&FORWARD, "forward", &positions, &shape.dims(), &tensors, n)
 }
 
-/// The position table (or its gradient) when the model has one; otherwise a one-word
+/// The position table (or its gradient) when the model has one; otherwise the context's
 /// placeholder for its binding slot and `POSITIONS` switched off.
 fn bound_or_placeholder(
     ctx: &GpuContext,
@@ -83,10 +83,7 @@ fn bound_or_placeholder(
 ) -> (Tensor, [(&'static str, f64); 1]) {
     match t {
         Some(t) => (t.clone(), [("POSITIONS", 1.0)]),
-        None => (
-            Tensor::zeros(ctx, "no position table", 1),
-            [("POSITIONS", 0.0)],
-        ),
+        None => (ctx.placeholder(), [("POSITIONS", 0.0)]),
     }
 }
 

@@ -133,10 +133,7 @@ pub fn backward(
 ) -> [Dispatch; 3] {
     let has_residual = if g.dresidual.is_some() { 1.0 } else { 0.0 };
     // Without a residual gradient the slot is bound but never read.
-    let dresidual = g
-        .dresidual
-        .cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no residual", 1));
+    let dresidual = ctx.bound_or_placeholder(g.dresidual);
     let input = ctx.launch(
         &BACKWARD,
         "backward_input",

@@ -13,7 +13,6 @@ pub mod embedding;
 pub mod ire;
 pub mod layernorm;
 pub mod matmul;
-pub mod matmul_lanes;
 pub mod optimizer;
 pub mod reduce;
 pub mod relu_pool;
@@ -37,7 +36,7 @@ macro_rules! shader {
         use $crate::gpu::binding::{read, read_as, texels, uniform, write, write_as};
         $crate::gpu::Shader {
             name: $file,
-            source: include_str!(concat!("../../shaders/", $file)),
+            source: include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/shaders/", $file)),
             constants: &$crate::kernels::slot::WGSL,
             structs: &[$(<$s as $crate::gpu::WgslStruct>::WGSL),*],
             preludes: &[$($($p),*)?],

@@ -107,8 +107,8 @@ pub fn finish(
     scalars: &Tensor,
 ) -> Dispatch {
     assert!(partials.len >= partials_len(n), "partials buffer too small");
-    // The finishing stage never reads `input`; bind a one-word placeholder.
-    let unused = Tensor::zeros(ctx, "unused input", 1);
+    // The finishing stage never reads `input`.
+    let unused = ctx.placeholder();
     let tensors = [&unused, partials, scalars];
     ctx.launch(
         &SHADER,

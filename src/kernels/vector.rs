@@ -193,7 +193,7 @@ pub fn set_slot(ctx: &GpuContext, out: &Tensor, slot: usize, value: f32) -> Disp
     p.norm_slot = slot as u32;
     p.alpha = value;
     // A buffer may not be bound for reading and writing in one dispatch: bind a placeholder.
-    let unused = Tensor::zeros(ctx, "unused input", 1);
+    let unused = ctx.placeholder();
     let ins = [&unused, &unused, &unused];
     run(ctx, "set_slot", p, ins, out, [1, 1, 1])
 }

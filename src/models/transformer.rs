@@ -14,35 +14,7 @@ use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::embedding::{EmbeddingShape, TokenIndex};
-use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet, SwiGlu};
-
-/// GPT's GELU feed-forward or Llama's SwiGLU.
-enum FeedForward {
-    Gelu(Box<Mlp>),
-    SwiGlu(Box<SwiGlu>),
-}
-
-impl FeedForward {
-    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<crate::gpu::Dispatch> {
-        match self {
-            FeedForward::Gelu(m) => m.forward(ctx, x, y),
-            FeedForward::SwiGlu(m) => m.forward(ctx, x, y),
-        }
-    }
-
-    fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        dy: &Tensor,
-        dx: &Tensor,
-    ) -> Vec<crate::gpu::Dispatch> {
-        match self {
-            FeedForward::Gelu(m) => m.backward(ctx, x, dy, dx),
-            FeedForward::SwiGlu(m) => m.backward(ctx, x, dy, dx),
-        }
-    }
-}
+use crate::nn::{CausalSelfAttention, Embedding, LayerNorm, Mlp, ParamSet, Sublayer, SwiGlu};
 
 /// The model's normalisation layer `prefix` over `rows` rows.
 fn norm(
@@ -63,7 +35,8 @@ struct Block {
     ln1: LayerNorm,
     attn: CausalSelfAttention,
     ln2: LayerNorm,
-    mlp: FeedForward,
+    /// GPT's GELU feed-forward or Llama's SwiGLU.
+    mlp: Box<dyn Sublayer>,
     ln1_out: Tensor,
     attn_out: Tensor,
     x_mid: Tensor,
@@ -98,10 +71,8 @@ impl Block {
             attn: CausalSelfAttention::new(ctx, params, &format!("{p}.attn"), shape, llama),
             ln2: norm(ctx, params, c, &format!("{p}.ln2"), rows),
             mlp: match c.arch {
-                Arch::Gpt => FeedForward::Gelu(Box::new(Mlp::new(ctx, params, &mlp, rows, d, f))),
-                Arch::Llama => {
-                    FeedForward::SwiGlu(Box::new(SwiGlu::new(ctx, params, &mlp, rows, d, f)))
-                }
+                Arch::Gpt => Box::new(Mlp::new(ctx, params, &mlp, rows, d, f)),
+                Arch::Llama => Box::new(SwiGlu::new(ctx, params, &mlp, rows, d, f)),
             },
             ln1_out: act("ln1 out"),
             attn_out: act("attn out"),

@@ -1,7 +1,7 @@
 //! Causal multi-head self-attention: packed qkv projection, optional rotary position embeddings
 //! on q and k (Llama), attention, output projection.
 
-use super::{Linear, ParamSet, ParamSpec};
+use super::{Linear, ParamSet, ParamSpec, Sublayer};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::attention::{self, AttentionShape};
 use crate::kernels::attention_fused::{self, FusedTexels};
@@ -45,15 +45,8 @@ impl CausalSelfAttention {
     /// Declarations (with or without biases); the output projection uses GPT-2's residual-scaled
     /// init `proj_std`.
     pub fn specs(prefix: &str, dim: usize, std: f32, proj_std: f32, bias: bool) -> Vec<ParamSpec> {
-        let mut v = Linear::specs(&format!("{prefix}.qkv"), dim, 3 * dim, bias, std);
-        v.extend(Linear::specs(
-            &format!("{prefix}.proj"),
-            dim,
-            dim,
-            bias,
-            proj_std,
-        ));
-        v
+        let layers = [("qkv", dim, 3 * dim, std), ("proj", dim, dim, proj_std)];
+        Linear::group_specs(prefix, bias, &layers)
     }
 
     /// Binds parameters and allocates activations for `shape`; `llama` drops the biases and
@@ -86,9 +79,11 @@ impl CausalSelfAttention {
             kernels: Kernels::new(ctx, shape),
         }
     }
+}
 
+impl Sublayer for CausalSelfAttention {
     /// `y = proj(attention(qkv(x)))`.
-    pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
         let mut out = self.qkv.forward(ctx, self.rows, x, &self.qkv_out);
         if let Some(rotary) = self.rotary {
             out.push(rope::forward(ctx, rotary, &self.qkv_out));
@@ -107,13 +102,7 @@ impl CausalSelfAttention {
     }
 
     /// Gradients of all parameters, and `dx`.
-    pub fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        dy: &Tensor,
-        dx: &Tensor,
-    ) -> Vec<Dispatch> {
+    fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch> {
         let mut out =
             self.proj
                 .backward(ctx, self.rows, &self.heads_out, dy, Some(&self.d_heads_out));

@@ -5,8 +5,8 @@ mod texels;
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
 use crate::kernels::conv::{col2im, im2col, ConvShape};
+use crate::kernels::matmul::lanes;
 use crate::kernels::matmul::{matmul, MatmulShape};
-use crate::kernels::matmul_lanes;
 use std::sync::{Mutex, OnceLock};
 
 /// Patch matrices shared by every convolution of a network (rebuilt in the backward pass
@@ -46,7 +46,7 @@ impl ConvScratch {
             &|s| Conv2d::texel_path_for(ctx, s) && !assembled(s),
             patches,
         );
-        let lanes = matmul_lanes::available(ctx);
+        let lanes = lanes::available(ctx);
         let activation = largest(&|_| lanes, |s| s.input_len().max(s.output_len()));
         let col_texels = (texel_col_len > 0)
             .then(|| {
@@ -150,13 +150,7 @@ impl Conv2d {
             &col,
             None,
             y,
-            MatmulShape {
-                m: s.out_channels,
-                n: s.positions(),
-                k: s.patch_len(),
-                trans_a: false,
-                trans_b: false,
-            },
+            MatmulShape::nn(s.out_channels, s.positions(), s.patch_len()),
         ));
         out
     }
@@ -187,13 +181,7 @@ impl Conv2d {
             col,
             None,
             &self.dweight,
-            MatmulShape {
-                m: co,
-                n: patch,
-                k: positions,
-                trans_a: false,
-                trans_b: true,
-            },
+            MatmulShape::nt(co, patch, positions),
         ));
         if let Some(dx) = dx {
             out.extend(matmul(
@@ -202,13 +190,7 @@ impl Conv2d {
                 dy,
                 None,
                 dcol,
-                MatmulShape {
-                    m: patch,
-                    n: positions,
-                    k: co,
-                    trans_a: true,
-                    trans_b: false,
-                },
+                MatmulShape::tn(patch, positions, co),
             ));
             out.push(col2im(ctx, s, dcol, dx));
         }

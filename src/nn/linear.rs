@@ -2,7 +2,7 @@
 
 use super::{Init, ParamSet, ParamSpec};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
-use crate::kernels::matmul::{bias_backward, matmul, matmuls_sharing_a, MatmulShape};
+use crate::kernels::matmul::{bias_backward, matmul, matmuls_sharing_a, MatmulShape, Operand};
 
 /// A fully connected layer over `rows` rows.
 pub struct Linear {
@@ -15,6 +15,19 @@ pub struct Linear {
 }
 
 impl Linear {
+    /// Declarations of several layers under `prefix`: each `(name, fan_in, fan_out, std)` is
+    /// `{prefix}.{name}`, all with or without biases.
+    pub fn group_specs(
+        prefix: &str,
+        bias: bool,
+        layers: &[(&str, usize, usize, f32)],
+    ) -> Vec<ParamSpec> {
+        let specs = layers.iter().flat_map(|&(name, fan_in, fan_out, std)| {
+            Self::specs(&format!("{prefix}.{name}"), fan_in, fan_out, bias, std)
+        });
+        specs.collect()
+    }
+
     /// Parameter declarations for `{prefix}.weight` (and `{prefix}.bias`).
     pub fn specs(
         prefix: &str,
@@ -55,13 +68,7 @@ impl Linear {
 
     /// `y[rows, out] = x[rows, in] W^T + b`.
     pub fn forward(&self, ctx: &GpuContext, rows: usize, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
-        let shape = MatmulShape {
-            m: rows,
-            n: self.fan_out,
-            k: self.fan_in,
-            trans_a: false,
-            trans_b: true,
-        };
+        let shape = MatmulShape::nt(rows, self.fan_out, self.fan_in);
         matmul(ctx, x, &self.weight, self.bias.as_ref(), y, shape)
     }
 
@@ -74,23 +81,19 @@ impl Linear {
         dy: &Tensor,
         dx: Option<&Tensor>,
     ) -> Vec<Dispatch> {
-        let weight_grad = MatmulShape {
-            m: self.fan_out,
-            n: self.fan_in,
-            k: rows,
-            trans_a: true,
-            trans_b: false,
-        };
-        let mut products = vec![(x, None, &self.dweight, weight_grad)];
+        let mut products = vec![Operand {
+            b: x,
+            bias: None,
+            c: &self.dweight,
+            shape: MatmulShape::tn(self.fan_out, self.fan_in, rows),
+        }];
         if let Some(dx) = dx {
-            let input_grad = MatmulShape {
-                m: rows,
-                n: self.fan_in,
-                k: self.fan_out,
-                trans_a: false,
-                trans_b: false,
-            };
-            products.push((&self.weight, None, dx, input_grad));
+            products.push(Operand {
+                b: &self.weight,
+                bias: None,
+                c: dx,
+                shape: MatmulShape::nn(rows, self.fan_in, self.fan_out),
+            });
         }
         // Both products read dy: copied into texels once where the adapter uses them.
         let mut out = matmuls_sharing_a(ctx, dy, &products);

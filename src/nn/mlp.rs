@@ -1,6 +1,6 @@
 //! The transformer's feed-forward block: `proj(gelu(fc(x)))`.
 
-use super::{Linear, ParamSet, ParamSpec};
+use super::{Linear, ParamSet, ParamSpec, Sublayer};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::elementwise::{gelu_backward, gelu_forward};
 
@@ -18,15 +18,8 @@ pub struct Mlp {
 impl Mlp {
     /// Declarations (`{prefix}.fc`, `{prefix}.proj` with the residual-scaled init).
     pub fn specs(prefix: &str, dim: usize, d_ff: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
-        let mut v = Linear::specs(&format!("{prefix}.fc"), dim, d_ff, true, std);
-        v.extend(Linear::specs(
-            &format!("{prefix}.proj"),
-            d_ff,
-            dim,
-            true,
-            proj_std,
-        ));
-        v
+        let layers = [("fc", dim, d_ff, std), ("proj", d_ff, dim, proj_std)];
+        Linear::group_specs(prefix, true, &layers)
     }
 
     /// Binds parameters and allocates activations.
@@ -48,23 +41,18 @@ impl Mlp {
             d_hidden: Tensor::zeros(ctx, "d mlp hidden", rows * d_ff),
         }
     }
+}
 
+impl Sublayer for Mlp {
     /// `y = proj(gelu(fc(x)))`.
-    pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
         let mut out = self.fc.forward(ctx, self.rows, x, &self.hidden);
         out.push(gelu_forward(ctx, &self.hidden, &self.activated));
         out.extend(self.proj.forward(ctx, self.rows, &self.activated, y));
         out
     }
 
-    /// Parameter gradients and `dx`.
-    pub fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        dy: &Tensor,
-        dx: &Tensor,
-    ) -> Vec<Dispatch> {
+    fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch> {
         let mut out =
             self.proj
                 .backward(ctx, self.rows, &self.activated, dy, Some(&self.d_activated));

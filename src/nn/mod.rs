@@ -23,3 +23,16 @@ pub use mlp::Mlp;
 pub use params::{Init, ParamLayout, ParamSet, ParamSpec};
 pub(crate) use residual_block::{Block, ConvBn, Gating, Relu};
 pub use swiglu::SwiGlu;
+
+use crate::gpu::{Dispatch, GpuContext, Tensor};
+
+/// A transformer block's sub-layer (attention, a feed-forward network): `y = f(x)` over the
+/// rows it was built for, and its backward pass.
+pub trait Sublayer {
+    /// The dispatches computing `y = f(x)`.
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch>;
+
+    /// The dispatches computing the parameter gradients and `dx` from `dy` (the forward pass
+    /// of the same plan has filled the activations).
+    fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch>;
+}

@@ -1,6 +1,6 @@
 //! Llama's feed-forward block: `down(silu(gate(x)) * up(x))`, no biases.
 
-use super::{Linear, ParamSet, ParamSpec};
+use super::{Linear, ParamSet, ParamSpec, Sublayer};
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::elementwise::residual_add;
 use crate::kernels::swiglu;
@@ -25,22 +25,12 @@ impl SwiGlu {
     /// Declarations (`{prefix}.gate`, `{prefix}.up`, `{prefix}.down` with the residual-scaled
     /// init).
     pub fn specs(prefix: &str, dim: usize, d_ff: usize, std: f32, proj_std: f32) -> Vec<ParamSpec> {
-        let mut v = Linear::specs(&format!("{prefix}.gate"), dim, d_ff, false, std);
-        v.extend(Linear::specs(
-            &format!("{prefix}.up"),
-            dim,
-            d_ff,
-            false,
-            std,
-        ));
-        v.extend(Linear::specs(
-            &format!("{prefix}.down"),
-            d_ff,
-            dim,
-            false,
-            proj_std,
-        ));
-        v
+        let layers = [
+            ("gate", dim, d_ff, std),
+            ("up", dim, d_ff, std),
+            ("down", d_ff, dim, proj_std),
+        ];
+        Linear::group_specs(prefix, false, &layers)
     }
 
     /// Binds parameters and allocates activations.
@@ -69,9 +59,11 @@ impl SwiGlu {
             dx_up: model("d x via up"),
         }
     }
+}
 
+impl Sublayer for SwiGlu {
     /// `y = down(silu(gate(x)) * up(x))`.
-    pub fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
+    fn forward(&self, ctx: &GpuContext, x: &Tensor, y: &Tensor) -> Vec<Dispatch> {
         let mut out = self.gate.forward(ctx, self.rows, x, &self.gate_out);
         out.extend(self.up.forward(ctx, self.rows, x, &self.up_out));
         out.push(swiglu::forward(
@@ -85,13 +77,7 @@ impl SwiGlu {
     }
 
     /// Parameter gradients and `dx` (the sum of both projections' input gradients).
-    pub fn backward(
-        &self,
-        ctx: &GpuContext,
-        x: &Tensor,
-        dy: &Tensor,
-        dx: &Tensor,
-    ) -> Vec<Dispatch> {
+    fn backward(&self, ctx: &GpuContext, x: &Tensor, dy: &Tensor, dx: &Tensor) -> Vec<Dispatch> {
         let mut out = self
             .down
             .backward(ctx, self.rows, &self.hidden, dy, Some(&self.d_hidden));

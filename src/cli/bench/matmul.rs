@@ -8,13 +8,7 @@ pub(super) fn matmul_gflops(ctx: &GpuContext, variant: MatmulVariant, n: usize) 
     let a = Tensor::from_slice(ctx, "a", &vec![0.5f32; n * n]);
     let b = Tensor::from_slice(ctx, "b", &vec![0.25f32; n * n]);
     let c = Tensor::zeros(ctx, "c", n * n);
-    let shape = MatmulShape {
-        m: n,
-        n,
-        k: n,
-        trans_a: false,
-        trans_b: false,
-    };
+    let shape = MatmulShape::nn(n, n, n);
     let mut plan = Plan::new();
     plan.extend_dispatches(matmul_variant(ctx, variant, &a, &b, None, &c, shape));
     plan.submit(ctx);

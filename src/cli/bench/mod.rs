@@ -7,8 +7,8 @@ use clap::Args;
 use ire_playground::checkpoint::ModelSpec;
 use ire_playground::data::{Corpus, ImageDataset};
 use ire_playground::gpu::{GpuContext, Plan};
+use ire_playground::kernels::matmul::lanes;
 use ire_playground::kernels::matmul::MatmulVariant;
-use ire_playground::kernels::matmul_lanes;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerKind};
 use ire_playground::train::{Family, Record, TaskData, TrainConfig, Trainer};
@@ -251,7 +251,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
             MatmulVariant::Tiled,
         ] {
             // Elsewhere Lanes falls back to Vec4: not a figure of its own.
-            if variant == MatmulVariant::Lanes && !matmul_lanes::available(&ctx) {
+            if variant == MatmulVariant::Lanes && !lanes::available(&ctx) {
                 continue;
             }
             row[format!("{variant:?}").to_lowercase()] =

@@ -6,7 +6,8 @@
 use super::{Conv2d, ConvScratch};
 use crate::gpu::{Dispatch, GpuContext, Tensor, Texels};
 use crate::kernels::conv::{col2im, im2col, to_chwn, turn_weight, ConvShape};
-use crate::kernels::matmul_lanes::{self, implicit_patches, pad_columns, product, Layout, Product};
+use crate::kernels::matmul::lanes::{self, implicit_patches, pad_columns, product, Product};
+use crate::kernels::matmul::Layout;
 
 impl Conv2d {
     /// Whether the texel matmul runs this layer: the adapter has it, the positions are a
@@ -19,7 +20,7 @@ impl Conv2d {
     pub(super) fn texel_path_for(ctx: &GpuContext, s: &ConvShape) -> bool {
         // An assembled patch matrix may have any length (the weight is padded to match).
         let aligned = s.patch_len().is_multiple_of(4) || implicit_patches(s);
-        matmul_lanes::available(ctx) && aligned && s.positions().is_multiple_of(4)
+        lanes::available(ctx) && aligned && s.positions().is_multiple_of(4)
     }
 
     /// Whether a layer of shape `s` runs on the texel matmul with the patches assembled by the

@@ -1,7 +1,11 @@
 //! Matrix multiply with optional transposes and fused bias (shaders/matmul.wgsl), and the bias
 //! gradient (shaders/bias.wgsl).
 
-use super::matmul_lanes::Layout;
+pub mod lanes;
+mod shape;
+
+pub use shape::{Layout, MatmulShape, Operand};
+
 use super::shader;
 use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
 
@@ -54,7 +58,7 @@ pub enum MatmulVariant {
     /// 64x64 workgroup-memory tiles: fastest on real GPUs when C has many rows.
     Tiled,
     /// Operands copied into textures, 32x64 (or 16x64) blocks per 8-lane subgroup
-    /// ([`super::matmul_lanes`]): fastest on CPU adapters with 8-lane subgroups. Falls back to
+    /// ([`lanes`]): fastest on CPU adapters with 8-lane subgroups. Falls back to
     /// [`MatmulVariant::Vec4`] where the adapter or shape rules it out.
     Lanes,
 }
@@ -67,7 +71,7 @@ impl MatmulVariant {
     /// convolutions (16 to 64 output channels as rows) faster with vec4 (ResNet-20: 49.6 vs
     /// 78.8 ms), where 64-row tiles would sit mostly idle.
     pub fn for_shape(ctx: &GpuContext, m: usize) -> Self {
-        if super::matmul_lanes::available(ctx) {
+        if lanes::available(ctx) {
             Self::Lanes
         } else if ctx.adapter.is_cpu || m < 64 {
             Self::Vec4
@@ -80,21 +84,6 @@ impl MatmulVariant {
     pub fn for_adapter(ctx: &GpuContext) -> Self {
         Self::for_shape(ctx, usize::MAX)
     }
-}
-
-/// Shape of `C[m,n] = op(A) op(B)`; `trans_a` means A is stored `[k,m]`, `trans_b` means B is `[n,k]`.
-#[derive(Clone, Copy, Debug)]
-pub struct MatmulShape {
-    /// Rows of C.
-    pub m: usize,
-    /// Columns of C.
-    pub n: usize,
-    /// Inner dimension.
-    pub k: usize,
-    /// A is stored transposed.
-    pub trans_a: bool,
-    /// B is stored transposed.
-    pub trans_b: bool,
 }
 
 crate::wgsl_struct! {
@@ -141,22 +130,18 @@ pub fn matmul(
 
 /// Several products reading the same `a`, with the adapter's preferred variant; with
 /// [`MatmulVariant::Lanes`] `a` is copied into texels once for all of them.
-pub fn matmuls_sharing_a(
-    ctx: &GpuContext,
-    a: &Tensor,
-    products: &[super::matmul_lanes::Operands],
-) -> Vec<Dispatch> {
+pub fn matmuls_sharing_a(ctx: &GpuContext, a: &Tensor, products: &[Operand]) -> Vec<Dispatch> {
     let lanes = products
         .iter()
-        .all(|p| MatmulVariant::for_shape(ctx, p.3.m) == MatmulVariant::Lanes);
+        .all(|p| MatmulVariant::for_shape(ctx, p.shape.m) == MatmulVariant::Lanes);
     if lanes {
-        if let Some(dispatches) = super::matmul_lanes::matmul_lanes_sharing_a(ctx, a, products) {
+        if let Some(dispatches) = lanes::matmul_lanes_sharing_a(ctx, a, products) {
             return dispatches;
         }
     }
     products
         .iter()
-        .flat_map(|&(b, bias, c, shape)| matmul(ctx, a, b, bias, c, shape))
+        .flat_map(|p| matmul(ctx, a, p.b, p.bias, p.c, p.shape))
         .collect()
 }
 
@@ -182,7 +167,7 @@ pub fn matmul_variant(
         "matmul operand too small"
     );
     if variant == MatmulVariant::Lanes {
-        if let Some(dispatches) = super::matmul_lanes::matmul_lanes(ctx, a, b, bias, c, shape) {
+        if let Some(dispatches) = lanes::matmul_lanes(ctx, a, b, bias, c, shape) {
             return dispatches;
         }
     }
@@ -208,17 +193,10 @@ pub fn matmul_variant(
     };
     let grid = [n.div_ceil(tile) as u32, m.div_ceil(tile) as u32, 1];
     let dims = Dims::of(&shape);
-    let bias = bias_binding(ctx, bias);
+    let bias = ctx.bound_or_placeholder(bias);
     vec![ctx
         .launch(shader, entry, flags, &dims, &[a, b, &bias, c], grid)
         .with_flops(2.0 * m as f64 * n as f64 * k as f64)]
-}
-
-/// The tensor bound to a matmul's bias slot: the bias, or a placeholder, as the slot must be
-/// bound even when unused.
-pub(super) fn bias_binding(ctx: &GpuContext, bias: Option<&Tensor>) -> Tensor {
-    bias.cloned()
-        .unwrap_or_else(|| Tensor::zeros(ctx, "no bias", 1))
 }
 
 crate::wgsl_struct! {

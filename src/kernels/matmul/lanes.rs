@@ -1,10 +1,10 @@
 //! The matmul for CPU adapters with subgroups of at least 8 lanes (shaders/matmul_lanes.wgsl):
 //! operands are copied into textures ([`Texels`]) and multiplied from there.
 
-use super::conv::ConvShape;
-use super::matmul::MatmulShape;
-use super::shader;
+use super::shape::{Layout, MatmulShape, Operand};
 use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
+use crate::kernels::conv::ConvShape;
+use crate::kernels::shader;
 
 const MATMUL_LANES: Shader = shader!(
     "matmul_lanes.wgsl",
@@ -65,62 +65,6 @@ crate::wgsl_struct! {
 /// Whether this adapter runs the kernel: a CPU adapter whose subgroups hold a whole workgroup.
 pub fn available(ctx: &GpuContext) -> bool {
     ctx.adapter.is_cpu && ctx.subgroup_min_lanes >= LANES
-}
-
-/// How the operands are stored (see matmul_lanes.wgsl for the alignment each needs).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Layout {
-    /// A `[M,K]`, B `[K,N]`.
-    Nn,
-    /// A `[M,K]`, B `[N,K]`.
-    Nt,
-    /// A `[K,M]`, B `[K,N]`.
-    Tn,
-}
-
-impl Layout {
-    /// The layout of `shape`, when its alignment allows the kernel with A as stored.
-    pub fn of(shape: &MatmulShape) -> Option<Self> {
-        Self::padding_a(shape).and_then(|(layout, a_row)| a_row.is_multiple_of(4).then_some(layout))
-    }
-
-    /// The layout of `shape` when A's stored rows may be padded to whole texels (see
-    /// [`pad_columns`]), and the length of those rows: K for `nn` (any K), M for `tn` (any M);
-    /// `nt` reads K-long rows of both operands, so K must be a multiple of 4.
-    pub fn padding_a(shape: &MatmulShape) -> Option<(Self, usize)> {
-        let MatmulShape {
-            m,
-            n,
-            k,
-            trans_a,
-            trans_b,
-        } = *shape;
-        let four = |x: usize| x.is_multiple_of(4);
-        match (trans_a, trans_b) {
-            (false, false) if four(n) => Some((Self::Nn, k)),
-            (false, true) if four(k) => Some((Self::Nt, k)),
-            (true, false) if four(n) => Some((Self::Tn, m)),
-            _ => None,
-        }
-    }
-
-    /// Row strides in texels `(lda, ldb)` of the stored (not transposed) operands of a dense
-    /// `m x n x k` product, A's rows padded to whole texels.
-    pub fn strides(self, m: usize, n: usize, k: usize) -> (usize, usize) {
-        match self {
-            Self::Nn => (k.div_ceil(4), n / 4),
-            Self::Nt => (k / 4, k / 4),
-            Self::Tn => (m.div_ceil(4), n / 4),
-        }
-    }
-
-    fn constant(self) -> f64 {
-        match self {
-            Self::Nn => 0.0,
-            Self::Nt => 1.0,
-            Self::Tn => 2.0,
-        }
-    }
 }
 
 /// One product: `C[m,n] = op(A) op(B) (+ bias)`, C stored row-major.
@@ -234,7 +178,7 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     }
     let kernel = ctx.kernel(&MATMUL_LANES, "main", &constants);
     let uniform = ctx.uniform(&dims);
-    let bias = super::matmul::bias_binding(ctx, p.bias);
+    let bias = ctx.bound_or_placeholder(p.bias);
     let grid = [
         u32_of(p.n.div_ceil(BLOCK_COLS)),
         u32_of(p.m.div_ceil(block_rows(p.m))),
@@ -255,9 +199,6 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     dispatch.with_flops(2.0 * p.m as f64 * p.n as f64 * p.k as f64)
 }
 
-/// One product of [`matmul_lanes_sharing_a`]: `c = op(a) op(b) (+ bias)`.
-pub type Operands<'a> = (&'a Tensor, Option<&'a Tensor>, &'a Tensor, MatmulShape);
-
 /// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`
 /// when the adapter, the shape's alignment or the texture size limit rules it out.
 pub fn matmul_lanes(
@@ -268,7 +209,7 @@ pub fn matmul_lanes(
     c: &Tensor,
     shape: MatmulShape,
 ) -> Option<Vec<Dispatch>> {
-    matmul_lanes_sharing_a(ctx, a, &[(b, bias, c, shape)])
+    matmul_lanes_sharing_a(ctx, a, &[Operand { b, bias, c, shape }])
 }
 
 /// Several products with the same `a` (stored the same way, as `m * k` floats): `a` is copied
@@ -277,20 +218,20 @@ pub fn matmul_lanes(
 pub fn matmul_lanes_sharing_a(
     ctx: &GpuContext,
     a: &Tensor,
-    products: &[Operands],
+    products: &[Operand],
 ) -> Option<Vec<Dispatch>> {
     if !available(ctx) {
         return None;
     }
-    let (_, _, _, first) = products.first()?;
+    let first = products.first()?.shape;
     let a_len = first.m.checked_mul(first.k)?;
     // Every product's alignment and its `a` checked before any texture is made; all read `a`
     // with the same row length (a linear layer's dy: `dy^T` in one product, `dy` in the other).
     let layouts = products
         .iter()
-        .map(|(_, _, _, shape)| {
-            let same_a = shape.m.checked_mul(shape.k)? == a_len;
-            same_a.then(|| Layout::padding_a(shape)).flatten()
+        .map(|p| {
+            let same_a = p.shape.m.checked_mul(p.shape.k)? == a_len;
+            same_a.then(|| Layout::padding_a(&p.shape)).flatten()
         })
         .collect::<Option<Vec<_>>>()?;
     let a_row = layouts[0].1;
@@ -308,7 +249,7 @@ pub fn matmul_lanes_sharing_a(
         out.push(pad_columns(ctx, a, [a_rows, a_row], &padded));
         out.push(a_texels.fill_from(&padded));
     }
-    for (&(b, bias, c, shape), (layout, _)) in products.iter().zip(layouts) {
+    for (&Operand { b, bias, c, shape }, (layout, _)) in products.iter().zip(layouts) {
         let MatmulShape { m, n, k, .. } = shape;
         let b_texels = Texels::for_len(ctx, "matmul b texels", k.checked_mul(n)?)?;
         let dispatch = product(

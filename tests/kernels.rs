@@ -10,7 +10,7 @@ use ire_playground::kernels::{
     attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul,
     optimizer, reduce, slot,
 };
-use matmul::{lanes, Layout, MatmulShape, MatmulVariant};
+use matmul::{lanes, Layout, MatmulShape, MatmulVariant, Operand};
 
 fn run(
     ctx: &ire_playground::gpu::GpuContext,
@@ -57,7 +57,17 @@ fn matmul_all_transposes_and_variants() {
             let shape = MatmulShape::with(m, n, k, ta, tb);
             run(
                 &ctx,
-                matmul::matmul_variant(&ctx, variant, aa, bb, bias, &c, shape),
+                matmul::matmul_variant(
+                    &ctx,
+                    variant,
+                    aa,
+                    Operand {
+                        b: bb,
+                        bias,
+                        c: &c,
+                        shape,
+                    },
+                ),
             );
             assert_close(
                 &format!("{want} {variant:?}"),
@@ -142,7 +152,17 @@ fn matmul_aligned_case(
             let c = Tensor::zeros(ctx, "c", shape.m * shape.n);
             run(
                 ctx,
-                matmul::matmul_variant(ctx, variant, aa, bb, *bias, &c, *shape),
+                matmul::matmul_variant(
+                    ctx,
+                    variant,
+                    aa,
+                    Operand {
+                        b: bb,
+                        bias: *bias,
+                        c: &c,
+                        shape: *shape,
+                    },
+                ),
             );
             assert_close(
                 &format!("{want} {variant:?}"),
@@ -177,7 +197,17 @@ fn matmul_padded_a_every_variant() {
             MatmulVariant::Blocked,
         ] {
             let c = Tensor::zeros(&ctx, "c", m * n);
-            let dispatches = matmul::matmul_variant(&ctx, variant, aa, &b, None, &c, shape);
+            let dispatches = matmul::matmul_variant(
+                &ctx,
+                variant,
+                aa,
+                Operand {
+                    b: &b,
+                    bias: None,
+                    c: &c,
+                    shape,
+                },
+            );
             if variant == MatmulVariant::Lanes && lanes::available(&ctx) {
                 let kernels: Vec<_> = dispatches.iter().map(|d| d.label.to_string()).collect();
                 assert!(

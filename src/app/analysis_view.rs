@@ -113,26 +113,21 @@ impl PlaygroundApp {
         let mut spectrum_clicked = false;
         ui.horizontal_wrapped(|ui| {
             ui.label("Slice:");
-            egui::ComboBox::from_id_salt("slice kind")
-                .selected_text(match slice.kind {
-                    SliceKind::Line => "1-D",
-                    SliceKind::Plane => "2-D",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut slice.kind, SliceKind::Line, "1-D");
-                    ui.selectable_value(&mut slice.kind, SliceKind::Plane, "2-D");
-                });
-            egui::ComboBox::from_id_salt("slice directions")
-                .selected_text(match slice.directions {
-                    DirectionKind::Random => "random",
-                    DirectionKind::Hessian => "Hessian",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut slice.directions, DirectionKind::Random, "random")
-                        .on_hover_text("filter-normalised Gaussian directions");
-                    ui.selectable_value(&mut slice.directions, DirectionKind::Hessian, "Hessian")
-                        .on_hover_text("the top eigenvectors, by Lanczos");
-                });
+            let kinds = [(SliceKind::Line, "1-D", ""), (SliceKind::Plane, "2-D", "")];
+            super::controls::choice(ui, "slice kind", &mut slice.kind, &kinds);
+            let directions = [
+                (
+                    DirectionKind::Random,
+                    "random",
+                    "filter-normalised Gaussian directions",
+                ),
+                (
+                    DirectionKind::Hessian,
+                    "Hessian",
+                    "the top eigenvectors, by Lanczos",
+                ),
+            ];
+            super::controls::choice(ui, "slice directions", &mut slice.directions, &directions);
             let max = match slice.kind {
                 SliceKind::Line => crate::analysis::landscape::MAX_GRID[0],
                 SliceKind::Plane => crate::analysis::landscape::MAX_GRID[1],
@@ -154,15 +149,11 @@ impl PlaygroundApp {
             let name = ui.label("seed");
             ui.add(egui::DragValue::new(&mut slice.seed))
                 .labelled_by(name.id);
-            egui::ComboBox::from_id_salt("slice data")
-                .selected_text(match slice.data {
-                    SliceData::Probe => "probe batch",
-                    SliceData::Validation => "validation",
-                })
-                .show_ui(ui, |ui| {
-                    ui.selectable_value(&mut slice.data, SliceData::Probe, "probe batch");
-                    ui.selectable_value(&mut slice.data, SliceData::Validation, "validation");
-                });
+            let data = [
+                (SliceData::Probe, "probe batch", ""),
+                (SliceData::Validation, "validation", ""),
+            ];
+            super::controls::choice(ui, "slice data", &mut slice.data, &data);
             ui.checkbox(&mut slice.include_bias_norm, "move biases/norms");
             slice_clicked = ui.button("Compute slice (L)").clicked();
         });

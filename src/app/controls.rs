@@ -36,6 +36,26 @@ fn row(ui: &mut egui::Ui, name: &str, field: impl egui::Widget) -> egui::Respons
     response
 }
 
+/// A drop-down menu setting `value` to one of `options` (value, name, hover text or "").
+pub(super) fn choice<T: PartialEq + Copy>(
+    ui: &mut egui::Ui,
+    id: &str,
+    value: &mut T,
+    options: &[(T, &str, &str)],
+) {
+    let current = options.iter().find(|(v, _, _)| v == value);
+    egui::ComboBox::from_id_salt(id)
+        .selected_text(current.map_or("", |(_, name, _)| *name))
+        .show_ui(ui, |ui| {
+            for &(option, name, help) in options {
+                let item = ui.selectable_value(value, option, name);
+                if !help.is_empty() {
+                    item.on_hover_text(help);
+                }
+            }
+        });
+}
+
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let o = &mut s.train.optimizer;
@@ -153,22 +173,17 @@ pub fn ire_ui(ui: &mut egui::Ui, s: &mut Settings, live: &Liveness) -> bool {
     let ire = &mut s.train.ire;
     let mut changed = false;
     egui::Grid::new("ire grid").num_columns(2).show(ui, |ui| {
-        let kappa = DragValue::new(&mut ire.kappa)
-            .range(0.0..=100.0)
-            .speed(0.05);
-        changed |= row(ui, "kappa (amplification)", kappa)
-            .on_hover_text(format!(
-                "Flat coordinates' steps are multiplied by 1 + kappa. {}.",
-                LiveParams::HELP
-            ))
-            .changed();
+        // The live parameters: a change reaches the running session.
+        let mut live_row = |ui: &mut egui::Ui, name, field, help| {
+            let help = format!("{help}. {}.", LiveParams::HELP);
+            changed |= row(ui, name, field).on_hover_text(help).changed();
+        };
+        let kappa = DragValue::new(&mut ire.kappa).range(0.0..=100.0);
+        let help = "Flat coordinates' steps are multiplied by 1 + kappa";
+        live_row(ui, "kappa (amplification)", kappa.speed(0.05), help);
         let every = DragValue::new(&mut ire.mask_every).range(1..=10_000);
-        changed |= row(ui, "K (mask refresh every)", every)
-            .on_hover_text(format!(
-                "Steps between Fisher estimates and mask refreshes. {}.",
-                LiveParams::HELP
-            ))
-            .changed();
+        let help = "Steps between Fisher estimates and mask refreshes";
+        live_row(ui, "K (mask refresh every)", every, help);
         let gamma = DragValue::new(&mut ire.gamma).range(0.01..=0.999);
         row(ui, "gamma (flat fraction)", gamma.speed(0.002)).on_hover_text(if live.has_session {
             format!(

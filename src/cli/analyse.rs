@@ -190,13 +190,9 @@ fn analyse(
     eval_batches: Option<usize>,
     request: AnalysisRequest,
 ) -> anyhow::Result<AnalysisResult> {
-    files::check_output(&source.out)?;
-    let inputs = super::Inputs {
-        checkpoint: Some(&source.checkpoint),
-        text_file: source.text_file.as_deref(),
-        data_dir: source.data_dir.as_deref(),
-    };
-    super::check_outputs_apart(&[("--out", &source.out)], inputs)?;
+    let (text, images) = (source.text_file.as_deref(), source.data_dir.as_deref());
+    let inputs = super::Inputs::checkpoint_and_data(&source.checkpoint, text, images);
+    super::check_out_file(&source.out, inputs)?;
     let mut checkpoint = Checkpoint::load(&source.checkpoint)?;
     // Weights and buffers only: no optimizer state is needed.
     checkpoint.state = None;
@@ -210,14 +206,8 @@ fn analyse(
     )?;
     let ctx = super::open_gpu()?;
     let config = TrainConfig {
-        batch,
         seed: run.seed,
-        eval_batches: eval_batches.unwrap_or(1),
-        // Nothing is trained: one step past the checkpoint's, never taken.
-        steps: checkpoint.step + 1,
-        warmup: 0,
-        probe_every: 0,
-        ..TrainConfig::default()
+        ..super::eval::evaluation_config(checkpoint.step, batch, eval_batches.unwrap_or(1))
     };
     let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, data)?;
     trainer.start_analysis(request)?;

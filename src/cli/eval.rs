@@ -42,15 +42,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
     )?;
     let batches = args.batches.unwrap_or(default_batches);
     let ctx = super::open_gpu()?;
-    let config = TrainConfig {
-        batch: args.batch,
-        eval_batches: batches,
-        // Nothing is trained: one step past the checkpoint's, never taken.
-        steps: checkpoint.step + 1,
-        warmup: 0,
-        probe_every: 0,
-        ..TrainConfig::default()
-    };
+    let config = evaluation_config(checkpoint.step, args.batch, batches);
     let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, data)?;
     trainer.submit_eval(batches)?;
     loop {
@@ -79,6 +71,19 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
                 return Ok(());
             }
         }
+    }
+}
+
+/// The configuration of a run that only evaluates (or analyses) a checkpoint at `step`:
+/// nothing is trained (it ends one step past the checkpoint's, never taken), no probes.
+pub(super) fn evaluation_config(step: usize, batch: usize, eval_batches: usize) -> TrainConfig {
+    TrainConfig {
+        batch,
+        eval_batches,
+        steps: step.saturating_add(1),
+        warmup: 0,
+        probe_every: 0,
+        ..TrainConfig::default()
     }
 }
 

@@ -28,13 +28,9 @@ pub struct ExportArgs {
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
     let as_zip = args.out.extension().is_some_and(|e| e == "zip");
     if as_zip {
-        files::check_output(&args.out)?;
-        let inputs = super::Inputs {
-            checkpoint: Some(&args.checkpoint),
-            text_file: args.text_file.as_deref(),
-            data_dir: args.data_dir.as_deref(),
-        };
-        super::check_outputs_apart(&[("--out", &args.out)], inputs)?;
+        let (text, images) = (args.text_file.as_deref(), args.data_dir.as_deref());
+        let inputs = super::Inputs::checkpoint_and_data(&args.checkpoint, text, images);
+        super::check_out_file(&args.out, inputs)?;
     } else {
         check_empty_folder(&args.out)?;
     }

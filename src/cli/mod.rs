@@ -104,6 +104,27 @@ pub(crate) struct Inputs<'a> {
     pub data_dir: Option<&'a Path>,
 }
 
+impl<'a> Inputs<'a> {
+    /// A checkpoint and the data files it is read with.
+    pub(crate) fn checkpoint_and_data(
+        checkpoint: &'a Path,
+        text_file: Option<&'a Path>,
+        data_dir: Option<&'a Path>,
+    ) -> Self {
+        Self {
+            checkpoint: Some(checkpoint),
+            text_file,
+            data_dir,
+        }
+    }
+}
+
+/// Errors unless `out` (given as `--out`) can be written and names none of `inputs`.
+pub(crate) fn check_out_file(out: &Path, inputs: Inputs) -> anyhow::Result<()> {
+    ire_playground::files::check_output(out)?;
+    check_outputs_apart(&[("--out", out)], inputs)
+}
+
 /// Errors if an output names the same file as another output or as one of `inputs`, each
 /// named in the error as the user gave it: checked before any work.
 pub(crate) fn check_outputs_apart(outputs: &[(&str, &Path)], inputs: Inputs) -> anyhow::Result<()> {

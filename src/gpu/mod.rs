@@ -13,7 +13,7 @@ mod texels;
 
 pub use binding::{Access, Binding, Shader, WgslStruct};
 pub use context::{AdapterSummary, GpuContext};
-pub use pipelines::{grid_1d, grid_items, uniform_binding, Kernel, PipelineCache};
+pub use pipelines::{grid_1d, grid_items, uniform_binding, Grid, Kernel, PipelineCache};
 pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;
 pub use snapshot::Snapshot;

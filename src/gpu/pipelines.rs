@@ -31,6 +31,23 @@ pub struct PipelineCache {
     placeholder: std::sync::OnceLock<Tensor>,
 }
 
+/// What a dispatch covers.
+#[derive(Clone, Copy, Debug)]
+pub enum Grid {
+    /// This many workgroups along x, y and z.
+    Workgroups([u32; 3]),
+    /// `n` elements of an elementwise kernel: the kernel visits `run_index(gid, nwg, r)` for
+    /// `r < RUN` (shaders/common.wgsl), and the grid covers `n` in runs of
+    /// [`GpuContext::elementwise_run`].
+    Elements(usize),
+}
+
+impl From<[u32; 3]> for Grid {
+    fn from(workgroups: [u32; 3]) -> Self {
+        Self::Workgroups(workgroups)
+    }
+}
+
 impl PipelineCache {
     fn module(&self, device: &wgpu::Device, shader: &Shader) -> wgpu::ShaderModule {
         let mut modules = self.modules.lock().unwrap_or_else(|e| e.into_inner());
@@ -140,7 +157,8 @@ impl GpuContext {
     }
 
     /// One ready dispatch of `entry` in `shader`: `params` becomes the uniform at binding 0 and
-    /// `tensors` the storage bindings after it, in the order the shader declares them.
+    /// `tensors` the storage bindings after it, in the order the shader declares them, over
+    /// `grid` (workgroups, or an elementwise kernel's elements).
     pub fn launch<U: WgslStruct>(
         &self,
         shader: &Shader,
@@ -148,9 +166,16 @@ impl GpuContext {
         constants: &[(&'static str, f64)],
         params: &U,
         tensors: &[&Tensor],
-        workgroups: [u32; 3],
+        grid: impl Into<Grid>,
     ) -> Dispatch {
-        let kernel = self.kernel(shader, entry, constants);
+        let (kernel, workgroups) = match grid.into() {
+            Grid::Workgroups(workgroups) => (self.kernel(shader, entry, constants), workgroups),
+            Grid::Elements(n) => {
+                let with_run = [constants, &[self.run_constant()]].concat();
+                let kernel = self.kernel(shader, entry, &with_run);
+                (kernel, self.elementwise_grid(n))
+            }
+        };
         let uniform = self.uniform(params);
         let resources: Vec<wgpu::BindingResource<'_>> =
             std::iter::once(uniform.as_entire_binding())
@@ -186,38 +211,12 @@ impl GpuContext {
         }
     }
 
-    /// [`launch`](Self::launch) of an elementwise kernel over `n` elements: the kernel visits
-    /// `run_index(gid, nwg, r)` for `r < RUN` (shaders/common.wgsl), and the grid covers `n`
-    /// in runs of [`elementwise_run`](Self::elementwise_run).
-    pub fn launch_elementwise<U: WgslStruct>(
-        &self,
-        shader: &Shader,
-        entry: &'static str,
-        constants: &[(&'static str, f64)],
-        params: &U,
-        tensors: &[&Tensor],
-        n: usize,
-    ) -> Dispatch {
-        let mut with_run = constants.to_vec();
-        with_run.push(self.run_constant());
-        self.launch(
-            shader,
-            entry,
-            &with_run,
-            params,
-            tensors,
-            self.elementwise_grid(n),
-        )
-    }
-
-    /// The `RUN` pipeline constant of an elementwise kernel (see
-    /// [`launch_elementwise`](Self::launch_elementwise)).
+    /// The `RUN` pipeline constant of an elementwise kernel (see [`Grid::Elements`]).
     pub fn run_constant(&self) -> (&'static str, f64) {
         ("RUN", self.elementwise_run() as f64)
     }
 
-    /// The grid of an elementwise kernel over `n` elements (see
-    /// [`launch_elementwise`](Self::launch_elementwise)).
+    /// The grid of an elementwise kernel over `n` elements (see [`Grid::Elements`]).
     pub fn elementwise_grid(&self, n: usize) -> [u32; 3] {
         self.grid_1d(n.div_ceil(self.elementwise_run()))
     }

@@ -2,7 +2,7 @@
 //! its adjoint, and the shape arithmetic.
 
 use super::shader;
-use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Grid, Shader, Tensor};
 
 const CONV: Shader = shader!(
     "conv.wgsl",
@@ -98,7 +98,14 @@ fn gather(
         n: u32::try_from(n).expect("convolution size exceeds u32"),
         ..bytemuck::Zeroable::zeroed()
     };
-    ctx.launch_elementwise(&CONV, entry, &geometry(s), &dims, &[src, dst], n)
+    ctx.launch(
+        &CONV,
+        entry,
+        &geometry(s),
+        &dims,
+        &[src, dst],
+        Grid::Elements(n),
+    )
 }
 
 /// The geometry as pipeline constants (see conv.wgsl); counts stay in the uniform.

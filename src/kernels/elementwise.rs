@@ -1,7 +1,7 @@
 //! Elementwise kernels: GELU (shaders/gelu.wgsl) and the residual add (shaders/residual.wgsl).
 
 use super::shader;
-use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Grid, Shader, Tensor};
 
 const GELU: Shader = shader!(
     "gelu.wgsl",
@@ -34,7 +34,7 @@ crate::wgsl_struct! {
     }
 }
 
-/// Elementwise over `out` ([`GpuContext::launch_elementwise`]), the inputs bound before it in order (the shader's
+/// Elementwise over `out` ([`Grid::Elements`]), the inputs bound before it in order (the shader's
 /// uniform is [`Len`]).
 pub(super) fn over_out(
     ctx: &GpuContext,
@@ -49,7 +49,7 @@ pub(super) fn over_out(
         ..bytemuck::Zeroable::zeroed()
     };
     let tensors: Vec<&Tensor> = inputs.iter().copied().chain([out]).collect();
-    ctx.launch_elementwise(shader, entry, &[], &len, &tensors, n)
+    ctx.launch(shader, entry, &[], &len, &tensors, Grid::Elements(n))
 }
 
 fn three_operand(

@@ -1,7 +1,7 @@
 //! Token + position embedding (shaders/embedding*.wgsl).
 
 use super::shader;
-use crate::gpu::{Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{Dispatch, GpuContext, Grid, Shader, Tensor};
 
 const FORWARD: Shader = shader!(
     "embedding.wgsl",
@@ -72,7 +72,14 @@ pub fn forward(
     let n = shape.rows * shape.dim;
     let (wpe, positions) = bound_or_placeholder(ctx, wpe);
     let tensors = [tokens, wte, &wpe, x];
-    ctx.launch_elementwise(&FORWARD, "forward", &positions, &shape.dims(), &tensors, n)
+    ctx.launch(
+        &FORWARD,
+        "forward",
+        &positions,
+        &shape.dims(),
+        &tensors,
+        Grid::Elements(n),
+    )
 }
 
 /// The position table (or its gradient) when the model has one; otherwise the context's

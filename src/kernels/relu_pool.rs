@@ -1,7 +1,7 @@
 //! ReLU and global average pooling, forward and backward (shaders/relu_pool.wgsl).
 
 use super::shader;
-use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, Grid, Shader, Tensor};
 
 const RELU_POOL: Shader = shader!(
     "relu_pool.wgsl",
@@ -23,7 +23,7 @@ crate::wgsl_struct! {
     }
 }
 
-/// Elementwise over `n` outputs ([`GpuContext::launch_elementwise`]).
+/// Elementwise over `n` outputs ([`Grid::Elements`]).
 fn elementwise(
     ctx: &GpuContext,
     entry: &'static str,
@@ -31,7 +31,14 @@ fn elementwise(
     [a, b, out]: [&Tensor; 3],
     n: usize,
 ) -> Dispatch {
-    ctx.launch_elementwise(&RELU_POOL, entry, &[], &dims, &[a, b, out], n)
+    ctx.launch(
+        &RELU_POOL,
+        entry,
+        &[],
+        &dims,
+        &[a, b, out],
+        Grid::Elements(n),
+    )
 }
 
 fn elements(n: usize) -> Dims {

@@ -71,8 +71,8 @@ impl Block {
             attn: CausalSelfAttention::new(ctx, params, &format!("{p}.attn"), shape, llama),
             ln2: norm(ctx, params, c, &format!("{p}.ln2"), rows),
             mlp: match c.arch {
-                Arch::Gpt => Box::new(Mlp::new(ctx, params, &mlp, rows, d, f)),
-                Arch::Llama => Box::new(SwiGlu::new(ctx, params, &mlp, rows, d, f)),
+                Arch::Gpt => Box::new(Mlp::new(ctx, params, &mlp, [rows, d, f])),
+                Arch::Llama => Box::new(SwiGlu::new(ctx, params, &mlp, [rows, d, f])),
             },
             ln1_out: act("ln1 out"),
             attn_out: act("attn out"),

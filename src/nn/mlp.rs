@@ -22,15 +22,9 @@ impl Mlp {
         Linear::group_specs(prefix, true, &layers)
     }
 
-    /// Binds parameters and allocates activations.
-    pub fn new(
-        ctx: &GpuContext,
-        params: &ParamSet,
-        prefix: &str,
-        rows: usize,
-        dim: usize,
-        d_ff: usize,
-    ) -> Self {
+    /// Binds parameters and allocates activations for `[rows, model width, hidden width]`.
+    pub fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, dims: [usize; 3]) -> Self {
+        let [rows, dim, d_ff] = dims;
         Self {
             fc: Linear::new(params, &format!("{prefix}.fc"), dim, d_ff, true),
             proj: Linear::new(params, &format!("{prefix}.proj"), d_ff, dim, true),

@@ -33,15 +33,9 @@ impl SwiGlu {
         Linear::group_specs(prefix, false, &layers)
     }
 
-    /// Binds parameters and allocates activations.
-    pub fn new(
-        ctx: &GpuContext,
-        params: &ParamSet,
-        prefix: &str,
-        rows: usize,
-        dim: usize,
-        d_ff: usize,
-    ) -> Self {
+    /// Binds parameters and allocates activations for `[rows, model width, hidden width]`.
+    pub fn new(ctx: &GpuContext, params: &ParamSet, prefix: &str, dims: [usize; 3]) -> Self {
+        let [rows, dim, d_ff] = dims;
         let hidden = |label: &str| Tensor::zeros(ctx, label, rows * d_ff);
         let model = |label: &str| Tensor::zeros(ctx, label, rows * dim);
         Self {

@@ -39,44 +39,40 @@ pub fn to_csv(history: &[Record]) -> String {
     out.push('\n');
     let opt = |v: Option<f32>| v.map(|v| v.to_string()).unwrap_or_default();
     for record in history {
-        let cells: [String; 13] = match record {
-            Record::Step(s) => {
-                let mut c: [String; 13] = Default::default();
-                c[0] = "step".into();
-                c[1] = s.step.to_string();
-                c[2] = s.loss.to_string();
-                c[3] = s.lr.to_string();
-                c[4] = format!("{:.3}", s.ms);
-                c[5] = s.grad_norm.to_string();
-                c[6] = s.ire_kappa.to_string();
-                c
-            }
-            Record::Eval(e) => {
-                let mut c: [String; 13] = Default::default();
-                c[0] = "eval".into();
-                c[1] = e.step.to_string();
-                c[7] = e.val_loss.to_string();
-                c
-            }
-            Record::Probe(p) => {
-                let mut c: [String; 13] = Default::default();
-                c[0] = "probe".into();
-                c[1] = p.step.to_string();
-                c[8] = opt(p.lambda_max);
-                c[9] = opt(p.trace);
-                c[10] = p.fisher_trace.to_string();
-                c[11] = p.flat_count.to_string();
-                c
-            }
-            Record::Event(e) => {
-                let mut c: [String; 13] = Default::default();
-                c[0] = "event".into();
-                c[1] = e.step.to_string();
-                // Events are plain words and `key=value` pairs; quote in case that changes.
-                c[12] = format!("\"{}\"", e.event.replace('"', "\"\""));
-                c
-            }
+        // The kind and the step, then this kind's own cells by column.
+        let (kind, own): (&str, Vec<(usize, String)>) = match record {
+            Record::Step(s) => (
+                "step",
+                vec![
+                    (2, s.loss.to_string()),
+                    (3, s.lr.to_string()),
+                    (4, format!("{:.3}", s.ms)),
+                    (5, s.grad_norm.to_string()),
+                    (6, s.ire_kappa.to_string()),
+                ],
+            ),
+            Record::Eval(e) => ("eval", vec![(7, e.val_loss.to_string())]),
+            Record::Probe(p) => (
+                "probe",
+                vec![
+                    (8, opt(p.lambda_max)),
+                    (9, opt(p.trace)),
+                    (10, p.fisher_trace.to_string()),
+                    (11, p.flat_count.to_string()),
+                ],
+            ),
+            // Events are plain words and `key=value` pairs; quote in case that changes.
+            Record::Event(e) => (
+                "event",
+                vec![(12, format!("\"{}\"", e.event.replace('"', "\"\"")))],
+            ),
         };
+        let mut cells: [String; 13] = Default::default();
+        cells[0] = kind.into();
+        cells[1] = record.step().to_string();
+        for (column, value) in own {
+            cells[column] = value;
+        }
         out.push_str(&cells.join(","));
         out.push('\n');
     }

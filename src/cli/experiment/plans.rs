@@ -101,6 +101,26 @@ struct Recipe {
 }
 
 impl Recipe {
+    /// A transformer's: `--steps` (default `steps`) at `--batch` (default 16), evaluated on 8
+    /// batches `evals` times and probed `probes` times over the run.
+    fn transformer(
+        args: &ExperimentArgs,
+        steps: usize,
+        (evals, probes): (usize, usize),
+        hutchinson_samples: usize,
+    ) -> Self {
+        let steps = args.steps.unwrap_or(steps);
+        Self {
+            family: Family::Transformer,
+            steps,
+            batch: args.batch.unwrap_or(16),
+            eval_every: (steps / evals).max(1),
+            eval_batches: 8,
+            probe_every: (steps / probes).max(1),
+            hutchinson_samples,
+        }
+    }
+
     fn config(&self, arm: &Arm, lr: f32, seed: u64) -> TrainConfig {
         TrainConfig {
             batch: self.batch,
@@ -230,16 +250,7 @@ impl Plan {
         };
         match self {
             Self::Short(kind) => {
-                let steps = args.steps.unwrap_or(200);
-                let recipe = Recipe {
-                    family: Family::Transformer,
-                    steps,
-                    batch: args.batch.unwrap_or(16),
-                    eval_every: (steps / 4).max(1),
-                    eval_batches: 8,
-                    probe_every: (steps / 4).max(1),
-                    hutchinson_samples: 0,
-                };
+                let recipe = Recipe::transformer(args, 200, (4, 4), 0);
                 let default: &[f32] = match kind {
                     OptimizerKind::AdamW => &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
                     _ => &[0.25, 0.5, 1.0, 2.0],
@@ -259,16 +270,7 @@ impl Plan {
 
 /// The long AdamW/AdmIRE study (docs/RESULTS.md, "At scale").
 fn long(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()> {
-    let steps = args.steps.unwrap_or(10_000);
-    let recipe = Recipe {
-        family: Family::Transformer,
-        steps,
-        batch: args.batch.unwrap_or(16),
-        eval_every: (steps / 20).max(1),
-        eval_batches: 8,
-        probe_every: (steps / 10).max(1),
-        hutchinson_samples: 4,
-    };
+    let recipe = Recipe::transformer(args, 10_000, (20, 10), 4);
     let base = Arm::base(OptimizerKind::AdamW);
     let ire = |s: IreSetting| base.with_ire(s);
     // 1. The learning-rate sweep of both arms.
@@ -316,7 +318,7 @@ fn long(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()> 
     runs.extend(recipe.runs(lab, &base, scaled_lr));
     lab.train(&runs)?;
     lab.write_summary(&json!({
-        "steps": steps,
+        "steps": recipe.steps,
         "grid": grid,
         "best_lr": {base.label(): best[0], ire(DEFAULT_IRE).label(): best[1]},
         "kappa_gamma": settings.iter().zip(&scores).map(|(s, score)| json!({

@@ -2,7 +2,7 @@
 //! operands are copied into textures ([`Texels`]) and multiplied from there.
 
 use super::shape::{Layout, MatmulShape, Operand};
-use crate::gpu::{Dispatch, GpuContext, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
+use crate::gpu::{Dispatch, GpuContext, Grid, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
 use crate::kernels::conv::ConvShape;
 use crate::kernels::shader;
 
@@ -199,22 +199,10 @@ pub fn product(ctx: &GpuContext, p: &Product) -> Dispatch {
     dispatch.with_flops(2.0 * p.m as f64 * p.n as f64 * p.k as f64)
 }
 
-/// `c = op(a) op(b) (+ bias)`: copies `a` and `b` into textures made here, then multiplies. `None`
-/// when the adapter, the shape's alignment or the texture size limit rules it out.
-pub fn matmul_lanes(
-    ctx: &GpuContext,
-    a: &Tensor,
-    b: &Tensor,
-    bias: Option<&Tensor>,
-    c: &Tensor,
-    shape: MatmulShape,
-) -> Option<Vec<Dispatch>> {
-    matmul_lanes_sharing_a(ctx, a, &[Operand { b, bias, c, shape }])
-}
-
-/// Several products with the same `a` (stored the same way, as `m * k` floats): `a` is copied
-/// into texels once for all of them (a linear layer's backward pass: `dW = dy^T x` and
-/// `dx = dy W` both read `dy`). `None` when any of them cannot run here.
+/// Products with the same `a` (stored the same way, as `m * k` floats), `a` and each `b`
+/// copied into textures made here, then multiplied: `a` is copied into texels once for all
+/// of them (a linear layer's backward pass: `dW = dy^T x` and `dx = dy W` both read `dy`).
+/// `None` when the adapter, any product's alignment or the texture size limit rules it out.
 pub fn matmul_lanes_sharing_a(
     ctx: &GpuContext,
     a: &Tensor,
@@ -284,5 +272,12 @@ pub fn pad_columns(
         padded: u32_of(width),
         last: u32_of((rows * cols).max(1) - 1),
     };
-    ctx.launch_elementwise(&PAD_COLUMNS, "pad_columns", &[], &dims, &[a, padded], n)
+    ctx.launch(
+        &PAD_COLUMNS,
+        "pad_columns",
+        &[],
+        &dims,
+        &[a, padded],
+        Grid::Elements(n),
+    )
 }

@@ -117,15 +117,8 @@ pub fn matmul(
     c: &Tensor,
     shape: MatmulShape,
 ) -> Vec<Dispatch> {
-    matmul_variant(
-        ctx,
-        MatmulVariant::for_shape(ctx, shape.m),
-        a,
-        b,
-        bias,
-        c,
-        shape,
-    )
+    let variant = MatmulVariant::for_shape(ctx, shape.m);
+    matmul_variant(ctx, variant, a, Operand { b, bias, c, shape })
 }
 
 /// Several products reading the same `a`, with the adapter's preferred variant; with
@@ -150,11 +143,9 @@ pub fn matmul_variant(
     ctx: &GpuContext,
     variant: MatmulVariant,
     a: &Tensor,
-    b: &Tensor,
-    bias: Option<&Tensor>,
-    c: &Tensor,
-    shape: MatmulShape,
+    product: Operand,
 ) -> Vec<Dispatch> {
+    let Operand { b, bias, c, shape } = product;
     let MatmulShape {
         m,
         n,
@@ -167,7 +158,7 @@ pub fn matmul_variant(
         "matmul operand too small"
     );
     if variant == MatmulVariant::Lanes {
-        if let Some(dispatches) = lanes::matmul_lanes(ctx, a, b, bias, c, shape) {
+        if let Some(dispatches) = lanes::matmul_lanes_sharing_a(ctx, a, &[product]) {
             return dispatches;
         }
     }

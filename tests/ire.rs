@@ -9,11 +9,11 @@ use common::{assert_close, ctx, read, Fixture};
 use ire_playground::data::Corpus;
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::ire::{mark, select_kth, MaskBuffers, SelectScratch};
-use ire_playground::kernels::optimizer::{self, Hyper, OptimizerBuffers, UpdateRule};
+use ire_playground::kernels::optimizer::{self, Hyper, OptimizerBuffers};
 use ire_playground::kernels::reduce::{self, ReduceMode};
 use ire_playground::kernels::slot;
 use ire_playground::models::TransformerConfig;
-use ire_playground::optim::IreConfig;
+use ire_playground::optim::{IreConfig, OptimizerKind};
 use ire_playground::train::{LiveParams, Record, TrainConfig, Trainer};
 use std::sync::Arc;
 
@@ -87,7 +87,7 @@ fn radix_select_matches_numpy_kth_value_on_4m_entries_with_ties_and_zeros() {
     }
 }
 
-fn ire_step(rule: UpdateRule, want: &str) {
+fn ire_step(rule: OptimizerKind, want: &str) {
     let ctx = ctx();
     let f = Fixture::load("ire.safetensors");
     let params = f.tensor(&ctx, "ire.p0");
@@ -105,12 +105,11 @@ fn ire_step(rule: UpdateRule, want: &str) {
         scalars: &scalars,
         grads: &grads,
         params: &params,
-        state1: &m,
-        state2: &v,
+        state: [&m, &v],
         ire_mask: &mask,
     };
     let mut plan = Plan::new();
-    plan.push(optimizer::update(&ctx, rule, buffers));
+    plan.push(optimizer::update(&ctx, rule.descriptor().entry, buffers));
     for (t, (g, kappa)) in [("ire.g0", 0.0f32), ("ire.g1", 3.0)]
         .into_iter()
         .enumerate()
@@ -125,7 +124,7 @@ fn ire_step(rule: UpdateRule, want: &str) {
             ..Default::default()
         };
         let hyper = match rule {
-            UpdateRule::AdamW => Hyper {
+            OptimizerKind::AdamW => Hyper {
                 weight_decay: 0.1,
                 beta1: 0.9,
                 beta2: 0.95,
@@ -134,7 +133,7 @@ fn ire_step(rule: UpdateRule, want: &str) {
                 bias_correction2_sqrt: (1.0 - 0.95f32.powi(t1)).sqrt(),
                 ..base
             },
-            UpdateRule::Sgd => Hyper {
+            OptimizerKind::Sgd | OptimizerKind::Sam => Hyper {
                 weight_decay: 5e-4,
                 momentum: 0.9,
                 ..base
@@ -148,12 +147,12 @@ fn ire_step(rule: UpdateRule, want: &str) {
 
 #[test]
 fn admire_step_matches_pytorch_reimplementation() {
-    ire_step(UpdateRule::AdamW, "ire.adamw");
+    ire_step(OptimizerKind::AdamW, "ire.adamw");
 }
 
 #[test]
 fn sgd_ire_step_matches_pytorch_reimplementation() {
-    ire_step(UpdateRule::Sgd, "ire.sgd");
+    ire_step(OptimizerKind::Sgd, "ire.sgd");
 }
 
 /// A `tiny` transformer run of `config` on the embedded corpus.

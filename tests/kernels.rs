@@ -10,6 +10,7 @@ use ire_playground::kernels::{
     attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul,
     optimizer, reduce, slot,
 };
+use ire_playground::optim::OptimizerKind;
 use matmul::{lanes, Layout, MatmulShape, MatmulVariant, Operand};
 
 fn run(
@@ -598,7 +599,7 @@ fn grad_norm_clipping_and_nonfinite_flag() {
     assert_eq!(s[slot::CLIP_SCALE], 0.0);
 }
 
-fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
+fn optimizer_three_steps(rule: OptimizerKind, want: &str) {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
     let params = f.tensor(&ctx, "opt.p0");
@@ -613,14 +614,13 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
     let no_mask = Tensor::zeros(&ctx, "mask", n);
     let step = optimizer::update(
         &ctx,
-        rule,
+        rule.descriptor().entry,
         optimizer::OptimizerBuffers {
             hyper: &hyper_buf,
             scalars: &scalars,
             grads: &grads,
             params: &params,
-            state1: &m,
-            state2: &v,
+            state: [&m, &v],
             ire_mask: &no_mask,
         },
     );
@@ -631,7 +631,7 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
         grads.write(&ctx, f.f(&format!("opt.g{t}")));
         let t1 = (t + 1) as i32;
         let hyper = match rule {
-            optimizer::UpdateRule::AdamW => optimizer::Hyper {
+            OptimizerKind::AdamW => optimizer::Hyper {
                 n: n as u32,
                 decay_end: 2000,
                 lr,
@@ -643,7 +643,7 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
                 bias_correction2_sqrt: (1.0 - b2.powi(t1)).sqrt(),
                 ..Default::default()
             },
-            optimizer::UpdateRule::Sgd => optimizer::Hyper {
+            OptimizerKind::Sgd | OptimizerKind::Sam => optimizer::Hyper {
                 n: n as u32,
                 decay_end: 2000,
                 lr,
@@ -660,12 +660,12 @@ fn optimizer_three_steps(rule: optimizer::UpdateRule, want: &str) {
 
 #[test]
 fn adamw_matches_torch_optim() {
-    optimizer_three_steps(optimizer::UpdateRule::AdamW, "opt.adamw");
+    optimizer_three_steps(OptimizerKind::AdamW, "opt.adamw");
 }
 
 #[test]
 fn sgd_momentum_matches_torch_optim() {
-    optimizer_three_steps(optimizer::UpdateRule::Sgd, "opt.sgd");
+    optimizer_three_steps(OptimizerKind::Sgd, "opt.sgd");
 }
 
 /// The two-stage column reductions (bias and LayerNorm parameter gradients) over several row

@@ -13,21 +13,6 @@ pub struct Liveness {
     pub has_session: bool,
 }
 
-/// The optimizer menu: each base optimizer as people write its name, with what it is.
-const OPTIMIZERS: [(OptimizerKind, &str); 3] = [
-    (OptimizerKind::AdamW, "AdamW"),
-    (OptimizerKind::Sgd, "SGD (momentum)"),
-    (OptimizerKind::Sam, "SAM (SGD base)"),
-];
-
-/// The menu's label of `kind`.
-fn optimizer_label(kind: OptimizerKind) -> &'static str {
-    OPTIMIZERS
-        .iter()
-        .find(|(k, _)| *k == kind)
-        .map_or("?", |(_, label)| label)
-}
-
 /// A grid row: `name`, then `field`, which a screen reader announces by that name.
 fn row(ui: &mut egui::Ui, name: &str, field: impl egui::Widget) -> egui::Response {
     let label = ui.label(name);
@@ -60,10 +45,10 @@ pub(super) fn choice<T: PartialEq + Copy>(
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let o = &mut s.train.optimizer;
     egui::ComboBox::from_label("optimizer")
-        .selected_text(optimizer_label(o.kind))
+        .selected_text(o.kind.descriptor().menu)
         .show_ui(ui, |ui| {
-            for (kind, label) in OPTIMIZERS {
-                ui.selectable_value(&mut o.kind, kind, label);
+            for kind in OptimizerKind::ALL {
+                ui.selectable_value(&mut o.kind, kind, kind.descriptor().menu);
             }
         });
     egui::Grid::new("optimizer grid")
@@ -77,19 +62,21 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
             row(ui, "peak lr", lr);
             let wd = DragValue::new(&mut o.weight_decay).range(0.0..=1.0);
             row(ui, "weight decay", wd.speed(0.001));
-            match o.kind {
-                OptimizerKind::AdamW => {
-                    let beta1 = DragValue::new(&mut o.beta1).range(0.0..=0.999);
-                    row(ui, "beta1", beta1.speed(0.001));
-                    let beta2 = DragValue::new(&mut o.beta2).range(0.0..=0.9999);
-                    row(ui, "beta2", beta2.speed(0.0005));
-                }
-                OptimizerKind::Sgd | OptimizerKind::Sam => {
-                    let momentum = DragValue::new(&mut o.momentum).range(0.0..=0.999);
-                    row(ui, "momentum", momentum.speed(0.005));
-                }
+            // The base optimizer's own hyperparameters, as its descriptor lists them.
+            let reads = |field| o.kind.descriptor().reads(field);
+            if reads("beta1") {
+                let beta1 = DragValue::new(&mut o.beta1).range(0.0..=0.999);
+                row(ui, "beta1", beta1.speed(0.001));
             }
-            if o.kind == OptimizerKind::Sam {
+            if reads("beta2") {
+                let beta2 = DragValue::new(&mut o.beta2).range(0.0..=0.9999);
+                row(ui, "beta2", beta2.speed(0.0005));
+            }
+            if reads("momentum") {
+                let momentum = DragValue::new(&mut o.momentum).range(0.0..=0.999);
+                row(ui, "momentum", momentum.speed(0.005));
+            }
+            if reads("rho") {
                 let rho = DragValue::new(&mut o.rho).range(1e-4..=2.0);
                 row(ui, "SAM rho", rho.speed(0.005));
             }
@@ -243,12 +230,17 @@ mod tests {
 
     #[test]
     fn optimizers_are_named_as_people_write_them() {
-        for (kind, _) in OPTIMIZERS {
+        for kind in OptimizerKind::ALL {
             let mut settings = Settings::default();
             settings.train.optimizer.kind = kind;
             let name = settings.optimizer_names().0;
             // "SGD (momentum)", never the Rust name "Sgd".
-            assert!(optimizer_label(kind).starts_with(name), "{kind:?}");
+            assert!(kind.descriptor().menu.starts_with(name), "{kind:?}");
+            // The command line's name parses back to it.
+            assert_eq!(
+                kind.descriptor().flag.parse::<OptimizerKind>().ok(),
+                Some(kind)
+            );
         }
     }
 }

@@ -170,10 +170,7 @@ impl Settings {
     /// optimizer, keeping the run's length, batch, seed, evaluation, IRE and probe settings.
     pub fn apply_family_recipe(&mut self) {
         let family = self.family();
-        let kind = match family {
-            Family::Transformer => OptimizerKind::AdamW,
-            Family::ResNet => OptimizerKind::Sgd,
-        };
+        let kind = crate::train::recipe::default_optimizer(family);
         let recipe = TrainConfig::recipe(family, kind, self.train.steps);
         let t = &mut self.train;
         t.optimizer = recipe.optimizer;
@@ -184,13 +181,8 @@ impl Settings {
 
     /// Display names of the base optimizer and its IRE variant.
     pub fn optimizer_names(&self) -> (&'static str, &'static str) {
-        let kind = self.train.optimizer.kind;
-        let ire = match kind {
-            OptimizerKind::AdamW => "AdmIRE",
-            OptimizerKind::Sgd => "SGD-IRE",
-            OptimizerKind::Sam => "SAM-IRE",
-        };
-        (kind.name(), ire)
+        let described = self.train.optimizer.kind.descriptor();
+        (described.name, described.ire_name)
     }
 
     /// The settings as a URL hash fragment (without the `#`).

@@ -1,4 +1,4 @@
-//! AdamW and SGD updates over the flat parameter buffer (shaders/optimizer.wgsl). The per-step
+//! The base optimizers' updates over the flat parameter buffer (shaders/optimizer.wgsl). The per-step
 //! hyperparameters live in a uniform buffer the trainer rewrites with `queue.write_buffer` before
 //! each submission, so the prebuilt dispatch never changes.
 
@@ -49,15 +49,6 @@ crate::wgsl_struct! {
     }
 }
 
-/// Which update rule the dispatch applies.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum UpdateRule {
-    /// torch.optim.AdamW.
-    AdamW,
-    /// torch.optim.SGD with momentum.
-    Sgd,
-}
-
 /// Flat buffers an update reads and writes.
 pub struct OptimizerBuffers<'a> {
     /// Step hyperparameters (uniform).
@@ -68,20 +59,15 @@ pub struct OptimizerBuffers<'a> {
     pub grads: &'a Tensor,
     /// Parameters (updated in place).
     pub params: &'a Tensor,
-    /// First state buffer (AdamW m / SGD momentum).
-    pub state1: &'a Tensor,
-    /// Second state buffer (AdamW v; bound but unused by SGD).
-    pub state2: &'a Tensor,
+    /// The two state buffers (AdamW m and v; SGD's momentum and a placeholder).
+    pub state: [&'a Tensor; 2],
     /// IRE mask (1 on flat coordinates), read only when `ire_kappa != 0`.
     pub ire_mask: &'a Tensor,
 }
 
-/// One update of all parameters.
-pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Dispatch {
-    let entry = match rule {
-        UpdateRule::AdamW => "adamw",
-        UpdateRule::Sgd => "sgd",
-    };
+/// One update of all parameters by the update rule at `entry` in shaders/optimizer.wgsl (an
+/// optimizer's [`crate::optim::Descriptor::entry`]).
+pub fn update(ctx: &GpuContext, entry: &'static str, b: OptimizerBuffers<'_>) -> Dispatch {
     let kernel = ctx.kernel(&SHADER, entry, &[ctx.run_constant()]);
     kernel.dispatch(
         ctx,
@@ -90,8 +76,8 @@ pub fn update(ctx: &GpuContext, rule: UpdateRule, b: OptimizerBuffers<'_>) -> Di
             b.scalars.binding(),
             b.grads.binding(),
             b.params.binding(),
-            b.state1.binding(),
-            b.state2.binding(),
+            b.state[0].binding(),
+            b.state[1].binding(),
             b.ire_mask.binding(),
         ],
         ctx.elementwise_grid(b.params.len),

@@ -1,10 +1,35 @@
-//! AdamW's per-step constants (bias corrections) for the shared update kernel.
+//! AdamW (torch.optim.AdamW: decoupled weight decay, bias-corrected moments).
 
+use super::descriptor::{Descriptor, FamilyDefaults};
 use super::OptimizerConfig;
 use crate::kernels::optimizer::Hyper;
 
-/// Fills AdamW fields of `base` for update number `t` (1-based).
-pub(super) fn hyper(base: Hyper, c: &OptimizerConfig, t: u64) -> Hyper {
+/// AdamW, described.
+pub(super) const ADAMW: Descriptor = Descriptor {
+    name: "AdamW",
+    flag: "adamw",
+    menu: "AdamW",
+    ire_name: "AdmIRE",
+    experiment: "adamw-vs-admire",
+    state: &["optimizer.state1", "optimizer.state2"],
+    entry: "adamw",
+    hyper,
+    hyperparameters: &["beta1", "beta2", "eps"],
+    sharpness_aware: false,
+    weight_decay: 0.1,
+    transformer: FamilyDefaults {
+        peak_lr: 3e-3,
+        lr_grid: &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
+    },
+    resnet: FamilyDefaults {
+        peak_lr: 3e-3,
+        lr_grid: &[1e-3, 3e-3, 1e-2],
+    },
+};
+
+/// Fills AdamW fields of `base` for update number `t` (1-based): its betas, epsilon and bias
+/// corrections.
+fn hyper(base: Hyper, c: &OptimizerConfig, t: u64) -> Hyper {
     let t = t.min(i32::MAX as u64) as i32;
     Hyper {
         beta1: c.beta1,

@@ -1,18 +1,22 @@
-//! Base optimizers on the GPU (AdamW, SGD with momentum) and the learning-rate schedule.
+//! Base optimizers on the GPU (AdamW, SGD with momentum, SAM) and the learning-rate schedule.
+//! Each base optimizer is described in one file (`adamw.rs`, `sgd.rs`, `sam.rs`: a
+//! [`Descriptor`]) and registered here, in [`OptimizerKind`] and its `descriptor`.
 
 mod adamw;
+mod descriptor;
 mod ire;
 mod sam;
 mod schedule;
 mod sgd;
 
+pub use descriptor::{Descriptor, FamilyDefaults};
 pub use ire::{Ire, IreConfig, MaskRule};
 pub use sam::Sam;
 pub use schedule::{LrSchedule, ScheduleKind};
 
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
-use crate::kernels::optimizer::{update, Hyper, OptimizerBuffers, UpdateRule};
+use crate::kernels::optimizer::{update, Hyper, OptimizerBuffers};
 use crate::nn::ParamSet;
 use serde::{Deserialize, Serialize};
 
@@ -29,27 +33,36 @@ pub enum OptimizerKind {
 }
 
 impl OptimizerKind {
+    /// Every base optimizer, in the order menus list them.
+    pub const ALL: [OptimizerKind; 3] = [Self::AdamW, Self::Sgd, Self::Sam];
+
+    /// Everything else about it (the registration of each optimizer).
+    pub fn descriptor(self) -> &'static Descriptor {
+        match self {
+            Self::AdamW => &adamw::ADAMW,
+            Self::Sgd => &sgd::SGD,
+            Self::Sam => &sam::SAM,
+        }
+    }
+
     /// The name as people write it: AdamW, SGD, SAM.
     pub fn name(self) -> &'static str {
-        match self {
-            Self::AdamW => "AdamW",
-            Self::Sgd => "SGD",
-            Self::Sam => "SAM",
-        }
+        self.descriptor().name
     }
 }
 
 impl std::str::FromStr for OptimizerKind {
     type Err = Error;
     fn from_str(s: &str) -> Result<Self> {
-        match s.to_ascii_lowercase().as_str() {
-            "adamw" => Ok(Self::AdamW),
-            "sgd" => Ok(Self::Sgd),
-            "sam" => Ok(Self::Sam),
-            other => Err(Error::InvalidConfig(format!(
-                "unknown optimizer '{other}'; choose adamw, sgd or sam"
-            ))),
-        }
+        let wanted = s.to_ascii_lowercase();
+        let found = Self::ALL
+            .into_iter()
+            .find(|k| k.descriptor().flag == wanted);
+        found.ok_or_else(|| {
+            let names: Vec<&str> = Self::ALL.iter().map(|k| k.descriptor().flag).collect();
+            let choices = names.join(", ");
+            Error::InvalidConfig(format!("unknown optimizer '{s}'; choose {choices}"))
+        })
     }
 }
 
@@ -142,10 +155,9 @@ pub struct Optimizer {
     pub steps_taken: u64,
     param_len: usize,
     decay_end: usize,
-    /// First moment (AdamW) or momentum buffer (SGD, SAM).
-    state1: Tensor,
-    /// Second moment (AdamW only; SGD binds a one-word placeholder).
-    state2: Tensor,
+    /// The per-coordinate state its descriptor names (AdamW's moments, SGD's momentum), and a
+    /// placeholder in each unused one of the kernel's two state slots.
+    state: [Tensor; 2],
 }
 
 impl Optimizer {
@@ -160,28 +172,24 @@ impl Optimizer {
     ) -> Result<Self> {
         config.validate()?;
         let n = params.params.len;
-        let state1 = Tensor::zeros(ctx, "optimizer state 1", n);
-        // SGD needs no second moment; bind a one-word placeholder instead of n words.
-        let state2 = match config.kind {
-            OptimizerKind::AdamW => Tensor::zeros(ctx, "optimizer state 2", n),
-            OptimizerKind::Sgd | OptimizerKind::Sam => Tensor::zeros(ctx, "unused", 1),
-        };
+        let described = config.kind.descriptor();
+        // A slot the optimizer keeps no state in is bound to a four-byte placeholder (each its
+        // own: both slots are written).
+        let state: [Tensor; 2] = std::array::from_fn(|i| match described.state.get(i) {
+            Some(name) => Tensor::zeros(ctx, name, n),
+            None => Tensor::zeros(ctx, "unused optimizer state", 1),
+        });
         let hyper = ctx.uniform(&Hyper::default());
-        let rule = match config.kind {
-            OptimizerKind::AdamW => UpdateRule::AdamW,
-            OptimizerKind::Sgd | OptimizerKind::Sam => UpdateRule::Sgd,
-        };
         let mut plan = Plan::new();
         plan.push(update(
             ctx,
-            rule,
+            described.entry,
             OptimizerBuffers {
                 hyper: &hyper,
                 scalars,
                 grads: &params.grads,
                 params: &params.params,
-                state1: &state1,
-                state2: &state2,
+                state: [&state[0], &state[1]],
                 ire_mask,
             },
         ));
@@ -192,8 +200,7 @@ impl Optimizer {
             steps_taken: 0,
             param_len: n,
             decay_end: params.decay_end,
-            state1,
-            state2,
+            state,
         })
     }
 
@@ -209,20 +216,14 @@ impl Optimizer {
             ire_kappa,
             ..Default::default()
         };
-        let hyper = match self.config.kind {
-            OptimizerKind::AdamW => adamw::hyper(base, &self.config, self.steps_taken),
-            OptimizerKind::Sgd | OptimizerKind::Sam => sgd::hyper(base, &self.config),
-        };
+        let hyper = (self.config.kind.descriptor().hyper)(base, &self.config, self.steps_taken);
         ctx.write_buffer(&self.hyper, 0, bytemuck::bytes_of(&hyper));
     }
 
     /// The buffers that carry state from step to step, by name (what a checkpoint saves).
     pub fn state_tensors(&self) -> Vec<(&'static str, &Tensor)> {
-        let mut out = vec![("optimizer.state1", &self.state1)];
-        if self.config.kind == OptimizerKind::AdamW {
-            out.push(("optimizer.state2", &self.state2));
-        }
-        out
+        let names = self.config.kind.descriptor().state.iter();
+        names.zip(&self.state).map(|(&name, t)| (name, t)).collect()
     }
 
     /// The update dispatch.

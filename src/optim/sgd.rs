@@ -1,10 +1,34 @@
-//! SGD's per-step constants for the shared update kernel.
+//! SGD with momentum (torch.optim.SGD: coupled weight decay), also SAM's base.
 
+use super::descriptor::{Descriptor, FamilyDefaults};
 use super::OptimizerConfig;
 use crate::kernels::optimizer::Hyper;
 
-/// Fills SGD fields of `base`.
-pub(super) fn hyper(base: Hyper, c: &OptimizerConfig) -> Hyper {
+/// SGD with momentum, described.
+pub(super) const SGD: Descriptor = Descriptor {
+    name: "SGD",
+    flag: "sgd",
+    menu: "SGD (momentum)",
+    ire_name: "SGD-IRE",
+    experiment: "sgd-vs-sgdire",
+    state: &["optimizer.state1"],
+    entry: "sgd",
+    hyper,
+    hyperparameters: &["momentum"],
+    sharpness_aware: false,
+    weight_decay: 5e-4,
+    transformer: FamilyDefaults {
+        peak_lr: 0.3,
+        lr_grid: &[0.25, 0.5, 1.0, 2.0],
+    },
+    resnet: FamilyDefaults {
+        peak_lr: 0.1,
+        lr_grid: &[0.05, 0.1, 0.2],
+    },
+};
+
+/// Fills SGD fields of `base`: its momentum.
+pub(super) fn hyper(base: Hyper, c: &OptimizerConfig, _update: u64) -> Hyper {
     Hyper {
         momentum: c.momentum,
         ..base

@@ -8,33 +8,26 @@ pub use crate::models::Family;
 use crate::optim::{IreConfig, OptimizerConfig, OptimizerKind, ScheduleKind};
 use crate::probe::SharpnessConfig;
 
-/// Peak learning rate of `kind` on `family`.
-pub fn peak_lr(family: Family, kind: OptimizerKind) -> f32 {
-    match (kind, family) {
-        (OptimizerKind::AdamW, _) => 3e-3,
-        (OptimizerKind::Sgd | OptimizerKind::Sam, Family::Transformer) => 0.3,
-        (OptimizerKind::Sgd | OptimizerKind::Sam, Family::ResNet) => 0.1,
+/// The family's usual base optimizer: AdamW for transformers, SGD with momentum for ResNets.
+pub fn default_optimizer(family: Family) -> OptimizerKind {
+    match family {
+        Family::Transformer => OptimizerKind::AdamW,
+        Family::ResNet => OptimizerKind::Sgd,
     }
 }
 
-/// Weight decay of `kind`: decoupled 0.1 for AdamW, coupled 5e-4 for SGD and SAM.
-pub fn weight_decay(kind: OptimizerKind) -> f32 {
-    match kind {
-        OptimizerKind::AdamW => 0.1,
-        OptimizerKind::Sgd | OptimizerKind::Sam => 5e-4,
-    }
-}
-
-/// The recipe for `family` trained by `kind` for `steps` steps: the peak learning rate above,
-/// cosine decay to a tenth of it after a warm-up of 10% of the steps, gradient clipping at 1 for
-/// transformers (none for ResNets), evaluation every 100 steps on 8 batches, IRE off.
+/// The recipe for `family` trained by `kind` for `steps` steps: the optimizer's peak learning
+/// rate and weight decay for the family (its [`crate::optim::Descriptor`]), cosine decay to a
+/// tenth of it after a warm-up of 10% of the steps, gradient clipping at 1 for transformers
+/// (none for ResNets), evaluation every 100 steps on 8 batches, IRE off.
 pub fn recipe(family: Family, kind: OptimizerKind, steps: usize) -> TrainConfig {
-    let lr = peak_lr(family, kind);
+    let described = kind.descriptor();
+    let lr = described.on(family).peak_lr;
     TrainConfig {
         optimizer: OptimizerConfig {
             kind,
             lr,
-            weight_decay: weight_decay(kind),
+            weight_decay: described.weight_decay,
             ..OptimizerConfig::default()
         },
         steps,

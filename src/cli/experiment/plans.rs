@@ -213,17 +213,17 @@ pub enum Plan {
 
 impl Plan {
     pub fn named(name: &str) -> anyhow::Result<Self> {
-        Ok(match name {
-            "adamw-vs-admire" => Self::Short(OptimizerKind::AdamW),
-            "sgd-vs-sgdire" => Self::Short(OptimizerKind::Sgd),
-            "sam-vs-samire" => Self::Short(OptimizerKind::Sam),
-            "admire-long" => Self::Long,
-            "resnet-ire" => Self::ResNet,
-            other => bail!(
-                "unknown experiment '{other}'; choose adamw-vs-admire, sgd-vs-sgdire, \
-                 sam-vs-samire, admire-long or resnet-ire"
-            ),
-        })
+        let short = OptimizerKind::ALL
+            .into_iter()
+            .map(|k| (k.descriptor().experiment, Self::Short(k)));
+        let mut plans: Vec<(&str, Self)> = short.collect();
+        plans.extend([("admire-long", Self::Long), ("resnet-ire", Self::ResNet)]);
+        let names: Vec<&str> = plans.iter().map(|(n, _)| *n).collect();
+        let choices = names.join(", ");
+        match plans.into_iter().find(|(n, _)| *n == name) {
+            Some((_, plan)) => Ok(plan),
+            None => bail!("unknown experiment '{name}'; choose {choices}"),
+        }
     }
 
     pub fn default_preset(&self) -> &'static str {
@@ -251,10 +251,7 @@ impl Plan {
         match self {
             Self::Short(kind) => {
                 let recipe = Recipe::transformer(args, 200, (4, 4), 0);
-                let default: &[f32] = match kind {
-                    OptimizerKind::AdamW => &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
-                    _ => &[0.25, 0.5, 1.0, 2.0],
-                };
+                let default = kind.descriptor().on(Family::Transformer).lr_grid;
                 let arms = [Arm::base(*kind), Arm::base(*kind).with_ire(DEFAULT_IRE)];
                 let (grid, best) = sweep(lab, &recipe, Criterion::TrainLoss, &arms, grid(default))?;
                 lab.write_summary(&json!({
@@ -263,7 +260,7 @@ impl Plan {
                 }))
             }
             Self::Long => long(lab, args, grid(&[2e-3, 4e-3, 8e-3, 1.6e-2])),
-            Self::ResNet => resnet(lab, args, grid(&[0.05, 0.1, 0.2])),
+            Self::ResNet => resnet(lab, args, grid),
         }
     }
 }
@@ -333,7 +330,11 @@ fn long(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()> 
 
 /// SGD/SGD-IRE and SAM/SAM-IRE on a ResNet: each base swept by test accuracy, its IRE twin at
 /// the base's best lr (kappa 2, gamma 0.8).
-fn resnet(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()> {
+fn resnet(
+    lab: &Lab,
+    args: &ExperimentArgs,
+    grid: impl Fn(&[f32]) -> Vec<f32>,
+) -> anyhow::Result<()> {
     let batch = args.batch.unwrap_or(64);
     let per_epoch = lab
         .workload
@@ -363,7 +364,8 @@ fn resnet(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()
             default_ire: setting,
             ..Arm::base(kind)
         };
-        let (grid, best) = sweep(lab, &recipe, Criterion::Accuracy, &[base], grid.clone())?;
+        let default = kind.descriptor().on(Family::ResNet).lr_grid;
+        let (grid, best) = sweep(lab, &recipe, Criterion::Accuracy, &[base], grid(default))?;
         let twin = base.with_ire(setting);
         lab.train(&recipe.runs(lab, &twin, best[0]))?;
         summary.insert(

@@ -177,10 +177,7 @@ impl TrainArgs {
     fn optimizer_kind(&self) -> anyhow::Result<OptimizerKind> {
         Ok(match &self.optimizer {
             Some(name) => name.parse()?,
-            None => match self.family()? {
-                Family::Transformer => OptimizerKind::AdamW,
-                Family::ResNet => OptimizerKind::Sgd,
-            },
+            None => ire_playground::train::recipe::default_optimizer(self.family()?),
         })
     }
 
@@ -285,11 +282,11 @@ pub(super) fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<
             }
         }
         let kind = args.optimizer_kind()?;
-        let uses = |f: &str| match f {
-            "momentum" => matches!(kind, OptimizerKind::Sgd | OptimizerKind::Sam),
-            "rho" => kind == OptimizerKind::Sam,
-            _ => true,
-        };
+        // A flag that sets a hyperparameter of some optimizer applies only to those that
+        // read it.
+        let described = kind.descriptor();
+        let anyones = |f: &str| OptimizerKind::ALL.iter().any(|k| k.descriptor().reads(f));
+        let uses = |f: &str| !anyones(f) || described.reads(f);
         if let Some(f) = given.iter().find(|g| !uses(g)) {
             bail!("{} does not apply to {}", flag(f), kind.name());
         }

@@ -296,7 +296,11 @@ fn switching_ire_from_the_api_records_the_event_and_acts_at_once() {
     let mut trainer = tiny_trainer(config);
     let records = run_stepwise(&mut trainer, |trainer, step| {
         if step == 3 {
-            trainer.set_ire(true);
+            let on = LiveParams {
+                ire_on: true,
+                ..trainer.live()
+            };
+            trainer.set_live(on).unwrap();
             assert!(trainer.ire_enabled());
         }
     });

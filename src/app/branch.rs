@@ -58,8 +58,7 @@ impl PlaygroundApp {
         trainer
             .set_live(LiveParams {
                 ire_on: on,
-                kappa: ire.kappa,
-                mask_every: ire.mask_every,
+                ..LiveParams::of(ire)
             })
             .map_err(|e| e.to_string())?;
         let change = if on {

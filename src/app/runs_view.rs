@@ -5,7 +5,6 @@
 use super::controls::{self, Liveness};
 use super::notices::{Level, Notice};
 use super::{platform, plots, PlaygroundApp, Session};
-use crate::train::LiveParams;
 
 impl PlaygroundApp {
     pub(super) fn settings_ui(&mut self, ui: &mut egui::Ui) {
@@ -22,7 +21,7 @@ impl PlaygroundApp {
                     if controls::ire_ui(ui, &mut self.settings, &live) {
                         let ire = &self.settings.train.ire;
                         if let Some(session) = &mut self.session {
-                            if let Err(e) = session.set_ire_params(ire.kappa, ire.mask_every) {
+                            if let Err(e) = session.set_ire_params(ire) {
                                 self.notices.push(true, e.to_string());
                             }
                         }
@@ -125,8 +124,7 @@ impl PlaygroundApp {
         same_training.train = self.settings.train.clone();
         // Analyses are requested per run; their settings never need a new run.
         same_training.analysis = self.settings.analysis;
-        same_training != self.settings
-            || LiveParams::needs_new_run(&old.train, &self.settings.train)
+        same_training != self.settings || old.train.needs_new_run(&self.settings.train)
     }
 
     pub(super) fn runs_ui(&mut self, ui: &mut egui::Ui) {

@@ -217,23 +217,27 @@ impl Session {
 
     /// Flips the IRE switch of the IRE run (both runs keep their labels in compare mode; a
     /// single run's label follows the switch).
-    pub fn set_ire(&mut self, on: bool, settings: &Settings) {
+    pub fn set_ire(&mut self, on: bool, settings: &Settings) -> crate::Result<()> {
         let compare = self.runs.len() > 1;
         let run = &mut self.runs[self.ire_run];
-        run.trainer.set_ire(on);
+        let live = crate::train::LiveParams {
+            ire_on: on,
+            ..run.trainer.live()
+        };
+        run.trainer.set_live(live)?;
         if !compare {
             let (base, ire) = settings.optimizer_names();
             run.label = if on { ire } else { base }.into();
         }
+        Ok(())
     }
 
-    /// Applies live IRE parameters (kappa, K) to the IRE run.
-    pub fn set_ire_params(&mut self, kappa: f32, mask_every: usize) -> crate::Result<()> {
+    /// Applies the live IRE parameters of `ire` (kappa, K) to the IRE run; its switch stays.
+    pub fn set_ire_params(&mut self, ire: &crate::optim::IreConfig) -> crate::Result<()> {
         let trainer = &mut self.runs[self.ire_run].trainer;
         let live = crate::train::LiveParams {
-            kappa,
-            mask_every,
-            ..trainer.live()
+            ire_on: trainer.ire_enabled(),
+            ..crate::train::LiveParams::of(ire)
         };
         trainer.set_live(live)
     }

@@ -48,7 +48,10 @@ impl PlaygroundApp {
         };
         let on = !session.ire_on();
         let step = session.runs[session.ire_run].trainer.steps_submitted();
-        session.set_ire(on, &self.settings);
+        if let Err(e) = session.set_ire(on, &self.settings) {
+            self.notices.push(true, e.to_string());
+            return;
+        }
         // Keep the link reproducing this run: the start state, or a scheduled switch.
         let ire = &mut self.settings.train.ire;
         if step == 0 {

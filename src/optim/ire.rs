@@ -13,6 +13,7 @@
 //! Fisher refreshes also run at probe steps when IRE is off, so flat-direction counts can be
 //! compared between base and IRE runs; the mask is then computed but not applied.
 
+use super::{IreStep, IreTiming, LiveParams};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::cross_entropy;
@@ -86,27 +87,13 @@ impl Default for IreConfig {
 }
 
 impl IreConfig {
-    /// The amplification for a step at learning rate `lr` of peak `lr_max` (scaled by
-    /// `lr / lr_max` with prog-decay).
-    pub fn kappa_at(&self, lr: f32, lr_max: f32) -> f32 {
-        if self.prog_decay && lr_max > 0.0 {
-            self.kappa * lr / lr_max
-        } else {
-            self.kappa
-        }
-    }
-
     /// Rejects values outside the algorithm's domain.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));
-        if !(self.kappa.is_finite() && (0.0..=100.0).contains(&self.kappa)) {
-            return bad(format!("kappa must be in [0, 100], got {}", self.kappa));
-        }
+        Self::check_kappa(self.kappa)?;
+        Self::check_mask_every(self.mask_every)?;
         if !(self.gamma > 0.0 && self.gamma < 1.0) {
             return bad(format!("gamma must be in (0, 1), got {}", self.gamma));
-        }
-        if self.mask_every == 0 {
-            return bad("mask-every must be at least 1".into());
         }
         if !(0.0..1.0).contains(&self.fisher_beta) {
             return bad(format!(
@@ -129,6 +116,8 @@ impl IreConfig {
 
 /// IRE's buffers and its prebuilt refresh plan for one model.
 pub struct Ire {
+    /// When it acts, how much, and when its mask was last refreshed.
+    pub timing: IreTiming,
     /// Diagonal Fisher estimate, laid out like the parameters.
     pub fisher: Tensor,
     /// 1 on flat coordinates (the optimizer reads it when kappa != 0).
@@ -151,14 +140,20 @@ pub struct Ire {
 }
 
 impl Ire {
+    /// What IRE does at `step` (learning rate `lr`) under `live`; see [`IreTiming::plan_step`].
+    pub fn plan_step(&mut self, step: usize, lr: f32, live: &LiveParams) -> IreStep {
+        self.timing.plan_step(step, lr, live)
+    }
+
     /// Allocates IRE's state for `model` and records the refresh plan (gamma, the Fisher EMA
-    /// factor and `eps_rel` are built into it; kappa and the refresh interval are read per step
-    /// from the run's config, see [`IreConfig::kappa_at`]).
+    /// factor and `eps_rel` are built into it; kappa and the refresh interval are live, read
+    /// per step by [`Ire::plan_step`]).
     pub fn new(
         ctx: &GpuContext,
         model: &dyn Network,
         config: &IreConfig,
         seed: u64,
+        timing: IreTiming,
     ) -> Result<Self> {
         config.validate()?;
         let params = model.params();
@@ -255,6 +250,7 @@ impl Ire {
         }
 
         Ok(Self {
+            timing,
             fisher,
             mask,
             sample_params,

@@ -5,12 +5,14 @@
 mod adamw;
 mod descriptor;
 mod ire;
+mod ire_timing;
 mod sam;
 mod schedule;
 mod sgd;
 
 pub use descriptor::{Descriptor, FamilyDefaults};
 pub use ire::{Ire, IreConfig, MaskRule};
+pub use ire_timing::{IreStep, IreTiming, LiveParams};
 pub use sam::Sam;
 pub use schedule::{LrSchedule, ScheduleKind};
 

@@ -12,9 +12,9 @@ pub mod recipe;
 mod task;
 mod trainer;
 
+pub use crate::optim::LiveParams;
 pub use config::TrainConfig;
 pub use export::{to_csv, to_jsonl};
-pub use live::LiveParams;
 pub use metrics::{EvalRecord, EventRecord, ProbeRecord, Record, StepRecord};
 pub use recipe::Family;
 pub use task::{HostBatch, Task};

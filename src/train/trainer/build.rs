@@ -8,7 +8,7 @@ use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, ReadbackRing};
 use crate::models::{Family, ResNet, Transformer};
-use crate::optim::{Ire, Optimizer, Sam};
+use crate::optim::{Ire, IreTiming, LiveParams, Optimizer, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
 use crate::train::{Task, TrainConfig};
@@ -168,7 +168,8 @@ impl Trainer {
         start_step: usize,
     ) -> Result<Self> {
         let model = task.network();
-        let ire = Ire::new(ctx, model, &config.ire, config.seed)?;
+        let timing = IreTiming::new(&config.ire, config.ire_start(), config.optimizer.lr);
+        let ire = Ire::new(ctx, model, &config.ire, config.seed, timing)?;
         let optimizer = Optimizer::new(
             ctx,
             config.optimizer,
@@ -197,11 +198,13 @@ impl Trainer {
             ctx: ctx.clone(),
             task,
             optimizer,
-            ire_on: config.ire.enabled_at(start_step.saturating_sub(1)),
+            live: LiveParams {
+                ire_on: config.ire.enabled_at(start_step.saturating_sub(1)),
+                ..LiveParams::of(&config.ire)
+            },
             ire,
             sam,
             sharpness,
-            last_ire_refresh: None,
             probe_batch,
             schedule: config.schedule(),
             // The data order depends on the seed and the starting step only.

@@ -76,11 +76,11 @@ pub struct Trainer {
     pub ire: Ire,
     sam: Option<Sam>,
     sharpness: Option<Sharpness>,
-    ire_on: bool,
-    last_ire_refresh: Option<usize>,
     probe_batch: HostBatch,
-    /// The run's configuration.
+    /// The configuration the run was built with. The live parameters start from it and may
+    /// change since: [`Trainer::live`] has those in force, [`Trainer::current_config`] both.
     pub config: TrainConfig,
+    live: LiveParams,
     schedule: LrSchedule,
     data_rng: Rng,
     next_step: usize,
@@ -137,39 +137,31 @@ impl Trainer {
 
     /// Whether IRE is switched on for the next step.
     pub fn ire_enabled(&self) -> bool {
-        self.ire_on
-    }
-
-    /// Switches IRE on or off from the next step on (the UI's toggle). Switching on refreshes
-    /// the mask at once. The event is recorded with the next step's result.
-    pub fn set_ire(&mut self, on: bool) {
-        if on != self.ire_on {
-            self.ire_on = on;
-            self.queued_events.push(EventRecord {
-                step: self.next_step,
-                event: if on { "ire_on" } else { "ire_off" }.into(),
-            });
-            if on {
-                self.last_ire_refresh = None;
-            }
-        }
+        self.live.ire_on
     }
 
     /// The live parameters now in force (see [`LiveParams`]).
     pub fn live(&self) -> LiveParams {
-        LiveParams {
-            ire_on: self.ire_on,
-            ..LiveParams::of(&self.config)
-        }
+        self.live
     }
 
-    /// Applies live parameters from the next step on: the IRE switch (an `ire_on`/`ire_off`
-    /// event) and kappa and K (an `ire_params` event). Gamma and everything structural are built
-    /// into the run's plans and change only with a new run.
+    /// The run's configuration with the live kappa and K in force now (what a checkpoint
+    /// records; the switch's state is in the checkpoint's host state, and `ire.enabled` and
+    /// `ire.toggle_at` keep saying how the run started and its scheduled switches).
+    pub fn current_config(&self) -> TrainConfig {
+        let mut config = self.config.clone();
+        config.ire.kappa = self.live.kappa;
+        config.ire.mask_every = self.live.mask_every;
+        config
+    }
+
+    /// The one door for live changes, from the next step on: the IRE switch (an
+    /// `ire_on`/`ire_off` event; switching on refreshes the mask at once) and kappa and K (an
+    /// `ire_params` event). Events are recorded with the next step's result. Gamma and
+    /// everything structural are built into the run's plans and change only with a new run.
     pub fn set_live(&mut self, live: LiveParams) -> Result<()> {
         live.validate()?;
-        let ire = &self.config.ire;
-        if live.kappa != ire.kappa || live.mask_every != ire.mask_every {
+        if (live.kappa, live.mask_every) != (self.live.kappa, self.live.mask_every) {
             self.queued_events.push(EventRecord {
                 step: self.next_step,
                 event: format!(
@@ -177,10 +169,17 @@ impl Trainer {
                     live.kappa, live.mask_every
                 ),
             });
-            self.config.ire.kappa = live.kappa;
-            self.config.ire.mask_every = live.mask_every;
         }
-        self.set_ire(live.ire_on);
+        if live.ire_on != self.live.ire_on {
+            self.queued_events.push(EventRecord {
+                step: self.next_step,
+                event: if live.ire_on { "ire_on" } else { "ire_off" }.into(),
+            });
+            if live.ire_on {
+                self.ire.timing.switched_on();
+            }
+        }
+        self.live = live;
         Ok(())
     }
 }

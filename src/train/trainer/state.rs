@@ -86,8 +86,8 @@ impl Trainer {
         };
         let host = full.then(|| HostState {
             next_step: self.next_step,
-            ire_on: self.ire_on,
-            last_ire_refresh: self.last_ire_refresh,
+            ire_on: self.live.ire_on,
+            last_ire_refresh: self.ire.timing.last_refresh,
             data_rng: self.data_rng.state(),
             optimizer_steps: self.optimizer.steps_taken,
             ire_refreshes: self.ire.refresh_counters(),
@@ -99,7 +99,7 @@ impl Trainer {
                 template: Checkpoint {
                     model,
                     step: self.next_step,
-                    train_config: serde_json::to_string(&self.config).unwrap_or_default(),
+                    train_config: serde_json::to_string(&self.current_config()).unwrap_or_default(),
                     tensors: Default::default(),
                     buffers: Vec::new(),
                     state: None,
@@ -247,8 +247,8 @@ impl Trainer {
                 None => return Err(refuse(format!("the checkpoint lacks the state {name}"))),
             }
         }
-        self.ire_on = host.ire_on;
-        self.last_ire_refresh = host.last_ire_refresh;
+        self.live.ire_on = host.ire_on;
+        self.ire.timing.last_refresh = host.last_ire_refresh;
         self.data_rng = Rng::from_state(host.data_rng);
         self.optimizer.steps_taken = host.optimizer_steps;
         self.ire.set_refresh_counters(host.ire_refreshes);

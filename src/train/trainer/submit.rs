@@ -6,6 +6,7 @@ use super::{Pending, Trainer, RING_SLOTS};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, ReadbackRing};
 use crate::kernels::slot;
+use crate::optim::LiveParams;
 use web_time::Instant;
 
 impl Trainer {
@@ -20,27 +21,22 @@ impl Trainer {
         }
         let step = self.next_step;
         if step > 0 && self.config.ire.toggle_at.contains(&step) {
-            self.set_ire(!self.ire_on);
+            let flipped = LiveParams {
+                ire_on: !self.live.ire_on,
+                ..self.live
+            };
+            self.set_live(flipped)?;
         }
         let events = std::mem::take(&mut self.queued_events);
         let batch = self.task.train_batch(&mut self.data_rng)?;
         self.task.upload(&self.ctx, &batch)?;
         let lr = self.schedule.at(step);
-        let active = self.ire_active_at(step);
-        let refresh = active
-            && self
-                .last_ire_refresh
-                .is_none_or(|r| step - r >= self.config.ire.mask_every);
-        let ire_kappa = if active {
-            self.config.ire.kappa_at(lr, self.config.optimizer.lr)
-        } else {
-            0.0
-        };
+        let ire = self.ire.plan_step(step, lr, &self.live);
+        let ire_kappa = ire.kappa;
         self.optimizer.prepare_step(&self.ctx, lr, ire_kappa);
         let mut plans = Vec::with_capacity(3);
-        if refresh {
+        if ire.refresh {
             self.ire.prepare_refresh(&self.ctx, false);
-            self.last_ire_refresh = Some(step);
             plans.push(self.ire.refresh_plan());
         }
         plans.push(match &self.sam {
@@ -72,16 +68,13 @@ impl Trainer {
         Ok(())
     }
 
-    fn ire_active_at(&self, step: usize) -> bool {
-        self.ire_on && step >= self.config.ire_start()
-    }
-
     /// Submits the probes on the fixed probe batch: Fisher statistics and flat-direction counts.
     /// While IRE acts, they are those of its latest mask refresh (probes never change training);
     /// otherwise a refresh computes them now (the mask is not applied).
     pub fn submit_probe(&mut self) -> Result<()> {
         self.check_ring_room()?;
-        let ire_active = self.ire_active_at(self.next_step.saturating_sub(1));
+        let last_step = self.next_step.saturating_sub(1);
+        let ire_active = self.ire.timing.acts_at(last_step, &self.live);
         let mut plans = Vec::new();
         self.task.upload(&self.ctx, &self.probe_batch)?;
         if !ire_active {

@@ -3,7 +3,8 @@
 // reduces it without strided access. Training mode normalises with the batch statistics (biased
 // variance) and, when UPDATE_RUNNING is set, updates the running statistics as PyTorch does
 // (momentum 0.1, unbiased variance); evaluation mode uses the running statistics.
-// Bindings and uniform struct: declared once in src/kernels/batchnorm.rs (generated into this module).
+// Bindings, uniform struct and the elementwise entry points (each runs `fn <entry>_at(i)`
+// for its elements): declared once in src/kernels/batchnorm.rs, generated into this module.
 
 override UPDATE_RUNNING: f32 = 1.0;
 
@@ -46,16 +47,9 @@ fn forward_train(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocatio
     }
 }
 
-// Elementwise (RUN elements per invocation, see common.wgsl).
-@compute @workgroup_size(256)
-fn forward_eval(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.channels * d.len) {
-            return;
-        }
-        let c = i / d.len;
-        let inv_std = inverseSqrt(running[d.channels + c] + d.eps);
-        y[i] = (x[i] - running[c]) * inv_std * gamma[c] + beta[c];
-    }
+// One element of the elementwise `forward_eval` (RUN elements per invocation, see common.wgsl).
+fn forward_eval_at(i: u32) {
+    let c = i / d.len;
+    let inv_std = inverseSqrt(running[d.channels + c] + d.eps);
+    y[i] = (x[i] - running[c]) * inv_std * gamma[c] + beta[c];
 }

@@ -3,7 +3,7 @@
 // and cost more than half the matmuls' time on an H200): `partial` sums each column's SLICE-row
 // slices into partials[slice, c]; `finish` adds a column's slices in order (deterministic).
 // The forward bias add is fused into matmul.wgsl's store (HAS_BIAS).
-// Bindings and uniform struct: declared once in src/kernels/matmul.rs (generated into this module).
+// Bindings and uniform struct: declared once in src/kernels/matmul/mod.rs (generated into this module).
 
 const SLICE: u32 = 64u;
 

@@ -6,7 +6,7 @@
 //  - `main_blocked`: 4x4 outputs per invocation in registers, no workgroup memory and no barriers.
 //    Software rasterisers (lavapipe, SwiftShader) run barriers very slowly; this is 10x faster there.
 //  - `main_tiled`: 64x64 output tiles staged through workgroup memory, for real GPUs.
-// Bindings and uniform struct: declared once in src/kernels/matmul.rs (generated into this module).
+// Bindings and uniform struct: declared once in src/kernels/matmul/mod.rs (generated into this module).
 
 override TRANS_A: bool = false;
 override TRANS_B: bool = false;

@@ -20,7 +20,7 @@
 //   LAYOUT 1, `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   LAYOUT 2, `tn`: A [K,M], B [K,N]   needs N % 4 == 0 (any K; A's rows padded likewise)
 // Row strides `lda`/`ldb` are in texels; C is stored row-major, N floats per row.
-// Bindings and uniform struct: declared once in src/kernels/matmul_lanes.rs.
+// Bindings and uniform struct: declared once in src/kernels/matmul/lanes.rs.
 
 // CONV_B (`nn` and `nt` only): op(B) is the patch matrix of a convolution, never stored, with
 // its positions ordered (output pixel, image), images fastest. It is assembled from the
@@ -225,6 +225,10 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
         } else {
             p = panel_rows(kk, cb);
         }
+        // The broadcasts below are written out, not looped: the lane of `subgroupBroadcast`
+        // must be a const-expression in WGSL (a loop index is not one, and `subgroupShuffle`,
+        // which takes any lane, is several times slower on lavapipe), and constant indices into
+        // `x` keep it in registers. Each group of four is the same code for lanes 0..7.
         if (LAYOUT == 2u) {
             let k0 = kk * 4u;
             let last_k = dims.k - 1u;

@@ -5,7 +5,7 @@
 //   `nn`: A [M,K], B [K,N]   needs K % 4 == 0 and N % 4 == 0
 //   `nt`: A [M,K], B [N,K]   needs K % 4 == 0
 //   `tn`: A [K,M], B [K,N]   needs M % 4 == 0 and N % 4 == 0
-// Bindings and uniform struct: declared once in src/kernels/matmul.rs (generated into this module).
+// Bindings and uniform struct: declared once in src/kernels/matmul/mod.rs (generated into this module).
 
 override HAS_BIAS: bool = false;
 

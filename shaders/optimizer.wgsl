@@ -12,7 +12,8 @@
 // IRE (arXiv 2405.20763): with delta = p_new - p the base optimizer's full step (weight decay
 // included), p = p + delta * (1 + kappa * mask). `ire_kappa` is 0 when IRE is off, and then p_new is
 // written unchanged, so the step is bit-identical to the base optimizer's.
-// Bindings and uniform struct: declared once in src/kernels/optimizer.rs (generated into this module).
+// Bindings, uniform struct and the elementwise entry points (each runs `fn <entry>_at(i)`
+// for its elements): declared once in src/kernels/optimizer.rs, generated into this module.
 
 fn apply(i: u32, old: f32, new_value: f32) {
     if (hyper.ire_kappa != 0.0) {
@@ -27,37 +28,23 @@ fn decay_for(i: u32) -> f32 {
     return select(0.0, hyper.weight_decay, i < hyper.decay_end);
 }
 
-@compute @workgroup_size(256)
-fn adamw(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
-            return;
-        }
-        let g = grads[i] * scalars[S_CLIP_SCALE];
-        let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
-        let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
-        state1[i] = m;
-        state2[i] = v;
-        let old = params[i];
-        var p = old * (1.0 - hyper.lr * decay_for(i));
-        let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
-        p -= (hyper.lr / hyper.bias_correction1) * m / denom;
-        apply(i, old, p);
-    }
+fn adamw_at(i: u32) {
+    let g = grads[i] * scalars[S_CLIP_SCALE];
+    let m = hyper.beta1 * state1[i] + (1.0 - hyper.beta1) * g;
+    let v = hyper.beta2 * state2[i] + (1.0 - hyper.beta2) * g * g;
+    state1[i] = m;
+    state2[i] = v;
+    let old = params[i];
+    var p = old * (1.0 - hyper.lr * decay_for(i));
+    let denom = sqrt(v) / hyper.bias_correction2_sqrt + hyper.eps;
+    p -= (hyper.lr / hyper.bias_correction1) * m / denom;
+    apply(i, old, p);
 }
 
-@compute @workgroup_size(256)
-fn sgd(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= hyper.n || scalars[S_NONFINITE] != 0.0) {
-            return;
-        }
-        let p = params[i];
-        let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
-        let buf = hyper.momentum * state1[i] + g;
-        state1[i] = buf;
-        apply(i, p, p - hyper.lr * buf);
-    }
+fn sgd_at(i: u32) {
+    let p = params[i];
+    let g = grads[i] * scalars[S_CLIP_SCALE] + decay_for(i) * p;
+    let buf = hyper.momentum * state1[i] + g;
+    state1[i] = buf;
+    apply(i, p, p - hyper.lr * buf);
 }

@@ -1,42 +1,22 @@
 // ReLU forward/backward and global average pooling (CNHW [channels, batch, pixels] -> [batch,
 // channels], the classifier's row layout) forward/backward.
-// Bindings and uniform struct: declared once in src/kernels/relu_pool.rs (generated into this module).
+// Bindings, uniform struct and the elementwise entry points (each runs `fn <entry>_at(i)`
+// for its elements): declared once in src/kernels/relu_pool.rs, generated into this module.
 
-@compute @workgroup_size(256)
-fn relu_forward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.n) {
-            return;
-        }
-        out[i] = max(a[i], 0.0);
-    }
+fn relu_forward_at(i: u32) {
+    out[i] = max(a[i], 0.0);
 }
 
 // The ReLU with its activation pattern held fixed: out = a where the gate b (the ReLU's output
 // at an anchor point) is positive, else 0. The sharpness probes differentiate through it so that
 // their finite differences see the Hessian PyTorch's autograd sees, without ReLU kinks.
-@compute @workgroup_size(256)
-fn relu_forward_gated(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.n) {
-            return;
-        }
-        out[i] = select(0.0, a[i], b[i] > 0.0);
-    }
+fn relu_forward_gated_at(i: u32) {
+    out[i] = select(0.0, a[i], b[i] > 0.0);
 }
 
 // a: the gate, the ReLU's output (positive exactly where the input was), b: dy.
-@compute @workgroup_size(256)
-fn relu_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.n) {
-            return;
-        }
-        out[i] = select(0.0, b[i], a[i] > 0.0);
-    }
+fn relu_backward_at(i: u32) {
+    out[i] = select(0.0, b[i], a[i] > 0.0);
 }
 
 // One invocation per (batch, channel) output.
@@ -57,15 +37,8 @@ fn pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
 }
 
 // b: dy [batch, channels]; out: dx [channels, batch, pixels].
-@compute @workgroup_size(256)
-fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
-    for (var r = 0u; r < RUN; r++) {
-        let i = run_index(gid, nwg, r);
-        if (i >= d.n * d.batch * d.pixels) {
-            return;
-        }
-        let c = i / (d.batch * d.pixels);
-        let n = (i / d.pixels) % d.batch;
-        out[i] = b[n * d.n + c] / f32(d.pixels);
-    }
+fn pool_backward_at(i: u32) {
+    let c = i / (d.batch * d.pixels);
+    let n = (i / d.pixels) % d.batch;
+    out[i] = b[n * d.n + c] / f32(d.pixels);
 }

@@ -123,11 +123,17 @@ pub struct Shader {
     pub preludes: &'static [&'static str],
     /// Bindings in order: binding `i` of group 0 is `bindings[i]`.
     pub bindings: &'static [Binding],
+    /// Elementwise entry points, each `(entry, stop)`: the source defines `fn {entry}_at(i:
+    /// u32)` for one element, and the module gets the entry point `entry` that visits
+    /// `run_index(gid, nwg, r)` for `r < RUN` (shaders/common.wgsl) until `stop` (a WGSL
+    /// condition on `i`) holds. Launched over [`super::Grid::Elements`].
+    pub elementwise: &'static [(&'static str, &'static str)],
 }
 
 impl Shader {
     /// The complete WGSL module: the common helpers, the shared constants, the structs, the
-    /// binding declarations, the shared preludes, then the file's kernels.
+    /// binding declarations, the shared preludes, the file's kernels, then the entry points of
+    /// its elementwise kernels.
     pub fn module_source(&self, common: &str) -> String {
         let mut text = String::with_capacity(common.len() + self.source.len() + 1024);
         text.push_str(common);
@@ -153,6 +159,22 @@ impl Shader {
             text.push('\n');
         }
         text.push_str(self.source);
+        for (entry, stop) in self.elementwise {
+            let _ = write!(
+                text,
+                "\n@compute @workgroup_size(256)\n\
+                 fn {entry}(@builtin(global_invocation_id) gid: vec3<u32>, \
+                 @builtin(num_workgroups) nwg: vec3<u32>) {{\n\
+                 \x20   for (var r = 0u; r < RUN; r++) {{\n\
+                 \x20       let i = run_index(gid, nwg, r);\n\
+                 \x20       if ({stop}) {{\n\
+                 \x20           return;\n\
+                 \x20       }}\n\
+                 \x20       {entry}_at(i);\n\
+                 \x20   }}\n\
+                 }}\n"
+            );
+        }
         text
     }
 

@@ -17,6 +17,7 @@ const FORWARD: Shader = shader!(
         write("running"),
     ],
     preludes: [super::WORKGROUP_SUM],
+    elementwise: [("forward_eval", "i >= d.channels * d.len")],
 );
 const BACKWARD: Shader = shader!(
     "batchnorm_backward.wgsl",

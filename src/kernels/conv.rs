@@ -12,6 +12,12 @@ const CONV: Shader = shader!(
         read("src"),
         write("dst"),
     ],
+    elementwise: [
+        ("im2col", "i >= d.n"),
+        ("col2im", "i >= d.n"),
+        ("turn_weight", "i >= d.n"),
+        ("to_chwn", "i >= d.n"),
+    ],
 );
 
 /// A square convolution's geometry (input `[channels, batch, height, width]`).

@@ -12,6 +12,7 @@ const GELU: Shader = shader!(
         read("dy"),
         write("out"),
     ],
+    elementwise: [("forward", "i >= dims.n"), ("backward", "i >= dims.n")],
 );
 const RESIDUAL: Shader = shader!(
     "residual.wgsl",
@@ -22,6 +23,7 @@ const RESIDUAL: Shader = shader!(
         read("b"),
         write("out"),
     ],
+    elementwise: [("forward", "i >= dims.n")],
 );
 
 crate::wgsl_struct! {

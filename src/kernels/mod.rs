@@ -28,10 +28,12 @@ const WORKGROUP_SUM: &str = include_str!("../../shaders/workgroup_sum.wgsl");
 
 /// Declares a `Shader` for a file in `shaders/`: the uniform structs it reads (types declared
 /// with `wgsl_struct!`), its bindings in order (`uniform`, `read`, `write`, `read_as`, `write_as`
-/// from `gpu::binding`) and optional shared WGSL preludes. This is the kernel's one interface
-/// declaration: the WGSL declarations and the bind-group layout are generated from it.
+/// from `gpu::binding`), optional shared WGSL preludes, and its elementwise entry points with
+/// the condition that ends each (see [`crate::gpu::Shader::elementwise`]). This is the kernel's
+/// one interface declaration: the WGSL declarations, the elementwise entry points and the
+/// bind-group layout are generated from it.
 macro_rules! shader {
-    ($file:literal, structs: [$($s:ty),* $(,)?], bindings: [$($b:expr),* $(,)?] $(, preludes: [$($p:expr),* $(,)?])? $(,)?) => {{
+    ($file:literal, structs: [$($s:ty),* $(,)?], bindings: [$($b:expr),* $(,)?] $(, preludes: [$($p:expr),* $(,)?])? $(, elementwise: [$($e:expr),* $(,)?])? $(,)?) => {{
         #[allow(unused_imports)]
         use $crate::gpu::binding::{read, read_as, texels, uniform, write, write_as};
         $crate::gpu::Shader {
@@ -41,6 +43,7 @@ macro_rules! shader {
             structs: &[$(<$s as $crate::gpu::WgslStruct>::WGSL),*],
             preludes: &[$($($p),*)?],
             bindings: &[$($b),*],
+            elementwise: &[$($($e),*)?],
         }
     }};
 }

@@ -17,6 +17,11 @@ const SHADER: Shader = shader!(
         write("state2"),
         read("ire_mask"),
     ],
+    // Nothing is updated after a non-finite loss or gradient.
+    elementwise: [
+        ("adamw", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
+        ("sgd", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
+    ],
 );
 
 crate::wgsl_struct! {

@@ -12,6 +12,12 @@ const RELU_POOL: Shader = shader!(
         read("b"),
         write("out"),
     ],
+    elementwise: [
+        ("relu_forward", "i >= d.n"),
+        ("relu_forward_gated", "i >= d.n"),
+        ("relu_backward", "i >= d.n"),
+        ("pool_backward", "i >= d.n * d.batch * d.pixels"),
+    ],
 );
 
 crate::wgsl_struct! {

@@ -14,6 +14,11 @@ const SHADER: Shader = shader!(
         read("dh"),
         write("out"),
     ],
+    elementwise: [
+        ("forward", "i >= dims.n"),
+        ("backward_gate", "i >= dims.n"),
+        ("backward_up", "i >= dims.n"),
+    ],
 );
 
 fn run(ctx: &GpuContext, entry: &'static str, ins: [&Tensor; 3], out: &Tensor) -> Dispatch {

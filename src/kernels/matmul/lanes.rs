@@ -38,6 +38,7 @@ const PAD_COLUMNS: Shader = shader!(
     "pad_columns.wgsl",
     structs: [PadDims],
     bindings: [uniform("d", "PadDims"), read("a"), write("out")],
+    elementwise: [("pad_columns", "i >= d.n")],
 );
 
 crate::wgsl_struct! {

@@ -226,9 +226,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(subgroup_invocation_id) l
             p = panel_rows(kk, cb);
         }
         // The broadcasts below are written out, not looped: the lane of `subgroupBroadcast`
-        // must be a const-expression in WGSL (a loop index is not one, and `subgroupShuffle`,
-        // which takes any lane, is several times slower on lavapipe), and constant indices into
-        // `x` keep it in registers. Each group of four is the same code for lanes 0..7.
+        // must be a const-expression in WGSL (a loop index is not one), and constant indices
+        // into `x` let the compiler keep it in registers. Each group of four is the same code
+        // for lanes 0..7.
         if (LAYOUT == 2u) {
             let k0 = kk * 4u;
             let last_k = dims.k - 1u;

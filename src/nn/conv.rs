@@ -167,7 +167,7 @@ impl Conv2d {
         dx: Option<&Tensor>,
         scratch: &ConvScratch,
     ) -> Vec<Dispatch> {
-        if let Some(out) = self.backward_texels(ctx, x, dy, dx, scratch) {
+        if let Some(out) = self.backward_texels(ctx, (x, dy, dx), scratch) {
             return out;
         }
         let s = self.shape;

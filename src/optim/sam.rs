@@ -2,7 +2,7 @@
 //! in the IRE authors' CIFAR runs: ascend to `theta + rho * g / ||g||`, take the gradient there,
 //! return to `theta`, then apply the base step with that gradient (and IRE, when on).
 
-use super::descriptor::{Descriptor, FamilyDefaults};
+use super::descriptor::Descriptor;
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::sam::{ascend_and_restore, SamBuffers};
 use crate::models::Network;
@@ -14,20 +14,9 @@ pub(super) const SAM: Descriptor = Descriptor {
     menu: "SAM (SGD base)",
     ire_name: "SAM-IRE",
     experiment: "sam-vs-samire",
-    state: &["optimizer.state1"],
-    entry: "sgd",
-    hyper: super::sgd::hyper,
     hyperparameters: &["momentum", "rho"],
     sharpness_aware: true,
-    weight_decay: 5e-4,
-    transformer: FamilyDefaults {
-        peak_lr: 0.3,
-        lr_grid: &[0.25, 0.5, 1.0, 2.0],
-    },
-    resnet: FamilyDefaults {
-        peak_lr: 0.1,
-        lr_grid: &[0.05, 0.1, 0.2],
-    },
+    ..super::sgd::SGD
 };
 
 /// SAM's extra buffers and its step plan (everything before the base optimizer's update).

@@ -28,7 +28,7 @@ pub(super) const SGD: Descriptor = Descriptor {
 };
 
 /// Fills SGD fields of `base`: its momentum.
-pub(super) fn hyper(base: Hyper, c: &OptimizerConfig, _update: u64) -> Hyper {
+fn hyper(base: Hyper, c: &OptimizerConfig, _update: u64) -> Hyper {
     Hyper {
         momentum: c.momentum,
         ..base

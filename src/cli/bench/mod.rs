@@ -12,7 +12,7 @@ use ire_playground::kernels::matmul::MatmulVariant;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
 use ire_playground::optim::{IreConfig, OptimizerKind};
 use ire_playground::train::{Family, Record, TaskData, TrainConfig, Trainer};
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -47,6 +47,24 @@ pub struct BenchArgs {
     profile: bool,
 }
 
+/// One measurement: a preset at a batch size, timed over `steps` steps.
+#[derive(Clone, Copy)]
+struct Case<'a> {
+    preset: &'a str,
+    batch: usize,
+    steps: usize,
+}
+
+impl<'a> Case<'a> {
+    fn new(preset: &'a str, batch: usize, steps: usize) -> Self {
+        Self {
+            preset,
+            batch,
+            steps,
+        }
+    }
+}
+
 /// Mean milliseconds per step of a run of `config` (its first `warm` steps not counted). The
 /// mean, not the median: results arriving together share their time, so single steps' times
 /// are uneven while their sum is exact.
@@ -75,13 +93,8 @@ fn mean_trainer_step_ms(mut trainer: Trainer, warm: usize) -> anyhow::Result<f64
 /// Training-step speed of a preset, and what IRE and the probes cost on top of a base step: a
 /// step with IRE acting but no mask refresh, a step that refreshes the mask, and one probe
 /// (amortised at a probe every 50 steps).
-fn preset_bench(
-    ctx: &GpuContext,
-    corpus: &Arc<Corpus>,
-    preset: &str,
-    batch: usize,
-    steps: usize,
-) -> anyhow::Result<serde_json::Value> {
+fn preset_bench(ctx: &GpuContext, corpus: &Arc<Corpus>, case: Case) -> anyhow::Result<Value> {
+    let (preset, batch, steps) = (case.preset, case.batch, case.steps);
     let model = TransformerConfig::preset(preset, corpus.vocab.len())?;
     let run = (
         &ModelSpec::transformer(model, corpus),
@@ -198,21 +211,15 @@ fn concurrency_bench(
 }
 
 /// SGD step time and images/s of a ResNet preset on the embedded Fashion-MNIST subset.
-fn resnet_bench(
-    ctx: &GpuContext,
-    data: &Arc<ImageDataset>,
-    preset: &str,
-    batch: usize,
-    steps: usize,
-) -> anyhow::Result<serde_json::Value> {
+fn resnet_bench(ctx: &GpuContext, data: &Arc<ImageDataset>, case: Case) -> anyhow::Result<Value> {
+    let (preset, batch, warm) = (case.preset, case.batch, 2);
     let model = ResNetConfig::preset(preset)?;
-    let warm = 2;
     let config = TrainConfig {
         batch,
         warmup: 0,
         eval_every: 0,
         eval_batches: 1,
-        ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, warm + steps)
+        ..TrainConfig::recipe(Family::ResNet, OptimizerKind::Sgd, warm + case.steps)
     };
     let images = TaskData::Images {
         images: data.clone(),
@@ -262,7 +269,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     let mut train = Vec::new();
     let vocab = corpus.vocab.len();
     for preset in args.presets.iter().filter(|p| !p.is_empty()) {
-        let mut entry = preset_bench(&ctx, &corpus, preset, args.batch, args.steps)?;
+        let mut entry = preset_bench(&ctx, &corpus, Case::new(preset, args.batch, args.steps))?;
         if !args.no_pytorch {
             let peer =
                 super::peer::pytorch_step("transformer", preset, args.batch, args.steps, vocab);
@@ -281,7 +288,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
         let data = Arc::new(ImageDataset::fashion_mnist_embedded()?);
         for preset in resnet_presets {
             let batch = args.resnet_batch;
-            let mut entry = resnet_bench(&ctx, &data, preset, batch, args.steps)?;
+            let mut entry = resnet_bench(&ctx, &data, Case::new(preset, batch, args.steps))?;
             if !args.no_pytorch {
                 let peer = super::peer::pytorch_step("resnet", preset, batch, args.steps, 10);
                 super::peer::compare(&mut entry, peer);

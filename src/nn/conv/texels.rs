@@ -78,12 +78,11 @@ impl Conv2d {
     /// patches as the forward pass does; `dx` is, for a "same" convolution at stride 1 whose
     /// patches the product assembles, the convolution of `dy` with the turned weight (no patch
     /// gradient, no col2im), else `col2im(W^T dy)`.
+    /// `(x, dy, dx)` are those of [`Conv2d::backward`].
     pub(super) fn backward_texels(
         &self,
         ctx: &GpuContext,
-        x: &Tensor,
-        dy: &Tensor,
-        dx: Option<&Tensor>,
+        (x, dy, dx): (&Tensor, &Tensor, Option<&Tensor>),
         scratch: &ConvScratch,
     ) -> Option<Vec<Dispatch>> {
         if !self.texel_path(ctx) {

@@ -30,6 +30,8 @@ pub struct Source {
     /// Where the JSON goes.
     #[arg(long)]
     out: PathBuf,
+    #[command(flatten)]
+    kernels: super::KernelsArg,
 }
 
 #[derive(Args, Debug)]
@@ -204,7 +206,7 @@ fn analyse(
         source.data_dir.as_deref(),
         (batch, Some(eval_batches.unwrap_or(1))),
     )?;
-    let ctx = super::open_gpu()?;
+    let ctx = super::open_gpu(&source.kernels)?;
     let config = TrainConfig {
         seed: run.seed,
         ..super::eval::evaluation_config(checkpoint.step, batch, eval_batches.unwrap_or(1))

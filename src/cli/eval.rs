@@ -28,6 +28,8 @@ pub struct EvalArgs {
     /// Transformers trained on --text-file: the same text.
     #[arg(long)]
     text_file: Option<PathBuf>,
+    #[command(flatten)]
+    kernels: super::KernelsArg,
 }
 
 pub fn run(args: EvalArgs) -> anyhow::Result<()> {
@@ -41,7 +43,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<()> {
         (args.batch, args.batches),
     )?;
     let batches = args.batches.unwrap_or(default_batches);
-    let ctx = super::open_gpu()?;
+    let ctx = super::open_gpu(&args.kernels)?;
     let config = evaluation_config(checkpoint.step, args.batch, batches);
     let mut trainer = Trainer::from_checkpoint(&ctx, &checkpoint, config, data)?;
     trainer.submit_eval(batches)?;

@@ -13,7 +13,7 @@ mod text;
 mod train;
 
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
-use ire_playground::gpu::GpuContext;
+use ire_playground::gpu::{GpuContext, KernelFamily};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -90,10 +90,23 @@ pub fn main() -> ExitCode {
 }
 
 /// Opens the adapter and says which one it is (on stderr, so stdout stays machine-readable).
-fn open_gpu() -> anyhow::Result<GpuContext> {
-    let ctx = pollster::block_on(GpuContext::new())?;
-    eprintln!("adapter: {}", ctx.adapter);
+fn open_gpu(kernels: &KernelsArg) -> anyhow::Result<GpuContext> {
+    let mut ctx = pollster::block_on(GpuContext::new())?;
+    if let Some(choice) = &kernels.kernels {
+        ctx = ctx.with_kernels(KernelFamily::parse(choice)?);
+    }
+    eprintln!("adapter: {}; kernels: {}", ctx.adapter, ctx.kernels.name());
     Ok(ctx)
+}
+
+/// `--kernels`: which kernel family a command runs.
+#[derive(clap::Args, Clone, Debug, Default)]
+pub struct KernelsArg {
+    /// Kernel family: auto (the adapter's own), gpu (workgroup-tiled products and attention
+    /// over stored probabilities: what GPUs run) or cpu (the texel matmul and fused attention
+    /// of CPU adapters). Results agree to rounding; overrides the IRE_KERNELS variable.
+    #[arg(long, value_parser = ["auto", "gpu", "cpu"])]
+    pub kernels: Option<String>,
 }
 
 /// What a command reads: `--checkpoint`, the text of `--text-file` and the IDX files (plain

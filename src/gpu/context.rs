@@ -1,6 +1,7 @@
 //! Finding an adapter and opening a device with that adapter's own limits, or adopting a device
 //! that someone else (eframe) opened.
 
+use super::family::KernelFamily;
 use super::pipelines::PipelineCache;
 #[cfg(not(target_arch = "wasm32"))]
 use super::submitter::{Op, Submitter};
@@ -67,6 +68,9 @@ pub struct GpuContext {
     /// The smallest subgroup the device may run, or 0 when subgroup operations are not
     /// enabled on it (kernels that rely on 8 lanes check this first).
     pub subgroup_min_lanes: u32,
+    /// The kernels it runs: the adapter's family unless `IRE_KERNELS` or
+    /// [`GpuContext::with_kernels`] chose the other.
+    pub kernels: KernelFamily,
     pub(crate) pipelines: Arc<PipelineCache>,
     fault: Arc<Mutex<Option<String>>>,
     /// The thread that performs the queue's operations, when one was started.
@@ -101,6 +105,13 @@ impl GpuContext {
         Self::from_adapter(&adapter).await
     }
 
+    /// The same context running the `kernels` family (None: the adapter's own), for the plans
+    /// built from now on.
+    pub fn with_kernels(mut self, kernels: Option<KernelFamily>) -> Self {
+        self.kernels = kernels.unwrap_or(KernelFamily::for_adapter(self.adapter.is_cpu));
+        self
+    }
+
     /// Opens a device on `adapter` requesting the adapter's full limits.
     pub async fn from_adapter(adapter: &wgpu::Adapter) -> Result<Self> {
         let info = adapter.get_info();
@@ -127,7 +138,7 @@ impl GpuContext {
             .await
             .map_err(|e| Error::RequestDevice(e.to_string()))?;
         let lanes = subgroup_min_lanes(&device, &info);
-        Ok(Self::adopt(device, queue, limits, summary, lanes))
+        Self::adopt(device, queue, limits, summary, lanes)
     }
 
     /// Adopts a device opened elsewhere (eframe's renderer). The caller must have opened it with
@@ -145,7 +156,7 @@ impl GpuContext {
             return Err(Error::NoCompute(summary.name));
         }
         let lanes = subgroup_min_lanes(&device, info);
-        Ok(Self::adopt(device, queue, limits, summary, lanes))
+        Self::adopt(device, queue, limits, summary, lanes)
     }
 
     fn adopt(
@@ -154,7 +165,8 @@ impl GpuContext {
         limits: wgpu::Limits,
         summary: AdapterSummary,
         subgroup_min_lanes: u32,
-    ) -> Self {
+    ) -> Result<Self> {
+        let kernels = KernelFamily::from_env()?;
         // wgpu's default reaction to an uncaptured error or a lost device is a panic, which in
         // the browser kills the page and every result with it. Record it instead; the trainer
         // turns it into `Error::DeviceFault` at its next poll.
@@ -170,7 +182,8 @@ impl GpuContext {
                 record_fault(&on_lost, format!("device lost ({reason:?}): {message}"));
             }
         });
-        Self {
+        let ctx = Self {
+            kernels: KernelFamily::for_adapter(summary.is_cpu),
             device,
             queue,
             limits,
@@ -180,7 +193,8 @@ impl GpuContext {
             fault,
             #[cfg(not(target_arch = "wasm32"))]
             submitter: None,
-        }
+        };
+        Ok(ctx.with_kernels(kernels))
     }
 
     /// Hands the queue to a thread of its own (`gpu/submitter.rs`): submissions return at once

@@ -2,6 +2,7 @@
 
 pub mod binding;
 mod context;
+mod family;
 mod pipelines;
 mod plan;
 mod readback;
@@ -13,6 +14,7 @@ mod texels;
 
 pub use binding::{Access, Binding, Shader, WgslStruct};
 pub use context::{AdapterSummary, GpuContext};
+pub use family::{KernelFamily, KERNELS_ENV};
 pub use pipelines::{grid_1d, grid_items, uniform_binding, Grid, Kernel, PipelineCache};
 pub use plan::{Dispatch, Plan, Timed, Work};
 pub use readback::ReadbackRing;

@@ -204,7 +204,7 @@ impl GpuContext {
     /// on CPU adapters, where each invocation has a fixed start-up cost (A/B on lavapipe,
     /// ResNet-8 step: see docs/BENCHMARKS.md), 1 on GPUs, whose kernels are unchanged.
     pub fn elementwise_run(&self) -> usize {
-        if self.adapter.is_cpu {
+        if self.kernels == super::KernelFamily::Cpu {
             16
         } else {
             1

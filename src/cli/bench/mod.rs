@@ -18,6 +18,8 @@ use std::time::Instant;
 
 #[derive(Args, Debug)]
 pub struct BenchArgs {
+    #[command(flatten)]
+    kernels: super::KernelsArg,
     /// Timed training steps per preset and configuration (after warm-up steps).
     #[arg(long, default_value_t = 10)]
     steps: usize,
@@ -241,7 +243,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     if args.steps == 0 {
         anyhow::bail!("--steps must be at least 1: a mean over no steps is no figure");
     }
-    let ctx = super::open_gpu()?;
+    let ctx = super::open_gpu(&args.kernels)?;
     let corpus = Arc::new(Corpus::shakespeare()?);
     if args.profile {
         let preset = args.presets.first().map_or("tiny", String::as_str);
@@ -311,6 +313,7 @@ pub fn run(args: BenchArgs) -> anyhow::Result<()> {
     }
     let out = json!({
         "adapter": ctx.adapter.as_ref(),
+        "kernels": ctx.kernels,
         "matmul_variant_used": format!("{preferred:?}").to_lowercase(),
         "matmul_gflops": matmul,
         "train_step": train,

@@ -33,6 +33,8 @@ pub struct ExperimentArgs {
     /// Where run logs go.
     #[arg(long, default_value = "runs")]
     out: PathBuf,
+    #[command(flatten)]
+    kernels: super::KernelsArg,
     /// Model preset [default: tiny; resnet-ire: resnet-tiny].
     #[arg(long)]
     preset: Option<String>,
@@ -174,7 +176,7 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
     // Before any run: the folder must take files (the logs, `.done` markers and summary).
     ire_playground::files::check_output(&dir.join("summary.json"))?;
     let lab = Lab {
-        ctx: super::open_gpu()?,
+        ctx: super::open_gpu(&args.kernels)?,
         workload,
         dir,
         backend,

@@ -103,6 +103,8 @@ pub struct TrainArgs {
     /// --steps, --log, --save, --checkpoint-every and --data-dir may be given).
     #[arg(long)]
     pub(super) resume: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) kernels: crate::cli::KernelsArg,
     /// Switch IRE on (from --ire-start) over the base optimizer.
     #[arg(long)]
     ire: bool,
@@ -236,8 +238,9 @@ impl TrainArgs {
 
 /// Flags that may take any value with `--resume` (the checkpoint fixes everything else: those
 /// flags may be repeated with the checkpoint's values, see `resume::check_agrees`).
-pub(super) const RESUME_FLAGS: [&str; 8] = [
+pub(super) const RESUME_FLAGS: [&str; 9] = [
     "verbose",
+    "kernels",
     "resume",
     "steps",
     "log",

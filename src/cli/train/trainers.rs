@@ -24,7 +24,7 @@ pub(super) fn trainer(
         None => fresh_model(args, &data, config)?,
     };
     let described = describe(&model, &data_note);
-    let ctx = crate::cli::open_gpu()?;
+    let ctx = crate::cli::open_gpu(&args.kernels)?;
     let trainer = match checkpoint {
         Some(c) => Trainer::from_checkpoint(&ctx, c, config.clone(), data)?,
         None => Trainer::build(&ctx, &model, config.clone(), data)?,

@@ -2,7 +2,7 @@
 //! operands are copied into textures ([`Texels`]) and multiplied from there.
 
 use super::shape::{Layout, MatmulShape, Operand};
-use crate::gpu::{Dispatch, GpuContext, Grid, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
+use crate::gpu::{Dispatch, GpuContext, Grid, KernelFamily, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
 use crate::kernels::conv::ConvShape;
 use crate::kernels::shader;
 
@@ -65,7 +65,7 @@ crate::wgsl_struct! {
 
 /// Whether this adapter runs the kernel: a CPU adapter whose subgroups hold a whole workgroup.
 pub fn available(ctx: &GpuContext) -> bool {
-    ctx.adapter.is_cpu && ctx.subgroup_min_lanes >= LANES
+    ctx.kernels == KernelFamily::Cpu && ctx.adapter.is_cpu && ctx.subgroup_min_lanes >= LANES
 }
 
 /// One product: `C[m,n] = op(A) op(B) (+ bias)`, C stored row-major.

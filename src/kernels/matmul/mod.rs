@@ -7,7 +7,7 @@ mod shape;
 pub use shape::{Layout, MatmulShape, Operand};
 
 use super::shader;
-use crate::gpu::{grid_items, Dispatch, GpuContext, Shader, Tensor};
+use crate::gpu::{grid_items, Dispatch, GpuContext, KernelFamily, Shader, Tensor};
 
 const MATMUL: Shader = shader!(
     "matmul.wgsl",
@@ -73,7 +73,7 @@ impl MatmulVariant {
     pub fn for_shape(ctx: &GpuContext, m: usize) -> Self {
         if lanes::available(ctx) {
             Self::Lanes
-        } else if ctx.adapter.is_cpu || m < 64 {
+        } else if ctx.kernels == KernelFamily::Cpu || m < 64 {
             Self::Vec4
         } else {
             Self::Tiled

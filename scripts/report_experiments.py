@@ -49,7 +49,7 @@ def main():
                 sections.append(text)
                 rows += verdicts
     rows.append(verdict.Row(
-        "the 5.4x claim on the paper's own configuration (`small`: 2 layers, d 128, 8 heads; 20,000+ steps)",
+        "the 5.4x claim at a larger scale (`small`: the paper's block shape, 2 layers, d 128, 8 heads, on characters; 20,000+ steps)",
         "`experiment admire-long --preset small --steps 20000` (defined, resumable)",
         "not run: it needs a GPU, and none was available to these sessions", "not tested at this scale"))
     for name in SHORT:

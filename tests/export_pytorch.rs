@@ -282,7 +282,13 @@ fn torchrun_with_two_processes_is_the_same_run() {
     ];
     run_python(&py, &[&args[..], &tail[..]].concat());
     let single_log = single.with_extension("jsonl");
-    assert_losses_agree("torchrun, 2 processes vs 1", &single_log, &two, 1e-5);
+    // Two processes average two half-batch gradients, one process one batch's: float32 rounding
+    // apart (about 1e-7). A mask refresh can then flip a coordinate that sits at the gamma
+    // threshold, whose amplified step carries the difference on: from the GPU kernel family's
+    // step-10 weights the refresh at step 16 moves the loss 3e-6 apart, 1.06e-5 by step 20
+    // (1.6e-7 from the CPU family's). 1e-4 is the export's own standard over 20 steps with a
+    // refresh inside.
+    assert_losses_agree("torchrun, 2 processes vs 1", &single_log, &two, 1e-4);
 }
 
 #[test]

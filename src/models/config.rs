@@ -43,7 +43,8 @@ pub const PRESETS: &[&str] = &["tiny", "small", "llama-tiny", "llama-small"];
 impl TransformerConfig {
     /// A named preset for a vocabulary of `vocab` tokens:
     /// `tiny` (1 layer, d 64, 4 heads, d_ff 256, T 64) for tests and CPU adapters;
-    /// `small` (2 layers, d 128, 8 heads, d_ff 512, T 128), the IRE paper's small transformer;
+    /// `small` (2 layers, d 128, 8 heads, d_ff 512, T 128), the block shape of the IRE paper's small
+    /// transformer (whose model is word-level, its embedding and head most of its parameters);
     /// `llama-tiny` and `llama-small`: the same sizes in Llama's design, the SwiGLU width chosen
     /// (8/3 d, rounded up to a multiple of 8) so that the parameter count matches.
     pub fn preset(name: &str, vocab: usize) -> Result<Self> {

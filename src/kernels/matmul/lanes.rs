@@ -2,7 +2,9 @@
 //! operands are copied into textures ([`Texels`]) and multiplied from there.
 
 use super::shape::{Layout, MatmulShape, Operand};
-use crate::gpu::{Dispatch, GpuContext, Grid, KernelFamily, Shader, Tensor, Texels, TEXEL_ROW_WGSL};
+use crate::gpu::{
+    Dispatch, GpuContext, Grid, KernelFamily, Shader, Tensor, Texels, TEXEL_ROW_WGSL,
+};
 use crate::kernels::conv::ConvShape;
 use crate::kernels::shader;
 

@@ -71,7 +71,7 @@ pub struct OptimizerBuffers<'a> {
 }
 
 /// One update of all parameters by the update rule at `entry` in shaders/optimizer.wgsl (an
-/// optimizer's [`crate::optim::Descriptor::entry`]).
+/// optimizer descriptor's `entry`).
 pub fn update(ctx: &GpuContext, entry: &'static str, b: OptimizerBuffers<'_>) -> Dispatch {
     let kernel = ctx.kernel(&SHADER, entry, &[ctx.run_constant()]);
     kernel.dispatch(

@@ -73,10 +73,14 @@ pub(super) fn is_named_after(save: &Path, path: &Path) -> bool {
     else {
         return false;
     };
-    let periodic = tag
-        .strip_prefix("step")
-        .is_some_and(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let periodic = tag.strip_prefix("step").and_then(step_spelled).is_some();
     same_folder && (periodic || tag == "diverged")
+}
+
+/// The step `digits` names when spelled as a run writes it (not `007`, `+7` or empty).
+fn step_spelled(digits: &str) -> Option<usize> {
+    let step: usize = digits.parse().ok()?;
+    (step.to_string() == digits).then_some(step)
 }
 
 /// The periodic checkpoints of `save` on disk, oldest first.
@@ -90,9 +94,7 @@ pub(super) fn periodic_files(save: &Path) -> Vec<(usize, PathBuf)> {
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
             let digits = name.strip_prefix(&prefix)?.strip_suffix(".safetensors")?;
-            let step: usize = digits.parse().ok()?;
-            // Only the spelling the run writes (not `step007` or `step+7`).
-            (step.to_string() == digits).then(|| (step, e.path()))
+            step_spelled(digits).map(|step| (step, e.path()))
         })
         .collect();
     found.sort();
@@ -118,5 +120,27 @@ pub(super) fn prune_periodic(save: &Path, keep: usize, run_id: &str) {
     let excess = found.len().saturating_sub(keep);
     for (_, path) in found.into_iter().take(excess) {
         let _ = std::fs::remove_file(path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_names_a_run_writes_are_its_own() {
+        let dir = std::env::temp_dir().join(format!("ire-periodic-names-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let save = dir.join("run.safetensors");
+        let named = |name: &str| is_named_after(&save, &dir.join(name));
+        assert!(named("run-step7.safetensors") && named("run-diverged.safetensors"));
+        for other in [
+            "run-step007.safetensors",
+            "run-step+7.safetensors",
+            "run-step.safetensors",
+        ] {
+            assert!(!named(other), "{other}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

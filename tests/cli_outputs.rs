@@ -52,16 +52,18 @@ fn the_log_cannot_take_a_name_the_run_gives_its_checkpoints() {
         );
         assert!(!log.exists());
     }
-    // A name that only looks alike is fine.
-    let log = dir.join("run-steps.jsonl");
-    succeed(&train(&[
-        "--steps",
-        "2",
-        "--save",
-        s(&save),
-        "--log",
-        s(&log),
-    ]));
+    // A name that only looks alike is fine, as is a step spelled as the run never writes it.
+    for name in ["run-steps.jsonl", "run-step007.safetensors"] {
+        let log = dir.join(name);
+        succeed(&train(&[
+            "--steps",
+            "2",
+            "--save",
+            s(&save),
+            "--log",
+            s(&log),
+        ]));
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -122,25 +122,3 @@ pub(super) fn prune_periodic(save: &Path, keep: usize, run_id: &str) {
         let _ = std::fs::remove_file(path);
     }
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn only_the_names_a_run_writes_are_its_own() {
-        let dir = std::env::temp_dir().join(format!("ire-periodic-names-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let save = dir.join("run.safetensors");
-        let named = |name: &str| is_named_after(&save, &dir.join(name));
-        assert!(named("run-step7.safetensors") && named("run-diverged.safetensors"));
-        for other in [
-            "run-step007.safetensors",
-            "run-step+7.safetensors",
-            "run-step.safetensors",
-        ] {
-            assert!(!named(other), "{other}");
-        }
-        let _ = std::fs::remove_dir_all(&dir);
-    }
-}

@@ -87,6 +87,26 @@ impl Default for IreConfig {
 }
 
 impl IreConfig {
+    /// Rejects a kappa outside [0, 100].
+    pub fn check_kappa(kappa: f32) -> Result<()> {
+        if kappa.is_finite() && (0.0..=100.0).contains(&kappa) {
+            Ok(())
+        } else {
+            Err(Error::InvalidConfig(format!(
+                "kappa must be in [0, 100], got {kappa}"
+            )))
+        }
+    }
+
+    /// Rejects a refresh interval of 0.
+    pub fn check_mask_every(mask_every: usize) -> Result<()> {
+        if mask_every == 0 {
+            Err(Error::InvalidConfig("mask-every must be at least 1".into()))
+        } else {
+            Ok(())
+        }
+    }
+
     /// Rejects values outside the algorithm's domain.
     pub fn validate(&self) -> Result<()> {
         let bad = |m: String| Err(Error::InvalidConfig(m));

@@ -3,7 +3,7 @@
 //! may change all three while a run trains.
 
 use super::IreConfig;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde::{Deserialize, Serialize};
 
 /// The live parameters: IRE's switch, its amplification kappa and its mask-refresh interval K.
@@ -116,28 +116,6 @@ impl IreTiming {
     /// IRE was switched on: its next acting step refreshes the mask.
     pub fn switched_on(&mut self) {
         self.last_refresh = None;
-    }
-}
-
-impl IreConfig {
-    /// Rejects a kappa outside [0, 100].
-    pub fn check_kappa(kappa: f32) -> Result<()> {
-        if kappa.is_finite() && (0.0..=100.0).contains(&kappa) {
-            Ok(())
-        } else {
-            Err(Error::InvalidConfig(format!(
-                "kappa must be in [0, 100], got {kappa}"
-            )))
-        }
-    }
-
-    /// Rejects a refresh interval of 0.
-    pub fn check_mask_every(mask_every: usize) -> Result<()> {
-        if mask_every == 0 {
-            Err(Error::InvalidConfig("mask-every must be at least 1".into()))
-        } else {
-            Ok(())
-        }
     }
 }
 

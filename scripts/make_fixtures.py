@@ -133,9 +133,32 @@ def kernels():
             pd.grad, pn.grad = gi[:decay_end].clone(), gi[decay_end:].clone()
             opt.step()
         t[f"opt.{name}"] = torch.cat([pd.detach(), pn.detach()])
+    # Lion (no torch.optim.Lion): the paper's Algorithm 2 in float64, weight decay 1.0 below
+    # decay_end, betas (0.9, 0.99).
+    lion = Lion(p0.clone(), decay_end, weight_decay=1.0)
+    for i, gi in enumerate(gs):
+        lion.step(gi, lrs[i])
+    t["opt.lion"] = lion.p
     t.update(aligned_matmul())
     t.update(padded_matmul())
     save_file(f32(t), os.path.join(OUT, "kernels.safetensors"))
+
+
+class Lion:
+    """Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2) on a
+    flat vector: c = b1 m + (1 - b1) g; p = p (1 - lr wd) - lr sign(c); m = b2 m + (1 - b2) g,
+    weight decay on the first `decay_end` coordinates."""
+
+    def __init__(self, p, decay_end, weight_decay, betas=(0.9, 0.99)):
+        self.p, self.m, self.betas = p, torch.zeros_like(p), betas
+        self.wd = torch.zeros_like(p)
+        self.wd[:decay_end] = weight_decay
+
+    def step(self, g, lr):
+        b1, b2 = self.betas
+        c = b1 * self.m + (1 - b1) * g
+        self.p = self.p * (1 - lr * self.wd) - lr * torch.sign(c)
+        self.m = b2 * self.m + (1 - b2) * g
 
 
 def attention_case(tag, shape, rnd):
@@ -290,6 +313,11 @@ def ire():
                     pd.copy_(new[:decay_end])
                     pn.copy_(new[decay_end:])
         t[f"ire.{name}"] = torch.cat([pd.detach(), pn.detach()])
+    lion = Lion(p0.clone(), decay_end, weight_decay=1.0)
+    lion.step(g0, 1e-2)
+    before = lion.p.clone()
+    lion.step(g1, 1e-2)
+    t["ire.lion"] = before + (lion.p - before) * (1 + kappa * mask)
     save_file(f32(t), os.path.join(OUT, "ire.safetensors"))
 
 
@@ -439,6 +467,84 @@ def llama():
     save_file(f32({k: v.detach() for k, v in t.items()}), os.path.join(OUT, "llama.safetensors"), metadata=meta)
 
 
+def newton_schulz(u, steps=5, coefficients=(3.4445, -4.7750, 2.0315), eps=1e-7):
+    """Muon's orthogonalisation of the 2-D update `u` (Jordan et al. 2024, as published), in
+    float64: normalise by the Frobenius norm, then `X <- a X + (b A + c A^2) X`, `A = X X^T`,
+    in the wide orientation."""
+    a, b, c = coefficients
+    tall = u.shape[0] > u.shape[1]
+    x = u.T if tall else u
+    x = x / x.norm().clamp(min=eps)
+    for _ in range(steps):
+        gram = x @ x.T
+        x = a * x + (b * gram + c * gram @ gram) @ x
+    return x.T if tall else x
+
+
+def muon():
+    """Three Muon steps on a small parameter set: hidden matrices (one wide, one tall, and a
+    convolution's filters as the matrix [out, in*k*k]) by Muon, an outer embedding and a bias by
+    AdamW at Muon's aux learning rate. Two references: the algorithm written out in float64
+    (momentum 0.95 with Nesterov, the shape factor sqrt(max(1, rows/cols)), decoupled decay),
+    and torch.optim.Muon (which orthogonalises in bfloat16) with torch.optim.AdamW."""
+    gen = torch.Generator().manual_seed(97)
+    shapes = {"emb.weight": (30, 8), "h1.weight": (24, 40), "h1.bias": (24,), "h2.weight": (48, 16),
+              "conv.weight": (6, 4, 3, 3)}
+    hidden = ["h1.weight", "h2.weight", "conv.weight"]
+    decayed = {"emb.weight", "h1.weight", "h2.weight", "conv.weight"}
+    lrs, aux_ratio, wd, mu = [2e-2, 1.5e-2, 1e-2], 3e-3 / 2e-2, 0.01, 0.95
+    t = {}
+    for name, shape in shapes.items():
+        t[f"muon.{name}.p0"] = torch.randn(*shape, generator=gen, dtype=torch.float64)
+        for i in range(3):
+            t[f"muon.{name}.g{i}"] = torch.randn(*shape, generator=gen, dtype=torch.float64)
+
+    def adamw_part(params, dtype):
+        groups = [{"params": [p], "weight_decay": wd if n in decayed else 0.0} for n, p in params.items()]
+        return torch.optim.AdamW(groups, lr=lrs[0] * aux_ratio, betas=(0.9, 0.95), eps=1e-8)
+
+    # The algorithm in float64.
+    p = {n: t[f"muon.{n}.p0"].clone() for n in shapes}
+    buf = {n: torch.zeros_like(p[n]) for n in hidden}
+    others = {n: p[n].clone().requires_grad_() for n in shapes if n not in hidden}
+    adam = adamw_part(others, torch.float64)
+    for i, lr in enumerate(lrs):
+        for n in hidden:
+            g = t[f"muon.{n}.g{i}"]
+            buf[n] = mu * buf[n] + (1 - mu) * g
+            u = (1 - mu) * g + mu * buf[n]
+            rows = p[n].shape[0]
+            cols = p[n].numel() // rows
+            o = newton_schulz(u.reshape(rows, cols)).reshape(p[n].shape)
+            p[n] = p[n] * (1 - lr * wd) - lr * math.sqrt(max(1.0, rows / cols)) * o
+        for group in adam.param_groups:
+            group["lr"] = lr * aux_ratio
+        for n, q in others.items():
+            q.grad = t[f"muon.{n}.g{i}"].clone()
+        adam.step()
+    for n in shapes:
+        t[f"muon.{n}.want"] = (others[n].detach() if n in others else p[n]).clone()
+
+    # torch.optim.Muon (float32, bfloat16 inside) on the matrices as 2-D tensors.
+    mats = {n: t[f"muon.{n}.p0"].float().reshape(shapes[n][0], -1).clone().requires_grad_() for n in hidden}
+    others = {n: t[f"muon.{n}.p0"].float().clone().requires_grad_() for n in shapes if n not in hidden}
+    opt = torch.optim.Muon(list(mats.values()), lr=lrs[0], weight_decay=wd, momentum=mu, nesterov=True)
+    adam = adamw_part(others, torch.float32)
+    for i, lr in enumerate(lrs):
+        for group in opt.param_groups:
+            group["lr"] = lr
+        for group in adam.param_groups:
+            group["lr"] = lr * aux_ratio
+        for n, q in {**mats, **others}.items():
+            q.grad = t[f"muon.{n}.g{i}"].float().reshape(q.shape).clone()
+        opt.step()
+        adam.step()
+    for n in shapes:
+        q = mats[n] if n in mats else others[n]
+        t[f"muon.{n}.torch"] = q.detach().reshape(shapes[n]).clone()
+    save_file(f32(t), os.path.join(OUT, "muon.safetensors"))
+
+
 if __name__ == "__main__":
     os.makedirs(OUT, exist_ok=True)
     kernels()
@@ -446,4 +552,5 @@ if __name__ == "__main__":
     ire()
     sharpness()
     llama()
+    muon()
     print("fixtures written to", os.path.normpath(OUT))

@@ -1,15 +1,15 @@
 //! IRE against outside references: the GPU radix-select threshold against numpy's exact k-th
-//! value on 4M entries with ties and zeros; one AdmIRE and one SGD-IRE step against a PyTorch
+//! value on 4M entries with ties and zeros; one AdmIRE, SGD-IRE and Lion-IRE step against a PyTorch
 //! re-implementation of the authors' update (tests/fixtures/ire.safetensors); and the trainer's
 //! IRE semantics (off means base optimizer exactly, toggles, mask size).
 
 mod common;
 
+use common::update::UpdateRig;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::data::Corpus;
 use ire_playground::gpu::{Plan, Tensor};
 use ire_playground::kernels::ire::{mark, select_kth, MaskBuffers, SelectScratch};
-use ire_playground::kernels::optimizer::{self, Hyper, OptimizerBuffers};
 use ire_playground::kernels::reduce::{self, ReduceMode};
 use ire_playground::kernels::slot;
 use ire_playground::models::TransformerConfig;
@@ -91,56 +91,15 @@ fn ire_step(rule: OptimizerKind, want: &str) {
     let ctx = ctx();
     let f = Fixture::load("ire.safetensors");
     let params = f.tensor(&ctx, "ire.p0");
-    let n = params.len;
-    let grads = Tensor::zeros(&ctx, "grads", n);
-    let m = Tensor::zeros(&ctx, "m", n);
-    let v = Tensor::zeros(&ctx, "v", n);
+    let grads = Tensor::zeros(&ctx, "grads", params.len);
     let mask = f.tensor(&ctx, "ire.mask");
-    let mut scalars = vec![0.0f32; slot::COUNT];
-    scalars[slot::CLIP_SCALE] = 1.0;
-    let scalars = Tensor::from_slice(&ctx, "scalars", &scalars);
-    let hyper_buf = ctx.uniform(&Hyper::default());
-    let buffers = OptimizerBuffers {
-        hyper: &hyper_buf,
-        scalars: &scalars,
-        grads: &grads,
-        params: &params,
-        state: [&m, &v],
-        ire_mask: &mask,
-    };
-    let mut plan = Plan::new();
-    plan.push(optimizer::update(&ctx, rule.descriptor().entry, buffers));
+    let rig = UpdateRig::new(&ctx, rule, (&params, &grads), &mask, 1500);
     for (t, (g, kappa)) in [("ire.g0", 0.0f32), ("ire.g1", 3.0)]
         .into_iter()
         .enumerate()
     {
         grads.write(&ctx, f.f(g));
-        let t1 = (t + 1) as i32;
-        let base = Hyper {
-            n: n as u32,
-            decay_end: 1500,
-            lr: 1e-2,
-            ire_kappa: kappa,
-            ..Default::default()
-        };
-        let hyper = match rule {
-            OptimizerKind::AdamW => Hyper {
-                weight_decay: 0.1,
-                beta1: 0.9,
-                beta2: 0.95,
-                eps: 1e-8,
-                bias_correction1: 1.0 - 0.9f32.powi(t1),
-                bias_correction2_sqrt: (1.0 - 0.95f32.powi(t1)).sqrt(),
-                ..base
-            },
-            OptimizerKind::Sgd | OptimizerKind::Sam => Hyper {
-                weight_decay: 5e-4,
-                momentum: 0.9,
-                ..base
-            },
-        };
-        ctx.write_buffer(&hyper_buf, 0, bytemuck::bytes_of(&hyper));
-        plan.submit(&ctx);
+        rig.step(&ctx, t as u64 + 1, 1e-2, kappa);
     }
     assert_close(want, &read(&ctx, &params), f.f(want), 1e-6, 1e-5);
 }
@@ -153,6 +112,11 @@ fn admire_step_matches_pytorch_reimplementation() {
 #[test]
 fn sgd_ire_step_matches_pytorch_reimplementation() {
     ire_step(OptimizerKind::Sgd, "ire.sgd");
+}
+
+#[test]
+fn lion_ire_step_matches_pytorch_reimplementation() {
+    ire_step(OptimizerKind::Lion, "ire.lion");
 }
 
 /// A `tiny` transformer run of `config` on the embedded corpus.

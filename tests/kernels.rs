@@ -4,11 +4,12 @@
 
 mod common;
 
+use common::update::UpdateRig;
 use common::{assert_close, ctx, read, Fixture};
 use ire_playground::gpu::{KernelFamily, Plan, Tensor};
 use ire_playground::kernels::{
-    attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul,
-    optimizer, reduce, slot,
+    attention, attention_fused, cross_entropy, elementwise, embedding, layernorm, matmul, reduce,
+    slot,
 };
 use ire_playground::optim::OptimizerKind;
 use matmul::{lanes, Layout, MatmulShape, MatmulVariant, Operand};
@@ -606,57 +607,12 @@ fn optimizer_three_steps(rule: OptimizerKind, want: &str) {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
     let params = f.tensor(&ctx, "opt.p0");
-    let n = params.len;
-    let grads = Tensor::zeros(&ctx, "grads", n);
-    let m = Tensor::zeros(&ctx, "m", n);
-    let v = Tensor::zeros(&ctx, "v", n);
-    let mut scalars = vec![0.0f32; slot::COUNT];
-    scalars[slot::CLIP_SCALE] = 1.0;
-    let scalars = Tensor::from_slice(&ctx, "scalars", &scalars);
-    let hyper_buf = ctx.uniform(&optimizer::Hyper::default());
-    let no_mask = Tensor::zeros(&ctx, "mask", n);
-    let step = optimizer::update(
-        &ctx,
-        rule.descriptor().entry,
-        optimizer::OptimizerBuffers {
-            hyper: &hyper_buf,
-            scalars: &scalars,
-            grads: &grads,
-            params: &params,
-            state: [&m, &v],
-            ire_mask: &no_mask,
-        },
-    );
-    let mut plan = Plan::new();
-    plan.push(step);
-    let (b1, b2) = (0.9f32, 0.95f32);
+    let grads = Tensor::zeros(&ctx, "grads", params.len);
+    let no_mask = Tensor::zeros(&ctx, "mask", params.len);
+    let rig = UpdateRig::new(&ctx, rule, (&params, &grads), &no_mask, 2000);
     for (t, lr) in [1e-2f32, 7e-3, 3e-3].into_iter().enumerate() {
         grads.write(&ctx, f.f(&format!("opt.g{t}")));
-        let t1 = (t + 1) as i32;
-        let hyper = match rule {
-            OptimizerKind::AdamW => optimizer::Hyper {
-                n: n as u32,
-                decay_end: 2000,
-                lr,
-                weight_decay: 0.1,
-                beta1: b1,
-                beta2: b2,
-                eps: 1e-8,
-                bias_correction1: 1.0 - b1.powi(t1),
-                bias_correction2_sqrt: (1.0 - b2.powi(t1)).sqrt(),
-                ..Default::default()
-            },
-            OptimizerKind::Sgd | OptimizerKind::Sam => optimizer::Hyper {
-                n: n as u32,
-                decay_end: 2000,
-                lr,
-                weight_decay: 5e-4,
-                momentum: 0.9,
-                ..Default::default()
-            },
-        };
-        ctx.write_buffer(&hyper_buf, 0, bytemuck::bytes_of(&hyper));
-        plan.submit(&ctx);
+        rig.step(&ctx, t as u64 + 1, lr, 0.0);
     }
     assert_close(want, &read(&ctx, &params), f.f(want), 1e-6, 1e-5);
 }
@@ -669,6 +625,13 @@ fn adamw_matches_torch_optim() {
 #[test]
 fn sgd_momentum_matches_torch_optim() {
     optimizer_three_steps(OptimizerKind::Sgd, "opt.sgd");
+}
+
+/// Lion against the fixture script's implementation of the paper's Algorithm 2 (PyTorch has no
+/// Lion of its own).
+#[test]
+fn lion_matches_the_papers_algorithm_in_pytorch() {
+    optimizer_three_steps(OptimizerKind::Lion, "opt.lion");
 }
 
 /// The two-stage column reductions (bias and LayerNorm parameter gradients) over several row

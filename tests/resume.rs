@@ -89,11 +89,20 @@ fn transformer_runs_resume_bit_identically() {
     let mut sam = transformer_config(OptimizerKind::Sam, 2 * n);
     sam.ire.enabled = true;
     sam.ire.start = Some(1);
+    let with_ire = |kind| {
+        let mut c = transformer_config(kind, 2 * n);
+        c.ire.enabled = true;
+        c.ire.start = Some(1);
+        c.ire.mask_every = 3;
+        c
+    };
     for (what, config) in [
         ("AdamW", transformer_config(OptimizerKind::AdamW, 2 * n)),
         ("AdmIRE with a switch at step 6", admire),
         ("SGD", transformer_config(OptimizerKind::Sgd, 2 * n)),
         ("SAM-IRE", sam),
+        ("Lion-IRE", with_ire(OptimizerKind::Lion)),
+        ("Muon-IRE", with_ire(OptimizerKind::Muon)),
     ] {
         assert_resume_is_exact(&ctx, what, n, corpus.clone().into(), || {
             common::text_trainer(&ctx, model, config.clone(), corpus.clone()).unwrap()

@@ -24,7 +24,7 @@ class Checkpoint:
     vocab: str | None
     step: int
     train_config: dict
-    parameters: list  # [(name, decayed)] in declaration order
+    parameters: list  # [(name, decayed, outer)] in declaration order (outer: input/output layer)
     tensors: dict  # the model's state dict (parameters and buffers)
     host: dict | None = None  # the `train_state` metadata: counters and generator states
     state: dict = field(default_factory=dict)  # flat training-state tensors by name
@@ -62,7 +62,8 @@ def load(path: str) -> Checkpoint:
         vocab=meta.get("vocab"),
         step=int(meta["step"]),
         train_config=json.loads(meta["train_config"]),
-        parameters=[(n, bool(d)) for n, d in json.loads(meta["parameters"])],
+        # A file from before the outer flag (two fields) predates Muon, which alone reads it.
+        parameters=[(p[0], bool(p[1]), len(p) > 2 and bool(p[2])) for p in json.loads(meta["parameters"])],
         tensors=model_tensors,
         host=host,
         state=state,
@@ -83,7 +84,7 @@ def save(path: str, ckpt: Checkpoint) -> None:
         "config": ckpt.config_json,
         "step": str(ckpt.step),
         "train_config": json.dumps(ckpt.train_config),
-        "parameters": json.dumps([[n, d] for n, d in ckpt.parameters]),
+        "parameters": json.dumps([list(p) for p in ckpt.parameters]),
     }
     if ckpt.vocab is not None:
         meta["vocab"] = ckpt.vocab

@@ -50,13 +50,13 @@ class Run:
         self.model = build(ckpt.family, ckpt.config).to(self.device)
         self.model.load_state_dict({k: v for k, v in ckpt.tensors.items()}, strict=True)
         named = dict(self.model.named_parameters())
-        order = [n for n, _ in ckpt.parameters]
+        order = [n for n, *_ in ckpt.parameters]
         if sorted(order) != sorted(named):
             raise ValueError("the checkpoint's parameter list does not match the model")
         self.names = order
         self.params = [named[n] for n in order]
         self.sizes = [p.numel() for p in self.params]
-        decay = torch.cat([torch.full((p.numel(),), float(d)) for p, (_, d) in zip(self.params, ckpt.parameters)])
+        decay = torch.cat([torch.full((p.numel(),), float(d)) for p, (_, d, _) in zip(self.params, ckpt.parameters)])
         self.ddp = self.model
         if self.world > 1:
             if ckpt.family == "resnet":

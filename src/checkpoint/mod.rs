@@ -183,13 +183,14 @@ impl Checkpoint {
             ModelSpec::ResNet(config) => serde_json::to_string(config),
         };
         meta.insert("config".into(), config.expect("configs serialise"));
-        // The parameters' declaration order (that of the training-state tensors) and which of
-        // them are weight-decayed: what an exported PyTorch run needs to read the state.
-        let parameters: Vec<(String, bool)> = self
+        // The parameters' declaration order (that of the training-state tensors), which of
+        // them are weight-decayed and which belong to the input or output layers (left to
+        // AdamW by Muon): what an exported PyTorch run needs to read and continue the state.
+        let parameters: Vec<(String, bool, bool)> = self
             .model
             .param_specs()
             .into_iter()
-            .map(|s| (s.name, s.decay))
+            .map(|s| (s.name, s.decay, s.outer))
             .collect();
         meta.insert(
             "parameters".into(),

@@ -13,6 +13,7 @@ pub mod embedding;
 pub mod ire;
 pub mod layernorm;
 pub mod matmul;
+pub mod muon;
 pub mod optimizer;
 pub mod reduce;
 pub mod relu_pool;

@@ -16,11 +16,15 @@ const SHADER: Shader = shader!(
         write("state1"),
         write("state2"),
         read("ire_mask"),
+        read("roles"),
     ],
     // Nothing is updated after a non-finite loss or gradient.
     elementwise: [
         ("adamw", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
         ("sgd", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
+        ("lion", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
+        ("muon_momentum", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
+        ("muon", "i >= hyper.n || scalars[S_NONFINITE] != 0.0"),
     ],
 );
 
@@ -35,9 +39,9 @@ crate::wgsl_struct! {
         pub lr: f32,
         /// Weight decay.
         pub weight_decay: f32,
-        /// AdamW beta1.
+        /// AdamW's and Lion's beta1.
         pub beta1: f32,
-        /// AdamW beta2.
+        /// AdamW's and Lion's beta2.
         pub beta2: f32,
         /// AdamW epsilon.
         pub eps: f32,
@@ -45,12 +49,12 @@ crate::wgsl_struct! {
         pub bias_correction1: f32,
         /// `sqrt(1 - beta2^t)`.
         pub bias_correction2_sqrt: f32,
-        /// SGD momentum.
+        /// SGD's and Muon's momentum.
         pub momentum: f32,
         /// IRE amplification of flat coordinates for this step (0: plain base optimizer).
         pub ire_kappa: f32,
-        /// Padding to 16 bytes.
-        pub _pad: u32,
+        /// Muon: the learning rate of the coordinates it leaves to AdamW, as a multiple of `lr`.
+        pub aux_lr_scale: f32,
     }
 }
 
@@ -68,6 +72,9 @@ pub struct OptimizerBuffers<'a> {
     pub state: [&'a Tensor; 2],
     /// IRE mask (1 on flat coordinates), read only when `ire_kappa != 0`.
     pub ire_mask: &'a Tensor,
+    /// Muon: 1 on the coordinates it orthogonalises, 0 on those it leaves to AdamW (a
+    /// placeholder for the other optimizers, which do not read it).
+    pub roles: &'a Tensor,
 }
 
 /// One update of all parameters by the update rule at `entry` in shaders/optimizer.wgsl (an
@@ -84,6 +91,7 @@ pub fn update(ctx: &GpuContext, entry: &'static str, b: OptimizerBuffers<'_>) ->
             b.state[0].binding(),
             b.state[1].binding(),
             b.ire_mask.binding(),
+            b.roles.binding(),
         ],
         ctx.elementwise_grid(b.params.len),
     )

@@ -148,13 +148,8 @@ impl TransformerConfig {
             });
         }
         v.extend(norm("ln_f"));
-        v.extend(Linear::specs(
-            "lm_head",
-            self.d_model,
-            self.vocab,
-            false,
-            std,
-        ));
+        let head = Linear::specs("lm_head", self.d_model, self.vocab, false, std);
+        v.extend(head.into_iter().map(ParamSpec::outer));
         v
     }
 

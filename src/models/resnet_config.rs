@@ -78,7 +78,7 @@ impl ResNetConfig {
     /// Parameter declarations in PyTorch's `named_parameters` order.
     pub fn param_specs(&self) -> Vec<ParamSpec> {
         let c = self.channels();
-        let mut specs = vec![conv_spec("conv1", self.in_channels, c[0], 3)];
+        let mut specs = vec![conv_spec("conv1", self.in_channels, c[0], 3).outer()];
         specs.extend(BatchNorm2d::specs("bn1", c[0]));
         let mut cin = c[0];
         for (stage, &cout) in c.iter().enumerate() {
@@ -97,12 +97,9 @@ impl ResNetConfig {
         }
         // PyTorch's Linear default draws from U(-1/sqrt(in), 1/sqrt(in)): std 1/sqrt(3 in).
         let std = 1.0 / (3.0 * c[2] as f32).sqrt();
-        specs.push(ParamSpec::new(
-            "fc.weight",
-            &[self.classes, c[2]],
-            true,
-            Init::Normal(std),
-        ));
+        specs.push(
+            ParamSpec::new("fc.weight", &[self.classes, c[2]], true, Init::Normal(std)).outer(),
+        );
         specs.push(ParamSpec::new(
             "fc.bias",
             &[self.classes],

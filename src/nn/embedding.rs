@@ -18,19 +18,14 @@ impl Embedding {
     /// `wte.weight [vocab, dim]`, `wpe.weight [seq, dim]`, both N(0, std).
     pub fn specs(vocab: usize, seq: usize, dim: usize, std: f32) -> Vec<ParamSpec> {
         vec![
-            ParamSpec::new("wte.weight", &[vocab, dim], true, Init::Normal(std)),
-            ParamSpec::new("wpe.weight", &[seq, dim], true, Init::Normal(std)),
+            ParamSpec::new("wte.weight", &[vocab, dim], true, Init::Normal(std)).outer(),
+            ParamSpec::new("wpe.weight", &[seq, dim], true, Init::Normal(std)).outer(),
         ]
     }
 
     /// `wte.weight [vocab, dim]` alone, N(0, std).
     pub fn token_specs(vocab: usize, dim: usize, std: f32) -> Vec<ParamSpec> {
-        vec![ParamSpec::new(
-            "wte.weight",
-            &[vocab, dim],
-            true,
-            Init::Normal(std),
-        )]
+        vec![ParamSpec::new("wte.weight", &[vocab, dim], true, Init::Normal(std)).outer()]
     }
 
     /// Token embeddings alone (the kernels skip positions).

@@ -28,6 +28,9 @@ pub struct ParamSpec {
     pub decay: bool,
     /// Initialisation.
     pub init: Init,
+    /// The model's input or output layer (embeddings, the output head, a ResNet's stem):
+    /// optimizers built for hidden layers' matrices (Muon) leave it to AdamW.
+    pub outer: bool,
 }
 
 impl ParamSpec {
@@ -38,6 +41,26 @@ impl ParamSpec {
             shape: shape.to_vec(),
             decay,
             init,
+            outer: false,
+        }
+    }
+
+    /// The same declaration, marked as an input or output layer's.
+    pub fn outer(self) -> Self {
+        Self {
+            outer: true,
+            ..self
+        }
+    }
+
+    /// A hidden layer's weight as a matrix `[fan-out, fan-in]` (a convolution's filters
+    /// flattened to `[out, in x k x k]`), or None for vectors and the outer layers.
+    pub fn hidden_matrix(&self) -> Option<(usize, usize)> {
+        match self.shape.as_slice() {
+            [rows, rest @ ..] if !rest.is_empty() && !self.outer => {
+                Some((*rows, rest.iter().product()))
+            }
+            _ => None,
         }
     }
 }
@@ -107,6 +130,12 @@ impl ParamSet {
     /// View of parameter `name`.
     pub fn param(&self, name: &str) -> Tensor {
         self.arena.view(&self.params, self.entry_index(name))
+    }
+
+    /// The part of a flat buffer laid out like the parameters (an optimizer's state) that
+    /// belongs to parameter `name`.
+    pub fn view_of(&self, flat: &Tensor, name: &str) -> Tensor {
+        self.arena.view(flat, self.entry_index(name))
     }
 
     /// View of the gradient of `name`.

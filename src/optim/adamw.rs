@@ -16,7 +16,9 @@ pub(super) const ADAMW: Descriptor = Descriptor {
     hyper,
     hyperparameters: &["beta1", "beta2", "eps"],
     sharpness_aware: false,
+    orthogonalised: false,
     weight_decay: 0.1,
+    defaults: super::descriptor::shared_defaults,
     transformer: FamilyDefaults {
         peak_lr: 3e-3,
         lr_grid: &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],

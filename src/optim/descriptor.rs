@@ -33,8 +33,14 @@ pub struct Descriptor {
     pub hyperparameters: &'static [&'static str],
     /// Whether each step first ascends to the sharpest nearby point (SAM's extra passes).
     pub sharpness_aware: bool,
+    /// Whether its update of each hidden matrix is orthogonalised before it is applied (Muon:
+    /// a momentum pass, the Newton-Schulz iterations, then the update kernel).
+    pub orthogonalised: bool,
     /// Its weight decay in the recipes.
     pub weight_decay: f32,
+    /// Its own defaults of the hyperparameters several optimizers share (Lion's beta2 0.99,
+    /// Muon's momentum 0.95), applied by the recipes.
+    pub defaults: fn(OptimizerConfig) -> OptimizerConfig,
     /// Its defaults on transformers.
     pub transformer: FamilyDefaults,
     /// Its defaults on ResNets.
@@ -48,6 +54,11 @@ pub struct FamilyDefaults {
     pub peak_lr: f32,
     /// The learning rates an experiment sweeps when none are given.
     pub lr_grid: &'static [f32],
+}
+
+/// Keeps the shared defaults of [`OptimizerConfig`] (for [`Descriptor::defaults`]).
+pub(super) fn shared_defaults(c: OptimizerConfig) -> OptimizerConfig {
+    c
 }
 
 impl Descriptor {

@@ -1,11 +1,14 @@
-//! Base optimizers on the GPU (AdamW, SGD with momentum, SAM) and the learning-rate schedule.
-//! Each base optimizer is described in one file (`adamw.rs`, `sgd.rs`, `sam.rs`: a
-//! [`Descriptor`]) and registered here, in [`OptimizerKind`] and its `descriptor`.
+//! Base optimizers on the GPU (AdamW, SGD with momentum, SAM, Lion, Muon) and the
+//! learning-rate schedule. Each base optimizer is described in one file (`adamw.rs`, `sgd.rs`,
+//! `sam.rs`, `lion.rs`, `muon.rs`: a [`Descriptor`]) and registered here, in [`OptimizerKind`]
+//! and its `descriptor`.
 
 mod adamw;
 mod descriptor;
 mod ire;
 mod ire_timing;
+mod lion;
+mod muon;
 mod sam;
 mod schedule;
 mod sgd;
@@ -32,11 +35,15 @@ pub enum OptimizerKind {
     Sgd,
     /// SAM with SGD + momentum as its base.
     Sam,
+    /// Lion: the sign of interpolated momentum.
+    Lion,
+    /// Muon: orthogonalised momentum on hidden matrices, AdamW elsewhere.
+    Muon,
 }
 
 impl OptimizerKind {
     /// Every base optimizer, in the order menus list them.
-    pub const ALL: [OptimizerKind; 3] = [Self::AdamW, Self::Sgd, Self::Sam];
+    pub const ALL: [OptimizerKind; 5] = [Self::AdamW, Self::Sgd, Self::Sam, Self::Lion, Self::Muon];
 
     /// Everything else about it (the registration of each optimizer).
     pub fn descriptor(self) -> &'static Descriptor {
@@ -44,6 +51,8 @@ impl OptimizerKind {
             Self::AdamW => &adamw::ADAMW,
             Self::Sgd => &sgd::SGD,
             Self::Sam => &sam::SAM,
+            Self::Lion => &lion::LION,
+            Self::Muon => &muon::MUON,
         }
     }
 
@@ -78,16 +87,19 @@ pub struct OptimizerConfig {
     pub lr: f32,
     /// Weight decay (decoupled for AdamW, L2 for SGD), on matrices and embeddings only.
     pub weight_decay: f32,
-    /// AdamW beta1.
+    /// AdamW's and Lion's beta1.
     pub beta1: f32,
-    /// AdamW beta2.
+    /// AdamW's and Lion's beta2.
     pub beta2: f32,
     /// AdamW epsilon.
     pub eps: f32,
-    /// SGD momentum.
+    /// SGD's and Muon's momentum.
     pub momentum: f32,
     /// SAM neighbourhood radius.
     pub rho: f32,
+    /// Muon: the peak learning rate of AdamW on the parameters Muon leaves to it (embeddings,
+    /// the output head, vectors); it follows the same schedule.
+    pub aux_lr: f32,
 }
 
 impl Default for OptimizerConfig {
@@ -101,6 +113,7 @@ impl Default for OptimizerConfig {
             eps: 1e-8,
             momentum: 0.9,
             rho: 0.05,
+            aux_lr: 3e-3,
         }
     }
 }
@@ -143,7 +156,11 @@ impl OptimizerConfig {
         })?;
         check(self.rho.is_finite() && self.rho > 0.0, || {
             format!("rho must be > 0, got {}", self.rho)
-        })
+        })?;
+        check(
+            self.aux_lr.is_finite() && self.aux_lr > 0.0 && self.aux_lr <= 10.0,
+            || format!("aux lr must be in (0, 10], got {}", self.aux_lr),
+        )
     }
 }
 
@@ -182,19 +199,30 @@ impl Optimizer {
             None => Tensor::zeros(ctx, "unused optimizer state", 1),
         });
         let hyper = ctx.uniform(&Hyper::default());
-        let mut plan = Plan::new();
-        plan.push(update(
-            ctx,
-            described.entry,
-            OptimizerBuffers {
+        let roles = match described.orthogonalised {
+            true => muon::roles(ctx, params),
+            false => ctx.placeholder(),
+        };
+        let pass = |entry| {
+            let buffers = OptimizerBuffers {
                 hyper: &hyper,
                 scalars,
                 grads: &params.grads,
                 params: &params.params,
                 state: [&state[0], &state[1]],
                 ire_mask,
-            },
-        ));
+                roles: &roles,
+            };
+            update(ctx, entry, buffers)
+        };
+        let mut plan = Plan::new();
+        if described.orthogonalised {
+            plan.push(pass("muon_momentum"));
+            for d in muon::orthogonalise(ctx, params, &state[1]) {
+                plan.push(d);
+            }
+        }
+        plan.push(pass(described.entry));
         Ok(Self {
             config,
             hyper,

@@ -16,7 +16,9 @@ pub(super) const SGD: Descriptor = Descriptor {
     hyper,
     hyperparameters: &["momentum"],
     sharpness_aware: false,
+    orthogonalised: false,
     weight_decay: 5e-4,
+    defaults: super::descriptor::shared_defaults,
     transformer: FamilyDefaults {
         peak_lr: 0.3,
         lr_grid: &[0.25, 0.5, 1.0, 2.0],

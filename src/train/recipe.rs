@@ -17,19 +17,19 @@ pub fn default_optimizer(family: Family) -> OptimizerKind {
 }
 
 /// The recipe for `family` trained by `kind` for `steps` steps: the optimizer's peak learning
-/// rate and weight decay for the family (its [`crate::optim::Descriptor`]), cosine decay to a
+/// rate, weight decay and own defaults for the family (its [`crate::optim::Descriptor`]), cosine decay to a
 /// tenth of it after a warm-up of 10% of the steps, gradient clipping at 1 for transformers
 /// (none for ResNets), evaluation every 100 steps on 8 batches, IRE off.
 pub fn recipe(family: Family, kind: OptimizerKind, steps: usize) -> TrainConfig {
     let described = kind.descriptor();
     let lr = described.on(family).peak_lr;
     TrainConfig {
-        optimizer: OptimizerConfig {
+        optimizer: (described.defaults)(OptimizerConfig {
             kind,
             lr,
             weight_decay: described.weight_decay,
             ..OptimizerConfig::default()
-        },
+        }),
         steps,
         batch: 32,
         min_lr: lr / 10.0,

@@ -1,6 +1,8 @@
 //! Shared test helpers: a GPU context per test, fixture loading, tolerant comparison.
 #![allow(dead_code)]
 
+pub mod update;
+
 use ire_playground::gpu::{GpuContext, Tensor};
 use safetensors::SafeTensors;
 use std::collections::HashMap;
@@ -108,9 +110,14 @@ pub fn assert_close(what: &str, got: &[f32], want: &[f32], atol: f32, rtol: f32)
     );
 }
 
-/// Reads a tensor back.
+/// Reads a tensor back, after checking that nothing the device ran failed validation (an
+/// invalid shader or binding is recorded, not raised, and would leave the tensor unchanged).
 pub fn read(ctx: &GpuContext, t: &Tensor) -> Vec<f32> {
-    t.read_blocking(ctx).unwrap()
+    let values = t.read_blocking(ctx).unwrap();
+    if let Some(fault) = ctx.fault() {
+        panic!("the device reported an error: {fault}");
+    }
+    values
 }
 
 /// Runs a trainer to the end the way the CLI does, collecting every record.

@@ -47,8 +47,9 @@ pub struct TrainArgs {
     /// the steps).
     #[arg(long, default_value = "cosine")]
     schedule: String,
-    /// Base optimizer: adamw, sgd, or sam (SGD with momentum as its base) [default: adamw for
-    /// transformers, sgd for resnets].
+    /// Base optimizer: adamw, sgd, sam (SGD with momentum as its base), lion, or muon (hidden
+    /// matrices; AdamW at --aux-lr for the rest) [default: adamw for transformers, sgd for
+    /// resnets].
     #[arg(long)]
     optimizer: Option<String>,
     /// Optimizer steps.
@@ -57,7 +58,8 @@ pub struct TrainArgs {
     /// Sequences per batch.
     #[arg(long, default_value_t = TrainConfig::default().batch)]
     pub(super) batch: usize,
-    /// Peak learning rate [default: 3e-3 for adamw; sgd/sam: 0.3, or 0.1 for resnet].
+    /// Peak learning rate [default: 3e-3 for adamw; sgd/sam: 0.3, or 0.1 for resnet; lion:
+    /// 3e-4; muon: 0.02].
     #[arg(long)]
     lr: Option<f32>,
     /// Final learning rate of the cosine schedule [default: lr / 10].
@@ -66,15 +68,19 @@ pub struct TrainArgs {
     /// Linear warm-up steps [default: 10% of steps].
     #[arg(long)]
     warmup: Option<usize>,
-    /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd].
+    /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd, 1 for
+    /// lion, 0.01 for muon].
     #[arg(long)]
     weight_decay: Option<f32>,
     /// Global gradient-norm clip; 0 disables [default: 1 for transformer, 0 for resnet].
     #[arg(long)]
     grad_clip: Option<f32>,
-    /// SGD momentum (also SAM's base).
-    #[arg(long, default_value_t = OptimizerConfig::default().momentum)]
-    momentum: f32,
+    /// Momentum of SGD (also SAM's base) and Muon [default: 0.9; muon: 0.95].
+    #[arg(long)]
+    momentum: Option<f32>,
+    /// Muon: AdamW's peak learning rate on the embeddings, the output head and the vectors.
+    #[arg(long, default_value_t = OptimizerConfig::default().aux_lr)]
+    aux_lr: f32,
     /// SAM neighbourhood radius.
     #[arg(long, default_value_t = OptimizerConfig::default().rho)]
     rho: f32,
@@ -193,8 +199,9 @@ impl TrainArgs {
         };
         let optimizer = OptimizerConfig {
             weight_decay: self.weight_decay.unwrap_or(recipe.optimizer.weight_decay),
-            momentum: self.momentum,
+            momentum: self.momentum.unwrap_or(recipe.optimizer.momentum),
             rho: self.rho,
+            aux_lr: self.aux_lr,
             ..recipe.optimizer
         };
         let config = TrainConfig {

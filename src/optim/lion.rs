@@ -1,0 +1,51 @@
+//! Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2): the sign
+//! of an interpolation between momentum and gradient, with decoupled weight decay. Its steps all
+//! have size `lr` per coordinate, so it takes a learning rate 3-10x smaller than AdamW's and a
+//! weight decay as much larger (the authors' advice), and `beta2 = 0.99`.
+
+use super::descriptor::{Descriptor, FamilyDefaults};
+use super::OptimizerConfig;
+use crate::kernels::optimizer::Hyper;
+
+/// Lion, described.
+pub(super) const LION: Descriptor = Descriptor {
+    name: "Lion",
+    flag: "lion",
+    menu: "Lion (sign of momentum)",
+    ire_name: "Lion-IRE",
+    experiment: "lion-vs-lionire",
+    state: &["optimizer.state1"],
+    entry: "lion",
+    hyper,
+    hyperparameters: &["beta1", "beta2"],
+    sharpness_aware: false,
+    orthogonalised: false,
+    weight_decay: 1.0,
+    defaults,
+    transformer: FamilyDefaults {
+        peak_lr: 3e-4,
+        lr_grid: &[1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3],
+    },
+    resnet: FamilyDefaults {
+        peak_lr: 3e-4,
+        lr_grid: &[1e-4, 3e-4, 1e-3],
+    },
+};
+
+/// The authors' betas: (0.9, 0.99).
+fn defaults(c: OptimizerConfig) -> OptimizerConfig {
+    OptimizerConfig {
+        beta1: 0.9,
+        beta2: 0.99,
+        ..c
+    }
+}
+
+/// Fills Lion's fields of `base`: its two betas.
+fn hyper(base: Hyper, c: &OptimizerConfig, _update: u64) -> Hyper {
+    Hyper {
+        beta1: c.beta1,
+        beta2: c.beta2,
+        ..base
+    }
+}

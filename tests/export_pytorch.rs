@@ -181,6 +181,16 @@ fn exported_admire_with_mask_refreshes_and_probes_continues_the_engines_run() {
 }
 
 #[test]
+fn exported_lion_ire_and_muon_ire_continue_the_engines_run() {
+    let Some(py) = python() else { return };
+    // IRE from step 3 with refreshes at 15, 20 and 25 inside the compared window.
+    for name in ["lion", "muon"] {
+        let extra = ["--optimizer", name, "--ire", "--mask-every", "5"];
+        parity(&py, &format!("{name}-ire"), &extra, 1e-4);
+    }
+}
+
+#[test]
 fn exported_llama_admire_continues_the_engines_run() {
     let Some(py) = python() else { return };
     // Rotary embeddings, RMSNorm and SwiGLU, with IRE's refreshes inside the window.

@@ -67,7 +67,15 @@ class Run:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.ddp = torch.nn.parallel.DistributedDataParallel(self.model, device_ids=ids)
 
-        self.opt = BaseOptimizer(self.cfg["optimizer"], sum(self.sizes), decay.to(self.device), self.device)
+        # Muon's matrices: the hidden layers' weights (2-D or more, not an input or output
+        # layer's), a convolution's filters as [out, in*k*k]; offsets in the flat vector.
+        matrices, offset = [], 0
+        for p, (_, _, outer) in zip(self.params, ckpt.parameters):
+            if p.dim() >= 2 and not outer:
+                matrices.append((offset, p.shape[0], p.numel() // p.shape[0]))
+            offset += p.numel()
+        self.opt = BaseOptimizer(self.cfg["optimizer"], sum(self.sizes), decay.to(self.device), self.device,
+                                 matrices)
         self.seed = self.cfg["seed"]
         self.ire = IreState(self.cfg["ire"], self.sizes, self.device, self.seed)
         if ckpt.family == "transformer":
@@ -99,7 +107,7 @@ class Run:
             raise ValueError("the checkpoint's state and step disagree")
         s = {k: v.to(self.device) for k, v in ckpt.state.items()}
         self.opt.state1 = s["optimizer.state1"]
-        if self.opt.kind == "adamw":
+        if self.opt.state2 is not None:
             self.opt.state2 = s["optimizer.state2"]
         self.ire.fisher, self.ire.mask = s["ire.fisher"], s["ire.mask"]
         self.power_vector = s.get("probe.power_vector")

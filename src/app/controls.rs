@@ -43,14 +43,18 @@ pub(super) fn choice<T: PartialEq + Copy>(
 
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
-    let o = &mut s.train.optimizer;
+    let mut kind = s.train.optimizer.kind;
     egui::ComboBox::from_label("optimizer")
-        .selected_text(o.kind.descriptor().menu)
+        .selected_text(kind.descriptor().menu)
         .show_ui(ui, |ui| {
-            for kind in OptimizerKind::ALL {
-                ui.selectable_value(&mut o.kind, kind, kind.descriptor().menu);
+            for option in OptimizerKind::ALL {
+                ui.selectable_value(&mut kind, option, option.descriptor().menu);
             }
         });
+    if kind != s.train.optimizer.kind {
+        s.apply_optimizer_recipe(kind);
+    }
+    let o = &mut s.train.optimizer;
     egui::Grid::new("optimizer grid")
         .num_columns(2)
         .show(ui, |ui| {
@@ -60,7 +64,7 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
                 .speed(speed)
                 .max_decimals(6);
             row(ui, "peak lr", lr);
-            let wd = DragValue::new(&mut o.weight_decay).range(0.0..=1.0);
+            let wd = DragValue::new(&mut o.weight_decay).range(0.0..=10.0);
             row(ui, "weight decay", wd.speed(0.001));
             // The base optimizer's own hyperparameters, as its descriptor lists them.
             let reads = |field| o.kind.descriptor().reads(field);
@@ -79,6 +83,14 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
             if reads("rho") {
                 let rho = DragValue::new(&mut o.rho).range(1e-4..=2.0);
                 row(ui, "SAM rho", rho.speed(0.005));
+            }
+            if reads("aux_lr") {
+                let speed = o.aux_lr * 0.01;
+                let aux = DragValue::new(&mut o.aux_lr)
+                    .range(1e-6..=10.0)
+                    .speed(speed)
+                    .max_decimals(6);
+                row(ui, "AdamW lr (embeddings, head)", aux);
             }
             let clip = DragValue::new(&mut s.train.grad_clip).range(0.0..=100.0);
             row(ui, "grad clip (0: off)", clip.speed(0.05));

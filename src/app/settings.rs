@@ -169,14 +169,19 @@ impl Settings {
     /// After the preset changed family: that family's recipe (see `train::recipe`) for its usual
     /// optimizer, keeping the run's length, batch, seed, evaluation, IRE and probe settings.
     pub fn apply_family_recipe(&mut self) {
-        let family = self.family();
-        let kind = crate::train::recipe::default_optimizer(family);
-        let recipe = TrainConfig::recipe(family, kind, self.train.steps);
-        let t = &mut self.train;
-        t.optimizer = recipe.optimizer;
-        t.min_lr = recipe.min_lr;
-        t.schedule = recipe.schedule;
-        t.grad_clip = recipe.grad_clip;
+        let kind = crate::train::recipe::default_optimizer(self.family());
+        self.apply_optimizer_recipe(kind);
+        let recipe = TrainConfig::recipe(self.family(), kind, self.train.steps);
+        self.train.schedule = recipe.schedule;
+        self.train.grad_clip = recipe.grad_clip;
+    }
+
+    /// After the base optimizer changed: its recipe's learning rates, weight decay and own
+    /// hyperparameters for this family (Lion's lr is a tenth of AdamW's, Muon's ten times).
+    pub fn apply_optimizer_recipe(&mut self, kind: crate::optim::OptimizerKind) {
+        let recipe = TrainConfig::recipe(self.family(), kind, self.train.steps);
+        self.train.optimizer = recipe.optimizer;
+        self.train.min_lr = recipe.min_lr;
     }
 
     /// Display names of the base optimizer and its IRE variant.

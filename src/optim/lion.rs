@@ -1,7 +1,7 @@
 //! Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms", Algorithm 2): the sign
 //! of an interpolation between momentum and gradient, with decoupled weight decay. Its steps all
 //! have size `lr` per coordinate, so it takes a learning rate 3-10x smaller than AdamW's and a
-//! weight decay as much larger (the authors' advice), and `beta2 = 0.99`.
+//! weight decay as much larger (the authors' advice; here 3x), and `beta2 = 0.99`.
 
 use super::descriptor::{Descriptor, FamilyDefaults};
 use super::OptimizerConfig;
@@ -20,11 +20,14 @@ pub(super) const LION: Descriptor = Descriptor {
     hyperparameters: &["beta1", "beta2"],
     sharpness_aware: false,
     orthogonalised: false,
-    weight_decay: 1.0,
+    // AdamW's lr x decay per step (3e-3 x 0.1), at a third of its learning rate.
+    weight_decay: 0.3,
     defaults,
+    // 1e-3 trains `tiny` to 2.99 in 60 steps, 3e-4 to 3.62 (AdamW's 3e-3: 2.67); the
+    // experiments sweep the grid.
     transformer: FamilyDefaults {
-        peak_lr: 3e-4,
-        lr_grid: &[1e-4, 2e-4, 4e-4, 8e-4, 1.6e-3],
+        peak_lr: 1e-3,
+        lr_grid: &[2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3],
     },
     resnet: FamilyDefaults {
         peak_lr: 3e-4,

@@ -59,7 +59,7 @@ pub struct TrainArgs {
     #[arg(long, default_value_t = TrainConfig::default().batch)]
     pub(super) batch: usize,
     /// Peak learning rate [default: 3e-3 for adamw; sgd/sam: 0.3, or 0.1 for resnet; lion:
-    /// 3e-4; muon: 0.02].
+    /// 1e-3, or 3e-4 for resnet; muon: 0.02].
     #[arg(long)]
     lr: Option<f32>,
     /// Final learning rate of the cosine schedule [default: lr / 10].
@@ -68,7 +68,7 @@ pub struct TrainArgs {
     /// Linear warm-up steps [default: 10% of steps].
     #[arg(long)]
     warmup: Option<usize>,
-    /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd, 1 for
+    /// Weight decay on matrices and embeddings [default: 0.1 for adamw, 5e-4 for sgd, 0.3 for
     /// lion, 0.01 for muon].
     #[arg(long)]
     weight_decay: Option<f32>,

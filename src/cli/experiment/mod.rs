@@ -26,7 +26,8 @@ use workload::Workload;
 
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
-    /// adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire (short sweeps), admire-long (the long
+    /// adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire, lion-vs-lionire, muon-vs-muonire (short
+    /// sweeps of a base optimizer and its IRE twin), admire-long (the long
     /// AdamW/AdmIRE study: sweep, kappa x gamma, prog-decay, random-mask and lr controls) or
     /// resnet-ire (SGD/SGD-IRE and SAM/SAM-IRE on a ResNet, by test accuracy).
     name: String,

@@ -101,6 +101,18 @@ def kernels():
     loss.backward()
     t.update({"ce.logits": logits, "ce.targets": targets.to(torch.int32), "ce.losses": losses,
               "ce.loss": loss.reshape(1), "ce.dlogits": logits.grad})
+    # The same logits with every third row unscored (ignore_index -1, stored as int32 -1: the
+    # engine's IGNORE, u32::MAX): losses, the mean over scored rows, its gradient, accuracy.
+    masked = targets.clone()
+    masked[::3] = -1
+    scored_logits = logits.detach().clone().requires_grad_()
+    masked_losses = F.cross_entropy(scored_logits, masked, ignore_index=-1, reduction="none")
+    masked_loss = F.cross_entropy(scored_logits, masked, ignore_index=-1)
+    masked_loss.backward()
+    right = (scored_logits.argmax(-1) == masked) & (masked >= 0)
+    t.update({"ce_masked.targets": masked.to(torch.int32), "ce_masked.losses": masked_losses,
+              "ce_masked.loss": masked_loss.reshape(1), "ce_masked.dlogits": scored_logits.grad,
+              "ce_masked.accuracy": (right.double().sum() / (masked >= 0).sum()).reshape(1)})
 
     # Global-norm clipping (torch.nn.utils.clip_grad_norm_ semantics, eps-free form).
     grads = rand(70001, scale=0.01)

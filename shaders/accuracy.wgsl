@@ -1,5 +1,5 @@
 // correct[r] = 1 when the largest logit of row r is its target (ties: the first index wins,
-// as torch.argmax does), else 0. Summed by reduce.wgsl into the evaluation's accuracy slot.
+// as torch.argmax does), else 0 (also for an unscored row, whose target is IGNORE). Summed by reduce.wgsl into the evaluation's accuracy slot.
 // Bindings and uniform struct: declared once in src/kernels/cross_entropy.rs (generated into this module).
 
 @compute @workgroup_size(64)

@@ -1,9 +1,10 @@
 // Diagonal Fisher estimate for IRE (arXiv 2405.20763, and its authors' reference code):
 //  `sample_labels`: labels drawn from the model's own predictive distribution softmax(logits[r]),
 //                   by inverse CDF on a hashed uniform (deterministic for a seed and counter);
-//                   the gradient of the mean loss on these labels is then g.
+//                   the gradient of the mean loss on these labels is then g. Rows the batch
+//                   does not score (target IGNORE: a puzzle's question tokens) stay unscored.
 //  `accumulate`:    h = beta * h + (1 - beta) * scale * g^2. With model-sampled labels E[g] = 0,
-//                   so scale = tokens in the batch makes scale * g^2 an unbiased estimate of the
+//                   so scale = scored tokens in the batch makes scale * g^2 an unbiased estimate of the
 //                   per-token Fisher diagonal (only its ranking matters for the mask).
 // Bindings and uniform struct: declared once in src/kernels/ire.rs (generated into this module).
 
@@ -11,6 +12,10 @@
 fn sample_labels(@builtin(global_invocation_id) gid: vec3<u32>) {
     let r = gid.x;
     if (r >= sp.rows) {
+        return;
+    }
+    if (targets[r] >= sp.vocab) {
+        labels[r] = targets[r];
         return;
     }
     let base = r * sp.vocab;

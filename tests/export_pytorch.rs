@@ -191,6 +191,27 @@ fn exported_lion_ire_and_muon_ire_continue_the_engines_run() {
 }
 
 #[test]
+fn exported_puzzle_with_ire_continues_the_engines_run() {
+    let Some(py) = python() else { return };
+    // The script generates the same examples and split from the checkpoint's task; the loss is
+    // the answers' only; IRE's Fisher counts the answers only.
+    let extra = [
+        "--task",
+        "modadd",
+        "--modulus",
+        "23",
+        "--train-fraction",
+        "0.5",
+        "--batch",
+        "16",
+        "--ire",
+        "--mask-every",
+        "5",
+    ];
+    parity(&py, "modadd-ire", &extra, 1e-4);
+}
+
+#[test]
 fn exported_llama_admire_continues_the_engines_run() {
     let Some(py) = python() else { return };
     // Rotary embeddings, RMSNorm and SwiGLU, with IRE's refreshes inside the window.

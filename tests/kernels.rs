@@ -499,53 +499,85 @@ fn embedding_forward_and_backward() {
     );
 }
 
-#[test]
-fn cross_entropy_loss_and_gradient() {
+/// Softmax cross-entropy, its mean and gradient, and accuracy against PyTorch: every row
+/// scored (`ce`), and every third row unscored (`ce_masked`: `ignore_index`, the engine's IGNORE).
+fn cross_entropy_case(prefix: &str, scored: usize) {
     let ctx = ctx();
     let f = Fixture::load("kernels.safetensors");
     let (rows, vocab) = (23, 17);
     let logits = f.tensor(&ctx, "ce.logits");
-    let targets = f.int_tensor(&ctx, "ce.targets");
+    let targets = f.int_tensor(&ctx, &format!("{prefix}.targets"));
     let losses = Tensor::zeros(&ctx, "losses", rows);
     let dlogits = Tensor::zeros(&ctx, "dlogits", rows * vocab);
+    let correct = Tensor::zeros(&ctx, "correct", rows);
     let partials = Tensor::zeros(&ctx, "partials", reduce::partials_len(rows));
     let scalars = Tensor::zeros(&ctx, "scalars", slot::COUNT);
     let mut ds = vec![cross_entropy::forward_backward(
         &ctx,
-        rows,
+        (rows, scored),
         vocab,
         &logits,
         &targets,
         &losses,
         Some(&dlogits),
     )];
+    let mean = |slot| reduce::ReduceMode::Store {
+        slot,
+        scale: 1.0 / scored as f32,
+    };
     ds.extend(reduce::reduce(
         &ctx,
-        reduce::ReduceMode::Store {
-            slot: slot::LOSS,
-            scale: 1.0 / rows as f32,
-        },
+        mean(slot::LOSS),
         &losses,
         &partials,
         &scalars,
     ));
+    ds.push(cross_entropy::correct_rows(
+        &ctx, rows, vocab, &logits, &targets, &correct,
+    ));
+    let accuracy = mean(slot::TRAIN_CORRECT);
+    ds.extend(reduce::reduce(
+        &ctx, accuracy, &correct, &partials, &scalars,
+    ));
     run(&ctx, ds);
+    let want = |what: &str| f.f(&format!("{prefix}.{what}"));
     assert_close(
         "ce losses",
         &read(&ctx, &losses),
-        f.f("ce.losses"),
+        want("losses"),
         1e-5,
         1e-5,
     );
     assert_close(
         "ce dlogits",
         &read(&ctx, &dlogits),
-        f.f("ce.dlogits"),
+        want("dlogits"),
         1e-6,
         1e-4,
     );
     let s = read(&ctx, &scalars);
-    assert_close("ce mean loss", &s[..1], f.f("ce.loss"), 1e-5, 1e-5);
+    assert_close("ce mean loss", &s[..1], want("loss"), 1e-5, 1e-5);
+    if prefix == "ce_masked" {
+        let acc = &s[slot::TRAIN_CORRECT..][..1];
+        assert_close(
+            "accuracy over scored rows",
+            acc,
+            want("accuracy"),
+            1e-6,
+            1e-6,
+        );
+    }
+}
+
+#[test]
+fn cross_entropy_loss_and_gradient() {
+    cross_entropy_case("ce", 23);
+}
+
+#[test]
+fn cross_entropy_skips_unscored_rows_as_ignore_index_does() {
+    // Rows 0, 3, ..., 21 are unscored: 15 of 23 count.
+    cross_entropy_case("ce_masked", 15);
 }
 
 #[test]

@@ -28,6 +28,7 @@ class Checkpoint:
     tensors: dict  # the model's state dict (parameters and buffers)
     host: dict | None = None  # the `train_state` metadata: counters and generator states
     state: dict = field(default_factory=dict)  # flat training-state tensors by name
+    corpus: str | None = None  # a user's text or a generated puzzle it trained on (None: Shakespeare)
 
 
 def load(path: str) -> Checkpoint:
@@ -67,6 +68,7 @@ def load(path: str) -> Checkpoint:
         tensors=model_tensors,
         host=host,
         state=state,
+        corpus=meta.get("corpus"),
     )
 
 
@@ -88,6 +90,8 @@ def save(path: str, ckpt: Checkpoint) -> None:
     }
     if ckpt.vocab is not None:
         meta["vocab"] = ckpt.vocab
+    if ckpt.corpus is not None:
+        meta["corpus"] = ckpt.corpus
     if ckpt.host is not None:
         meta["train_state"] = json.dumps(ckpt.host)
     folder = os.path.dirname(os.path.abspath(path))

@@ -1,8 +1,10 @@
 """The engine's data, in the same order (src/data/): the character corpus with its train/validation
-split and windows, and Fashion-MNIST-style IDX image sets with the same normalisation and
+split and windows, the generated puzzles (modular addition, sparse parity), and Fashion-MNIST-style
+IDX image sets with the same normalisation and
 augmentation. Every random choice comes from the run's `Rng`, so a seed (or a checkpoint's
 generator state) gives the same batches as the playground."""
 import gzip
+import math
 import os
 import zlib
 
@@ -71,6 +73,79 @@ class TextBatches:
     def eval_batch(self, j: int):
         starts = [(j * self.batch + r) * self.seq_len for r in range(self.batch)]
         return self._windows(self.corpus.val, starts)
+
+
+PUZZLE_PREFIX = "puzzle: "
+PUZZLE_SEED = 0x9E3779B9  # SPLIT_SEED in src/data/puzzles.rs
+IGNORE = -1  # an unscored target (the engine's u32::MAX; PyTorch's ignore_index)
+
+
+def _shuffle(items: list, rng: Rng) -> None:
+    """Fisher-Yates in the engine's order."""
+    for i in range(len(items) - 1, 0, -1):
+        j = rng.below(i + 1)
+        items[i], items[j] = items[j], items[i]
+
+
+class Puzzle:
+    """A generated task (src/data/puzzles.rs), from the words a checkpoint's corpus source holds
+    after "puzzle: " ("modadd p=97 train=0.3", "parity n=20 k=3 examples=4000 train=0.5"): its
+    examples in the engine's order and split, each `length` tokens, the last the answer."""
+
+    def __init__(self, spec: str):
+        words = spec.split()
+        self.kind = words[0]
+        settings = dict(w.split("=", 1) for w in words[1:])
+        fraction = float(np.float32(float(settings["train"])))
+        rng = Rng(PUZZLE_SEED)
+        if self.kind == "modadd":
+            p = int(settings["p"])
+            pairs = [(a, b) for a in range(p) for b in range(p)]
+            _shuffle(pairs, rng)
+            rows = [[2 + a, 0, 2 + b, 1, 2 + (a + b) % p] for a, b in pairs]
+            self.vocab_size = p + 2
+        elif self.kind == "parity":
+            bits, secret, count = int(settings["n"]), int(settings["k"]), int(settings["examples"])
+            positions = list(range(bits))
+            _shuffle(positions, rng)
+            positions = positions[:secret]
+            rows = []
+            for _ in range(count):
+                string = [rng.below(2) for _ in range(bits)]
+                rows.append(string + [2, sum(string[i] for i in positions) % 2])
+            self.vocab_size = 3
+        else:
+            raise ValueError(f"unknown task '{self.kind}'")
+        examples = np.array(rows, dtype=np.int64)
+        split = math.floor(len(examples) * fraction)
+        self.train, self.val = examples[:split], examples[split:]
+        self.length = examples.shape[1]
+
+
+class ExampleBatches:
+    """A puzzle's batches (src/data/batcher.rs): a training row is a random example, validation
+    row r of batch j is example j * batch + r; every target but the answer is IGNORE."""
+
+    def __init__(self, puzzle: Puzzle, batch: int, seq_len: int):
+        if puzzle.length != seq_len + 1:
+            raise ValueError("the model's window does not fit the task's examples")
+        self.puzzle, self.batch = puzzle, batch
+
+    def _rows(self, examples, picks):
+        rows = examples[picks]
+        targets = rows[:, 1:].copy()
+        targets[:, :-1] = IGNORE
+        return rows[:, :-1], targets
+
+    def train_batch(self, rng: Rng):
+        count = len(self.puzzle.train)
+        return self._rows(self.puzzle.train, [rng.below(count) for _ in range(self.batch)])
+
+    def eval_batches_available(self) -> int:
+        return len(self.puzzle.val) // self.batch
+
+    def eval_batch(self, j: int):
+        return self._rows(self.puzzle.val, list(range(j * self.batch, (j + 1) * self.batch)))
 
 
 def _read_idx(path: str) -> np.ndarray:

@@ -80,8 +80,11 @@ class IreState:
         }
 
 
-def sampled_label_loss(logits: torch.Tensor, seed: int, counter: int, first_row: int):
-    """The mean cross-entropy on labels drawn from the model's own predictions."""
+def sampled_label_loss(logits: torch.Tensor, seed: int, counter: int, first_row: int, targets=None):
+    """The mean cross-entropy on labels drawn from the model's own predictions, over the rows
+    the batch scores (those whose target is not -1)."""
     flat = logits.reshape(-1, logits.shape[-1])
     labels = sample_labels(flat.detach(), seed, counter, first_row)
-    return F.cross_entropy(flat, labels)
+    if targets is not None:
+        labels = torch.where(targets.reshape(-1) < 0, torch.full_like(labels, -1), labels)
+    return F.cross_entropy(flat, labels, ignore_index=-1)

@@ -11,7 +11,7 @@ import torch
 import torch.distributed as dist
 
 from . import checkpoint as ckpt_io
-from .data import Corpus, ImageBatches, ImageData, TextBatches
+from .data import PUZZLE_PREFIX, Corpus, ExampleBatches, ImageBatches, ImageData, Puzzle, TextBatches
 from .ire import PROBE_STREAM, IreState, sampled_label_loss
 from .models import build, running_stats_frozen
 from .optim import BaseOptimizer, clip_scale, ire_enabled_at, kappa_at, lr_at
@@ -19,6 +19,14 @@ from .probes import sharpness
 from .rng import Rng
 
 f32 = np.float32
+
+
+def correct_share(logits: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """The share of scored predictions (targets not -1) whose arg-max is the target."""
+    flat, targets = logits.reshape(-1, logits.shape[-1]), y.reshape(-1)
+    scored = targets >= 0
+    right = (flat.argmax(-1) == targets) & scored
+    return right.float().sum() / scored.sum().clamp(min=1)
 
 
 class Diverged(Exception):
@@ -78,12 +86,23 @@ class Run:
                                  matrices)
         self.seed = self.cfg["seed"]
         self.ire = IreState(self.cfg["ire"], self.sizes, self.device, self.seed)
-        if ckpt.family == "transformer":
+        # Scored predictions per example: every position of text, a puzzle's answer, an image.
+        self.scored_per_sample = 1
+        self.accuracy = ckpt.family == "resnet"
+        if ckpt.family == "transformer" and (ckpt.corpus or "").startswith(PUZZLE_PREFIX):
+            puzzle = Puzzle(ckpt.corpus[len(PUZZLE_PREFIX):])
+            if puzzle.vocab_size != len(ckpt.vocab):
+                raise ValueError("the task's vocabulary differs from the checkpoint's")
+            self.data = ExampleBatches(puzzle, batch, ckpt.config["seq_len"])
+            self.rows_per_sample = ckpt.config["seq_len"]
+            self.accuracy = True
+        elif ckpt.family == "transformer":
             corpus = Corpus.from_file(data_path, ckpt.vocab)
             if corpus.vocab != ckpt.vocab:
                 raise ValueError("the corpus's vocabulary differs from the checkpoint's")
             self.data = TextBatches(corpus, batch, ckpt.config["seq_len"])
             self.rows_per_sample = ckpt.config["seq_len"]
+            self.scored_per_sample = self.rows_per_sample
         else:
             augment = bool(ckpt.host and ckpt.host.get("augment"))
             self.data = ImageBatches(ImageData(data_path), batch, augment)
@@ -150,22 +169,25 @@ class Run:
         return value
 
     def loss_and_grads(self, x, y, update_running: bool):
-        """Mean loss over the global batch, its gradient (flat) and the gradient's norm."""
+        """Mean loss over the global batch, its gradient (flat), the gradient's norm, and the
+        share of scored predictions that were right (a tensor)."""
         for p in self.params:
             p.grad = None
         with contextlib.nullcontext() if update_running else running_stats_frozen(self.model):
-            _, loss = self.ddp(x, y)
+            logits, loss = self.ddp(x, y)
             loss.backward()
         grads = self.flat_grads()
-        return self._mean_over_ranks(loss.detach()), grads, torch.linalg.vector_norm(grads)
+        acc = self._mean_over_ranks(correct_share(logits.detach(), y))
+        return self._mean_over_ranks(loss.detach()), grads, torch.linalg.vector_norm(grads), acc
 
-    def refresh(self, x, counter, model, first_row, rows):
-        """IRE's Fisher refresh on (x) with sampled labels from stream `counter`."""
+    def refresh(self, x, y, counter, model, first_row, rows):
+        """IRE's Fisher refresh on (x) with sampled labels from stream `counter`, on the rows
+        `y` scores (`rows` of them in the global batch)."""
         for p in self.params:
             p.grad = None
         with running_stats_frozen(self.model):
             logits, _ = model(x)
-            sampled_label_loss(logits, self.seed, counter, first_row).backward()
+            sampled_label_loss(logits, self.seed, counter, first_row, y).backward()
         self.ire.update(self.flat_grads(), rows, counter)
 
     def set_ire(self, on: bool):
@@ -196,14 +218,15 @@ class Run:
             self.refreshes[0] += 1
             self.last_refresh = step
             rows_local = self.local * self.rows_per_sample
-            self.refresh(x, self.refreshes[0], self.ddp, self.rank * rows_local, rows_local * self.world)
-        loss, grads, norm = self.loss_and_grads(x, y, update_running=True)
+            scored = self.local * self.scored_per_sample * self.world
+            self.refresh(x, y, self.refreshes[0], self.ddp, self.rank * rows_local, scored)
+        loss, grads, norm, acc = self.loss_and_grads(x, y, update_running=True)
         reported = loss
         if cfg["optimizer"]["kind"] == "sam":
             theta = self.flat_params()
             if float(norm) > 0 and math.isfinite(float(norm)):
                 self.set_params(theta + float(f32(cfg["optimizer"]["rho"])) * grads / norm)
-            loss, grads, norm = self.loss_and_grads(x, y, update_running=False)
+            loss, grads, norm, acc = self.loss_and_grads(x, y, update_running=False)
             self.set_params(theta)
         bad = not (math.isfinite(float(norm)) and math.isfinite(float(loss)))
         if not bad:
@@ -214,6 +237,8 @@ class Run:
         rows.append({"step": step + 1, "loss": float(reported), "lr": lr,
                      "ms": (time.perf_counter() - started) * 1e3, "grad_norm": float(norm),
                      "ire_kappa": kappa})
+        if self.accuracy:
+            rows[-1]["acc"] = float(acc)
         if bad:
             raise Diverged(step + 1)
         done, every = self.next_step, cfg["eval_every"]
@@ -232,10 +257,10 @@ class Run:
                 x, y = (torch.as_tensor(a).to(self.device) for a in self.data.eval_batch(j))
                 logits, loss = self.model(x, y)
                 losses.append(float(loss))
-                correct.append(float((logits.argmax(-1) == y).float().mean()))
+                correct.append(float(correct_share(logits, y)))
         self.model.train()
         row = {"step": self.next_step, "val_loss": float(np.mean(np.float32(losses)))}
-        if self.ckpt.family == "resnet":
+        if self.accuracy:
             row["val_acc"] = float(np.mean(np.float32(correct)))
         return row
 
@@ -248,7 +273,7 @@ class Run:
         x, y = (torch.as_tensor(a).to(self.device) for a in self.probe_batch)
         if not ire_active:
             self.refreshes[1] += 1
-            self.refresh(x, PROBE_STREAM | self.refreshes[1], self.model, 0, y.numel())
+            self.refresh(x, y, PROBE_STREAM | self.refreshes[1], self.model, 0, int((y >= 0).sum()))
         elif self.ire.stats is None:
             self.ire.compute_stats()  # resumed: those of the latest refresh, before the save
         s, sh = self.ire.stats, self.cfg["sharpness"]
@@ -285,4 +310,4 @@ class Run:
         return ckpt_io.Checkpoint(
             family=c.family, config=c.config, config_json=c.config_json, vocab=c.vocab,
             step=self.next_step, train_config=self.cfg, parameters=c.parameters,
-            tensors=self.model.state_dict(), host=host, state=state)
+            tensors=self.model.state_dict(), host=host, state=state, corpus=c.corpus)

@@ -141,6 +141,7 @@ mod tests {
             ms,
             grad_norm: 1.0,
             ire_kappa: 0.0,
+            acc: None,
         })
     }
 

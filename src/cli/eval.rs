@@ -105,10 +105,7 @@ pub(super) fn checkpoint_data(
             let corpus = super::text::corpus(text_file, Some(checkpoint))?;
             // A short text may hold fewer than the usual 8 validation batches: use what it has.
             let seq_len = config.seq_len;
-            let batcher = Batcher {
-                batch: batch.max(1),
-                seq_len,
-            };
+            let batcher = Batcher::for_corpus(&corpus, batch.max(1), seq_len);
             let available = batcher.val_batches_available(&corpus.val);
             let batches = batches.unwrap_or(available.clamp(1, 8));
             corpus.check_fits(seq_len, batch, batches)?;

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 use clap::Args;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::ImageDataset;
+use ire_playground::data::{ImageDataset, Puzzle};
 use ire_playground::export::{self, ExportData};
 use ire_playground::files;
 use std::path::PathBuf;
@@ -44,7 +44,11 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
             bail!("--data-dir applies to ResNet checkpoints only")
         }
         (ModelSpec::Transformer { corpus, .. }, None) => {
-            if let (Some(source), None) = (corpus, &args.text_file) {
+            let puzzle = Puzzle::of_source(corpus.as_deref()).is_some();
+            if puzzle && args.text_file.is_some() {
+                bail!("the run trained on a generated task, not a text: drop --text-file");
+            }
+            if let (Some(source), None, false) = (corpus, &args.text_file, puzzle) {
                 bail!("the run trained on {source}; give that text with --text-file");
             }
             text = super::text::export_bytes(args.text_file.as_deref())?;

@@ -9,6 +9,7 @@ mod eval;
 mod experiment;
 mod export;
 mod peer;
+mod task;
 mod text;
 mod train;
 

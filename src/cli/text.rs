@@ -2,7 +2,7 @@
 
 use anyhow::bail;
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
-use ire_playground::data::{Corpus, MAX_TEXT_BYTES};
+use ire_playground::data::{Corpus, Puzzle, MAX_TEXT_BYTES};
 use ire_playground::files;
 use std::path::Path;
 
@@ -17,12 +17,19 @@ fn read_text(path: &Path) -> anyhow::Result<(String, Vec<u8>)> {
 }
 
 /// The corpus of a transformer command: `--text-file`, or the embedded Shakespeare. With a
-/// checkpoint, its vocabulary is used, and a run that trained on a user's text needs that text.
+/// checkpoint, its vocabulary is used, and a run that trained on a user's text needs that text;
+/// one that trained on a generated puzzle gets the same puzzle again.
 pub fn corpus(text_file: Option<&Path>, checkpoint: Option<&Checkpoint>) -> anyhow::Result<Corpus> {
     let (vocab, trained_on) = match checkpoint.map(|c| &c.model) {
         Some(ModelSpec::Transformer { vocab, corpus, .. }) => (Some(vocab.clone()), corpus.clone()),
         _ => (None, None),
     };
+    if let Some(puzzle) = Puzzle::of_source(trained_on.as_deref()) {
+        if text_file.is_some() {
+            bail!("the checkpoint's run trained on a generated task, not a text: drop --text-file");
+        }
+        return Ok(puzzle?.corpus()?);
+    }
     match (text_file, trained_on) {
         (Some(path), _) => {
             let (name, bytes) = read_text(path)?;

@@ -7,9 +7,17 @@
 //! Validation batches are fixed: batch `j`, row `r` is the window starting at token
 //! `(j * batch + r) * seq_len` of the validation split (non-overlapping windows in text order), so
 //! `eval --batches N` always scores the same text.
+//!
+//! A corpus of examples (a puzzle, [`ExampleShape`]) is cut at its examples instead: a training
+//! row is a random example, validation row `r` of batch `j` is example `j * batch + r`, and every
+//! target but the answers is [`IGNORE`].
 
+use super::ExampleShape;
 use crate::error::{Error, Result};
 use crate::rng::Rng;
+
+/// A target no loss or accuracy is taken on (an example's question tokens).
+pub const IGNORE: u32 = u32::MAX;
 
 /// Inputs and next-token targets, `batch * seq_len` each, row-major.
 #[derive(Clone, Debug, Default)]
@@ -27,17 +35,63 @@ pub struct Batcher {
     pub batch: usize,
     /// Tokens per sequence.
     pub seq_len: usize,
+    /// The corpus's examples, if it is made of them (then `seq_len` is an example's length
+    /// less one).
+    pub examples: Option<ExampleShape>,
 }
 
 impl Batcher {
+    /// Batches of `batch` sequences of `seq_len` tokens from `corpus`.
+    pub fn for_corpus(corpus: &super::Corpus, batch: usize, seq_len: usize) -> Self {
+        Self {
+            batch,
+            seq_len,
+            examples: corpus.examples,
+        }
+    }
+
     fn window(&self, tokens: &[u32], start: usize, out: &mut Batch) {
         let w = &tokens[start..start + self.seq_len + 1];
         out.inputs.extend_from_slice(&w[..self.seq_len]);
         out.targets.extend_from_slice(&w[1..]);
+        if let Some(e) = self.examples {
+            let row = out.targets.len() - self.seq_len;
+            let questions = self.seq_len.saturating_sub(e.answers);
+            out.targets[row..row + questions].fill(IGNORE);
+        }
+    }
+
+    /// Where an example-cut corpus's example `i` starts, or None for running text.
+    fn example_start(&self, i: usize) -> Option<usize> {
+        self.examples.map(|e| i * e.len)
+    }
+
+    /// Refuses windows that are not whole examples.
+    fn check_examples(&self) -> Result<()> {
+        match self.examples {
+            Some(e) if e.len != self.seq_len + 1 => Err(Error::InvalidConfig(format!(
+                "a model reading windows of {} tokens cannot take examples of {}",
+                self.seq_len, e.len
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A random training batch.
     pub fn train_batch(&self, tokens: &[u32], rng: &mut Rng) -> Result<Batch> {
+        self.check_examples()?;
+        if let Some(e) = self.examples {
+            let count = tokens.len() / e.len;
+            if count == 0 {
+                return Err(Error::Data("the training split holds no examples".into()));
+            }
+            let mut b = Batch::default();
+            for _ in 0..self.batch {
+                let start = self.example_start(rng.below(count)).unwrap_or(0);
+                self.window(tokens, start, &mut b);
+            }
+            return Ok(b);
+        }
         if tokens.len() <= self.seq_len + 1 {
             return Err(Error::Data(format!(
                 "training text ({} tokens) is shorter than one sequence ({})",
@@ -56,6 +110,11 @@ impl Batcher {
     /// How many fixed validation batches the validation split holds.
     pub fn val_batches_available(&self, tokens: &[u32]) -> usize {
         // Checked: a batch from a flag can be any size, and a wrapped product divided by zero.
+        if let Some(e) = self.examples {
+            return (tokens.len() / e.len.max(1))
+                .checked_div(self.batch)
+                .unwrap_or(0);
+        }
         match self.batch.checked_mul(self.seq_len) {
             Some(per_batch) if per_batch > 0 => tokens.len().saturating_sub(1) / per_batch,
             _ => 0,
@@ -72,9 +131,12 @@ impl Batcher {
                 self.batch, self.seq_len
             )));
         }
+        self.check_examples()?;
         let mut b = Batch::default();
         for r in 0..self.batch {
-            self.window(tokens, (j * self.batch + r) * self.seq_len, &mut b);
+            let i = j * self.batch + r;
+            let start = self.example_start(i).unwrap_or(i * self.seq_len);
+            self.window(tokens, start, &mut b);
         }
         Ok(b)
     }

@@ -98,6 +98,18 @@ pub struct Corpus {
     pub train: Vec<u32>,
     /// Validation tokens (last 10%).
     pub val: Vec<u32>,
+    /// Set for a corpus of fixed-length examples (a generated puzzle): windows start at
+    /// examples, and only their answers are scored. None for running text.
+    pub examples: Option<ExampleShape>,
+}
+
+/// The layout of a corpus of examples: each `len` tokens, the last `answers` of them answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExampleShape {
+    /// Tokens per example, answers included.
+    pub len: usize,
+    /// Trailing answer tokens (the only scored targets).
+    pub answers: usize,
 }
 
 impl Corpus {
@@ -142,6 +154,7 @@ impl Corpus {
             vocab,
             train: ids[..split].to_vec(),
             val: ids[split..].to_vec(),
+            examples: None,
         })
     }
 }
@@ -244,22 +257,29 @@ impl Corpus {
         if self.train.len() <= seq_len + 1 {
             return 0;
         }
-        let batcher = super::Batcher {
-            batch: batch.max(1),
-            seq_len,
-        };
-        batcher.val_batches_available(&self.val)
+        super::Batcher::for_corpus(self, batch.max(1), seq_len).val_batches_available(&self.val)
     }
 
     /// Refuses, with a reason in terms of the text, a corpus too short for a model with windows
     /// of `seq_len` at `batch` sequences per batch and `eval_batches` validation batches.
     pub fn check_fits(&self, seq_len: usize, batch: usize, eval_batches: usize) -> Result<()> {
         let name = self.source.as_deref().unwrap_or("the corpus");
+        if let Some(e) = self.examples {
+            let batcher = super::Batcher::for_corpus(self, batch.max(1), seq_len);
+            let available = batcher.val_batches_available(&self.val);
+            if available < eval_batches.max(1) {
+                return Err(Error::Data(format!(
+                    "{name} holds {} validation examples: {available} evaluation batch(es) of \
+                     {batch}, fewer than the {} asked; use a smaller batch or fewer evaluation \
+                     batches",
+                    self.val.len() / e.len,
+                    eval_batches.max(1)
+                )));
+            }
+            return Ok(());
+        }
         // The batcher's own counts, so this says no exactly when training or evaluation would.
-        let batcher = super::Batcher {
-            batch: batch.max(1),
-            seq_len,
-        };
+        let batcher = super::Batcher::for_corpus(self, batch.max(1), seq_len);
         let window = batch.saturating_mul(seq_len);
         let val_needed = eval_batches.max(1).saturating_mul(window).saturating_add(1);
         if self.train.len() <= seq_len + 1

@@ -119,6 +119,30 @@ pub fn project(checkpoint: &Checkpoint, data: ExportData) -> Result<Vec<ProjectF
                 corpus: source,
                 ..
             },
+            ExportData::Corpus(_),
+        ) if crate::data::Puzzle::of_source(source.as_deref()).is_some() => {
+            // A generated task: the script generates the same examples from the checkpoint's
+            // description of it (python/playground/data.py), so no data file travels.
+            let puzzle = crate::data::Puzzle::of_source(source.as_deref()).expect("a puzzle")?;
+            puzzle
+                .corpus()?
+                .check_trained_on(source.as_deref(), vocab)?;
+            files.push(file(
+                "data/SOURCE.md",
+                format!(
+                    "The run trained on a generated task, {}; train.py generates the same \
+                     examples and split from the checkpoint (no data file).\n",
+                    puzzle.spec()
+                )
+                .into_bytes(),
+            ));
+        }
+        (
+            ModelSpec::Transformer {
+                vocab,
+                corpus: source,
+                ..
+            },
             ExportData::Corpus(zlib),
         ) => {
             let corpus = match source {

@@ -24,11 +24,11 @@ crate::wgsl_struct! {
     }
 }
 
-/// Per-row losses of `logits [rows, vocab]` against `targets`, and, when `dlogits` is given, the
-/// gradient of the mean loss (`grad_scale = 1/rows`).
+/// Per-row losses of `logits [rows, vocab]` against `targets` (0 where a target is IGNORE),
+/// and, when `dlogits` is given, the gradient of their mean over the `scored` rows.
 pub fn forward_backward(
     ctx: &GpuContext,
-    rows: usize,
+    (rows, scored): (usize, usize),
     vocab: usize,
     logits: &Tensor,
     targets: &Tensor,
@@ -39,7 +39,7 @@ pub fn forward_backward(
     let dims = Dims {
         rows: rows as u32,
         vocab: vocab as u32,
-        grad_scale: 1.0 / rows as f32,
+        grad_scale: 1.0 / scored.max(1) as f32,
         ..bytemuck::Zeroable::zeroed()
     };
     // Without a gradient the slot is bound but never written.

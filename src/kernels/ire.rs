@@ -11,6 +11,7 @@ const SAMPLE: Shader = shader!(
     bindings: [
         uniform("sp", "SampleParams"),
         read("logits"),
+        read_as("targets", "array<u32>"),
         write_as("labels", "array<u32>"),
     ],
 );
@@ -60,20 +61,23 @@ crate::wgsl_struct! {
     }
 }
 
-/// Draws one label per row of `logits` from softmax(logits) into `labels`.
+/// Draws one label per row of `logits` from softmax(logits) into `labels`, for the rows the
+/// batch scores (IGNORE where `targets` is IGNORE).
 pub fn sample_labels(
     ctx: &GpuContext,
     params: &wgpu::Buffer,
     rows: usize,
-    logits: &Tensor,
+    (logits, targets): (&Tensor, &Tensor),
     labels: &Tensor,
 ) -> Dispatch {
     let k = ctx.kernel(&SAMPLE, "sample_labels", &[]);
-    k.dispatch(
-        ctx,
-        &[uniform_binding(params), logits.binding(), labels.binding()],
-        grid_items(rows, 64),
-    )
+    let bindings = [
+        uniform_binding(params),
+        logits.binding(),
+        targets.binding(),
+        labels.binding(),
+    ];
+    k.dispatch(ctx, &bindings, grid_items(rows, 64))
 }
 
 crate::wgsl_struct! {

@@ -23,6 +23,8 @@ slots! { STEP:
     CLIP_SCALE = 2;
     /// 1.0 when the step's loss or gradient was NaN/Inf (the update was skipped).
     NONFINITE = 3;
+    /// Share of the batch's scored predictions that were right (models measuring accuracy).
+    TRAIN_CORRECT = 12;
 }
 
 // Accumulated over an evaluation's batches.

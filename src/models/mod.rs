@@ -12,7 +12,7 @@ mod transformer;
 
 pub use config::{Arch, TransformerConfig};
 pub use family::Family;
-pub use head::ClassifierHead;
+pub use head::{ClassifierHead, Scoring};
 pub use network::Network;
 pub use resnet::ResNet;
 pub use resnet_config::{ResNetConfig, RESNET_PRESETS};

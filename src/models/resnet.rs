@@ -5,16 +5,13 @@
 //! GEMM and every BatchNorm channel a contiguous slice. scripts/reference_resnet.py is the same
 //! network in PyTorch, with the same parameter names.
 
-use super::{ClassifierHead, ResNetConfig};
+use super::{ClassifierHead, ResNetConfig, Scoring};
 use crate::data::ImageBatch;
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::batchnorm::BatchNormMode;
 use crate::kernels::conv::ConvShape;
-use crate::kernels::cross_entropy;
-use crate::kernels::reduce::{self, ReduceMode};
 use crate::kernels::relu_pool::{pool_backward, pool_forward};
-use crate::kernels::slot;
 use crate::nn::{Block, ConvBn, ConvScratch, Gating, ParamSet, Relu};
 
 /// The network, its buffers and its prebuilt plans.
@@ -29,8 +26,6 @@ pub struct ResNet {
     pub images: Tensor,
     /// Logits over the classes per image, labels, losses and scalars.
     pub head: ClassifierHead,
-    /// Per-image correctness (evaluation).
-    pub correct: Tensor,
     stem: ConvBn,
     blocks: Vec<Block>,
     train_plan: Plan,
@@ -100,8 +95,17 @@ impl ResNet {
         let d_pooled = z("d pooled", batch * c[2]);
         let d_last = z("d last block", c[2] * batch * pixels);
         let images = z("images", config.in_channels * batch * size * size);
-        let head = ClassifierHead::new(ctx, &params, ("fc", c[2], true), batch, config.classes);
-        let correct = z("correct", batch);
+        let scoring = Scoring {
+            scored_rows: batch,
+            accuracy: true,
+        };
+        let head = ClassifierHead::new(
+            ctx,
+            &params,
+            ("fc", c[2], true),
+            (batch, config.classes),
+            scoring,
+        );
 
         let forward = |mode: BatchNormMode, gating: Gating| {
             let mut plan = Plan::new();
@@ -143,26 +147,7 @@ impl ResNet {
 
         let grad_norm = head.grad_norm_plan(ctx, &params, grad_clip);
         let eval_forward = forward(BatchNormMode::Eval, Gating::Own);
-        let mut eval = Plan::concat(&[&eval_forward, &head.eval_plan(ctx)]);
-        eval.push(cross_entropy::correct_rows(
-            ctx,
-            batch,
-            config.classes,
-            &head.logits,
-            &head.targets,
-            &correct,
-        ));
-        let accuracy = ReduceMode::Accumulate {
-            slot: slot::EVAL_CORRECT,
-            scale: 1.0 / batch as f32,
-        };
-        eval.extend_dispatches(reduce::reduce(
-            ctx,
-            accuracy,
-            &correct,
-            &head.partials,
-            &head.scalars,
-        ));
+        let eval = Plan::concat(&[&eval_forward, &head.eval_plan(ctx)]);
         let train_forward = forward(BatchNormMode::Train, Gating::Own);
         let aux_forward = forward(BatchNormMode::TrainNoUpdate, Gating::Own);
         // The probes: record the activation pattern at the current weights, then differentiate
@@ -193,7 +178,6 @@ impl ResNet {
             params,
             images,
             head,
-            correct,
             stem,
             blocks,
         })

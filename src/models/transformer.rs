@@ -6,9 +6,9 @@
 //! training step replays `train_plan` (forward, loss, backward, gradient norm) and the
 //! optimizer's plan in one submission.
 
-use super::ClassifierHead;
 use super::{Arch, TransformerConfig};
-use crate::data::Batch;
+use super::{ClassifierHead, Scoring};
+use crate::data::{Batch, IGNORE};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::attention::AttentionShape;
@@ -170,6 +170,34 @@ impl Transformer {
         batch: usize,
         grad_clip: f32,
     ) -> Result<Self> {
+        let every_position = Scoring {
+            scored_rows: batch * config.seq_len,
+            accuracy: false,
+        };
+        Self::scored(ctx, config, (batch, grad_clip), every_position)
+    }
+
+    /// A transformer trained on a corpus of examples (a puzzle): each sequence's last
+    /// `answers` positions are scored, and accuracy is measured.
+    pub fn for_examples(
+        ctx: &GpuContext,
+        config: TransformerConfig,
+        (batch, grad_clip): (usize, f32),
+        answers: usize,
+    ) -> Result<Self> {
+        let answers_only = Scoring {
+            scored_rows: batch * answers.min(config.seq_len),
+            accuracy: true,
+        };
+        Self::scored(ctx, config, (batch, grad_clip), answers_only)
+    }
+
+    fn scored(
+        ctx: &GpuContext,
+        config: TransformerConfig,
+        (batch, grad_clip): (usize, f32),
+        scoring: Scoring,
+    ) -> Result<Self> {
         config.validate()?;
         config.check_fits(batch, &ctx.limits)?;
         let c = config;
@@ -197,7 +225,13 @@ impl Transformer {
         let d_final_norm = act("d ln_f out");
         let tokens = Tensor::zeros(ctx, "tokens", rows);
         let token_index = TokenIndex::new(ctx, rows, c.vocab);
-        let head = ClassifierHead::new(ctx, &params, ("lm_head", c.d_model, false), rows, c.vocab);
+        let head = ClassifierHead::new(
+            ctx,
+            &params,
+            ("lm_head", c.d_model, false),
+            (rows, c.vocab),
+            scoring,
+        );
 
         let mut forward = Plan::new();
         forward.push(embedding.forward(ctx, &tokens, &xs[0]));
@@ -267,7 +301,8 @@ impl Transformer {
         &self.forward_plan
     }
 
-    /// Uploads a batch (queued for the next submission), checking sizes and token ids.
+    /// Uploads a batch (queued for the next submission), checking sizes and token ids (a
+    /// target may also be IGNORE: a puzzle's question tokens, unscored).
     pub fn set_batch(&self, ctx: &GpuContext, batch: &Batch) -> Result<()> {
         let rows = self.batch * self.config.seq_len;
         if batch.inputs.len() != rows || batch.targets.len() != rows {
@@ -278,12 +313,8 @@ impl Transformer {
             )));
         }
         let vocab = self.config.vocab as u32;
-        if let Some(bad) = batch
-            .inputs
-            .iter()
-            .chain(&batch.targets)
-            .find(|&&t| t >= vocab)
-        {
+        let targets = batch.targets.iter().filter(|&&t| t != IGNORE);
+        if let Some(bad) = batch.inputs.iter().chain(targets).find(|&&t| t >= vocab) {
             return Err(Error::Data(format!(
                 "token id {bad} is outside the vocabulary of {vocab}"
             )));

@@ -211,16 +211,17 @@ impl Ire {
 
         let mut refresh = Plan::new();
         refresh.extend(model.forward_plan());
+        let head = model.head();
         refresh.push(ire::sample_labels(
             ctx,
             &sample_params,
-            model.head().rows,
-            &model.head().logits,
+            head.rows,
+            (&head.logits, &head.targets),
             &sampled,
         ));
         refresh.push(cross_entropy::forward_backward(
             ctx,
-            model.head().rows,
+            (head.rows, head.scoring.scored_rows),
             model.head().classes,
             &model.head().logits,
             &sampled,
@@ -233,7 +234,7 @@ impl Ire {
             &params.grads,
             &fisher,
             config.fisher_beta,
-            model.head().rows as f32,
+            head.scoring.scored_rows as f32,
         ));
         let sum = ReduceMode::Store {
             slot: slot::FISHER_SUM,

@@ -17,6 +17,10 @@ pub struct StepRecord {
     pub grad_norm: f32,
     /// IRE amplification applied in this step (0 when IRE is off).
     pub ire_kappa: f32,
+    /// Share of the batch's scored predictions that were right, before the update (models
+    /// measuring accuracy: image classifiers, puzzles; for SAM, at its perturbed point).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acc: Option<f32>,
 }
 
 /// Something that happened at a step (IRE switched on or off).
@@ -64,7 +68,8 @@ pub struct EvalRecord {
     pub step: usize,
     /// Mean validation loss (nats per character, or per image).
     pub val_loss: f32,
-    /// Fraction of held-out images classified correctly (image models only).
+    /// Fraction of held-out images, or puzzle answers, predicted correctly (models measuring
+    /// accuracy only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub val_acc: Option<f32>,
 }

@@ -59,9 +59,9 @@ impl Task {
         }
     }
 
-    /// Whether evaluations report accuracy (classification of whole inputs).
+    /// Whether steps and evaluations report accuracy (images, and puzzles' answers).
     pub fn has_accuracy(&self) -> bool {
-        matches!(self, Task::Images { .. })
+        self.network().head().scoring.accuracy
     }
 
     /// Draws a training batch from `rng`.

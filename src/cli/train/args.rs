@@ -30,6 +30,8 @@ pub struct TrainArgs {
     /// trained on a file resumes and evaluates only with the same text.
     #[arg(long)]
     pub(super) text_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(super) task: crate::cli::task::TaskArg,
     /// Image data set for --model resnet (only fashion-mnist).
     #[arg(long, default_value = "fashion-mnist")]
     pub(super) dataset: String,
@@ -276,6 +278,15 @@ pub(super) fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<
     }
     if args.is_resnet() && args.text_file.is_some() {
         bail!("--text-file applies to transformers only");
+    }
+    if args.task.given() {
+        if args.is_resnet() || args.resume.is_some() {
+            bail!("--task and its settings apply to fresh transformer runs only");
+        }
+        if args.text_file.is_some() {
+            bail!("give --task or --text-file, not both");
+        }
+        args.task.puzzle()?;
     }
     if args.checkpoint_every == Some(0) {
         bail!("--checkpoint-every must be at least 1");

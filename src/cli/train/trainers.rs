@@ -42,9 +42,15 @@ fn task_data(
 ) -> anyhow::Result<(TaskData, String)> {
     Ok(match family {
         Family::Transformer => {
-            let corpus = crate::cli::text::corpus(args.text_file.as_deref(), checkpoint)?;
-            if let Some(source) = &corpus.source {
-                eprintln!("text: {source}, {} distinct characters", corpus.vocab.len());
+            let corpus = match args.task.puzzle()? {
+                Some(puzzle) => puzzle.corpus()?,
+                None => crate::cli::text::corpus(args.text_file.as_deref(), checkpoint)?,
+            };
+            let tokens = corpus.vocab.len();
+            match (&corpus.source, corpus.examples) {
+                (Some(source), Some(_)) => eprintln!("task: {source}, {tokens} tokens"),
+                (Some(source), None) => eprintln!("text: {source}, {tokens} distinct characters"),
+                (None, _) => {}
             }
             (TaskData::Text(Arc::new(corpus)), String::new())
         }
@@ -116,7 +122,7 @@ fn describe(model: &ModelSpec, data_note: &str) -> String {
             };
             format!(
                 "{arch} transformer, {} parameters ({} layers, d {}, {} heads, window {}, {} \
-                 characters)",
+                 tokens)",
                 c.param_count(),
                 c.n_layer,
                 c.d_model,

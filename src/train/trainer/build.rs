@@ -59,10 +59,15 @@ impl ModelSpec {
     /// takes the corpus's vocabulary. Refuses an unknown preset and data of the other family.
     pub fn of_preset(preset: &str, data: &TaskData) -> Result<Self> {
         match (Family::of_preset(preset), data) {
-            (Family::Transformer, TaskData::Text(corpus)) => Ok(Self::transformer(
-                crate::models::TransformerConfig::preset(preset, corpus.vocab.len())?,
-                corpus,
-            )),
+            (Family::Transformer, TaskData::Text(corpus)) => {
+                let mut shape =
+                    crate::models::TransformerConfig::preset(preset, corpus.vocab.len())?;
+                // A corpus of examples (a puzzle) is read one example at a time.
+                if let Some(examples) = corpus.examples {
+                    shape.seq_len = examples.len - 1;
+                }
+                Ok(Self::transformer(shape, corpus))
+            }
             (Family::ResNet, TaskData::Images { .. }) => {
                 Ok(Self::ResNet(crate::models::ResNetConfig::preset(preset)?))
             }
@@ -115,11 +120,23 @@ impl Trainer {
                         corpus.vocab.len()
                     )));
                 }
-                let network = Transformer::new(ctx, *shape, config.batch, config.grad_clip)?;
-                let batcher = Batcher {
-                    batch: config.batch,
-                    seq_len: shape.seq_len,
+                let network = match corpus.examples {
+                    None => Transformer::new(ctx, *shape, config.batch, config.grad_clip)?,
+                    Some(examples) => {
+                        if examples.len != shape.seq_len + 1 {
+                            return Err(Error::InvalidConfig(format!(
+                                "the task's examples are {} tokens: the model's window must be \
+                                 {}, not {}",
+                                examples.len,
+                                examples.len - 1,
+                                shape.seq_len
+                            )));
+                        }
+                        let training = (config.batch, config.grad_clip);
+                        Transformer::for_examples(ctx, *shape, training, examples.answers)?
+                    }
                 };
+                let batcher = Batcher::for_corpus(&corpus, config.batch, shape.seq_len);
                 Ok(Task::Text {
                     model: Box::new(network),
                     corpus,

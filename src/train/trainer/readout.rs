@@ -128,6 +128,10 @@ impl Trainer {
                         ms: ms_each,
                         grad_norm: values[slot::GRAD_NORM],
                         ire_kappa,
+                        acc: self
+                            .task
+                            .has_accuracy()
+                            .then(|| values[slot::TRAIN_CORRECT]),
                     })
                 }
                 Pending::Probe {

@@ -168,6 +168,35 @@ fn picking_a_finding_after_training_asks_first_and_names_the_finding() {
     assert_eq!(steps_done(&status(&harness)), 0);
 }
 
+#[test]
+fn a_task_trains_with_accuracy_and_back_to_shakespeare_restores_the_text() {
+    let mut harness = first_visit(1280.0, 900.0);
+    harness
+        .get_by_label("Tasks (modular addition, parity)")
+        .click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Modular addition (a + b mod 97)")
+        .click();
+    harness.run_steps(2);
+    let s = status(&harness);
+    assert_eq!(s.text.as_deref(), Some("puzzle: modadd p=97 train=0.3"));
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "an evaluation", |s| {
+        s.runs.iter().all(|r| r.last_val_acc.is_some())
+    });
+    let run = &status(&harness).runs[0];
+    let (train, val) = (run.last_train_acc.unwrap(), run.last_val_acc.unwrap());
+    assert!((0.0..=100.0).contains(&train) && (0.0..=100.0).contains(&val));
+    // The panel names what it shows.
+    harness.get_by_label_contains("Accuracy %");
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    harness.get_by_label("Back to Shakespeare").click();
+    harness.run_steps(3);
+    assert_eq!(status(&harness).text, None);
+}
+
 /// Every symbol the app's sources write outside comments has a glyph in egui's built-in fonts
 /// (a missing one draws as an empty box: the notices' warning sign and arrows did).
 #[test]

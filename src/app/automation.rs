@@ -310,8 +310,10 @@ pub struct RunStatus {
     pub last_loss: Option<f64>,
     /// Latest validation loss.
     pub last_val_loss: Option<f64>,
-    /// Latest test accuracy in percent (image models).
+    /// Latest held-out accuracy in percent (image models, tasks).
     pub last_val_acc: Option<f64>,
+    /// Latest training batch's accuracy in percent (image models, tasks).
+    pub last_train_acc: Option<f64>,
     /// Probes completed.
     pub probes: usize,
     /// Sharpness per probe, `[step, lambda_max]` (what the guide's promise is about).
@@ -338,6 +340,7 @@ impl RunStatus {
             last_loss: loss.map(|l| l.1),
             last_val_loss: series.val_loss.last().map(|p| p[1]),
             last_val_acc: series.val_acc.last().map(|p| p[1]),
+            last_train_acc: series.train_acc.last().map(|p| p[1]),
             probes: series.flat_count.len(),
             lambda_max: series.lambda_max.clone(),
             events: series

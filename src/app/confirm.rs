@@ -27,7 +27,10 @@ impl PlaygroundApp {
     fn replace(&mut self, action: Replace) {
         match action {
             Replace::Reset => {}
-            Replace::Finding(f) => self.settings = f.settings(),
+            Replace::Finding(f) => {
+                self.settings = f.settings();
+                self.sync_corpus_to_settings();
+            }
         }
         self.reset();
     }

@@ -203,6 +203,7 @@ impl super::PlaygroundApp {
                         image_files: None,
                         image_source: None,
                     });
+                    self.sync_corpus_to_settings();
                 }
                 Arrival::Images(Ok((images, files))) => {
                     // The user's own set, taken while Fashion-MNIST was on its way, stays.

@@ -2,6 +2,7 @@
 //! that shows why the base must be tuned first), one click or one link (`#finding=NAME`) away.
 
 use super::settings::Settings;
+use crate::data::Puzzle;
 use crate::optim::OptimizerKind;
 use crate::train::{Family, TrainConfig};
 
@@ -20,6 +21,10 @@ pub struct Finding {
     lr: f32,
     kappa: f32,
     gamma: f32,
+    /// A generated task instead of Shakespeare (None: the text, or the images).
+    task: Option<Puzzle>,
+    /// A weight decay other than the recipe's.
+    weight_decay: Option<f32>,
 }
 
 /// The findings, in menu order.
@@ -39,6 +44,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 2.0,
         reference_lr: None,
         gamma: 0.8,
+        task: None,
+        weight_decay: None,
     },
     Finding {
         name: "tiny-long-best",
@@ -53,6 +60,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 1.0,
         reference_lr: None,
         gamma: 0.9,
+        task: None,
+        weight_decay: None,
     },
     Finding {
         name: "tiny-short-tuned",
@@ -68,6 +77,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 2.0,
         reference_lr: None,
         gamma: 0.9,
+        task: None,
+        weight_decay: None,
     },
     Finding {
         name: "untuned-lr",
@@ -83,6 +94,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 2.0,
         reference_lr: Some(8e-3),
         gamma: 0.9,
+        task: None,
+        weight_decay: None,
     },
     Finding {
         name: "resnet-sgd",
@@ -98,6 +111,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 2.0,
         reference_lr: None,
         gamma: 0.8,
+        task: None,
+        weight_decay: None,
     },
     Finding {
         name: "resnet-sam",
@@ -113,6 +128,8 @@ pub static FINDINGS: [Finding; 6] = [
         kappa: 2.0,
         reference_lr: None,
         gamma: 0.8,
+        task: None,
+        weight_decay: None,
     },
 ];
 
@@ -152,6 +169,9 @@ impl Finding {
             probe_every: (self.steps / 20).max(1),
             ..TrainConfig::recipe(family, self.kind, self.steps).with_peak_lr(self.lr)
         };
+        if let Some(wd) = self.weight_decay {
+            train.optimizer.weight_decay = wd;
+        }
         train.ire.kappa = self.kappa;
         train.ire.gamma = self.gamma;
         train.ire.mask_every = 10;
@@ -164,7 +184,7 @@ impl Finding {
             tune: false,
             augment: family == Family::ResNet,
             analysis: Default::default(),
-            text: None,
+            text: self.task.and_then(|t| t.corpus().ok()?.source),
             reference_lr: self.reference_lr,
         }
     }

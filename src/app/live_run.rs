@@ -104,9 +104,13 @@ impl LiveRun {
             Task::Text { model, corpus, .. } => {
                 let config = model.config;
                 let tokens = (trainer.config.batch * config.seq_len) as f64;
-                let sampler = TextSampler::new(ctx, config, corpus.vocab.clone(), seed)
-                    .map_err(|e| log::warn!("no text sampling: {e}"))
-                    .ok();
+                // A task's examples are not text to continue: no samples.
+                let sampler = match corpus.examples {
+                    Some(_) => None,
+                    None => TextSampler::new(ctx, config, corpus.vocab.clone(), seed)
+                        .map_err(|e| log::warn!("no text sampling: {e}"))
+                        .ok(),
+                };
                 (sampler, None, tokens, false)
             }
         };

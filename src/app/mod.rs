@@ -40,6 +40,7 @@ mod session;
 mod settings;
 mod snapshot;
 mod store;
+mod tasks;
 mod toolbar;
 mod tune;
 mod user_images;

@@ -36,10 +36,13 @@ pub const PANELS: [Panel; 7] = [
         log_allowed: true,
     },
     Panel {
-        title: "Test accuracy (%)",
-        help: "Share of the test images classified correctly, at each evaluation. With BatchNorm, early evaluations can lag the training loss (running statistics trail fast-moving weights).",
+        title: "Accuracy % (solid: train batch, dashed: held out)",
+        help: "Share of predictions that were right: for a ResNet, images classified correctly; for a task, answers. Train is each step's batch (noisy); held out is the test images or the task's validation examples, at each evaluation. Grokking shows as train accuracy reaching 100% long before held-out accuracy follows. With BatchNorm, early evaluations can lag the training loss (running statistics trail fast-moving weights).",
         id: "accuracy",
-        lines: &[("acc", |s| &s.val_acc, false)],
+        lines: &[
+            ("train acc", |s| &s.train_acc, false),
+            ("val acc", |s| &s.val_acc, true),
+        ],
         band: None,
         log_allowed: false,
     },

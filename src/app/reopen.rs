@@ -140,8 +140,8 @@ impl PlaygroundApp {
         }
     }
 
-    /// Puts back the text the kept runs trained on (their own copy of the user's text, or the
-    /// embedded corpus), and checks that the image set they name is the one loaded.
+    /// Puts back the text the kept runs trained on (their own copy of the user's text, the task
+    /// their settings name, or the embedded corpus), and checks that the image set they name is the one loaded.
     fn put_back_data(
         &mut self,
         manifest: &Manifest,
@@ -156,7 +156,13 @@ impl PlaygroundApp {
                     .map_err(|e| e.to_string())?;
                 self.install_corpus(corpus, zlib.clone().into());
             }
-            None => self.uninstall_corpus(),
+            None => match crate::data::Puzzle::of_source(manifest.settings.text.as_deref()) {
+                Some(puzzle) => {
+                    let corpus = puzzle.and_then(|p| p.corpus()).map_err(|e| e.to_string())?;
+                    self.install_corpus(corpus, Vec::new().into());
+                }
+                None => self.uninstall_corpus(),
+            },
         }
         let images = self.data.as_ref().and_then(|d| d.image_source.clone());
         if manifest.settings.is_resnet() && manifest.images != images {

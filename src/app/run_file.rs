@@ -26,9 +26,17 @@ fn preset_of(model: &ModelSpec) -> Option<String> {
     PRESETS
         .iter()
         .find(|p| match model {
-            ModelSpec::Transformer { config, vocab, .. } => {
-                TransformerConfig::preset(p, vocab.len()).is_ok_and(|c| c == *config)
-            }
+            ModelSpec::Transformer {
+                config,
+                vocab,
+                corpus,
+            } => TransformerConfig::preset(p, vocab.len()).is_ok_and(|mut c| {
+                // A task's model reads one example at a time.
+                if let Some(Ok(task)) = crate::data::Puzzle::of_source(corpus.as_deref()) {
+                    c.seq_len = task.example_len() - 1;
+                }
+                c == *config
+            }),
             ModelSpec::ResNet(config) => ResNetConfig::preset(p).is_ok_and(|c| c == *config),
         })
         .map(|p| p.to_string())
@@ -71,23 +79,27 @@ impl PlaygroundApp {
             .ok_or("the data sets are still loading; try again")?;
         let mut files = HashMap::new();
         let mut text = None;
+        // A generated task is made again from the settings: no text to carry.
+        let task = |source: &String| crate::data::Puzzle::of_source(Some(source)).is_some();
         if let ModelSpec::Transformer {
             corpus: Some(source),
             ..
         } = &checkpoint.model
         {
-            if !Corpus::same_source(Some(source), data.corpus.source.as_deref()) {
-                return Err(format!(
-                    "it trained on {source}: open that text first (Model and data > Use your own \
-                     text), then the run file"
-                ));
+            if !task(source) {
+                if !Corpus::same_source(Some(source), data.corpus.source.as_deref()) {
+                    return Err(format!(
+                        "it trained on {source}: open that text first (Model and data > Use \
+                         your own text), then the run file"
+                    ));
+                }
+                let file = "text.zlib".to_string();
+                files.insert(file.clone(), data.corpus_file.to_vec());
+                text = Some(SavedText {
+                    name: Corpus::source_name(source).to_string(),
+                    file,
+                });
             }
-            let file = "text.zlib".to_string();
-            files.insert(file.clone(), data.corpus_file.to_vec());
-            text = Some(SavedText {
-                name: Corpus::source_name(source).to_string(),
-                file,
-            });
         }
         let settings = Settings {
             preset,

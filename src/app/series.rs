@@ -13,8 +13,10 @@ pub struct Series {
     pub loss: Vec<Point>,
     /// Validation loss per evaluation.
     pub val_loss: Vec<Point>,
-    /// Test accuracy (%) per evaluation (image models).
+    /// Held-out accuracy (%) per evaluation (image models, tasks).
     pub val_acc: Vec<Point>,
+    /// The training batch's accuracy (%) per step (image models, tasks).
+    pub train_acc: Vec<Point>,
     /// Learning rate per step.
     pub lr: Vec<Point>,
     /// Top Hessian eigenvalue per probe.
@@ -62,6 +64,9 @@ impl Series {
                 let x = s.step as f64;
                 self.loss.push([x, s.loss as f64]);
                 self.lr.push([x, s.lr as f64]);
+                if let Some(acc) = s.acc {
+                    self.train_acc.push([x, acc as f64 * 100.0]);
+                }
                 self.last_kappa = Some((x, s.ire_kappa as f64));
                 if s.ms > 0.0 {
                     // An exponential average: single-step timings jitter with the frame clock.

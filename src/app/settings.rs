@@ -127,6 +127,10 @@ impl Settings {
     /// What to tell the user when these settings (from a link) name a text of their own that
     /// is not loaded: the run they describe needs it.
     pub fn missing_text(&self) -> Option<String> {
+        // A generated task is made again from its description.
+        if crate::data::Puzzle::of_source(self.text.as_deref()).is_some() {
+            return None;
+        }
         self.text.as_ref().map(|name| {
             format!(
                 "{MISSING_TEXT} {name}, which a link cannot carry. \

@@ -98,17 +98,24 @@ impl PlaygroundApp {
 
     /// The "Text" controls: what the model reads, a paste box, and a way back.
     pub(super) fn user_text_ui(&mut self, ui: &mut egui::Ui) {
-        match self.text_source() {
-            Some(source) => {
+        match (self.puzzle(), self.text_source()) {
+            (Some(puzzle), _) => {
+                ui.label(format!("task: {}", puzzle.spec()));
+                if ui.button("Back to Shakespeare").clicked() {
+                    self.use_shakespeare();
+                }
+            }
+            (None, Some(source)) => {
                 ui.label(format!("text: {source}"));
                 if ui.button("Back to Shakespeare").clicked() {
                     self.use_shakespeare();
                 }
             }
-            None => {
+            (None, None) => {
                 ui.label("text: Shakespeare's plays (embedded)");
             }
         }
+        self.tasks_ui(ui);
         ui.collapsing("Use your own text", |ui| {
             ui.weak(
                 "Paste text below, or drop a .txt file on the window. Its characters become the \

@@ -200,7 +200,9 @@ impl PlaygroundApp {
 
     /// The data the open session trains on, as a save records it.
     fn data_ref(&self) -> DataRef {
+        // A generated task needs no file: the settings name it and it is made again.
         let source = self.session_settings.as_ref().and_then(|s| s.text.clone());
+        let source = source.filter(|s| crate::data::Puzzle::of_source(Some(s)).is_none());
         let text = source.zip(self.data.as_ref()).map(|(source, data)| {
             let name = crate::data::Corpus::source_name(&source).to_string();
             (name, data.corpus_file.to_vec())

@@ -23,7 +23,7 @@ from report import logs, long, resnet, sweeps, verdict  # noqa: E402
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DOCS = os.path.join(ROOT, "docs")
 FIGS = os.path.join(DOCS, "results")
-SHORT = ("adamw-vs-admire", "sgd-vs-sgdire", "sam-vs-samire")
+SHORT = ("adamw-vs-admire", "sgd-vs-sgdire", "sam-vs-samire", "lion-vs-lionire", "muon-vs-muonire")
 
 
 def default_sources():
@@ -57,6 +57,8 @@ def main():
             text = sweeps.section(experiments[name], FIGS)
             if text:
                 sections.append(text)
+            if name in sweeps.NEW_BASES:
+                rows.append(sweeps.verdict_row(experiments[name], verdict.Row))
     out = ["# Results: does IRE keep its promise?", "",
            "Each of the paper's claims (Wang et al., NeurIPS 2024, arXiv 2405.20763), the closest "
            "experiment these machines could run, what it measured, and the verdict. Every number on "

@@ -1,5 +1,6 @@
-"""The short learning-rate sweeps (adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire): a table per
-learning rate, steps to the tuned base's final loss, and a figure."""
+"""The short learning-rate sweeps (adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire, lion-vs-lionire,
+muon-vs-muonire): a table per learning rate, steps to the tuned base's final loss, a figure, and
+for the bases the paper did not try (Lion, Muon) a verdict row on whether IRE helps them."""
 import os
 from collections import defaultdict
 
@@ -13,7 +14,11 @@ TITLES = {
     "adamw-vs-admire": "AdamW vs AdmIRE (tiny transformer, Shakespeare)",
     "sgd-vs-sgdire": "SGD vs SGD-IRE (tiny transformer, Shakespeare)",
     "sam-vs-samire": "SAM vs SAM-IRE (tiny transformer, Shakespeare)",
+    "lion-vs-lionire": "Lion vs Lion-IRE (tiny transformer, Shakespeare)",
+    "muon-vs-muonire": "Muon vs Muon-IRE (tiny transformer, Shakespeare)",
 }
+# Bases the paper did not try, whose sweep answers "does IRE help it?" in the verdict table.
+NEW_BASES = {"lion-vs-lionire": "Lion", "muon-vs-muonire": "Muon"}
 
 
 def sweep_stats(exp, arms):
@@ -53,6 +58,30 @@ def first_below(curve, target):
         return None
     hit = np.nonzero(curve <= target)[0]
     return int(hit[0]) + 1 if len(hit) else None
+
+
+def verdict_row(exp, Row):
+    """Each arm at its own best learning rate, final training loss over seeds: IRE helps when it
+    is lower by more than both arms' spreads, hurts when higher by as much, else no difference."""
+    arms = sorted(exp.arms(), key=lambda a: ("ire" in a, a))
+    base, ire = arms[0], arms[-1]
+    stats = sweep_stats(exp, (base, ire))
+    b_lr, i_lr = best_lr(stats, base), best_lr(stats, ire)
+    (bm, bs), (im, is_) = stats[(base, b_lr)]["train"], stats[(ire, i_lr)]["train"]
+    spread = max(bs, is_)
+    if im < bm - spread:
+        verdict = "IRE helps"
+    elif im > bm + spread:
+        verdict = "IRE hurts"
+    else:
+        verdict = "does not help (within noise)"
+    name = NEW_BASES[exp.name]
+    seeds = len({s for _, _, s in exp.runs})
+    return Row(
+        f"IRE over {name} (not in the paper; it says IRE \"can be incorporated with generic base optimizers\")",
+        f"`experiment {exp.name}`: 200 steps of `tiny`, each arm at its own best lr, {seeds} seeds",
+        f"final train loss {name} {fmt(bm, bs)} (lr {b_lr:g}), {ire} {fmt(im, is_)} (lr {i_lr:g})",
+        verdict)
 
 
 def section(exp, figs):

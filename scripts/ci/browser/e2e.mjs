@@ -331,15 +331,33 @@ try {
   check(!trainedImages.runs[0].error, `the ResNet trained ${trainedImages.runs[0].steps} steps on the user's images`);
   await page.keyboard.press('Space');
 
-  // 2e. The Llama-style preset trains in the browser too.
-  const llama = { ...settings, preset: 'llama-tiny', analysis: undefined };
+  // 2e. The Llama-style preset trains in the browser too, with Lion as its optimizer.
+  const llama = { ...settings, preset: 'llama-tiny', analysis: undefined,
+    train: { ...settings.train, optimizer: { kind: 'lion', lr: 1e-3, weight_decay: 0.3 } } };
   await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(llama))}`);
   await page.reload();
   await waitFor(page, 'llama-tiny to start', (s) => s.runs.length === 1 && s.mode === 'Paused');
   await page.locator('#ire_canvas').click({ position: FOCUS });
   await page.keyboard.press('Space');
   const onLlama = await waitFor(page, '4 llama-tiny steps', (s) => s.runs[0].steps >= 4);
-  check(onLlama.runs[0].steps >= 4 && !onLlama.runs[0].error, `llama-tiny trained ${onLlama.runs[0].steps} steps in the browser`);
+  check(onLlama.runs[0].steps >= 4 && !onLlama.runs[0].error, `llama-tiny trained ${onLlama.runs[0].steps} steps in the browser with Lion`);
+  await page.keyboard.press('Space');
+
+  // 2f. A generated task from a link (the link names it; nothing is uploaded), trained by Muon:
+  // the model reads one example at a time and reports accuracy beside the loss.
+  const task = { ...settings, analysis: undefined, text: 'puzzle: modadd p=23 train=0.5',
+    train: { ...settings.train, eval_every: 2, probe_every: 0, optimizer: { kind: 'muon', lr: 0.02 } } };
+  await page.goto(`${origin}/index.html#${encodeURIComponent(JSON.stringify(task))}`);
+  await page.reload();
+  const onTask = await waitFor(page, 'the task to load', (s) => s.runs.length === 1 && s.mode === 'Paused');
+  check(onTask.text === 'puzzle: modadd p=23 train=0.5', `the link's task was generated: ${onTask.text}`);
+  await page.locator('#ire_canvas').click({ position: FOCUS });
+  await page.keyboard.press('Space');
+  const taught = await waitFor(page, '4 Muon steps on the task with accuracy',
+    (s) => s.runs[0].steps >= 4 && s.runs[0].last_val_acc != null && s.runs[0].last_train_acc != null);
+  await page.screenshot({ path: path.join(outDir, 'browser-task.png') });
+  check(!taught.runs[0].error, `Muon trained ${taught.runs[0].steps} steps on modular addition: train accuracy ` +
+    `${taught.runs[0].last_train_acc.toFixed(1)}%, validation ${taught.runs[0].last_val_acc.toFixed(1)}%`);
   await page.keyboard.press('Space');
 
   // 3. A ResNet: its data set arrives on demand; it trains and reports test accuracy.

@@ -312,8 +312,6 @@ pub struct RunStatus {
     pub last_val_loss: Option<f64>,
     /// Latest held-out accuracy in percent (image models, tasks).
     pub last_val_acc: Option<f64>,
-    /// Latest training batch's accuracy in percent (image models, tasks).
-    pub last_train_acc: Option<f64>,
     /// Probes completed.
     pub probes: usize,
     /// Sharpness per probe, `[step, lambda_max]` (what the guide's promise is about).
@@ -324,6 +322,8 @@ pub struct RunStatus {
     pub error: Option<String>,
     /// Left out of the plots ("hide").
     pub hidden: bool,
+    /// Latest training batch's accuracy in percent (image models, tasks).
+    pub last_train_acc: Option<f64>,
     /// Live runs: their loss-landscape slices and spectra.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub analysis: Option<super::analyses::AnalysisStatus>,

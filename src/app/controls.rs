@@ -41,6 +41,15 @@ pub(super) fn choice<T: PartialEq + Copy>(
         });
 }
 
+/// A learning rate's field: steps of 1% of its value, up to six decimals.
+fn learning_rate(lr: &mut f32) -> DragValue<'_> {
+    let speed = *lr * 0.01;
+    DragValue::new(lr)
+        .range(1e-6..=10.0)
+        .speed(speed)
+        .max_decimals(6)
+}
+
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let mut kind = s.train.optimizer.kind;
@@ -58,12 +67,7 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     egui::Grid::new("optimizer grid")
         .num_columns(2)
         .show(ui, |ui| {
-            let speed = o.lr * 0.01;
-            let lr = DragValue::new(&mut o.lr)
-                .range(1e-6..=10.0)
-                .speed(speed)
-                .max_decimals(6);
-            row(ui, "peak lr", lr);
+            row(ui, "peak lr", learning_rate(&mut o.lr));
             let wd = DragValue::new(&mut o.weight_decay).range(0.0..=10.0);
             row(ui, "weight decay", wd.speed(0.001));
             // The base optimizer's own hyperparameters, as its descriptor lists them.
@@ -85,12 +89,11 @@ pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
                 row(ui, "SAM rho", rho.speed(0.005));
             }
             if reads("aux_lr") {
-                let speed = o.aux_lr * 0.01;
-                let aux = DragValue::new(&mut o.aux_lr)
-                    .range(1e-6..=10.0)
-                    .speed(speed)
-                    .max_decimals(6);
-                row(ui, "AdamW lr (embeddings, head)", aux);
+                row(
+                    ui,
+                    "AdamW lr (embeddings, head)",
+                    learning_rate(&mut o.aux_lr),
+                );
             }
             let clip = DragValue::new(&mut s.train.grad_clip).range(0.0..=100.0);
             row(ui, "grad clip (0: off)", clip.speed(0.05));

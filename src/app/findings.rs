@@ -27,6 +27,23 @@ pub struct Finding {
     weight_decay: Option<f32>,
 }
 
+/// What the findings share unless they say otherwise: `tiny` on Shakespeare, AdamW, batch 16,
+/// IRE's kappa 2 and gamma 0.9, no reference run.
+const TINY_ADAMW: Finding = Finding {
+    name: "",
+    about: "",
+    reference_lr: None,
+    preset: "tiny",
+    kind: OptimizerKind::AdamW,
+    steps: 200,
+    batch: 16,
+    lr: 3e-3,
+    kappa: 2.0,
+    gamma: 0.9,
+    task: None,
+    weight_decay: None,
+};
+
 /// The findings, in menu order.
 pub static FINDINGS: [Finding; 6] = [
     Finding {
@@ -36,32 +53,20 @@ pub static FINDINGS: [Finding; 6] = [
                 flatter region (final λ_max about 43 vs 94 over three seeds), while the final \
                 losses are within noise of each other: flatter, not faster (docs/RESULTS.md, \
                 admire-long).",
-        preset: "tiny",
-        kind: OptimizerKind::AdamW,
         steps: 10_000,
-        batch: 16,
         lr: 4e-3,
-        kappa: 2.0,
-        reference_lr: None,
         gamma: 0.8,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
     Finding {
         name: "tiny-long-best",
         about: "AdamW beside AdmIRE with κ 1, γ 0.9, the IRE setting that did best at AdamW's \
                 tuned learning rate 4e-3: the same final loss (1.625 vs 1.622) with about half \
                 the sharpness (λ_max 47.5 vs 93.9) (docs/RESULTS.md, admire-long).",
-        preset: "tiny",
-        kind: OptimizerKind::AdamW,
         steps: 10_000,
-        batch: 16,
         lr: 4e-3,
         kappa: 1.0,
-        reference_lr: None,
-        gamma: 0.9,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
     Finding {
         name: "tiny-short-tuned",
@@ -69,16 +74,9 @@ pub static FINDINGS: [Finding; 6] = [
                 curves nearly coincide (AdmIRE never reached AdamW's final loss in the sweep); \
                 what a tuned base leaves for IRE to win in 200 steps (docs/RESULTS.md, \
                 adamw-vs-admire).",
-        preset: "tiny",
-        kind: OptimizerKind::AdamW,
         steps: 200,
-        batch: 16,
         lr: 8e-3,
-        kappa: 2.0,
-        reference_lr: None,
-        gamma: 0.9,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
     Finding {
         name: "untuned-lr",
@@ -86,16 +84,10 @@ pub static FINDINGS: [Finding; 6] = [
                 looks 1.8x faster than AdamW, because IRE's amplified steps act as a larger \
                 learning rate. A third run, AdamW at its tuned rate 8e-3 (green), beats both: \
                 the 1.8x is an artefact of the small rate (docs/RESULTS.md, adamw-vs-admire).",
-        preset: "tiny",
-        kind: OptimizerKind::AdamW,
         steps: 200,
-        batch: 16,
         lr: 1e-3,
-        kappa: 2.0,
         reference_lr: Some(8e-3),
-        gamma: 0.9,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
     Finding {
         name: "resnet-sgd",
@@ -108,11 +100,8 @@ pub static FINDINGS: [Finding; 6] = [
         steps: 471,
         batch: 64,
         lr: 0.2,
-        kappa: 2.0,
-        reference_lr: None,
         gamma: 0.8,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
     Finding {
         name: "resnet-sam",
@@ -125,11 +114,8 @@ pub static FINDINGS: [Finding; 6] = [
         steps: 471,
         batch: 64,
         lr: 0.1,
-        kappa: 2.0,
-        reference_lr: None,
         gamma: 0.8,
-        task: None,
-        weight_decay: None,
+        ..TINY_ADAMW
     },
 ];
 

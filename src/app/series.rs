@@ -11,12 +11,12 @@ pub type Point = [f64; 2];
 pub struct Series {
     /// Training loss per step.
     pub loss: Vec<Point>,
+    /// The training batch's accuracy (%) per step (image models, tasks).
+    pub train_acc: Vec<Point>,
     /// Validation loss per evaluation.
     pub val_loss: Vec<Point>,
     /// Held-out accuracy (%) per evaluation (image models, tasks).
     pub val_acc: Vec<Point>,
-    /// The training batch's accuracy (%) per step (image models, tasks).
-    pub train_acc: Vec<Point>,
     /// Learning rate per step.
     pub lr: Vec<Point>,
     /// Top Hessian eigenvalue per probe.

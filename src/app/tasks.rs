@@ -4,7 +4,6 @@
 
 use super::PlaygroundApp;
 use crate::data::Puzzle;
-use crate::train::Family;
 
 /// The tasks a person can pick, with what each shows.
 const TASKS: [(Puzzle, &str, &str); 2] = [
@@ -28,32 +27,7 @@ impl PlaygroundApp {
     /// Trains on `puzzle` from the next run on (a transformer; the model reads one example at
     /// a time); starts it (paused).
     pub(super) fn use_puzzle(&mut self, puzzle: Puzzle) {
-        if self.data.is_none() {
-            self.notices
-                .push(true, "the corpus is still loading; try again");
-            return;
-        }
-        let corpus = match puzzle.corpus() {
-            Ok(c) => c,
-            Err(e) => {
-                self.notices.push(true, e.to_string());
-                return;
-            }
-        };
-        let mut settings = self.settings.clone();
-        if settings.family() != Family::Transformer {
-            settings.preset = "tiny".into();
-            settings.apply_family_recipe();
-        }
-        let (batch, eval) = (settings.train.batch, settings.train.eval_batches);
-        if let Err(e) = corpus.check_fits(settings.seq_len(), batch, eval) {
-            self.notices.push(true, e.to_string());
-            return;
-        }
-        self.settings = settings;
-        self.settings.text = corpus.source.clone();
-        self.install_corpus(corpus, Vec::new().into());
-        self.reset();
+        self.train_on_corpus(puzzle.corpus(), Vec::new().into());
     }
 
     /// The corpus the settings name, installed: their task (a link's, a kept session's, a

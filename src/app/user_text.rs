@@ -24,19 +24,35 @@ impl PlaygroundApp {
     /// Trains on `bytes` (a file's or pasted text) from the next run on; starts it (paused).
     pub(super) fn use_text(&mut self, name: &str, bytes: &[u8]) {
         let name = name.rsplit(['/', '\\']).next().unwrap_or(name);
+        let corpus = Corpus::from_user_text(name, bytes, None);
+        if self.train_on_corpus(corpus, Corpus::compress(bytes).into()) && self.session.is_some() {
+            let source = self.text_source().unwrap_or_default();
+            self.notices
+                .push(false, format!("the transformer now trains on {source}"));
+        }
+    }
+
+    /// Makes `corpus` (a user's text or a generated task, `file` what an export or a kept
+    /// session carries of it) the transformer's data from the next run on and starts it
+    /// (paused); says why not when it cannot be (still loading, unreadable, too short).
+    pub(super) fn train_on_corpus(
+        &mut self,
+        corpus: crate::error::Result<Corpus>,
+        file: DataFile,
+    ) -> bool {
         if self.data.is_none() {
             self.notices
                 .push(true, "the corpus is still loading; try again");
-            return;
+            return false;
         }
-        let corpus = match Corpus::from_user_text(name, bytes, None) {
+        let corpus = match corpus {
             Ok(c) => c,
             Err(e) => {
                 self.notices.push(true, e.to_string());
-                return;
+                return false;
             }
         };
-        // A text needs a transformer; the settings change only if the text is taken.
+        // It needs a transformer; the settings change only if the corpus is taken.
         let mut settings = self.settings.clone();
         if settings.family() != Family::Transformer {
             settings.preset = "tiny".into();
@@ -45,21 +61,15 @@ impl PlaygroundApp {
         let (batch, eval) = (settings.train.batch, settings.train.eval_batches);
         if let Err(e) = corpus.check_fits(settings.seq_len(), batch, eval) {
             self.notices.push(true, e.to_string());
-            return;
+            return false;
         }
-        let source = corpus.source.clone().unwrap_or_default();
         self.settings = settings;
-        self.settings.text = Some(source.clone());
-        self.install_corpus(corpus, Corpus::compress(bytes).into());
+        self.settings.text = corpus.source.clone();
+        self.install_corpus(corpus, file);
         self.reset();
-        if self.session.is_some() {
-            self.notices
-                .push(false, format!("the transformer now trains on {source}"));
-        }
+        true
     }
 
-    /// Makes `corpus` (the user's text, as `file`: zlib) the one the next runs train on,
-    /// keeping Shakespeare's to go back to.
     pub(super) fn install_corpus(&mut self, corpus: Corpus, file: DataFile) {
         let Some(data) = &mut self.data else { return };
         self.notices.retract_warnings(super::settings::MISSING_TEXT);

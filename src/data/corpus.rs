@@ -94,22 +94,13 @@ pub struct Corpus {
     pub source: Option<String>,
     /// Vocabulary.
     pub vocab: Vocab,
+    /// Set for a corpus of fixed-length examples (a generated puzzle): windows start at
+    /// examples, and only their answers are scored. None for running text.
+    pub examples: Option<ExampleShape>,
     /// Training tokens (first 90%).
     pub train: Vec<u32>,
     /// Validation tokens (last 10%).
     pub val: Vec<u32>,
-    /// Set for a corpus of fixed-length examples (a generated puzzle): windows start at
-    /// examples, and only their answers are scored. None for running text.
-    pub examples: Option<ExampleShape>,
-}
-
-/// The layout of a corpus of examples: each `len` tokens, the last `answers` of them answers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ExampleShape {
-    /// Tokens per example, answers included.
-    pub len: usize,
-    /// Trailing answer tokens (the only scored targets).
-    pub answers: usize,
 }
 
 impl Corpus {
@@ -306,4 +297,13 @@ impl Corpus {
 fn inflate(source: &str, compressed: &[u8]) -> Result<Vec<u8>> {
     miniz_oxide::inflate::decompress_to_vec_zlib(compressed)
         .map_err(|e| Error::Data(format!("{source} is corrupt: {:?}", e.status)))
+}
+
+/// The layout of a corpus of examples: each `len` tokens, the last `answers` of them answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ExampleShape {
+    /// Tokens per example, answers included.
+    pub len: usize,
+    /// Trailing answer tokens (the only scored targets).
+    pub answers: usize,
 }

@@ -75,23 +75,9 @@ impl MatrixShape {
     }
 }
 
-fn run(
-    ctx: &GpuContext,
-    entry: &'static str,
-    p: Params,
-    src: &Tensor,
-    norms: &Tensor,
-    out: &Tensor,
-) -> Dispatch {
-    let n = p.n as usize;
-    ctx.launch(
-        &SHADER,
-        entry,
-        &[],
-        &p,
-        &[src, norms, out],
-        Grid::Elements(n),
-    )
+fn run(ctx: &GpuContext, entry: &'static str, p: Params, tensors: [&Tensor; 3]) -> Dispatch {
+    let grid = Grid::Elements(p.n as usize);
+    ctx.launch(&SHADER, entry, &[], &p, &tensors, grid)
 }
 
 /// `x = m / max(sqrt(norms[slot]), eps)` in `m`'s wide orientation.
@@ -108,7 +94,7 @@ pub fn start(
         eps,
         ..shape.params()
     };
-    run(ctx, "ns_start", p, m, norms, x)
+    run(ctx, "ns_start", p, [m, norms, x])
 }
 
 /// `out = alpha * src + beta * out` over the first `n` elements.
@@ -127,7 +113,7 @@ pub fn combine(
         ..bytemuck::Zeroable::zeroed()
     };
     let unused = ctx.placeholder();
-    run(ctx, "ns_combine", p, src, &unused, out)
+    run(ctx, "ns_combine", p, [src, &unused, out])
 }
 
 /// `out = scale * x`, `x` turned back from the wide orientation into `shape`'s.
@@ -143,5 +129,5 @@ pub fn finish(
         ..shape.params()
     };
     let unused = ctx.placeholder();
-    run(ctx, "ns_finish", p, x, &unused, out)
+    run(ctx, "ns_finish", p, [x, &unused, out])
 }

@@ -1,6 +1,6 @@
 //! AdamW (torch.optim.AdamW: decoupled weight decay, bias-corrected moments).
 
-use super::descriptor::{Descriptor, FamilyDefaults};
+use super::descriptor::{Descriptor, FamilyDefaults, Passes};
 use super::OptimizerConfig;
 use crate::kernels::optimizer::Hyper;
 
@@ -15,18 +15,11 @@ pub(super) const ADAMW: Descriptor = Descriptor {
     entry: "adamw",
     hyper,
     hyperparameters: &["beta1", "beta2", "eps"],
-    sharpness_aware: false,
-    orthogonalised: false,
+    passes: Passes::UpdateOnly,
     weight_decay: 0.1,
     defaults: super::descriptor::shared_defaults,
-    transformer: FamilyDefaults {
-        peak_lr: 3e-3,
-        lr_grid: &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2],
-    },
-    resnet: FamilyDefaults {
-        peak_lr: 3e-3,
-        lr_grid: &[1e-3, 3e-3, 1e-2],
-    },
+    transformer: FamilyDefaults::new(3e-3, &[1e-3, 2e-3, 4e-3, 8e-3, 1.6e-2]),
+    resnet: FamilyDefaults::new(3e-3, &[1e-3, 3e-3, 1e-2]),
 };
 
 /// Fills AdamW fields of `base` for update number `t` (1-based): its betas, epsilon and bias

@@ -31,11 +31,8 @@ pub struct Descriptor {
     /// The hyperparameters of [`OptimizerConfig`] beyond lr and weight decay that it reads,
     /// by field name (a flag that sets another is refused).
     pub hyperparameters: &'static [&'static str],
-    /// Whether each step first ascends to the sharpest nearby point (SAM's extra passes).
-    pub sharpness_aware: bool,
-    /// Whether its update of each hidden matrix is orthogonalised before it is applied (Muon:
-    /// a momentum pass, the Newton-Schulz iterations, then the update kernel).
-    pub orthogonalised: bool,
+    /// What a step runs besides the gradient and the update kernel.
+    pub passes: Passes,
     /// Its weight decay in the recipes.
     pub weight_decay: f32,
     /// Its own defaults of the hyperparameters several optimizers share (Lion's beta2 0.99,
@@ -45,6 +42,18 @@ pub struct Descriptor {
     pub transformer: FamilyDefaults,
     /// Its defaults on ResNets.
     pub resnet: FamilyDefaults,
+}
+
+/// What an optimizer's step runs besides the gradient and its update kernel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Passes {
+    /// Nothing else (AdamW, SGD, Lion).
+    UpdateOnly,
+    /// First an ascent to the sharpest nearby point and a second gradient there (SAM).
+    AscentFirst,
+    /// A momentum pass, then each hidden matrix's update orthogonalised by Newton-Schulz
+    /// iterations, then the update kernel (Muon).
+    Orthogonalise,
 }
 
 /// An optimizer's defaults on one model family.
@@ -59,6 +68,13 @@ pub struct FamilyDefaults {
 /// Keeps the shared defaults of [`OptimizerConfig`] (for [`Descriptor::defaults`]).
 pub(super) fn shared_defaults(c: OptimizerConfig) -> OptimizerConfig {
     c
+}
+
+impl FamilyDefaults {
+    /// Peak learning rate `peak_lr`, and `lr_grid` for the experiments' sweeps.
+    pub const fn new(peak_lr: f32, lr_grid: &'static [f32]) -> Self {
+        Self { peak_lr, lr_grid }
+    }
 }
 
 impl Descriptor {

@@ -3,7 +3,7 @@
 //! have size `lr` per coordinate, so it takes a learning rate 3-10x smaller than AdamW's and a
 //! weight decay as much larger (the authors' advice; here 3x), and `beta2 = 0.99`.
 
-use super::descriptor::{Descriptor, FamilyDefaults};
+use super::descriptor::{Descriptor, FamilyDefaults, Passes};
 use super::OptimizerConfig;
 use crate::kernels::optimizer::Hyper;
 
@@ -18,21 +18,14 @@ pub(super) const LION: Descriptor = Descriptor {
     entry: "lion",
     hyper,
     hyperparameters: &["beta1", "beta2"],
-    sharpness_aware: false,
-    orthogonalised: false,
+    passes: Passes::UpdateOnly,
     // AdamW's lr x decay per step (3e-3 x 0.1), at a third of its learning rate.
     weight_decay: 0.3,
     defaults,
     // 1e-3 trains `tiny` to 2.99 in 60 steps, 3e-4 to 3.62 (AdamW's 3e-3: 2.67); the
     // experiments sweep the grid.
-    transformer: FamilyDefaults {
-        peak_lr: 1e-3,
-        lr_grid: &[2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3],
-    },
-    resnet: FamilyDefaults {
-        peak_lr: 3e-4,
-        lr_grid: &[1e-4, 3e-4, 1e-3],
-    },
+    transformer: FamilyDefaults::new(1e-3, &[2.5e-4, 5e-4, 1e-3, 2e-3, 4e-3]),
+    resnet: FamilyDefaults::new(3e-4, &[1e-4, 3e-4, 1e-3]),
 };
 
 /// The authors' betas: (0.9, 0.99).

@@ -13,7 +13,7 @@ mod sam;
 mod schedule;
 mod sgd;
 
-pub use descriptor::{Descriptor, FamilyDefaults};
+pub use descriptor::{Descriptor, FamilyDefaults, Passes};
 pub use ire::{Ire, IreConfig, MaskRule};
 pub use ire_timing::{IreStep, IreTiming, LiveParams};
 pub use sam::Sam;
@@ -199,7 +199,8 @@ impl Optimizer {
             None => Tensor::zeros(ctx, "unused optimizer state", 1),
         });
         let hyper = ctx.uniform(&Hyper::default());
-        let roles = match described.orthogonalised {
+        let orthogonalised = described.passes == Passes::Orthogonalise;
+        let roles = match orthogonalised {
             true => muon::roles(ctx, params),
             false => ctx.placeholder(),
         };
@@ -216,7 +217,7 @@ impl Optimizer {
             update(ctx, entry, buffers)
         };
         let mut plan = Plan::new();
-        if described.orthogonalised {
+        if orthogonalised {
             plan.push(pass("muon_momentum"));
             for d in muon::orthogonalise(ctx, params, &state[1]) {
                 plan.push(d);

@@ -7,7 +7,7 @@
 //! A convolution's filters are orthogonalised as the matrix `[out, in x k x k]`, as in the
 //! authors' CIFAR-10 runs.
 
-use super::descriptor::{Descriptor, FamilyDefaults};
+use super::descriptor::{Descriptor, FamilyDefaults, Passes};
 use super::OptimizerConfig;
 use crate::gpu::{Dispatch, GpuContext, Tensor};
 use crate::kernels::matmul::{matmul, MatmulShape};
@@ -30,18 +30,11 @@ pub(super) const MUON: Descriptor = Descriptor {
     entry: "muon",
     hyper,
     hyperparameters: &["momentum", "aux_lr", "beta1", "beta2", "eps"],
-    sharpness_aware: false,
-    orthogonalised: true,
+    passes: Passes::Orthogonalise,
     weight_decay: 0.01,
     defaults,
-    transformer: FamilyDefaults {
-        peak_lr: 0.02,
-        lr_grid: &[5e-3, 1e-2, 2e-2, 4e-2, 8e-2],
-    },
-    resnet: FamilyDefaults {
-        peak_lr: 0.02,
-        lr_grid: &[1e-2, 2e-2, 4e-2],
-    },
+    transformer: FamilyDefaults::new(0.02, &[5e-3, 1e-2, 2e-2, 4e-2, 8e-2]),
+    resnet: FamilyDefaults::new(0.02, &[1e-2, 2e-2, 4e-2]),
 };
 
 /// The Newton-Schulz iteration's coefficients `(a, b, c)`: `X <- a X + (b A + c A^2) X` with

@@ -2,7 +2,7 @@
 //! in the IRE authors' CIFAR runs: ascend to `theta + rho * g / ||g||`, take the gradient there,
 //! return to `theta`, then apply the base step with that gradient (and IRE, when on).
 
-use super::descriptor::Descriptor;
+use super::descriptor::{Descriptor, Passes};
 use crate::gpu::{GpuContext, Plan, Tensor};
 use crate::kernels::sam::{ascend_and_restore, SamBuffers};
 use crate::models::Network;
@@ -15,7 +15,7 @@ pub(super) const SAM: Descriptor = Descriptor {
     ire_name: "SAM-IRE",
     experiment: "sam-vs-samire",
     hyperparameters: &["momentum", "rho"],
-    sharpness_aware: true,
+    passes: Passes::AscentFirst,
     ..super::sgd::SGD
 };
 

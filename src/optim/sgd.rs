@@ -1,6 +1,6 @@
 //! SGD with momentum (torch.optim.SGD: coupled weight decay), also SAM's base.
 
-use super::descriptor::{Descriptor, FamilyDefaults};
+use super::descriptor::{Descriptor, FamilyDefaults, Passes};
 use super::OptimizerConfig;
 use crate::kernels::optimizer::Hyper;
 
@@ -15,18 +15,11 @@ pub(super) const SGD: Descriptor = Descriptor {
     entry: "sgd",
     hyper,
     hyperparameters: &["momentum"],
-    sharpness_aware: false,
-    orthogonalised: false,
+    passes: Passes::UpdateOnly,
     weight_decay: 5e-4,
     defaults: super::descriptor::shared_defaults,
-    transformer: FamilyDefaults {
-        peak_lr: 0.3,
-        lr_grid: &[0.25, 0.5, 1.0, 2.0],
-    },
-    resnet: FamilyDefaults {
-        peak_lr: 0.1,
-        lr_grid: &[0.05, 0.1, 0.2],
-    },
+    transformer: FamilyDefaults::new(0.3, &[0.25, 0.5, 1.0, 2.0]),
+    resnet: FamilyDefaults::new(0.1, &[0.05, 0.1, 0.2]),
 };
 
 /// Fills SGD fields of `base`: its momentum.

@@ -8,7 +8,7 @@ use crate::data::{Batcher, Corpus, ImageBatcher, ImageDataset};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, ReadbackRing};
 use crate::models::{Family, ResNet, Transformer};
-use crate::optim::{Ire, IreTiming, LiveParams, Optimizer, Sam};
+use crate::optim::{Ire, IreTiming, LiveParams, Optimizer, Passes, Sam};
 use crate::probe::Sharpness;
 use crate::rng::Rng;
 use crate::train::{Task, TrainConfig};
@@ -203,7 +203,7 @@ impl Trainer {
         }
         // The probe batch is fixed for the whole run (and across runs with the same seed).
         let probe_batch = task.train_batch(&mut Rng::new(config.seed).fork(3))?;
-        let sam = (config.optimizer.kind.descriptor().sharpness_aware)
+        let sam = (config.optimizer.kind.descriptor().passes == Passes::AscentFirst)
             .then(|| Sam::new(ctx, model, config.optimizer.rho));
         let sharpness = if config.probe_every > 0 {
             Some(Sharpness::new(ctx, model, config.sharpness, config.seed)?)

@@ -195,6 +195,15 @@ fn a_task_trains_with_accuracy_and_back_to_shakespeare_restores_the_text() {
     harness.get_by_label("Back to Shakespeare").click();
     harness.run_steps(3);
     assert_eq!(status(&harness).text, None);
+    // The grokking finding brings its task with it.
+    harness.get_by_label("findings").click();
+    harness.run_steps(2);
+    harness.get_by_label_contains("grokking: ").click();
+    harness.run_steps(3);
+    let s = status(&harness);
+    assert_eq!(s.text.as_deref(), Some("puzzle: modadd p=97 train=0.3"));
+    let labels: Vec<&str> = s.runs.iter().map(|r| r.label.as_str()).collect();
+    assert_eq!(labels, ["AdamW", "AdmIRE"]);
 }
 
 /// Every symbol the app's sources write outside comments has a glyph in egui's built-in fonts

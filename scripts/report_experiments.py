@@ -18,7 +18,7 @@ matplotlib.use("Agg")
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from report import logs, long, resnet, sweeps, verdict  # noqa: E402
+from report import grokking, logs, long, resnet, sweeps, verdict  # noqa: E402
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
 DOCS = os.path.join(ROOT, "docs")
@@ -52,6 +52,10 @@ def main():
         "the 5.4x claim at a larger scale (`small`: the paper's block shape, 2 layers, d 128, 8 heads, on characters; 20,000+ steps)",
         "`experiment admire-long --preset small --steps 20000` (defined, resumable)",
         "not run: it needs a GPU, and none was available to these sessions", "not tested at this scale"))
+    text, verdicts = grokking.section(sources, FIGS, verdict.Row)
+    if text:
+        sections.append(text)
+        rows += verdicts
     for name in SHORT:
         if name in experiments:
             text = sweeps.section(experiments[name], FIGS)

@@ -27,7 +27,8 @@ use workload::Workload;
 #[derive(Args, Debug)]
 pub struct ExperimentArgs {
     /// adamw-vs-admire, sgd-vs-sgdire, sam-vs-samire, lion-vs-lionire, muon-vs-muonire (short
-    /// sweeps of a base optimizer and its IRE twin), admire-long (the long
+    /// sweeps of a base optimizer and its IRE twin), grokking (AdamW, AdmIRE, Muon and Muon-IRE
+    /// on modular addition, by steps to 99% validation accuracy), admire-long (the long
     /// AdamW/AdmIRE study: sweep, kappa x gamma, prog-decay, random-mask and lr controls) or
     /// resnet-ire (SGD/SGD-IRE and SAM/SAM-IRE on a ResNet, by test accuracy).
     name: String,
@@ -170,7 +171,15 @@ pub fn run(args: ExperimentArgs) -> anyhow::Result<()> {
             plan.family()
         );
     }
-    let workload = Workload::new(&preset, args.data_dir.as_deref())?;
+    let workload = match plan.task() {
+        Some(puzzle) => {
+            if args.data_dir.is_some() {
+                bail!("--data-dir applies to ResNet presets only");
+            }
+            Workload::task(&preset, puzzle)?
+        }
+        None => Workload::new(&preset, args.data_dir.as_deref())?,
+    };
     let dir = args.out.join(&args.name);
     std::fs::create_dir_all(&dir)
         .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", dir.display()))?;

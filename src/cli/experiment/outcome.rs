@@ -73,6 +73,10 @@ pub struct Outcome {
     pub final_train: f32,
     /// Accuracy at the last evaluation (image tasks; 0 if there was none).
     pub final_acc: f32,
+    /// The first evaluation's step at which accuracy reached 99% (tasks), if one did.
+    pub step_to_99: Option<usize>,
+    /// The run's length.
+    pub steps: usize,
 }
 
 /// How the best learning rate of a sweep is chosen.
@@ -83,6 +87,9 @@ pub enum Criterion {
     TrainLoss,
     /// Highest mean final test accuracy (image classifiers: the paper's claim).
     Accuracy,
+    /// Fewest steps to 99% validation accuracy (a task: how soon it generalises); a run that
+    /// never gets there counts as the whole run plus its shortfall.
+    StepsTo99,
 }
 
 impl Criterion {
@@ -92,6 +99,11 @@ impl Criterion {
             Self::TrainLoss => o.final_train,
             Self::Accuracy if o.final_train.is_finite() => -o.final_acc,
             Self::Accuracy => f32::INFINITY,
+            Self::StepsTo99 if !o.final_train.is_finite() => f32::INFINITY,
+            Self::StepsTo99 => match o.step_to_99 {
+                Some(step) => step as f32,
+                None => o.steps as f32 * (2.0 - o.final_acc),
+            },
         }
     }
 }
@@ -102,13 +114,19 @@ pub fn outcome(dir: &Path, spec: &RunSpec) -> anyhow::Result<Outcome> {
     let text = std::fs::read_to_string(&path).with_context(|| path.display().to_string())?;
     let mut losses = Vec::new();
     let mut final_acc = 0.0;
+    let mut step_to_99 = None;
     for record in text
         .lines()
         .filter_map(|l| serde_json::from_str::<Record>(l).ok())
     {
         match record {
             Record::Step(s) => losses.push(s.loss),
-            Record::Eval(e) => final_acc = e.val_acc.unwrap_or(0.0),
+            Record::Eval(e) => {
+                final_acc = e.val_acc.unwrap_or(0.0);
+                if final_acc >= 0.99 && step_to_99.is_none() {
+                    step_to_99 = Some(e.step);
+                }
+            }
             _ => {}
         }
     }
@@ -122,6 +140,8 @@ pub fn outcome(dir: &Path, spec: &RunSpec) -> anyhow::Result<Outcome> {
     Ok(Outcome {
         final_train,
         final_acc,
+        step_to_99,
+        steps,
     })
 }
 

@@ -1,9 +1,9 @@
-//! What an experiment trains: a transformer preset on the embedded corpus, or a ResNet on
-//! Fashion-MNIST (the embedded subset or a folder of IDX files).
+//! What an experiment trains: a transformer preset on the embedded corpus or a generated task,
+//! or a ResNet on Fashion-MNIST (the embedded subset or a folder of IDX files).
 
 use anyhow::bail;
 use ire_playground::checkpoint::ModelSpec;
-use ire_playground::data::{Corpus, ImageDataset};
+use ire_playground::data::{Corpus, ImageDataset, Puzzle};
 use ire_playground::export::ExportData;
 use ire_playground::gpu::GpuContext;
 use ire_playground::models::{ResNetConfig, TransformerConfig};
@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 /// The model and data every run of an experiment shares.
 pub enum Workload {
-    /// A transformer preset on embedded Shakespeare.
+    /// A transformer preset on embedded Shakespeare, or on a generated task.
     Text {
         corpus: Arc<Corpus>,
         model: TransformerConfig,
@@ -56,6 +56,14 @@ impl Workload {
                 }
             }
         })
+    }
+
+    /// A transformer preset on a generated task (the model reads one example at a time).
+    pub fn task(preset: &str, puzzle: Puzzle) -> anyhow::Result<Self> {
+        let corpus = Arc::new(puzzle.corpus()?);
+        let mut model = TransformerConfig::preset(preset, corpus.vocab.len())?;
+        model.seq_len = puzzle.example_len() - 1;
+        Ok(Self::Text { corpus, model })
     }
 
     /// Training examples per epoch (windows are drawn at random for text, so None).

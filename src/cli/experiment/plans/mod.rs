@@ -1,9 +1,13 @@
 //! The experiments themselves: which runs, in which order, and what each stage chooses from the
 //! previous one's results. Every choice is also written to `summary.json` for the report.
 
+mod studies;
+
 use super::outcome::{Criterion, RunSpec};
 use super::{ExperimentArgs, Lab};
+use studies::{grokking, long, resnet};
 use anyhow::bail;
+use ire_playground::data::Puzzle;
 use ire_playground::optim::{IreConfig, MaskRule, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{Family, TrainConfig};
@@ -98,6 +102,8 @@ struct Recipe {
     eval_batches: usize,
     probe_every: usize,
     hutchinson_samples: usize,
+    /// Weight decay per base optimizer instead of its recipe's.
+    weight_decay: Option<fn(OptimizerKind) -> f32>,
 }
 
 impl Recipe {
@@ -118,11 +124,12 @@ impl Recipe {
             eval_batches: 8,
             probe_every: (steps / probes).max(1),
             hutchinson_samples,
+            weight_decay: None,
         }
     }
 
     fn config(&self, arm: &Arm, lr: f32, seed: u64) -> TrainConfig {
-        TrainConfig {
+        let mut config = TrainConfig {
             batch: self.batch,
             seed,
             eval_every: self.eval_every,
@@ -135,7 +142,11 @@ impl Recipe {
                 ..SharpnessConfig::default()
             },
             ..TrainConfig::recipe(self.family, arm.kind, self.steps).with_peak_lr(lr)
+        };
+        if let Some(decay) = self.weight_decay {
+            config.optimizer.weight_decay = decay(arm.kind);
         }
+        config
     }
 
     /// One run per seed of `arm` at `lr`.
@@ -209,6 +220,9 @@ pub enum Plan {
     Long,
     /// SGD vs SGD-IRE and SAM vs SAM-IRE on a ResNet, chosen by test accuracy.
     ResNet,
+    /// AdamW, AdmIRE, Muon and Muon-IRE on modular addition, by steps to 99% validation
+    /// accuracy (see `grokking`).
+    Grokking,
 }
 
 impl Plan {
@@ -217,7 +231,11 @@ impl Plan {
             .into_iter()
             .map(|k| (k.descriptor().experiment, Self::Short(k)));
         let mut plans: Vec<(&str, Self)> = short.collect();
-        plans.extend([("admire-long", Self::Long), ("resnet-ire", Self::ResNet)]);
+        plans.extend([
+            ("admire-long", Self::Long),
+            ("resnet-ire", Self::ResNet),
+            ("grokking", Self::Grokking),
+        ]);
         let names: Vec<&str> = plans.iter().map(|(n, _)| *n).collect();
         let choices = names.join(", ");
         match plans.into_iter().find(|(n, _)| *n == name) {
@@ -231,6 +249,11 @@ impl Plan {
             Self::ResNet => "resnet-tiny",
             _ => "tiny",
         }
+    }
+
+    /// The generated task its transformer trains on, if any.
+    pub fn task(&self) -> Option<Puzzle> {
+        matches!(self, Self::Grokking).then_some(Puzzle::MODADD)
     }
 
     pub fn family(&self) -> Family {
@@ -260,121 +283,8 @@ impl Plan {
                 }))
             }
             Self::Long => long(lab, args, grid(&[2e-3, 4e-3, 8e-3, 1.6e-2])),
+            Self::Grokking => grokking(lab, args),
             Self::ResNet => resnet(lab, args, grid),
         }
     }
-}
-
-/// The long AdamW/AdmIRE study (docs/RESULTS.md, "At scale").
-fn long(lab: &Lab, args: &ExperimentArgs, grid: Vec<f32>) -> anyhow::Result<()> {
-    let recipe = Recipe::transformer(args, 10_000, (20, 10), 4);
-    let base = Arm::base(OptimizerKind::AdamW);
-    let ire = |s: IreSetting| base.with_ire(s);
-    // 1. The learning-rate sweep of both arms.
-    let (grid, best) = sweep(
-        lab,
-        &recipe,
-        Criterion::TrainLoss,
-        &[base, ire(DEFAULT_IRE)],
-        grid,
-    )?;
-    let lr = best[0];
-    // 2. kappa and gamma at AdamW's best lr, one at a time around the default (kappa 2,
-    // gamma 0.9): kappa in {1, 2, 4}, gamma in {0.6, 0.8, 0.9}. (The full 3 x 3 grid would
-    // double the stage's cost; on a 2-core machine that decides whether it runs at all.)
-    let settings: Vec<IreSetting> = [(1.0, 0.9), (2.0, 0.9), (4.0, 0.9), (2.0, 0.6), (2.0, 0.8)]
-        .into_iter()
-        .map(|(kappa, gamma)| IreSetting::new(kappa, gamma))
-        .collect();
-    let runs: Vec<RunSpec> = settings
-        .iter()
-        .flat_map(|s| recipe.runs(lab, &ire(*s), lr))
-        .collect();
-    lab.train(&runs)?;
-    let mut scores = Vec::new();
-    for s in &settings {
-        let score = lab.score(Criterion::TrainLoss, &recipe.runs(lab, &ire(*s), lr))?;
-        eprintln!("{} lr {lr:e}: final train loss {score:.4}", ire(*s).label());
-        scores.push(score);
-    }
-    let chosen = settings[argmin(&scores)];
-    // 3. Prog-decay with the best setting; 4. the controls: the same kappa on a random gamma
-    // fraction, and plain AdamW at the lr that gives the same mean step size, lr (1 + kappa
-    // gamma).
-    let decayed = ire(IreSetting {
-        prog_decay: true,
-        ..chosen
-    });
-    let random = ire(IreSetting {
-        mask_rule: MaskRule::Random,
-        ..chosen
-    });
-    let scaled_lr = lr * (1.0 + chosen.kappa * chosen.gamma);
-    let mut runs = recipe.runs(lab, &decayed, lr);
-    runs.extend(recipe.runs(lab, &random, lr));
-    runs.extend(recipe.runs(lab, &base, scaled_lr));
-    lab.train(&runs)?;
-    lab.write_summary(&json!({
-        "steps": recipe.steps,
-        "grid": grid,
-        "best_lr": {base.label(): best[0], ire(DEFAULT_IRE).label(): best[1]},
-        "kappa_gamma": settings.iter().zip(&scores).map(|(s, score)| json!({
-            "arm": ire(*s).label(), "kappa": s.kappa, "gamma": s.gamma, "final_train": score,
-        })).collect::<Vec<_>>(),
-        "chosen": {"arm": ire(chosen).label(), "kappa": chosen.kappa, "gamma": chosen.gamma},
-        "prog_decay": decayed.label(),
-        "random_mask": random.label(),
-        "lr_scaled": {"arm": base.label(), "lr": scaled_lr},
-    }))
-}
-
-/// SGD/SGD-IRE and SAM/SAM-IRE on a ResNet: each base swept by test accuracy, its IRE twin at
-/// the base's best lr (kappa 2, gamma 0.8).
-fn resnet(
-    lab: &Lab,
-    args: &ExperimentArgs,
-    grid: impl Fn(&[f32]) -> Vec<f32>,
-) -> anyhow::Result<()> {
-    let batch = args.batch.unwrap_or(64);
-    let per_epoch = lab
-        .workload
-        .train_len()
-        .map_or(1, |n| n.div_ceil(batch.max(1)));
-    let steps = match args.steps {
-        Some(s) => s,
-        None => args
-            .epochs
-            .checked_mul(per_epoch)
-            .filter(|&s| s > 0)
-            .ok_or_else(|| anyhow::anyhow!("--epochs must be at least 1"))?,
-    };
-    let recipe = Recipe {
-        family: Family::ResNet,
-        steps,
-        batch,
-        eval_every: (steps / 5).max(1),
-        eval_batches: lab.workload.eval_batches(batch),
-        probe_every: (steps / 5).max(1),
-        hutchinson_samples: 0,
-    };
-    let setting = IreSetting::new(2.0, 0.8);
-    let mut summary = serde_json::Map::new();
-    for kind in [OptimizerKind::Sgd, OptimizerKind::Sam] {
-        let base = Arm {
-            default_ire: setting,
-            ..Arm::base(kind)
-        };
-        let default = kind.descriptor().on(Family::ResNet).lr_grid;
-        let (grid, best) = sweep(lab, &recipe, Criterion::Accuracy, &[base], grid(default))?;
-        let twin = base.with_ire(setting);
-        lab.train(&recipe.runs(lab, &twin, best[0]))?;
-        summary.insert(
-            base.label(),
-            json!({"grid": grid, "best_lr": best[0], "ire": twin.label(),
-                   "kappa": setting.kappa, "gamma": setting.gamma}),
-        );
-    }
-    summary.insert("steps".into(), json!(steps));
-    summary.insert("batch".into(), json!(batch));
-    lab.write_summary(&serde_json::Value::Object(summary))
 }

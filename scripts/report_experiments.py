@@ -52,7 +52,11 @@ def main():
         "the 5.4x claim at a larger scale (`small`: the paper's block shape, 2 layers, d 128, 8 heads, on characters; 20,000+ steps)",
         "`experiment admire-long --preset small --steps 20000` (defined, resumable)",
         "not run: it needs a GPU, and none was available to these sessions", "not tested at this scale"))
-    text, verdicts = grokking.section(sources, FIGS, verdict.Row)
+    text, verdicts = (None, [])
+    if "grokking" in experiments:
+        text, verdicts = grokking.experiment_section(experiments["grokking"], FIGS, verdict.Row)
+    if not text:
+        text, verdicts = grokking.section(sources, FIGS, verdict.Row)
     if text:
         sections.append(text)
         rows += verdicts

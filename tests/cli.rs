@@ -21,8 +21,8 @@ fn bad_arguments_are_rejected_with_clear_messages() {
         "unknown preset 'huge'; choose one of: tiny, small",
     );
     assert_fails_with(
-        &["train", "--optimizer", "lion"],
-        "unknown optimizer 'lion'",
+        &["train", "--optimizer", "adafactor"],
+        "unknown optimizer 'adafactor'; choose adamw, sgd, sam, lion, muon",
     );
     assert_fails_with(
         &["train", "--model", "mlp"],

@@ -203,7 +203,7 @@ fn a_task_trains_with_accuracy_and_back_to_shakespeare_restores_the_text() {
     let s = status(&harness);
     assert_eq!(s.text.as_deref(), Some("puzzle: modadd p=97 train=0.3"));
     let labels: Vec<&str> = s.runs.iter().map(|r| r.label.as_str()).collect();
-    assert_eq!(labels, ["AdamW", "AdmIRE"]);
+    assert_eq!(labels, ["AdamW", "AdmIRE", "AdamW lr 0.01 (tuned)"]);
 }
 
 /// Every symbol the app's sources write outside comments has a glyph in egui's built-in fonts

@@ -53,8 +53,9 @@ fn learning_rate(lr: &mut f32) -> DragValue<'_> {
 /// Learning rate, weight decay and the base optimizer's own hyperparameters.
 pub fn optimizer_ui(ui: &mut egui::Ui, s: &mut Settings) {
     let mut kind = s.train.optimizer.kind;
+    // The short name when closed (a long one squeezes the label), what each is when open.
     egui::ComboBox::from_label("optimizer")
-        .selected_text(kind.descriptor().menu)
+        .selected_text(kind.descriptor().name)
         .show_ui(ui, |ui| {
             for option in OptimizerKind::ALL {
                 ui.selectable_value(&mut kind, option, option.descriptor().menu);

@@ -219,7 +219,7 @@ fn preview_ui(
             format!("{}: test images, predicted (true) class", run.label),
         );
         super::image_grid::image_grid_ui(ui, predictor, textures, fashion);
-    } else {
+    } else if !trains_on_a_task(run) {
         strong(
             ui,
             format!(
@@ -233,6 +233,12 @@ fn preview_ui(
             .map_or("(sampling unavailable)".into(), |s| s.text());
         ui.add(egui::Label::new(egui::RichText::new(text).monospace()).wrap());
     }
+}
+
+/// Whether the run's transformer trains on a generated task (whose examples are not text to
+/// continue: it has no samples to show).
+fn trains_on_a_task(run: &super::LiveRun) -> bool {
+    matches!(&run.trainer.task, crate::train::Task::Text { corpus, .. } if corpus.examples.is_some())
 }
 
 /// The colour of `session`'s run `i`: the base run's, then its IRE twin's, then (beside a

@@ -5,13 +5,13 @@ mod studies;
 
 use super::outcome::{Criterion, RunSpec};
 use super::{ExperimentArgs, Lab};
-use studies::{grokking, long, resnet};
 use anyhow::bail;
 use ire_playground::data::Puzzle;
 use ire_playground::optim::{IreConfig, MaskRule, OptimizerKind};
 use ire_playground::probe::SharpnessConfig;
 use ire_playground::train::{Family, TrainConfig};
 use serde_json::json;
+use studies::{grokking, long, resnet};
 
 /// IRE's setting in an arm.
 #[derive(Clone, Copy, Debug, PartialEq)]

@@ -55,13 +55,8 @@ impl MatrixShape {
     }
 
     /// Elements.
-    pub fn len(self) -> usize {
+    pub(crate) fn len(self) -> usize {
         self.rows * self.cols
-    }
-
-    /// Whether it has no elements.
-    pub fn is_empty(self) -> bool {
-        self.len() == 0
     }
 
     fn params(self) -> Params {

@@ -54,7 +54,8 @@ def main():
         "not run: it needs a GPU, and none was available to these sessions", "not tested at this scale"))
     text, verdicts = (None, [])
     if "grokking" in experiments:
-        text, verdicts = grokking.experiment_section(experiments["grokking"], FIGS, verdict.Row)
+        text, verdicts = grokking.experiment_section(experiments["grokking"], FIGS, verdict.Row,
+                                                     experiments.get("grokking-rerun"))
     if not text:
         text, verdicts = grokking.section(sources, FIGS, verdict.Row)
     if text:

@@ -177,7 +177,27 @@ fn exported_admire_with_mask_refreshes_and_probes_continues_the_engines_run() {
     let Some(py) = python() else { return };
     // Warm-up ends at step 3; refreshes at 15, 20 and 25 fall inside the compared window.
     let extra = ["--ire", "--mask-every", "5", "--probe-every", "10"];
-    parity(&py, "admire", &extra, 1e-3);
+    let (dir, ours) = parity(&py, "admire", &extra, 1e-3);
+    // The probes' weight norms agree (the engine's GPU sum and PyTorch's).
+    let norms = |log: &Path| -> BTreeMap<usize, f64> {
+        let text = std::fs::read_to_string(log).unwrap();
+        text.lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .filter_map(|v| Some((v["step"].as_u64()? as usize, v["weight_norm"].as_f64()?)))
+            .collect()
+    };
+    let (engine, python) = (
+        norms(&dir.join("engine.jsonl")),
+        norms(&ours.with_extension("jsonl")),
+    );
+    assert_eq!(python.keys().copied().collect::<Vec<_>>(), vec![20, 30]);
+    for (step, w) in &python {
+        let e = engine[step];
+        assert!(
+            (e - w).abs() / w < 1e-5,
+            "step {step}: |w| engine {e}, PyTorch {w}"
+        );
+    }
 }
 
 #[test]

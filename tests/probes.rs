@@ -1,7 +1,8 @@
 //! Sharpness probes against PyTorch's exact (double-backprop, float64) values
 //! (tests/fixtures/sharpness.safetensors): finite-difference power iteration within 5% of the
 //! top Hessian eigenvalue of the `tiny` transformer, Hutchinson within 10% of the exact trace of a
-//! micro model (whose full Hessian PyTorch can afford), and the weights left untouched.
+//! micro model (whose full Hessian PyTorch can afford), the weights' norm, and the weights left
+//! untouched.
 
 mod common;
 
@@ -32,6 +33,14 @@ fn power_iteration_finds_the_top_hessian_eigenvalue_within_5_percent() {
     );
     let after = read(&ctx, &model.params.params);
     common::assert_bits_equal("the weights", &before, &after);
+    // The weights' norm, against a float64 sum on the host.
+    let want = before
+        .iter()
+        .map(|&w| w as f64 * w as f64)
+        .sum::<f64>()
+        .sqrt();
+    let got = s[slot::WEIGHT_SQ].sqrt() as f64;
+    assert!(((got - want) / want).abs() < 1e-5, "|w| {got} vs {want}");
 }
 
 #[test]

@@ -308,3 +308,65 @@ fn branching_switches_ire_in_a_new_run_from_the_same_state() {
     assert_eq!(s.runs.len(), 1);
     assert!(!s.ire_on, "the switch is back on the AdamW run");
 }
+
+#[test]
+fn a_run_can_be_duplicated_with_its_own_seed_and_renamed() {
+    let mut settings = ire_playground::app::Settings::for_adapter(true);
+    let t = &mut settings.train;
+    t.steps = 60;
+    t.batch = 4;
+    t.warmup = 2;
+    t.eval_every = 0;
+    t.probe_every = 0;
+    let launch = ire_playground::app::LaunchOptions {
+        settings: Some(settings.to_url_hash()),
+        ..Default::default()
+    };
+    let mut harness = window::open(1280.0, 800.0, launch);
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "6 steps", |s| steps_done(s) >= 6);
+    harness.get_by_label("Pause").click();
+    harness.run_steps(2);
+    let base = status(&harness).runs[0].label.clone();
+    harness.get_by_label("duplicate").click();
+    frames_until(&mut harness, "the duplicate", |s| s.runs.len() == 2);
+    let s = status(&harness);
+    assert_eq!(s.runs[1].label, format!("{base} seed 1"));
+    assert_eq!(s.runs[1].steps, 0, "a duplicate starts from step 0");
+    assert_eq!(s.runs[0].differs, "");
+    assert_eq!(
+        s.runs[1].differs, "seed 0 -> 1",
+        "the only difference, named"
+    );
+    harness.run_steps(2);
+    harness.get_by_label_contains(&format!("vs {base}: seed 0 -> 1"));
+    harness.get_by_label("Run").click();
+    frames_until(&mut harness, "the duplicate trains", |s| {
+        s.runs[1].steps >= 6
+    });
+    let s = status(&harness);
+    assert_ne!(
+        s.runs[0].first_loss, s.runs[1].first_loss,
+        "other initial weights and data"
+    );
+    // Rename the duplicate: Enter keeps the name, the legend and the status show it.
+    harness.get_all_by_label("rename").nth(1).unwrap().click();
+    harness.run_steps(2);
+    harness.get_by_label("Enter: keep · Esc: cancel");
+    // The name field opens focused, holding the run's name.
+    let field = harness
+        .get_all_by_role(egui::accesskit::Role::TextInput)
+        .find(|n| n.is_focused())
+        .expect("a focused name field");
+    assert_eq!(field.value().as_deref(), Some(&*format!("{base} seed 1")));
+    field.type_text(" (mine)");
+    harness.run_steps(1);
+    harness.key_press(egui::Key::Enter);
+    harness.run_steps(2);
+    assert_eq!(
+        status(&harness).runs[1].label,
+        format!("{base} seed 1 (mine)")
+    );
+    // Typing the name did not reach the keys: R did not reset, Space did not pause.
+    assert_eq!(status(&harness).runs.len(), 2);
+}

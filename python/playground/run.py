@@ -266,8 +266,8 @@ class Run:
 
     def probe(self) -> dict:
         """Fisher statistics and flat counts (a refresh on the fixed probe batch when IRE is not
-        acting, from the probes' own label stream), then lambda_max and the Hessian trace. Every
-        rank computes it on the whole probe batch, so that their states stay equal."""
+        acting, from the probes' own label stream), then lambda_max, the Hessian trace and the weights'
+        L2 norm. Every rank computes it on the whole probe batch, so that their states stay equal."""
         step = self.next_step
         ire_active = self.ire_on and (step - 1) >= self.ire_start()
         x, y = (torch.as_tensor(a).to(self.device) for a in self.probe_batch)
@@ -284,6 +284,7 @@ class Run:
         if sh["hutchinson_samples"] > 0:
             row["trace"] = trace
         row.update({
+            "weight_norm": float(torch.linalg.vector_norm(self.flat_params())),
             "fisher_trace": s["fisher_trace"],
             "flat_count": int(sum(s["mask_counts"])),
             "flat_fraction_by_tensor": {n: c / z for n, c, z in zip(self.names, s["mask_counts"], self.sizes)},

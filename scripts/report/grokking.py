@@ -82,9 +82,101 @@ def _steps_to(run, level=0.99):
     return hit[0] if hit else None
 
 
-def experiment_section(exp, figs, Row):
+ARMS_ORDER = ("adamw", "adamw-ire", "muon", "muon-ire")
+COLORS = {"adamw": "tab:blue", "adamw-ire": "tab:red", "muon": "tab:green", "muon-ire": "tab:orange"}
+PAIRS = (("adamw", "adamw-ire"), ("muon", "muon-ire"))
+
+
+def _norms(runs):
+    """Weight norm over seeds: the mean peak, the mean at the probe nearest 99% validation
+    accuracy, and the mean final value ("not logged" for runs that predate the probe)."""
+    peaks, peak_steps, at99, finals = [], [], [], []
+    for r in runs:
+        ps, norms = r.probe_series("weight_norm")
+        if not ps:
+            return "not logged"
+        peaks.append(max(norms))
+        peak_steps.append(ps[int(np.argmax(norms))])
+        finals.append(norms[-1])
+        hit = _steps_to(r)
+        if hit is not None:
+            at99.append(norms[int(np.argmin([abs(p - hit) for p in ps]))])
+    at = f"{np.mean(at99):.1f}" if at99 else "-"
+    return f"{np.mean(peaks):.1f} (step {np.mean(peak_steps):.0f}), {at}, {np.mean(finals):.1f}"
+
+
+def _table(exp, best, with_norms):
+    """Table rows per arm at its best lr, and (reached, runs, mean, std) of steps to 99%."""
+    lines, measured = [], {}
+    for arm in ARMS_ORDER:
+        runs = list(exp.setting(arm, best[arm]).values()) if arm in best else []
+        if not runs:
+            continue
+        steps = [s for s in (_steps_to(r) for r in runs) if s is not None]
+        finals = [r.final_acc() for r in runs]
+        mean = float(np.mean(steps)) if steps else None
+        std = float(np.std(steps)) if steps else None
+        measured[arm] = (len(steps), len(runs), mean, std)
+        lines.append(f"| {arm} | {best[arm]:g} | {len(steps)}/{len(runs)} seeds | "
+                     + (f"{mean:.0f} ± {std:.0f}" if steps else "never") + " | "
+                     f"{100 * np.mean(finals):.1f} ± {100 * np.std(finals):.1f}% |"
+                     + (f" {_norms(runs)} |" if with_norms else ""))
+    return lines, measured
+
+
+def _verdict(base, ire):
+    """The verdict rule on (reached, runs, mean, std) of a base and its IRE twin."""
+    (bn, bt, bm, bs), (in_, it, im, is_) = base, ire
+    if in_ == it and (bn < bt or im + is_ < bm - bs):
+        return "IRE groks sooner"
+    if bn == bt and (in_ < it or im - is_ > bm + bs):
+        return "IRE groks later"
+    return "no difference beyond the seeds' spread"
+
+
+def _fmt(n, t, m, s):
+    return f"{n}/{t} seeds, " + (f"{m:.0f} ± {s:.0f} steps" if m is not None else "never")
+
+
+def _figure(exp, best, rerun, figs):
+    """Validation accuracy and lambda_max per seed (the sweep's runs), and the weight norm
+    (the second training, which logged it)."""
+    fig, ax = plt.subplots(1, 3, figsize=(16, 4))
+    for arm in ARMS_ORDER:
+        if arm not in best:
+            continue
+        color = COLORS[arm]
+        for i, r in enumerate(exp.setting(arm, best[arm]).values()):
+            label = f"{arm} lr {best[arm]:g}" if i == 0 else None
+            xs = [s for s, _, a in r.evals]
+            ax[0].plot(xs, [100 * a for _, _, a in r.evals], color=color, alpha=0.6, label=label)
+            ps, lam = r.probe_series("lambda_max")
+            if ps:
+                ax[1].plot(ps, lam, color=color, alpha=0.6, label=label)
+        for i, r in enumerate((rerun.setting(arm, best[arm]) if rerun else {}).values()):
+            ps, norms = r.probe_series("weight_norm")
+            if ps:
+                ax[2].plot(ps, norms, color=color, alpha=0.6, label=arm if i == 0 else None)
+    for a, (ylabel, title) in zip(ax, (("validation accuracy (%)", "generalisation, each seed"),
+                                       ("lambda_max (probe batch)", "sharpness"),
+                                       ("L2 norm of all weights", "weight norm (second training)"))):
+        a.set_xlabel("step")
+        a.set_ylabel(ylabel)
+        a.set_title(title)
+        if a.get_legend_handles_labels()[0]:
+            a.legend()
+    # Late probes near zero loss can estimate lambda_max <= 0: shown, not dropped.
+    ax[1].set_yscale("symlog", linthresh=1e-2)
+    fig.tight_layout()
+    fig.savefig(os.path.join(figs, "grokking.png"), dpi=110)
+    plt.close(fig)
+
+
+def experiment_section(exp, figs, Row, rerun=None):
     """The `experiment grokking` study: each arm at its own best lr (summary.json), over seeds:
-    steps to 99% validation accuracy, final validation accuracy, and lambda_max over time."""
+    steps to 99% validation accuracy, final validation accuracy, lambda_max over time; and,
+    from `rerun` (the best-lr runs trained a second time, `grokking-rerun`), the weight norm
+    over time and how far steps to 99% move between two trainings of the same seeds."""
     best = {arm: v["best_lr"] for arm, v in (exp.summary or {}).items()}
     if not best:
         return None, []
@@ -98,57 +190,42 @@ def experiment_section(exp, figs, Row):
              "Mean ± std over the seeds that reached 99%.", "",
              "| arm | best lr | reached 99% validation accuracy | steps to 99% | final validation accuracy |",
              "|---|---|---|---|---|"]
-    measured = {}
-    fig, ax = plt.subplots(1, 2, figsize=(13, 4))
-    colors = {"adamw": "tab:blue", "adamw-ire": "tab:red", "muon": "tab:green", "muon-ire": "tab:orange"}
-    for arm in ("adamw", "adamw-ire", "muon", "muon-ire"):
-        if arm not in best:
-            continue
-        runs = list(exp.setting(arm, best[arm]).values())
-        steps = [s for s in (_steps_to(r) for r in runs) if s is not None]
-        finals = [r.final_acc() for r in runs]
-        mean = float(np.mean(steps)) if steps else None
-        std = float(np.std(steps)) if steps else None
-        measured[arm] = (len(steps), len(runs), mean, std)
-        lines.append(f"| {arm} | {best[arm]:g} | {len(steps)}/{len(runs)} seeds | "
-                     + (f"{mean:.0f} ± {std:.0f}" if steps else "never") + " | "
-                     f"{100 * np.mean(finals):.1f} ± {100 * np.std(finals):.1f}% |")
-        color = colors[arm]
-        for i, r in enumerate(runs):
-            xs = [s for s, _, a in r.evals]
-            ax[0].plot(xs, [100 * a for _, _, a in r.evals], color=color, alpha=0.6,
-                       label=f"{arm} lr {best[arm]:g}" if i == 0 else None)
-            ps, lam = r.probe_series("lambda_max")
-            if ps:
-                ax[1].plot(ps, lam, color=color, alpha=0.6, label=f"{arm}" if i == 0 else None)
-    ax[0].set_xlabel("step")
-    ax[0].set_ylabel("validation accuracy (%)")
-    ax[0].set_title("generalisation, each seed")
-    ax[0].legend()
-    ax[1].set_xlabel("step")
-    ax[1].set_ylabel("lambda_max (probe batch)")
-    ax[1].set_yscale("log")
-    ax[1].set_title("sharpness")
-    ax[1].legend()
-    fig.tight_layout()
-    fig.savefig(os.path.join(figs, "grokking.png"), dpi=110)
-    plt.close(fig)
+    table, measured = _table(exp, best, with_norms=False)
+    lines += table
+    _figure(exp, best, rerun, figs)
     lines += ["", "![grokking](results/grokking.png)", "",
-              "The weight norm, the other usual suspect, is not logged yet."]
+              "The sharpness panel's axis is linear near zero: power iteration estimates the "
+              "Hessian's eigenvalue of largest magnitude, and near zero training loss a negative "
+              "one can dominate (the dips below zero)."]
+    again = {}
+    if rerun is not None:
+        table, again = _table(rerun, best, with_norms=True)
+        lines += ["", "**The same runs trained a second time** (`grokking-rerun`: the 20 best-lr "
+                  "runs, same seeds and configurations, on another machine of the same kind, to "
+                  "log the weight norm, probed every 100 steps; its COMMANDS.txt says how). The "
+                  "losses agree with the first training's to the last bits at first, but grokking "
+                  "amplifies last-bit differences: steps to 99% move by up to 200 per run. Weight "
+                  "norm: mean over seeds of its peak (and the step of the peak), its value at the "
+                  "probe nearest the step the seed reached 99%, and its final value.", "",
+                  "| arm | lr | reached 99% validation accuracy | steps to 99% | final validation accuracy | weight norm: peak (mean step), at 99%, final |",
+                  "|---|---|---|---|---|---|"] + table
+        verdicts = [f"{ire} over {base}: {_verdict(again[base], again[ire])}"
+                    for base, ire in PAIRS if base in again and ire in again]
+        if verdicts:
+            lines += ["", "The verdict rule on the second training: " + "; ".join(verdicts) + "."]
     rows = []
-    for base, ire in (("adamw", "adamw-ire"), ("muon", "muon-ire")):
+    for base, ire in PAIRS:
         if base not in measured or ire not in measured:
             continue
-        (bn, bt, bm, bs), (in_, it, im, is_) = measured[base], measured[ire]
-        if in_ == it and (bn < bt or im + is_ < bm - bs):
-            verdict = "IRE groks sooner"
-        elif bn == bt and (in_ < it or im - is_ > bm + bs):
-            verdict = "IRE groks later"
+        b, i = measured[base], measured[ire]
+        seen = _fmt(*b) + " vs " + _fmt(*i)
+        if base in again and ire in again:
+            seen = (f"first training: {base} {_fmt(*b)}; {ire} {_fmt(*i)}. Second training: "
+                    f"{base} {_fmt(*again[base])}; {ire} {_fmt(*again[ire])} "
+                    f"({_verdict(again[base], again[ire])})")
         else:
-            verdict = "no difference beyond the seeds' spread"
-        fmt = lambda n, t, m, s: f"{n}/{t} seeds, " + (f"{m:.0f} ± {s:.0f} steps" if m is not None else "never")
+            seen = f"99% validation accuracy: {base} {_fmt(*b)}; {ire} {_fmt(*i)}"
         rows.append(Row(f"IRE makes a transformer grok sooner over {base} (not in the paper)",
-                        f"`experiment grokking`: modular addition, each arm at its own best lr, {bt} seeds",
-                        f"99% validation accuracy: {base} {fmt(bn, bt, bm, bs)}; {ire} {fmt(in_, it, im, is_)}",
-                        verdict))
+                        f"`experiment grokking`: modular addition, each arm at its own best lr, {b[1]} seeds",
+                        seen, _verdict(b, i)))
     return "\n".join(lines), rows

@@ -225,7 +225,7 @@ fn slices_ui(ui: &mut egui::Ui, slices: &[(&str, egui::Color32, &LandscapeResult
                     let name = format!("{label} (step {})", slice.step);
                     plot_ui.line(Line::new(name, points).color(*color));
                 }
-                plot_ui.vline(VLine::new("current weights", 0.0).color(RUN_COLORS[5]));
+                plot_ui.vline(VLine::new("current weights", 0.0).color(RUN_COLORS[9]));
             });
     }
     let planes: Vec<_> = slices

@@ -203,6 +203,7 @@ impl PlaygroundApp {
 impl Session {
     /// A machine-readable summary (the browser test and the native smoke test read it).
     pub fn status(&self) -> Status {
+        let reference = self.runs[0].trainer.current_config();
         Status {
             tuning: self.tuning.clone(),
             speed_up: self.compared().and_then(|(base, ire)| {
@@ -221,6 +222,7 @@ impl Session {
                 .map(|r| RunStatus {
                     analysis: Some(r.analyses.status(&r.trainer)),
                     hidden: r.hidden,
+                    differs: super::run_diff::differences(&reference, &r.trainer.current_config()),
                     ..RunStatus::of(&r.label, &r.series, r.error.clone())
                 })
                 .collect(),
@@ -322,6 +324,9 @@ pub struct RunStatus {
     pub error: Option<String>,
     /// Left out of the plots ("hide").
     pub hidden: bool,
+    /// Live runs: what their settings change from the first run's (empty: nothing).
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub differs: String,
     /// Latest training batch's accuracy in percent (image models, tasks).
     pub last_train_acc: Option<f64>,
     /// Live runs: their loss-landscape slices and spectra.
@@ -350,6 +355,7 @@ impl RunStatus {
                 .collect(),
             error,
             hidden: false,
+            differs: String::new(),
             analysis: None,
         }
     }

@@ -78,6 +78,7 @@ impl PlaygroundApp {
         let branch = LiveRun::reopened(ctx, label.clone(), trainer, history, None);
         session.runs.push(branch);
         session.ire_run = session.runs.len() - 1;
+        self.resave();
         Ok(format!("branched: {label}"))
     }
 }

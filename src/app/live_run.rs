@@ -92,7 +92,7 @@ impl LiveRun {
     }
 
     /// The run around `trainer`: its text sampler (transformers) or prediction grid (ResNets).
-    fn around(ctx: &GpuContext, label: String, trainer: Trainer) -> Self {
+    pub(super) fn around(ctx: &GpuContext, label: String, trainer: Trainer) -> Self {
         let seed = trainer.config.seed;
         let (sampler, predictor, tokens_per_step, images) = match &trainer.task {
             Task::Images { model, data, .. } => {

@@ -31,6 +31,7 @@ mod plots;
 mod pytorch_export;
 mod reopen;
 mod repaint;
+mod run_diff;
 mod run_file;
 mod run_list;
 mod runs_view;
@@ -126,8 +127,8 @@ pub struct PlaygroundApp {
     narrow: bool,
     /// Runs to continue (a kept session, a run file) waiting for their image set.
     waiting_reopen: Option<(saved::Manifest, std::collections::HashMap<String, Vec<u8>>)>,
-    /// The run whose "remove" was pressed once (a second press removes it).
-    removing: Option<usize>,
+    /// A run's "remove" pressed once, or its new name being typed.
+    run_edit: run_list::RunEdit,
     /// Launched by a script (`--quit-after`): the user's saved settings are left alone.
     scripted: bool,
     /// Kept sessions and the saving of the open one (None: runs are not kept).
@@ -207,7 +208,7 @@ impl PlaygroundApp {
             idle_frames: None,
             keeper: None,
             waiting_reopen: None,
-            removing: None,
+            run_edit: Default::default(),
             scripted,
         };
         app.keeper = app

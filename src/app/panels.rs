@@ -23,7 +23,7 @@ pub struct Panel {
 }
 
 /// The panels, in display order.
-pub const PANELS: [Panel; 7] = [
+pub const PANELS: [Panel; 8] = [
     Panel {
         title: "Loss (solid: train, dashed: validation)",
         help: "Cross-entropy per token (nats; for images, per image). Train is each step's batch, noisy; validation is fixed held-out batches. In compare mode, the run that reaches a given loss in fewer steps is faster; compare at the same loss, not only at the end.",
@@ -56,6 +56,14 @@ pub const PANELS: [Panel; 7] = [
         ],
         band: Some(|s| &s.lambda_residual),
         log_allowed: true,
+    },
+    Panel {
+        title: "Weight norm |θ|",
+        help: "The L2 norm of all the weights, at each probe. Weight decay pulls it down while the loss pushes it where the data needs. Grokking is often explained by a falling norm; in this playground's grokking experiment (docs/RESULTS.md) that holds for Muon, whose norm peaks early and falls as held-out accuracy rises, but under AdamW the norm grows through the whole run. Curvature depends on scale: compare λ_max between runs at similar norms.",
+        id: "weight_norm",
+        lines: &[("|θ|", |s| &s.weight_norm, false)],
+        band: None,
+        log_allowed: false,
     },
     Panel {
         title: "Fisher trace",

@@ -13,13 +13,19 @@ use egui_plot::{
     VLine,
 };
 
-/// Run colours (base, IRE twin, then opened logs), readable on dark and light themes.
-pub const RUN_COLORS: [Color32; 6] = [
+/// Run colours, readable on dark and light themes: the live runs take them in order (base, IRE
+/// twin, tuned base, then branches and duplicates: as many as runs can train side by side),
+/// opened logs from the end.
+pub const RUN_COLORS: [Color32; 10] = [
     Color32::from_rgb(66, 135, 245),
     Color32::from_rgb(235, 110, 52),
     Color32::from_rgb(46, 160, 90),
     Color32::from_rgb(170, 90, 200),
     Color32::from_rgb(200, 170, 40),
+    Color32::from_rgb(40, 170, 170),
+    Color32::from_rgb(215, 65, 75),
+    Color32::from_rgb(230, 120, 180),
+    Color32::from_rgb(140, 100, 70),
     Color32::from_rgb(120, 120, 120),
 ];
 

@@ -112,7 +112,7 @@ impl PlaygroundApp {
             Ok(session) => {
                 // A branch or export reading the old runs would land on these.
                 self.export_job = None;
-                self.removing = None;
+                self.run_edit = Default::default();
                 self.retire_session();
                 if let Some(k) = &mut self.keeper {
                     k.current = Current::of(&manifest, &session);

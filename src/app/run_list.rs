@@ -1,9 +1,34 @@
-//! The live runs' lines above the plots: each run's step, latest values and state, with "hide"
-//! (left out of the plots, it trains on) and, when there are several, "remove" (asked twice:
-//! the run's state since the last save goes with it).
+//! The live runs' lines above the plots: each run's step, latest values and state, what differs
+//! from the first run, with "hide" (left out of the plots, it trains on), "rename",
+//! "duplicate" (the same settings from step 0 with a seed of its own) and, when there are
+//! several, "remove" (asked twice: the run's state since the last save goes with it).
 
+use super::branch::MAX_RUNS;
 use super::runs_view::{live_color, run_line};
-use super::{Mode, PlaygroundApp};
+use super::{LiveRun, Mode, PlaygroundApp};
+use crate::train::Trainer;
+
+/// Longest name a run can be given (the legend and the run line show it whole).
+const MAX_NAME: usize = 60;
+
+/// A run's control that waits for more input.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(super) enum RunEdit {
+    /// Nothing pending.
+    #[default]
+    Idle,
+    /// "remove" was pressed once for this run (a second press removes it).
+    Removing(usize),
+    /// This run's new name as typed so far.
+    Renaming(usize, String),
+}
+
+/// What the user asked of the run list this frame.
+enum Request {
+    Remove(usize),
+    Rename(usize, String),
+    Duplicate(usize),
+}
 
 impl PlaygroundApp {
     /// One line per live run, with its controls.
@@ -13,7 +38,9 @@ impl PlaygroundApp {
         };
         let several = session.runs.len() > 1;
         let sweeping = session.tuning.as_ref().is_some_and(|t| !t.decided);
-        let mut remove = None;
+        let room = session.runs.len() < MAX_RUNS && !sweeping;
+        let reference = session.runs[0].trainer.current_config();
+        let mut request = None;
         for i in 0..session.runs.len() {
             let run = &session.runs[i];
             let state = if let Some(e) = &run.error {
@@ -30,6 +57,9 @@ impl PlaygroundApp {
                 run.series.steps_reached(),
                 run.trainer.config.steps
             );
+            let differs = (i > 0)
+                .then(|| super::run_diff::differences(&reference, &run.trainer.current_config()))
+                .filter(|d| !d.is_empty());
             let color = live_color(session, i);
             let label = run.label.clone();
             ui.horizontal(|ui| {
@@ -42,30 +72,73 @@ impl PlaygroundApp {
                 {
                     run.hidden ^= true;
                 }
+                if let RunEdit::Renaming(j, name) = &mut self.run_edit {
+                    if *j == i {
+                        if let Some(r) = rename_field(ui, i, name) {
+                            request = Some(r);
+                        }
+                        return;
+                    }
+                }
+                if ui
+                    .small_button("rename")
+                    .on_hover_text(format!("Give {label} a name of your own"))
+                    .clicked()
+                {
+                    self.run_edit = RunEdit::Renaming(i, label.clone());
+                }
+                let duplicate = ui
+                    .add_enabled(room, egui::Button::new("duplicate").small())
+                    .on_hover_text(format!(
+                        "A new run with {label}'s settings from step 0 and a seed of its own \
+                         (other initial weights and data order): how far apart two seeds land \
+                         is the noise any difference has to beat"
+                    ))
+                    .on_disabled_hover_text(format!(
+                        "At most {MAX_RUNS} runs train side by side (and not while 'tune both' \
+                         sweeps)"
+                    ));
+                if duplicate.clicked() {
+                    request = Some(Request::Duplicate(i));
+                }
                 if several && !sweeping {
-                    let asking = self.removing == Some(i);
+                    let asking = self.run_edit == RunEdit::Removing(i);
                     let text = if asking { "remove: sure?" } else { "remove" };
                     if ui
                         .small_button(text)
                         .on_hover_text(format!(
                             "Stop {label} and take it out of these runs (the kept session keeps \
-                             it until the next save, at the next step)"
+                             it until the next save)"
                         ))
                         .clicked()
                     {
                         if asking {
-                            remove = Some(i);
+                            request = Some(Request::Remove(i));
                         } else {
-                            self.removing = Some(i);
+                            self.run_edit = RunEdit::Removing(i);
                         }
                     }
                 }
                 run_line(ui, color, &label, &run.series, &steps, &state);
             });
+            if let Some(d) = differs {
+                ui.weak(format!("      vs {}: {d}", session.runs[0].label))
+                    .on_hover_text(
+                        "What this run's settings change from the first run's (those in force now)",
+                    );
+            }
         }
         super::tune::comparison_ui(ui, session);
-        let Some(i) = remove else { return };
-        self.removing = None;
+        match request {
+            Some(Request::Remove(i)) => self.remove_run(i),
+            Some(Request::Rename(i, name)) => self.rename_run(i, name),
+            Some(Request::Duplicate(i)) => self.duplicate_run(i),
+            None => {}
+        }
+    }
+
+    fn remove_run(&mut self, i: usize) {
+        self.run_edit = RunEdit::Idle;
         if self.export_job.is_some() {
             self.notices.push(
                 true,
@@ -76,10 +149,83 @@ impl PlaygroundApp {
         // A save that has not reached the store would pair the read runs with the wrong ones.
         if let Some(k) = &mut self.keeper {
             k.cancel_unwritten();
-            // The kept session still holds the removed run: save again at the next step.
-            k.current.saved_progress = 0;
+            // The kept session still holds the removed run.
+            k.resave();
         }
-        session.hold = false;
-        session.remove_run(i);
+        if let Some(session) = &mut self.session {
+            session.hold = false;
+            session.remove_run(i);
+        }
     }
+
+    fn rename_run(&mut self, i: usize, name: String) {
+        self.run_edit = RunEdit::Idle;
+        let name = name.trim();
+        let Some(run) = self.session.as_mut().and_then(|s| s.runs.get_mut(i)) else {
+            return;
+        };
+        if name.is_empty() || name == run.label {
+            return;
+        }
+        run.label = name.chars().take(MAX_NAME).collect();
+        self.resave();
+    }
+
+    /// Adds a run with run `i`'s settings in force (IRE switches so far included) from step 0,
+    /// on the same data, with the next seed no live run uses.
+    fn duplicate_run(&mut self, i: usize) {
+        let (Some(session), Some(ctx)) = (&mut self.session, &self.ctx) else {
+            return;
+        };
+        let Some(run) = session.runs.get(i) else {
+            return;
+        };
+        let mut config = run.trainer.current_config();
+        let seeds: Vec<u64> = session.runs.iter().map(|r| r.trainer.config.seed).collect();
+        config.seed = (config.seed + 1..)
+            .find(|s| !seeds.contains(s))
+            .unwrap_or(0);
+        let label = format!("{} seed {}", run.label, config.seed);
+        let built = Trainer::build(
+            ctx,
+            &run.trainer.task.model_spec(),
+            config,
+            run.trainer.task.data(),
+        );
+        match built {
+            Ok(trainer) => {
+                session
+                    .runs
+                    .push(LiveRun::around(ctx, label.clone(), trainer));
+                self.notices.push(false, format!("duplicated: {label}"));
+                self.resave();
+            }
+            Err(e) => self.notices.push(true, format!("no duplicate: {e}")),
+        }
+    }
+}
+
+/// The name field of a run being renamed: Enter (or clicking elsewhere) keeps the name, Escape
+/// drops it.
+fn rename_field(ui: &mut egui::Ui, i: usize, name: &mut String) -> Option<Request> {
+    let field = ui.add(
+        egui::TextEdit::singleline(name)
+            .char_limit(MAX_NAME)
+            .desired_width(220.0)
+            .hint_text("a name for this run"),
+    );
+    if !field.has_focus() && !field.lost_focus() {
+        field.request_focus();
+    }
+    ui.weak("Enter: keep · Esc: cancel");
+    if field.lost_focus() {
+        let cancelled = ui.input(|inp| inp.key_pressed(egui::Key::Escape));
+        let name = if cancelled {
+            String::new()
+        } else {
+            name.clone()
+        };
+        return Some(Request::Rename(i, name));
+    }
+    None
 }

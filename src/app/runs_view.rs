@@ -21,8 +21,9 @@ impl PlaygroundApp {
                     if controls::ire_ui(ui, &mut self.settings, &live) {
                         let ire = &self.settings.train.ire;
                         if let Some(session) = &mut self.session {
-                            if let Err(e) = session.set_ire_params(ire) {
-                                self.notices.push(true, e.to_string());
+                            match session.set_ire_params(ire) {
+                                Ok(()) => self.resave(),
+                                Err(e) => self.notices.push(true, e.to_string()),
                             }
                         }
                     }
@@ -251,12 +252,14 @@ pub(super) fn live_color(session: &Session, i: usize) -> egui::Color32 {
         return plots::RUN_COLORS[(i / arm) % 2]
             .gamma_multiply(0.45 + 0.55 * ((i % arm) as f32 + 1.0) / arm as f32);
     }
-    plots::RUN_COLORS[i % 3]
+    plots::RUN_COLORS[i % super::branch::MAX_RUNS]
 }
 
-/// Opened logs take the colours after the live runs' three.
+/// Opened logs take the colours from the end (the live runs', from the start, rarely reach
+/// them).
 fn log_color(i: usize) -> egui::Color32 {
-    plots::RUN_COLORS[3 + i % (plots::RUN_COLORS.len() - 3)]
+    let n = plots::RUN_COLORS.len();
+    plots::RUN_COLORS[n - 1 - i % (n - 3)]
 }
 /// One run's summary line: label, steps, latest values, state.
 pub(super) fn run_line(

@@ -25,6 +25,8 @@ pub struct Series {
     pub lambda_residual: Vec<Point>,
     /// Hutchinson Hessian trace per probe.
     pub trace: Vec<Point>,
+    /// L2 norm of all the weights per probe.
+    pub weight_norm: Vec<Point>,
     /// Trace of the diagonal Fisher estimate per probe.
     pub fisher_trace: Vec<Point>,
     /// Coordinates IRE marks as flat per probe.
@@ -95,6 +97,9 @@ impl Series {
                 }
                 if let Some(t) = p.trace {
                     self.trace.push([x, t as f64]);
+                }
+                if let Some(w) = p.weight_norm {
+                    self.weight_norm.push([x, w as f64]);
                 }
                 self.fisher_trace.push([x, p.fisher_trace as f64]);
                 self.flat_count.push([x, p.flat_count as f64]);
@@ -167,6 +172,7 @@ mod tests {
             lambda_max: Some(0.5),
             lambda_residual: Some(0.125),
             trace: None,
+            weight_norm: Some(7.0),
             fisher_trace: 1.0,
             flat_count: 10,
             flat_fraction_by_tensor: Default::default(),
@@ -184,5 +190,6 @@ mod tests {
         assert_eq!(s.flat_fractions[0].1, vec![0.25, 0.75]);
         assert!(s.trace.is_empty());
         assert_eq!(s.lambda_residual, vec![[2.0, 0.125]]);
+        assert_eq!(s.weight_norm, vec![[2.0, 7.0]]);
     }
 }

@@ -52,6 +52,7 @@ impl PlaygroundApp {
             self.notices.push(true, e.to_string());
             return;
         }
+        self.resave();
         // Keep the link reproducing this run: the start state, or a scheduled switch.
         let ire = &mut self.settings.train.ire;
         if step == 0 {

@@ -53,6 +53,8 @@ slots! { PROBES:
     LAMBDA_MAX = 9;
     /// Hutchinson trace estimate.
     TRACE = 10;
+    /// Squared L2 norm of all the weights.
+    WEIGHT_SQ = 13;
 }
 
 /// Number of fixed slots; per-tensor statistics follow (see [`per_tensor`]).

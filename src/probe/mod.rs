@@ -1,5 +1,6 @@
-//! Loss-landscape probes on the GPU: the top Hessian eigenvalue by power iteration and the
-//! Hessian trace by Hutchinson's estimator, both from finite-difference Hessian-vector products
+//! Loss-landscape probes on the GPU: the weights' L2 norm, the top Hessian eigenvalue by power
+//! iteration and the Hessian trace by Hutchinson's estimator, both from finite-difference
+//! Hessian-vector products
 //!
 //! `H v ~= (grad L(theta + eps v) - grad L(theta - eps v)) / (2 eps)`  (central difference, unit v),
 //!
@@ -95,9 +96,9 @@ pub struct Sharpness {
 
 impl Sharpness {
     /// Allocates the probe vectors and records the plan. The plan leaves the weights exactly as it
-    /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]` and
-    /// `scalars[slot::TRACE]`; `scalars[slot::DOT2]` keeps the last `|Hv|^2` (see
-    /// [`power_residual`]).
+    /// found them (restored from a copy) and the results in `scalars[slot::LAMBDA_MAX]`,
+    /// `scalars[slot::TRACE]` and `scalars[slot::WEIGHT_SQ]` (the weights' squared norm);
+    /// `scalars[slot::DOT2]` keeps the last `|Hv|^2` (see [`power_residual`]).
     pub fn new(
         ctx: &GpuContext,
         model: &dyn Network,
@@ -133,6 +134,15 @@ impl Sharpness {
         let (partials, scalars) = (&model.head().partials, &model.head().scalars);
 
         let mut plan = Plan::new();
+        // The weights' norm (alignment padding holds zeros, so it adds nothing).
+        let weight_sq = ReduceMode::Store {
+            slot: slot::WEIGHT_SQ,
+            scale: 1.0,
+        };
+        let weights = &params.params;
+        plan.extend_dispatches(vector::dot(
+            ctx, weights, weights, partials, scalars, weight_sq,
+        ));
         plan.push(vector::copy(ctx, &params.params, &backup));
         if let Some(anchor) = model.curvature_anchor_plan() {
             plan.extend(anchor);

@@ -16,7 +16,7 @@ pub fn to_jsonl(history: &[Record]) -> String {
 }
 
 /// Columns of [`to_csv`], in order.
-pub const CSV_COLUMNS: [&str; 13] = [
+pub const CSV_COLUMNS: [&str; 14] = [
     "kind",
     "step",
     "loss",
@@ -29,6 +29,7 @@ pub const CSV_COLUMNS: [&str; 13] = [
     "trace",
     "fisher_trace",
     "flat_count",
+    "weight_norm",
     "event",
 ];
 
@@ -59,15 +60,16 @@ pub fn to_csv(history: &[Record]) -> String {
                     (9, opt(p.trace)),
                     (10, p.fisher_trace.to_string()),
                     (11, p.flat_count.to_string()),
+                    (12, opt(p.weight_norm)),
                 ],
             ),
             // Events are plain words and `key=value` pairs; quote in case that changes.
             Record::Event(e) => (
                 "event",
-                vec![(12, format!("\"{}\"", e.event.replace('"', "\"\"")))],
+                vec![(13, format!("\"{}\"", e.event.replace('"', "\"\"")))],
             ),
         };
-        let mut cells: [String; 13] = Default::default();
+        let mut cells: [String; CSV_COLUMNS.len()] = Default::default();
         cells[0] = kind.into();
         cells[1] = record.step().to_string();
         for (column, value) in own {

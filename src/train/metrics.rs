@@ -47,6 +47,9 @@ pub struct ProbeRecord {
     /// Hutchinson estimate of the Hessian trace on the probe batch.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub trace: Option<f32>,
+    /// L2 norm of all the weights (grokking follows its fall under weight decay).
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub weight_norm: Option<f32>,
     /// Sum of the diagonal Fisher estimate (per-token scale).
     pub fisher_trace: f32,
     /// Coordinates in the IRE mask (the gamma-fraction with the smallest Fisher value, plus ties);

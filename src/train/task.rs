@@ -51,6 +51,16 @@ impl Task {
         }
     }
 
+    /// The model's description as a checkpoint records it (another run of the same model).
+    pub fn model_spec(&self) -> crate::checkpoint::ModelSpec {
+        match self {
+            Self::Text { model, corpus, .. } => {
+                crate::checkpoint::ModelSpec::transformer(model.config, corpus)
+            }
+            Self::Images { model, .. } => crate::checkpoint::ModelSpec::ResNet(model.config),
+        }
+    }
+
     /// The model, for the optimizer, IRE, SAM and the probes.
     pub fn network(&self) -> &dyn Network {
         match self {

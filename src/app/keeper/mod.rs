@@ -158,6 +158,12 @@ impl Keeper {
         }
     }
 
+    /// The open session changed beyond its steps (a run renamed, added or removed, IRE switched
+    /// or retuned): a save is due as soon as one can start, even while paused.
+    pub fn resave(&mut self) {
+        self.current.saved_progress = 0;
+    }
+
     /// The device was lost: saves under way and a replaced session's last save are dropped
     /// (their buffers are gone); the last complete saves stand.
     pub fn drop_device_work(&mut self) {
@@ -176,6 +182,13 @@ impl Keeper {
 }
 
 impl PlaygroundApp {
+    /// The open session changed beyond its steps: save it soon (see [`Keeper::resave`]).
+    pub(super) fn resave(&mut self) {
+        if let Some(k) = &mut self.keeper {
+            k.resave();
+        }
+    }
+
     /// Saves, lists and loads kept sessions; called every frame, never blocks.
     pub(super) fn keep_runs(&mut self) {
         // An event may lead to another (a list to a load): the desktop's arrive at once.

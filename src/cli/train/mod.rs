@@ -135,10 +135,11 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
             Record::Probe(p) => {
                 let fmt = |v: Option<f32>| v.map_or("-".into(), |v| format!("{v:.3}"));
                 say(format!(
-                    "step {:>6}  lambda_max {}  trace {}  fisher_trace {:.3e}  flat {}  below_eps {}",
+                    "step {:>6}  lambda_max {}  trace {}  |w| {}  fisher_trace {:.3e}  flat {}  below_eps {}",
                     p.step,
                     fmt(p.lambda_max),
                     fmt(p.trace),
+                    fmt(p.weight_norm),
                     p.fisher_trace,
                     p.flat_count,
                     p.below_eps_count

@@ -31,6 +31,7 @@ impl Trainer {
             trace: sharpness
                 .filter(|c| c.hutchinson_samples > 0)
                 .map(|_| values[slot::TRACE]),
+            weight_norm: sharpness.map(|_| values[slot::WEIGHT_SQ].sqrt()),
             fisher_trace: values[slot::FISHER_SUM],
             flat_count: masks.iter().map(|&c| c as u64).sum(),
             flat_fraction_by_tensor,

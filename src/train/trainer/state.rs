@@ -4,7 +4,7 @@
 //! the counters beside them), so a resumed run continues bit-identically.
 
 use super::Trainer;
-use crate::checkpoint::{Checkpoint, HostState, ModelSpec, TrainState};
+use crate::checkpoint::{Checkpoint, HostState, TrainState};
 use crate::error::{Error, Result};
 use crate::gpu::{GpuContext, Snapshot, Tensor};
 use crate::nn::ParamLayout;
@@ -80,10 +80,7 @@ impl Trainer {
             Vec::new()
         };
         tensors.extend(state.iter().map(|(_, t)| *t));
-        let model = match &self.task {
-            Task::Text { model, corpus, .. } => ModelSpec::transformer(model.config, corpus),
-            Task::Images { model, .. } => ModelSpec::ResNet(model.config),
-        };
+        let model = self.task.model_spec();
         let host = full.then(|| HostState {
             next_step: self.next_step,
             ire_on: self.live.ire_on,

@@ -80,9 +80,11 @@ pub fn linear_ticks(input: GridInput) -> Vec<GridMark> {
     ticks_every(input, min_step)
 }
 
-/// Ticks of the step axis: as [`linear_ticks`], spaced for wide labels.
+/// Ticks of the step axis: as [`linear_ticks`], spaced for wide labels, on whole steps (before
+/// the first step the axis spans less than one, and fractions would all read "0").
 pub fn x_ticks(input: GridInput) -> Vec<GridMark> {
-    let min_step = input.base_step_size.abs() * (X_LABEL_SPACING / GRID_SPACING) as f64;
+    let spaced = input.base_step_size.abs() * (X_LABEL_SPACING / GRID_SPACING) as f64;
+    let min_step = spaced.max(1.0);
     ticks_every(input, min_step)
 }
 
@@ -248,6 +250,13 @@ mod tests {
         });
         let l: Vec<String> = steps.iter().map(|m| format_count(m.value)).collect();
         assert_eq!(l, ["0", "2,000", "4,000", "6,000", "8,000", "10,000"]);
+        // Before the first step the axis spans less than one: whole steps, not five "0"s.
+        let empty = x_ticks(GridInput {
+            bounds: (-0.1, 1.1),
+            base_step_size: 1.2 / 400.0 * GRID_SPACING as f64,
+        });
+        let l: Vec<String> = empty.iter().map(|m| format_count(m.value)).collect();
+        assert_eq!(l, ["0", "1"]);
         // A narrow loss range on a log axis: 2.0..2.6 (less than a decade).
         let narrow = log_ticks(input(2f64.log10(), 2.6f64.log10(), 120.0));
         let l = labels(&narrow, true);

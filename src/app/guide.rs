@@ -41,7 +41,9 @@ pub fn steps(settings: &Settings) -> Vec<String> {
             },
             "Is it IRE, or just bigger steps? Both runs share one learning rate here, and AdamW \
              at a larger rate is flatter by itself (for a run this short it also trains a \
-             little better). Tick 'tune both' to compare each at its best rate, pick a finding \
+             little better). Watch the weight norm too: IRE's amplified steps grow the \
+             weights, and behind a normalisation layer larger weights are flatter by scale \
+             alone. Tick 'tune both' to compare each at its best rate, pick a finding \
              (the experiments behind docs/RESULTS.md), or untick compare and Reset to switch \
              IRE on and off live (I)."
                 .into(),

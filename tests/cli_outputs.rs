@@ -120,15 +120,24 @@ fn a_batch_whose_size_overflows_is_refused_without_a_panic() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Two runs given one log: the second is refused before it writes (or empties) anything, and
-/// the first goes on logging; an experiment's grid may not name a learning rate twice.
+/// Two runs given one log, or one `--save`: the second is refused before it writes (or
+/// empties) anything, and the first goes on logging and saves at its end; an experiment's grid
+/// may not name a learning rate twice.
 #[cfg(unix)]
 #[test]
 fn one_log_has_one_writer() {
     let dir = scratch("outputs-lock");
     let log = dir.join("shared.jsonl");
+    let save = dir.join("shared.safetensors");
     let first = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
-        .args(train(&["--steps", "1000000", "--log", s(&log)]))
+        .args(train(&[
+            "--steps",
+            "1000000",
+            "--log",
+            s(&log),
+            "--save",
+            s(&save),
+        ]))
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
@@ -150,12 +159,24 @@ fn one_log_has_one_writer() {
         lines() >= before,
         "the refused run emptied the first run's log"
     );
+    let other_log = dir.join("other.jsonl");
+    assert_fails_with(
+        &train(&["--steps", "2", "--log", s(&other_log), "--save", s(&save)]),
+        "another run is saving to this name",
+    );
+    assert!(
+        !save.exists(),
+        "the refused run saved over the first run's name"
+    );
     std::process::Command::new("kill")
         .args(["-INT", &first.id().to_string()])
         .status()
         .unwrap();
     let out = first.wait_with_output().unwrap();
     assert!(!out.status.success());
+    // Ctrl-C saved the first run's state under its name, and its claim on the name is gone.
+    assert!(save.exists(), "the first run did not save");
+    assert!(!dir.join(".shared.safetensors.lock").exists());
     let text = std::fs::read_to_string(&log).unwrap();
     assert!(
         text.lines()

@@ -1,13 +1,18 @@
 //! Files the engine writes and reads on behalf of the user, treated as precious and as hostile:
 //! output paths are checked before any work starts, writes are atomic (a unique temporary file
 //! in the same folder, flushed and synced, then renamed over the target), and reads are bounded
-//! (regular files only, never more than a limit: no endless read from a device).
+//! (regular files only, never more than a limit: no endless read from a device). A file one run
+//! writes for a while (a log, a checkpoint target) is held under a lock, so a second run given
+//! the same name is refused instead of interleaving with it (`lock.rs`).
 
 use crate::error::{Error, Result};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
+
+mod lock;
+pub use lock::{claim_output, open_log, OutputClaim};
 
 fn io_error(path: &Path, source: std::io::Error) -> Error {
     Error::Io {
@@ -167,52 +172,6 @@ pub fn check_outputs_apart(outputs: &[(&str, &Path)], inputs: &[(&str, &Path)]) 
     Ok(())
 }
 
-/// Opens a run's log for it alone, appended to (`append`: a resumed run) or emptied, under an
-/// exclusive lock that ends with the process (also when it is killed): a second run given the
-/// same log is refused before it writes a line, instead of interleaving its lines with the
-/// first's. The lock is taken before emptying, so a refused run never truncates the other's log.
-pub fn open_log(path: &Path, append: bool) -> Result<File> {
-    let file = OpenOptions::new()
-        .create(true)
-        .write(true)
-        .read(append)
-        .append(append)
-        .open(path)
-        .map_err(|e| io_error(path, e))?;
-    match file.try_lock() {
-        Ok(()) => {}
-        Err(fs::TryLockError::WouldBlock) => {
-            return Err(refuse(
-                path,
-                "another run is writing this log (it holds its lock); give each run its own log",
-            ))
-        }
-        Err(fs::TryLockError::Error(e)) => return Err(io_error(path, e)),
-    }
-    if !append {
-        file.set_len(0).map_err(|e| io_error(path, e))?;
-    } else if ends_mid_line(&file).map_err(|e| io_error(path, e))? {
-        // A run stopped by a full disk may have written half a line: end it, so that the next
-        // record starts a line of its own (readers skip the torn one).
-        (&file).write_all(b"\n").map_err(|e| io_error(path, e))?;
-    }
-    Ok(file)
-}
-
-/// Whether a non-empty file's last byte is not a newline.
-fn ends_mid_line(file: &File) -> std::io::Result<bool> {
-    use std::io::{Read, Seek, SeekFrom};
-    let len = file.metadata()?.len();
-    if len == 0 {
-        return Ok(false);
-    }
-    let mut reader = file;
-    reader.seek(SeekFrom::Start(len - 1))?;
-    let mut last = [0u8; 1];
-    reader.read_exact(&mut last)?;
-    Ok(last[0] != b'\n')
-}
-
 /// Writes `bytes` to `path` atomically: a unique temporary file beside it, flushed and synced,
 /// renamed over `path`. On failure the previous file (if any) is untouched and no temporary
 /// file is left behind.
@@ -289,24 +248,6 @@ mod tests {
         drop(writer);
         remove_stale_temps(&dir, "run");
         assert!(!tmp.exists(), "a stale temporary stayed");
-        let _ = fs::remove_dir_all(&dir);
-    }
-
-    #[test]
-    fn a_log_resumed_after_a_torn_line_starts_a_line_of_its_own() {
-        let dir = scratch("torn-log");
-        let path = dir.join("run.jsonl");
-        fs::write(&path, "{\"step\":1}\n{\"step\":2,\"lo").unwrap();
-        let mut log = open_log(&path, true).unwrap();
-        log.write_all(b"{\"step\":3}\n").unwrap();
-        drop(log);
-        let text = fs::read_to_string(&path).unwrap();
-        assert_eq!(text, "{\"step\":1}\n{\"step\":2,\"lo\n{\"step\":3}\n");
-        // A whole log gains nothing; a fresh one is emptied.
-        drop(open_log(&path, true).unwrap());
-        assert_eq!(fs::read_to_string(&path).unwrap(), text);
-        drop(open_log(&path, false).unwrap());
-        assert_eq!(fs::read_to_string(&path).unwrap(), "");
         let _ = fs::remove_dir_all(&dir);
     }
 

@@ -1,7 +1,8 @@
 //! Runs kept across restarts, driven through the window as a person meets them: a session
 //! saved when paused comes back after the window is gone (dropped without closing, as a crash
-//! leaves it) and continues bit-identically; Reset keeps the runs it replaces; a store that
-//! cannot be written says so once and training goes on.
+//! leaves it) and continues bit-identically; Reset keeps the runs it replaces, also when the
+//! window closes before their last save; a store that cannot be written says so once and
+//! training goes on.
 #![cfg(feature = "gui")]
 
 mod window;
@@ -162,4 +163,46 @@ fn a_store_that_cannot_be_written_says_so_and_training_goes_on() {
     });
     assert_eq!(std::fs::read(&not_a_folder).unwrap(), b"in the way");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The steps of each run in the kept session whose folder is not `except`, from its manifest.
+fn kept_steps(dir: &Path, except: &str) -> Vec<u64> {
+    let mut steps = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        if entry.file_name().to_string_lossy() == except {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(entry.path().join("manifest.json")) else {
+            continue;
+        };
+        let manifest: serde_json::Value = serde_json::from_str(&text).unwrap();
+        for run in manifest["runs"].as_array().unwrap() {
+            steps.push(run["step"].as_u64().unwrap());
+        }
+    }
+    steps
+}
+
+#[test]
+fn closing_the_window_while_replaced_runs_wait_for_their_last_save_keeps_them() {
+    use eframe::App;
+    let dir = scratch("exit");
+    let mut h = open(1280.0, 800.0, kept_in(&dir));
+    h.get_by_label("Run").click();
+    frames_until(&mut h, "8 steps", |s| steps_done(s) >= 8);
+    h.key_press(egui::Key::R);
+    h.run_steps(1);
+    let trained = steps_done(&status(&h));
+    // The replaced runs' last save starts over the next frames; the window closes first.
+    h.get_by_label("Start new runs").click();
+    h.run_steps(1);
+    let current = status(&h).kept.unwrap().current;
+    h.state_mut().on_exit();
+    drop(h);
+    let kept = kept_steps(&dir, &current);
+    assert_eq!(kept.len(), 2, "the replaced session was not kept: {kept:?}");
+    assert!(
+        kept.iter().all(|&s| s as usize >= trained),
+        "kept at steps {kept:?}, trained {trained} steps before the reset"
+    );
 }

@@ -213,18 +213,38 @@ impl PlaygroundApp {
         }
     }
 
-    /// On the desktop, when the window closes: saves the open session if it trained since its
-    /// last save (blocking; the window is going away).
+    /// On the desktop, when the window closes: finishes a replaced session's last save, then
+    /// saves the open session if it trained since its last save (blocking; the window is going
+    /// away).
     #[cfg(not(target_arch = "wasm32"))]
     pub(in crate::app) fn keep_before_exit(&mut self) {
-        let (Some(keeper), Some(session), Some(ctx)) =
-            (&mut self.keeper, &mut self.session, &self.ctx)
-        else {
+        if self.keeper.as_ref().is_some_and(|k| k.retiring.is_some()) {
+            self.save_blocking(true);
+            if let Some(k) = &mut self.keeper {
+                k.retiring = None;
+            }
+        }
+        self.save_blocking(false);
+    }
+
+    /// Saves the replaced session (`retiring`) or the open one, waiting for every result in
+    /// flight and for the read-back (the desktop's store writes at once).
+    #[cfg(not(target_arch = "wasm32"))]
+    fn save_blocking(&mut self, retiring: bool) {
+        let (Some(keeper), Some(ctx)) = (&mut self.keeper, &self.ctx) else {
             return;
         };
-        if keeper.retiring.is_some() || progress(session) <= keeper.current.saved_progress {
-            return;
-        }
+        let session = if retiring {
+            match &mut keeper.retiring {
+                Some(r) => &mut r.session,
+                None => return,
+            }
+        } else {
+            match &mut self.session {
+                Some(s) if progress(s) > keeper.current.saved_progress => s,
+                _ => return,
+            }
+        };
         keeper.job = None;
         session.mode = Mode::Paused;
         for run in &mut session.runs {

@@ -21,7 +21,8 @@ pub fn start() {
             wgpu_options: PlaygroundApp::wgpu_options(),
             ..Default::default()
         };
-        let started = eframe::WebRunner::new()
+        let runner = eframe::WebRunner::new();
+        let started = runner
             .start(
                 canvas,
                 options,
@@ -40,10 +41,33 @@ pub fn start() {
                 if let Some(loading) = element("loading") {
                     loading.remove();
                 }
+                keep_while_hidden(runner);
             }
             Err(e) => show_problem(&format!("The app could not start: {e:?}. {WEBGPU_HELP}")),
         }
     });
+}
+
+/// While the page is hidden the browser draws no frames, so nothing would collect the runs'
+/// results or save them; a timer does it then (browsers run a hidden page's timers about once a
+/// second), so what trained since the last save is kept before the tab is closed or discarded.
+fn keep_while_hidden(runner: eframe::WebRunner) {
+    use wasm_bindgen::closure::Closure;
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let tick = Closure::<dyn FnMut()>::new(move || {
+        if let Some(mut app) = runner.app_mut::<PlaygroundApp>() {
+            app.keep_while_hidden();
+        }
+    });
+    let every_ms = 250;
+    let _ = window.set_interval_with_callback_and_timeout_and_arguments_0(
+        tick.as_ref().unchecked_ref(),
+        every_ms,
+    );
+    // The page keeps it for its whole life.
+    tick.forget();
 }
 
 /// Whether the browser exposes a WebGPU adapter at all.

@@ -161,6 +161,13 @@ impl Session {
             || self.runs.iter().any(LiveRun::view_pending)
     }
 
+    /// Collects every run's results that have arrived, submitting nothing.
+    pub fn collect(&mut self) {
+        for run in &mut self.runs {
+            run.collect();
+        }
+    }
+
     /// Submissions of all runs whose results have not arrived yet.
     pub fn in_flight(&self) -> usize {
         self.runs.iter().map(|r| r.trainer.in_flight()).sum()

@@ -131,12 +131,30 @@ try {
     await browser.close();
   }
 
-  // 1c. Kept runs survive a reload: a compare run saved while training (every 10 s) is reloaded
-  // mid-run; the page offers it, C continues it, and it ends exactly where an uninterrupted run
-  // of the same settings ends (losses, validation loss, sharpness, events).
+  // 1c. Kept runs survive a reload: a compare run saved while training (every 10 s) trains on,
+  // its page is hidden (as when the user switches tabs: no frames are drawn, and the page may be
+  // closed without another word), then reloaded; the page offers the runs at the step they had
+  // reached when hidden (saved by a timer, not at the last 10-s save), C continues them, and
+  // they end exactly where an uninterrupted run of the same settings ends (losses, validation
+  // loss, sharpness, events).
   {
     const browser = await launch(webgpuFlags);
     const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    // Headless pages are never hidden: a switch makes this one report hidden and draw no frames.
+    await page.addInitScript(() => {
+      window.__ireHidden = false;
+      for (const [key, hiddenValue] of [['hidden', true], ['visibilityState', 'hidden']]) {
+        const real = Object.getOwnPropertyDescriptor(Document.prototype, key).get;
+        Object.defineProperty(Document.prototype, key, {
+          configurable: true,
+          get() { return window.__ireHidden ? hiddenValue : real.call(this); },
+        });
+      }
+      const raf = Window.prototype.requestAnimationFrame;
+      Window.prototype.requestAnimationFrame = function (callback) {
+        return window.__ireHidden ? 0 : raf.call(this, callback);
+      };
+    });
     const kept = { preset: 'tiny', compare: true,
       train: { steps: 200, batch: 4, warmup: 2, eval_every: 20, eval_batches: 1, probe_every: 20,
         sharpness: { power_iters: 2, hutchinson_samples: 1 }, ire: { mask_every: 5 } } };
@@ -153,6 +171,11 @@ try {
     const before = await waitFor(page, 'a save while training', (s) =>
       s.kept.saved_step >= 10 && s.mode === 'Running');
     check(before.kept.saved_step < 200, `saved at step ${before.kept.saved_step} while training, in ${before.kept.location}`);
+    const onward = await waitFor(page, 'training past the save', (s) =>
+      Math.min(...s.runs.map((r) => r.steps)) >= before.kept.saved_step + 8 && s.mode === 'Running');
+    const reached = Math.min(...onward.runs.map((r) => r.steps));
+    await page.evaluate(() => { window.__ireHidden = true; document.dispatchEvent(new Event('visibilitychange')); });
+    await page.waitForTimeout(6000);
     await page.reload();
     const offered = await waitFor(page, 'the offer after the reload', (s) =>
       s.notices.some((n) => n.text.startsWith('Runs you trained before were kept')));
@@ -162,6 +185,8 @@ try {
     await page.keyboard.press('KeyC');
     const back = await waitFor(page, 'the kept runs back', (s) => s.runs.length === 2 && s.runs.every((r) => r.steps > 0));
     const from = Math.min(...back.runs.map((r) => r.steps));
+    check(from >= reached, `the hidden page saved what it had trained: continued from step ${from} ` +
+      `(step ${reached} when hidden; the last save while visible was at ${before.kept.saved_step})`);
     await page.keyboard.press('Space');
     const continued = await waitFor(page, 'the continued runs to end', finished);
     await page.screenshot({ path: path.join(outDir, 'browser-kept-continued.png') });

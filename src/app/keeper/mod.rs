@@ -189,6 +189,19 @@ impl PlaygroundApp {
         }
     }
 
+    /// In the browser while the page is hidden, when no frame is drawn (a timer calls it; see
+    /// `web.rs`): collects the results in flight and saves what trained since the last save,
+    /// so that closing or discarding the tab loses nothing.
+    pub fn keep_while_hidden(&mut self) {
+        if !crate::app::platform::page_hidden() {
+            return;
+        }
+        if let Some(session) = &mut self.session {
+            session.collect();
+        }
+        self.keep_runs();
+    }
+
     /// Saves, lists and loads kept sessions; called every frame, never blocks.
     pub(super) fn keep_runs(&mut self) {
         // An event may lead to another (a list to a load): the desktop's arrive at once.

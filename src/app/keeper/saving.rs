@@ -34,9 +34,11 @@ impl PlaygroundApp {
         };
         let current = &keeper.current;
         let done = progress(session);
-        let running = session.mode == Mode::Running && !session.runs.iter().all(LiveRun::is_done);
-        // (A hidden tab draws no frames, so it cannot save; its last save is at most
-        // SAVE_EVERY old, and training pauses there.)
+        // A hidden page trains no further (and may be closed or discarded without another
+        // word): what it trained since the last save is saved at once.
+        let running = session.mode == Mode::Running
+            && !crate::app::platform::page_hidden()
+            && !session.runs.iter().all(LiveRun::is_done);
         let due = done > current.saved_progress
             && (!running || current.saved_at.is_none_or(|t| t.elapsed() >= SAVE_EVERY));
         if due {

@@ -1,6 +1,7 @@
 //! "Export to PyTorch" in the app: each run's full state becomes a ZIP holding the Python project
 //! `ire-playground export` writes (train.py, the checkpoint, the data), downloaded on the web and
-//! written to the working folder on the desktop. Training pauses; once every result in flight
+//! written to the working folder on the desktop; "Export to Hugging Face" likewise, a
+//! `transformers` model folder per run. Training pauses; once every result in flight
 //! has arrived, the state is read back without blocking (a few frames), then zipped, and
 //! training goes on if it was running.
 
@@ -23,6 +24,8 @@ pub struct ExportJob {
 pub enum Target {
     /// One ZIP with the PyTorch project (E).
     PyTorch,
+    /// One ZIP with a Hugging Face model folder per run (F; transformers only).
+    HuggingFace,
     /// One run file per run (checkpoint and log).
     RunFiles,
     /// A branch of run `.0` (nothing is written; see `branch.rs`).
@@ -65,6 +68,7 @@ impl PlaygroundApp {
         });
         let what = match target {
             Target::PyTorch => "exporting to PyTorch…",
+            Target::HuggingFace => "exporting to Hugging Face…",
             Target::RunFiles => "saving run files…",
             Target::Branch(_) => "branching…",
         };
@@ -88,6 +92,7 @@ impl PlaygroundApp {
                 } else {
                     let outcome = match target {
                         Target::PyTorch => self.save_project(snapshot.runs),
+                        Target::HuggingFace => save_hugging_face(snapshot.runs),
                         Target::RunFiles => self.save_run_files(snapshot.runs),
                         Target::Branch(i) => self.finish_branch(i, snapshot.runs),
                     };
@@ -150,4 +155,35 @@ impl PlaygroundApp {
         let file = format!("ire-playground-{name}-step{}-pytorch.zip", first.step);
         platform::save_bytes(&file, "application/zip", &zip)
     }
+}
+
+/// One ZIP with a Hugging Face model folder per run, named after the run (what `export
+/// --format hf` writes for one checkpoint). A ResNet, or a run whose state could not be read,
+/// fails the export, naming the run.
+fn save_hugging_face(runs: Vec<RunRead>) -> Result<String, String> {
+    let mut files = Vec::new();
+    let (mut stems, mut step) = (Vec::new(), 0);
+    for run in runs {
+        let checkpoint = match run.outcome {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
+            None => return Err(format!("{}: its state was not read back", run.label)),
+        };
+        let stem = super::toolbar::file_stem(&run.label);
+        let folder =
+            export::hugging_face(&checkpoint).map_err(|e| format!("{}: {e}", run.label))?;
+        files.extend(
+            folder
+                .into_iter()
+                .map(|f| (format!("{stem}/{}", f.path), f.bytes)),
+        );
+        step = checkpoint.step;
+        stems.push(stem);
+    }
+    if stems.is_empty() {
+        return Err("no run to export".into());
+    }
+    let zip = export::zip(&files).map_err(|_| "the models are too large for a ZIP".to_string())?;
+    let file = format!("ire-playground-{}-step{step}-hf.zip", stems.join("-vs-"));
+    platform::save_bytes(&file, "application/zip", &zip)
 }

@@ -8,7 +8,7 @@ use crate::train::{to_csv, to_jsonl};
 
 /// The keyboard shortcuts: the key, its name and what it does (the footer lists them in this
 /// order; [`PlaygroundApp::handle_keys`] acts on them).
-pub const SHORTCUTS: [(egui::Key, &str, &str); 9] = [
+pub const SHORTCUTS: [(egui::Key, &str, &str); 10] = [
     (egui::Key::Space, "Space", "run/pause"),
     (egui::Key::S, "S", "step"),
     (egui::Key::I, "I", "IRE switch"),
@@ -16,6 +16,7 @@ pub const SHORTCUTS: [(egui::Key, &str, &str); 9] = [
     (egui::Key::C, "C", "continue kept runs"),
     (egui::Key::B, "B", "branch from here"),
     (egui::Key::E, "E", "export to PyTorch"),
+    (egui::Key::F, "F", "export to Hugging Face"),
     (egui::Key::L, "L", "landscape slice"),
     (egui::Key::H, "H", "Hessian spectrum"),
 ];
@@ -100,6 +101,7 @@ impl PlaygroundApp {
             Key::C => self.continue_newest(),
             Key::B => self.start_branch(),
             Key::E => self.start_export(),
+            Key::F => self.start_export_to(super::pytorch_export::Target::HuggingFace),
             Key::L => self.request_slice(),
             Key::H => self.request_spectrum(),
             _ => {}
@@ -261,6 +263,19 @@ impl PlaygroundApp {
             {
                 self.start_export();
             }
+            let transformer = self.session.is_some() && !self.settings.is_resnet();
+            if ui
+                .add_enabled(transformer, egui::Button::new("Export to Hugging Face"))
+                .on_hover_text(
+                    "F: each run's model as a transformers model folder (config, weights, \
+                     character tokenizer, model card) in one ZIP; load it with \
+                     AutoModelForCausalLM.from_pretrained",
+                )
+                .on_disabled_hover_text("Transformers only: a ResNet exports to PyTorch")
+                .clicked()
+            {
+                self.start_export_to(super::pytorch_export::Target::HuggingFace);
+            }
             ui.toggle_value(&mut self.show_analysis, "Landscape")
                 .on_hover_text(
                     "Loss-landscape slices and the Hessian spectrum of each run (L: compute a \
@@ -354,6 +369,7 @@ mod tests {
             "I IRE",
             "R reset",
             "E export",
+            "F export to Hugging Face",
             "L landscape",
             "H Hessian",
         ] {

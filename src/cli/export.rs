@@ -1,4 +1,5 @@
-//! `ire-playground export`: a PyTorch project that continues a checkpoint's run.
+//! `ire-playground export`: a PyTorch project that continues a checkpoint's run, or (`--format
+//! hf`) a Hugging Face model directory of a transformer checkpoint.
 
 use anyhow::{bail, Context};
 use clap::Args;
@@ -23,6 +24,19 @@ pub struct ExportArgs {
     /// Transformers trained on --text-file: the same text (it ships with the project).
     #[arg(long)]
     text_file: Option<PathBuf>,
+    /// `pytorch`: a project that continues the run; `hf`: a Hugging Face `transformers` model
+    /// directory (config, weights, tokenizer, model card) of a transformer.
+    #[arg(long, value_enum, default_value_t = Format::Pytorch)]
+    format: Format,
+}
+
+/// What `export` writes.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    /// A PyTorch project that continues the run.
+    Pytorch,
+    /// A Hugging Face model directory.
+    Hf,
 }
 
 pub fn run(args: ExportArgs) -> anyhow::Result<()> {
@@ -35,6 +49,22 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         check_empty_folder(&args.out)?;
     }
     let checkpoint = Checkpoint::load(&args.checkpoint)?;
+    if args.format == Format::Hf {
+        if args.text_file.is_some() || args.data_dir.is_some() {
+            bail!(
+                "--text-file and --data-dir are for the PyTorch export (a Hugging Face model \
+                 directory holds no data)"
+            );
+        }
+        let directory = export::hugging_face(&checkpoint)?;
+        write_out(&args.out, as_zip, directory)?;
+        eprintln!(
+            "exported step {} of the run to {} as a Hugging Face model (see its README.md)",
+            checkpoint.step,
+            args.out.display()
+        );
+        return Ok(());
+    }
     let (idx_files, text);
     if args.text_file.is_some() && !matches!(checkpoint.model, ModelSpec::Transformer { .. }) {
         bail!("--text-file applies to transformer checkpoints only");
@@ -61,21 +91,31 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
         (ModelSpec::ResNet(_), None) => ExportData::Images(ImageDataset::embedded_files()),
     };
     let project = export::project(&checkpoint, data)?;
-    if as_zip {
-        let entries: Vec<(String, Vec<u8>)> =
-            project.into_iter().map(|f| (f.path, f.bytes)).collect();
-        let bytes = export::zip(&entries)
-            .map_err(|_| anyhow::anyhow!("the project is too large for a ZIP file"))?;
-        files::write_atomic(&args.out, &bytes)?;
-    } else {
-        write_folder(&args.out, &project)?;
-    }
+    write_out(&args.out, as_zip, project)?;
     eprintln!(
         "exported step {} of the run to {}; see its README.md (python3 train.py --steps N ...)",
         checkpoint.step,
         args.out.display()
     );
     Ok(())
+}
+
+/// Writes `files` as one ZIP (`as_zip`) or into the folder `out`.
+fn write_out(
+    out: &std::path::Path,
+    as_zip: bool,
+    contents: Vec<export::ProjectFile>,
+) -> anyhow::Result<()> {
+    if as_zip {
+        let entries: Vec<(String, Vec<u8>)> =
+            contents.into_iter().map(|f| (f.path, f.bytes)).collect();
+        let bytes = export::zip(&entries)
+            .map_err(|_| anyhow::anyhow!("the export is too large for a ZIP file"))?;
+        files::write_atomic(out, &bytes)?;
+        Ok(())
+    } else {
+        write_folder(out, &contents)
+    }
 }
 
 /// Refuses an existing file, or a folder with anything in it, before any work.

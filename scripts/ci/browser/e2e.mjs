@@ -296,6 +296,14 @@ try {
   const has = (name) => zip.includes(Buffer.from(`ire-playground-export/${name}`));
   check(/pytorch\.zip$/.test(zipPath) && ['train.py', 'checkpoint.safetensors', 'data/corpus.txt.zlib', 'playground/ire.py'].every(has),
     `exported to PyTorch from the browser: ${download.suggestedFilename()} (${mb(zip.length)})`);
+  // 2a'. Export to Hugging Face (the F key): a ZIP with a transformers model folder.
+  const [hfDownload] = await Promise.all([page.waitForEvent('download', { timeout: 120000 }), page.keyboard.press('KeyF')]);
+  const hfPath = path.join(outDir, hfDownload.suggestedFilename());
+  await hfDownload.saveAs(hfPath);
+  const hf = fs.readFileSync(hfPath);
+  const hfHas = (name) => hf.includes(Buffer.from(`/${name}`));
+  check(/-hf\.zip$/.test(hfPath) && ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'].every(hfHas),
+    `exported to Hugging Face from the browser: ${hfDownload.suggestedFilename()} (${mb(hf.length)})`);
 
   // 2b. Logs from elsewhere (the CLI, an exported train.py) open through the file picker and by
   // dropping them on the page, and show next to the live run.

@@ -20,6 +20,7 @@ pub mod checksum;
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod files;
+pub mod huggingface;
 pub mod models;
 pub mod nn;
 pub mod optim;

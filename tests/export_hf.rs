@@ -3,7 +3,9 @@
 //! `AutoTokenizer`; the tokenizer round-trips the validation text to the playground's ids; on
 //! the validation batches `eval` uses, the logits agree with the playground's PyTorch model
 //! within 1e-5 and the loss with the engine's `eval` within 1e-5 relative; `generate` runs
-//! (scripts/check_hf_export.py). A ResNet is refused with a reason.
+//! (scripts/check_hf_export.py). A ResNet is refused with a reason. And back: an exported model
+//! returns with `train --init-from` with its weights, and models made with `transformers` itself
+//! (a tied head, shuffled token ids) train here from the loss `transformers` computes.
 
 mod common;
 
@@ -145,5 +147,156 @@ fn a_resnet_or_a_data_flag_is_refused_with_the_reason() {
         "{err}"
     );
     assert!(!dir.join("hf").exists() && !dir.join("hf2").exists());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The validation loss `eval` reports for `checkpoint` (2 batches of 8).
+fn eval_loss(checkpoint: &Path) -> f64 {
+    let out = succeed(&[
+        "eval",
+        "--checkpoint",
+        s(checkpoint),
+        "--batches",
+        "2",
+        "--batch",
+        "8",
+    ]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    report["val_loss"].as_f64().unwrap()
+}
+
+#[test]
+fn an_exported_model_comes_back_with_init_from_with_the_same_weights() {
+    let dir = scratch("hf-round-trip");
+    for preset in ["tiny", "llama-tiny"] {
+        let ck = dir.join(format!("{preset}.safetensors"));
+        let hf = dir.join(format!("{preset}-hf"));
+        let back = dir.join(format!("{preset}-back.safetensors"));
+        succeed(&[
+            "train",
+            "--preset",
+            preset,
+            "--steps",
+            "12",
+            "--batch",
+            "8",
+            "--save",
+            s(&ck),
+        ]);
+        succeed(&[
+            "export",
+            "--format",
+            "hf",
+            "--checkpoint",
+            s(&ck),
+            "--out",
+            s(&hf),
+        ]);
+        // One step at a learning rate far below the weights' last bit: the weights as imported.
+        succeed(&[
+            "train",
+            "--init-from",
+            s(&hf),
+            "--steps",
+            "1",
+            "--lr",
+            "1e-30",
+            "--min-lr",
+            "0",
+            "--save",
+            s(&back),
+        ]);
+        let (before, after) = (eval_loss(&ck), eval_loss(&back));
+        assert!(
+            ((before - after) / before).abs() < 1e-7,
+            "{preset}: {before} exported, {after} imported"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn models_made_with_transformers_train_here_from_their_first_step() {
+    let Some(py) = python_with_transformers() else {
+        return;
+    };
+    let dir = scratch("hf-foreign");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let script = root.join("scripts/foreign_hf_model.py");
+    let corpus = root.join("data/shakespeare.txt.zlib");
+    for arch in ["gpt2", "llama"] {
+        // A head tied to the embedding (GPT-2's default), a default n_inner, shuffled ids.
+        let model = dir.join(arch);
+        let made = std::process::Command::new(&py)
+            .arg(&script)
+            .args([s(&model), arch])
+            .output()
+            .unwrap();
+        assert!(
+            made.status.success(),
+            "{}",
+            String::from_utf8_lossy(&made.stderr)
+        );
+        let log = dir.join(format!("{arch}.jsonl"));
+        succeed(&[
+            "train",
+            "--init-from",
+            s(&model),
+            "--steps",
+            "1",
+            "--batch",
+            "8",
+            "--seed",
+            "3",
+            "--log",
+            s(&log),
+        ]);
+        let first: serde_json::Value = serde_json::from_str(
+            std::fs::read_to_string(&log)
+                .unwrap()
+                .lines()
+                .next()
+                .unwrap(),
+        )
+        .unwrap();
+        let ours = first["loss"].as_f64().unwrap();
+        let theirs = std::process::Command::new(&py)
+            .arg(&script)
+            .args([s(&model), "--loss", "3", "8", s(&corpus)])
+            .output()
+            .unwrap();
+        assert!(
+            theirs.status.success(),
+            "{}",
+            String::from_utf8_lossy(&theirs.stderr)
+        );
+        let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).unwrap();
+        let theirs = theirs["loss"].as_f64().unwrap();
+        eprintln!("{arch}: first-step loss {ours} here, {theirs} in transformers");
+        assert!(
+            ((ours - theirs) / theirs).abs() < 1e-5,
+            "{arch}: {ours} here, {theirs} in transformers"
+        );
+    }
+    // What the kernels cannot compute is refused, naming the field.
+    let config = dir.join("llama/config.json");
+    let text = std::fs::read_to_string(&config).unwrap();
+    let gqa = text.replace("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 2");
+    assert_ne!(gqa, text, "the test's edit did not apply");
+    std::fs::write(&config, gqa).unwrap();
+    let out = common::cli(&[
+        "train",
+        "--init-from",
+        s(&dir.join("llama")),
+        "--steps",
+        "1",
+    ]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success()
+            && err.contains("num_key_value_heads")
+            && err.contains("grouped-query"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -111,6 +111,12 @@ pub struct TrainArgs {
     /// --steps, --log, --save, --checkpoint-every and --data-dir may be given).
     #[arg(long)]
     pub(super) resume: Option<PathBuf>,
+    /// Start from the weights of a Hugging Face `transformers` model folder (config.json,
+    /// tokenizer.json, model.safetensors: a GPT-2 or a Llama with a character tokenizer, as
+    /// `export --format hf` writes), with a fresh optimizer; the model's shape and vocabulary
+    /// come from the folder.
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["resume", "preset", "model"])]
+    pub(super) init_from: Option<PathBuf>,
     #[command(flatten)]
     pub(super) kernels: crate::cli::KernelsArg,
     /// Switch IRE on (from --ire-start) over the base optimizer.
@@ -280,6 +286,11 @@ pub(super) fn check_flags(args: &TrainArgs, given: &[String]) -> anyhow::Result<
         bail!("--text-file applies to transformers only");
     }
     if args.task.given() {
+        if args.init_from.is_some() {
+            bail!(
+                "--init-from starts a model that reads characters; it trains on a text, not --task"
+            );
+        }
         if args.is_resnet() || args.resume.is_some() {
             bail!("--task and its settings apply to fresh transformer runs only");
         }
@@ -351,6 +362,17 @@ pub(super) fn check_outputs(args: &TrainArgs) -> anyhow::Result<()> {
         data_dir: args.data_dir.as_deref(),
     };
     crate::cli::check_outputs_apart(&named, inputs)?;
+    if let Some(dir) = &args.init_from {
+        let read: Vec<(String, PathBuf)> = ire_playground::huggingface::FILES
+            .iter()
+            .map(|(name, _)| (format!("--init-from's {name}"), dir.join(name)))
+            .collect();
+        let read: Vec<(&str, &Path)> = read
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.as_path()))
+            .collect();
+        files::check_outputs_apart(&named, &read)?;
+    }
     if let (Some(log), Some(save)) = (&args.log, &args.save) {
         if super::periodic::is_named_after(save, log) {
             bail!(

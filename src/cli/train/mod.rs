@@ -36,8 +36,17 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         Some(c) => c.model.family(),
         None => args.family()?,
     };
-    let (mut trainer, described) =
-        trainers::trainer(&args, family, &mut config, checkpoint.as_ref())?;
+    // A Hugging Face model to start from: its weights, this command's configuration.
+    let imported = match &args.init_from {
+        Some(dir) => Some(trainers::imported(dir, args.text_file.is_some())?),
+        None => None,
+    };
+    let (mut trainer, described) = trainers::trainer(
+        &args,
+        family,
+        &mut config,
+        checkpoint.as_ref().or(imported.as_ref()),
+    )?;
     // The run's id: a resumed run keeps the one its checkpoint carries.
     let run_id = checkpoint
         .as_ref()
@@ -277,7 +286,12 @@ fn summary(model: &str, c: &TrainConfig, done: usize) -> String {
         "training {model}\n  {} lr {} ({} after {} warm-up steps), {} steps of batch {}{from}, \
          seed {}; {ire}{probes}",
         c.optimizer.kind.name(),
-        c.optimizer.lr,
+        // 1e-30, not 0.000000000000000000000000000001.
+        if (1e-4..1e4).contains(&c.optimizer.lr.abs()) {
+            c.optimizer.lr.to_string()
+        } else {
+            format!("{:e}", c.optimizer.lr)
+        },
         format!("{:?}", c.schedule).to_lowercase(),
         c.warmup,
         c.steps,

@@ -3,7 +3,7 @@
 //! model differ by family; the run itself is built in one place ([`Trainer::build`]).
 
 use super::args::TrainArgs;
-use anyhow::bail;
+use anyhow::{bail, Context};
 use ire_playground::checkpoint::{Checkpoint, ModelSpec};
 use ire_playground::data::ImageDataset;
 use ire_playground::models::{Arch, ResNetConfig};
@@ -158,4 +158,25 @@ fn fit_evaluation(
         config.eval_batches = available;
     }
     Ok(corpus.check_fits(seq_len, config.batch, config.eval_batches)?)
+}
+
+/// The model of the Hugging Face folder `dir`, as a checkpoint to start from. Without a text of
+/// its own (`own_text`) it trains on the embedded corpus, whose characters must be its
+/// tokenizer's.
+pub(super) fn imported(dir: &std::path::Path, own_text: bool) -> anyhow::Result<Checkpoint> {
+    let checkpoint = ire_playground::huggingface::import(dir)
+        .with_context(|| format!("--init-from {}", dir.display()))?;
+    if let (ModelSpec::Transformer { vocab, .. }, false) = (&checkpoint.model, own_text) {
+        let embedded = ire_playground::data::Corpus::shakespeare()?;
+        if embedded.vocab != *vocab {
+            bail!(
+                "--init-from {}: the model's tokenizer has {} characters, not those of the \
+                 embedded Shakespeare ({}); give a text in its characters with --text-file",
+                dir.display(),
+                vocab.len(),
+                embedded.vocab.len()
+            );
+        }
+    }
+    Ok(checkpoint)
 }

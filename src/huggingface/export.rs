@@ -1,34 +1,16 @@
-//! Export to the Hugging Face format: a model directory that `transformers` loads with
-//! `AutoModelForCausalLM` and `AutoTokenizer`. The playground's transformers are GPT-2 (`gpt`)
-//! and Llama (`llama`) exactly (pre-norm blocks, tanh-GELU or SwiGLU, rotary positions in the
-//! rotate-half layout, norms with epsilon 1e-5, an untied head, no dropout), so the export is a
-//! renaming: `GPT2LMHeadModel`'s `Conv1D` layers take their weights transposed, Llama's
-//! attention takes the fused `qkv` weight as three. The character vocabulary becomes a
-//! `tokenizers` model that maps each character to its id (BPE with no merges, joined back by a
-//! `Fuse` decoder), so the tokenizer encodes a text to the playground's own token ids.
+//! Writing a `transformers` model directory (see the module above for what maps to what).
 
-use super::ProjectFile;
+use super::{tensors_out, Tensor, NORM_EPS, ROPE_BASE};
 use crate::checkpoint::{Checkpoint, ModelSpec};
 use crate::data::Vocab;
 use crate::error::{Error, Result};
+use crate::export::ProjectFile;
 use crate::models::{Arch, TransformerConfig};
 use crate::train::{Record, TrainConfig};
 use safetensors::tensor::TensorView;
 use safetensors::Dtype;
 use serde_json::{json, Value};
 use std::collections::HashMap;
-
-/// The epsilon of every LayerNorm and RMSNorm (`kernels::layernorm::EPS`).
-const NORM_EPS: f64 = crate::kernels::layernorm::EPS as f64;
-/// The rotary embedding's base (`kernels::rope`).
-const ROPE_BASE: f64 = 10_000.0;
-
-/// A tensor for the export: its Hugging Face name, shape and values (row-major).
-struct Tensor {
-    name: String,
-    shape: Vec<usize>,
-    values: Vec<f32>,
-}
 
 /// The files of a `transformers` model directory for `checkpoint`'s transformer:
 /// `config.json`, `model.safetensors`, `tokenizer.json`, `tokenizer_config.json`,
@@ -46,7 +28,7 @@ pub fn model_directory(checkpoint: &Checkpoint) -> Result<Vec<ProjectFile>> {
                 .into(),
         ));
     };
-    let tensors = tensors(config, &checkpoint.tensors)?;
+    let tensors = tensors_out(config, &checkpoint.tensors)?;
     let file = |path: &str, bytes: Vec<u8>| ProjectFile {
         path: path.into(),
         bytes,
@@ -128,147 +110,6 @@ fn model_config(c: &TransformerConfig) -> Value {
             "torch_dtype": "float32",
         }),
     }
-}
-
-/// The checkpoint's tensors under `transformers`' names and layouts, in model order.
-fn tensors(c: &TransformerConfig, by_name: &HashMap<String, Vec<f32>>) -> Result<Vec<Tensor>> {
-    let get = |name: &str| {
-        by_name
-            .get(name)
-            .cloned()
-            .ok_or_else(|| Error::InvalidConfig(format!("the checkpoint has no tensor {name}")))
-    };
-    let (d, ff, v) = (c.d_model, c.d_ff, c.vocab);
-    let mut out = Vec::new();
-    let mut put = |name: String, shape: Vec<usize>, values: Vec<f32>| {
-        out.push(Tensor {
-            name,
-            shape,
-            values,
-        })
-    };
-    match c.arch {
-        Arch::Gpt => {
-            put(
-                "transformer.wte.weight".into(),
-                vec![v, d],
-                get("wte.weight")?,
-            );
-            put(
-                "transformer.wpe.weight".into(),
-                vec![c.seq_len, d],
-                get("wpe.weight")?,
-            );
-            for i in 0..c.n_layer {
-                let (ours, theirs) = (format!("blocks.{i}."), format!("transformer.h.{i}."));
-                for (a, b) in [("ln1", "ln_1"), ("ln2", "ln_2")] {
-                    for p in ["weight", "bias"] {
-                        put(
-                            format!("{theirs}{b}.{p}"),
-                            vec![d],
-                            get(&format!("{ours}{a}.{p}"))?,
-                        );
-                    }
-                }
-                // Conv1D keeps its weight as [in, out]: the transpose of a Linear's.
-                for (a, b, rows, cols) in [
-                    ("attn.qkv", "attn.c_attn", 3 * d, d),
-                    ("attn.proj", "attn.c_proj", d, d),
-                    ("mlp.fc", "mlp.c_fc", ff, d),
-                    ("mlp.proj", "mlp.c_proj", d, ff),
-                ] {
-                    let w = get(&format!("{ours}{a}.weight"))?;
-                    put(
-                        format!("{theirs}{b}.weight"),
-                        vec![cols, rows],
-                        transpose(&w, rows, cols),
-                    );
-                    put(
-                        format!("{theirs}{b}.bias"),
-                        vec![rows],
-                        get(&format!("{ours}{a}.bias"))?,
-                    );
-                }
-            }
-            for p in ["weight", "bias"] {
-                put(
-                    format!("transformer.ln_f.{p}"),
-                    vec![d],
-                    get(&format!("ln_f.{p}"))?,
-                );
-            }
-        }
-        Arch::Llama => {
-            put(
-                "model.embed_tokens.weight".into(),
-                vec![v, d],
-                get("wte.weight")?,
-            );
-            for i in 0..c.n_layer {
-                let (ours, theirs) = (format!("blocks.{i}."), format!("model.layers.{i}."));
-                put(
-                    format!("{theirs}input_layernorm.weight"),
-                    vec![d],
-                    get(&format!("{ours}ln1.weight"))?,
-                );
-                // The fused projection's rows are q, then k, then v (rotate-half layout, as
-                // transformers' own rotary embedding expects: no permutation).
-                let qkv = get(&format!("{ours}attn.qkv.weight"))?;
-                for (k, name) in ["q_proj", "k_proj", "v_proj"].iter().enumerate() {
-                    put(
-                        format!("{theirs}self_attn.{name}.weight"),
-                        vec![d, d],
-                        qkv[k * d * d..(k + 1) * d * d].to_vec(),
-                    );
-                }
-                put(
-                    format!("{theirs}self_attn.o_proj.weight"),
-                    vec![d, d],
-                    get(&format!("{ours}attn.proj.weight"))?,
-                );
-                put(
-                    format!("{theirs}post_attention_layernorm.weight"),
-                    vec![d],
-                    get(&format!("{ours}ln2.weight"))?,
-                );
-                for (a, b, shape) in [
-                    ("gate", "gate_proj", [ff, d]),
-                    ("up", "up_proj", [ff, d]),
-                    ("down", "down_proj", [d, ff]),
-                ] {
-                    put(
-                        format!("{theirs}mlp.{b}.weight"),
-                        shape.to_vec(),
-                        get(&format!("{ours}mlp.{a}.weight"))?,
-                    );
-                }
-            }
-            put("model.norm.weight".into(), vec![d], get("ln_f.weight")?);
-        }
-    }
-    put("lm_head.weight".into(), vec![v, d], get("lm_head.weight")?);
-    for t in &out {
-        if t.values.len() != t.shape.iter().product::<usize>() {
-            return Err(Error::InvalidConfig(format!(
-                "the checkpoint's tensor for {} has {} values, not {:?}",
-                t.name,
-                t.values.len(),
-                t.shape
-            )));
-        }
-    }
-    Ok(out)
-}
-
-/// `m` ([rows, cols], row-major) as [cols, rows].
-fn transpose(m: &[f32], rows: usize, cols: usize) -> Vec<f32> {
-    let mut out = vec![0.0; m.len()];
-    for r in 0..rows {
-        for c in 0..cols {
-            out[c * rows + r] = m[r * cols + c];
-        }
-    }
-    out
 }
 
 fn safetensors_bytes(tensors: &[Tensor]) -> Result<Vec<u8>> {

@@ -10,7 +10,7 @@
 mod common;
 
 use common::{python, scratch, succeed};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn s(p: &Path) -> &str {
     p.to_str().unwrap()
@@ -34,6 +34,34 @@ fn python_with_transformers() -> Option<std::path::PathBuf> {
     ok.then_some(py)
 }
 
+/// A checkpoint of `preset` after 12 steps in `dir`, and its Hugging Face export beside it.
+fn trained_and_exported(dir: &Path, preset: &str) -> (PathBuf, PathBuf) {
+    let ck = dir.join(format!("{preset}.safetensors"));
+    let out = dir.join(format!("{preset}-hf"));
+    let (steps, batch) = ("12", "8");
+    succeed(&[
+        "train",
+        "--preset",
+        preset,
+        "--steps",
+        steps,
+        "--batch",
+        batch,
+        "--save",
+        s(&ck),
+    ]);
+    let format = ["--format", "hf"];
+    succeed(
+        &[
+            &["export"],
+            &format[..],
+            &["--checkpoint", s(&ck), "--out", s(&out)],
+        ]
+        .concat(),
+    );
+    (ck, out)
+}
+
 #[test]
 fn gpt_and_llama_exports_load_in_transformers_with_the_engines_logits_and_loss() {
     let Some(py) = python_with_transformers() else {
@@ -42,28 +70,7 @@ fn gpt_and_llama_exports_load_in_transformers_with_the_engines_logits_and_loss()
     let dir = scratch("export-hf");
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for preset in ["tiny", "llama-tiny"] {
-        let ck = dir.join(format!("{preset}.safetensors"));
-        let out = dir.join(format!("{preset}-hf"));
-        succeed(&[
-            "train",
-            "--preset",
-            preset,
-            "--steps",
-            "12",
-            "--batch",
-            "8",
-            "--save",
-            s(&ck),
-        ]);
-        succeed(&[
-            "export",
-            "--format",
-            "hf",
-            "--checkpoint",
-            s(&ck),
-            "--out",
-            s(&out),
-        ]);
+        let (ck, out) = trained_and_exported(&dir, preset);
         let eval = succeed(&[
             "eval",
             "--checkpoint",
@@ -169,29 +176,8 @@ fn eval_loss(checkpoint: &Path) -> f64 {
 fn an_exported_model_comes_back_with_init_from_with_the_same_weights() {
     let dir = scratch("hf-round-trip");
     for preset in ["tiny", "llama-tiny"] {
-        let ck = dir.join(format!("{preset}.safetensors"));
-        let hf = dir.join(format!("{preset}-hf"));
+        let (ck, hf) = trained_and_exported(&dir, preset);
         let back = dir.join(format!("{preset}-back.safetensors"));
-        succeed(&[
-            "train",
-            "--preset",
-            preset,
-            "--steps",
-            "12",
-            "--batch",
-            "8",
-            "--save",
-            s(&ck),
-        ]);
-        succeed(&[
-            "export",
-            "--format",
-            "hf",
-            "--checkpoint",
-            s(&ck),
-            "--out",
-            s(&hf),
-        ]);
         // One step at a learning rate far below the weights' last bit: the weights as imported.
         succeed(&[
             "train",

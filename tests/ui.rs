@@ -246,8 +246,8 @@ fn every_symbol_the_app_writes_has_a_glyph() {
     assert!(missing.is_empty(), "no glyph for {missing:?}");
 }
 
-#[test]
-fn branching_switches_ire_in_a_new_run_from_the_same_state() {
+/// A window with one short AdamW run of `tiny` (60 steps of batch 4, no evaluations or probes).
+fn one_short_run() -> Harness<'static, ire_playground::app::PlaygroundApp> {
     let mut settings = ire_playground::app::Settings::for_adapter(true);
     let t = &mut settings.train;
     t.steps = 60;
@@ -259,7 +259,12 @@ fn branching_switches_ire_in_a_new_run_from_the_same_state() {
         settings: Some(settings.to_url_hash()),
         ..Default::default()
     };
-    let mut harness = window::open(1280.0, 800.0, launch);
+    window::open(1280.0, 800.0, launch)
+}
+
+#[test]
+fn branching_switches_ire_in_a_new_run_from_the_same_state() {
+    let mut harness = one_short_run();
     harness.get_by_label("Run").click();
     frames_until(&mut harness, "8 steps", |s| steps_done(s) >= 8);
     harness.get_by_label("Pause").click();
@@ -311,18 +316,7 @@ fn branching_switches_ire_in_a_new_run_from_the_same_state() {
 
 #[test]
 fn a_run_can_be_duplicated_with_its_own_seed_and_renamed() {
-    let mut settings = ire_playground::app::Settings::for_adapter(true);
-    let t = &mut settings.train;
-    t.steps = 60;
-    t.batch = 4;
-    t.warmup = 2;
-    t.eval_every = 0;
-    t.probe_every = 0;
-    let launch = ire_playground::app::LaunchOptions {
-        settings: Some(settings.to_url_hash()),
-        ..Default::default()
-    };
-    let mut harness = window::open(1280.0, 800.0, launch);
+    let mut harness = one_short_run();
     harness.get_by_label("Run").click();
     frames_until(&mut harness, "6 steps", |s| steps_done(s) >= 6);
     harness.get_by_label("Pause").click();

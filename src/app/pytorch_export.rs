@@ -170,8 +170,8 @@ fn save_hugging_face(runs: Vec<RunRead>) -> Result<String, String> {
             None => return Err(format!("{}: its state was not read back", run.label)),
         };
         let stem = super::toolbar::file_stem(&run.label);
-        let folder =
-            export::hugging_face(&checkpoint).map_err(|e| format!("{}: {e}", run.label))?;
+        let folder = crate::huggingface::model_directory(&checkpoint)
+            .map_err(|e| format!("{}: {e}", run.label))?;
         files.extend(
             folder
                 .into_iter()

@@ -56,7 +56,7 @@ pub fn run(args: ExportArgs) -> anyhow::Result<()> {
                  directory holds no data)"
             );
         }
-        let directory = export::hugging_face(&checkpoint)?;
+        let directory = ire_playground::huggingface::model_directory(&checkpoint)?;
         write_out(&args.out, as_zip, directory)?;
         eprintln!(
             "exported step {} of the run to {} as a Hugging Face model (see its README.md)",

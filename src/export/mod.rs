@@ -3,12 +3,11 @@
 //! process or under `torchrun`. The Python sources live in `python/` and are compiled in; this
 //! module adds the checkpoint, the data and a README with the exact commands. The CLI writes the
 //! files into a folder, the app offers them as one ZIP. A transformer also exports to the
-//! Hugging Face format ([`crate::huggingface`]): a model directory `transformers` loads.
+//! Hugging Face format (the `huggingface` module): a model directory `transformers` loads.
 
 mod readme;
 mod zip;
 
-pub use crate::huggingface::model_directory as hugging_face;
 pub use zip::zip;
 
 use crate::checkpoint::{Checkpoint, ModelSpec};

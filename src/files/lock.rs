@@ -126,14 +126,8 @@ fn same_file(_file: &File, path: &Path) -> bool {
 
 #[cfg(test)]
 mod tests {
+    use super::super::tests::scratch;
     use super::*;
-
-    fn scratch(name: &str) -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("ire-lock-{name}-{}", std::process::id()));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        dir
-    }
 
     #[test]
     fn a_log_resumed_after_a_torn_line_starts_a_line_of_its_own() {

@@ -57,6 +57,13 @@ fn keep_while_hidden(runner: eframe::WebRunner) {
         return;
     };
     let tick = Closure::<dyn FnMut()>::new(move || {
+        // A visible page draws frames, which do all this.
+        let hidden = web_sys::window()
+            .and_then(|w| w.document())
+            .is_some_and(|d| d.hidden());
+        if !hidden {
+            return;
+        }
         if let Some(mut app) = runner.app_mut::<PlaygroundApp>() {
             app.keep_while_hidden();
         }

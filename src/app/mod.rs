@@ -387,6 +387,12 @@ impl eframe::App for PlaygroundApp {
         eframe::set_value(storage, STORAGE_KEY, &persisted);
     }
 
+    /// The browser's hidden-page timer reaches the app through this (see `web.rs`).
+    #[cfg(target_arch = "wasm32")]
+    fn as_any_mut(&mut self) -> Option<&mut dyn std::any::Any> {
+        Some(&mut *self)
+    }
+
     fn on_exit(&mut self) {
         #[cfg(not(target_arch = "wasm32"))]
         self.keep_before_exit();

@@ -11,6 +11,8 @@ pub enum Replace {
     Reset,
     /// A finding's comparison.
     Finding(&'static Finding),
+    /// New runs from the weights of an opened Hugging Face model (`model_import.rs`).
+    Imported,
 }
 
 impl PlaygroundApp {
@@ -26,7 +28,7 @@ impl PlaygroundApp {
 
     fn replace(&mut self, action: Replace) {
         match action {
-            Replace::Reset => {}
+            Replace::Reset | Replace::Imported => {}
             Replace::Finding(f) => {
                 self.settings = f.settings();
                 self.sync_corpus_to_settings();
@@ -44,6 +46,10 @@ impl PlaygroundApp {
         let what = match action {
             Replace::Reset => "New runs from the current settings".to_string(),
             Replace::Finding(f) => format!("The finding '{}'", f.name),
+            Replace::Imported => match &self.model_import.weights {
+                Some((name, _)) => format!("New runs from {name}'s weights"),
+                None => "New runs".to_string(),
+            },
         };
         let mut answer = None;
         egui::Window::new("Discard the current runs?")
@@ -83,7 +89,11 @@ impl PlaygroundApp {
                 self.confirm = None;
                 self.replace(action);
             }
-            Some(false) => self.confirm = None,
+            Some(false) => {
+                self.confirm = None;
+                // Declined: the opened model is not kept for a later Reset.
+                self.model_import.weights = None;
+            }
             None => {}
         }
     }

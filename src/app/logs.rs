@@ -107,6 +107,11 @@ impl PlaygroundApp {
     /// `app --open-log`).
     #[cfg(not(target_arch = "wasm32"))]
     pub(super) fn open_log_path(&mut self, path: &std::path::Path) {
+        if path.join("config.json").is_file() {
+            // A Hugging Face model's folder.
+            self.open_model_dir(path);
+            return;
+        }
         if path.is_dir() {
             // A folder holds an image set's four IDX files.
             self.use_image_dir(path);
@@ -122,7 +127,7 @@ impl PlaygroundApp {
         #[cfg(not(target_arch = "wasm32"))]
         {
             let field = egui::TextEdit::singleline(&mut self.log_path)
-                .hint_text("a log, run file, .txt or IDX folder (or drop files here)")
+                .hint_text("a log, run file, .txt, IDX or Hugging Face folder (or drop files here)")
                 .desired_width(170.0);
             let response = ui.add(field);
             let entered = response.lost_focus() && ui.input(|i| i.key_pressed(egui::Key::Enter));
@@ -136,7 +141,9 @@ impl PlaygroundApp {
             .button("Open log…")
             .on_hover_text(
                 "A JSONL log (CLI --log, exported train.py, Save JSONL), a run file or checkpoint \
-                 (.safetensors) to continue, or a text to train on; or drop one here",
+                 (.safetensors) to continue, a text to train on, or a Hugging Face model's \
+                 config.json, tokenizer.json and model.safetensors to start runs from; or drop \
+                 them here",
             )
             .clicked()
         {

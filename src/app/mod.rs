@@ -24,8 +24,10 @@ mod kept_view;
 mod launch;
 mod live_run;
 mod logs;
+mod model_import;
 mod notices;
 mod panels;
+mod persisted;
 pub mod platform;
 mod plots;
 mod pytorch_export;
@@ -69,16 +71,6 @@ const NARROW_WIDTH: f32 = 700.0;
 
 /// Time per frame spent recording and submitting training steps: small enough for 60 fps.
 const FRAME_BUDGET: Duration = Duration::from_millis(6);
-const STORAGE_KEY: &str = "ire-playground";
-
-#[derive(serde::Serialize, serde::Deserialize, Default)]
-#[serde(default)]
-struct Persisted {
-    settings: Option<Settings>,
-    plots: PlotOptions,
-    /// The first-visit guide was closed.
-    guide_seen: bool,
-}
 
 /// The application state.
 pub struct PlaygroundApp {
@@ -121,6 +113,8 @@ pub struct PlaygroundApp {
     show_analysis: bool,
     /// IDX files of the user's image set received so far.
     pending_images: user_images::PendingImages,
+    /// A Hugging Face model's files received so far, or its weights for the next runs.
+    model_import: model_import::ModelImport,
     /// A replacement of the current runs waiting for the user's yes.
     confirm: Option<confirm::Replace>,
     /// The window is phone-narrow: the settings are a drawer.
@@ -146,10 +140,7 @@ pub struct PlaygroundApp {
 impl PlaygroundApp {
     /// Builds the app on eframe's device; never fails (problems are shown in the window).
     pub fn new(cc: &eframe::CreationContext<'_>, launch: LaunchOptions) -> Self {
-        let persisted: Persisted = cc
-            .storage
-            .and_then(|s| eframe::get_value(s, STORAGE_KEY))
-            .unwrap_or_default();
+        let persisted = persisted::Persisted::load(cc.storage);
         let (ctx, gpu_problem) = match device::adopt_device(cc) {
             Ok(ctx) => (Some(ctx), None),
             Err(e) => (None, Some(e)),
@@ -200,6 +191,7 @@ impl PlaygroundApp {
             guide_seen: persisted.guide_seen || scripted,
             show_analysis: false,
             pending_images: Default::default(),
+            model_import: Default::default(),
             confirm: None,
             narrow: false,
             show_settings: false,
@@ -271,11 +263,15 @@ impl PlaygroundApp {
             return;
         }
         match Session::new(ctx, &self.settings, self.settings.train.ire.enabled, data) {
-            Ok(session) => {
+            Ok(mut session) => {
+                let imported = self.apply_import(&mut session);
                 self.session = Some(session);
                 self.session_settings = Some(self.settings.clone());
                 self.mark_session_start();
                 self.notices.clear_info();
+                if let Some((is_error, said)) = imported {
+                    self.notices.push(is_error, said);
+                }
             }
             Err(e) => self.notices.push(true, e.to_string()),
         }
@@ -379,12 +375,12 @@ impl eframe::App for PlaygroundApp {
         if self.scripted {
             return; // a test's settings are not the user's
         }
-        let persisted = Persisted {
+        let persisted = persisted::Persisted {
             settings: Some(self.settings.clone()),
             plots: self.plot_options,
             guide_seen: self.guide_seen,
         };
-        eframe::set_value(storage, STORAGE_KEY, &persisted);
+        persisted.store(storage);
     }
 
     /// The browser's hidden-page timer reaches the app through this (see `web.rs`).

@@ -22,7 +22,7 @@ pub fn is_run_file(name: &str) -> bool {
 }
 
 /// The app preset whose model a checkpoint holds, if any.
-fn preset_of(model: &ModelSpec) -> Option<String> {
+pub(super) fn preset_of(model: &ModelSpec) -> Option<String> {
     PRESETS
         .iter()
         .find(|p| match model {

@@ -161,6 +161,25 @@ impl Session {
             || self.runs.iter().any(LiveRun::view_pending)
     }
 
+    /// Starts every run from `weights` (an imported model) instead of its own initialisation,
+    /// with its own settings and data.
+    pub fn start_from(
+        &mut self,
+        ctx: &GpuContext,
+        weights: &crate::checkpoint::Checkpoint,
+    ) -> crate::Result<()> {
+        for run in &mut self.runs {
+            let trainer = crate::train::Trainer::from_checkpoint(
+                ctx,
+                weights,
+                run.trainer.config.clone(),
+                run.trainer.task.data(),
+            )?;
+            *run = LiveRun::around(ctx, run.label.clone(), trainer);
+        }
+        Ok(())
+    }
+
     /// Collects every run's results that have arrived, submitting nothing.
     pub fn collect(&mut self) {
         for run in &mut self.runs {

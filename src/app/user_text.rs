@@ -165,6 +165,14 @@ impl PlaygroundApp {
     /// A picked or dropped file: a run log if it holds training records (or is named `.jsonl`),
     /// otherwise, if it is text, a corpus to train on.
     pub(super) fn open_file(&mut self, name: &str, bytes: Result<Vec<u8>, String>) {
+        if let Some(file) = bytes
+            .as_ref()
+            .ok()
+            .and_then(|b| super::model_import::model_file(name, b))
+        {
+            self.take_model_file(file, bytes.unwrap_or_default());
+            return;
+        }
         if let Ok(b) = &bytes {
             let file = super::user_images::idx_file(name, b);
             if !matches!(file, super::user_images::IdxFile::No) {

@@ -24,6 +24,17 @@ const NORM_EPS: f64 = crate::kernels::layernorm::EPS as f64;
 /// The rotary embedding's base (`kernels::rope`).
 const ROPE_BASE: f64 = 10_000.0;
 
+/// Whether safetensors `bytes` are `transformers`' weights (their metadata says "pt"), not a
+/// playground checkpoint or run file.
+pub fn is_weights(bytes: &[u8]) -> bool {
+    safetensors::SafeTensors::read_metadata(bytes).is_ok_and(|(_, meta)| {
+        meta.metadata()
+            .as_ref()
+            .and_then(|m| m.get("format"))
+            .is_some_and(|f| f == "pt")
+    })
+}
+
 /// A tensor under its `transformers` name: its shape and values (row-major).
 struct Tensor {
     name: String,

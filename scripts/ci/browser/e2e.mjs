@@ -5,7 +5,8 @@
 // element that the loss went down and the switch was recorded. Then trains a ResNet (its data
 // set is fetched on demand). Serves gzip like a web server would and reports the bytes each
 // load transferred: the first load must stay under 5 MB, and a reload must take the data sets
-// from Cache Storage. Kept runs survive a reload and continue bit-identically. Exports a run to PyTorch (a ZIP download); opens logs through the file picker and by dropping one on the page. Also
+// from Cache Storage. Kept runs survive a reload and continue bit-identically. Exports a run to PyTorch (a ZIP download)
+// and to Hugging Face (a ZIP whose files, picked again, start new runs from its weights); opens logs through the file picker and by dropping one on the page. Also
 // checks that a browser without WebGPU gets a clear explanation.
 // Usage: node e2e.mjs DIST_DIR OUT_DIR
 import { chromium } from 'playwright-core';
@@ -304,6 +305,36 @@ try {
   const hfHas = (name) => hf.includes(Buffer.from(`/${name}`));
   check(/-hf\.zip$/.test(hfPath) && ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json', 'README.md'].every(hfHas),
     `exported to Hugging Face from the browser: ${hfDownload.suggestedFilename()} (${mb(hf.length)})`);
+  // 2a''. Open a Hugging Face model: the exported folder's three files, picked together on the
+  // reloaded page (its runs have not trained, so nothing is asked): new runs start from its
+  // weights, far below a fresh model's first loss (about ln 65 = 4.2).
+  const unzip = (buf) => {
+    const out = {};
+    for (let p = 0; buf.readUInt32LE(p) === 0x04034b50;) {
+      const size = buf.readUInt32LE(p + 18);
+      const nameLen = buf.readUInt16LE(p + 26);
+      const start = p + 30 + nameLen + buf.readUInt16LE(p + 28);
+      out[buf.toString('utf8', p + 30, p + 30 + nameLen)] = buf.subarray(start, start + size);
+      p = start + size;
+    }
+    return out;
+  };
+  const inZip = unzip(hf);
+  const picks = ['config.json', 'tokenizer.json', 'model.safetensors'].map((name) => ({
+    name, mimeType: 'application/octet-stream',
+    buffer: inZip[Object.keys(inZip).find((k) => k.endsWith(`/${name}`))],
+  }));
+  await page.reload();
+  await waitFor(page, 'the reloaded page', (s) => s.runs.length >= 1 && s.runs.every((r) => r.steps === 0));
+  await page.setInputFiles('#ire-log-input', picks);
+  await waitFor(page, 'runs from the model', (s) =>
+    s.notices.some((n) => n.text.includes("start from the Hugging Face model's weights")));
+  await page.locator('#ire_canvas').click({ position: FOCUS });
+  await page.keyboard.press('Space');
+  const fromModel = await waitFor(page, '10 steps from the model', (s) => s.runs.every((r) => r.steps >= 10));
+  await page.keyboard.press('Space');
+  check(fromModel.runs.every((r) => r.first_loss < 3.8),
+    `opened the exported Hugging Face files in the browser: new runs start at loss ${fromModel.runs.map((r) => r.first_loss.toFixed(3)).join(', ')}`);
 
   // 2b. Logs from elsewhere (the CLI, an exported train.py) open through the file picker and by
   // dropping them on the page, and show next to the live run.

@@ -217,6 +217,32 @@ else
   echo "app export ok: $(basename "$zip") (no IRE_PYTHON: not run)"
 fi
 
+# Export to Hugging Face from the app: one ZIP, a transformers model folder per run, that
+# transformers loads and generates from (when IRE_PYTHON has it, as .ci/run provides).
+rm -rf "$out/export-hf" && mkdir -p "$out/export-hf"
+(cd "$out/export-hf" && DISPLAY=$display timeout 300 "$abs_bin" app --settings "$replay" --export-hf-at 6 \
+  --quit-after 6 >status.json 2>app.log) || { echo "the Hugging Face export failed:"; cat "$out/export-hf/app.log"; exit 1; }
+hf_zip=$(ls "$out"/export-hf/*-hf.zip 2>/dev/null | head -1)
+test -n "$hf_zip" || { echo "no Hugging Face ZIP exported:"; cat "$out/export-hf/app.log"; exit 1; }
+(cd "$out/export-hf" && python3 -m zipfile -e "$(basename "$hf_zip")" unpacked)
+model=$(dirname "$(ls "$out"/export-hf/unpacked/*/config.json | head -1)")
+for f in config.json model.safetensors tokenizer.json tokenizer_config.json generation_config.json README.md; do
+  test -s "$model/$f" || { echo "the Hugging Face ZIP lacks $f"; exit 1; }
+done
+if [ -n "${IRE_PYTHON:-}" ] && "$IRE_PYTHON" -c "import transformers" 2>/dev/null; then
+  "$IRE_PYTHON" - "$model" <<'PY' 2>"$out/export-hf/python.log" || { echo "transformers could not use the app's export:"; cat "$out/export-hf/python.log"; exit 1; }
+import sys
+from transformers import AutoModelForCausalLM, AutoTokenizer
+tok, model = AutoTokenizer.from_pretrained(sys.argv[1]), AutoModelForCausalLM.from_pretrained(sys.argv[1])
+ids = tok("ROMEO:", return_tensors="pt").input_ids
+text = tok.decode(model.generate(ids, max_length=32, do_sample=True)[0])
+assert text.startswith("ROMEO:") and len(text) == 32, text
+print(f"app Hugging Face export ok: {type(model).__name__} generated {text!r}")
+PY
+else
+  echo "app Hugging Face export ok: $(basename "$hf_zip") (no transformers: not loaded)"
+fi
+
 # In compare mode: one ZIP for both runs (the data once, the IRE twin's checkpoint beside the base's).
 rm -rf "$out/export-compare" && mkdir -p "$out/export-compare"
 (cd "$out/export-compare" && DISPLAY=$display timeout 300 "$abs_bin" app --settings 'finding=untuned-lr' \

@@ -19,16 +19,23 @@ impl PlaygroundApp {
                 self.launch.ire_on_at = None;
             }
         }
-        if let (Some(at), Some(session)) = (self.launch.export_at, &self.session) {
-            if session.steps_done() >= at {
-                self.launch.export_at = None;
-                self.start_export();
-            }
-        }
-        if let (Some(at), Some(session)) = (self.launch.save_runs_at, &self.session) {
-            if session.steps_done() >= at && self.export_job.is_none() {
-                self.launch.save_runs_at = None;
-                self.start_export_to(super::pytorch_export::Target::RunFiles);
+        // Scripted exports, one at a time (each waits for the one before to finish).
+        if let (Some(session), None) = (&self.session, &self.export_job) {
+            use super::pytorch_export::Target;
+            let (done, launch) = (session.steps_done(), &mut self.launch);
+            let due = [
+                (&mut launch.export_at, Target::PyTorch),
+                (&mut launch.save_runs_at, Target::RunFiles),
+                (&mut launch.export_hf_at, Target::HuggingFace),
+            ]
+            .into_iter()
+            .find(|(at, _)| at.is_some_and(|at| done >= at))
+            .map(|(at, target)| {
+                *at = None;
+                target
+            });
+            if let Some(target) = due {
+                self.start_export_to(target);
             }
         }
         if let (Some(at), Some(session)) = (self.launch.analyse_at, &self.session) {

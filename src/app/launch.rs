@@ -24,6 +24,9 @@ pub struct LaunchOptions {
     /// Save every run's run file (checkpoint and log) once this many steps are done (as
     /// "Save run files" does).
     pub save_runs_at: Option<usize>,
+    /// Export the runs' models to Hugging Face once this many steps are done (as the F key
+    /// does).
+    pub export_hf_at: Option<usize>,
     /// Train on this text instead of the embedded corpus (desktop).
     pub text_file: Option<std::path::PathBuf>,
     /// Compute a loss-landscape slice and a spectrum of every run once this many steps are

@@ -30,6 +30,10 @@ pub struct AppArgs {
     /// folder) once this many steps are done, as "Save run files" does.
     #[arg(long, value_name = "STEPS")]
     save_runs_at: Option<usize>,
+    /// Export the runs' models to Hugging Face (one ZIP in the working folder, a model folder
+    /// per run) once this many steps are done, as the F key does.
+    #[arg(long, value_name = "STEPS")]
+    export_hf_at: Option<usize>,
     /// Train the transformer on this UTF-8 text instead of the embedded Shakespeare.
     #[arg(long, value_name = "FILE")]
     text_file: Option<std::path::PathBuf>,
@@ -120,6 +124,7 @@ pub fn run(args: AppArgs) -> anyhow::Result<()> {
         failure: Default::default(),
         open_logs: args.open_log,
         export_at: args.export_at,
+        export_hf_at: args.export_hf_at,
         save_runs_at: args.save_runs_at,
         text_file: args.text_file,
         analyse_at: args.analyse_at,

@@ -1,9 +1,9 @@
 """Checks a Hugging Face model directory exported by `ire-playground export --format hf`
 against the playground (tests/export_hf.rs runs it): `AutoModelForCausalLM` and `AutoTokenizer`
-load it; the tokenizer encodes the validation text to the playground's ids and decodes them
-back; on the validation batches `eval` used, the logits agree with the playground's PyTorch
-model (python/playground/models.py, itself checked against the engine) and the mean loss with
-the engine's `eval`; `generate` runs.
+load it; the tokenizer encodes the whole corpus to the playground's ids and decodes them back;
+on the validation batches `eval` used, the logits agree with the playground's PyTorch model
+(python/playground/models.py, itself checked against the engine) and the mean loss with the
+engine's `eval`; `generate` runs.
 
 Usage: check_hf_export.py HF_DIR CHECKPOINT CORPUS BATCH BATCHES ENGINE_VAL_LOSS
 Prints one JSON line of what it measured; exits non-zero on a failed check."""
@@ -11,6 +11,7 @@ import json
 import os
 import sys
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -37,9 +38,11 @@ def main():
     model = AutoModelForCausalLM.from_pretrained(hf_dir, dtype=torch.float32)
     model.eval()
 
-    text = "".join(ck.vocab[i] for i in corpus.val)
+    # The whole corpus, both splits: encoded to the playground's ids and decoded back.
+    every = np.concatenate([corpus.train, corpus.val])
+    text = "".join(ck.vocab[i] for i in every)
     ids = tok(text)["input_ids"]
-    assert ids == corpus.val.tolist(), "the tokenizer's ids differ from the playground's"
+    assert ids == every.tolist(), "the tokenizer's ids differ from the playground's"
     assert tok.decode(ids) == text, "decoding does not give the text back"
 
     worst_logit, losses = 0.0, []

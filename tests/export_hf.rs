@@ -1,6 +1,6 @@
 //! The Hugging Face export against `transformers` itself (PyPI, on the CPU): a GPT and a Llama
 //! checkpoint exported with `export --format hf` load with `AutoModelForCausalLM` and
-//! `AutoTokenizer`; the tokenizer round-trips the validation text to the playground's ids; on
+//! `AutoTokenizer`; the tokenizer round-trips the whole corpus to the playground's ids; on
 //! the validation batches `eval` uses, the logits agree with the playground's PyTorch model
 //! within 1e-5 and the loss with the engine's `eval` within 1e-5 relative; `generate` runs
 //! (scripts/check_hf_export.py). A ResNet is refused with a reason. And back: an exported model

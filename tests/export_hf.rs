@@ -198,6 +198,25 @@ fn an_exported_model_comes_back_with_init_from_with_the_same_weights() {
             "{preset}: {before} exported, {after} imported"
         );
     }
+    // A config that describes a huge model (here 3 x 2^40 attention weights) is refused before
+    // anything is sized from it.
+    let huge = dir.join("huge");
+    std::fs::create_dir_all(&huge).unwrap();
+    let hf = dir.join("tiny-hf");
+    for name in ["tokenizer.json", "model.safetensors"] {
+        std::fs::copy(hf.join(name), huge.join(name)).unwrap();
+    }
+    let config = std::fs::read_to_string(hf.join("config.json")).unwrap();
+    let mut config: serde_json::Value = serde_json::from_str(&config).unwrap();
+    config["n_embd"] = (1u64 << 20).into();
+    config["n_head"] = 1.into();
+    std::fs::write(huge.join("config.json"), config.to_string()).unwrap();
+    let out = common::cli(&["train", "--init-from", s(&huge), "--steps", "1"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("at most 2^30 parameters"),
+        "{err}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

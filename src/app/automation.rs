@@ -210,7 +210,7 @@ impl PlaygroundApp {
 impl Session {
     /// A machine-readable summary (the browser test and the native smoke test read it).
     pub fn status(&self) -> Status {
-        let reference = self.runs[0].trainer.current_config();
+        let reference = super::run_diff::in_force(&self.runs[0].trainer);
         Status {
             tuning: self.tuning.clone(),
             speed_up: self.compared().and_then(|(base, ire)| {
@@ -229,7 +229,10 @@ impl Session {
                 .map(|r| RunStatus {
                     analysis: Some(r.analyses.status(&r.trainer)),
                     hidden: r.hidden,
-                    differs: super::run_diff::differences(&reference, &r.trainer.current_config()),
+                    differs: super::run_diff::differences(
+                        &reference,
+                        &super::run_diff::in_force(&r.trainer),
+                    ),
                     ..RunStatus::of(&r.label, &r.series, r.error.clone())
                 })
                 .collect(),

@@ -28,7 +28,16 @@ impl PlaygroundApp {
 
     fn replace(&mut self, action: Replace) {
         match action {
-            Replace::Reset | Replace::Imported => {}
+            Replace::Reset => {}
+            Replace::Imported => {
+                if let Some(opened) = &self.model_import.waiting {
+                    self.settings.preset = opened.preset.clone();
+                }
+                self.reset();
+                // Used by the new runs, or (the reset stopped early) not kept for a later one.
+                self.model_import.waiting = None;
+                return;
+            }
             Replace::Finding(f) => {
                 self.settings = f.settings();
                 self.sync_corpus_to_settings();
@@ -46,8 +55,8 @@ impl PlaygroundApp {
         let what = match action {
             Replace::Reset => "New runs from the current settings".to_string(),
             Replace::Finding(f) => format!("The finding '{}'", f.name),
-            Replace::Imported => match &self.model_import.weights {
-                Some((name, _)) => format!("New runs from {name}'s weights"),
+            Replace::Imported => match &self.model_import.waiting {
+                Some(opened) => format!("New runs from {}'s weights", opened.name),
                 None => "New runs".to_string(),
             },
         };
@@ -92,7 +101,7 @@ impl PlaygroundApp {
             Some(false) => {
                 self.confirm = None;
                 // Declined: the opened model is not kept for a later Reset.
-                self.model_import.weights = None;
+                self.model_import.waiting = None;
             }
             None => {}
         }

@@ -44,6 +44,8 @@ pub struct LiveRun {
     pub sample_from_step: usize,
     /// Left out of the plots (it trains on).
     pub hidden: bool,
+    /// The weights it started from, when an opened model's (a duplicate starts from them too).
+    pub start: Option<std::sync::Arc<crate::checkpoint::Checkpoint>>,
 }
 
 /// A new sample begins once training has gone this many steps past the current one's start...
@@ -127,6 +129,7 @@ impl LiveRun {
             last_view_step: None,
             sample_from_step: 0,
             hidden: false,
+            start: None,
         }
     }
 

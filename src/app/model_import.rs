@@ -11,14 +11,24 @@ use super::{PlaygroundApp, Session};
 use crate::checkpoint::{Checkpoint, ModelSpec};
 use crate::huggingface;
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// A Hugging Face model on its way in.
 #[derive(Default)]
 pub struct ModelImport {
     /// Its files received so far, by name.
     files: HashMap<&'static str, Vec<u8>>,
-    /// Read and checked: the next runs start from these weights (named for the notices).
-    pub weights: Option<(String, Checkpoint)>,
+    /// Read and checked, waiting for the user's yes (then the next Reset starts from it).
+    pub waiting: Option<Opened>,
+}
+
+/// A model read and checked.
+pub struct Opened {
+    /// What to call it in the notices.
+    pub name: String,
+    /// The app preset whose shape it has.
+    pub preset: String,
+    weights: Arc<Checkpoint>,
 }
 
 /// Which of a Hugging Face folder's files `name` is (by its base name), if the import reads it.
@@ -74,9 +84,9 @@ impl PlaygroundApp {
 
     /// Starts `session`'s runs from the opened model's weights, if a model waits; what to say.
     pub(super) fn apply_import(&mut self, session: &mut Session) -> Option<(bool, String)> {
-        let (name, weights) = self.model_import.weights.take()?;
+        let Opened { name, weights, .. } = self.model_import.waiting.take()?;
         let ctx = self.ctx.as_ref()?;
-        Some(match session.start_from(ctx, &weights) {
+        Some(match session.start_from(ctx, weights) {
             Ok(()) => (false, format!("new runs start from {name}'s weights")),
             Err(e) => (
                 true,
@@ -89,8 +99,11 @@ impl PlaygroundApp {
     fn start_from_model(&mut self, name: String, model: Result<Checkpoint, String>) {
         match model.and_then(|c| self.trainable(c)) {
             Ok((preset, checkpoint)) => {
-                self.settings.preset = preset;
-                self.model_import.weights = Some((name, checkpoint));
+                self.model_import.waiting = Some(Opened {
+                    name,
+                    preset,
+                    weights: Arc::new(checkpoint),
+                });
                 self.ask_to_replace(Replace::Imported);
             }
             Err(e) => self.notices.push(true, format!("{name}: {e}")),

@@ -164,12 +164,18 @@ fn save_hugging_face(runs: Vec<RunRead>) -> Result<String, String> {
     let mut files = Vec::new();
     let (mut stems, mut step) = (Vec::new(), 0);
     for run in runs {
-        let checkpoint = match run.outcome {
+        let mut checkpoint = match run.outcome {
             Some(Ok(c)) => c,
             Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
             None => return Err(format!("{}: its state was not read back", run.label)),
         };
-        let stem = super::toolbar::file_stem(&run.label);
+        // The model card reports the run's last losses from its log.
+        checkpoint.log = Some(run.log);
+        // One folder per run, even for runs of the same name.
+        let mut stem = super::toolbar::file_stem(&run.label);
+        if stems.contains(&stem) {
+            stem = format!("{stem}-{}", stems.len() + 1);
+        }
         let folder = crate::huggingface::model_directory(&checkpoint)
             .map_err(|e| format!("{}: {e}", run.label))?;
         files.extend(

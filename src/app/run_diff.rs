@@ -1,10 +1,39 @@
 //! The automatic label of what makes a live run different from the first one in the list
 //! ("lr 3e-3 -> 6e-3, κ 2 -> 4"), so that runs with the same name can be told apart without
 //! opening their settings. Configurations are compared field by field as the checkpoint stores
-//! them (serde's names), in force now (IRE switched since the start counts).
+//! them (serde's names), in force now (see [`in_force`]: IRE switched since the start counts).
 
-use crate::train::TrainConfig;
+use crate::train::{Record, TrainConfig, Trainer};
 use serde_json::Value;
+
+/// A run's settings in force now: its configuration with the live kappa and K, and IRE on or
+/// off as its switch stands.
+pub fn in_force(trainer: &Trainer) -> TrainConfig {
+    let mut config = trainer.current_config();
+    config.ire.enabled = trainer.ire_enabled();
+    config
+}
+
+/// A run's settings to train it again from step 0: its configuration with the kappa and K in
+/// force now, and IRE switched at the steps it was switched so far.
+pub fn replay(trainer: &Trainer) -> TrainConfig {
+    let mut config = trainer.current_config();
+    let switches = trainer.history.iter().filter_map(|r| match r {
+        Record::Event(e) if e.event == "ire_on" || e.event == "ire_off" => Some(e.step),
+        _ => None,
+    });
+    let mut at: Vec<usize> = config
+        .ire
+        .toggle_at
+        .iter()
+        .copied()
+        .chain(switches)
+        .collect();
+    at.sort_unstable();
+    at.dedup();
+    config.ire.toggle_at = at;
+    config
+}
 
 /// Fields shown and their short names, in display order. Others (evaluation and probe cadence,
 /// the probes' own settings, IRE's switch schedule) describe what is measured, not the run.

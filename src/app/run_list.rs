@@ -39,7 +39,7 @@ impl PlaygroundApp {
         let several = session.runs.len() > 1;
         let sweeping = session.tuning.as_ref().is_some_and(|t| !t.decided);
         let room = session.runs.len() < MAX_RUNS && !sweeping;
-        let reference = session.runs[0].trainer.current_config();
+        let reference = super::run_diff::in_force(&session.runs[0].trainer);
         let mut request = None;
         for i in 0..session.runs.len() {
             let run = &session.runs[i];
@@ -58,7 +58,12 @@ impl PlaygroundApp {
                 run.trainer.config.steps
             );
             let differs = (i > 0)
-                .then(|| super::run_diff::differences(&reference, &run.trainer.current_config()))
+                .then(|| {
+                    super::run_diff::differences(
+                        &reference,
+                        &super::run_diff::in_force(&run.trainer),
+                    )
+                })
                 .filter(|d| !d.is_empty());
             let color = live_color(session, i);
             let label = run.label.clone();
@@ -91,8 +96,9 @@ impl PlaygroundApp {
                     .add_enabled(room, egui::Button::new("duplicate").small())
                     .on_hover_text(format!(
                         "A new run with {label}'s settings from step 0 and a seed of its own \
-                         (other initial weights and data order): how far apart two seeds land \
-                         is the noise any difference has to beat"
+                         (another data order, and other initial weights unless it started from \
+                         an opened model's): how far apart two seeds land is the noise any \
+                         difference has to beat"
                     ))
                     .on_disabled_hover_text(format!(
                         "At most {MAX_RUNS} runs train side by side (and not while 'tune both' \
@@ -160,19 +166,28 @@ impl PlaygroundApp {
 
     fn rename_run(&mut self, i: usize, name: String) {
         self.run_edit = RunEdit::Idle;
-        let name = name.trim();
-        let Some(run) = self.session.as_mut().and_then(|s| s.runs.get_mut(i)) else {
+        let name: String = name.trim().chars().take(MAX_NAME).collect();
+        let Some(session) = &mut self.session else {
             return;
         };
-        if name.is_empty() || name == run.label {
+        if name.is_empty() || session.runs.get(i).is_none_or(|r| r.label == name) {
             return;
         }
-        run.label = name.chars().take(MAX_NAME).collect();
+        // Names tell runs apart in the legend and name their files.
+        if session.runs.iter().any(|r| r.label == name) {
+            self.notices.push(
+                true,
+                format!("another run is called {name}: choose another name"),
+            );
+            return;
+        }
+        session.runs[i].label = name;
         self.resave();
     }
 
-    /// Adds a run with run `i`'s settings in force (IRE switches so far included) from step 0,
-    /// on the same data, with the next seed no live run uses.
+    /// Adds a run with run `i`'s settings (see [`super::run_diff::replay`]) from step 0, on the
+    /// same data and from the same weights if it started from an opened model's, with the next
+    /// seed no live run uses.
     fn duplicate_run(&mut self, i: usize) {
         let (Some(session), Some(ctx)) = (&mut self.session, &self.ctx) else {
             return;
@@ -180,23 +195,22 @@ impl PlaygroundApp {
         let Some(run) = session.runs.get(i) else {
             return;
         };
-        let mut config = run.trainer.current_config();
+        let mut config = super::run_diff::replay(&run.trainer);
         let seeds: Vec<u64> = session.runs.iter().map(|r| r.trainer.config.seed).collect();
         config.seed = (config.seed + 1..)
             .find(|s| !seeds.contains(s))
             .unwrap_or(0);
         let label = format!("{} seed {}", run.label, config.seed);
-        let built = Trainer::build(
-            ctx,
-            &run.trainer.task.model_spec(),
-            config,
-            run.trainer.task.data(),
-        );
+        let data = run.trainer.task.data();
+        let built = match &run.start {
+            Some(weights) => Trainer::from_checkpoint(ctx, weights, config, data),
+            None => Trainer::build(ctx, &run.trainer.task.model_spec(), config, data),
+        };
         match built {
             Ok(trainer) => {
-                session
-                    .runs
-                    .push(LiveRun::around(ctx, label.clone(), trainer));
+                let mut duplicate = LiveRun::around(ctx, label.clone(), trainer);
+                duplicate.start = run.start.clone();
+                session.runs.push(duplicate);
                 self.notices.push(false, format!("duplicated: {label}"));
                 self.resave();
             }

@@ -166,16 +166,20 @@ impl Session {
     pub fn start_from(
         &mut self,
         ctx: &GpuContext,
-        weights: &crate::checkpoint::Checkpoint,
+        weights: std::sync::Arc<crate::checkpoint::Checkpoint>,
     ) -> crate::Result<()> {
-        for run in &mut self.runs {
-            let trainer = crate::train::Trainer::from_checkpoint(
-                ctx,
-                weights,
-                run.trainer.config.clone(),
-                run.trainer.task.data(),
-            )?;
+        // Every run's trainer first: a failure leaves all of them as they were.
+        let trainers = self
+            .runs
+            .iter()
+            .map(|run| {
+                let (config, data) = (run.trainer.config.clone(), run.trainer.task.data());
+                crate::train::Trainer::from_checkpoint(ctx, &weights, config, data)
+            })
+            .collect::<crate::Result<Vec<_>>>()?;
+        for (run, trainer) in self.runs.iter_mut().zip(trainers) {
             *run = LiveRun::around(ctx, run.label.clone(), trainer);
+            run.start = Some(weights.clone());
         }
         Ok(())
     }

@@ -101,6 +101,10 @@ impl PlaygroundApp {
             Key::C => self.continue_newest(),
             Key::B => self.start_branch(),
             Key::E => self.start_export(),
+            Key::F if self.settings.is_resnet() => self.notices.push(
+                true,
+                "Export to Hugging Face is for transformers; a ResNet exports to PyTorch (E)",
+            ),
             Key::F => self.start_export_to(super::pytorch_export::Target::HuggingFace),
             Key::L => self.request_slice(),
             Key::H => self.request_spectrum(),
@@ -346,7 +350,13 @@ pub(super) fn file_stem(label: &str) -> String {
             stem.push('-');
         }
     }
-    stem.trim_end_matches('-').to_string()
+    // Never empty, never a path ("..", "."): a name of non-Latin letters has no stem of its own.
+    let stem = stem.trim_end_matches('-').trim_matches('.').to_string();
+    if stem.is_empty() {
+        "run".into()
+    } else {
+        stem
+    }
 }
 
 #[cfg(test)]
@@ -358,6 +368,8 @@ mod tests {
         assert_eq!(file_stem("AdmIRE"), "admire");
         assert_eq!(file_stem("AdamW lr 0.008 (tuned)"), "adamw-lr-0.008-tuned");
         assert_eq!(file_stem("SGD-IRE"), "sgd-ire");
+        assert_eq!(file_stem(".."), "run");
+        assert_eq!(file_stem("\u{65e5}\u{672c}"), "run");
     }
 
     #[test]

@@ -24,7 +24,7 @@ pub fn model_directory(checkpoint: &Checkpoint) -> Result<Vec<ProjectFile>> {
     else {
         return Err(Error::InvalidConfig(
             "the Hugging Face format covers the transformers (GPT-2 and Llama designs); a ResNet \
-             exports to PyTorch (export without --format hf)"
+             exports to PyTorch instead"
                 .into(),
         ));
     };

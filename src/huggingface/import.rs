@@ -46,6 +46,15 @@ pub fn from_files(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Che
     };
     let config_json = json(config, "config.json")?;
     let config = model_config(&config_json)?;
+    // Before anything is sized from it (the config is the user's, or anyone's).
+    let params = param_count(&config);
+    if params > MAX_PARAMS || config.n_layer > MAX_LAYERS {
+        return Err(refuse(format!(
+            "config.json describes {params} parameters in {} layers; at most 2^30 parameters \
+             and {MAX_LAYERS} layers fit here",
+            config.n_layer
+        )));
+    }
     // Tied: the head is the embedding (GPT-2's default); here it becomes a copy of its own.
     let tied = config_json
         .get("tie_word_embeddings")
@@ -64,12 +73,14 @@ pub fn from_files(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Che
             } else {
                 [vec![rows], p.shape[1..].to_vec()].concat()
             };
-            let part = match tensor(&weights, name, &their_shape, &p.ours) {
-                Err(_) if tied && p.ours == "lm_head.weight" => tensors
+            // A tied head is the embedding (transformers ties it whatever the file holds).
+            let part = if tied && p.ours == "lm_head.weight" {
+                tensors
                     .get("wte.weight")
                     .cloned()
-                    .ok_or_else(|| refuse("the tied head has no embedding to copy"))?,
-                other => other?,
+                    .ok_or_else(|| refuse("the tied head has no embedding to copy"))?
+            } else {
+                tensor(&weights, name, &their_shape, &p.ours)?
             };
             values.extend(if p.transposed {
                 transpose(&part, p.shape[1], rows)
@@ -89,12 +100,6 @@ pub fn from_files(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Che
                 .collect();
         }
     }
-    let count: usize = tensors.values().map(Vec::len).sum();
-    if count > 1 << 30 {
-        return Err(refuse(format!(
-            "the model has {count} parameters; at most 2^30 fit here"
-        )));
-    }
     Ok(Checkpoint {
         model: ModelSpec::Transformer {
             config,
@@ -111,12 +116,33 @@ pub fn from_files(config: &[u8], tokenizer: &[u8], weights: &[u8]) -> Result<Che
     })
 }
 
+/// The most parameters, and layers, an imported model may have.
+const MAX_PARAMS: u128 = 1 << 30;
+const MAX_LAYERS: usize = 256;
+
+/// Parameters of a transformer of shape `c`, in arithmetic that cannot overflow.
+fn param_count(c: &TransformerConfig) -> u128 {
+    let [v, t, d, ff, l] = [c.vocab, c.seq_len, c.d_model, c.d_ff, c.n_layer].map(|x| x as u128);
+    let per_layer = match c.arch {
+        // Two norms (weight, bias), qkv and proj with biases, the MLP with biases.
+        Arch::Gpt => 4 * d + 3 * d * d + 3 * d + d * d + d + 2 * ff * d + ff + d,
+        // Two norms, qkv and proj, gate, up and down.
+        Arch::Llama => 2 * d + 4 * d * d + 3 * ff * d,
+    };
+    // GPT-2's positions and final LayerNorm (weight, bias); Llama's final RMSNorm (weight).
+    let (positions, final_norm) = match c.arch {
+        Arch::Gpt => (t * d, 2 * d),
+        Arch::Llama => (0, d),
+    };
+    2 * v * d + positions + l * per_layer + final_norm
+}
+
 /// A whole number field of the configuration.
 fn count(c: &Value, key: &str) -> Result<usize> {
     c.get(key)
         .and_then(Value::as_u64)
-        .map(|v| v as usize)
-        .ok_or_else(|| refuse(format!("config.json has no whole number {key}")))
+        .and_then(|v| usize::try_from(v).ok())
+        .ok_or_else(|| refuse(format!("config.json has no usable whole number {key}")))
 }
 
 /// Refuses a field whose value the kernels do not compute (absent: the library's default,
@@ -128,12 +154,18 @@ fn expect(
     ok: impl Fn(&Value) -> bool,
     need: &str,
 ) -> Result<()> {
-    let v = c.get(key).cloned().unwrap_or(default);
+    let (v, said) = match c.get(key) {
+        Some(v) => (v.clone(), format!("config.json has {key} = {v}")),
+        None => (
+            default.clone(),
+            format!("config.json leaves {key} to its default, {default}"),
+        ),
+    };
     if ok(&v) {
         Ok(())
     } else {
         Err(refuse(format!(
-            "config.json has {key} = {v}; the playground's kernels need {need}"
+            "{said}; the playground's kernels need {need}"
         )))
     }
 }
@@ -216,6 +248,17 @@ fn vocabulary(t: &Value, size: usize) -> Result<(Vocab, Vec<usize>)> {
     let Some(ids) = t.pointer("/model/vocab").and_then(Value::as_object) else {
         return Err(refuse("tokenizer.json has no model.vocab"));
     };
+    // A tokenizer that rewrites text before it looks tokens up (lowercasing, byte-level
+    // mapping) would not map characters to these ids.
+    for part in ["normalizer", "pre_tokenizer"] {
+        if let Some(kind) = t.get(part).filter(|v| !v.is_null()) {
+            let kind = kind.get("type").and_then(Value::as_str).unwrap_or("?");
+            return Err(refuse(format!(
+                "tokenizer.json has a {part} ({kind}); the playground's models read the text's \
+                 own characters"
+            )));
+        }
+    }
     if let Some(added) = t
         .get("added_tokens")
         .and_then(Value::as_array)
@@ -331,7 +374,16 @@ fn f16_to_f32(h: u16) -> f32 {
 
 #[cfg(test)]
 mod tests {
-    use super::f16_to_f32;
+    use super::{f16_to_f32, param_count};
+    use crate::models::TransformerConfig;
+
+    #[test]
+    fn the_size_check_counts_what_the_models_hold() {
+        for preset in ["tiny", "small", "llama-tiny", "llama-small"] {
+            let c = TransformerConfig::preset(preset, 65).unwrap();
+            assert_eq!(param_count(&c), c.param_count() as u128, "{preset}");
+        }
+    }
 
     #[test]
     fn halves_widen_exactly() {

@@ -1,6 +1,6 @@
-//! Loss-landscape probes on the GPU: the weights' L2 norm, the top Hessian eigenvalue by power
-//! iteration and the Hessian trace by Hutchinson's estimator, both from finite-difference
-//! Hessian-vector products
+//! Loss-landscape probes on the GPU: the top Hessian eigenvalue by power iteration and the
+//! Hessian trace by Hutchinson's estimator, both from finite-difference Hessian-vector products
+//! (and, beside them, the weights' L2 norm)
 //!
 //! `H v ~= (grad L(theta + eps v) - grad L(theta - eps v)) / (2 eps)`  (central difference, unit v),
 //!

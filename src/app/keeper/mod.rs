@@ -37,6 +37,9 @@ pub struct Current {
     files: Vec<String>,
     /// The data the session was started on (None: not yet known).
     data: Option<DataRef>,
+    /// It changed beyond its steps (a run renamed, added or removed, IRE switched) since the
+    /// snapshot of its last save was taken.
+    changed: bool,
 }
 
 impl Current {
@@ -49,6 +52,7 @@ impl Current {
             saved_at: None,
             files: Vec::new(),
             data: None,
+            changed: false,
         }
     }
 
@@ -62,6 +66,7 @@ impl Current {
             saved_at: (manifest.generation > 0).then(Instant::now),
             files: manifest.files(),
             data: None,
+            changed: false,
         }
     }
 }
@@ -161,7 +166,7 @@ impl Keeper {
     /// The open session changed beyond its steps (a run renamed, added or removed, IRE switched
     /// or retuned): a save is due as soon as one can start, even while paused.
     pub fn resave(&mut self) {
-        self.current.saved_progress = 0;
+        self.current.changed = true;
     }
 
     /// The device was lost: saves under way and a replaced session's last save are dropped

@@ -39,7 +39,7 @@ impl PlaygroundApp {
         let running = session.mode == Mode::Running
             && !crate::app::platform::page_hidden()
             && !session.runs.iter().all(LiveRun::is_done);
-        let due = done > current.saved_progress
+        let due = (done > current.saved_progress || current.changed)
             && (!running || current.saved_at.is_none_or(|t| t.elapsed() >= SAVE_EVERY));
         if due {
             session.hold = true;
@@ -62,6 +62,9 @@ impl PlaygroundApp {
                         self.notices
                             .push(true, format!("the runs could not be kept: {e}"));
                         if let Some(k) = &mut self.keeper {
+                            if k.retiring.is_none() {
+                                k.current.changed = true;
+                            }
                             k.retiring = None;
                             k.failed_at = Some(Instant::now());
                         }
@@ -81,6 +84,7 @@ impl PlaygroundApp {
     /// its checkpoints and takes its logs.
     fn drain_for_save(&mut self) -> Option<Job> {
         let keeper = self.keeper.as_mut()?;
+        let retiring = keeper.retiring.is_some();
         let session = match &mut keeper.retiring {
             Some(r) => {
                 // Nothing else collects a replaced session's results.
@@ -95,6 +99,10 @@ impl PlaygroundApp {
         }
         let (snapshot, taken) = take_snapshot(session);
         session.hold = false;
+        if !retiring {
+            // What changes from now on needs a save of its own.
+            keeper.current.changed = false;
+        }
         Some(Job::Reading(snapshot, Box::new(taken)))
     }
 
@@ -181,7 +189,7 @@ impl PlaygroundApp {
             keeper.job = None;
         }
         let current = std::mem::replace(&mut keeper.current, Current::fresh());
-        let unsaved = progress(&session) > current.saved_progress;
+        let unsaved = progress(&session) > current.saved_progress || current.changed;
         // One replaced session at a time.
         if unsaved && keeper.retiring.is_none() {
             keeper.retiring = Some(Retiring {
@@ -243,7 +251,11 @@ impl PlaygroundApp {
             }
         } else {
             match &mut self.session {
-                Some(s) if progress(s) > keeper.current.saved_progress => s,
+                Some(s)
+                    if progress(s) > keeper.current.saved_progress || keeper.current.changed =>
+                {
+                    s
+                }
                 _ => return,
             }
         };

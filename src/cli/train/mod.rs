@@ -23,6 +23,11 @@ use std::sync::Arc;
 pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
     check_flags(&args, given)?;
     check_outputs(&args)?;
+    // Held until the run is over: a second run saving to the same name is refused at once.
+    let _save_claim = match &args.save {
+        Some(save) => Some(ire_playground::files::claim_output("--save", save)?),
+        None => None,
+    };
     let checkpoint = args
         .resume
         .as_ref()
@@ -52,11 +57,6 @@ pub fn run(args: TrainArgs, given: &[String]) -> anyhow::Result<()> {
         .as_ref()
         .and_then(|c| c.run_id.clone())
         .unwrap_or_else(periodic::new_run_id);
-    // Held until the run is over: a second run saving to the same name is refused.
-    let _save_claim = match &args.save {
-        Some(save) => Some(ire_playground::files::claim_output("--save", save)?),
-        None => None,
-    };
     if let Some(save) = &args.save {
         // Temporary files of an earlier run of these names that was killed mid-save.
         let stem = periodic::stem_of(save);

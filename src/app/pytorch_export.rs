@@ -164,20 +164,15 @@ fn save_hugging_face(runs: Vec<RunRead>) -> Result<String, String> {
     let mut files = Vec::new();
     let (mut stems, mut step) = (Vec::new(), 0);
     for run in runs {
-        let mut checkpoint = match run.outcome {
-            Some(Ok(c)) => c,
-            Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
-            None => return Err(format!("{}: its state was not read back", run.label)),
-        };
         // The model card reports the run's last losses from its log.
-        checkpoint.log = Some(run.log);
+        let (label, checkpoint) = run.with_log()?;
         // One folder per run, even for runs of the same name.
-        let mut stem = super::toolbar::file_stem(&run.label);
+        let mut stem = super::toolbar::file_stem(&label);
         if stems.contains(&stem) {
             stem = format!("{stem}-{}", stems.len() + 1);
         }
         let folder = crate::huggingface::model_directory(&checkpoint)
-            .map_err(|e| format!("{}: {e}", run.label))?;
+            .map_err(|e| format!("{}: {e}", label))?;
         files.extend(
             folder
                 .into_iter()

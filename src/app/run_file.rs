@@ -150,16 +150,11 @@ impl PlaygroundApp {
     pub(super) fn save_run_files(&self, runs: Vec<RunRead>) -> Result<String, String> {
         let mut saved = Vec::new();
         for run in runs {
-            let mut checkpoint = match run.outcome {
-                Some(Ok(c)) => c,
-                Some(Err(e)) => return Err(format!("{}: {e}", run.label)),
-                None => return Err(format!("{}: its state was not read back", run.label)),
-            };
-            checkpoint.log = Some(run.log);
+            let (label, checkpoint) = run.with_log()?;
             let bytes = checkpoint.to_bytes().map_err(|e| e.to_string())?;
             let file = format!(
                 "ire-playground-{}-step{}.safetensors",
-                super::toolbar::file_stem(&run.label),
+                super::toolbar::file_stem(&label),
                 checkpoint.step
             );
             saved.push(platform::save_bytes(

@@ -19,6 +19,20 @@ pub struct RunRead {
     pub outcome: Option<Result<Checkpoint, String>>,
 }
 
+impl RunRead {
+    /// The run's label and its read-back checkpoint carrying its log (a run file, or a model
+    /// card's losses); an error naming the run if its state could not be read.
+    pub fn with_log(self) -> Result<(String, Checkpoint), String> {
+        let mut checkpoint = match self.outcome {
+            Some(Ok(c)) => c,
+            Some(Err(e)) => return Err(format!("{}: {e}", self.label)),
+            None => return Err(format!("{}: its state was not read back", self.label)),
+        };
+        checkpoint.log = Some(self.log);
+        Ok((self.label, checkpoint))
+    }
+}
+
 /// Whether every healthy run is between steps (no result in flight, no analysis holding the
 /// weights), so that a full snapshot can begin. A run that failed is left out: nothing polls
 /// its results any more, and only its weights are read.

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{python, scratch, succeed};
+use common::{assert_fails_with, python, scratch, succeed};
 use std::path::{Path, PathBuf};
 
 fn s(p: &Path) -> &str {
@@ -62,6 +62,23 @@ fn trained_and_exported(dir: &Path, preset: &str) -> (PathBuf, PathBuf) {
     (ck, out)
 }
 
+/// Runs the Python `script` with `args`, asserting it succeeded; its standard output.
+fn run_python(py: &Path, script: &Path, args: &[&str]) -> Vec<u8> {
+    let out = std::process::Command::new(py)
+        .arg(script)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{} {args:?}: {}\n{}",
+        script.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out.stdout
+}
+
 #[test]
 fn gpt_and_llama_exports_load_in_transformers_with_the_engines_logits_and_loss() {
     let Some(py) = python_with_transformers() else {
@@ -71,31 +88,14 @@ fn gpt_and_llama_exports_load_in_transformers_with_the_engines_logits_and_loss()
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     for preset in ["tiny", "llama-tiny"] {
         let (ck, out) = trained_and_exported(&dir, preset);
-        let eval = succeed(&[
-            "eval",
-            "--checkpoint",
-            s(&ck),
-            "--batches",
-            "2",
-            "--batch",
-            "8",
-        ]);
-        let report: serde_json::Value = serde_json::from_slice(&eval.stdout).unwrap();
-        let engine = report["val_loss"].as_f64().unwrap().to_string();
-        let checked = std::process::Command::new(&py)
-            .arg(root.join("scripts/check_hf_export.py"))
-            .args([s(&out), s(&ck)])
-            .arg(root.join("data/shakespeare.txt.zlib"))
-            .args(["8", "2", &engine])
-            .output()
-            .unwrap();
-        let said = String::from_utf8_lossy(&checked.stdout);
-        assert!(
-            checked.status.success(),
-            "{preset}: {said}\n{}",
-            String::from_utf8_lossy(&checked.stderr)
+        let engine = eval_loss(&ck).to_string();
+        let corpus = root.join("data/shakespeare.txt.zlib");
+        let said = run_python(
+            &py,
+            &root.join("scripts/check_hf_export.py"),
+            &[s(&out), s(&ck), s(&corpus), "8", "2", &engine],
         );
-        eprintln!("{preset}: {said}");
+        eprintln!("{preset}: {}", String::from_utf8_lossy(&said));
         let card = std::fs::read_to_string(out.join("README.md")).unwrap();
         assert!(
             card.contains("AdamW") && card.contains("IRE: off"),
@@ -120,40 +120,21 @@ fn a_resnet_or_a_data_flag_is_refused_with_the_reason() {
         "--save",
         s(&ck),
     ]);
-    let out = common::cli(&[
-        "export",
-        "--format",
-        "hf",
-        "--checkpoint",
-        s(&ck),
-        "--out",
-        s(&dir.join("hf")),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("a ResNet exports to PyTorch"),
-        "{err}"
+    let hf = ["export", "--format", "hf", "--checkpoint"];
+    let (out, out2) = (dir.join("hf"), dir.join("hf2"));
+    let to = ["--out", s(&out)];
+    assert_fails_with(
+        &[&hf[..], &[s(&ck)], &to].concat(),
+        "a ResNet exports to PyTorch",
     );
     let tiny = dir.join("tiny.safetensors");
     succeed(&["train", "--steps", "1", "--save", s(&tiny)]);
-    let out = common::cli(&[
-        "export",
-        "--format",
-        "hf",
-        "--checkpoint",
-        s(&tiny),
-        "--out",
-        s(&dir.join("hf2")),
-        "--text-file",
-        s(&tiny),
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success()
-            && err.contains("--text-file and --data-dir are for the PyTorch export"),
-        "{err}"
+    let to = ["--out", s(&out2), "--text-file", s(&tiny)];
+    assert_fails_with(
+        &[&hf[..], &[s(&tiny)], &to].concat(),
+        "--text-file and --data-dir are for the PyTorch export",
     );
-    assert!(!dir.join("hf").exists() && !dir.join("hf2").exists());
+    assert!(!out.exists() && !out2.exists());
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -211,11 +192,9 @@ fn an_exported_model_comes_back_with_init_from_with_the_same_weights() {
     config["n_embd"] = (1u64 << 20).into();
     config["n_head"] = 1.into();
     std::fs::write(huge.join("config.json"), config.to_string()).unwrap();
-    let out = common::cli(&["train", "--init-from", s(&huge), "--steps", "1"]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success() && err.contains("at most 2^30 parameters"),
-        "{err}"
+    assert_fails_with(
+        &["train", "--init-from", s(&huge), "--steps", "1"],
+        "at most 2^30 parameters",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -232,16 +211,7 @@ fn models_made_with_transformers_train_here_from_their_first_step() {
     for arch in ["gpt2", "llama"] {
         // A head tied to the embedding (GPT-2's default), a default n_inner, shuffled ids.
         let model = dir.join(arch);
-        let made = std::process::Command::new(&py)
-            .arg(&script)
-            .args([s(&model), arch])
-            .output()
-            .unwrap();
-        assert!(
-            made.status.success(),
-            "{}",
-            String::from_utf8_lossy(&made.stderr)
-        );
+        run_python(&py, &script, &[s(&model), arch]);
         let log = dir.join(format!("{arch}.jsonl"));
         succeed(&[
             "train",
@@ -265,17 +235,8 @@ fn models_made_with_transformers_train_here_from_their_first_step() {
         )
         .unwrap();
         let ours = first["loss"].as_f64().unwrap();
-        let theirs = std::process::Command::new(&py)
-            .arg(&script)
-            .args([s(&model), "--loss", "3", "8", s(&corpus)])
-            .output()
-            .unwrap();
-        assert!(
-            theirs.status.success(),
-            "{}",
-            String::from_utf8_lossy(&theirs.stderr)
-        );
-        let theirs: serde_json::Value = serde_json::from_slice(&theirs.stdout).unwrap();
+        let theirs = run_python(&py, &script, &[s(&model), "--loss", "3", "8", s(&corpus)]);
+        let theirs: serde_json::Value = serde_json::from_slice(&theirs).unwrap();
         let theirs = theirs["loss"].as_f64().unwrap();
         eprintln!("{arch}: first-step loss {ours} here, {theirs} in transformers");
         assert!(
@@ -289,19 +250,16 @@ fn models_made_with_transformers_train_here_from_their_first_step() {
     let gqa = text.replace("\"num_key_value_heads\": 4", "\"num_key_value_heads\": 2");
     assert_ne!(gqa, text, "the test's edit did not apply");
     std::fs::write(&config, gqa).unwrap();
-    let out = common::cli(&[
-        "train",
-        "--init-from",
-        s(&dir.join("llama")),
-        "--steps",
-        "1",
-    ]);
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert!(
-        !out.status.success()
-            && err.contains("num_key_value_heads")
-            && err.contains("grouped-query"),
-        "{err}"
+    assert_fails_with(
+        &[
+            "train",
+            "--init-from",
+            s(&dir.join("llama")),
+            "--steps",
+            "1",
+        ],
+        "num_key_value_heads = 2; the playground's kernels need as many key/value heads as \
+         heads (no grouped-query attention)",
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

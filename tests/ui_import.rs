@@ -3,6 +3,7 @@
 //! together is refused with the reason.
 #![cfg(feature = "gui")]
 
+mod common;
 mod window;
 
 use egui_kittest::kittest::Queryable;
@@ -10,24 +11,12 @@ use ire_playground::app::{LaunchOptions, Settings};
 use std::path::{Path, PathBuf};
 use window::{frames_until, open, status, steps_done};
 
-fn cli(args: &[&str]) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ire-playground"))
-        .args(args)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A `tiny` trained 40 steps and exported to the Hugging Face format in `dir`.
 fn exported(dir: &Path) -> PathBuf {
     let (ck, hf) = (dir.join("tiny.safetensors"), dir.join("tiny-hf"));
-    cli(&["train", "--steps", "40", "--save", ck.to_str().unwrap()]);
+    common::succeed(&["train", "--steps", "40", "--save", ck.to_str().unwrap()]);
     let (ck, hf_s) = (ck.to_str().unwrap(), hf.to_str().unwrap());
-    cli(&[
+    common::succeed(&[
         "export",
         "--format",
         "hf",
